@@ -1,0 +1,52 @@
+"""The control API every mock shares, under ``/_gosstand/control`` (token-protected).
+
+Service-specific endpoints (seeding ESIA users, reading the SMS outbox…) live beside each
+service and are mounted next to these.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .context import context
+from .problems import Problem, read_json
+
+
+async def reset(request: Request) -> Response:
+    """Forget every piece of state of this service (all replicas): users, codes, declarations."""
+    await context(request).store.flush()
+    return Response(status_code=204)
+
+
+async def clock(request: Request) -> Response:
+    """``GET`` shows the mock's time; ``POST {"advance": s}``, ``{"freeze": true|epoch}``,
+    ``{"resume": true}`` or ``{"reset": true}`` moves it for every replica."""
+    clk = context(request).clock
+    if request.method == "POST":
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise Problem(422, "expected an object such as {\"advance\": 300}")
+        if "advance" in body:
+            seconds = body["advance"]
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+                raise Problem(422, "advance must be a number of seconds",
+                              errors=[{"pointer": "/advance", "detail": "not a number"}])
+            await clk.advance(float(seconds))
+        elif "freeze" in body:
+            at = body["freeze"]
+            await clk.freeze(None if at is True else float(at))
+        elif body.get("resume"):
+            await clk.resume()
+        elif body.get("reset"):
+            await clk.reset()
+        else:
+            raise Problem(422, "say one of advance, freeze, resume or reset")
+    return JSONResponse(await clk.describe())
+
+
+common_routes = [
+    Route("/reset", reset, methods=["POST"]),
+    Route("/clock", clock, methods=["GET", "POST"]),
+]

@@ -1,0 +1,92 @@
+"""ESIA's own key material: the RSA key that signs its tokens and the certificate that
+relying parties (and the UTKO and FTS mocks) verify them with.
+
+The stack creates the pair once per state directory before any replica starts, so every
+ESIA replica signs with the same key and every UTKO/FTS replica trusts it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+KEY_FILE = "esia-signing.key"
+CERT_FILE = "esia-signing.pem"
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    private_key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        key = self.certificate.public_key()
+        assert isinstance(key, rsa.RSAPublicKey)
+        return key
+
+    @property
+    def key_id(self) -> str:
+        return self.certificate.fingerprint(hashes.SHA256()).hex()[:16]
+
+
+def _self_signed(key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "RU"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gosstand mock ESIA"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ])
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def ensure_signing_keys(directory: Path) -> SigningKeys:
+    """Load the pair from ``directory``, creating it first if this is a new state directory.
+
+    Creation is atomic (write to a temporary name, then rename), so replicas racing to
+    start never see half a key.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
+    if not (key_path.exists() and cert_path.exists()):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = _self_signed(key, "ESIA mock token signing")
+        pid = os.getpid()
+        for path, data in (
+            (key_path, key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+            (cert_path, cert.public_bytes(serialization.Encoding.PEM)),
+        ):
+            temporary = path.with_suffix(f".{pid}.tmp")
+            temporary.write_bytes(data)
+            if not path.exists():
+                os.replace(temporary, path)
+            else:
+                temporary.unlink()
+    return load_signing_keys(directory)
+
+
+def load_signing_keys(directory: Path) -> SigningKeys:
+    key = serialization.load_pem_private_key((directory / KEY_FILE).read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return SigningKeys(key, load_certificate(directory))
+
+
+def load_certificate(directory: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate((directory / CERT_FILE).read_bytes())

@@ -1,0 +1,51 @@
+"""ASGI middleware shared by every mock. Pure ASGI (no BaseHTTPMiddleware): these run on
+every request, and the cheap read endpoints must stay within half of a bare ASGI app's rate."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REPLICA_HEADER = "x-gosstand-replica"
+
+
+class ReplicaHeader:
+    """Names the replica that served each response, so load reports can say who answered."""
+
+    def __init__(self, app: ASGIApp, *, replica: str) -> None:
+        self.app = app
+        self.header = (REPLICA_HEADER.encode(), replica.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+class ControlToken:
+    """Guards the control API: ``Authorization: Bearer <control token>`` or a 401 problem."""
+
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if given != self.expected:
+                from .problems import Problem, problem_response
+
+                problem = Problem(
+                    401,
+                    "the control API needs Authorization: Bearer <control token>",
+                    headers={"WWW-Authenticate": 'Bearer realm="gosstand-control"'},
+                )
+                await problem_response(problem, scope["path"])(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

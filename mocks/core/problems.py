@@ -1,0 +1,112 @@
+"""RFC 9457 problem details: the one error format of UTKO, FTS and the control API.
+
+Handlers raise :class:`Problem`; the app turns it into ``application/problem+json`` in one
+place (:func:`problem_response`), including the router's own 404 and 405 answers, so no
+endpoint answers an error in another shape. ESIA keeps its own error format (``esia/errors.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class Problem(Exception):
+    """An error answer. ``errors`` lists field-level failures as ``{"pointer", "detail"}``."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        type: str = "about:blank",
+        errors: list[dict[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title or _TITLES.get(status, "Error"))
+        self.status = status
+        self.title = title or _TITLES.get(status, "Error")
+        self.detail = detail
+        self.type = type
+        self.errors = errors
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+    def body(self, instance: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extensions)
+        return body
+
+
+def problem_response(problem: Problem, instance: str) -> Response:
+    return Response(
+        json.dumps(problem.body(instance), ensure_ascii=False),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+async def handle_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request.url.path)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """The router's 404/405 (with its ``Allow`` header) in problem form."""
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.detail != _TITLES.get(exc.status_code) else None
+    return problem_response(Problem(exc.status_code, detail, headers=exc.headers), request.url.path)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    return problem_response(Problem(500, f"unexpected {type(exc).__name__}"), request.url.path)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON, or a 415/400 problem a client can act on."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise Problem(415, "send the body as application/json")
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(400, f"the body is not valid JSON: {exc}") from None
+
+
+def json_object(value: Any, pointer: str = "") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Problem(422, "expected a JSON object", errors=[{"pointer": pointer or "/", "detail": "not an object"}])
+    return value

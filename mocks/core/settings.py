@@ -1,0 +1,75 @@
+"""Settings of one mock replica, read from the environment.
+
+Every replica of a service is a separate process; the stack runner (or a container's
+environment) hands each one its settings as ``GOSSTAND_*`` variables, so a replica can be
+started by hand, by the stack runner or by Docker with the same code path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("esia", "utko", "fts")
+
+#: The issuer the ESIA test stand writes into its tokens (plain http, trailing slash).
+TEST_STAND_ISSUER = "http://esia-portal1.test.gosuslugi.ru/"
+
+SIGNATURE_MODES = ("strict", "structural", "off")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    service: str
+    replica: str
+    state_dir: Path
+    #: Where shared state lives: ``sqlite:///path`` (embedded, zero-install) or ``redis://...``.
+    store_url: str
+    #: Bearer token the control API under ``/_gosstand/control`` requires.
+    control_token: str
+    #: The address clients use to reach this service; absolute links in responses point here.
+    public_url: str = "http://127.0.0.1"
+    esia_issuer: str = TEST_STAND_ISSUER
+    #: Directory with ESIA's signing key and certificate; UTKO and FTS read the certificate
+    #: from here to verify access tokens.
+    esia_keys_dir: Path = field(default=Path("."))
+    #: How ESIA checks a client_secret: ``strict`` (cryptographic), ``structural`` or ``off``.
+    signature_mode: str = "strict"
+
+    def __post_init__(self) -> None:
+        if self.service not in SERVICES:
+            raise ValueError(f"unknown service {self.service!r}; expected one of {SERVICES}")
+        if self.signature_mode not in SIGNATURE_MODES:
+            raise ValueError(f"signature mode must be one of {SIGNATURE_MODES}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        service = environ["GOSSTAND_SERVICE"]
+        state_dir = Path(environ.get("GOSSTAND_STATE_DIR", ".gosstand"))
+        return cls(
+            service=service,
+            replica=environ.get("GOSSTAND_REPLICA", f"{service}-1"),
+            state_dir=state_dir,
+            store_url=environ.get("GOSSTAND_STORE", f"sqlite:///{state_dir / (service + '.sqlite3')}"),
+            control_token=environ["GOSSTAND_CONTROL_TOKEN"],
+            public_url=environ.get("GOSSTAND_PUBLIC_URL", "http://127.0.0.1").rstrip("/"),
+            esia_issuer=environ.get("GOSSTAND_ESIA_ISSUER", TEST_STAND_ISSUER),
+            esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
+            signature_mode=environ.get("GOSSTAND_SIGNATURE_MODE", "strict"),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes :meth:`from_env` rebuild these settings in a child process."""
+        return {
+            "GOSSTAND_SERVICE": self.service,
+            "GOSSTAND_REPLICA": self.replica,
+            "GOSSTAND_STATE_DIR": str(self.state_dir),
+            "GOSSTAND_STORE": self.store_url,
+            "GOSSTAND_CONTROL_TOKEN": self.control_token,
+            "GOSSTAND_PUBLIC_URL": self.public_url,
+            "GOSSTAND_ESIA_ISSUER": self.esia_issuer,
+            "GOSSTAND_ESIA_KEYS": str(self.esia_keys_dir),
+            "GOSSTAND_SIGNATURE_MODE": self.signature_mode,
+        }

@@ -1,0 +1,93 @@
+"""The state every replica of a service shares.
+
+Codes, tokens, sessions, lockout counters and declarations live here, never in a replica's
+memory, so a request may land on any replica and killing one loses nothing it acknowledged.
+
+The interface is deliberately Redis-shaped (strings, counters, sorted indexes, lists) so that
+one implementation is a real Redis server and another is a SQLite file that needs no install
+(:mod:`.store_sqlite`). Values are ``str``; callers serialise JSON themselves.
+
+TTLs given here are garbage collection only, measured on the wall clock. Anything a test must
+be able to expire (a code's 240 s, a lockout window) is checked against :class:`.clock.Clock`
+by the domain code, so moving the mock's clock works without touching the store.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+
+class Store(Protocol):
+    async def get(self, key: str) -> str | None:
+        """The value of ``key``, or ``None`` when absent or expired."""
+
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        """Values of several keys in one round trip, in the order asked."""
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
+        """Store ``value``; with ``only_if_absent`` nothing changes when the key exists.
+
+        Returns whether the value was written: ``only_if_absent`` makes this the primitive for
+        idempotency keys and single winners across replicas.
+        """
+
+    async def delete(self, *keys: str) -> int:
+        """Remove keys; returns how many existed."""
+
+    async def take(self, key: str) -> str | None:
+        """Get and delete atomically: the second caller gets ``None`` (single-use codes)."""
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        """Add to an integer counter (absent counts as 0) and return the new value."""
+
+    async def index_add(self, index: str, member: str, score: float) -> None:
+        """Put ``member`` into a sorted index (Redis ZADD); re-adding moves it."""
+
+    async def index_remove(self, index: str, member: str) -> None:
+        """Take ``member`` out of a sorted index."""
+
+    async def index_range(
+        self,
+        index: str,
+        *,
+        min_score: float = -math.inf,
+        max_score: float = math.inf,
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[str]:
+        """Members ordered by score, then member, ascending unless ``reverse``."""
+
+    async def index_count(self, index: str, *, min_score: float = -math.inf, max_score: float = math.inf) -> int:
+        """How many members have a score within the bounds."""
+
+    async def append(self, key: str, value: str) -> int:
+        """Append to a list (Redis RPUSH); returns the new length."""
+
+    async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:
+        """A slice of a list, ``stop`` inclusive as in Redis LRANGE."""
+
+    async def flush(self, prefix: str = "") -> None:
+        """Remove every key starting with ``prefix`` (all keys when empty)."""
+
+    async def ping(self) -> bool:
+        """Whether the store answers; the readiness check."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+def open_store(url: str) -> Store:
+    """Open the store a URL names: ``sqlite:///path/to/file`` or ``memory:``."""
+    if url.startswith("sqlite:///"):
+        from .store_sqlite import SQLiteStore
+
+        return SQLiteStore(url.removeprefix("sqlite:///"))
+    if url == "memory:":
+        from .store_sqlite import SQLiteStore
+
+        return SQLiteStore(":memory:")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        raise NotImplementedError("the Redis store arrives with the container backend (issue 5)")
+    raise ValueError(f"unsupported store URL {url!r}")

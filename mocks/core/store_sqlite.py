@@ -1,0 +1,171 @@
+"""The zero-install shared store: one SQLite file in WAL mode that every replica opens.
+
+WAL lets readers proceed while one process writes; every write is its own transaction and
+is on disk when the call returns (``synchronous=NORMAL`` survives a killed process, which is
+the failure replicas are tested against). Calls block for microseconds, which is cheaper than
+handing them to a thread.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value, expires REAL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS zset (
+    name TEXT NOT NULL, member TEXT NOT NULL, score REAL NOT NULL, PRIMARY KEY (name, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS zset_by_score ON zset (name, score, member);
+CREATE TABLE IF NOT EXISTS list (name TEXT NOT NULL, pos INTEGER NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (name, pos)) WITHOUT ROWID;
+"""
+
+_LIVE = "(expires IS NULL OR expires > ?)"
+
+
+def _bound(value: float) -> float:
+    # SQLite has no infinity literal in parameters on every build; clamp instead.
+    return max(min(value, 1e300), -1e300)
+
+
+class SQLiteStore:
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+        self._db.execute("PRAGMA busy_timeout = 10000")
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @staticmethod
+    def _expiry(ttl: float | None) -> float | None:
+        return None if ttl is None else time.time() + ttl
+
+    async def get(self, key: str) -> str | None:
+        row = self._db.execute(f"SELECT value FROM kv WHERE key = ? AND {_LIVE}", (key, time.time())).fetchone()
+        return None if row is None else str(row[0])
+
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        if not keys:
+            return []
+        found: dict[str, str] = {}
+        now = time.time()
+        for chunk_start in range(0, len(keys), 500):
+            chunk = keys[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, value in self._db.execute(
+                f"SELECT key, value FROM kv WHERE key IN ({marks}) AND {_LIVE}", (*chunk, now)
+            ):
+                found[key] = str(value)
+        return [found.get(key) for key in keys]
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
+        expires = self._expiry(ttl)
+        if only_if_absent:
+            cursor = self._db.execute(
+                "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value, expires = excluded.expires "
+                "WHERE kv.expires IS NOT NULL AND kv.expires <= ?",
+                (key, value, expires, time.time()),
+            )
+            return cursor.rowcount == 1
+        self._db.execute(
+            "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = excluded.value, expires = excluded.expires",
+            (key, value, expires),
+        )
+        return True
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        marks = ",".join("?" * len(keys))
+        return self._db.execute(f"DELETE FROM kv WHERE key IN ({marks})", keys).rowcount
+
+    async def take(self, key: str) -> str | None:
+        row = self._db.execute(
+            f"DELETE FROM kv WHERE key = ? AND {_LIVE} RETURNING value", (key, time.time())
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        now = time.time()
+        row = self._db.execute(
+            "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = CASE WHEN kv.expires IS NOT NULL AND kv.expires <= ? THEN excluded.value "
+            "ELSE CAST(kv.value AS INTEGER) + excluded.value END, "
+            "expires = CASE WHEN excluded.expires IS NULL THEN kv.expires ELSE excluded.expires END "
+            "RETURNING value",
+            (key, amount, self._expiry(ttl), now),
+        ).fetchone()
+        return int(row[0])
+
+    async def index_add(self, index: str, member: str, score: float) -> None:
+        self._db.execute(
+            "INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score",
+            (index, member, score),
+        )
+
+    async def index_remove(self, index: str, member: str) -> None:
+        self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
+
+    async def index_range(
+        self,
+        index: str,
+        *,
+        min_score: float = -math.inf,
+        max_score: float = math.inf,
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[str]:
+        order = "DESC" if reverse else "ASC"
+        rows = self._db.execute(
+            f"SELECT member FROM zset WHERE name = ? AND score >= ? AND score <= ? "
+            f"ORDER BY score {order}, member {order} LIMIT ? OFFSET ?",
+            (index, _bound(min_score), _bound(max_score), -1 if limit is None else limit, offset),
+        )
+        return [row[0] for row in rows]
+
+    async def index_count(self, index: str, *, min_score: float = -math.inf, max_score: float = math.inf) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM zset WHERE name = ? AND score >= ? AND score <= ?",
+            (index, _bound(min_score), _bound(max_score)),
+        ).fetchone()
+        return int(row[0])
+
+    async def append(self, key: str, value: str) -> int:
+        row = self._db.execute(
+            "INSERT INTO list (name, pos, value) "
+            "SELECT ?, COALESCE(MAX(pos), -1) + 1, ? FROM list WHERE name = ? RETURNING pos",
+            (key, value, key),
+        ).fetchone()
+        return int(row[0]) + 1
+
+    async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:
+        values = [row[0] for row in self._db.execute("SELECT value FROM list WHERE name = ? ORDER BY pos", (key,))]
+        end = len(values) if stop == -1 else stop + 1
+        return values[start:end]
+
+    async def flush(self, prefix: str = "") -> None:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for table, column in (("kv", "key"), ("zset", "name"), ("list", "name")):
+                self._db.execute(f"DELETE FROM {table} WHERE {column} LIKE ? ESCAPE '\\'", (pattern,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    async def ping(self) -> bool:
+        return self._db.execute("SELECT 1").fetchone() == (1,)
+
+    async def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,257 @@
+"""Start the mock stack: N replica processes per service, each service on one loopback port.
+
+Usable three ways with one API:
+
+- ``gosstand up`` (the CLI) starts it and waits for Ctrl-C;
+- Python: ``with EmbeddedStack(replicas=2) as stack: stack.urls["esia"]``;
+- pytest: the ``gosstand_stack`` fixture of the conformance plugin.
+
+A running stack writes a manifest (``stack.json`` in its state directory) with URLs, the
+control token and each replica's process group, so another process — a Locust failover hook,
+an SRE's shell — can kill a replica with :func:`kill_replica` without holding the object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+
+from .core.keys import ensure_signing_keys
+from .core.middleware import REPLICA_HEADER
+from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
+
+MANIFEST = "stack.json"
+
+
+class StackError(RuntimeError):
+    """The stack could not start (a replica died, a port never answered)."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now. SO_REUSEPORT would let a leftover server share a busy
+    port silently, so the port is also probed with a connection attempt."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
+            client.settimeout(0.2)
+            if client.connect_ex((host, port)) != 0:
+                return port
+    raise StackError("no free port found")
+
+
+@dataclass
+class Replica:
+    service: str
+    index: int
+    name: str
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class EmbeddedStack:
+    """The stack as local processes on loopback. Zero system dependencies: state is a SQLite
+    file per service in ``state_dir``, shared by that service's replicas."""
+
+    replicas: int | Mapping[str, int] = 2
+    services: Iterable[str] = SERVICES
+    state_dir: Path | None = None
+    host: str = "127.0.0.1"
+    ports: Mapping[str, int] = field(default_factory=dict)
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    signature_mode: str = "strict"
+    esia_issuer: str = TEST_STAND_ISSUER
+    startup_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.services = tuple(self.services)
+        self._own_state_dir = self.state_dir is None
+        self.state_dir = Path(self.state_dir or tempfile.mkdtemp(prefix="gosstand-"))
+        self.urls: dict[str, str] = {}
+        self.members: dict[str, list[Replica]] = {}
+        self._settings: dict[str, Settings] = {}
+        self._ports: dict[str, int] = {}
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> Self:
+        assert self.state_dir is not None
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        ensure_signing_keys(self.state_dir / "esia-keys")
+        for service in self.services:  # type: ignore[union-attr]
+            port = self.ports.get(service) or free_port(self.host)
+            self._ports[service] = port
+            self.urls[service] = f"http://{self.host}:{port}"
+            count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
+            self.members[service] = [Replica(service, i, f"{service}-{i}") for i in range(1, count + 1)]
+            for replica in self.members[service]:
+                self._spawn(replica)
+        try:
+            for service in self.services:  # type: ignore[union-attr]
+                self._wait_ready(service)
+        except BaseException:
+            self.close()
+            raise
+        self.write_manifest()
+        return self
+
+    def _replica_settings(self, service: str, replica: str) -> Settings:
+        assert self.state_dir is not None
+        return Settings(
+            service=service,
+            replica=replica,
+            state_dir=self.state_dir,
+            store_url=f"sqlite:///{self.state_dir / (service + '.sqlite3')}",
+            control_token=self.control_token,
+            public_url=self.urls[service],
+            esia_issuer=self.esia_issuer,
+            esia_keys_dir=self.state_dir / "esia-keys",
+            signature_mode=self.signature_mode,
+        )
+
+    def _spawn(self, replica: Replica) -> None:
+        assert self.state_dir is not None
+        settings = self._replica_settings(replica.service, replica.name)
+        env = {
+            **os.environ,
+            **settings.to_env(),
+            "GOSSTAND_HOST": self.host,
+            "GOSSTAND_PORT": str(self._ports[replica.service]),
+        }
+        replica.log = self.state_dir / "logs" / f"{replica.name}.log"
+        with replica.log.open("ab") as log:
+            replica.process = subprocess.Popen(
+                [sys.executable, "-m", "gosstand.mocks.core.serve"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: granian's worker dies with it
+            )
+
+    def _wait_ready(self, service: str, names: set[str] | None = None) -> None:
+        """Poll the service's port with fresh connections until every replica has answered."""
+        waiting = set(names or (r.name for r in self.members[service]))
+        deadline = time.monotonic() + self.startup_timeout
+        url = f"{self.urls[service]}/_gosstand/health"
+        while waiting:
+            for replica in self.members[service]:
+                if replica.name in waiting and not replica.alive:
+                    tail = replica.log.read_text(errors="replace")[-2000:] if replica.log else ""
+                    raise StackError(f"replica {replica.name} exited during start:\n{tail}")
+            if time.monotonic() > deadline:
+                raise StackError(f"{service}: replicas {sorted(waiting)} did not answer within {self.startup_timeout}s")
+            try:
+                response = httpx.get(url, timeout=1.0, headers={"connection": "close"})
+                waiting.discard(response.headers.get(REPLICA_HEADER, ""))
+            except httpx.TransportError:
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        for replicas in self.members.values():
+            for replica in replicas:
+                _signal_group(replica, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for replicas in self.members.values():
+            for replica in replicas:
+                if replica.process is None:
+                    continue
+                try:
+                    replica.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    _signal_group(replica, signal.SIGKILL)
+                    replica.process.wait()
+                _signal_group(replica, signal.SIGKILL)  # granian's worker, if it outlived its master
+        if self._own_state_dir and self.state_dir is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- failover actions -------------------------------------------------------------------
+    def replica(self, service: str, index: int) -> Replica:
+        return self.members[service][index - 1]
+
+    def kill(self, service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Kill replica ``index`` (1-based) of ``service`` — a hard crash by default."""
+        replica = self.replica(service, index)
+        _signal_group(replica, sig)
+        if replica.process is not None:
+            replica.process.wait(timeout=10)
+        self.write_manifest()
+
+    def restart(self, service: str, index: int) -> None:
+        """Start a killed replica again and wait until it serves."""
+        replica = self.replica(service, index)
+        if replica.alive:
+            self.kill(service, index)
+        self._spawn(replica)
+        self._wait_ready(service, {replica.name})
+        self.write_manifest()
+
+    # -- the manifest other processes read --------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "backend": "embedded",
+            "urls": dict(self.urls),
+            "control_token": self.control_token,
+            "state_dir": str(self.state_dir),
+            "replicas": {
+                service: [
+                    {"name": r.name, "pid": r.process.pid if r.process else None, "alive": r.alive}
+                    for r in replicas
+                ]
+                for service, replicas in self.members.items()
+            },
+        }
+
+    def write_manifest(self) -> Path:
+        assert self.state_dir is not None
+        path = self.state_dir / MANIFEST
+        path.write_text(json.dumps(self.manifest(), indent=2))
+        return path
+
+
+def _signal_group(replica: Replica, sig: signal.Signals) -> None:
+    if replica.process is None:
+        return
+    try:
+        os.killpg(replica.process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_replica(manifest: Mapping[str, Any], service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> str:
+    """Kill a replica named in a stack manifest, from any process; returns its name."""
+    entry = manifest["replicas"][service][index - 1]
+    try:
+        os.killpg(entry["pid"], sig)
+    except ProcessLookupError:
+        pass
+    return entry["name"]
+
+
+def load_manifest(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
