@@ -1,0 +1,83 @@
+"""The shapes of the tokens ESIA issues — one place for headers, claims and lifetimes.
+
+Deciding *which* claims a login earns (scopes granted, the person's OID, the session) is the
+grant handlers' job; signing is :func:`sign`. Shapes follow shared/reference/esia-protocol.md §4.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+ACCESS_TOKEN_LIFETIME = 3600
+ID_TOKEN_LIFETIME = 10800
+AUTH_CODE_LIFETIME = 240
+
+#: Scopes that describe the organisation rather than the person carry ``?org_oid=``.
+ORG_SCOPE_PREFIX = "http://esia.gosuslugi.ru/"
+
+
+def scoped(scopes: Iterable[str], oid: int) -> str:
+    """The access token's ``scope`` claim: every data scope carries ``?oid=<oid>``; ``openid``
+    stays bare (``"fullname?oid=1000328686 openid mobile?oid=1000328686"``)."""
+    return " ".join(scope if scope == "openid" or "?" in scope else f"{scope}?oid={oid}" for scope in scopes)
+
+
+def subject(oid: int) -> dict[str, Any]:
+    return {"urn:esia:sbj:typ": "P", "urn:esia:sbj:is_tru": True, "urn:esia:sbj:oid": oid, "urn:esia:sbj:nam": f"OID.{oid}"}
+
+
+def access_token_claims(
+    *, oid: int, client_id: str, scopes: Iterable[str], issuer: str, now: float, session_id: str
+) -> dict[str, Any]:
+    iat = int(now)
+    return {
+        "nbf": iat,
+        "scope": scoped(scopes, oid),
+        "iss": issuer,
+        "urn:esia:sid": session_id,
+        "urn:esia:sbj_id": oid,
+        "exp": iat + ACCESS_TOKEN_LIFETIME,
+        "iat": iat,
+        "client_id": client_id,
+    }
+
+
+def id_token_claims(
+    *, oid: int, client_id: str, issuer: str, now: float, auth_time: float, session_id: str, method: str = "PWD"
+) -> dict[str, Any]:
+    iat = int(now)
+    return {
+        "aud": client_id,
+        "sub": oid,
+        "nbf": iat,
+        "amr": method,
+        "urn:esia:amd": method,
+        "auth_time": int(auth_time),
+        "iss": issuer,
+        "urn:esia:sid": session_id,
+        "urn:esia:sbj": subject(oid),
+        "exp": iat + ID_TOKEN_LIFETIME,
+        "iat": iat,
+    }
+
+
+def header(kind: str, alg: str = "RS256") -> dict[str, Any]:
+    """``kind`` is ``access`` (ver 1), ``id`` (ver 0) or ``authorization_code``."""
+    return {"ver": 1 if kind != "id" else 0, "typ": "JWT", "sbt": kind, "alg": alg}
+
+
+def sign(claims: dict[str, Any], *, kind: str, key: RSAPrivateKey, key_id: str | None = None) -> str:
+    headers = header(kind)
+    if key_id:
+        headers["kid"] = key_id
+    return jwt.encode(claims, key, algorithm="RS256", headers=headers)
+
+
+def new_refresh_token() -> str:
+    """ESIA refresh tokens are opaque UUIDs, rotated on every use."""
+    return str(uuid.uuid4())
