@@ -1,0 +1,1 @@
+"""The conformance pytest plugin (target selection arrives with the conformance suite)."""
