@@ -1,0 +1,5 @@
+import sys
+
+from gosstand.cli import main
+
+sys.exit(main())

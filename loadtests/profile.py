@@ -1,0 +1,63 @@
+"""Traffic profiles (``scenarios/*.yaml``): the peak-hour curve and the journey mix, as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PROFILE = "peak_hour.yaml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    name: str
+    duration_s: float
+    peak_users: int
+    curve: tuple[float, ...]
+    pacing_s: dict[str, float]
+    mix: dict[str, int]
+    description: str = ""
+
+    def users_at(self, elapsed: float) -> int:
+        """Concurrent users ``elapsed`` seconds into the compressed run (linear between steps)."""
+        if elapsed < 0 or elapsed >= self.duration_s:
+            return 0
+        if len(self.curve) == 1:
+            return max(1, round(self.peak_users * self.curve[0]))
+        position = elapsed / self.duration_s * (len(self.curve) - 1)
+        left = int(position)
+        right = min(left + 1, len(self.curve) - 1)
+        share = self.curve[left] + (self.curve[right] - self.curve[left]) * (position - left)
+        return max(1, round(self.peak_users * share))
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, duration_s: float | None = None,
+                     peak_users: int | None = None) -> Profile:
+        curve = tuple(float(x) for x in data["curve"])
+        if not curve or any(not 0 <= x <= 1 for x in curve):
+            raise ValueError("curve must be a non-empty list of shares between 0 and 1")
+        mix = {str(k): int(v) for k, v in data["mix"].items()}
+        if not mix or any(v < 0 for v in mix.values()) or sum(mix.values()) == 0:
+            raise ValueError("mix must give each journey a non-negative weight, not all zero")
+        return cls(
+            name=str(data.get("name", "profile")),
+            description=str(data.get("description", "")),
+            duration_s=float(duration_s or data["duration_s"]),
+            peak_users=int(peak_users or data["peak_users"]),
+            curve=curve,
+            pacing_s={str(k): float(v) for k, v in data.get("pacing_s", {}).items()},
+            mix=mix,
+        )
+
+
+def load_profile(path: str | Path | None = None, **overrides: Any) -> Profile:
+    """A profile file, or the packaged peak-hour profile when ``path`` is None."""
+    if path is None:
+        text = resources.files("gosstand.scenarios").joinpath(DEFAULT_PROFILE).read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return Profile.from_mapping(yaml.safe_load(text), **overrides)
