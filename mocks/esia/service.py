@@ -1,7 +1,109 @@
-"""Placeholder until the esia mock lands."""
+"""The ESIA mock (v1 authorization-code flow): routes, control routes, contract, error formats.
+
+Public surface (shared/reference/esia-protocol.md):
+
+- ``GET|POST /aas/oauth2/ac`` — authorization request (:mod:`.authorize`);
+- ``GET|POST /aas/oauth2/login``, ``GET|POST /aas/oauth2/otp`` — the login pages (:mod:`.login`);
+- ``POST /aas/oauth2/te`` — token endpoint (:mod:`.grants`);
+- ``GET /rs/prns/{oid}[/ctts|/addrs|/docs[/{id}]]`` — person data (:mod:`.persons`);
+- ``GET /idp/ext/Logout`` — end the SSO session;
+- ``GET /_gosstand/esia/cert.pem`` and ``/_gosstand/esia/jwks.json`` — ESIA's signing
+  certificate and JWKS, for relying parties that verify tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core import problems
 from ..core.context import ServiceContext
-from ..core.service import ServiceDefinition
+from ..core.service import ExceptionHandler, ServiceDefinition
+from .authorize import authorize
+from .control import control_routes
+from .errors import EsiaError, RsError, handle_esia_error, handle_rs_error
+from .grants import token_endpoint
+from .login import logout, otp_page, password_page, submit_otp, submit_password
+from .persons import person_data
+from .runtime import signing_keys
+
+CONTRACT = Path(__file__).with_name("openapi.yaml")
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def helper_files(ctx: ServiceContext) -> dict[str, tuple[bytes, str]]:
+    """ESIA's certificate and a JWKS on helper paths (not ESIA's own API)."""
+    keys = signing_keys(ctx.settings)
+    pem = keys.certificate.public_bytes(serialization.Encoding.PEM)
+    numbers = keys.public_key.public_numbers()
+    der = keys.certificate.public_bytes(serialization.Encoding.DER)
+    jwks = json.dumps(
+        {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "alg": "RS256",
+                    "kid": keys.key_id,
+                    "n": _b64url_uint(numbers.n),
+                    "e": _b64url_uint(numbers.e),
+                    "x5c": [base64.b64encode(der).decode()],
+                }
+            ]
+        }
+    ).encode()
+
+    return {
+        "/_gosstand/esia/cert.pem": (pem, "application/x-pem-file"),
+        "/_gosstand/esia/jwks.json": (jwks, "application/json"),
+    }
+
+
+def helper_fallback(files: dict[str, tuple[bytes, str]]) -> ExceptionHandler:
+    """Serve the helper files from the 404 handler.
+
+    The core mounts everything under ``/_gosstand`` ahead of a service's routes and offers no
+    hook for public reserved paths, so a route of ours there is never reached; until it does,
+    a 404 for exactly these paths is answered with the file (GET and HEAD only)."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        found = files.get(request.url.path) if exc.status_code == 404 else None
+        if found is not None and request.method in ("GET", "HEAD"):
+            return Response(found[0], media_type=found[1])
+        return await problems.handle_http_exception(request, exc)
+
+    return handle
+
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    return ServiceDefinition(routes=[], contract=Path(__file__).with_name("openapi.yaml"))
+    return ServiceDefinition(
+        routes=[
+            Route("/aas/oauth2/ac", authorize, methods=["GET", "POST"]),
+            Route("/aas/oauth2/login", password_page, methods=["GET"]),
+            Route("/aas/oauth2/login", submit_password, methods=["POST"]),
+            Route("/aas/oauth2/otp", otp_page, methods=["GET"]),
+            Route("/aas/oauth2/otp", submit_otp, methods=["POST"]),
+            Route("/aas/oauth2/te", token_endpoint, methods=["POST"]),
+            Route("/rs/{rest:path}", person_data, methods=["GET"]),
+            Route("/idp/ext/Logout", logout, methods=["GET"]),
+        ],
+        control_routes=control_routes,
+        contract=CONTRACT,
+        exception_handlers={
+            EsiaError: handle_esia_error,
+            RsError: handle_rs_error,
+            HTTPException: helper_fallback(helper_files(ctx)),
+        },
+    )

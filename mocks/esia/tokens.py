@@ -28,7 +28,12 @@ def scoped(scopes: Iterable[str], oid: int) -> str:
 
 
 def subject(oid: int) -> dict[str, Any]:
-    return {"urn:esia:sbj:typ": "P", "urn:esia:sbj:is_tru": True, "urn:esia:sbj:oid": oid, "urn:esia:sbj:nam": f"OID.{oid}"}
+    return {
+        "urn:esia:sbj:typ": "P",
+        "urn:esia:sbj:is_tru": True,
+        "urn:esia:sbj:oid": oid,
+        "urn:esia:sbj:nam": f"OID.{oid}",
+    }
 
 
 def access_token_claims(
@@ -48,7 +53,14 @@ def access_token_claims(
 
 
 def id_token_claims(
-    *, oid: int, client_id: str, issuer: str, now: float, auth_time: float, session_id: str, method: str = "PWD"
+    *,
+    oid: int,
+    client_id: str,
+    issuer: str,
+    now: float,
+    auth_time: float,
+    session_id: str,
+    method: str = "PWD",
 ) -> dict[str, Any]:
     iat = int(now)
     return {
@@ -81,3 +93,50 @@ def sign(claims: dict[str, Any], *, kind: str, key: RSAPrivateKey, key_id: str |
 def new_refresh_token() -> str:
     """ESIA refresh tokens are opaque UUIDs, rotated on every use."""
     return str(uuid.uuid4())
+
+
+#: Refresh tokens are honoured this long on the mock's clock (assumed; ESIA does not publish it).
+REFRESH_TOKEN_LIFETIME = 30 * 24 * 3600
+
+
+def auth_code_claims(
+    *,
+    oid: int,
+    client_id: str,
+    state: str,
+    issuer: str,
+    now: float,
+    session_id: str,
+    code_id: str,
+    method: str = "PWD",
+    remote_ip: str = "",
+    user_agent: str = "",
+) -> dict[str, Any]:
+    """The authorization code is itself a JWT: who logged in, for which client and ``state``."""
+    iat = int(now)
+    return {
+        "nbf": iat,
+        "iat": iat,
+        "exp": iat + AUTH_CODE_LIFETIME,
+        "iss": issuer,
+        "jti": code_id,
+        "client_id": client_id,
+        "urn:esia:client:state": state,
+        "auth_mthd": method,
+        "urn:esia:sid": session_id,
+        "urn:esia:sbj": subject(oid),
+        "params": {"remote_ip": remote_ip, "user_agent": user_agent},
+    }
+
+
+def token_response(*, access_token: str, id_token: str, refresh_token: str, state: str) -> dict[str, Any]:
+    """The wire shape of a successful ``te`` answer: always all six fields, since different
+    clients read different ones."""
+    return {
+        "access_token": access_token,
+        "id_token": id_token,
+        "refresh_token": refresh_token,
+        "state": state,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_LIFETIME,
+    }

@@ -1,0 +1,123 @@
+"""``/aas/oauth2/ac``: the v1 authorization request.
+
+Order of checks, as at ESIA: the client and its ``redirect_uri`` first — errors there are
+answered here (400), because redirecting to an unverified address would make the mock an open
+redirector; everything after goes back to the client by ``302 <redirect_uri>?error=…``.
+A valid request becomes a login request; a browser with a live SSO session gets its code at
+once, any other is sent to the password page.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..core.context import ServiceContext, context
+from .clients import find_client
+from .codes import Authorization, issue_code
+from .errors import EsiaError, missing_parameters, with_query
+from .params import Params, check_client_secret, checked_timestamp, is_uuid, read_params
+from .scopes import PERSON_SCOPES
+from .sessions import SSO_COOKIE, LoginRequest, find_session, new_id, save_request
+
+AC_MANDATORY = ("client_secret", "response_type", "scope", "state", "timestamp")
+ACCESS_TYPES = ("online", "offline")
+
+
+def _scopes(params: Params, allowed: frozenset[str]) -> list[str]:
+    names = (params.get("scope") or "").split()
+    if "openid" not in names:
+        raise EsiaError(
+            "007013", "Scope openid is missing", state=params.state, redirect_uri=params.redirect_uri
+        )
+    unknown = [name for name in names if name not in PERSON_SCOPES or name not in allowed]
+    if unknown:
+        raise EsiaError(
+            "007006",
+            f"Scope is unknown or not allowed for the client: {' '.join(unknown)}",
+            state=params.state,
+            redirect_uri=params.redirect_uri,
+        )
+    return list(dict.fromkeys(names))
+
+
+async def redirect_with_code(
+    ctx: ServiceContext, request: Request, login: LoginRequest, grant: Authorization
+) -> Response:
+    """The end of every successful login: ``302 <redirect_uri>?code=…&state=…``."""
+    code = await issue_code(
+        ctx,
+        grant,
+        state=login.state,
+        remote_ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", "")[:200],
+    )
+    return RedirectResponse(
+        with_query(login.redirect_uri, {"code": code, "state": login.state}), status_code=302
+    )
+
+
+async def authorize(request: Request) -> Response:
+    ctx = context(request)
+    params = await read_params(request)
+    client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
+    if client_id is None or redirect_uri is None:
+        raise missing_parameters(
+            [n for n, v in (("client_id", client_id), ("redirect_uri", redirect_uri)) if v is None]
+        )
+    client = await find_client(ctx.store, client_id) if len(client_id) <= 64 else None
+    if client is None:
+        raise EsiaError("007002", f"Client {client_id[:64]} is not registered")
+    if redirect_uri not in client.redirect_uris:
+        raise EsiaError("007023", "redirect_uri is not registered for the client")
+
+    # From here on errors go back to the client.
+    params.redirect_uri = redirect_uri
+    state = params.get("state")
+    params.state = state
+    params.require(AC_MANDATORY)
+    if params.get("response_type") != "code":
+        raise EsiaError(
+            "007003", "Parameter response_type must be code", state=state, redirect_uri=redirect_uri
+        )
+    if not is_uuid(state or ""):
+        raise EsiaError("007003", "Parameter state must be a UUID", state=state, redirect_uri=redirect_uri)
+    scopes = _scopes(params, client.scopes)
+    access_type = params.get("access_type") or "online"
+    if access_type not in ACCESS_TYPES:
+        raise EsiaError(
+            "007003",
+            "Parameter access_type must be online or offline",
+            state=state,
+            redirect_uri=redirect_uri,
+        )
+    timestamp = await checked_timestamp(ctx, params, client)
+    check_client_secret(ctx, params, client, timestamp=timestamp)
+
+    now = await ctx.clock.now()
+    login = LoginRequest(
+        rid=new_id(),
+        client_id=client.client_id,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=state,
+        access_type=access_type,
+        created=now,
+    )  # type: ignore[arg-type]
+    session = await find_session(ctx.store, request.cookies.get(SSO_COOKIE), now=now)
+    if session is not None:
+        grant = Authorization(
+            oid=session.oid,
+            client_id=client.client_id,
+            scopes=tuple(scopes),
+            session_id=session.sid,
+            auth_time=session.auth_time,
+            method=session.method,
+            redirect_uri=redirect_uri,
+            access_type=access_type,
+        )
+        return await redirect_with_code(ctx, request, login, grant)
+    await save_request(ctx.store, login)
+    return RedirectResponse(
+        f"{str(request.base_url).rstrip('/')}/aas/oauth2/login?rid={login.rid}", status_code=302
+    )

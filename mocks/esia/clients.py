@@ -1,0 +1,127 @@
+"""Registered client systems (ИС): mnemonic, redirect URIs, certificate, allowed scopes.
+
+Registrations live in the shared store (``esia:client:<mnemonic>``) so every replica sees the
+same clients; the certificate's parsed public key is cached per PEM text in process memory,
+which is safe because a PEM never changes meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from ..core.problems import Problem
+from ..core.settings import SIGNATURE_MODES
+from ..core.store import Store
+from .scopes import PERSON_SCOPES
+
+CLIENT_ID = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,63}")
+#: How far a request ``timestamp`` may be from the mock's clock (assumed; ESIA does not publish it).
+DEFAULT_TIMESTAMP_TOLERANCE = 300
+
+
+def _key(client_id: str) -> str:
+    return f"esia:client:{client_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientSystem:
+    client_id: str
+    redirect_uris: tuple[str, ...]
+    certificate: str | None
+    scopes: frozenset[str]
+    #: Overrides the replica's ``signature_mode`` for this client (``None``: use the setting).
+    signature_mode: str | None = None
+    timestamp_tolerance: int = DEFAULT_TIMESTAMP_TOLERANCE
+
+    @property
+    def public_key(self) -> RSAPublicKey | None:
+        return None if self.certificate is None else public_key_of(self.certificate)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["redirect_uris"] = list(self.redirect_uris)
+        data["scopes"] = sorted(self.scopes)
+        return data
+
+
+@lru_cache(maxsize=4096)
+def public_key_of(pem: str) -> RSAPublicKey:
+    """The RSA key of a PEM certificate, parsed once per process."""
+    key = x509.load_pem_x509_certificate(pem.encode()).public_key()
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError("only RSA client certificates are supported by the v1 endpoints")
+    return key
+
+
+async def find_client(store: Store, client_id: str) -> ClientSystem | None:
+    raw = await store.get(_key(client_id))
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return ClientSystem(
+        client_id=data["client_id"],
+        redirect_uris=tuple(data["redirect_uris"]),
+        certificate=data["certificate"],
+        scopes=frozenset(data["scopes"]),
+        signature_mode=data.get("signature_mode"),
+        timestamp_tolerance=int(data.get("timestamp_tolerance", DEFAULT_TIMESTAMP_TOLERANCE)),
+    )
+
+
+async def save_client(store: Store, client: ClientSystem) -> None:
+    await store.set(_key(client.client_id), json.dumps(client.to_json()))
+
+
+def _is_redirect_uri(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 2000:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.fragment
+
+
+def client_from_registration(body: dict[str, Any]) -> ClientSystem:
+    """Validate a ``POST /_gosstand/control/clients`` body; every fault is a 422 pointer."""
+    errors: list[dict[str, str]] = []
+    client_id = body.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+        errors.append({"pointer": "/client_id", "detail": "a mnemonic of capital Latin letters and digits"})
+    uris = body.get("redirect_uris")
+    if not isinstance(uris, list) or not uris or not all(_is_redirect_uri(u) for u in uris):
+        errors.append({"pointer": "/redirect_uris", "detail": "a non-empty list of absolute http(s) URLs"})
+    certificate = body.get("certificate")
+    if certificate is not None:
+        try:
+            if not isinstance(certificate, str):
+                raise ValueError("not a string")
+            public_key_of(certificate)
+        except ValueError as exc:
+            errors.append({"pointer": "/certificate", "detail": f"an RSA certificate in PEM: {exc}"})
+    scopes = body.get("scopes", sorted(PERSON_SCOPES))
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and s in PERSON_SCOPES for s in scopes):
+        errors.append(
+            {"pointer": "/scopes", "detail": f"a list of known scopes: {' '.join(sorted(PERSON_SCOPES))}"}
+        )
+    mode = body.get("signature_mode")
+    if mode is not None and mode not in SIGNATURE_MODES:
+        errors.append({"pointer": "/signature_mode", "detail": f"one of {', '.join(SIGNATURE_MODES)}"})
+    tolerance = body.get("timestamp_tolerance", DEFAULT_TIMESTAMP_TOLERANCE)
+    if not isinstance(tolerance, int) or isinstance(tolerance, bool) or not 0 < tolerance <= 86400:
+        errors.append({"pointer": "/timestamp_tolerance", "detail": "seconds, 1..86400"})
+    if errors:
+        raise Problem(422, "the client registration is invalid", errors=errors)
+    return ClientSystem(
+        client_id=client_id,  # type: ignore[arg-type]
+        redirect_uris=tuple(uris),  # type: ignore[arg-type]
+        certificate=certificate,
+        scopes=frozenset(scopes) | {"openid"},  # type: ignore[arg-type]
+        signature_mode=mode,
+        timestamp_tolerance=tolerance,  # type: ignore[arg-type]
+    )

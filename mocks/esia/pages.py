@@ -1,0 +1,77 @@
+"""The login pages a person sees: plain Russian HTML forms that work in a real browser
+(no scripts) and with plain form posts from a load generator.
+
+Form contract (reported to the journeys in ``scenarios/esia_login.py``):
+
+- ``GET /aas/oauth2/login?rid=…`` → form posting ``rid``, ``login``, ``password`` to
+  ``POST /aas/oauth2/login``;
+- ``GET /aas/oauth2/otp?rid=…`` → form posting ``rid``, ``code`` to ``POST /aas/oauth2/otp``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.responses import HTMLResponse
+
+_STYLE = (
+    "body{font-family:Lato,Arial,sans-serif;background:#f5f7fa;margin:0}"
+    "main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:.5rem}"
+    "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}"
+    "button{margin-top:1.2rem;width:100%;padding:.7rem;background:#0d4cd3;color:#fff;border:0;border-radius:.3rem}"
+    ".error{color:#c00}"
+)
+
+
+def _page(title: str, body: str, status: int) -> HTMLResponse:
+    return HTMLResponse(
+        '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
+        f"<title>{escape(title)} — Госуслуги</title>"
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_STYLE}</style></head>'
+        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>",
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _error(message: str | None) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+
+
+def password_form(rid: str, *, error: str | None = None, login: str = "", status: int = 200) -> HTMLResponse:
+    body = (
+        f"{_error(error)}"
+        '<form method="post" action="/aas/oauth2/login">'
+        f'<input type="hidden" name="rid" value="{escape(rid)}">'
+        '<label for="login">Телефон, почта или СНИЛС</label>'
+        f'<input id="login" name="login" autocomplete="username" value="{escape(login)}" required>'
+        '<label for="password">Пароль</label>'
+        '<input id="password" name="password" type="password" autocomplete="current-password" required>'
+        '<button type="submit">Войти</button></form>'
+    )
+    return _page("Вход", body, status)
+
+
+def otp_form(rid: str, *, masked_phone: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+    body = (
+        f"{_error(error)}"
+        f"<p>Код отправлен на номер {escape(masked_phone)}. Он действует 10 минут.</p>"
+        '<form method="post" action="/aas/oauth2/otp">'
+        f'<input type="hidden" name="rid" value="{escape(rid)}">'
+        '<label for="code">Код из СМС</label>'
+        '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" '
+        'pattern="[0-9]{6}" maxlength="6" required>'
+        '<button type="submit">Продолжить</button></form>'
+    )
+    return _page("Подтверждение входа", body, status)
+
+
+def message_page(title: str, message: str, *, status: int) -> HTMLResponse:
+    return _page(title, f'<p class="error" role="alert">{escape(message)}</p>', status)
+
+
+def mask_phone(phone: str | None) -> str:
+    """``+79991234567`` → ``+7(999)***-**-67``."""
+    if not phone or len(phone) != 12:
+        return "***"
+    return f"+7({phone[2:5]})***-**-{phone[-2:]}"

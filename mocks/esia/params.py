@@ -1,0 +1,133 @@
+"""Reading and checking the parameters ``ac`` and ``te`` share: the request's parameter set,
+``timestamp`` against the mock's clock, ``state``, and the ``client_secret`` signature."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable
+
+from starlette.requests import Request
+
+from ..core.context import ServiceContext
+from .clients import ClientSystem
+from .errors import EsiaError, missing_parameters
+from .signature import SecretRejected, signed_message, verify_client_secret
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: A timestamp whose ``+`` became a space in a query string that did not encode it.
+_UNENCODED_PLUS = re.compile(r"(.* \d{2}:\d{2}:\d{2}) +(\d{4})")
+
+
+class Params:
+    """A request's parameters. A repeated parameter is ESIA-007003, like at ESIA."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._values.setdefault(name, []).append(value)
+        self.state: str | None = None
+        self.redirect_uri: str | None = None
+
+    def get(self, name: str) -> str | None:
+        values = self._values.get(name)
+        if not values:
+            return None
+        if len(values) > 1:
+            raise EsiaError(
+                "007003", f"Parameter {name} is repeated", state=self.state, redirect_uri=self.redirect_uri
+            )
+        return values[0] if values[0] != "" else None
+
+    def require(self, names: Iterable[str]) -> None:
+        """ESIA-007014 naming every mandatory parameter that is absent or empty."""
+        missing = [name for name in names if not self._values.get(name) or self._values[name] == [""]]
+        if missing:
+            raise missing_parameters(missing, state=self.state, redirect_uri=self.redirect_uri)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+
+async def read_params(request: Request) -> Params:
+    """Query parameters of a GET; the form of a POST (nothing, for any other body)."""
+    if request.method != "POST":
+        return Params(request.query_params.multi_items())
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in FORM_TYPES:
+        return Params(())
+    try:
+        form = await request.form()
+    except Exception:  # python-multipart raises several types on malformed bodies
+        raise EsiaError("007003", "The request body is not a valid form") from None
+    return Params((name, value) for name, value in form.multi_items() if isinstance(value, str))
+
+
+def parse_timestamp(text: str) -> tuple[float, str] | None:
+    """``2025.09.02 13:00:29 +0300`` → (epoch seconds, the text as the client signed it).
+
+    A ``+`` that arrived as a space (an unencoded query string) is put back, since the client
+    signed the ``+``."""
+    repaired = _UNENCODED_PLUS.fullmatch(text)
+    if repaired:
+        text = f"{repaired.group(1)} +{repaired.group(2)}"
+    try:
+        return dt.datetime.strptime(text, "%Y.%m.%d %H:%M:%S %z").timestamp(), text
+    except (ValueError, OverflowError):
+        return None
+
+
+async def checked_timestamp(ctx: ServiceContext, params: Params, client: ClientSystem) -> str:
+    """The ``timestamp`` as signed, once it parses and lies within the client's tolerance."""
+    text = params.get("timestamp") or ""
+    parsed = parse_timestamp(text)
+    if parsed is None:
+        raise EsiaError(
+            "007003",
+            "Parameter timestamp is wrong: expected yyyy.MM.dd HH:mm:ss Z",
+            state=params.state,
+            redirect_uri=params.redirect_uri,
+        )
+    moment, signed_text = parsed
+    if abs(await ctx.clock.now() - moment) > client.timestamp_tolerance:
+        raise EsiaError(
+            "007015", "Request time is out of tolerance", state=params.state, redirect_uri=params.redirect_uri
+        )
+    return signed_text
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36
+
+
+def check_client_secret(ctx: ServiceContext, params: Params, client: ClientSystem, *, timestamp: str) -> None:
+    """Verify ``client_secret`` over ``scope + timestamp + client_id + state`` per the
+    client's signature mode (or the replica's)."""
+    mode = client.signature_mode or ctx.settings.signature_mode
+    message = signed_message(
+        scope=params.get("scope") or "",
+        timestamp=timestamp,
+        client_id=client.client_id,
+        state=params.get("state") or "",
+    )
+    if mode == "strict" and client.certificate is None:
+        raise EsiaError(
+            "007002",
+            "No certificate is registered for the client",
+            state=params.state,
+            redirect_uri=params.redirect_uri,
+        )
+    try:
+        verify_client_secret(params.get("client_secret") or "", message, key=client.public_key, mode=mode)
+    except SecretRejected as exc:
+        raise EsiaError(
+            "007053",
+            f"OAuthErrorEnum.clientSecretWrong ({exc})",
+            state=params.state,
+            redirect_uri=params.redirect_uri,
+        ) from None

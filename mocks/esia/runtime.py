@@ -1,0 +1,31 @@
+"""Per-process caches of immutable things an ESIA replica needs on every login: its signing
+key pair and the verifier of its own access tokens. Loaded once per key directory, never per
+request (loading a PEM key costs more than the whole rest of a login)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from ..core.bearer import BearerVerifier
+from ..core.keys import SigningKeys, ensure_signing_keys
+from ..core.settings import Settings
+
+
+@lru_cache(maxsize=8)
+def _keys(directory: Path) -> SigningKeys:
+    return ensure_signing_keys(directory)
+
+
+def signing_keys(settings: Settings) -> SigningKeys:
+    return _keys(settings.esia_keys_dir)
+
+
+@lru_cache(maxsize=8)
+def _verifier(directory: Path, issuer: str) -> BearerVerifier:
+    return BearerVerifier(_keys(directory).public_key, issuer)
+
+
+def token_verifier(settings: Settings) -> BearerVerifier:
+    """Verifies the access tokens this ESIA issued (for ``/rs``)."""
+    return _verifier(settings.esia_keys_dir, settings.esia_issuer)

@@ -1,0 +1,103 @@
+"""Driving a running stack through its control API (``/_gosstand/control``, token-protected):
+register ESIA client systems, seed users, read the SMS outbox, reset state, move the clock.
+
+Works against any deployment that exposes the control API — the embedded stack, containers,
+or a staging system running the mocks — since it needs only URLs and the control token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .http import HttpClient, HttpResponse, HttpxClient
+
+
+class ControlError(Exception):
+    """The control API refused a request; ``status`` and ``body`` say why."""
+
+    def __init__(self, what: str, response: HttpResponse) -> None:
+        super().__init__(f"{what}: HTTP {response.status}: {response.text[:500]}")
+        self.status = response.status
+        self.body = response.text
+
+
+class StackControl:
+    def __init__(self, urls: Mapping[str, str], token: str, http: HttpClient | None = None) -> None:
+        self.urls = {service: url.rstrip("/") for service, url in urls.items()}
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._http: HttpClient = http or HttpxClient()
+
+    def _call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        expect: tuple[int, ...] = (200, 201, 204),
+    ) -> HttpResponse:
+        url = f"{self.urls[service]}/_gosstand/control{path}"
+        name = f"control: {service} {method} {path}"
+        response = self._http.send(method, url, name=name, json=json, params=params, headers=self._headers)
+        if response.status not in expect:
+            raise ControlError(name, response)
+        return response
+
+    # --- ESIA -------------------------------------------------------------------------------
+
+    def register_client(
+        self,
+        client_id: str,
+        *,
+        redirect_uris: list[str],
+        certificate: str | None,
+        scopes: list[str] | None = None,
+        signature_mode: str | None = None,
+        timestamp_tolerance: int | None = None,
+    ) -> dict[str, Any]:
+        """Register (or replace) an ESIA client system; ``certificate`` is PEM text."""
+        body: dict[str, Any] = {
+            "client_id": client_id,
+            "redirect_uris": redirect_uris,
+            "certificate": certificate,
+        }
+        if scopes is not None:
+            body["scopes"] = scopes
+        if signature_mode is not None:
+            body["signature_mode"] = signature_mode
+        if timestamp_tolerance is not None:
+            body["timestamp_tolerance"] = timestamp_tolerance
+        return self._call("esia", "POST", "/clients", json=body).json()
+
+    def seed_user(self, **account: Any) -> int:
+        """Create an ESIA account (``phone``, ``password``, ``person={...}``, ``email``, ``snils``,
+        ``documents``, ``addresses``, ``oid``) and return its OID."""
+        return int(self._call("esia", "POST", "/users", json=account).json()["oid"])
+
+    def user(self, oid: int) -> dict[str, Any]:
+        return self._call("esia", "GET", f"/users/{oid}").json()
+
+    def sms_messages(self, phone: str) -> list[dict[str, Any]]:
+        return self._call("esia", "GET", "/outbox", params={"phone": phone}).json()["messages"]
+
+    def read_sms(self, phone: str) -> str:
+        """The code of the latest SMS sent to ``phone``."""
+        messages = self.sms_messages(phone)
+        if not messages:
+            raise LookupError(f"no SMS was sent to {phone}")
+        return str(messages[-1]["code"])
+
+    # --- every service ----------------------------------------------------------------------
+
+    def reset(self, service: str) -> None:
+        """Forget all state of ``service`` (every replica)."""
+        self._call(service, "POST", "/reset")
+
+    def advance_clock(self, service: str, seconds: float) -> float:
+        """Move ``service``'s clock forward; returns its new time (epoch seconds)."""
+        return float(self._call(service, "POST", "/clock", json={"advance": seconds}).json()["now"])
+
+    def now(self, service: str) -> float:
+        return float(self._call(service, "GET", "/clock").json()["now"])

@@ -1,0 +1,267 @@
+"""The ESIA v1 login journey, written once against :class:`scenarios.http.HttpClient`.
+
+A person logs in to a relying party: ``ac`` → password page → SMS code → back to the client
+with a code → the client's back end exchanges it at ``te``. Each request is named
+(``esia: ac``, ``esia: login form``, ``esia: login``, ``esia: otp form``, ``esia: otp``,
+``esia: te``, ``esia: refresh``, ``esia: person``, ``esia: logout``) so load statistics group
+them. Any answer the journey does not expect raises :class:`EsiaJourneyError` naming the step.
+
+The HTTP client must keep cookies (ESIA's SSO session), as a browser does: with a live
+session, ``ac`` answers with the code at once and the password and SMS steps are skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .esia_client import RelyingParty
+from .http import HttpClient, HttpResponse
+
+
+class EsiaJourneyError(Exception):
+    """An ESIA answer the journey did not expect. ``error``/``description`` carry ESIA's
+    ``error`` and ``error_description`` (``ESIA-0070NN: …``) when it sent them."""
+
+    def __init__(
+        self,
+        step: str,
+        message: str,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(f"{step}: {message}")
+        self.step = step
+        self.status = status
+        self.error = error
+        self.description = description
+
+    @property
+    def esia_code(self) -> str | None:
+        """``ESIA-007011`` from the description, if any."""
+        if self.description and self.description.startswith("ESIA-"):
+            return self.description.split(":", 1)[0]
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenSet:
+    access_token: str
+    id_token: str
+    refresh_token: str
+    expires_in: int
+    oid: int
+    state: str
+    token_type: str = "Bearer"
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, unverified (the client reads, the resource server verifies)."""
+    try:
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError) as exc:
+        raise EsiaJourneyError("esia: te", f"not a JWT: {exc}") from None
+
+
+def _query(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def _absolute(esia_url: str, location: str) -> str:
+    return location if "://" in location else esia_url.rstrip("/") + location
+
+
+_ALERT = re.compile(r'role="alert">([^<]*)<')
+
+
+def _expect(step: str, response: HttpResponse, status: int) -> HttpResponse:
+    if response.status != status:
+        error = description = None
+        said = response.text[:300]
+        content_type = response.headers.get("content-type", "")
+        if content_type.startswith("application/json"):
+            try:
+                body = response.json()
+                error, description = body.get("error"), body.get("error_description")
+            except (ValueError, AttributeError):
+                pass
+        elif content_type.startswith("text/html") and (alert := _ALERT.search(response.text)):
+            said = html.unescape(alert.group(1))  # the message the page shows the person
+        raise EsiaJourneyError(
+            step,
+            f"expected HTTP {status}, got {response.status}: {said}",
+            status=response.status,
+            error=error,
+            description=description,
+        )
+    return response
+
+
+def _returned_to_client(step: str, location: str, rp: RelyingParty, state: str) -> str | None:
+    """The code if ``location`` is the client's redirect URI; raise on an error redirect."""
+    if not location.startswith(rp.redirect_uri):
+        return None
+    query = _query(location)
+    if "error" in query:
+        raise EsiaJourneyError(
+            step,
+            f"ESIA refused: {query.get('error_description')}",
+            status=302,
+            error=query["error"],
+            description=query.get("error_description"),
+        )
+    if query.get("state") != state:
+        raise EsiaJourneyError(step, f"state came back as {query.get('state')!r}, sent {state!r}")
+    if not query.get("code"):
+        raise EsiaJourneyError(step, "redirected back without a code")
+    return query["code"]
+
+
+def _token_set(step: str, response: HttpResponse) -> TokenSet:
+    _expect(step, response, 200)
+    try:
+        body = response.json()
+        oid = int(jwt_claims(body["id_token"])["urn:esia:sbj"]["urn:esia:sbj:oid"])
+        return TokenSet(
+            access_token=body["access_token"],
+            id_token=body["id_token"],
+            refresh_token=body["refresh_token"],
+            expires_in=int(body["expires_in"]),
+            oid=oid,
+            state=body["state"],
+            token_type=body["token_type"],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EsiaJourneyError(step, f"malformed token answer: {exc!r}") from None
+
+
+def authorize(
+    http: HttpClient,
+    *,
+    esia_url: str,
+    rp: RelyingParty,
+    login: str,
+    password: str,
+    read_sms: Callable[[str], str],
+    scope: str = "openid fullname",
+    access_type: str = "online",
+    phone: str | None = None,
+) -> str:
+    """Run the browser part of the login and return the authorization code."""
+    params = rp.authorization_params(scope, access_type=access_type)
+    state = params["state"]
+    answer = _expect(
+        "esia: ac", http.send("GET", f"{esia_url}/aas/oauth2/ac", name="esia: ac", params=params), 302
+    )
+    location = answer.location or ""
+    code = _returned_to_client("esia: ac", location, rp, state)
+    if code is not None:  # a live SSO session
+        return code
+    login_url = _absolute(esia_url, location)
+    rid = _query(login_url).get("rid")
+    if not rid:
+        raise EsiaJourneyError("esia: ac", f"no login page to go to: {location!r}")
+    _expect("esia: login form", http.send("GET", login_url, name="esia: login form"), 200)
+    sent = http.send(
+        "POST",
+        f"{esia_url}/aas/oauth2/login",
+        name="esia: login",
+        data={"rid": rid, "login": login, "password": password},
+    )
+    otp_url = _absolute(esia_url, _expect("esia: login", sent, 302).location or "")
+    _expect("esia: otp form", http.send("GET", otp_url, name="esia: otp form"), 200)
+    sms_code = read_sms(phone or login)
+    confirmed = _expect(
+        "esia: otp",
+        http.send(
+            "POST", f"{esia_url}/aas/oauth2/otp", name="esia: otp", data={"rid": rid, "code": sms_code}
+        ),
+        302,
+    )
+    code = _returned_to_client("esia: otp", confirmed.location or "", rp, state)
+    if code is None:
+        raise EsiaJourneyError("esia: otp", f"not sent back to the client: {confirmed.location!r}")
+    return code
+
+
+def exchange(
+    http: HttpClient, *, esia_url: str, rp: RelyingParty, code: str, scope: str = "openid fullname"
+) -> TokenSet:
+    """The relying party's back end trades the code for tokens at ``te``."""
+    form = rp.token_form(code, scope)
+    return _token_set("esia: te", http.send("POST", f"{esia_url}/aas/oauth2/te", name="esia: te", data=form))
+
+
+def login(
+    http: HttpClient,
+    *,
+    esia_url: str,
+    rp: RelyingParty,
+    login: str,
+    password: str,
+    read_sms: Callable[[str], str],
+    scope: str = "openid fullname",
+    access_type: str = "online",
+    phone: str | None = None,
+) -> TokenSet:
+    """The whole journey: browser login, then the code exchange. ``read_sms(phone)`` returns
+    the code the person received (``phone`` defaults to ``login``)."""
+    code = authorize(
+        http,
+        esia_url=esia_url,
+        rp=rp,
+        login=login,
+        password=password,
+        read_sms=read_sms,
+        scope=scope,
+        access_type=access_type,
+        phone=phone,
+    )
+    return exchange(http, esia_url=esia_url, rp=rp, code=code, scope=scope)
+
+
+def refresh(
+    http: HttpClient, *, esia_url: str, rp: RelyingParty, refresh_token: str, scope: str = "openid fullname"
+) -> TokenSet:
+    """New tokens for a refresh token (which ESIA rotates: the old one stops working)."""
+    form = rp.refresh_form(refresh_token, scope)
+    return _token_set(
+        "esia: refresh", http.send("POST", f"{esia_url}/aas/oauth2/te", name="esia: refresh", data=form)
+    )
+
+
+def person(
+    http: HttpClient, *, esia_url: str, tokens: TokenSet, path: str = "", embed: str | None = None
+) -> Any:
+    """``GET /rs/prns/{oid}{path}`` with the access token (``path`` such as ``/ctts``)."""
+    params = {"embed": embed} if embed else None
+    answer = http.send(
+        "GET",
+        f"{esia_url}/rs/prns/{tokens.oid}{path}",
+        name="esia: person",
+        params=params,
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )
+    return _expect("esia: person", answer, 200).json()
+
+
+def logout(http: HttpClient, *, esia_url: str, rp: RelyingParty, redirect_url: str | None = None) -> None:
+    """End the SSO session; ESIA sends the browser back to ``redirect_url`` (the RP's URI by default)."""
+    target = redirect_url or rp.redirect_uri
+    answer = http.send(
+        "GET",
+        f"{esia_url}/idp/ext/Logout",
+        name="esia: logout",
+        params={"client_id": rp.client_id, "redirect_url": target},
+    )
+    if _expect("esia: logout", answer, 302).location != target:
+        raise EsiaJourneyError("esia: logout", f"sent to {answer.location!r}, not {target!r}")
