@@ -240,11 +240,11 @@ def test_unregistered_redirect_uri_is_answered_not_redirected(stand):
     assert answer.json()["error_description"].startswith("ESIA-007023")
 
 
-def test_unknown_client_is_answered_with_400(stand):
+def test_unknown_client_is_answered_not_redirected(stand):
     params = stand.rp.authorization_params(SCOPE)
     params["client_id"] = "NOSUCH"
     answer = stand.ac(params)
-    assert answer.status == 400 and answer.json()["error"] == "invalid_client"
+    assert answer.status == 401 and answer.json()["error"] == "invalid_client"
 
 
 def test_ac_parameter_errors_go_back_by_redirect(stand):

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from ..core.context import ServiceContext, context
 from .clients import find_client
 from .codes import Authorization, issue_code
-from .errors import EsiaError, missing_parameters, with_query
+from .errors import EsiaError, missing_parameters, unknown_client, with_query
 from .params import Params, check_client_secret, checked_timestamp, is_uuid, read_params
 from .scopes import PERSON_SCOPES
 from .sessions import SSO_COOKIE, LoginRequest, find_session, new_id, save_request
@@ -67,7 +67,7 @@ async def authorize(request: Request) -> Response:
         )
     client = await find_client(ctx.store, client_id) if len(client_id) <= 64 else None
     if client is None:
-        raise EsiaError("007002", f"Client {client_id[:64]} is not registered")
+        raise unknown_client(client_id)
     if redirect_uri not in client.redirect_uris:
         raise EsiaError("007023", "redirect_uri is not registered for the client")
 

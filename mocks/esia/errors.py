@@ -43,10 +43,17 @@ class EsiaError(Exception):
     """An OAuth error. With ``redirect_uri`` it is sent back to the client by redirect."""
 
     def __init__(
-        self, code: str, text: str, *, state: str | None = None, redirect_uri: str | None = None
+        self,
+        code: str,
+        text: str,
+        *,
+        state: str | None = None,
+        redirect_uri: str | None = None,
+        status: int = 400,
     ) -> None:
         super().__init__(f"ESIA-{code}: {text}")
         self.code = code
+        self.status = status
         self.error = OAUTH_ERRORS[code]
         self.description = f"ESIA-{code}: {text}"
         self.state = state
@@ -57,6 +64,12 @@ class EsiaError(Exception):
         if self.state is not None:
             body["state"] = self.state
         return body
+
+
+def unknown_client(client_id: str) -> EsiaError:
+    """ESIA-007002 for a client system nobody registered. Answered with 401, as RFC 6749 §5.2
+    answers ``invalid_client``, on the browser endpoints (``ac``, logout); ``te`` keeps ESIA's 400."""
+    return EsiaError("007002", f"Client {client_id[:64]} is not registered", status=401)
 
 
 def missing_parameters(
@@ -115,8 +128,8 @@ async def handle_esia_error(request: Request, exc: Exception) -> Response:
     if exc.redirect_uri is not None:
         return RedirectResponse(with_query(exc.redirect_uri, exc.body()), status_code=302)
     if wants_html(request):
-        return error_page(exc.description)
-    return JSONResponse(exc.body(), status_code=400)
+        return error_page(exc.description, exc.status)
+    return JSONResponse(exc.body(), status_code=exc.status)
 
 
 async def handle_rs_error(request: Request, exc: Exception) -> Response:

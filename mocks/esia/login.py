@@ -18,7 +18,7 @@ from . import pages
 from .authorize import redirect_with_code
 from .clients import find_client
 from .codes import Authorization
-from .errors import EsiaError, missing_parameters
+from .errors import EsiaError, missing_parameters, unknown_client
 from .params import FORM_TYPES
 from .sessions import (
     MAX_OTP_ATTEMPTS,
@@ -142,7 +142,7 @@ async def logout(request: Request) -> Response:
         raise missing_parameters(["client_id"])
     client = await find_client(ctx.store, client_id) if len(client_id) <= 64 else None
     if client is None:
-        raise EsiaError("007002", f"Client {client_id[:64]} is not registered")
+        raise unknown_client(client_id)
     if redirect_url is not None and redirect_url not in client.redirect_uris:
         raise EsiaError("007023", "redirect_url is not registered for the client")
     await end_session(ctx.store, request.cookies.get(SSO_COOKIE))

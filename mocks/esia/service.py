@@ -80,9 +80,12 @@ def helper_fallback(files: dict[str, tuple[bytes, str]]) -> ExceptionHandler:
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         found = files.get(request.url.path) if exc.status_code == 404 else None
-        if found is not None and request.method in ("GET", "HEAD"):
-            return Response(found[0], media_type=found[1])
-        return await problems.handle_http_exception(request, exc)
+        if found is None:
+            return await problems.handle_http_exception(request, exc)
+        if request.method not in ("GET", "HEAD"):
+            not_allowed = problems.Problem(405, headers={"Allow": "GET, HEAD"})
+            return problems.problem_response(not_allowed, request.url.path)
+        return Response(found[0], media_type=found[1])
 
     return handle
 
