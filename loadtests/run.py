@@ -1,0 +1,122 @@
+"""The main job, ``gosstand peak``: stack → seed → peak-hour load with failovers → reconcile →
+report → verdict.
+
+Everything the report shows is recorded in one run directory (``out/runs/<time>/``): the
+per-request timeline, the failover actions, the logical write operations, what the target held
+at the end, and the run's own description. ``gosstand report`` can rebuild the report from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .profile import load_profile
+
+PACKAGED_FAILOVER = "failover.yaml"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", help="traffic profile YAML (default: the packaged peak hour)")
+    parser.add_argument("--duration", type=float, help="seconds the hour is compressed into (profile default: 60)")
+    parser.add_argument("--peak-users", type=int, help="concurrent users at the peak (profile default)")
+    parser.add_argument("--failover", default="default",
+                        help="failover schedule YAML; 'default' (kill ESIA and FTS replicas) or 'none'")
+    parser.add_argument("--slo", help="SLO file (default: the packaged reports/slo.yaml)")
+    parser.add_argument("--replicas", type=int, default=2, help="replicas per service of the embedded stack")
+    parser.add_argument("--output", default="out/runs", help="parent directory of run directories")
+    parser.add_argument("--users", type=int, default=60, help="ESIA test users to seed")
+    parser.add_argument("--declarants", type=int, default=8, help="declarant organisations to use")
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the test data")
+    parser.add_argument("--manifest",
+                        help="run against an already running stack (its stack.json, e.g. from `gosstand up`)")
+
+
+def _failover_path(choice: str) -> Path | None:
+    if choice == "none":
+        return None
+    if choice == "default":
+        return Path(str(resources.files("gosstand.loadtests").joinpath(PACKAGED_FAILOVER)))
+    return Path(choice)
+
+
+def _run_locust(run_dir: Path, manifest: Path, fixtures: Path, failover: Path | None,
+                args: argparse.Namespace, duration: float) -> int:
+    locustfile = Path(str(resources.files("gosstand.loadtests").joinpath("locustfile.py")))
+    env = {
+        **os.environ,
+        "GOSSTAND_RUN_DIR": str(run_dir),
+        "GOSSTAND_MANIFEST": str(manifest),
+        "GOSSTAND_FIXTURES": str(fixtures),
+        "GOSSTAND_FAILOVER": str(failover or ""),
+        "GOSSTAND_PROFILE": args.profile or "",
+        "GOSSTAND_DURATION": str(duration),
+        "GOSSTAND_PEAK_USERS": str(args.peak_users or ""),
+    }
+    command = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
+        "--run-time", f"{int(duration) + 20}s",  # a bound in case the shape never ends
+        "--stop-timeout", "10", "--loglevel", "WARNING", "--csv", str(run_dir / "locust"),
+    ]
+    with (run_dir / "locust.log").open("wb") as log:
+        completed = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, timeout=duration + 120, check=False)
+    return completed.returncode
+
+
+def run_peak(args: argparse.Namespace) -> int:
+    from ..mocks.stack import EmbeddedStack, load_manifest
+    from ..reports.build import build_report, verdict_exit_code
+    from .fixtures import reconcile, seed
+
+    profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
+    run_dir = Path(args.output) / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    failover = _failover_path(args.failover)
+    description: dict[str, Any] = {
+        "title": f"{profile.name}: {profile.description}",
+        "profile": profile.name,
+        "duration_s": profile.duration_s,
+        "peak_users": profile.peak_users,
+        "failover_schedule": str(failover) if failover else None,
+    }
+    with ExitStack() as cleanup:
+        if args.manifest:
+            manifest_path = Path(args.manifest)
+            description["backend"] = load_manifest(manifest_path).get("backend", "external")
+        else:
+            print(f"Starting the embedded stack ({args.replicas} replicas per service)…", flush=True)
+            stack = cleanup.enter_context(EmbeddedStack(replicas=args.replicas, state_dir=run_dir / "stack"))
+            manifest_path = stack.write_manifest()
+            description["backend"] = "embedded"
+        manifest = load_manifest(manifest_path)
+        description["targets"] = manifest["urls"]
+        print("Seeding ESIA users, the client system and declarants…", flush=True)
+        fixtures_path = seed(manifest, run_dir, users=args.users, declarants=args.declarants, seed=args.seed)
+        print(f"Peak-hour load for {profile.duration_s:.0f} s, up to {profile.peak_users} users"
+              + (f", failovers from {failover}" if failover else ", no failover") + "…", flush=True)
+        description["started"] = time.time()
+        code = _run_locust(run_dir, manifest_path, fixtures_path, failover, args, profile.duration_s)
+        description["ended"] = time.time()
+        description["locust_exit_code"] = code
+        if code not in (0, 1):  # 1 only means "some request failed", which the SLOs judge
+            print(f"Locust ended with exit code {code}; see {run_dir / 'locust.log'}", file=sys.stderr)
+        print("Reconciling declarations with what the target holds…", flush=True)
+        reconcile(manifest, run_dir)
+    (run_dir / "run.json").write_text(json.dumps(description, indent=2, ensure_ascii=False))
+    result = build_report(run_dir, slo_path=Path(args.slo) if args.slo else None)
+    verdict = "PASS" if result.passed else "FAIL"
+    print(f"\nVerdict: {verdict}" + ("" if result.passed else f" — {len(result.breaches)} SLO breach(es)"))
+    print(f"Report: {result.html.resolve()}")
+    if code not in (0, 1):
+        return 2
+    return verdict_exit_code(result)

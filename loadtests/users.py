@@ -1,0 +1,150 @@
+"""Locust users for the two peak-hour journeys, built on ``scenarios/``.
+
+Each user runs its journey at the profile's pace. The pace is a schedule, not a wait: the
+journey's first request carries its intended start, so when the system slows down the
+recorded latency includes the time the request should already have been running
+(coordinated omission is measured, not hidden).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+import logging
+import time
+import uuid
+from typing import Any
+
+import gevent
+from faker import Faker
+from locust import FastHttpUser, constant, task
+
+from ..scenarios import declarations, esia_login
+from ..scenarios.control import StackControl
+from ..scenarios.http import TransportFailure
+from .config import LoadConfig
+from .fixtures import LOGIN_SCOPES, relying_party
+from .http_adapter import LocustHttp
+from .profile import Profile
+from .recorder import operation
+
+log = logging.getLogger("gosstand.load")
+
+_config: LoadConfig | None = None
+_profile: Profile | None = None
+_user_numbers = itertools.count()
+#: Indexes of seeded people no running virtual user holds. A person's SMS codes go to one
+#: phone, so two users logging in as the same person at once would read each other's codes.
+_free_people: deque[int] = deque()
+
+
+def configure(config: LoadConfig, profile: Profile) -> None:
+    """Called once per Locust process from the locustfile's ``init`` hook."""
+    global _config, _profile
+    _config, _profile = config, profile
+    _free_people.extend(range(len(config.fixtures["users"])))
+
+
+class JourneyUser(FastHttpUser):
+    abstract = True
+    wait_time = constant(0)  # pacing is done against the schedule in run_journey
+    journey = ""
+    #: Absolute URLs are used throughout; FastHttpUser still wants a host.
+    host = "http://127.0.0.1"
+    network_timeout = 10.0
+    connection_timeout = 5.0
+
+    def on_start(self) -> None:
+        assert _config is not None and _profile is not None, "the locustfile's init hook did not run"
+        self.config = _config
+        self.number = next(_user_numbers)
+        self.urls: dict[str, str] = self.config.manifest["urls"]
+        self.http = LocustHttp(self.client, journey=self.journey)
+        self.control = StackControl(self.urls, self.config.manifest["control_token"], http=self.http)
+        fixtures = self.config.fixtures
+        self.rp = relying_party(fixtures)
+        self.pacing = _profile.pacing_s.get(self.journey, 1.0)
+        self.next_start = time.time()
+        if not _free_people:
+            raise RuntimeError("more concurrent users than seeded people: seed more (--users)")
+        self.person_index = _free_people.popleft()
+        self.person = fixtures["users"][self.person_index]
+
+    def on_stop(self) -> None:
+        _free_people.append(self.person_index)
+
+    def login(self, person: dict[str, Any]) -> esia_login.TokenSet:
+        return esia_login.login(
+            self.http,
+            esia_url=self.urls["esia"],
+            rp=self.rp,
+            login=person["phone"],
+            password=person["password"],
+            read_sms=self.control.read_sms,
+            scope=" ".join(LOGIN_SCOPES),
+            access_type="offline",
+        )
+
+    @task
+    def run_journey(self) -> None:
+        delay = self.next_start - time.time()
+        if delay > 0:
+            gevent.sleep(delay)
+        self.http.intended_start = self.next_start
+        self.next_start += self.pacing
+        try:
+            self.journey_once()
+        except (esia_login.EsiaJourneyError, declarations.DeclarationError, TransportFailure) as exc:
+            # The failed request is already in the timeline; the journey starts over next time.
+            log.debug("%s journey failed: %s", self.journey, exc)
+
+    def journey_once(self) -> None:
+        raise NotImplementedError
+
+
+class EsiaLoginUser(JourneyUser):
+    """A broker signing in to a relying party through ESIA: ac → password → SMS code → token →
+    person data → logout, so the next login starts a fresh browser session."""
+
+    journey = "esia_login"
+
+    def journey_once(self) -> None:
+        tokens = self.login(self.person)
+        esia_login.person(self.http, esia_url=self.urls["esia"], tokens=tokens)
+        esia_login.logout(self.http, esia_url=self.urls["esia"], rp=self.rp)
+
+
+class DeclarationUser(JourneyUser):
+    """A broker filing declarations: submit with an idempotency key (retrying with the same key
+    through failures), then track the status."""
+
+    journey = "declaration"
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.faker = Faker("ru_RU")
+        self.faker.seed_instance(self.number)
+        self.declarants = self.config.fixtures["declarants"]
+        self.tokens: esia_login.TokenSet | None = None
+
+    def journey_once(self) -> None:
+        if self.tokens is None:
+            self.tokens = self.login(self.person)
+        fts = self.urls["fts"]
+        key = str(uuid.uuid4())
+        payload = declarations.sample_declaration(self.faker)
+        payload["declarant"] = dict(self.declarants[self.number % len(self.declarants)])
+        payload["senderReference"] = key
+        record: dict[str, Any] = {"op": key, "service": "fts", "senderReference": key, "acked": False, "id": None}
+        try:
+            submitted = declarations.submit(
+                self.http, fts_url=fts, token=self.tokens.access_token, declaration=payload,
+                idempotency_key=key, attempts=4,
+            )
+        except Exception as exc:
+            record.update(attempts=getattr(exc, "attempts", None), t=time.time(), error=str(exc)[:200])
+            operation.fire(record=record)
+            raise
+        record.update(acked=True, id=submitted.id, attempts=submitted.attempts, t=time.time())
+        operation.fire(record=record)
+        declarations.status(self.http, fts_url=fts, token=self.tokens.access_token, declaration_id=submitted.id)
