@@ -254,8 +254,16 @@ def test_ac_parameter_errors_go_back_by_redirect(stand):
     assert error["error_description"].startswith("ESIA-007014") and "timestamp" in error["error_description"]
     assert error["error"] == "invalid_request"
 
-    error = error_redirect(stand.ac(stand.rp.authorization_params("openid usr_org")))
+    error = error_redirect(stand.ac(stand.rp.authorization_params("openid no_such_scope")))
     assert (error["error"], error["error_description"][:11]) == ("invalid_scope", "ESIA-007006")
+    stand.control.register_client(
+        "TESTSYS",
+        redirect_uris=[REDIRECT],
+        certificate=stand.rp.certificate_pem,
+        scopes=["openid", "fullname"],
+    )
+    error = error_redirect(stand.ac(stand.rp.authorization_params("openid fullname snils")))
+    assert error["error_description"].startswith("ESIA-007006")  # a scope the client may not ask for
     error = error_redirect(stand.ac(stand.rp.authorization_params("fullname")))
     assert error["error_description"].startswith("ESIA-007013")
     bad_state = stand.rp.authorization_params(SCOPE, state="not-a-uuid")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from dataclasses import dataclass
 
 from asn1crypto import cms
 from cryptography.exceptions import InvalidSignature
@@ -50,39 +51,67 @@ def decode_base64(text: str) -> bytes:
         raise SecretRejected("client_secret is not base64") from None
 
 
-def parse_signed_data(der: bytes) -> cms.SignedData:
-    """The SignedData inside a ContentInfo, fully parsed (asn1crypto parses lazily, so
-    malformed input must fail here, not later)."""
+@dataclass(frozen=True, slots=True)
+class SignerView:
+    """The parts of one SignerInfo a check needs, read without parsing the rest (embedded
+    certificates above all: parsing them costs more than the RSA verification)."""
+
+    digest: str
+    signature: bytes
+    signed_attributes: bytes | None  # DER of the SET OF attributes, as signed
+    message_digests: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CmsView:
+    attached: bytes | None
+    signers: tuple[SignerView, ...]
+
+
+def _signer_view(signer: cms.SignerInfo) -> SignerView:
+    attributes = signer["signed_attrs"]
+    signed: bytes | None = None
+    digests: tuple[bytes, ...] = ()
+    if isinstance(attributes, cms.CMSAttributes) and len(attributes):
+        signed = _SET_TAG + attributes.dump()[1:]
+        digests = tuple(a["values"][0].native for a in attributes if a["type"].native == "message_digest")
+    return SignerView(
+        digest=signer["digest_algorithm"]["algorithm"].native,
+        signature=signer["signature"].native,
+        signed_attributes=signed,
+        message_digests=digests,
+    )
+
+
+def parse_signed_data(der: bytes) -> CmsView:
+    """The fields of a ContentInfo/SignedData that matter, or :class:`SecretRejected`."""
     try:
         info = cms.ContentInfo.load(der)
         if info["content_type"].native != "signed_data":
             raise SecretRejected("client_secret is not CMS SignedData")
         signed = info["content"]
-        signed.native  # noqa: B018 - forces the parse of every field
+        attached = signed["encap_content_info"]["content"].native
+        view = CmsView(attached=attached, signers=tuple(_signer_view(s) for s in signed["signer_infos"]))
     except SecretRejected:
         raise
     except Exception as exc:  # asn1crypto raises ValueError, TypeError, KeyError... on garbage
         raise SecretRejected(f"client_secret is not DER CMS: {type(exc).__name__}") from None
-    if len(signed["signer_infos"]) == 0:
+    if not view.signers:
         raise SecretRejected("client_secret has no signer")
-    return signed
+    return view
 
 
-def _verify_signer(signer: cms.SignerInfo, message: bytes, key: RSAPublicKey) -> bool:
-    digest_name = signer["digest_algorithm"]["algorithm"].native
-    algorithm = _HASHES.get(digest_name)
+def _verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey) -> bool:
+    algorithm = _HASHES.get(signer.digest)
     if algorithm is None:
         return False
-    attributes = signer["signed_attrs"]
     signed_bytes = message
-    if attributes.native:
-        expected = hashlib.new(digest_name, message).digest()
-        digests = [a["values"][0].native for a in attributes if a["type"].native == "message_digest"]
-        if digests != [expected]:
+    if signer.signed_attributes is not None:
+        if signer.message_digests != (hashlib.new(signer.digest, message).digest(),):
             return False
-        signed_bytes = _SET_TAG + attributes.dump()[1:]
+        signed_bytes = signer.signed_attributes
     try:
-        key.verify(signer["signature"].native, signed_bytes, padding.PKCS1v15(), algorithm())
+        key.verify(signer.signature, signed_bytes, padding.PKCS1v15(), algorithm())
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
@@ -98,8 +127,7 @@ def verify_client_secret(secret: str, message: bytes, *, key: RSAPublicKey | Non
         return
     if key is None:
         raise SecretRejected("no certificate registered for the client")
-    attached = signed["encap_content_info"]["content"].native
-    if attached is not None and attached != message:
+    if signed.attached is not None and signed.attached != message:
         raise SecretRejected("the signed content differs from the request parameters")
-    if not any(_verify_signer(signer, message, key) for signer in signed["signer_infos"]):
+    if not any(_verify_signer(signer, message, key) for signer in signed.signers):
         raise SecretRejected("the signature does not verify with the client's certificate")
