@@ -35,8 +35,12 @@ DOCUMENT_TYPES: dict[str, frozenset[str]] = {
 
 ADDRESS_SCOPES = frozenset({"addresses"})
 
+#: The person's organisations (``/rs/prns/{oid}/orgs``); UTKO and FTS require it for writes,
+#: since a declaration or an object is filed on behalf of an organisation.
+ORGANISATION_SCOPES = frozenset({"usr_org"})
+
 PERSON_SCOPES: frozenset[str] = frozenset(
-    {"openid", *ROOT_FIELDS, *CONTACT_TYPES, *DOCUMENT_TYPES, *ADDRESS_SCOPES}
+    {"openid", *ROOT_FIELDS, *CONTACT_TYPES, *DOCUMENT_TYPES, *ADDRESS_SCOPES, *ORGANISATION_SCOPES}
 )
 
 DOCUMENT_KINDS: frozenset[str] = frozenset().union(*DOCUMENT_TYPES.values())
