@@ -42,13 +42,14 @@ def _scopes(params: Params, allowed: frozenset[str]) -> list[str]:
 
 
 async def redirect_with_code(
-    ctx: ServiceContext, request: Request, login: LoginRequest, grant: Authorization
+    ctx: ServiceContext, request: Request, login: LoginRequest, grant: Authorization, *, now: float
 ) -> Response:
     """The end of every successful login: ``302 <redirect_uri>?code=…&state=…``."""
     code = await issue_code(
         ctx,
         grant,
         state=login.state,
+        now=now,
         remote_ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", "")[:200],
     )
@@ -91,10 +92,10 @@ async def authorize(request: Request) -> Response:
             state=state,
             redirect_uri=redirect_uri,
         )
-    timestamp = await checked_timestamp(ctx, params, client)
+    now = await ctx.clock.now()
+    timestamp = checked_timestamp(params, client, now=now)
     check_client_secret(ctx, params, client, timestamp=timestamp)
 
-    now = await ctx.clock.now()
     login = LoginRequest(
         rid=new_id(),
         client_id=client.client_id,
@@ -116,7 +117,7 @@ async def authorize(request: Request) -> Response:
             redirect_uri=redirect_uri,
             access_type=access_type,
         )
-        return await redirect_with_code(ctx, request, login, grant)
+        return await redirect_with_code(ctx, request, login, grant, now=now)
     await save_request(ctx.store, login)
     return RedirectResponse(
         f"{str(request.base_url).rstrip('/')}/aas/oauth2/login?rid={login.rid}", status_code=302

@@ -38,9 +38,14 @@ def _key(code: str) -> str:
 
 
 async def issue_code(
-    ctx: ServiceContext, grant: Authorization, *, state: str, remote_ip: str = "", user_agent: str = ""
+    ctx: ServiceContext,
+    grant: Authorization,
+    *,
+    state: str,
+    now: float,
+    remote_ip: str = "",
+    user_agent: str = "",
 ) -> str:
-    now = await ctx.clock.now()
     keys = signing_keys(ctx.settings)
     claims = tokens.auth_code_claims(
         oid=grant.oid,
@@ -61,7 +66,7 @@ async def issue_code(
 
 
 async def redeem_code(
-    ctx: ServiceContext, code: str, *, client_id: str, redirect_uri: str, state: str
+    ctx: ServiceContext, code: str, *, client_id: str, redirect_uri: str, state: str, now: float
 ) -> Authorization:
     """The authorization a code carries, consumed; ESIA-007011 for anything but a fresh code
     issued to this client for this redirect URI."""
@@ -70,7 +75,7 @@ async def redeem_code(
         raise EsiaError("007011", "Authorization code is invalid, expired or already used", state=state)
     data = json.loads(raw)
     expires = data.pop("expires")
-    if await ctx.clock.now() >= expires:
+    if now >= expires:
         raise EsiaError("007011", "Authorization code has expired", state=state)
     grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
     if grant.client_id != client_id:

@@ -26,7 +26,8 @@ from .runtime import signing_keys
 
 TE_MANDATORY = ("client_id", "grant_type", "client_secret", "state", "scope", "timestamp")
 
-GrantHandler = Callable[[ServiceContext, Params, ClientSystem], Awaitable[Authorization]]
+#: ``(ctx, params, client, now) -> Authorization``; ``now`` is the mock clock read once per request.
+GrantHandler = Callable[[ServiceContext, Params, ClientSystem, float], Awaitable[Authorization]]
 
 
 def _refresh_key(token: str) -> str:
@@ -34,7 +35,7 @@ def _refresh_key(token: str) -> str:
 
 
 async def authorization_code_grant(
-    ctx: ServiceContext, params: Params, client: ClientSystem
+    ctx: ServiceContext, params: Params, client: ClientSystem, now: float
 ) -> Authorization:
     params.require(("code", "redirect_uri"))
     return await redeem_code(
@@ -43,10 +44,13 @@ async def authorization_code_grant(
         client_id=client.client_id,
         redirect_uri=params.get("redirect_uri") or "",
         state=params.state or "",
+        now=now,
     )
 
 
-async def refresh_token_grant(ctx: ServiceContext, params: Params, client: ClientSystem) -> Authorization:
+async def refresh_token_grant(
+    ctx: ServiceContext, params: Params, client: ClientSystem, now: float
+) -> Authorization:
     """The old refresh token is taken (single use); the answer carries a new one."""
     params.require(("refresh_token",))
     token = params.get("refresh_token") or ""
@@ -56,7 +60,7 @@ async def refresh_token_grant(ctx: ServiceContext, params: Params, client: Clien
     data = json.loads(raw)
     expires = data.pop("expires")
     grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
-    if await ctx.clock.now() >= expires:
+    if now >= expires:
         raise EsiaError("007011", "Refresh token has expired", state=params.state)
     if grant.client_id != client.client_id:
         raise EsiaError("007011", "Refresh token was issued to another client", state=params.state)
@@ -69,8 +73,9 @@ GRANT_HANDLERS: dict[str, GrantHandler] = {
 }
 
 
-async def issue_tokens(ctx: ServiceContext, grant: Authorization, *, state: str) -> dict[str, object]:
-    now = await ctx.clock.now()
+async def issue_tokens(
+    ctx: ServiceContext, grant: Authorization, *, state: str, now: float
+) -> dict[str, object]:
     keys = signing_keys(ctx.settings)
     issuer = ctx.settings.esia_issuer
     access = tokens.sign(
@@ -118,8 +123,9 @@ async def token_endpoint(request: Request) -> Response:
     client = await find_client(ctx.store, client_id) if len(client_id) <= 64 else None
     if client is None:
         raise EsiaError("007002", f"Client {client_id[:64]} is not registered", state=params.state)
-    timestamp = await checked_timestamp(ctx, params, client)
+    now = await ctx.clock.now()
+    timestamp = checked_timestamp(params, client, now=now)
     check_client_secret(ctx, params, client, timestamp=timestamp)
-    grant = await handler(ctx, params, client)
-    body = await issue_tokens(ctx, grant, state=params.state or "")
+    grant = await handler(ctx, params, client, now)
+    body = await issue_tokens(ctx, grant, state=params.state or "", now=now)
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

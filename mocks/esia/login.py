@@ -126,7 +126,7 @@ async def submit_otp(request: Request) -> Response:
         redirect_uri=pending.redirect_uri,
         access_type=pending.access_type,
     )
-    response = await redirect_with_code(ctx, request, pending, grant)
+    response = await redirect_with_code(ctx, request, pending, grant, now=now)
     response.set_cookie(
         SSO_COOKIE, session.sid, max_age=SSO_LIFETIME, httponly=True, samesite="lax", path="/"
     )

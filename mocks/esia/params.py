@@ -78,7 +78,7 @@ def parse_timestamp(text: str) -> tuple[float, str] | None:
         return None
 
 
-async def checked_timestamp(ctx: ServiceContext, params: Params, client: ClientSystem) -> str:
+def checked_timestamp(params: Params, client: ClientSystem, *, now: float) -> str:
     """The ``timestamp`` as signed, once it parses and lies within the client's tolerance."""
     text = params.get("timestamp") or ""
     parsed = parse_timestamp(text)
@@ -90,7 +90,7 @@ async def checked_timestamp(ctx: ServiceContext, params: Params, client: ClientS
             redirect_uri=params.redirect_uri,
         )
     moment, signed_text = parsed
-    if abs(await ctx.clock.now() - moment) > client.timestamp_tolerance:
+    if abs(now - moment) > client.timestamp_tolerance:
         raise EsiaError(
             "007015", "Request time is out of tolerance", state=params.state, redirect_uri=params.redirect_uri
         )
