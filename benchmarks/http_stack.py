@@ -1,0 +1,218 @@
+"""How fast the mocks' cheap endpoints are, against a bare ASGI app served the same way.
+
+    python benchmarks/http_stack.py [--duration 5] [--connections 32] [--logins 200]
+
+Prints ratios measured in one run on one machine, never absolute targets:
+- requests/s of ``GET /rs/prns/{oid}`` (ESIA person, Bearer token) and
+  ``GET /api/v1/declarations/{id}/status`` (FTS) next to a bare ASGI app returning a body of the
+  same size, each served by one granian worker pinned to CPU 0 and loaded by ``wrk`` on CPU 1;
+- server CPU per ESIA login flow (ac → login page → password → SMS code → te), read from
+  /proc for the replica's processes, in each signature mode, beside the CPU cost of one bare
+  request.
+Needs ``wrk`` (Debian: ``apt-get install wrk``) and Linux.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+
+from gosstand.mocks.stack import EmbeddedStack, free_port
+from gosstand.scenarios import esia_login
+from gosstand.scenarios.control import StackControl
+from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
+from gosstand.scenarios.http import HttpxClient
+from gosstand.scenarios.identities import russian_faker
+
+SERVER_CPU, CLIENT_CPU = 0, 1
+_BODY = json.dumps({"firstName": "Иван", "lastName": "Петров", "middleName": "Сергеевич",
+                    "trusted": True, "eTag": "0" * 40, "stateFacts": ["EntityRoot"]}, ensure_ascii=False).encode()
+
+
+async def bare_app(scope, receive, send):  # type: ignore[no-untyped-def]
+    """The baseline: the least an ASGI app can do to answer with a JSON body."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"x-gosstand-replica", b"bare-1")]})
+    await send({"type": "http.response.body", "body": _BODY})
+
+
+def _serve_bare(port: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    Granian("http_stack:bare_app", address="127.0.0.1", port=port, interface=Interfaces.ASGI, workers=1,
+            working_dir=Path(__file__).parent, log_level=LogLevels.warning).serve()
+
+
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    pids.append(int(entry.name))
+            except ProcessLookupError:
+                continue
+    return pids
+
+
+def _pin(pgid: int, cpu: int) -> None:
+    for pid in _group_pids(pgid):
+        try:
+            os.sched_setaffinity(pid, {cpu})
+        except (ProcessLookupError, OSError):
+            pass
+
+
+def _cpu_seconds(pgid: int) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _group_pids(pgid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _wrk(url: str, *, duration: float, connections: int, headers: dict[str, str]) -> float:
+    command = ["taskset", "-c", str(CLIENT_CPU), "wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        raise RuntimeError(f"{url} answered errors under load:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+
+def _wait(url: str) -> None:
+    for _ in range(200):
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} never answered")
+
+
+def _seed_login(stack: EmbeddedStack, seed: int = 7) -> tuple[RelyingParty, dict, StackControl]:
+    control = StackControl(stack.urls, stack.control_token)
+    certificate, key = make_test_identity("bench client")
+    rp = RelyingParty(client_id="BENCH", redirect_uri="http://127.0.0.1/cb", certificate=certificate, private_key=key)
+    control.register_client("BENCH", redirect_uris=[rp.redirect_uri],
+                            certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+                            scopes=["openid", "fullname", "snils", "inn", "usr_org"])
+    record = russian_faker(seed=seed).person_record()
+    control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
+                      person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
+                                                     "gender", "snils", "inn")})
+    return rp, record, control
+
+
+def _login(http: HttpxClient, stack: EmbeddedStack, rp: RelyingParty, record: dict, control: StackControl,
+           scope: str = "openid fullname snils inn usr_org") -> esia_login.TokenSet:
+    tokens = esia_login.login(http, esia_url=stack.urls["esia"], rp=rp, login=record["phone"],
+                              password=record["password"], read_sms=control.read_sms, scope=scope)
+    esia_login.logout(http, esia_url=stack.urls["esia"], rp=rp)
+    return tokens
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of wrk load per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--logins", type=int, default=200, help="login flows per signature mode")
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        _serve_bare(args.serve_bare)
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
+
+    rates: dict[str, float] = {}
+    port = free_port()
+    bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port)], start_new_session=True)
+    try:
+        _wait(f"http://127.0.0.1:{port}/")
+        _pin(bare.pid, SERVER_CPU)
+        rates["bare ASGI"] = _wrk(f"http://127.0.0.1:{port}/", duration=args.duration,
+                                  connections=args.connections, headers={})
+        bare_cpu = _cpu_seconds(bare.pid)
+        rates_cpu_per_request = bare_cpu / max(1.0, rates["bare ASGI"] * args.duration)
+    finally:
+        os.killpg(bare.pid, signal.SIGKILL)
+
+    login_cpu: dict[str, float] = {}
+    for mode in ("strict", "structural", "off"):
+        with EmbeddedStack(replicas=1, services=("esia", "fts"), signature_mode=mode) as stack:
+            esia_pgid = stack.replica("esia", 1).process.pid  # type: ignore[union-attr]
+            fts_pgid = stack.replica("fts", 1).process.pid  # type: ignore[union-attr]
+            _pin(esia_pgid, SERVER_CPU)
+            _pin(fts_pgid, SERVER_CPU)
+            rp, record, control = _seed_login(stack)
+            with HttpxClient() as http:
+                tokens = _login(http, stack, rp, record, control)
+                before = _cpu_seconds(esia_pgid)
+                for _ in range(args.logins):
+                    _login(http, stack, rp, record, control)
+                # the control API's outbox read and the logout are part of the loop; measured apart below
+                spent = _cpu_seconds(esia_pgid) - before
+                before = _cpu_seconds(esia_pgid)
+                for _ in range(args.logins):
+                    control.read_sms(record["phone"])
+                    esia_login.logout(http, esia_url=stack.urls["esia"], rp=rp)
+                overhead = _cpu_seconds(esia_pgid) - before
+                login_cpu[mode] = max(0.0, spent - overhead) / args.logins
+                if mode == "strict":
+                    auth = {"Authorization": f"Bearer {tokens.access_token}"}
+                    rates["ESIA GET /rs/prns/{oid}"] = _wrk(
+                        f"{stack.urls['esia']}/rs/prns/{tokens.oid}", duration=args.duration,
+                        connections=args.connections, headers=auth)
+                    try:
+                        from gosstand.scenarios import declarations
+                        from gosstand.scenarios.identities import russian_faker as faker
+
+                        submitted = declarations.submit(
+                            http, fts_url=stack.urls["fts"], token=tokens.access_token,
+                            declaration=declarations.sample_declaration(faker(seed=1)), idempotency_key="bench-1")
+                        rates["FTS GET /api/v1/declarations/{id}/status"] = _wrk(
+                            f"{stack.urls['fts']}/api/v1/declarations/{submitted.id}/status",
+                            duration=args.duration, connections=args.connections, headers=auth)
+                    except (ImportError, AttributeError) as exc:
+                        print(f"(FTS status endpoint not measured: {exc})", file=sys.stderr)
+
+    baseline = rates["bare ASGI"]
+    print(f"\nRequest rate, one granian worker on CPU {SERVER_CPU}, wrk -c{args.connections} on CPU {CLIENT_CPU}, "
+          f"{args.duration:.0f} s each")
+    print(f"  {'endpoint':45} {'req/s':>9} {'vs bare':>8}")
+    for name, rate in rates.items():
+        print(f"  {name:45} {rate:9.0f} {rate / baseline:8.2f}")
+    print(f"\nServer CPU per ESIA login flow ({args.logins} flows per mode; ac, login page, password, "
+          f"SMS code, te)")
+    bare_us = rates_cpu_per_request * 1e6
+    for mode, seconds in login_cpu.items():
+        print(f"  {mode:11} {seconds * 1000:6.2f} ms   = {seconds * 1e6 / bare_us:6.0f}× one bare request "
+              f"({bare_us:.0f} µs); {1 / seconds if seconds else float('inf'):6.0f} logins/s per core")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
