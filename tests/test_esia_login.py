@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import jwt
 import pytest
@@ -478,3 +478,37 @@ def test_jwks_publishes_the_signing_key(stand):
         algorithms=["RS256"],
         options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
     )
+
+
+def test_ac_accepts_a_form_post_and_an_unencoded_plus_in_the_timestamp(stand):
+    params = stand.rp.authorization_params(SCOPE)
+    posted = stand.http.send("POST", f"{ESIA}/aas/oauth2/ac", name="esia: ac", data=params)
+    assert posted.status == 302 and "/aas/oauth2/login?rid=" in posted.location
+    params = stand.rp.authorization_params(SCOPE)
+    raw_query = "&".join(
+        f"{k}={v.replace(' ', '+')}" if k == "timestamp" else f"{k}={quote(v, safe='')}"
+        for k, v in params.items()
+    )  # a client that forgot to encode "+0300": the server receives " 0300"
+    answer = stand.http.send("GET", f"{ESIA}/aas/oauth2/ac?{raw_query}", name="esia: ac")
+    assert answer.status == 302 and "/aas/oauth2/login?rid=" in answer.location
+
+
+def test_repeated_parameter_is_007003(stand):
+    params = stand.rp.authorization_params(SCOPE)
+    query_string = urlencode([*params.items(), ("scope", "openid")])
+    error = error_redirect(stand.http.send("GET", f"{ESIA}/aas/oauth2/ac?{query_string}", name="esia: ac"))
+    assert error["error_description"].startswith("ESIA-007003")
+
+
+def test_browsers_get_an_html_error_page(stand):
+    params = stand.rp.authorization_params(SCOPE)
+    params["redirect_uri"] = "https://evil.example/"
+    answer = stand.http.send(
+        "GET",
+        f"{ESIA}/aas/oauth2/ac",
+        name="esia: ac",
+        params=params,
+        headers={"Accept": "text/html,application/xhtml+xml"},
+    )
+    assert answer.status == 400 and answer.headers["content-type"].startswith("text/html")
+    assert "ESIA-007023" in answer.text
