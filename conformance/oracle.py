@@ -13,6 +13,7 @@ a bool. The ``*_check_*`` helpers compute check digits for a body; the Hypothesi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ __all__ = [
     "account_is_valid",
     "account_key",
     "bik_is_valid",
+    "dt_number_is_valid",
     "fkko_is_valid",
     "inn_check_digits",
     "inn_is_valid",
@@ -240,6 +242,30 @@ def fkko_is_valid(value: object) -> bool:
         candidate = "".join(parts)
     digits = _only_digits(candidate, (11,))
     return digits is not None and digits[-1] in FKKO_HAZARD_CLASSES
+
+
+# ---------------------------------------------------------------------------------------------
+# Customs declaration number CCCCCCCC/DDMMYY/NNNNNNN
+# ---------------------------------------------------------------------------------------------
+
+#: Part lengths of a declaration number, separated by ``/``.
+DT_NUMBER_PARTS = (8, 6, 7)
+
+
+def dt_number_is_valid(value: object, *, today: dt.date) -> bool:
+    """A declaration number: a Russian customs office (``10…``), a real registration date not
+    after ``today``, a 7-digit sequence number."""
+    if not isinstance(value, str):
+        return False
+    parts = value.split("/")
+    if tuple(len(p) for p in parts) != DT_NUMBER_PARTS or not all(set(p) <= ASCII_DIGITS for p in parts):
+        return False
+    office, date, _ = parts
+    try:
+        registered = dt.date(2000 + int(date[4:]), int(date[2:4]), int(date[:2]))
+    except ValueError:
+        return False
+    return office.startswith("10") and registered <= today
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,1 +1,145 @@
-"""The conformance pytest plugin (target selection arrives with the conformance suite)."""
+"""The gosstand pytest plugin: target selection and session fixtures for the conformance suite.
+
+Registered through the ``pytest11`` entry point, so it loads in *every* pytest run of the
+project: importing it is cheap and it starts nothing until a test asks for ``gosstand_target``
+(directly or through another fixture below).
+
+Options (each also read from an environment variable, for CI)::
+
+    --gosstand-target embedded|urls   GOSSTAND_TARGET         (default: embedded, or urls if a URL is given)
+    --esia-url / --utko-url / --fts-url   GOSSTAND_ESIA_URL …
+    --control-token T                 GOSSTAND_CONTROL_TOKEN  the target exposes /_gosstand/control
+    --access-token T                  GOSSTAND_ACCESS_TOKEN   a ready ESIA access token (no control API)
+    --gosstand-replicas N             GOSSTAND_REPLICAS       embedded replicas per service (default 2)
+    --contract-examples N             GOSSTAND_CONTRACT_EXAMPLES  examples per operation / property (20)
+
+Fixtures: ``gosstand_options``, ``gosstand_target`` (a :class:`~.targets.Target`),
+``gosstand_stack`` (the embedded stack), ``gosstand_control`` (a
+:class:`~gosstand.scenarios.control.StackControl`), ``esia_session`` and ``esia_access_token``.
+A target that cannot give what a test needs makes that test *skip* with the option to set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .targets import (
+    DEFAULT_CONTRACT_EXAMPLES,
+    DEFAULT_REPLICAS,
+    ENVIRONMENT,
+    TargetOptions,
+    TargetUnavailable,
+)
+
+if TYPE_CHECKING:
+    from gosstand.mocks.stack import EmbeddedStack
+    from gosstand.scenarios.control import StackControl
+
+    from .targets import EsiaSession, Target
+
+SUITE_DIR = Path(__file__).resolve().parent
+MARKERS = (
+    "conformance: a conformance test of a target (the gosstand suite); selected with -m conformance",
+    "contract: a schemathesis contract test of one service's OpenAPI document",
+    "identifier_rules: the target's validation of identifiers, judged by the oracle",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gosstand", "gosstand conformance target")
+    group.addoption("--gosstand-target", dest="gosstand_target", choices=("embedded", "urls"), default=None,
+                    help=f"embedded: start the mock stack; urls: test given URLs [{ENVIRONMENT['target']}]")
+    for service in ("esia", "utko", "fts"):
+        group.addoption(f"--{service}-url", dest=f"gosstand_{service}_url", default=None, metavar="URL",
+                        help=f"base URL of the {service.upper()} target [{ENVIRONMENT[service + '_url']}]")
+    group.addoption("--control-token", dest="gosstand_control_token", default=None, metavar="TOKEN",
+                    help=f"the target exposes the gosstand control API [{ENVIRONMENT['control_token']}]")
+    group.addoption("--access-token", dest="gosstand_access_token", default=None, metavar="TOKEN",
+                    help="an ESIA access token for targets without the control API "
+                         f"[{ENVIRONMENT['access_token']}]")
+    group.addoption("--gosstand-replicas", dest="gosstand_replicas", type=int, default=None, metavar="N",
+                    help=f"embedded: replica processes per service (default {DEFAULT_REPLICAS}) "
+                         f"[{ENVIRONMENT['replicas']}]")
+    group.addoption("--contract-examples", dest="gosstand_contract_examples", type=int, default=None,
+                    metavar="N",
+                    help=f"examples per operation and per property (default {DEFAULT_CONTRACT_EXAMPLES}) "
+                         f"[{ENVIRONMENT['contract_examples']}]")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test collected from the suite's directory carries the ``conformance`` marker."""
+    for item in items:
+        path = getattr(item, "path", None)
+        if path is not None and SUITE_DIR in Path(path).resolve().parents:
+            item.add_marker(pytest.mark.conformance)
+
+
+def options_from(config: pytest.Config) -> TargetOptions:
+    values: dict[str, Any] = {
+        name: config.getoption(f"gosstand_{name}", default=None) for name in ENVIRONMENT
+    }
+    try:
+        return TargetOptions.from_values(values)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture(scope="session")
+def gosstand_options(pytestconfig: pytest.Config) -> TargetOptions:
+    return options_from(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def gosstand_target(gosstand_options: TargetOptions) -> Iterator[Target]:
+    """The system under test, opened once per session on first use (embedded: the mock stack
+    starts here, and stops when the session ends)."""
+    from .targets import close_target, open_target
+
+    target = open_target(gosstand_options)
+    try:
+        yield target
+    finally:
+        close_target(target)
+
+
+@pytest.fixture(scope="session")
+def gosstand_stack(gosstand_target: Target) -> EmbeddedStack:
+    """The embedded stack (replica kills, restarts); skips for a ``urls`` target."""
+    if gosstand_target.stack is None:
+        pytest.skip("needs the embedded stack (--gosstand-target embedded)")
+    return gosstand_target.stack
+
+
+@pytest.fixture(scope="session")
+def gosstand_control(gosstand_target: Target) -> StackControl:
+    """The control API of the target; skips when it has none."""
+    try:
+        return gosstand_target.control()
+    except TargetUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def esia_session(gosstand_target: Target) -> EsiaSession:
+    """A person logged in through ESIA (or the given ``--access-token``); skips if neither."""
+    from .targets import log_in
+
+    try:
+        return log_in(gosstand_target)
+    except TargetUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def esia_access_token(esia_session: EsiaSession) -> str:
+    """A real ESIA access token with ``openid`` and ``usr_org`` (UTKO and FTS writes)."""
+    return esia_session.access_token

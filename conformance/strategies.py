@@ -12,11 +12,15 @@ The same valid strategies are registered as schemathesis string formats by the c
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import strategies as st
 
 from . import oracle
 
 __all__ = [
+    "contract_formats",
+    "valid_dt_numbers",
     "digit_strings",
     "invalid_fkkos",
     "invalid_inns",
@@ -275,3 +279,32 @@ def invalid_fkkos() -> st.SearchStrategy[str]:
         _lengths_other_than((11,), max_size=14),
         _with_char_replaced(valid_fkkos(grouped=False), NON_DIGITS.replace(" ", "")),
     ).filter(lambda value: not oracle.fkko_is_valid(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# Declaration numbers, and the formats the contracts use
+# ---------------------------------------------------------------------------------------------
+
+
+@st.composite
+def valid_dt_numbers(draw: st.DrawFn, *, latest: dt.date = dt.date(2025, 12, 31)) -> str:
+    """``CCCCCCCC/DDMMYY/NNNNNNN`` registered at a Russian office between 2010 and ``latest``."""
+    office = "10" + draw(digit_strings(min_size=6))
+    day = draw(st.dates(min_value=dt.date(2010, 1, 1), max_value=latest))
+    return f"{office}/{day:%d%m%y}/{draw(digit_strings(min_size=7))}"
+
+
+def contract_formats() -> dict[str, st.SearchStrategy[str]]:
+    """Valid values for the custom string formats of the gosstand contracts, to register with
+    ``schemathesis.openapi.format``: JSON Schema cannot say "check digit", these can.
+    KPP is digits only, SNILS formatted: the forms every one of the three systems accepts."""
+    return {
+        "inn": valid_inns(),
+        "kpp": valid_kpps(digits_only=True),
+        "ogrn": valid_ogrns(),
+        "ogrnip": valid_ogrnips(),
+        "snils": valid_snilses(formatted=True, checked_only=True),
+        "tnved": valid_tnveds(),
+        "fkko": valid_fkkos(grouped=False),
+        "dt-number": valid_dt_numbers(),
+    }
