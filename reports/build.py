@@ -1,0 +1,64 @@
+"""Build the report of a recorded run: the one entry point the CLI and the load run call.
+
+    result = build_report(run_dir)             # default SLO: reports/slo.yaml
+    sys.exit(verdict_exit_code(result))        # 0 pass, 1 SLO breach
+
+writes ``report.html``, ``summary.json`` and ``junit.xml`` into ``output_dir`` (default: the run
+directory itself).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .evaluate import Analysis, ObjectiveResult, evaluate
+from .io import load_run
+from .junit import write_junit
+from .render import write_html
+from .slo import load_slo
+from .summary import build_summary
+
+__all__ = ["ReportResult", "build_report", "verdict_exit_code"]
+
+EXIT_PASS = 0
+EXIT_BREACH = 1
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    passed: bool
+    breaches: list[ObjectiveResult]
+    html: Path
+    summary: Path
+    junit: Path
+    results: list[ObjectiveResult] = field(default_factory=list)
+
+
+def build_report(
+    run_dir: Path, *, slo_path: Path | None = None, output_dir: Path | None = None
+) -> ReportResult:
+    run_dir = Path(run_dir)
+    output_dir = Path(output_dir) if output_dir is not None else run_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    analysis = Analysis(load_run(run_dir), load_slo(slo_path))
+    results = [evaluate(objective, analysis) for objective in analysis.spec.objectives]
+    summary = build_summary(analysis, results)
+    summary_path = output_dir / "summary.json"
+    text = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False)
+    summary_path.write_text(text, encoding="utf-8")
+    breaches = [result for result in results if not result.passed]
+    return ReportResult(
+        passed=not breaches,
+        breaches=breaches,
+        html=write_html(summary, output_dir / "report.html"),
+        summary=summary_path,
+        junit=write_junit(results, output_dir / "junit.xml"),
+        results=results,
+    )
+
+
+def verdict_exit_code(result: ReportResult) -> int:
+    """The process exit code a CI job gates on: 0 every objective met, 1 any breach."""
+    return EXIT_PASS if result.passed else EXIT_BREACH

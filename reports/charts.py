@@ -1,0 +1,114 @@
+"""Charts of a run as inline SVG, so the HTML report is one self-contained file.
+
+Matplotlib's object API (``Figure`` without pyplot) renders straight to SVG: no GUI backend, no
+global state, safe in a CI job. Text stays text (``svg.fonttype: none``) so labels such as
+"kill esia-1" are searchable in the page, and each chart gets its own id salt so the inline
+SVGs' element ids cannot collide. Every chart marks each failover with a vertical line at its
+injection, a shaded band while a timed fault lasted, and a dotted line where it recovered.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = ["Marker", "latency_chart", "replica_chart", "throughput_chart"]
+
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A failover drawn on a chart; times are seconds since the run's start."""
+
+    at: float
+    label: str
+    until: float | None = None
+    recovered_at: float | None = None
+    service: str | None = None
+
+
+def _style() -> dict[str, object]:
+    return {"svg.fonttype": "none", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3}
+
+
+def _mark(axes: Axes, markers: Sequence[Marker]) -> None:
+    for marker in markers:
+        axes.axvline(marker.at, color="#c0392b", linewidth=1.2)
+        if marker.until is not None:
+            axes.axvspan(marker.at, marker.until, color="#c0392b", alpha=0.08)
+        if marker.recovered_at is not None:
+            axes.axvline(marker.recovered_at, color="#27ae60", linewidth=1, linestyle=":")
+        axes.annotate(
+            marker.label, xy=(marker.at, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -10),
+            textcoords="offset points", color="#c0392b", fontsize=8,
+        )
+
+
+def _svg(figure: Figure, salt: str) -> str:
+    buffer = io.StringIO()
+    with matplotlib.rc_context({**_style(), "svg.hashsalt": salt}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
+    return _PROLOGUE.sub("", buffer.getvalue(), count=1)
+
+
+def _figure(rows: int = 1, height: float = 2.8) -> Figure:
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(10, height * rows))
+        figure.subplots(rows, 1, sharex=True, squeeze=False)
+    return figure
+
+
+def throughput_chart(seconds: Sequence[float], requests: Sequence[int], failures: Sequence[int],
+                     markers: Sequence[Marker]) -> str:
+    """Requests/s and failures/s per one-second bucket."""
+    figure = _figure()
+    axes = figure.axes[0]
+    axes.step(seconds, requests, where="post", label="requests/s", color="#2c3e50")
+    axes.step(seconds, failures, where="post", label="failures/s", color="#c0392b")
+    axes.set_ylabel("per second")
+    axes.set_xlabel("seconds since start (intended start of each request)")
+    axes.legend(loc="upper right")
+    _mark(axes, markers)
+    return _svg(figure, "throughput")
+
+
+def latency_chart(seconds: Sequence[float], percentiles: dict[str, Sequence[float | None]],
+                  markers: Sequence[Marker]) -> str:
+    """Latency percentiles per one-second bucket (ms, from the bucket's HDR histogram)."""
+    figure = _figure()
+    axes = figure.axes[0]
+    for label, values in percentiles.items():
+        axes.plot(seconds, [float("nan") if v is None else v for v in values], label=label, linewidth=1)
+    axes.set_ylabel("latency, ms")
+    axes.set_xlabel("seconds since start")
+    axes.legend(loc="upper right")
+    _mark(axes, markers)
+    return _svg(figure, "latency")
+
+
+def replica_chart(seconds: Sequence[float], by_service: dict[str, dict[str, list[int]]],
+                  markers: Sequence[Marker]) -> str:
+    """Which replica answered, stacked per service (``none`` = no replica: transport failure)."""
+    services = list(by_service) or ["(no requests)"]
+    figure = _figure(rows=len(services), height=2.2)
+    for axes, service in zip(figure.axes, services, strict=True):
+        replicas = by_service.get(service, {})
+        if replicas:
+            palette = matplotlib.color_sequences["tab10"]
+            colours = [
+                "#9e9e9e" if name == "none" else palette[i % len(palette)] for i, name in enumerate(replicas)
+            ]
+            axes.stackplot(seconds, *replicas.values(), labels=list(replicas), colors=colours, step="post",
+                           alpha=0.85)
+            axes.legend(loc="upper right", fontsize=7)
+        axes.set_ylabel(f"{service}\nreq/s")
+        _mark(axes, [m for m in markers if m.service in (None, service)])
+    figure.axes[-1].set_xlabel("seconds since start")
+    return _svg(figure, "replicas")

@@ -1,0 +1,218 @@
+"""SLO evaluation: one verdict per objective, from the recorded run and nothing else.
+
+:class:`Analysis` holds a loaded run with its grid and caches (series and request subsets per
+selector, failover figures per fault and selector). :func:`evaluate` looks up the evaluator of
+the objective's metric kind in a small registry and returns an :class:`ObjectiveResult` with
+the worst measured value, where it happened, how many windows/failovers were judged and how
+many breached, and the whole-run value next to it.
+
+Statuses: ``pass``, ``fail``, ``no_data`` (nothing to measure — fails the run unless the
+objective is ``optional``, because a verdict must not pass on an absence of evidence) and
+``not_applicable`` (a failover metric in a run without a matching failover, e.g. the control
+run: passes). Run metrics (lost/duplicate writes, retry amplification) ignore selectors: the
+reconciliation covers the one service ``records.json`` names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .failover import FailoverFigures, RequestSet, analyse_failover, horizons
+from .io import FaultAction, RunData
+from .reconcile import Reconciliation, reconcile
+from .selectors import Selector
+from .slo import Objective, SloSpec
+from .timeline import Grid, Series, grid_for
+from .windows import window_starts, window_value
+
+__all__ = ["Analysis", "ObjectiveResult", "evaluate", "format_value"]
+
+Status = Literal["pass", "fail", "no_data", "not_applicable"]
+
+
+@dataclass(frozen=True)
+class ObjectiveResult:
+    objective: Objective
+    status: Status
+    worst: float | None = None
+    worst_at: str | None = None
+    whole_run: float | None = None
+    evaluated: int = 0
+    breaching: int = 0
+    breaches: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        if self.status == "no_data":
+            return self.objective.optional
+        return self.status in ("pass", "not_applicable")
+
+
+def format_value(value: float | None, unit: str = "", *, missing: str = "—") -> str:
+    """Numbers as the report prints them: ratios to 4 places, ms to 0.1, seconds to 0.01."""
+    if value is None:
+        return missing
+    if math.isinf(value):
+        return "∞"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value)}"
+    return f"{value:.4f}"
+
+
+class Analysis:
+    """A loaded run, its grid and the cached figures every part of the report shares."""
+
+    def __init__(self, run: RunData, spec: SloSpec) -> None:
+        self.run = run
+        self.spec = spec
+        self.grid: Grid = grid_for(run)
+        self.reconciliation: Reconciliation = reconcile(run.operations, run.reconciled)
+        self._sets: dict[Selector, RequestSet] = {}
+        self._series: dict[Selector, Series] = {}
+        self._figures: dict[tuple[int, Selector], FailoverFigures] = {}
+        self._horizons = horizons(run.failovers, self.grid.start(self.grid.buckets))
+
+    def requests(self, selector: Selector) -> RequestSet:
+        if selector not in self._sets:
+            self._sets[selector] = RequestSet(r for r in self.run.requests if selector.matches(r))
+        return self._sets[selector]
+
+    def series(self, selector: Selector) -> Series:
+        if selector not in self._series:
+            self._series[selector] = Series(self.grid, self.requests(selector).requests)
+        return self._series[selector]
+
+    @staticmethod
+    def service_selector(fault: FaultAction) -> Selector:
+        """The per-failover table judges every request to the faulted service."""
+        return Selector(service=(fault.service,)) if fault.service else Selector()
+
+    def figures(self, index: int, selector: Selector | None = None) -> FailoverFigures:
+        fault = self.run.failovers[index]
+        selector = selector if selector is not None else self.service_selector(fault)
+        key = (index, selector)
+        if key not in self._figures:
+            previous = [
+                j for j in range(index)
+                if self.run.failovers[j].service == fault.service and self.run.failovers[j].t < fault.t
+            ]
+            previous_end = self.figures(previous[-1], selector).episode_end if previous else None
+            self._figures[key] = analyse_failover(
+                fault, selection=selector.describe(), requests=self.requests(selector),
+                series=self.series(selector), grid=self.grid, healthy=self.spec.healthy,
+                baseline_s=self.spec.baseline_s, budget=self.spec.budget, horizon=self._horizons[index],
+                previous_end=previous_end,
+            )
+        return self._figures[key]
+
+    def failover_table(self) -> list[FailoverFigures]:
+        return [self.figures(i) for i in range(len(self.run.failovers))]
+
+    def retry_amplification(self) -> float | None:
+        """Attempts per operation: from ``operations*.jsonl``, else from the requests' op ids."""
+        recorded = self.reconciliation.retry_amplification
+        if recorded is not None:
+            return recorded
+        attempts = self.requests(Selector()).attempts
+        return sum(attempts.values()) / len(attempts) if attempts else None
+
+
+def _worst(objective: Objective, values: list[float]) -> float:
+    return min(values) if objective.bound == "min" else max(values)
+
+
+def _conclude(
+    objective: Objective, measured: list[tuple[str, float]], *, whole_run: float | None, unit_name: str,
+) -> ObjectiveResult:
+    values = [value for _, value in measured]
+    worst = _worst(objective, values)
+    worst_at = next(where for where, value in measured if value == worst)
+    breaches = [{"where": where, "value": value} for where, value in measured if not objective.meets(value)]
+    unit = objective.metric.unit
+    status: Status = "fail" if breaches else "pass"
+    message = (
+        f"worst {format_value(worst, unit)} ({worst_at}), threshold {objective.describe_threshold()}"
+        f" {objective.describe_window()}; {len(breaches)} of {len(measured)} {unit_name} breach"
+    )
+    return ObjectiveResult(
+        objective=objective, status=status, worst=worst, worst_at=worst_at, whole_run=whole_run,
+        evaluated=len(measured), breaching=len(breaches), breaches=breaches[:20], message=message,
+    )
+
+
+def _evaluate_window(objective: Objective, analysis: Analysis) -> ObjectiveResult:
+    series = analysis.series(objective.selector)
+    buckets = analysis.grid.buckets
+    metric = objective.metric.name
+    whole = window_value(series, metric, 0, buckets).value
+    if objective.window is None:
+        values = [window_value(series, metric, 0, buckets)]
+    else:
+        width = objective.window
+        values = [window_value(series, metric, k, width) for k in window_starts(buckets, width)]
+    measured = [
+        (f"+{w.start}…+{w.start + w.width} s", w.value) for w in values if w.value is not None
+    ]
+    if not measured:
+        return ObjectiveResult(objective=objective, status="no_data",
+                               message=f"no requests match {objective.selector.describe()}")
+    unit_name = "windows" if objective.window is not None else "whole-run values"
+    return _conclude(objective, measured, whole_run=whole, unit_name=unit_name)
+
+
+def _failover_value(figures: FailoverFigures, metric: str) -> float | None:
+    value = getattr(figures, metric)
+    if value is None and metric in ("ttr_s", "ttfe_s"):
+        return math.inf  # never recovered / never failed
+    return value
+
+
+def _evaluate_failover(objective: Objective, analysis: Analysis) -> ObjectiveResult:
+    indices = [i for i, f in enumerate(analysis.run.failovers) if objective.selector.matches_failover(f)]
+    if not indices:
+        return ObjectiveResult(objective=objective, status="not_applicable",
+                               message="no failover of the selected service in this run")
+    measured = []
+    for i in indices:
+        figures = analysis.figures(i, objective.selector)
+        value = _failover_value(figures, objective.metric.name)
+        if value is not None:
+            offset = analysis.grid.offset(figures.t)
+            measured.append((f"{figures.label} at +{offset:.1f} s", value))
+    if not measured:
+        return ObjectiveResult(objective=objective, status="no_data",
+                               message="no requests of the selection during the failover episodes")
+    return _conclude(objective, measured, whole_run=None, unit_name="failovers")
+
+
+def _evaluate_run(objective: Objective, analysis: Analysis) -> ObjectiveResult:
+    metric = objective.metric.name
+    if metric == "retry_amplification":
+        value: float | None = analysis.retry_amplification()
+        missing = "no operations recorded"
+    else:
+        reconciliation = analysis.reconciliation
+        value = getattr(reconciliation, metric)
+        missing = "the run was not reconciled (no records.json)"
+    if value is None:
+        return ObjectiveResult(objective=objective, status="no_data", message=missing)
+    return _conclude(objective, [("whole run", float(value))], whole_run=float(value), unit_name="values")
+
+
+EVALUATORS: dict[str, Callable[[Objective, Analysis], ObjectiveResult]] = {
+    "window": _evaluate_window,
+    "failover": _evaluate_failover,
+    "run": _evaluate_run,
+}
+
+
+def evaluate(objective: Objective, analysis: Analysis) -> ObjectiveResult:
+    return EVALUATORS[objective.metric.kind](objective, analysis)

@@ -1,0 +1,62 @@
+"""The catalogue of metrics an SLO objective can name.
+
+Each metric has a *kind*, which says where its values come from:
+
+- ``window``   — a rate over requests, evaluated on every sliding window of the objective (and
+  over the whole run, which the report also shows): success/error ratio, latency percentiles;
+- ``failover`` — one value per fault action whose service the selector matches (TTR, TTFE, ...);
+- ``run``      — one value for the whole run (lost and duplicate writes, retry amplification).
+
+and a *direction*: a ``higher`` metric takes a ``min`` threshold, a ``lower`` one a ``max``;
+the worst value is the lowest or highest one respectively. A missing value (no failure, so no
+TTFE; never recovered, so no TTR) counts as +∞, which is the best TTFE and the worst TTR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["METRICS", "LATENCY_PERCENTILES", "Metric"]
+
+Kind = Literal["window", "failover", "run"]
+Direction = Literal["higher", "lower"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    kind: Kind
+    better: Direction
+    unit: str
+    title: str
+
+    @property
+    def bound(self) -> Literal["min", "max"]:
+        return "min" if self.better == "higher" else "max"
+
+
+#: Latency metrics and the percentile each one reads.
+LATENCY_PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p95_ms": 95.0, "p99_ms": 99.0}
+
+METRICS: dict[str, Metric] = {
+    metric.name: metric
+    for metric in [
+        Metric("success_ratio", "window", "higher", "", "success ratio"),
+        Metric("error_ratio", "window", "lower", "", "error ratio"),
+        *(
+            Metric(name, "window", "lower", "ms", f"p{p:g} latency")
+            for name, p in LATENCY_PERCENTILES.items()
+        ),
+        Metric("ttr_s", "failover", "lower", "s", "time to recover"),
+        Metric("ttfe_s", "failover", "higher", "s", "time to first error"),
+        Metric("outage_s", "failover", "lower", "s", "outage window"),
+        Metric("availability", "failover", "higher", "", "availability during failover (requests)"),
+        Metric("time_availability", "failover", "higher", "", "availability during failover (time)"),
+        Metric("goodput_dip", "failover", "lower", "", "goodput dip"),
+        Metric("budget_burned", "failover", "lower", "", "error budget burned"),
+        Metric("lost_writes", "run", "lower", "", "lost writes"),
+        Metric("duplicate_writes", "run", "lower", "", "duplicate writes"),
+        Metric("retry_amplification", "run", "lower", "", "retry amplification"),
+    ]
+}
