@@ -40,9 +40,13 @@ __all__ = [
     "valid_tnveds",
 ]
 
-#: Characters a careless client may put where a digit belongs: Latin and Cyrillic letters,
-#: separators, and digits from other scripts that ``str.isdigit()`` says yes to.
-NON_DIGITS = "AOZaoАОЗ -./_٣５"
+#: Characters a careless client may put where a digit belongs: Latin and Cyrillic letters
+#: (О and З look like 0 and 3), separators.
+NON_DIGITS = "AOZaoАОЗ -./_"
+#: Digits of other scripts: ``str.isdigit()``, ``int()`` and regex ``\d`` all accept them, so
+#: they are the classic way a validator lets a non-number through. Drawn as a branch of their
+#: own so that even a short run tries them.
+FOREIGN_DIGITS = "٣５१߁"
 _LENGTHS_OF_INN = {"legal": (10,), "person": (12,), "any": (10, 12)}
 
 
@@ -63,6 +67,13 @@ def _with_char_replaced(draw: st.DrawFn, base: st.SearchStrategy[str], alphabet:
     value = draw(base)
     index = draw(st.integers(min_value=0, max_value=len(value) - 1))
     return value[:index] + draw(st.sampled_from(alphabet)) + value[index + 1 :]
+
+
+def _with_non_digit(base: st.SearchStrategy[str], *, keep: str = "") -> st.SearchStrategy[str]:
+    """``base`` with one character replaced by a letter, a separator or a foreign digit;
+    ``keep`` lists separators that are legal in the written form (they are not drawn)."""
+    letters = "".join(char for char in NON_DIGITS if char not in keep)
+    return st.one_of(_with_char_replaced(base, letters), _with_char_replaced(base, FOREIGN_DIGITS))
 
 
 @st.composite
@@ -102,7 +113,7 @@ def invalid_inns(*, kind: str = "any") -> st.SearchStrategy[str]:
     return st.one_of(
         _with_digit_changed(valid, positions=(-1, -2)),
         _lengths_other_than(_LENGTHS_OF_INN[kind]),
-        _with_char_replaced(valid, NON_DIGITS),
+        _with_non_digit(valid),
         st.one_of(*(_inns_of_length(n, region=st.just("00")) for n in _LENGTHS_OF_INN[kind])),
     ).filter(lambda value: not oracle.inn_is_valid(value, kind=kind))
 
@@ -140,7 +151,7 @@ def _invalid_registration_numbers(
     return st.one_of(
         _with_digit_changed(valid, positions=(-1,)),
         _lengths_other_than((rule.length,)),
-        _with_char_replaced(valid, NON_DIGITS),
+        _with_non_digit(valid),
         _registration_numbers(rule, wrong_first),
     ).filter(lambda value: not rule.accepts(value))
 
@@ -199,7 +210,7 @@ def invalid_snilses() -> st.SearchStrategy[str]:
         _snilses_with_wrong_control(),
         _lengths_other_than((11,)),
         _snilses_in_other_layouts(),
-        _with_char_replaced(valid_snilses(formatted=False), NON_DIGITS.replace(" ", "").replace("-", "")),
+        _with_non_digit(valid_snilses(formatted=False), keep=" -"),
     ).filter(lambda value: not oracle.snils_is_valid(value))
 
 
@@ -227,7 +238,8 @@ def invalid_kpps(*, digits_only: bool = False) -> st.SearchStrategy[str]:
     candidates = [
         zero_office,
         _lengths_other_than((9,), max_size=12),
-        _with_char_replaced(valid, "abzАВЕКМ -٣５"),
+        _with_char_replaced(valid, "abzАВЕКМ -"),
+        _with_char_replaced(valid, FOREIGN_DIGITS),
         _with_char_replaced(valid, _LATIN_CAPITALS),
     ]
     return st.one_of(*candidates).filter(
@@ -252,7 +264,7 @@ def invalid_tnveds() -> st.SearchStrategy[str]:
     return st.one_of(
         st.tuples(bad_chapters, digit_strings(min_size=8)).map("".join),
         _lengths_other_than((10,), max_size=14),
-        _with_char_replaced(valid_tnveds(), NON_DIGITS),
+        _with_non_digit(valid_tnveds()),
     ).filter(lambda value: not oracle.tnved_is_valid(value))
 
 
@@ -277,7 +289,7 @@ def invalid_fkkos() -> st.SearchStrategy[str]:
     return st.one_of(
         st.tuples(digit_strings(min_size=10), st.sampled_from("6789")).map("".join),
         _lengths_other_than((11,), max_size=14),
-        _with_char_replaced(valid_fkkos(grouped=False), NON_DIGITS.replace(" ", "")),
+        _with_non_digit(valid_fkkos(grouped=False), keep=" "),
     ).filter(lambda value: not oracle.fkko_is_valid(value))
 
 
