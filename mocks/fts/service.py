@@ -1,7 +1,37 @@
-"""Placeholder until the fts mock lands."""
+"""The FTS mock: customs declarations (ДТ) — submit with an idempotency key, list, card, status.
+
+Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/fts-utko.md):
+
+- ``POST /api/v1/declarations`` — submit (``Idempotency-Key`` header required);
+- ``GET /api/v1/declarations?inn=…`` — a declarant's declarations, newest first, cursor paging;
+- ``GET /api/v1/declarations/{id}`` — the card; ``GET /api/v1/declarations/{id}/status`` — the
+  cheap status read.
+
+The life cycle runs on the shared mock clock (:mod:`.lifecycle`); there are no FTS-specific
+control endpoints in this cut: the common ``/_gosstand/control/clock`` and ``/reset`` suffice.
+"""
+
+from __future__ import annotations
+
 from pathlib import Path
+
+from starlette.routing import Route
+
+from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
+from .handlers import BASE, DeclarationsApi
+
+CONTRACT = Path(__file__).with_name("openapi.yaml")
+
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    return ServiceDefinition(routes=[], contract=Path(__file__).with_name("openapi.yaml"))
+    api = DeclarationsApi(verifier_for(ctx.settings))
+    return ServiceDefinition(
+        routes=[
+            Route(BASE, api.collection, methods=["GET", "POST"]),
+            Route(BASE + "/{id}", api.card, methods=["GET"]),
+            Route(BASE + "/{id}/status", api.status, methods=["GET"]),
+        ],
+        contract=CONTRACT,
+    )

@@ -1,0 +1,154 @@
+"""HTTP handlers of the FTS declarations API (base path ``/api/v1``).
+
+Every operation first identifies the caller by the ESIA access token (``openid``; submitting
+also needs ``usr_org``), then checks its input, then touches the store. In this cut any
+authenticated caller may read any declaration by id and list any declarant's declarations:
+the mock does not model which organisations a person may act for.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..core.bearer import BearerVerifier
+from ..core.context import context
+from ..core.problems import Problem, read_json
+from .cards import card, status_summary
+from .lifecycle import DEFAULT_PLAN, Progress, progress
+from .paging import Position
+from .queries import parse_list_query
+from .repository import DeclarationRepository, fingerprint
+from .validation import validate_declaration
+
+__all__ = ["DeclarationsApi", "MAX_BODY_BYTES"]
+
+READ_SCOPES = ("openid",)
+WRITE_SCOPES = ("openid", "usr_org")
+#: 999 goods items of generous size fit well within this.
+MAX_BODY_BYTES = 1 << 20
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,128}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+BASE = "/api/v1/declarations"
+
+
+def _declaration_id(request: Request) -> str:
+    """The path's id as a canonical UUID; anything else names no declaration (404)."""
+    raw = request.path_params["id"]
+    try:
+        parsed = uuid.UUID(raw)
+    except ValueError:
+        raise Problem(404, "no declaration has this id") from None
+    if str(parsed) != raw.lower():
+        raise Problem(404, "no declaration has this id")
+    return str(parsed)
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("idempotency-key")
+    if not key:
+        raise Problem(400, "send an Idempotency-Key header (1–128 visible ASCII characters); a retry "
+                           "with the same key returns the first result instead of filing twice",
+                      errors=[{"header": "Idempotency-Key", "detail": "required"}])
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise Problem(400, "the Idempotency-Key must be 1–128 visible ASCII characters",
+                      errors=[{"header": "Idempotency-Key", "detail": "1–128 visible ASCII characters"}])
+    return key
+
+
+async def _json_body(request: Request) -> Any:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Problem(413, f"a declaration may be at most {MAX_BODY_BYTES} bytes")
+    if len(await request.body()) > MAX_BODY_BYTES:
+        raise Problem(413, f"a declaration may be at most {MAX_BODY_BYTES} bytes")
+    return await read_json(request)
+
+
+class DeclarationsApi:
+    """The handlers, sharing the replica's token verifier (built once at start)."""
+
+    def __init__(self, verifier: BearerVerifier) -> None:
+        self._verifier = verifier
+
+    async def collection(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self.submit(request)
+        return await self.list(request)
+
+    async def submit(self, request: Request) -> Response:
+        identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        key = _idempotency_key(request)
+        submission = validate_declaration(await _json_body(request))
+        ctx = context(request)
+        now = await ctx.clock.now()
+        record = {
+            "id": str(uuid.uuid4()),
+            **submission,
+            "submittedUs": int(now * 1_000_000),
+            "plan": DEFAULT_PLAN,
+            "registrationNumber": None,
+            "fingerprint": fingerprint(submission),
+            "submittedBy": identity.oid,
+        }
+        claim = await DeclarationRepository(ctx.store).submit(record, idempotency_key=key)
+        if claim is None:
+            raise Problem(409, "this Idempotency-Key's declaration was removed meanwhile; retry")
+        if claim.record["fingerprint"] != record["fingerprint"]:
+            raise Problem(409, "this Idempotency-Key was already used by this declarant for a different "
+                               "declaration; use a new key for a new declaration",
+                          existingId=claim.record["id"])
+        first = claim.record
+        # The first answer, replayed exactly: the card as it stood at the moment of submission.
+        submitted_at = first["submittedUs"] / 1e6
+        state = progress(submitted_at=submitted_at, plan=first["plan"], now=submitted_at)
+        headers = {"Location": f"{BASE}/{first['id']}"}
+        if not claim.created:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(card(first, state), status_code=201, headers=headers)
+
+    async def list(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        query = parse_list_query(request.query_params)
+        ctx = context(request)
+        now = await ctx.clock.now()
+        repository = DeclarationRepository(ctx.store)
+        page: list[dict[str, Any]] = []
+        last: Position | None = None
+        more = False
+        async for record in repository.newest_first(query.inn, after=query.after,
+                                                     from_us=query.from_us, to_us=query.to_us):
+            state = await repository.settle(record, now)
+            if not query.matches(record, state.status.value):
+                continue
+            if len(page) == query.limit:
+                more = True
+                break
+            page.append(card(record, state))
+            last = Position(record["submittedUs"], record["id"])
+        next_cursor = last.cursor if more and last is not None else None
+        return JSONResponse({"items": page, "nextCursor": next_cursor})
+
+    async def card(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        record, state = await self._settled(request)
+        return JSONResponse(card(record, state))
+
+    async def status(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        record, state = await self._settled(request)
+        return JSONResponse(status_summary(record, state))
+
+    async def _settled(self, request: Request) -> tuple[dict[str, Any], Progress]:
+        declaration_id = _declaration_id(request)
+        ctx = context(request)
+        repository = DeclarationRepository(ctx.store)
+        record = await repository.get(declaration_id)
+        if record is None:
+            raise Problem(404, "no declaration has this id")
+        return record, await repository.settle(record, await ctx.clock.now())
+

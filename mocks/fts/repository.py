@@ -1,0 +1,136 @@
+"""Where declarations live in the shared store, and the two multi-replica rules about them.
+
+Keys (all under ``fts:``):
+
+- ``fts:declaration:{id}`` — the record (JSON): the validated submission, ``submittedUs``,
+  ``plan``, ``registrationNumber`` (copied in once issued), the request ``fingerprint``;
+- ``fts:idempotency:{inn}:{kpp}:{sha256(key)}`` — ``{"id", "fingerprint"}``: which declaration
+  a declarant's ``Idempotency-Key`` produced;
+- ``fts:declarant:{inn}`` — sorted index of the declarant's declaration ids by submission µs;
+- ``fts:number:{id}`` and ``fts:sequence:{office}:{year}`` — see :mod:`.numbering`.
+
+Idempotency across replicas: the record is written first, then the key is claimed with
+``set(only_if_absent=True)``. The one winner indexes its record; a loser (a concurrent retry
+on another replica) deletes its own record and answers with the winner's. A crash between the
+claim and the indexing is healed by the next retry, which re-indexes (re-adding is harmless).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.store import Store
+from .lifecycle import Progress, progress
+from .numbering import registration_number
+from .paging import Position
+
+__all__ = ["Claim", "DeclarationRepository", "fingerprint"]
+
+_BATCH = 200
+
+
+def fingerprint(submission: dict[str, Any]) -> str:
+    """The same submission always has the same fingerprint, whatever its key order."""
+    canonical = json.dumps(submission, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _record_key(declaration_id: str) -> str:
+    return f"fts:declaration:{declaration_id}"
+
+
+def _declarant_index(inn: str) -> str:
+    return f"fts:declarant:{inn}"
+
+
+def _idempotency_key(declarant: dict[str, Any], key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"fts:idempotency:{declarant['inn']}:{declarant.get('kpp', '')}:{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The outcome of a submission: the record that holds the key, and whether it was ours."""
+
+    record: dict[str, Any]
+    created: bool
+
+
+class DeclarationRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def submit(self, record: dict[str, Any], *, idempotency_key: str) -> Claim | None:
+        """Store ``record`` unless the declarant already used ``idempotency_key``; then the
+        earlier record comes back (``created=False``). ``None``: the key's record is gone
+        (a reset between the claim and now) — the caller answers 409."""
+        key = _idempotency_key(record["declarant"], idempotency_key)
+        earlier = await self._store.get(key)
+        if earlier is None:
+            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+            claim = json.dumps({"id": record["id"], "fingerprint": record["fingerprint"]})
+            if await self._store.set(key, claim, only_if_absent=True):
+                await self._index(record)
+                return Claim(record, created=True)
+            await self._store.delete(_record_key(record["id"]))
+            earlier = await self._store.get(key)
+            if earlier is None:
+                return None
+        winner = await self.get(json.loads(earlier)["id"])
+        if winner is None:
+            return None
+        await self._index(winner)
+        return Claim(winner, created=False)
+
+    async def _index(self, record: dict[str, Any]) -> None:
+        await self._store.index_add(_declarant_index(record["declarant"]["inn"]), record["id"],
+                                    float(record["submittedUs"]))
+
+    async def get(self, declaration_id: str) -> dict[str, Any] | None:
+        raw = await self._store.get(_record_key(declaration_id))
+        return None if raw is None else json.loads(raw)
+
+    async def settle(self, record: dict[str, Any], now: float) -> Progress:
+        """The record's progress at ``now``; issues the registration number the first time a
+        registered declaration is read, and copies it into the record so that later reads of
+        the status stay one store read."""
+        state = progress(submitted_at=record["submittedUs"] / 1e6, plan=record["plan"], now=now)
+        registered_at = state.registered_at
+        if registered_at is not None and record.get("registrationNumber") is None:
+            record["registrationNumber"] = await registration_number(
+                self._store, declaration_id=record["id"], office=record["customsOffice"],
+                registered_at=registered_at,
+            )
+            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+        return state
+
+    async def newest_first(
+        self, inn: str, *, after: Position | None, from_us: int | None, to_us: int | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The declarant's records, newest first, strictly after ``after``, submitted within
+        ``from_us``..``to_us`` (inclusive, µs)."""
+        index = _declarant_index(inn)
+        max_score = float(to_us) if to_us is not None else float("inf")
+        if after is not None:
+            max_score = min(max_score, float(after.submitted_us))
+        min_score = float(from_us) if from_us is not None else float("-inf")
+        offset = 0
+        while True:
+            ids = await self._store.index_range(index, min_score=min_score, max_score=max_score,
+                                                offset=offset, limit=_BATCH, reverse=True)
+            if not ids:
+                return
+            offset += len(ids)
+            raws = await self._store.get_many([_record_key(i) for i in ids])
+            for raw in raws:
+                if raw is None:
+                    continue
+                record = json.loads(raw)
+                if after is None or after.is_after(record["submittedUs"], record["id"]):
+                    yield record
+            if len(ids) < _BATCH:
+                return
