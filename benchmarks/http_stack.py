@@ -27,7 +27,6 @@ from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives import serialization
-
 from gosstand.mocks.stack import EmbeddedStack, free_port
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl

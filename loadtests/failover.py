@@ -54,7 +54,9 @@ def load_schedule(path: str | Path | None) -> list[FailoverAction]:
     return sorted(actions, key=lambda a: a.at)
 
 
-def apply(action: FailoverAction, manifest: Mapping[str, Any], *, now: Callable[[], float] = time.time) -> dict[str, Any]:
+def apply(
+    action: FailoverAction, manifest: Mapping[str, Any], *, now: Callable[[], float] = time.time
+) -> dict[str, Any]:
     """Carry out one action against a stack manifest; returns the ``failovers.jsonl`` record."""
     started = now()
     name = kill_replica(manifest, action.service, action.replica, ACTIONS[action.action])

@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from locust import events
-
 from gosstand.loadtests import failover, recorder
 from gosstand.loadtests.config import LoadConfig
 from gosstand.loadtests.profile import load_profile
 from gosstand.loadtests.shape import PeakHourShape
 from gosstand.loadtests.users import DeclarationUser, EsiaLoginUser, configure
+from locust import events
 
 __all__ = ["EsiaLoginUser", "DeclarationUser", "PeakHourShape"]
 

@@ -9,10 +9,10 @@ recorded latency includes the time the request should already have been running
 from __future__ import annotations
 
 import itertools
-from collections import deque
 import logging
 import time
 import uuid
+from collections import deque
 from typing import Any
 
 import gevent

@@ -15,8 +15,8 @@ from starlette.routing import Mount, Route
 
 from . import control, problems
 from .clock import Clock
-from .contract import contract_for, render
 from .context import ServiceContext, context
+from .contract import contract_for, render
 from .middleware import ControlToken, ReplicaHeader
 from .service import load_definition
 from .settings import Settings
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/openapi.{fmt}", serve_contract, methods=["GET"]),
+            Mount(f"/{settings.service}", routes=definition.helper_routes),
             Mount(
                 "/control",
                 routes=[*control.common_routes, *definition.control_routes],

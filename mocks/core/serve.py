@@ -18,7 +18,7 @@ from .settings import Settings
 
 
 def main() -> None:
-    settings = Settings.from_env()  # fail here, in the parent, on bad settings
+    Settings.from_env()  # fail here, in the parent, on bad settings
     Granian(
         "gosstand.mocks.core.app:app_from_env",
         factory=True,

@@ -19,6 +19,9 @@ class ServiceDefinition:
     routes: list[BaseRoute]
     #: Service-specific control endpoints, mounted under ``/_gosstand/control`` behind the token.
     control_routes: list[BaseRoute] = field(default_factory=list)
+    #: Public helper endpoints that are not part of the real system's API (ESIA's certificate
+    #: and JWKS), mounted under ``/_gosstand/<service>`` without the token.
+    helper_routes: list[BaseRoute] = field(default_factory=list)
     #: The OpenAPI 3.1 document the routes implement, served at ``/_gosstand/openapi.{yaml,json}``.
     contract: Path
     #: Extra exception handlers (ESIA answers in its own error format).

@@ -18,14 +18,12 @@ import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core import problems
 from ..core.context import ServiceContext
-from ..core.service import ExceptionHandler, ServiceDefinition
+from ..core.service import ServiceDefinition
 from .authorize import authorize
 from .control import control_routes
 from .errors import EsiaError, RsError, handle_esia_error, handle_rs_error
@@ -70,24 +68,20 @@ def helper_files(ctx: ServiceContext) -> dict[str, tuple[bytes, str]]:
     }
 
 
-def helper_fallback(files: dict[str, tuple[bytes, str]]) -> ExceptionHandler:
-    """Serve the helper files from the 404 handler.
+def helper_routes(ctx: ServiceContext) -> list[Route]:
+    """GET routes answering each helper file (mounted by the core under ``/_gosstand/esia``)."""
 
-    The core mounts everything under ``/_gosstand`` ahead of a service's routes and offers no
-    hook for public reserved paths, so a route of ours there is never reached; until it does,
-    a 404 for exactly these paths is answered with the file (GET and HEAD only)."""
+    def serve(body: bytes, media_type: str):  # type: ignore[no-untyped-def]
+        async def endpoint(request: Request) -> Response:
+            return Response(body, media_type=media_type)
 
-    async def handle(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        found = files.get(request.url.path) if exc.status_code == 404 else None
-        if found is None:
-            return await problems.handle_http_exception(request, exc)
-        if request.method not in ("GET", "HEAD"):
-            not_allowed = problems.Problem(405, headers={"Allow": "GET, HEAD"})
-            return problems.problem_response(not_allowed, request.url.path)
-        return Response(found[0], media_type=found[1])
+        return endpoint
 
-    return handle
+    prefix = "/_gosstand/esia"
+    return [
+        Route(path.removeprefix(prefix), serve(body, media), methods=["GET"])
+        for path, (body, media) in helper_files(ctx).items()
+    ]
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
@@ -103,10 +97,10 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route("/idp/ext/Logout", logout, methods=["GET"]),
         ],
         control_routes=control_routes,
+        helper_routes=helper_routes(ctx),
         contract=CONTRACT,
         exception_handlers={
             EsiaError: handle_esia_error,
             RsError: handle_rs_error,
-            HTTPException: helper_fallback(helper_files(ctx)),
         },
     )
