@@ -54,13 +54,13 @@ def _mark(axes: Axes, markers: Sequence[Marker]) -> None:
 def _svg(figure: Figure, salt: str) -> str:
     buffer = io.StringIO()
     with matplotlib.rc_context({**_style(), "svg.hashsalt": salt}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight")
+        figure.savefig(buffer, format="svg")
     return _PROLOGUE.sub("", buffer.getvalue(), count=1)
 
 
 def _figure(rows: int = 1, height: float = 2.8) -> Figure:
     with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(10, height * rows))
+        figure = Figure(figsize=(10, height * rows), layout="constrained")
         figure.subplots(rows, 1, sharex=True, squeeze=False)
     return figure
 

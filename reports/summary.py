@@ -16,7 +16,7 @@ from .evaluate import Analysis, ObjectiveResult
 from .failover import FailoverFigures
 from .io import RequestRecord
 from .selectors import Selector
-from .timeline import new_histogram, percentile_ms, replica_counts
+from .timeline import histogram_counts, latency_us, percentiles_from_counts, replica_counts
 
 __all__ = ["SCHEMA", "build_summary", "clean"]
 
@@ -37,16 +37,15 @@ def clean(value: Any) -> Any:
 
 
 def _totals(requests: list[RequestRecord], seconds: float) -> dict[str, Any]:
-    histogram = new_histogram()
-    for request in requests:
-        histogram.record_value(min(3_600_000_000, max(0, round(request.latency * 1_000_000))))
+    counts = histogram_counts(latency_us(r) for r in requests)
+    latency = percentiles_from_counts(counts, _PERCENTILES.values())
     failures = sum(not r.ok for r in requests)
     return {
         "requests": len(requests),
         "failures": failures,
         "success_ratio": (len(requests) - failures) / len(requests) if requests else None,
         "rate_per_s": len(requests) / seconds if seconds else None,
-        **{name: percentile_ms(histogram, p) for name, p in _PERCENTILES.items()},
+        **{name: latency[p] for name, p in _PERCENTILES.items()},
     }
 
 

@@ -8,8 +8,9 @@ every percentile is within 0.1 % of the exact sample, unlike Locust's rounded bu
 A percentile is HDR's nearest rank: the value at rank ``round(p/100 · n)`` (at least 1) of the
 sorted sample. Latency covers failed requests too: a timeout is what the user waited.
 
-Histograms merge exactly, so a window's percentile is the percentile of the merged bucket
-histograms. Only recently used bucket histograms are kept, so an hour-long run stays small.
+Histograms merge exactly (their counts arrays add up), so a window's percentile is the
+percentile of the merged bucket histograms. Only recently used buckets' counts are kept, so an
+hour-long run stays small.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from .io import RequestRecord, RunData
 
-__all__ = ["BUCKET_SECONDS", "Grid", "Series", "grid_for", "new_histogram", "percentile_ms", "replica_counts"]
+__all__ = [
+    "BUCKET_SECONDS", "Grid", "Series", "grid_for", "histogram_counts", "latency_us", "new_histogram",
+    "percentiles_from_counts", "replica_counts",
+]
 
 BUCKET_SECONDS = 1
 _MICRO = 1_000_000
@@ -34,6 +39,10 @@ _CACHED_BUCKETS = 128
 
 def new_histogram() -> HdrHistogram:
     return HdrHistogram(1, _HIGHEST_US, _DIGITS)
+
+
+#: Index ↔ value arithmetic of the histograms (a pure function of their configuration).
+_TEMPLATE = new_histogram()
 
 
 def _micros(t: float) -> int:
@@ -87,14 +96,14 @@ class Series:
         self.total = [0] * grid.buckets
         self.failed = [0] * grid.buckets
         self._latencies: list[list[int]] = [[] for _ in range(grid.buckets)]
-        self._cache: OrderedDict[int, HdrHistogram] = OrderedDict()
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         for request in requests:
             k = grid.index(request.s)
             if not 0 <= k < grid.buckets:
                 continue
             self.total[k] += 1
             self.failed[k] += not request.ok
-            self._latencies[k].append(min(_HIGHEST_US, max(0, round(request.latency * _MICRO))))
+            self._latencies[k].append(latency_us(request))
         self._cum_total = _cumulative(self.total)
         self._cum_failed = _cumulative(self.failed)
 
@@ -109,49 +118,74 @@ class Series:
             return 0, 0
         return self._cum_total[hi] - self._cum_total[lo], self._cum_failed[hi] - self._cum_failed[lo]
 
-    def bucket_histogram(self, k: int) -> HdrHistogram:
+    def bucket_counts(self, k: int) -> np.ndarray:
+        """The HDR counts array of bucket ``k`` (recently used ones are cached)."""
         cached = self._cache.get(k)
         if cached is not None:
             self._cache.move_to_end(k)
             return cached
-        histogram = new_histogram()
-        for value in self._latencies[k]:
-            histogram.record_value(value)
-        self._cache[k] = histogram
+        counts = histogram_counts(self._latencies[k])
+        self._cache[k] = counts
         if len(self._cache) > _CACHED_BUCKETS:
             self._cache.popitem(last=False)
-        return histogram
+        return counts
 
-    def histogram(self, lo: int, hi: int) -> HdrHistogram:
-        """The merged histogram of buckets ``lo .. hi-1``."""
+    def counts(self, lo: int, hi: int) -> np.ndarray:
+        """The merged HDR counts of buckets ``lo .. hi-1`` (merging histograms is exact)."""
         lo, hi = max(0, lo), min(self.grid.buckets, hi)
-        if hi - lo == 1:
-            return self.bucket_histogram(lo)
-        merged = new_histogram()
+        merged = np.zeros(_TEMPLATE.counts_len, dtype=np.int64)
         for k in range(lo, hi):
             if self.total[k]:
-                merged.add(self.bucket_histogram(k))
+                merged += self.bucket_counts(k)
         return merged
 
+    def percentiles_ms(self, lo: int, hi: int, percentiles: Iterable[float]) -> dict[float, float | None]:
+        """Latency percentiles over buckets ``lo .. hi-1`` in ms; ``None`` without requests."""
+        return percentiles_from_counts(self.counts(lo, hi), percentiles)
+
     def percentile_ms(self, lo: int, hi: int, percentile: float) -> float | None:
-        """The latency percentile over buckets ``lo .. hi-1`` in ms; ``None`` without requests."""
-        histogram = self.histogram(lo, hi)
-        return percentile_ms(histogram, percentile)
+        return self.percentiles_ms(lo, hi, [percentile])[percentile]
 
     def per_bucket(self, percentiles: Iterable[float]) -> dict[float, list[float | None]]:
         wanted = list(percentiles)
         result: dict[float, list[float | None]] = {p: [] for p in wanted}
         for k in range(self.grid.buckets):
-            histogram = self.bucket_histogram(k) if self.total[k] else None
+            values = percentiles_from_counts(self.bucket_counts(k), wanted) if self.total[k] else {}
             for p in wanted:
-                result[p].append(percentile_ms(histogram, p) if histogram is not None else None)
+                result[p].append(values.get(p))
         return result
 
 
-def percentile_ms(histogram: HdrHistogram, percentile: float) -> float | None:
-    if histogram.get_total_count() == 0:
-        return None
-    return histogram.get_value_at_percentile(percentile) / 1000.0
+def latency_us(request: RequestRecord) -> int:
+    return min(_HIGHEST_US, max(0, round(request.latency * _MICRO)))
+
+
+def histogram_counts(latencies_us: Iterable[int]) -> np.ndarray:
+    """Record latencies (µs) into an HDR histogram and return its counts array."""
+    histogram = new_histogram()
+    for value in latencies_us:
+        histogram.record_value(value)
+    return np.ctypeslib.as_array(histogram.counts).astype(np.int64)
+
+
+def percentiles_from_counts(counts: np.ndarray, percentiles: Iterable[float]) -> dict[float, float | None]:
+    """HDR's value at percentile (nearest rank, highest equivalent value), in ms, in one pass.
+
+    Same answer as ``HdrHistogram.get_value_at_percentile`` for ``p > 0``, which walks every
+    count in Python on each call; a cumulative sum and a binary search make a long run cheap.
+    """
+    wanted = list(percentiles)
+    total = int(counts.sum())
+    if total == 0:
+        return {p: None for p in wanted}
+    cumulative = np.cumsum(counts)
+    result: dict[float, float | None] = {}
+    for p in wanted:
+        target = max(1, int(min(p, 100.0) * total / 100 + 0.5))
+        index = int(np.searchsorted(cumulative, target, side="left"))
+        value = _TEMPLATE.get_highest_equivalent_value(_TEMPLATE.get_value_from_index(index))
+        result[p] = value / 1000.0
+    return result
 
 
 def _cumulative(values: list[int]) -> list[int]:

@@ -74,11 +74,10 @@ def _meets(series: Series, healthy: Healthy, start: int, width: int) -> bool:
         return False
     if not healthy.latency_ms:
         return True
-    histogram = series.histogram(start, start + width)
-    for name, limit in healthy.latency_ms.items():
-        if histogram.get_value_at_percentile(LATENCY_PERCENTILES[name]) / 1000.0 > limit:
-            return False
-    return True
+    values = series.percentiles_ms(start, start + width, [LATENCY_PERCENTILES[n] for n in healthy.latency_ms])
+    return all(
+        (values[LATENCY_PERCENTILES[name]] or 0.0) <= limit for name, limit in healthy.latency_ms.items()
+    )
 
 
 def is_healthy(series: Series, healthy: Healthy, start: int) -> bool:

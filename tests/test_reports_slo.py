@@ -1,0 +1,210 @@
+"""SLO files, their evaluation over windows, failovers and reconciliation, and the exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from gosstand.reports.build import build_report, verdict_exit_code
+from gosstand.reports.evaluate import Analysis, evaluate
+from gosstand.reports.io import load_run
+from gosstand.reports.reconcile import reconcile
+from gosstand.reports.slo import SloError, load_slo, parse_slo
+from gosstand.reports.synthetic import START, steady_requests, write_run
+
+KILL = {"t": START + 20, "action": "kill", "service": "fts", "target": "fts-1", "until": None}
+INFO = {"started": START, "ended": START + 60}
+
+
+def outage(start: float = 20.0, end: float = 21.5):
+    return lambda offset: start <= offset < end
+
+
+def results_of(tmp_path: Path, objectives: list[dict], requests: list[dict] | None = None, *,
+               failovers=(KILL,), **files) -> dict:
+    write_run(tmp_path / "run", requests=requests or steady_requests(failed=outage()), failovers=failovers,
+              info=INFO, **files)
+    spec = parse_slo({"healthy": {"success_ratio": 0.99}, "objectives": objectives})
+    analysis = Analysis(load_run(tmp_path / "run"), spec)
+    return {o.name: evaluate(o, analysis) for o in spec.objectives}
+
+
+def objective(name: str, metric: str, **rest) -> dict:
+    return {"name": name, "metric": metric, **rest}
+
+
+def test_windowed_success_ratio_finds_the_windows_holding_the_outage(tmp_path: Path) -> None:
+    results = results_of(tmp_path, [
+        objective("every 10 s", "success_ratio", min=0.95, window="10s"),
+        objective("whole run", "success_ratio", min=0.95, window="run"),
+    ])
+    windowed, whole = results["every 10 s"], results["whole run"]
+    # windows 12..20 hold all 75 failures (0.85); 11 holds 50 (0.90); 21 holds 25 (0.95, meets)
+    assert windowed.status == "fail" and not windowed.passed
+    assert windowed.worst == pytest.approx(0.85) and windowed.worst_at == "+12…+22 s"
+    assert (windowed.evaluated, windowed.breaching) == (51, 10)
+    # the whole run averages the outage away (k6 #2379) — the windowed objective is what catches it
+    assert whole.status == "pass" and whole.worst == pytest.approx(1 - 75 / 3000)
+    assert windowed.whole_run == pytest.approx(whole.worst)
+
+
+def test_latency_objective_reads_the_window_percentile(tmp_path: Path) -> None:
+    slow = steady_requests(latency=lambda i, offset: 2.5 if 40 <= offset < 41 else 0.02)
+    results = results_of(tmp_path, [
+        objective("p99", "p99_ms", max=1000, window="10s"),
+        objective("p50", "p50_ms", max=1000, window="10s"),
+    ], slow)
+    assert results["p99"].status == "fail" and results["p99"].breaching == 10
+    assert results["p99"].worst == pytest.approx(2500, rel=1e-3)
+    assert results["p50"].status == "pass" and results["p50"].worst == pytest.approx(20, rel=1e-3)
+
+
+def test_selectors_pick_journey_service_and_name_patterns(tmp_path: Path) -> None:
+    broken_login = steady_requests(
+        service="esia", journey="esia_login", name="esia: ac", failed=lambda offset: True
+    )
+    results = results_of(tmp_path, [
+        objective("declarations", "success_ratio", min=0.9, select={"journey": "declaration"}),
+        objective("esia by name", "success_ratio", min=0.9, select={"name": "esia: *"}),
+        objective("nothing", "success_ratio", min=0.9, select={"service": "utko"}),
+    ], steady_requests() + broken_login)
+    assert results["declarations"].passed
+    assert results["esia by name"].status == "fail" and results["esia by name"].worst == 0.0
+    assert results["nothing"].status == "no_data" and not results["nothing"].passed
+
+
+def test_empty_windows_are_skipped_not_judged(tmp_path: Path) -> None:
+    first_half = [r for r in steady_requests() if r["s"] < START + 30]
+    objectives = [objective("ok", "success_ratio", min=0.99)]
+    result = results_of(tmp_path, objectives, first_half, failovers=())["ok"]
+    assert result.passed and result.evaluated == 30  # windows starting at 0..29 hold requests
+
+
+def test_ttr_objective_per_failover_and_not_recovered_is_a_breach(tmp_path: Path) -> None:
+    recovering = results_of(tmp_path / "a", [objective("ttr", "ttr_s", max=10)])["ttr"]
+    assert recovering.passed and recovering.worst == pytest.approx(2.0)
+    assert recovering.worst_at == "kill fts-1 at +20.0 s"
+    never = results_of(tmp_path / "b", [objective("ttr", "ttr_s", max=10)],
+                       steady_requests(failed=outage(20, 60)))["ttr"]
+    assert never.status == "fail" and never.worst == float("inf")
+
+
+def test_ttfe_objective_passes_when_nothing_failed(tmp_path: Path) -> None:
+    results = results_of(tmp_path, [objective("ttfe", "ttfe_s", min=1.0)], steady_requests())
+    assert results["ttfe"].passed and results["ttfe"].worst == float("inf")
+
+
+def test_failover_objectives_do_not_apply_to_a_control_run(tmp_path: Path) -> None:
+    result = results_of(tmp_path, [objective("ttr", "ttr_s", max=10)], failovers=())["ttr"]
+    assert result.status == "not_applicable" and result.passed
+
+
+def test_failover_objective_selects_failovers_by_service(tmp_path: Path) -> None:
+    result = results_of(tmp_path, [objective("esia ttr", "ttr_s", max=1, select={"service": "esia"})])
+    assert result["esia ttr"].status == "not_applicable"
+
+
+def operation(i: int, **rest) -> dict:
+    return {"op": f"op{i}", "service": "fts", "senderReference": f"ref{i}", "acked": True, "id": f"D{i}",
+            "attempts": 1, "t": START + i, **rest}
+
+
+def records(*pairs: tuple[str, str]) -> dict:
+    return {"service": "fts", "records": [{"id": i, "senderReference": ref} for i, ref in pairs]}
+
+
+def test_lost_writes_are_acknowledged_ids_absent_from_the_target(tmp_path: Path) -> None:
+    write_run(tmp_path, requests=steady_requests(duration=1),
+              operations=[operation(1), operation(2), operation(3, id=None),
+                          operation(4, acked=False, id=None)],
+              records=records(("D1", "ref1"), ("D4", "ref4")))
+    run = load_run(tmp_path)
+    result = reconcile(run.operations, run.reconciled)
+    assert result.lost_writes == 2
+    assert {(lost.op, lost.reason) for lost in result.lost} == {
+        ("op2", "id absent from the target"), ("op3", "acknowledged without an id"),
+    }
+    assert result.unacknowledged_applied == 1  # op4 landed though its answer never came back
+
+
+def test_duplicate_writes_are_one_reference_with_several_records(tmp_path: Path) -> None:
+    write_run(tmp_path, requests=steady_requests(duration=1), operations=[operation(1), operation(2)],
+              records=records(("D1", "ref1"), ("D2", "ref2"), ("D9", "ref2")))
+    run = load_run(tmp_path)
+    result = reconcile(run.operations, run.reconciled)
+    assert result.lost_writes == 0 and result.duplicate_writes == 1
+    assert result.duplicates[0].ids == ["D2", "D9"] and result.duplicates[0].ops == ["op2"]
+
+
+def test_reconciliation_objectives_and_missing_records(tmp_path: Path) -> None:
+    objectives = [objective("lost", "lost_writes", max=0), objective("dup", "duplicate_writes", max=0)]
+    clean = results_of(tmp_path / "a", objectives, operations=[operation(1)], records=records(("D1", "ref1")))
+    assert clean["lost"].passed and clean["dup"].passed and clean["lost"].worst == 0
+    lost = results_of(tmp_path / "b", objectives, operations=[operation(1)], records=records())
+    assert lost["lost"].status == "fail" and lost["lost"].worst == 1
+    unreconciled = results_of(tmp_path / "c", objectives, operations=[operation(1)])
+    assert unreconciled["lost"].status == "no_data" and not unreconciled["lost"].passed
+
+
+def test_retry_amplification_from_operations_and_optional_no_data(tmp_path: Path) -> None:
+    ops = [operation(1, attempts=1), operation(2, attempts=2), operation(3, attempts=3)]
+    amplified = results_of(tmp_path / "a", [objective("ra", "retry_amplification", max=1.5)], operations=ops)
+    assert amplified["ra"].worst == pytest.approx(2.0) and amplified["ra"].status == "fail"
+    none = results_of(tmp_path / "b", [objective("ra", "retry_amplification", max=1.5, optional=True)])
+    assert none["ra"].status == "no_data" and none["ra"].passed
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"objectives": [{"metric": "nope", "max": 1}]}, "unknown metric"),
+        ({"objectives": [{"metric": "success_ratio", "max": 0.9}]}, "give `min`"),
+        ({"objectives": [{"metric": "ttr_s"}]}, "needs a `max`"),
+        ({"objectives": [{"metric": "ttr_s", "max": 5, "window": "10s"}]}, "takes no window"),
+        ({"objectives": [{"metric": "p99_ms", "max": 5, "window": "1.5s"}]}, "whole number"),
+        ({"objectives": [{"metric": "p99_ms", "max": 5, "select": {"host": "x"}}]}, "unknown selector"),
+        ({"healthy": {"success_ratio": 1.5}}, "between 0 and 1"),
+        ({"error_budget": {"objective": 1}}, "below 1"),
+        ({"window": "ten"}, "duration"),
+        ({"objectives": [{"metric": "ttr_s", "max": 5}, {"metric": "ttr_s", "max": 6}]}, "unique"),
+    ],
+)
+def test_malformed_slo_files_are_rejected_with_the_entry_named(raw: dict, message: str) -> None:
+    with pytest.raises(SloError, match=message):
+        parse_slo(raw)
+
+
+def test_the_shipped_default_slo_parses_and_states_its_windows() -> None:
+    spec = load_slo()
+    assert spec.healthy.window == 10 and spec.healthy.success_ratio == 0.99
+    by_name = {o.name: o for o in spec.objectives}
+    assert by_name["Declaration success, every 10 s"].window == 10
+    assert by_name["Declaration success, whole run"].describe_window() == "whole run"
+    assert by_name["Time to recover after each failover"].threshold == 10
+    assert {o.metric.name for o in spec.objectives} >= {"lost_writes", "duplicate_writes", "ttr_s"}
+
+
+def test_default_slo_allows_a_short_failover_blip_but_not_an_outage(tmp_path: Path) -> None:
+    def run(name: str, failed) -> int:
+        fts = steady_requests(failed=failed, rate=20, op=lambda i: f"op{i}")
+        esia = steady_requests(service="esia", journey="esia_login", replicas=("esia-1", "esia-2"), rate=20)
+        ops = [operation(i) for i in range(5)]
+        write_run(tmp_path / name, requests={"fts": fts, "esia": esia}, failovers=[KILL], info=INFO,
+                  operations=ops, records=records(*((f"D{i}", f"ref{i}") for i in range(5))))
+        return verdict_exit_code(build_report(tmp_path / name))
+
+    assert run("blip", outage(20.0, 20.2)) == 0  # 4 resets of 200 requests in a window: 0.98
+    assert run("outage", outage(20.0, 25.0)) == 1
+
+
+def test_custom_slo_file_and_exit_code(tmp_path: Path) -> None:
+    write_run(tmp_path / "run", requests=steady_requests(failed=outage()), failovers=[KILL], info=INFO)
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(yaml.safe_dump({"objectives": [{"metric": "success_ratio", "min": 0.99}]}))
+    lenient = tmp_path / "lenient.yaml"
+    lenient.write_text(yaml.safe_dump({"objectives": [{"metric": "success_ratio", "min": 0.8}]}))
+    failed = build_report(tmp_path / "run", slo_path=strict, output_dir=tmp_path / "strict")
+    passed = build_report(tmp_path / "run", slo_path=lenient, output_dir=tmp_path / "lenient")
+    assert (failed.passed, verdict_exit_code(failed), len(failed.breaches)) == (False, 1, 1)
+    assert (passed.passed, verdict_exit_code(passed), passed.breaches) == (True, 0, [])
