@@ -1,1 +1,16 @@
+"""Turning a recorded load run into results: failover figures, an SLO verdict, HTML/JSON/JUnit.
 
+Entry points: :func:`gosstand.reports.build.build_report` and ``verdict_exit_code`` (the load
+run and CI), :func:`gosstand.reports.cli.main` (``gosstand report RUN_DIR``). Flat public
+modules, one job each; lower layers never import higher ones:
+
+    io          the run directory's files and their columns (the contract with loadtests/)
+    selectors   which requests an objective is about        metrics   the metric catalogue
+    timeline    one-second buckets, HDR percentiles          slo       the SLO file format
+    windows     sliding-window evaluation, "healthy"         reconcile lost/duplicate writes
+    failover    per-failover figures (TTFE, TTR, outage, availability, goodput, budget)
+    evaluate    objectives → verdicts (Analysis caches the shared figures)
+    summary     every figure as JSON     charts  inline SVG     render  HTML     junit  JUnit XML
+    build       build_report / verdict_exit_code             cli       the command line
+    synthetic   run directories with known answers (tests, demos)
+"""

@@ -51,6 +51,15 @@ def _mark(axes: Axes, markers: Sequence[Marker]) -> None:
         )
 
 
+def _edges(seconds: Sequence[float]) -> list[float]:
+    """Bucket start times plus the end of the last bucket, so a step plot draws it whole."""
+    return [*seconds, seconds[-1] + 1] if seconds else []
+
+
+def _held(values: Sequence[int]) -> list[int]:
+    return [*values, values[-1]] if values else []
+
+
 def _svg(figure: Figure, salt: str) -> str:
     buffer = io.StringIO()
     with matplotlib.rc_context({**_style(), "svg.hashsalt": salt}):
@@ -70,8 +79,8 @@ def throughput_chart(seconds: Sequence[float], requests: Sequence[int], failures
     """Requests/s and failures/s per one-second bucket."""
     figure = _figure()
     axes = figure.axes[0]
-    axes.step(seconds, requests, where="post", label="requests/s", color="#2c3e50")
-    axes.step(seconds, failures, where="post", label="failures/s", color="#c0392b")
+    axes.step(_edges(seconds), _held(requests), where="post", label="requests/s", color="#2c3e50")
+    axes.step(_edges(seconds), _held(failures), where="post", label="failures/s", color="#c0392b")
     axes.set_ylabel("per second")
     axes.set_xlabel("seconds since start (intended start of each request)")
     axes.legend(loc="upper right")
@@ -105,8 +114,8 @@ def replica_chart(seconds: Sequence[float], by_service: dict[str, dict[str, list
             colours = [
                 "#9e9e9e" if name == "none" else palette[i % len(palette)] for i, name in enumerate(replicas)
             ]
-            axes.stackplot(seconds, *replicas.values(), labels=list(replicas), colors=colours, step="post",
-                           alpha=0.85)
+            axes.stackplot(_edges(seconds), *(_held(row) for row in replicas.values()), labels=list(replicas),
+                           colors=colours, step="post", alpha=0.85)
             axes.legend(loc="upper right", fontsize=7)
         axes.set_ylabel(f"{service}\nreq/s")
         _mark(axes, [m for m in markers if m.service in (None, service)])

@@ -16,7 +16,7 @@ from .evaluate import Analysis, ObjectiveResult
 from .failover import FailoverFigures
 from .io import RequestRecord
 from .selectors import Selector
-from .timeline import histogram_counts, latency_us, percentiles_from_counts, replica_counts
+from .timeline import histogram_counts, percentiles_from_counts, replica_counts
 
 __all__ = ["SCHEMA", "build_summary", "clean"]
 
@@ -37,7 +37,7 @@ def clean(value: Any) -> Any:
 
 
 def _totals(requests: list[RequestRecord], seconds: float) -> dict[str, Any]:
-    counts = histogram_counts(latency_us(r) for r in requests)
+    counts = histogram_counts(round(r.latency * 1_000_000) for r in requests)
     latency = percentiles_from_counts(counts, _PERCENTILES.values())
     failures = sum(not r.ok for r in requests)
     return {

@@ -193,3 +193,17 @@ def test_replica_counts_per_service(tmp_path: Path) -> None:
     assert set(counts["fts"]) == {"fts-1", "fts-2", "none"}
     assert counts["fts"]["none"][20] == 50 and counts["fts"]["fts-1"][20] == 0
     assert counts["fts"]["fts-1"][10] + counts["fts"]["fts-2"][10] == 50
+
+
+def test_vectorised_recording_matches_hdrhistogram() -> None:
+    import random
+
+    import numpy as np
+    from gosstand.reports.timeline import histogram_counts, new_histogram
+
+    rng = random.Random(7)
+    values = [0, 1, 2047, 2048, 3_600_000_000] + [int(rng.lognormvariate(9, 2.5)) % 3_600_000_000 for _ in range(5000)]
+    reference = new_histogram()
+    for value in values:
+        reference.record_value(value)
+    assert np.array_equal(histogram_counts(values), np.ctypeslib.as_array(reference.counts))
