@@ -1,0 +1,145 @@
+"""HTTP handlers of the UTKO API (base path ``/v1``): objects CRUD and requests by date.
+
+Reading needs an ESIA token with ``openid``; creating, replacing and deleting objects also
+``usr_org``. Any authenticated organisation may change any object in this version (the mock
+does not model ownership of register entries).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..core.bearer import BearerVerifier
+from ..core.context import context
+from ..core.problems import Problem, read_json
+from .repository import ObjectRepository
+from .requests import requests_on
+from .validation import validate_object
+
+__all__ = ["UtkoApi"]
+
+READ_SCOPES = ("openid",)
+WRITE_SCOPES = ("openid", "usr_org")
+MAX_BODY_BYTES = 256 * 1024
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_OFFSET = 1_000_000
+_INTEGER = re.compile(r"[0-9]{1,7}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso(micros: int) -> str:
+    moment = dt.datetime.fromtimestamp(micros / 1e6, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _view(record: dict[str, Any]) -> dict[str, Any]:
+    fields = {key: value for key, value in record.items() if key not in ("createdUs", "updatedUs")}
+    return {**fields, "createdAt": _iso(record["createdUs"]), "updatedAt": _iso(record["updatedUs"])}
+
+
+def _object_id(request: Request) -> str:
+    raw = request.path_params["id"]
+    try:
+        parsed = uuid.UUID(raw)
+    except ValueError:
+        raise Problem(404, "no object has this id") from None
+    if str(parsed) != raw.lower():
+        raise Problem(404, "no object has this id")
+    return str(parsed)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    declared = request.headers.get("content-length", "")
+    if (declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(await request.body()) > MAX_BODY_BYTES:
+        raise Problem(413, f"an object may be at most {MAX_BODY_BYTES} bytes")
+    return validate_object(await read_json(request))
+
+
+def _bounded_int(params: Any, name: str, default: int, low: int, high: int, errors: list[dict[str, str]]) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
+        errors.append({"parameter": name, "detail": f"an integer from {low} to {high}"})
+        return default
+    return int(raw)
+
+
+class UtkoApi:
+    def __init__(self, verifier: BearerVerifier) -> None:
+        self._verifier = verifier
+
+    async def objects(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self.create(request)
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        errors: list[dict[str, str]] = []
+        limit = _bounded_int(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
+        offset = _bounded_int(request.query_params, "offset", 0, 0, MAX_OFFSET, errors)
+        if errors:
+            raise Problem(400, "the query is malformed", errors=errors)
+        records, total = await ObjectRepository(context(request).store).page(offset=offset, limit=limit)
+        return JSONResponse({"items": [_view(r) for r in records], "total": total, "limit": limit,
+                             "offset": offset})
+
+    async def create(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        fields = await _body(request)
+        ctx = context(request)
+        now_us = int(await ctx.clock.now() * 1_000_000)
+        record = {"id": str(uuid.uuid4()), **fields, "createdUs": now_us, "updatedUs": now_us}
+        await ObjectRepository(ctx.store).create(record)
+        return JSONResponse(_view(record), status_code=201, headers={"Location": f"/v1/objects/{record['id']}"})
+
+    async def object(self, request: Request) -> Response:
+        if request.method == "PUT":
+            return await self.replace(request)
+        if request.method == "DELETE":
+            return await self.delete(request)
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        record = await ObjectRepository(context(request).store).get(_object_id(request))
+        if record is None:
+            raise Problem(404, "no object has this id")
+        return JSONResponse(_view(record))
+
+    async def replace(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        object_id = _object_id(request)
+        ctx = context(request)
+        repository = ObjectRepository(ctx.store)
+        existing = await repository.get(object_id)
+        if existing is None:
+            raise Problem(404, "no object has this id")
+        fields = await _body(request)
+        record = {"id": object_id, **fields, "createdUs": existing["createdUs"],
+                  "updatedUs": int(await ctx.clock.now() * 1_000_000)}
+        await repository.replace(record)
+        return JSONResponse(_view(record))
+
+    async def delete(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        if not await ObjectRepository(context(request).store).delete(_object_id(request)):
+            raise Problem(404, "no object has this id")
+        return Response(status_code=204)
+
+    async def requests(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        raw = request.query_params.get("date")
+        day = None
+        if raw is not None and _DATE.fullmatch(raw):
+            try:
+                day = dt.date.fromisoformat(raw)
+            except ValueError:
+                day = None
+        if day is None:
+            raise Problem(400, "say which day: date=YYYY-MM-DD",
+                          errors=[{"parameter": "date", "detail": "required, a calendar date YYYY-MM-DD"}])
+        now = await context(request).clock.now()
+        return JSONResponse({"date": day.isoformat(), "items": requests_on(day, now=now)})

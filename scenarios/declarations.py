@@ -1,0 +1,222 @@
+"""The declaration journey against FTS, written once against :class:`scenarios.http.HttpClient`.
+
+A customs broker files a declaration with an idempotency key and tracks it: ``submit`` (retrying
+with the *same* key through transport failures, 429/503 and 5xx, so a retry after a failover
+never files twice), then ``status`` or ``card``; ``list_declarations`` walks every page of a
+declarant's list. Requests are named ``fts: submit``, ``fts: status``, ``fts: card`` and
+``fts: list`` so load statistics group them. An answer the journey does not expect raises
+:class:`DeclarationError`.
+
+``sample_declaration(faker)`` builds a valid payload from a plain ``Faker("ru_RU")``: Faker's
+``businesses_inn``, ``kpp`` and ``businesses_ogrn`` pass the real checks; TN VED codes are made
+here with a chapter in use.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .http import HttpClient, HttpResponse, TransportFailure
+
+__all__ = [
+    "DeclarationError",
+    "Submitted",
+    "card",
+    "list_declarations",
+    "sample_declaration",
+    "status",
+    "submit",
+]
+
+#: Longest wait between two submit attempts, whatever ``Retry-After`` asks for.
+MAX_RETRY_WAIT = 5.0
+#: First back-off when the server gives no ``Retry-After``; doubles per attempt.
+BASE_BACKOFF = 0.2
+
+
+class DeclarationError(Exception):
+    """An FTS answer the journey did not expect, or retries exhausted. ``status`` is the last
+    HTTP status (``None`` after a transport failure); ``attempts`` how many requests were sent."""
+
+    def __init__(self, step: str, message: str, *, status: int | None = None, attempts: int = 1,
+                 problem: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{step}: {message}")
+        self.step = step
+        self.status = status
+        self.attempts = attempts
+        self.problem = problem or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    id: str
+    status: str
+    #: Requests sent, retries included.
+    attempts: int
+    #: The server said this answer repeats an earlier one for the key (``Idempotent-Replayed``).
+    replayed: bool
+    card: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+
+def _problem(response: HttpResponse) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _fail(step: str, response: HttpResponse, *, attempts: int = 1) -> DeclarationError:
+    problem = _problem(response)
+    said = problem.get("detail") or response.text[:300]
+    return DeclarationError(step, f"HTTP {response.status}: {said}", status=response.status,
+                            attempts=attempts, problem=problem)
+
+
+def retry_delay(response: HttpResponse | None, attempt: int, *, cap: float = MAX_RETRY_WAIT,
+                now: Callable[[], float] = time.time) -> float:
+    """How long to wait before attempt ``attempt + 1``: ``Retry-After`` (seconds or HTTP-date)
+    when the server sent one, else exponential back-off; never more than ``cap``."""
+    header = response.headers.get("retry-after") if response is not None else None
+    if header:
+        header = header.strip()
+        if header.isdigit():
+            return min(float(header), cap)
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return min(max(when.timestamp() - now(), 0.0), cap)
+    return min(BASE_BACKOFF * 2 ** (attempt - 1), cap)
+
+
+def _retryable(response: HttpResponse) -> bool:
+    return response.status in (429, 503) or response.status >= 500
+
+
+def submit(
+    http: HttpClient,
+    *,
+    fts_url: str,
+    token: str,
+    declaration: dict[str, Any],
+    idempotency_key: str,
+    attempts: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Submitted:
+    """File ``declaration``; every retry carries the same ``idempotency_key``, so however many
+    attempts reach the server, at most one declaration exists."""
+    url = fts_url.rstrip("/") + "/api/v1/declarations"
+    headers = {**_headers(token), "Idempotency-Key": idempotency_key}
+    last: HttpResponse | None = None
+    failure: TransportFailure | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            last = http.send("POST", url, name="fts: submit", json=declaration, headers=headers,
+                             context={"idempotency_key": idempotency_key, "attempt": attempt})
+            failure = None
+        except TransportFailure as exc:
+            last, failure = None, exc
+        if last is not None and last.status == 201:
+            body = last.json()
+            return Submitted(id=body["id"], status=body["status"], attempts=attempt,
+                             replayed=last.headers.get("idempotent-replayed") == "true", card=body)
+        if last is not None and not _retryable(last):
+            raise _fail("fts: submit", last, attempts=attempt)
+        if attempt < attempts:
+            sleep(retry_delay(last, attempt))
+    if last is not None:
+        raise _fail("fts: submit", last, attempts=attempts)
+    raise DeclarationError("fts: submit", f"no answer after {attempts} attempts: {failure}", attempts=attempts)
+
+
+def _get(http: HttpClient, url: str, *, name: str, token: str,
+         params: dict[str, str] | None = None) -> dict[str, Any]:
+    response = http.send("GET", url, name=name, params=params, headers=_headers(token))
+    if response.status != 200:
+        raise _fail(name, response)
+    return response.json()
+
+
+def status(http: HttpClient, *, fts_url: str, token: str, declaration_id: str) -> dict[str, Any]:
+    """``{id, status, registrationNumber, decisionCode, updatedAt}``."""
+    url = f"{fts_url.rstrip('/')}/api/v1/declarations/{declaration_id}/status"
+    return _get(http, url, name="fts: status", token=token)
+
+
+def card(http: HttpClient, *, fts_url: str, token: str, declaration_id: str) -> dict[str, Any]:
+    """The full card, status history included."""
+    url = f"{fts_url.rstrip('/')}/api/v1/declarations/{declaration_id}"
+    return _get(http, url, name="fts: card", token=token)
+
+
+def list_declarations(
+    http: HttpClient, *, fts_url: str, token: str, inn: str, kpp: str | None = None, limit: int = 100,
+    **filters: str,
+) -> Iterator[dict[str, Any]]:
+    """Every card of the declarant, newest first, following ``nextCursor`` to the last page.
+    ``filters``: ``status``, ``direction``, ``procedure``, ``dateFrom``, ``dateTo``."""
+    url = fts_url.rstrip("/") + "/api/v1/declarations"
+    params = {"inn": inn, "limit": str(limit), **filters}
+    if kpp is not None:
+        params["kpp"] = kpp
+    while True:
+        page = _get(http, url, name="fts: list", token=token, params=params)
+        yield from page["items"]
+        if not page.get("nextCursor"):
+            return
+        params["cursor"] = page["nextCursor"]
+
+
+# --- sample payloads -----------------------------------------------------------------------
+
+#: TN VED chapters goods commonly come under (machines, electronics, vehicles, clothing, toys…).
+_CHAPTERS = ("84", "85", "87", "61", "62", "64", "95", "39", "73", "94", "90", "08", "22", "30")
+_UNITS = ("шт", "кг", "л", "м", "пар", "компл")
+_CURRENCIES = ("CNY", "USD", "EUR", "TRY", "INR", "AED", "KZT", "BYN", "RUB")
+_COUNTRIES = ("CN", "TR", "IN", "DE", "IT", "KZ", "BY", "AE", "VN", "KR", "JP", "US")
+_TERMS = ("FCA", "EXW", "CPT", "CIP", "DAP", "FOB", "CFR", "CIF", "DDP")
+_IMPORT = ("40", "40", "40", "51", "53", "70", "78")
+_EXPORT = ("10", "10", "21", "31", "70")
+
+
+def _goods_item(faker: Any) -> dict[str, Any]:
+    tnved = faker.random_element(_CHAPTERS) + faker.numerify("########")
+    return {
+        "tnved": tnved,
+        "description": faker.sentence(nb_words=4).rstrip("."),
+        "quantity": faker.random_int(1, 5000),
+        "unit": faker.random_element(_UNITS),
+        "customsValue": f"{faker.random_int(100, 50_000_000)}.{faker.random_int(0, 99):02d}",
+        "currency": faker.random_element(_CURRENCIES),
+        "originCountry": faker.random_element(_COUNTRIES),
+        "deliveryTerms": faker.random_element(_TERMS),
+    }
+
+
+def sample_declaration(faker: Any) -> dict[str, Any]:
+    """A declaration the FTS rules accept, by an organisation, with 1–5 goods items.
+    ``faker`` is a ``Faker("ru_RU")`` (seed it for reproducible payloads)."""
+    direction = "ИМ" if faker.random_int(0, 3) else "ЭК"
+    code = faker.random_element(_IMPORT if direction == "ИМ" else _EXPORT)
+    return {
+        "senderReference": faker.bothify("BRK-####-??????").upper(),
+        "declarant": {
+            "inn": faker.businesses_inn(),
+            "kpp": faker.kpp(),
+            "ogrn": faker.businesses_ogrn(),
+            "name": faker.company(),
+        },
+        "procedure": {"direction": direction, "code": code},
+        "customsOffice": "10" + faker.numerify("######"),
+        "goods": [_goods_item(faker) for _ in range(faker.random_int(1, 5))],
+    }
