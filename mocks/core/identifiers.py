@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _digits(value: object, length: int | tuple[int, ...]) -> list[int] | None:
@@ -58,9 +58,9 @@ def snils_digits(value: object) -> str | None:
     """The 11 digits of a SNILS written bare or as ``XXX-XXX-XXX YY``; ``None`` if neither."""
     if not isinstance(value, str):
         return None
-    if re.fullmatch(r"\d{3}-\d{3}-\d{3} \d{2}", value):
+    if re.fullmatch(r"[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2}", value):
         return value.replace("-", "").replace(" ", "")
-    if re.fullmatch(r"\d{11}", value):
+    if re.fullmatch(r"[0-9]{11}", value):
         return value
     return None
 
@@ -140,7 +140,7 @@ def is_valid_procedure(direction: object, code: object) -> bool:
     return isinstance(direction, str) and isinstance(code, str) and code in PROCEDURES.get(direction, ())
 
 
-_DT_NUMBER = re.compile(r"(\d{8})/(\d{2})(\d{2})(\d{2})/(\d{7})")
+_DT_NUMBER = re.compile(r"([0-9]{8})/([0-9]{2})([0-9]{2})([0-9]{2})/([0-9]{7})")
 
 
 def is_valid_dt_number(value: object, *, today: dt.date | None = None) -> bool:
@@ -159,7 +159,7 @@ def is_valid_dt_number(value: object, *, today: dt.date | None = None) -> bool:
 
 
 PLATE_LETTERS = "АВЕКМНОРСТУХ"
-_PLATE = re.compile(rf"[{PLATE_LETTERS}]\d{{3}}[{PLATE_LETTERS}]{{2}}\d{{2,3}}")
+_PLATE = re.compile(rf"[{PLATE_LETTERS}][0-9]{{3}}[{PLATE_LETTERS}]{{2}}[0-9]{{2,3}}")
 
 
 def is_valid_plate(value: object) -> bool:
@@ -172,7 +172,7 @@ def normalize_mobile(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     compact = re.sub(r"[\s()\-]", "", value)
-    match = re.fullmatch(r"(?:\+7|8|7)(9\d{9})", compact)
+    match = re.fullmatch(r"(?:\+7|8|7)(9[0-9]{9})", compact)
     return f"+7{match.group(1)}" if match else None
 
 
