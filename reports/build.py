@@ -4,7 +4,8 @@
     sys.exit(verdict_exit_code(result))        # 0 pass, 1 SLO breach
 
 writes ``report.html``, ``summary.json`` and ``junit.xml`` into ``output_dir`` (default: the run
-directory itself).
+directory itself). The SLO file is ``slo_path``, else the one ``run.json`` names under ``"slo"``
+(relative to the run directory), else the packaged ``reports/slo.yaml``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .evaluate import Analysis, ObjectiveResult, evaluate
-from .io import load_run
+from .io import RunData, load_run
 from .junit import write_junit
 from .render import write_html
 from .slo import load_slo
@@ -42,7 +43,8 @@ def build_report(
     run_dir = Path(run_dir)
     output_dir = Path(output_dir) if output_dir is not None else run_dir
     output_dir.mkdir(parents=True, exist_ok=True)
-    analysis = Analysis(load_run(run_dir), load_slo(slo_path))
+    run = load_run(run_dir)
+    analysis = Analysis(run, load_slo(slo_path if slo_path is not None else _recorded_slo(run)))
     results = [evaluate(objective, analysis) for objective in analysis.spec.objectives]
     summary = build_summary(analysis, results)
     summary_path = output_dir / "summary.json"
@@ -57,6 +59,13 @@ def build_report(
         junit=write_junit(results, output_dir / "junit.xml"),
         results=results,
     )
+
+
+def _recorded_slo(run: RunData) -> Path | None:
+    """The SLO file the run itself names (``run.json`` ``"slo"``), if it still exists."""
+    named = run.info.extra.get("slo")
+    path = (run.directory / str(named)) if named else None  # absolute paths stay absolute
+    return path if path is not None and path.is_file() else None
 
 
 def verdict_exit_code(result: ReportResult) -> int:

@@ -53,7 +53,7 @@ class ObjectiveResult:
 
 
 def format_value(value: float | None, unit: str = "", *, missing: str = "—") -> str:
-    """Numbers as the report prints them: ratios to 4 places, ms to 0.1, seconds to 0.01."""
+    """Numbers as the report prints them: ratios to 4 places, ms to 0.1, seconds to 0.001."""
     if value is None:
         return missing
     if math.isinf(value):
@@ -61,7 +61,7 @@ def format_value(value: float | None, unit: str = "", *, missing: str = "—") -
     if unit == "ms":
         return f"{value:.1f} ms"
     if unit == "s":
-        return f"{value:.2f} s"
+        return f"{value:.3f} s"
     if float(value).is_integer() and abs(value) >= 1:
         return f"{int(value)}"
     return f"{value:.4f}"

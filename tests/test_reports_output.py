@@ -109,6 +109,16 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "needs a `max`" in capsys.readouterr().err
 
 
+def test_the_slo_file_named_by_the_run_is_the_default(tmp_path: Path) -> None:
+    (tmp_path / "lenient.yaml").write_text("objectives:\n  - {metric: success_ratio, min: 0.5}\n")
+    write_run(tmp_path, requests=steady_requests(duration=5, failed=lambda offset: offset < 1),
+              info={"slo": "lenient.yaml"})
+    assert build_report(tmp_path).passed
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("objectives:\n  - {metric: success_ratio, min: 0.99}\n")
+    assert not build_report(tmp_path, slo_path=strict).passed
+
+
 def test_run_directory_reading_is_tolerant_where_it_may_be(tmp_path: Path) -> None:
     rows = steady_requests(duration=2)
     write_run(tmp_path, requests={"b": rows[50:], "a": rows[:50]})
