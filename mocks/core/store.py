@@ -79,7 +79,7 @@ class Store(Protocol):
 
 
 def open_store(url: str) -> Store:
-    """Open the store a URL names: ``sqlite:///path/to/file`` or ``memory:``."""
+    """Open the store a URL names: ``sqlite:///path/to/file``, ``memory:`` or ``redis://host:port/db``."""
     if url.startswith("sqlite:///"):
         from .store_sqlite import SQLiteStore
 
@@ -89,5 +89,7 @@ def open_store(url: str) -> Store:
 
         return SQLiteStore(":memory:")
     if url.startswith(("redis://", "rediss://", "unix://")):
-        raise NotImplementedError("the Redis store arrives with the container backend (issue 5)")
+        from .store_redis import RedisStore
+
+        return RedisStore(url)
     raise ValueError(f"unsupported store URL {url!r}")

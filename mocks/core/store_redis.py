@@ -1,0 +1,138 @@
+"""The shared store on a Redis server: what replicas in containers (and at scale) use.
+
+Every :class:`~.store.Store` operation is one Redis command, or one ``MULTI`` transaction, so
+each is atomic across replicas exactly as the SQLite store's single statements are:
+``take`` is ``GETDEL``, ``set(only_if_absent=True)`` is ``SET NX PX``, ``incr`` is ``INCRBY``
+(+ ``PEXPIRE``), indexes are sorted sets and lists are lists. ``flush`` walks keys with ``SCAN``
+and removes them with ``UNLINK`` so a large flush never blocks the server.
+
+The services of one stack share one Redis server and keep apart by database number
+(``redis://host:port/0`` for ESIA, ``/1`` UTKO, ``/2`` FTS), just as the embedded stack gives
+each service its own SQLite file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+__all__ = ["RedisStore"]
+
+_SCAN_BATCH = 1000
+_GLOB_SPECIALS = re.compile(r"([\\*?\[\]])")
+
+
+def _score(value: float) -> float | str:
+    """Redis spells the unbounded ends of a score range ``-inf`` and ``+inf``."""
+    if value == math.inf:
+        return "+inf"
+    if value == -math.inf:
+        return "-inf"
+    return value
+
+
+def _milliseconds(ttl: float) -> int:
+    return max(1, math.ceil(ttl * 1000))
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        # Connections are made on first use, inside the event loop that serves requests.
+        self._redis: Redis = Redis.from_url(url, decode_responses=True, health_check_interval=30)
+
+    async def get(self, key: str) -> str | None:
+        return await self._redis.get(key)
+
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        if not keys:
+            return []
+        return list(await self._redis.mget(keys))
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
+        if ttl is not None and ttl <= 0:
+            # Written and expired in the same instant: it never becomes visible, but it
+            # replaces (removes) a live value unless only_if_absent protects it.
+            if only_if_absent:
+                return not await self._redis.exists(key)
+            await self._redis.delete(key)
+            return True
+        written = await self._redis.set(
+            key, value, px=None if ttl is None else _milliseconds(ttl), nx=only_if_absent
+        )
+        return bool(written)
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        return int(await self._redis.delete(*keys))
+
+    async def take(self, key: str) -> str | None:
+        return await self._redis.getdel(key)
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        if ttl is None:
+            return int(await self._redis.incrby(key, amount))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incrby(key, amount)
+            pipe.pexpire(key, _milliseconds(ttl) if ttl > 0 else 1)
+            value, _ = await pipe.execute()
+        return int(value)
+
+    async def index_add(self, index: str, member: str, score: float) -> None:
+        await self._redis.zadd(index, {member: score})
+
+    async def index_remove(self, index: str, member: str) -> None:
+        await self._redis.zrem(index, member)
+
+    async def index_range(
+        self,
+        index: str,
+        *,
+        min_score: float = -math.inf,
+        max_score: float = math.inf,
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[str]:
+        count = -1 if limit is None else limit
+        if count == 0:
+            return []
+        low, high = _score(min_score), _score(max_score)
+        if reverse:
+            return list(await self._redis.zrevrangebyscore(index, high, low, start=offset, num=count))
+        return list(await self._redis.zrangebyscore(index, low, high, start=offset, num=count))
+
+    async def index_count(self, index: str, *, min_score: float = -math.inf, max_score: float = math.inf) -> int:
+        return int(await self._redis.zcount(index, _score(min_score), _score(max_score)))
+
+    async def append(self, key: str, value: str) -> int:
+        return int(await self._redis.rpush(key, value))
+
+    async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:
+        return list(await self._redis.lrange(key, start, stop))
+
+    async def flush(self, prefix: str = "") -> None:
+        if not prefix:
+            await self._redis.flushdb(asynchronous=True)
+            return
+        pattern = _GLOB_SPECIALS.sub(r"\\\1", prefix) + "*"
+        batch: list[str] = []
+        async for key in self._redis.scan_iter(match=pattern, count=_SCAN_BATCH):
+            batch.append(key)
+            if len(batch) >= _SCAN_BATCH:
+                await self._redis.unlink(*batch)
+                batch.clear()
+        if batch:
+            await self._redis.unlink(*batch)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()

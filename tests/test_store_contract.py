@@ -1,0 +1,218 @@
+"""One store contract, two implementations: every test runs against SQLite and Redis.
+
+Replicas rely on these semantics for correctness across processes (single-use codes, one
+winner of an idempotency key, shared counters), so both stores must behave identically.
+The Redis leg starts Debian's ``redis-server`` on a free loopback port and is skipped, with
+the reason, when that binary is absent (CI installs it with ``apt-get install redis-server``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+from gosstand.mocks.core.clock import Clock
+from gosstand.mocks.core.store import Store, open_store
+from gosstand.mocks.stack import free_port
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server on loopback, no persistence; yields its base URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--databases", "16"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}"
+    try:
+        _wait_for_redis(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_for_redis(url: str, process: subprocess.Popen[bytes]) -> None:
+    async def answers() -> bool:
+        store = open_store(f"{url}/0")
+        try:
+            return await store.ping()
+        finally:
+            await store.close()
+
+    deadline = time.monotonic() + 10
+    while not asyncio.run(answers()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A URL of an empty store that several connections may open."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    return f"{request.getfixturevalue('redis_server')}/0"
+
+
+@pytest.fixture
+async def connect(store_url: str) -> AsyncIterator[Callable[[], Store]]:
+    """``connect()`` → a new connection to the test's store (as another replica would open)."""
+    opened: list[Store] = []
+
+    def make() -> Store:
+        opened.append(open_store(store_url))
+        return opened[-1]
+
+    await make().flush()
+    yield make
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(connect: Callable[[], Store]) -> Store:
+    return connect()
+
+
+async def test_take_is_single_use_across_connections(connect):
+    one, two = connect(), connect()
+    await one.set("code:1", "value")
+    assert await two.take("code:1") == "value"
+    assert await one.take("code:1") is None
+
+
+async def test_only_if_absent_has_one_winner(store):
+    assert await store.set("idem:k", "first", only_if_absent=True) is True
+    assert await store.set("idem:k", "second", only_if_absent=True) is False
+    assert await store.get("idem:k") == "first"
+
+
+async def test_concurrent_takers_get_the_value_once(connect):
+    await connect().set("code:race", "v")
+    takers = [connect() for _ in range(8)]
+    results = await asyncio.gather(*(taker.take("code:race") for taker in takers))
+    assert results.count("v") == 1 and results.count(None) == 7
+
+
+async def test_expired_key_counts_as_absent(store):
+    await store.set("k", "old", ttl=-1)
+    assert await store.get("k") is None
+    assert await store.set("k", "new", only_if_absent=True) is True
+    assert await store.get("k") == "new"
+
+
+async def test_ttl_keeps_a_key_until_it_runs_out(store):
+    await store.set("session", "s", ttl=60)
+    assert await store.get("session") == "s"
+    assert await store.set("session", "other", ttl=60, only_if_absent=True) is False
+
+
+async def test_get_many_keeps_the_order_asked(store):
+    await store.set("a", "1")
+    await store.set("c", "3")
+    assert await store.get_many(["c", "b", "a"]) == ["3", None, "1"]
+    assert await store.get_many([]) == []
+
+
+async def test_delete_counts_what_existed(store):
+    await store.set("x", "1")
+    await store.set("y", "2")
+    assert await store.delete("x", "y", "z") == 2
+    assert await store.get("x") is None
+
+
+async def test_counter_and_index(store):
+    assert [await store.incr("c") for _ in range(3)] == [1, 2, 3]
+    assert await store.incr("c", 5, ttl=60) == 8
+    for member, score in (("b", 2), ("a", 1), ("c", 3)):
+        await store.index_add("idx", member, score)
+    assert await store.index_range("idx") == ["a", "b", "c"]
+    assert await store.index_range("idx", reverse=True, limit=2) == ["c", "b"]
+    assert await store.index_range("idx", min_score=2) == ["b", "c"]
+    assert await store.index_range("idx", offset=1, limit=1) == ["b"]
+    assert await store.index_count("idx", max_score=2) == 2
+    await store.index_remove("idx", "b")
+    assert await store.index_range("idx") == ["a", "c"]
+
+
+async def test_equal_scores_order_by_member(store):
+    for member in ("m2", "m3", "m1"):
+        await store.index_add("same", member, 7)
+    assert await store.index_range("same") == ["m1", "m2", "m3"]
+    assert await store.index_range("same", reverse=True) == ["m3", "m2", "m1"]
+
+
+async def test_counter_is_shared_between_connections(connect):
+    one, two = connect(), connect()
+    await asyncio.gather(*(store.incr("lockout:user") for store in (one, two) for _ in range(5)))
+    assert await one.incr("lockout:user", 0) == 10
+
+
+async def test_lists_and_flush(store):
+    for value in ("x", "y", "z"):
+        await store.append("outbox", value)
+    assert await store.items("outbox") == ["x", "y", "z"]
+    assert await store.items("outbox", 1, 1) == ["y"]
+    await store.set("keep", "1")
+    await store.index_add("out-index", "m", 1)
+    await store.flush("out")
+    assert await store.items("outbox") == []
+    assert await store.index_count("out-index") == 0
+    assert await store.get("keep") == "1"
+
+
+async def test_flush_treats_pattern_characters_literally(store):
+    await store.set("a*b:1", "literal")
+    await store.set("axb:1", "other")
+    await store.set("a_b:1", "underscore")
+    await store.flush("a*")
+    await store.flush("a_")
+    assert await store.get("a*b:1") is None
+    assert await store.get("a_b:1") is None
+    assert await store.get("axb:1") == "other"
+
+
+async def test_flush_everything(store):
+    await store.set("one", "1")
+    await store.append("two", "2")
+    await store.flush()
+    assert await store.get("one") is None and await store.items("two") == []
+    assert await store.ping() is True
+
+
+async def test_clock_moves_for_every_reader(connect):
+    wall = [1000.0]
+    one, two = Clock(connect(), wall=lambda: wall[0]), Clock(connect(), wall=lambda: wall[0])
+    await one.advance(300)
+    assert await two.now() == 1300.0
+    await two.freeze()
+    wall[0] = 5000.0
+    assert await one.now() == 1300.0
+    await one.resume()
+    assert await two.now() == 1300.0
+
+
+async def test_ping_is_false_when_redis_is_gone():
+    port = free_port()
+    store = open_store(f"redis://127.0.0.1:{port}/0")
+    try:
+        assert await store.ping() is False
+    finally:
+        await store.close()
