@@ -1,0 +1,154 @@
+"""UTKO objects: CRUD round trip, validation with pointers, 404, paging, auth."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from gosstand.mocks.core.keys import SigningKeys
+from gosstand.mocks.core.settings import TEST_STAND_ISSUER
+from gosstand.mocks.esia.tokens import access_token_claims, sign
+from starlette.testclient import TestClient
+
+T0 = calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple())
+OBJECT = {
+    "name": "Мусоросортировочный комплекс «Восток»",
+    "status": "active",
+    "type": "sorting",
+    "operator": {"inn": "7707083893", "kpp": "7736AB001"},
+    "region": "77",
+    "address": "г. Москва, ул. Промышленная, д. 1",
+    "coordinates": {"lat": 55.75, "lon": 37.62},
+    "fkkoCodes": ["73310001724", "4 71 101 01 52 1"],
+}
+
+
+def bearer(keys: SigningKeys, *, scopes: tuple[str, ...] = ("openid", "usr_org"), issuer: str = TEST_STAND_ISSUER,
+           now: float = T0) -> dict[str, str]:
+    claims = access_token_claims(oid=2, client_id="REGOP", scopes=scopes, issuer=issuer, now=now, session_id="s")
+    return {"Authorization": f"Bearer {sign(claims, kind='access', key=keys.private_key)}"}
+
+
+@pytest.fixture
+def utko(service_client: Callable[..., TestClient], control_headers: dict[str, str]) -> TestClient:
+    client = service_client("utko")
+    client.post("/_gosstand/control/clock", json={"freeze": T0}, headers=control_headers).raise_for_status()
+    return client
+
+
+@pytest.fixture
+def auth(esia_signing_keys: SigningKeys) -> dict[str, str]:
+    return bearer(esia_signing_keys)
+
+
+def test_crud_round_trip(utko, auth, control_headers):
+    created = utko.post("/v1/objects", json=OBJECT, headers=auth)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    location = created.headers["location"]
+    assert location == f"/v1/objects/{body['id']}"
+    assert {k: v for k, v in body.items() if k not in ("id", "createdAt", "updatedAt")} == OBJECT
+    assert body["createdAt"] == body["updatedAt"] == "2026-05-20T09:00:00.000Z"
+    assert utko.get(location, headers=auth).json() == body
+
+    utko.post("/_gosstand/control/clock", json={"advance": 60}, headers=control_headers)
+    changed = dict(OBJECT, status="suspended", fkkoCodes=["73310001724"])
+    replaced = utko.put(location, json=changed, headers=auth)
+    assert replaced.status_code == 200
+    assert replaced.json()["status"] == "suspended" and replaced.json()["fkkoCodes"] == ["73310001724"]
+    assert replaced.json()["createdAt"] == body["createdAt"]
+    assert replaced.json()["updatedAt"] == "2026-05-20T09:01:00.000Z"
+    assert utko.get(location, headers=auth).json() == replaced.json()
+
+    assert utko.delete(location, headers=auth).status_code == 204
+    assert utko.get(location, headers=auth).status_code == 404
+    assert utko.delete(location, headers=auth).status_code == 404
+    assert utko.get("/v1/objects", headers=auth).json()["total"] == 0
+
+
+def test_a_sole_proprietor_operates_without_kpp(utko, auth):
+    body = dict(OBJECT, operator={"inn": "500500123491"})
+    assert utko.post("/v1/objects", json=body, headers=auth).status_code == 201
+
+
+def _pointers(response) -> list[str]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return sorted(error["pointer"] for error in response.json()["errors"])
+
+
+@pytest.mark.parametrize(("field", "value", "pointer"), [
+    ("name", " ", "/name"),
+    ("status", "open", "/status"),
+    ("type", "landfill", "/type"),
+    ("region", "7", "/region"),
+    ("region", "00", "/region"),
+    ("operator", {"inn": "7707083894", "kpp": "773601001"}, "/operator/inn"),
+    ("operator", {"inn": "7707083893"}, "/operator/kpp"),
+    ("operator", {"inn": "7707083893", "kpp": "0036AB001"}, "/operator/kpp"),
+    ("operator", {"inn": "500500123491", "kpp": "773601001"}, "/operator/kpp"),
+    ("coordinates", {"lat": 91, "lon": 0}, "/coordinates/lat"),
+    ("coordinates", {"lat": 0, "lon": -180.5}, "/coordinates/lon"),
+    ("fkkoCodes", ["73310001726"], "/fkkoCodes/0"),
+    ("fkkoCodes", ["7331000172"], "/fkkoCodes/0"),
+    ("fkkoCodes", [], "/fkkoCodes"),
+    ("fkkoCodes", ["73310001724", "73310001724"], "/fkkoCodes"),
+])
+def test_invalid_fields_are_422_with_pointers(utko, auth, field, value, pointer):
+    assert _pointers(utko.post("/v1/objects", json=dict(OBJECT, **{field: value}), headers=auth)) == [pointer]
+
+
+def test_all_bad_fields_at_once_and_on_put_too(utko, auth):
+    bad: dict[str, Any] = dict(OBJECT, region="100", coordinates={"lat": "55", "lon": 37})
+    del bad["name"]
+    expected = ["/coordinates/lat", "/name", "/region"]
+    assert _pointers(utko.post("/v1/objects", json=bad, headers=auth)) == expected
+    location = utko.post("/v1/objects", json=OBJECT, headers=auth).headers["location"]
+    assert _pointers(utko.put(location, json=bad, headers=auth)) == expected
+
+
+def test_unknown_ids_are_404(utko, auth):
+    for path in (f"/v1/objects/{uuid.uuid4()}", "/v1/objects/42"):
+        assert utko.get(path, headers=auth).status_code == 404
+        assert utko.put(path, json=OBJECT, headers=auth).status_code == 404
+        assert utko.delete(path, headers=auth).status_code == 404
+
+
+def test_paging_by_limit_and_offset(utko, auth, control_headers):
+    ids = []
+    for index in range(5):
+        ids.append(utko.post("/v1/objects", json=dict(OBJECT, name=f"Площадка {index}"), headers=auth).json()["id"])
+        utko.post("/_gosstand/control/clock", json={"advance": 1}, headers=control_headers)
+    first = utko.get("/v1/objects", params={"limit": 2}, headers=auth).json()
+    second = utko.get("/v1/objects", params={"limit": 2, "offset": 2}, headers=auth).json()
+    rest = utko.get("/v1/objects", params={"limit": 2, "offset": 4}, headers=auth).json()
+    assert [o["id"] for o in first["items"] + second["items"] + rest["items"]] == ids
+    assert first["total"] == 5 and (rest["limit"], rest["offset"]) == (2, 4)
+    for params in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"limit": "many"}):
+        response = utko.get("/v1/objects", params=params, headers=auth)
+        assert response.status_code == 400 and response.json()["errors"][0]["parameter"]
+
+
+def test_malformed_bodies_and_methods(utko, auth):
+    assert utko.post("/v1/objects", content=b"[", headers={**auth, "Content-Type": "application/json"}
+                     ).status_code == 400
+    assert utko.post("/v1/objects", data={"name": "x"}, headers=auth).status_code == 415
+    assert utko.post("/v1/objects", json=[OBJECT], headers=auth).status_code == 422
+    patch = utko.patch("/v1/objects", json={}, headers=auth)
+    assert patch.status_code == 405 and "POST" in patch.headers["allow"]
+
+
+def test_auth(utko, esia_signing_keys):
+    unauthenticated = utko.get("/v1/objects")
+    assert unauthenticated.status_code == 401 and unauthenticated.headers["www-authenticate"].startswith("Bearer")
+    for headers in (bearer(esia_signing_keys, issuer="https://elsewhere/"), bearer(esia_signing_keys, now=T0 - 7200)):
+        response = utko.post("/v1/objects", json=OBJECT, headers=headers)
+        assert response.status_code == 401 and 'error="invalid_token"' in response.headers["www-authenticate"]
+    reader = bearer(esia_signing_keys, scopes=("openid",))
+    assert utko.get("/v1/objects", headers=reader).status_code == 200
+    assert utko.post("/v1/objects", json=OBJECT, headers=reader).status_code == 403
+    assert utko.delete(f"/v1/objects/{uuid.uuid4()}", headers=reader).status_code == 403
