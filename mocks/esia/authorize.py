@@ -16,7 +16,7 @@ from ..core.context import ServiceContext, context
 from .clients import find_client
 from .codes import Authorization, issue_code
 from .errors import EsiaError, missing_parameters, unknown_client, with_query
-from .params import Params, check_client_secret, checked_timestamp, is_uuid, read_params
+from .params import Params, SecretCheck, check_client_secret, checked_timestamp, is_uuid, read_params
 from .scopes import PERSON_SCOPES
 from .sessions import SSO_COOKIE, LoginRequest, find_session, new_id, save_request
 
@@ -59,6 +59,18 @@ async def redirect_with_code(
 
 
 async def authorize(request: Request) -> Response:
+    """v1: ``client_secret`` is CMS over ``scope + timestamp + client_id + state``."""
+    return await authorize_request(request)
+
+
+async def authorize_request(
+    request: Request,
+    *,
+    mandatory: tuple[str, ...] = AC_MANDATORY,
+    check_secret: SecretCheck = check_client_secret,
+) -> Response:
+    """The authorization request of either protocol generation; they differ only in the
+    mandatory parameters and in how ``client_secret`` is checked (v2: :mod:`.v2`)."""
     ctx = context(request)
     params = await read_params(request)
     client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
@@ -76,7 +88,7 @@ async def authorize(request: Request) -> Response:
     params.redirect_uri = redirect_uri
     state = params.get("state")
     params.state = state
-    params.require(AC_MANDATORY)
+    params.require(mandatory)
     if params.get("response_type") != "code":
         raise EsiaError(
             "007003", "Parameter response_type must be code", state=state, redirect_uri=redirect_uri
@@ -94,7 +106,7 @@ async def authorize(request: Request) -> Response:
         )
     now = await ctx.clock.now()
     timestamp = checked_timestamp(params, client, now=now)
-    check_client_secret(ctx, params, client, timestamp=timestamp)
+    check_secret(ctx, params, client, timestamp=timestamp)
 
     login = LoginRequest(
         rid=new_id(),

@@ -10,21 +10,20 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..core.problems import Problem
 from ..core.settings import SIGNATURE_MODES
 from ..core.store import Store
+from .certificates import ClientKey, public_key_of
 from .scopes import PERSON_SCOPES
 
 CLIENT_ID = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,63}")
 #: How far a request ``timestamp`` may be from the mock's clock (assumed; ESIA does not publish it).
 DEFAULT_TIMESTAMP_TOLERANCE = 300
+#: How ESIA signs a client's access tokens (the id_token is always RS256).
+TOKEN_ALGORITHMS = ("RS256", "GOST3410_2012_256")
 
 
 def _key(client_id: str) -> str:
@@ -40,9 +39,11 @@ class ClientSystem:
     #: Overrides the replica's ``signature_mode`` for this client (``None``: use the setting).
     signature_mode: str | None = None
     timestamp_tolerance: int = DEFAULT_TIMESTAMP_TOLERANCE
+    #: The ``alg`` of this client's access tokens (one of :data:`TOKEN_ALGORITHMS`).
+    token_algorithm: str = "RS256"
 
     @property
-    def public_key(self) -> RSAPublicKey | None:
+    def public_key(self) -> ClientKey | None:
         return None if self.certificate is None else public_key_of(self.certificate)
 
     def to_json(self) -> dict[str, Any]:
@@ -50,15 +51,6 @@ class ClientSystem:
         data["redirect_uris"] = list(self.redirect_uris)
         data["scopes"] = sorted(self.scopes)
         return data
-
-
-@lru_cache(maxsize=4096)
-def public_key_of(pem: str) -> RSAPublicKey:
-    """The RSA key of a PEM certificate, parsed once per process."""
-    key = x509.load_pem_x509_certificate(pem.encode()).public_key()
-    if not isinstance(key, RSAPublicKey):
-        raise ValueError("only RSA client certificates are supported by the v1 endpoints")
-    return key
 
 
 async def find_client(store: Store, client_id: str) -> ClientSystem | None:
@@ -73,6 +65,7 @@ async def find_client(store: Store, client_id: str) -> ClientSystem | None:
         scopes=frozenset(data["scopes"]),
         signature_mode=data.get("signature_mode"),
         timestamp_tolerance=int(data.get("timestamp_tolerance", DEFAULT_TIMESTAMP_TOLERANCE)),
+        token_algorithm=data.get("token_algorithm", "RS256"),
     )
 
 
@@ -103,7 +96,9 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
                 raise ValueError("not a string")
             public_key_of(certificate)
         except ValueError as exc:
-            errors.append({"pointer": "/certificate", "detail": f"an RSA certificate in PEM: {exc}"})
+            errors.append(
+                {"pointer": "/certificate", "detail": f"an RSA or GOST R 34.10-2012 certificate in PEM: {exc}"}
+            )
     scopes = body.get("scopes", sorted(PERSON_SCOPES))
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s in PERSON_SCOPES for s in scopes):
         errors.append(
@@ -115,6 +110,9 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
     tolerance = body.get("timestamp_tolerance", DEFAULT_TIMESTAMP_TOLERANCE)
     if not isinstance(tolerance, int) or isinstance(tolerance, bool) or not 0 < tolerance <= 86400:
         errors.append({"pointer": "/timestamp_tolerance", "detail": "seconds, 1..86400"})
+    algorithm = body.get("token_algorithm", "RS256")
+    if algorithm not in TOKEN_ALGORITHMS:
+        errors.append({"pointer": "/token_algorithm", "detail": f"one of {', '.join(TOKEN_ALGORITHMS)}"})
     if errors:
         raise Problem(422, "the client registration is invalid", errors=errors)
     return ClientSystem(
@@ -124,4 +122,5 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
         scopes=frozenset(scopes) | {"openid"},  # type: ignore[arg-type]
         signature_mode=mode,
         timestamp_tolerance=tolerance,  # type: ignore[arg-type]
+        token_algorithm=algorithm,  # type: ignore[arg-type]
     )

@@ -21,7 +21,7 @@ from . import tokens
 from .clients import ClientSystem, find_client
 from .codes import Authorization, redeem_code
 from .errors import EsiaError
-from .params import Params, check_client_secret, checked_timestamp, read_params
+from .params import Params, SecretCheck, check_client_secret, checked_timestamp, read_params
 from .runtime import signing_keys
 
 TE_MANDATORY = ("client_id", "grant_type", "client_secret", "state", "scope", "timestamp")
@@ -112,10 +112,21 @@ async def issue_tokens(
 
 
 async def token_endpoint(request: Request) -> Response:
+    """v1 ``/aas/oauth2/te``: ``client_secret`` is CMS over ``scope + timestamp + client_id + state``."""
+    return await token_request(request)
+
+
+async def token_request(
+    request: Request,
+    *,
+    mandatory: tuple[str, ...] = TE_MANDATORY,
+    check_secret: SecretCheck = check_client_secret,
+) -> Response:
+    """A token request of either protocol generation (v2 ``/v3/te``: :mod:`.v2`)."""
     ctx = context(request)
     params = await read_params(request)
     params.state = params.get("state") if "state" in params else None
-    params.require(TE_MANDATORY)
+    params.require(mandatory)
     handler = GRANT_HANDLERS.get(params.get("grant_type") or "")
     if handler is None:
         raise EsiaError("007012", "Grant type is not supported", state=params.state)
@@ -125,7 +136,7 @@ async def token_endpoint(request: Request) -> Response:
         raise EsiaError("007002", f"Client {client_id[:64]} is not registered", state=params.state)
     now = await ctx.clock.now()
     timestamp = checked_timestamp(params, client, now=now)
-    check_client_secret(ctx, params, client, timestamp=timestamp)
+    check_secret(ctx, params, client, timestamp=timestamp)
     grant = await handler(ctx, params, client, now)
     body = await issue_tokens(ctx, grant, state=params.state or "", now=now)
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

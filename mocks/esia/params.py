@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Protocol
 
 from starlette.requests import Request
 
@@ -103,6 +104,13 @@ def is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return len(value) == 36
+
+
+class SecretCheck(Protocol):
+    """How an endpoint checks ``client_secret``: v1's CMS (:func:`check_client_secret`) or
+    v2's raw GOST signature (:mod:`.v2`). Raises :class:`EsiaError` to refuse."""
+
+    def __call__(self, ctx: ServiceContext, params: Params, client: ClientSystem, *, timestamp: str) -> None: ...
 
 
 def check_client_secret(ctx: ServiceContext, params: Params, client: ClientSystem, *, timestamp: str) -> None:

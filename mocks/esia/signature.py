@@ -7,7 +7,10 @@ half-stripped; with or without signed attributes (then the ``messageDigest`` att
 match the message and the signature covers the DER ``SET OF`` the attributes, RFC 5652 §5.4).
 
 asn1crypto parses (it never raises on unknown extensions and keeps the original bytes, which
-the signed attributes need); ``cryptography`` verifies (RSA PKCS#1 v1.5).
+the signed attributes need); ``cryptography`` verifies RSA (PKCS#1 v1.5) and the system
+OpenSSL's gost engine verifies GOST R 34.10-2012-256 with Streebog-256 (:mod:`.gost`) — the key
+type of the client's registered certificate decides which. A GOST SignerInfo carries the 64
+signature bytes in gost-engine order (RFC 4491: ``s || r``, big-endian).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from . import gost
+
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
     "sha224": hashes.SHA224,
@@ -31,6 +36,8 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha512": hashes.SHA512,
 }
 _SET_TAG = b"\x31"
+#: How asn1crypto names the Streebog-256 digest algorithm (it has no name for the OID).
+STREEBOG_256 = gost.OID_STREEBOG_256
 
 
 class SecretRejected(Exception):
@@ -101,7 +108,20 @@ def parse_signed_data(der: bytes) -> CmsView:
     return view
 
 
-def _verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey) -> bool:
+def _verify_gost_signer(signer: SignerView, message: bytes, key: gost.GostPublicKey) -> bool:
+    if signer.digest != STREEBOG_256:
+        return False
+    signed_bytes = message
+    if signer.signed_attributes is not None:
+        if signer.message_digests != (gost.streebog256(message),):
+            return False
+        signed_bytes = signer.signed_attributes
+    return key.verify(signer.signature, signed_bytes)
+
+
+def _verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey | gost.GostPublicKey) -> bool:
+    if isinstance(key, gost.GostPublicKey):
+        return _verify_gost_signer(signer, message, key)
     algorithm = _HASHES.get(signer.digest)
     if algorithm is None:
         return False
@@ -117,7 +137,9 @@ def _verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey) -> boo
     return True
 
 
-def verify_client_secret(secret: str, message: bytes, *, key: RSAPublicKey | None, mode: str) -> None:
+def verify_client_secret(
+    secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: str
+) -> None:
     """Accept or raise :class:`SecretRejected`, per ``mode``: ``strict`` verifies the signature
     with the client's registered key, ``structural`` only parses, ``off`` checks nothing."""
     if mode == "off":

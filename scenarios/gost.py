@@ -1,0 +1,294 @@
+"""GOST for the reference ESIA client: a GOST R 34.10-2012-256 key, a self-signed test
+certificate, raw v2 signatures and v1 CMS SignedData — what a relying party's crypto
+provider does, through the system OpenSSL 3 with Debian's gost engine
+(``apt-get install -y libengine-gost-openssl``).
+
+Independent of the mock's code on purpose (the mock verifies what this module signs): keys are
+made and CMS is built by the engine itself (``CMS_sign``), the raw signature is made over a
+Streebog-256 digest (``EVP_PKEY_sign``), and the certificate is assembled with asn1crypto.
+
+Byte order: :meth:`GostKey.sign` returns gost-engine's order, which ESIA reads. A signature
+that came from CryptoPro CSP is the same 64 bytes reversed; :func:`cryptopro_to_engine`
+turns one into the other (the operation is its own inverse).
+
+:func:`gost_ready` says whether the engine is present (tests skip with its reason when not).
+"""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import ctypes.util
+import datetime as dt
+import secrets
+import threading
+from dataclasses import dataclass
+
+from asn1crypto import algos, core, keys, x509
+
+__all__ = [
+    "GostCertificate",
+    "GostKey",
+    "cryptopro_to_engine",
+    "gost_ready",
+    "make_gost_identity",
+    "streebog256_hex",
+]
+
+_vp = ctypes.c_void_p
+_CMS_NOCERTS, _CMS_DETACHED, _CMS_BINARY, _CMS_NOATTR, _CMS_NOSMIMECAP = 0x2, 0x40, 0x80, 0x100, 0x200
+_BIO_CTRL_INFO = 3
+_SIGNATURE_OID = "1.2.643.7.1.1.3.2"  # GOST R 34.10-2012-256 with GOST R 34.11-2012-256
+
+
+class GostNotAvailable(RuntimeError):
+    """No GOST engine in the system OpenSSL."""
+
+
+_PROTOTYPES: dict[str, tuple[object, list[object]]] = {
+    "ENGINE_by_id": (_vp, [ctypes.c_char_p]),
+    "ENGINE_init": (ctypes.c_int, [_vp]),
+    "ENGINE_set_default": (ctypes.c_int, [_vp, ctypes.c_uint]),
+    "ERR_clear_error": (None, []),
+    "EVP_get_digestbyname": (_vp, [ctypes.c_char_p]),
+    "OBJ_sn2nid": (ctypes.c_int, [ctypes.c_char_p]),
+    "EVP_Digest": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                  ctypes.POINTER(ctypes.c_uint), _vp, _vp]),
+    "EVP_PKEY_CTX_new_id": (_vp, [ctypes.c_int, _vp]),
+    "EVP_PKEY_CTX_new": (_vp, [_vp, _vp]),
+    "EVP_PKEY_CTX_free": (None, [_vp]),
+    "EVP_PKEY_CTX_ctrl_str": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.c_char_p]),
+    "EVP_PKEY_keygen_init": (ctypes.c_int, [_vp]),
+    "EVP_PKEY_keygen": (ctypes.c_int, [_vp, ctypes.POINTER(_vp)]),
+    "EVP_PKEY_sign_init": (ctypes.c_int, [_vp]),
+    "EVP_PKEY_sign": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.POINTER(ctypes.c_size_t),
+                                     ctypes.c_char_p, ctypes.c_size_t]),
+    "EVP_PKEY_free": (None, [_vp]),
+    "i2d_PUBKEY": (ctypes.c_int, [_vp, ctypes.POINTER(ctypes.c_char_p)]),
+    "d2i_X509": (_vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
+    "X509_free": (None, [_vp]),
+    "BIO_new_mem_buf": (_vp, [ctypes.c_char_p, ctypes.c_int]),
+    "BIO_new": (_vp, [_vp]),
+    "BIO_s_mem": (_vp, []),
+    "BIO_ctrl": (ctypes.c_long, [_vp, ctypes.c_int, ctypes.c_long, _vp]),
+    "BIO_free": (ctypes.c_int, [_vp]),
+    "PEM_write_bio_PrivateKey": (ctypes.c_int, [_vp, _vp, _vp, _vp, ctypes.c_int, _vp, _vp]),
+    "PEM_read_bio_PrivateKey": (_vp, [_vp, _vp, _vp, _vp]),
+    "CMS_sign": (_vp, [_vp, _vp, _vp, _vp, ctypes.c_uint]),
+    "CMS_ContentInfo_free": (None, [_vp]),
+    "i2d_CMS_ContentInfo": (ctypes.c_int, [_vp, ctypes.POINTER(ctypes.c_char_p)]),
+}
+
+
+class _Engine:
+    def __init__(self) -> None:
+        lib = ctypes.CDLL(ctypes.util.find_library("crypto") or "libcrypto.so.3")
+        for name, (restype, argtypes) in _PROTOTYPES.items():
+            function = getattr(lib, name)
+            function.restype, function.argtypes = restype, argtypes
+        engine = lib.ENGINE_by_id(b"gost")
+        if not engine or lib.ENGINE_init(engine) != 1 or lib.ENGINE_set_default(engine, 0xFFFF) != 1:
+            lib.ERR_clear_error()
+            raise GostNotAvailable("OpenSSL has no gost engine: apt-get install -y libengine-gost-openssl")
+        self.lib = lib
+        self.md = lib.EVP_get_digestbyname(b"md_gost12_256")
+        self.nid = lib.OBJ_sn2nid(b"gost2012_256")
+
+    def fail(self, what: str) -> RuntimeError:
+        self.lib.ERR_clear_error()
+        return RuntimeError(f"OpenSSL GOST: {what} failed")
+
+    def der_of(self, encode, pointer: int) -> bytes:  # type: ignore[no-untyped-def]
+        """Run an ``i2d_*`` function twice: for the size, then into a buffer."""
+        size = encode(pointer, None)
+        if size <= 0:
+            raise self.fail("DER encoding")
+        buffer = ctypes.create_string_buffer(size)
+        cursor = ctypes.c_char_p(ctypes.addressof(buffer))  # type: ignore[arg-type]
+        encode(pointer, ctypes.byref(cursor))
+        return buffer.raw
+
+
+_lock = threading.Lock()
+_engine: _Engine | GostNotAvailable | None = None
+
+
+def _gost() -> _Engine:
+    global _engine
+    with _lock:
+        if _engine is None:
+            try:
+                _engine = _Engine()
+            except (OSError, AttributeError, GostNotAvailable) as exc:
+                _engine = GostNotAvailable(str(exc))
+    if isinstance(_engine, GostNotAvailable):
+        raise _engine
+    return _engine
+
+
+def gost_ready() -> str | None:
+    """``None`` when GOST works here, else the reason it does not."""
+    try:
+        _gost()
+    except GostNotAvailable as exc:
+        return str(exc)
+    return None
+
+
+def streebog256(data: bytes) -> bytes:
+    gost = _gost()
+    out, size = ctypes.create_string_buffer(32), ctypes.c_uint(0)
+    if gost.lib.EVP_Digest(data, len(data), out, ctypes.byref(size), gost.md, None) != 1:
+        raise gost.fail("Streebog-256")
+    return out.raw[: size.value]
+
+
+def streebog256_hex(data: bytes) -> str:
+    return streebog256(data).hex()
+
+
+def cryptopro_to_engine(signature: bytes) -> bytes:
+    """Reverse all 64 bytes: CryptoPro CSP's order ↔ gost-engine's (ESIA's)."""
+    return signature[::-1]
+
+
+class GostKey:
+    """A GOST R 34.10-2012-256 private key held by the engine."""
+
+    def __init__(self, pointer: int) -> None:
+        self._pointer = pointer
+
+    def __del__(self) -> None:
+        if self._pointer and isinstance(_engine, _Engine):
+            _engine.lib.EVP_PKEY_free(self._pointer)
+
+    @classmethod
+    def generate(cls, paramset: str = "A") -> GostKey:
+        gost = _gost()
+        context = gost.lib.EVP_PKEY_CTX_new_id(gost.nid, None)
+        pointer = _vp()
+        try:
+            if (
+                gost.lib.EVP_PKEY_keygen_init(context) != 1
+                or gost.lib.EVP_PKEY_CTX_ctrl_str(context, b"paramset", paramset.encode()) <= 0
+                or gost.lib.EVP_PKEY_keygen(context, ctypes.byref(pointer)) != 1
+            ):
+                raise gost.fail("key generation")
+        finally:
+            gost.lib.EVP_PKEY_CTX_free(context)
+        return cls(pointer.value or 0)
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> GostKey:
+        gost = _gost()
+        bio = gost.lib.BIO_new_mem_buf(pem, len(pem))
+        pointer = gost.lib.PEM_read_bio_PrivateKey(bio, None, None, None)
+        gost.lib.BIO_free(bio)
+        if not pointer:
+            raise gost.fail("reading the PEM key")
+        return cls(pointer)
+
+    def pem(self) -> bytes:
+        gost = _gost()
+        bio = gost.lib.BIO_new(gost.lib.BIO_s_mem())
+        try:
+            if gost.lib.PEM_write_bio_PrivateKey(bio, self._pointer, None, None, 0, None, None) != 1:
+                raise gost.fail("writing the PEM key")
+            data = ctypes.c_char_p()
+            size = gost.lib.BIO_ctrl(bio, _BIO_CTRL_INFO, 0, ctypes.byref(data))
+            return ctypes.string_at(data, size)
+        finally:
+            gost.lib.BIO_free(bio)
+
+    def public_key_info(self) -> bytes:
+        """DER SubjectPublicKeyInfo (for the certificate)."""
+        gost = _gost()
+        return gost.der_of(gost.lib.i2d_PUBKEY, self._pointer)
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        gost = _gost()
+        context = gost.lib.EVP_PKEY_CTX_new(self._pointer, None)
+        out, size = ctypes.create_string_buffer(64), ctypes.c_size_t(64)
+        try:
+            if (
+                gost.lib.EVP_PKEY_sign_init(context) != 1
+                or gost.lib.EVP_PKEY_sign(context, out, ctypes.byref(size), digest, len(digest)) != 1
+            ):
+                raise gost.fail("signing")
+        finally:
+            gost.lib.EVP_PKEY_CTX_free(context)
+        return out.raw[: size.value]
+
+    def sign(self, message: bytes) -> bytes:
+        """The raw 64-byte signature of ``message`` (Streebog-256 digest), gost-engine order."""
+        return self.sign_digest(streebog256(message))
+
+    def sign_cms(self, message: bytes, certificate: GostCertificate, *, detached: bool = True,
+                 signed_attributes: bool = True) -> bytes:
+        """DER CMS SignedData of ``message`` made by OpenSSL's ``CMS_sign`` with the engine."""
+        gost = _gost()
+        cursor = ctypes.c_char_p(certificate.der)
+        cert = gost.lib.d2i_X509(None, ctypes.byref(cursor), len(certificate.der))
+        data = gost.lib.BIO_new_mem_buf(message, len(message))
+        flags = _CMS_BINARY | _CMS_NOSMIMECAP
+        flags |= _CMS_DETACHED if detached else 0
+        flags |= 0 if signed_attributes else _CMS_NOATTR
+        try:
+            signed = gost.lib.CMS_sign(cert, self._pointer, None, data, flags) if cert else None
+            if not signed:
+                raise gost.fail("CMS_sign")
+            try:
+                return gost.der_of(gost.lib.i2d_CMS_ContentInfo, signed)
+            finally:
+                gost.lib.CMS_ContentInfo_free(signed)
+        finally:
+            gost.lib.BIO_free(data)
+            if cert:
+                gost.lib.X509_free(cert)
+
+
+@dataclass(frozen=True)
+class GostCertificate:
+    """An X.509 certificate with a GOST key, as DER; what ESIA registers for the client."""
+
+    der: bytes
+
+    @property
+    def pem(self) -> str:
+        body = base64.encodebytes(self.der).decode().replace("\n", "")
+        lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
+
+    @property
+    def streebog_hex(self) -> str:
+        """``client_certificate_hash`` of ESIA v2: Streebog-256 of the DER, 64 hex digits."""
+        return streebog256_hex(self.der)
+
+
+def make_gost_identity(
+    common_name: str = "gosstand test client", *, days: int = 365
+) -> tuple[GostCertificate, GostKey]:
+    """A new GOST key and a self-signed certificate for it (GOST R 34.10-2012-256 signature)."""
+    key = GostKey.generate()
+    name = x509.Name.build({"country_name": "RU", "common_name": common_name})
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    signature_algorithm = algos.SignedDigestAlgorithm({"algorithm": _SIGNATURE_OID})
+    tbs = x509.TbsCertificate({
+        "version": "v3",
+        "serial_number": secrets.randbits(63),
+        "signature": signature_algorithm,
+        "issuer": name,
+        "validity": {
+            "not_before": x509.Time({"utc_time": now - dt.timedelta(days=1)}),
+            "not_after": x509.Time({"utc_time": now + dt.timedelta(days=days)}),
+        },
+        "subject": name,
+        "subject_public_key_info": keys.PublicKeyInfo.load(key.public_key_info()),
+    })
+    signature = key.sign(tbs.dump())
+    certificate = x509.Certificate({
+        "tbs_certificate": tbs,
+        "signature_algorithm": signature_algorithm,
+        "signature_value": core.OctetBitString(signature),
+    })
+    return GostCertificate(certificate.dump()), key
