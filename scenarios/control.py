@@ -56,8 +56,14 @@ class StackControl:
         scopes: list[str] | None = None,
         signature_mode: str | None = None,
         timestamp_tolerance: int | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
-        """Register (or replace) an ESIA client system; ``certificate`` is PEM text."""
+        """Register (or replace) an ESIA client system; ``certificate`` is PEM text.
+
+        ``options`` go into the registration as they are: ``strict_state`` (the ``te`` state
+        must differ from the ``ac`` state), ``required_level`` (``simplified`` | ``standard`` |
+        ``confirmed``), ``organisations`` (OIDs the client may read with client_credentials),
+        ``consent`` (``remember`` | ``always`` | ``never``)."""
         body: dict[str, Any] = {
             "client_id": client_id,
             "redirect_uris": redirect_uris,
@@ -69,7 +75,38 @@ class StackControl:
             body["signature_mode"] = signature_mode
         if timestamp_tolerance is not None:
             body["timestamp_tolerance"] = timestamp_tolerance
+        body.update(options)
         return self._call("esia", "POST", "/clients", json=body).json()
+
+    def set_client_faults(self, client_id: str, **faults: Any) -> dict[str, Any]:
+        """Switch failures on (``True``) or off for one client system: ``expired_tokens``,
+        ``wrong_issuer``, ``tampered_signature``, ``overload`` (ESIA-007008), ``deny_consent``
+        (ESIA-007004); ``for_seconds`` limits them on the mock's clock."""
+        return self._call("esia", "PATCH", f"/clients/{client_id}", json={"faults": faults}).json()
+
+    def set_user_faults(self, oid: int, **faults: Any) -> dict[str, Any]:
+        """The same switches for one person, whichever client they log in to."""
+        return self._call("esia", "PATCH", f"/users/{oid}", json={"faults": faults}).json()
+
+    def update_user(self, oid: int, **changes: Any) -> dict[str, Any]:
+        """Change a seeded account: ``level``, ``second_factor``, ``totp_secret``."""
+        return self._call("esia", "PATCH", f"/users/{oid}", json=changes).json()
+
+    def create_organisation(self, **organisation: Any) -> dict[str, Any]:
+        """Seed an organisation (``fullName``, ``shortName``, ``ogrn``, ``inn``, ``kpp``,
+        ``type``, ``employees=[{"oid", "role", "chief"}]``); returns it with its ``oid``."""
+        return self._call("esia", "POST", "/organisations", json=organisation).json()
+
+    def add_employee(self, org_oid: int, oid: int, *, role: str = "employee", chief: bool = False) -> dict[str, Any]:
+        body = {"oid": oid, "role": role, "chief": chief}
+        return self._call("esia", "POST", f"/organisations/{org_oid}/employees", json=body).json()
+
+    def organisation(self, org_oid: int) -> dict[str, Any]:
+        return self._call("esia", "GET", f"/organisations/{org_oid}").json()
+
+    def mails(self, email: str) -> list[dict[str, Any]]:
+        """The e-mails ESIA sent to ``email`` (activation links), oldest first."""
+        return self._call("esia", "GET", "/mailbox", params={"email": email}).json()["messages"]
 
     def seed_user(self, **account: Any) -> int:
         """Create an ESIA account (``phone``, ``password``, ``person={...}``, ``email``, ``snils``,

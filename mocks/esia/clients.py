@@ -17,7 +17,7 @@ from ..core.problems import Problem
 from ..core.settings import SIGNATURE_MODES
 from ..core.store import Store
 from .certificates import ClientKey, public_key_of
-from .scopes import PERSON_SCOPES
+from .scopes import ALL_SCOPES
 
 CLIENT_ID = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,63}")
 #: How far a request ``timestamp`` may be from the mock's clock (assumed; ESIA does not publish it).
@@ -99,10 +99,10 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
             errors.append(
                 {"pointer": "/certificate", "detail": f"an RSA or GOST R 34.10-2012 certificate in PEM: {exc}"}
             )
-    scopes = body.get("scopes", sorted(PERSON_SCOPES))
-    if not isinstance(scopes, list) or not all(isinstance(s, str) and s in PERSON_SCOPES for s in scopes):
+    scopes = body.get("scopes", sorted(ALL_SCOPES))
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and s in ALL_SCOPES for s in scopes):
         errors.append(
-            {"pointer": "/scopes", "detail": f"a list of known scopes: {' '.join(sorted(PERSON_SCOPES))}"}
+            {"pointer": "/scopes", "detail": f"a list of known scopes: {' '.join(sorted(ALL_SCOPES))}"}
         )
     mode = body.get("signature_mode")
     if mode is not None and mode not in SIGNATURE_MODES:

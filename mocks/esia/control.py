@@ -3,7 +3,12 @@
 - ``POST /clients`` — register (or replace) a client system → 201 with the registration;
 - ``POST /users`` — seed an account → 201 ``{"oid": …, …}``;
 - ``GET /users/{oid}`` — the stored account (no password hash);
-- ``GET /outbox?phone=+7…`` — the SMS messages sent to a phone, newest last.
+- ``GET /outbox?phone=+7…`` — the SMS messages sent to a phone, newest last;
+- ``POST /organisations`` — seed an organisation (``fullName``, ``shortName``, ``ogrn``,
+  ``inn``, ``kpp``, ``type`` LEGAL|BUSINESS|AGENCY, ``employees: [{oid, role, chief}]``) → 201;
+- ``GET /organisations/{org_oid}`` — the organisation with its employees;
+- ``POST /organisations/{org_oid}/employees`` — link a seeded (confirmed) person
+  ``{"oid", "role": "administrator"|"accountant"|"employee", "chief"}`` → 201.
 
 Bodies are JSON; faults are 422 problem+json with pointers, conflicts 409.
 """
@@ -18,6 +23,13 @@ from ..core.context import context
 from ..core.identifiers import normalize_mobile
 from ..core.problems import Problem, json_object, read_json
 from .clients import client_from_registration, save_client
+from .organisations import (
+    add_employee,
+    create_organisation,
+    organisation_with_employees,
+    parse_oid,
+    plan_organisation,
+)
 from .sessions import outbox
 from .users import load_user, plan_user, public_view, seed_user
 
@@ -54,9 +66,43 @@ async def read_outbox(request: Request) -> Response:
     return JSONResponse({"phone": phone, "messages": await outbox(context(request).store, phone)})
 
 
+async def create_org(request: Request) -> Response:
+    ctx = context(request)
+    organisation, employees = plan_organisation(json_object(await read_json(request)))
+    record = await create_organisation(ctx.store, organisation, employees, now=await ctx.clock.now())
+    return JSONResponse(record, status_code=201)
+
+
+def _org_oid(request: Request) -> int:
+    raw = request.path_params["org_oid"]
+    org_oid = parse_oid(raw)
+    if org_oid is None:
+        raise Problem(404, f"no organisation with oid {raw[:40]}")
+    return org_oid
+
+
+async def show_org(request: Request) -> Response:
+    org_oid = _org_oid(request)
+    record = await organisation_with_employees(context(request).store, org_oid)
+    if record is None:
+        raise Problem(404, f"no organisation with oid {org_oid}")
+    return JSONResponse(record)
+
+
+async def link_employee(request: Request) -> Response:
+    ctx = context(request)
+    org_oid = _org_oid(request)
+    body = await read_json(request)
+    employment = await add_employee(ctx.store, org_oid, body, now=await ctx.clock.now())
+    return JSONResponse(employment, status_code=201)
+
+
 control_routes = [
     Route("/clients", register_client, methods=["POST"]),
     Route("/users", create_user, methods=["POST"]),
     Route("/users/{oid}", show_user, methods=["GET"]),
     Route("/outbox", read_outbox, methods=["GET"]),
+    Route("/organisations", create_org, methods=["POST"]),
+    Route("/organisations/{org_oid}", show_org, methods=["GET"]),
+    Route("/organisations/{org_oid}/employees", link_employee, methods=["POST"]),
 ]

@@ -1,15 +1,19 @@
-"""``/rs/prns/{oid}``: the person's data, as much as the access token's scopes open.
+"""``/rs/prns/{oid}`` and ``/rs/orgs/{org_oid}``: person and organisation data, as much as the
+access token's scopes open.
 
 One route takes every path under ``/rs/`` and splits it itself, because real clients send
 trailing slashes and double slashes (``/rs/prns//1000/ctts/``) that a router would reject.
 Collections list absolute URLs of their elements on this server unless asked to
 ``?embed=(elements)``.
+
+Person collections: ``ctts``, ``addrs``, ``docs``, ``vhls``, ``kids`` (from the person's
+record) and ``roles``, ``orgs`` (the person's employments, scope ``usr_org``; see
+:mod:`.organisations`). Organisation data is served by :mod:`.org_data`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -18,49 +22,63 @@ from starlette.responses import Response
 from ..core.context import context
 from ..core.problems import Problem
 from .errors import RsError, expired_token, scope_not_allowed
+from .org_data import organisation_data
+from .organisations import parse_oid, roles_of
+from .rs_shapes import collection, embed_wanted, etag, json_response, not_found
 from .runtime import token_verifier
-from .scopes import CONTACT_TYPES, DOCUMENT_TYPES, ROOT_FIELDS, visible_kinds
+from .scopes import (
+    ADDRESS_SCOPES,
+    CONTACT_TYPES,
+    DOCUMENT_TYPES,
+    KID_FIELDS,
+    ORGANISATION_SCOPES,
+    ROOT_FIELDS,
+    VEHICLE_SCOPES,
+    visible_kinds,
+)
 from .users import load_user
 
-#: Collection path → (record key, name when embedded in the root, element-type table).
-COLLECTIONS: dict[str, tuple[str, str, dict[str, frozenset[str]] | None]] = {
-    "ctts": ("contacts", "contacts", CONTACT_TYPES),
-    "addrs": ("addresses", "addresses", None),
-    "docs": ("documents", "documents", DOCUMENT_TYPES),
-}
 ALWAYS_ON_ROOT = ("trusted", "citizenship", "status")
+Items = list[dict[str, Any]]
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type="application/json")
+def _typed(table: dict[str, frozenset[str]]) -> Callable[[frozenset[str], Items], Items]:
+    def visible(granted: frozenset[str], items: Items) -> Items:
+        kinds = visible_kinds(table, granted)
+        if not kinds:
+            raise scope_not_allowed()
+        return [item for item in items if item["type"] in kinds]
+
+    return visible
 
 
-def _etag(value: Any) -> str:
-    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest().upper()
-
-
-def _visible(collection: str, granted: frozenset[str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The elements of a collection the token may read; 403 when it may read none of its kind."""
-    table = COLLECTIONS[collection][2]
-    if table is None:
-        if "addresses" not in granted:
+def _whole(scopes: frozenset[str]) -> Callable[[frozenset[str], Items], Items]:
+    def visible(granted: frozenset[str], items: Items) -> Items:
+        if not scopes & granted:
             raise scope_not_allowed()
         return items
-    kinds = visible_kinds(table, granted)
-    if not kinds:
+
+    return visible
+
+
+def _kids(granted: frozenset[str], items: Items) -> Items:
+    """Children with only the fields the ``kid_*`` scopes open."""
+    fields = [name for scope, names in KID_FIELDS.items() if scope in granted for name in names]
+    if not fields:
         raise scope_not_allowed()
-    return [item for item in items if item["type"] in kinds]
+    return [{k: v for k, v in item.items() if k in ("stateFacts", "id", *fields)} for item in items]
 
 
-def _embed_wanted(request: Request) -> set[str]:
-    """``?embed=(contacts.elements,documents.elements)`` → ``{"contacts.elements", ...}``."""
-    raw = request.query_params.get("embed", "")
-    return {part.strip() for part in raw.strip("()").split(",") if part.strip()}
-
-
-def _collection(base: str, name: str, items: list[dict[str, Any]], *, embed: bool) -> dict[str, Any]:
-    elements: list[Any] = items if embed else [f"{base}/{name}/{item['id']}" for item in items]
-    return {"stateFacts": ["hasSize"], "size": len(items), "eTag": _etag(items), "elements": elements}
+#: Collection path → (record key, name when embedded in the root, visibility rule, element key).
+COLLECTIONS: dict[str, tuple[str, str, Callable[[frozenset[str], Items], Items], str]] = {
+    "ctts": ("contacts", "contacts", _typed(CONTACT_TYPES), "id"),
+    "addrs": ("addresses", "addresses", _whole(ADDRESS_SCOPES), "id"),
+    "docs": ("documents", "documents", _typed(DOCUMENT_TYPES), "id"),
+    "vhls": ("vehicles", "vehicles", _whole(VEHICLE_SCOPES), "id"),
+    "kids": ("kids", "kids", _kids, "id"),
+    "roles": ("roles", "roles", _whole(ORGANISATION_SCOPES), "oid"),
+    "orgs": ("roles", "organizations", _whole(ORGANISATION_SCOPES), "oid"),
+}
 
 
 def _root(record: dict[str, Any], granted: frozenset[str], base: str, embed: set[str]) -> dict[str, Any]:
@@ -71,46 +89,56 @@ def _root(record: dict[str, Any], granted: frozenset[str], base: str, embed: set
             body.update({name: person[name] for name in fields if name in person})
     body.update({name: person[name] for name in ALWAYS_ON_ROOT if name in person})
     body["updatedOn"] = record["updatedOn"]
-    body["eTag"] = _etag(body)
-    for path, (key, embedded_name, _) in COLLECTIONS.items():
+    body["eTag"] = etag(body)
+    for path, (key, embedded_name, visible, element_key) in COLLECTIONS.items():
         if f"{embedded_name}.elements" in embed:
             try:
-                items = _visible(path, granted, record[key])
+                items = visible(granted, record.get(key, []))
             except RsError:
                 continue
-            body[embedded_name] = _collection(base, path, items, embed=True)
+            body[embedded_name] = collection(base, path, items, embed=True, key=element_key)
     return body
 
 
 async def person_data(request: Request) -> Response:
     ctx = context(request)
+    parts = [part for part in request.path_params["rest"].split("/") if part]
     try:
-        identity = await token_verifier(ctx.settings).identify(request, scopes=("openid",))
+        identity = await token_verifier(ctx.settings).identify(request, scopes=())
     except Problem as problem:
         raise (expired_token() if problem.status == 401 else scope_not_allowed()) from None
-    parts = [part for part in request.path_params["rest"].split("/") if part]
-    if len(parts) < 2 or parts[0] != "prns" or not parts[1].isdigit() or len(parts) > 4 or len(parts[1]) > 18:
-        raise RsError(404, "ESIA-005001", "ResourceNotFound")
-    oid = int(parts[1])
+    if parts and parts[0] == "orgs":
+        return await organisation_data(ctx, request, identity, parts[1:])
+    if "openid" not in identity.scopes:
+        raise scope_not_allowed()
+    if len(parts) < 2 or parts[0] != "prns" or len(parts) > 4:
+        raise not_found()
+    oid = parse_oid(parts[1])
+    if oid is None:
+        raise not_found()
     if oid != identity.oid:
         raise scope_not_allowed()
     record = await load_user(ctx.store, oid)
     if record is None:
-        raise RsError(404, "ESIA-005001", "ResourceNotFound")
-    base = f"{ctx.settings.public_url}/rs/prns/{oid}"
+        raise not_found()
     granted = identity.scopes
+    embed = embed_wanted(request)
+    wants_roles = len(parts) > 2 and parts[2] in ("roles", "orgs")
+    if wants_roles or {"roles.elements", "organizations.elements"} & embed:
+        record["roles"] = await roles_of(ctx.store, oid) if "usr_org" in granted else []
+    base = f"{ctx.settings.public_url}/rs/prns/{oid}"
     if len(parts) == 2:
-        return _json(_root(record, granted, base, _embed_wanted(request)))
-    collection = parts[2]
-    if collection not in COLLECTIONS:
-        raise RsError(404, "ESIA-005001", "ResourceNotFound")
-    items = _visible(collection, granted, record[COLLECTIONS[collection][0]])
+        return json_response(_root(record, granted, base, embed))
+    path = parts[2]
+    if path not in COLLECTIONS:
+        raise not_found()
+    key, _, visible, element_key = COLLECTIONS[path]
+    items = visible(granted, record.get(key, []))
     if len(parts) == 3:
-        embed = "elements" in _embed_wanted(request)
-        return _json(_collection(base, collection, items, embed=embed))
-    found = [item for item in record[COLLECTIONS[collection][0]] if str(item["id"]) == parts[3]]
+        return json_response(collection(base, path, items, embed="elements" in embed, key=element_key))
+    found = [item for item in items if str(item[element_key]) == parts[3]]
     if not found:
-        raise RsError(404, "ESIA-005001", "ResourceNotFound")
-    if found[0] not in items:
-        raise scope_not_allowed()
-    return _json(found[0])
+        if any(str(item[element_key]) == parts[3] for item in record.get(key, [])):
+            raise scope_not_allowed()
+        raise not_found()
+    return json_response(found[0])

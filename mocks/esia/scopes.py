@@ -35,13 +35,52 @@ DOCUMENT_TYPES: dict[str, frozenset[str]] = {
 
 ADDRESS_SCOPES = frozenset({"addresses"})
 
+#: The person's vehicles (``/vhls``).
+VEHICLE_SCOPES = frozenset({"vehicles"})
+
+#: Fields of the person's children (``/kids``) by scope; any of them opens the collection.
+KID_FIELDS: dict[str, tuple[str, ...]] = {
+    "kid_fullname": ("firstName", "lastName", "middleName"),
+    "kid_birthdate": ("birthDate",),
+    "kid_gender": ("gender",),
+    "kid_snils": ("snils",),
+    "kid_inn": ("inn",),
+}
+
 #: The person's organisations (``/rs/prns/{oid}/orgs``); UTKO and FTS require it for writes,
 #: since a declaration or an object is filed on behalf of an organisation.
 ORGANISATION_SCOPES = frozenset({"usr_org"})
 
 PERSON_SCOPES: frozenset[str] = frozenset(
-    {"openid", *ROOT_FIELDS, *CONTACT_TYPES, *DOCUMENT_TYPES, *ADDRESS_SCOPES, *ORGANISATION_SCOPES}
+    {
+        "openid",
+        *ROOT_FIELDS,
+        *CONTACT_TYPES,
+        *DOCUMENT_TYPES,
+        *ADDRESS_SCOPES,
+        *ORGANISATION_SCOPES,
+        *VEHICLE_SCOPES,
+        *KID_FIELDS,
+    }
 )
+
+#: Organisation data (``/rs/orgs/{org_oid}``) by scope. A client system gets these for an
+#: organisation with ``client_credentials`` and scopes written
+#: ``http://esia.gosuslugi.ru/org_fullname?org_oid=1000000123``.
+ORG_FIELDS: dict[str, tuple[str, ...]] = {
+    "org_shortname": ("shortName",),
+    "org_fullname": ("fullName",),
+    "org_type": ("type",),
+    "org_ogrn": ("ogrn",),
+    "org_inn": ("inn",),
+    "org_kpp": ("kpp",),
+}
+#: The organisation's employees (``/rs/orgs/{org_oid}/emps``).
+ORG_EMPLOYEE_SCOPES = frozenset({"org_emps"})
+ORG_SCOPES: frozenset[str] = frozenset({*ORG_FIELDS, *ORG_EMPLOYEE_SCOPES})
+
+#: Every scope a client system may be registered for.
+ALL_SCOPES: frozenset[str] = PERSON_SCOPES | ORG_SCOPES
 
 DOCUMENT_KINDS: frozenset[str] = frozenset().union(*DOCUMENT_TYPES.values())
 CONTACT_KINDS: frozenset[str] = frozenset().union(*CONTACT_TYPES.values())

@@ -30,7 +30,10 @@ from ..core.identifiers import (
 )
 from ..core.problems import Problem
 from ..core.store import Store
+from . import household
+from .levels import LEVELS, level_problems
 from .scopes import DOCUMENT_KINDS
+from .totp import new_secret, valid_secret
 
 MAX_FAILURES = 3
 #: How long a lockout lasts (assumed; ESIA says only "temporarily").
@@ -227,6 +230,20 @@ def _addresses(items: Any, errors: _Errors) -> list[dict[str, Any]]:
     return addresses
 
 
+def _second_factor(body: dict[str, Any], errors: _Errors) -> dict[str, Any]:
+    """``second_factor``: ``sms`` (default) or ``totp``; a TOTP secret (base32) is generated
+    when none is given and returned by the control API, so a test's authenticator can use it."""
+    method = body.get("second_factor", "sms")
+    if method not in ("sms", "totp"):
+        errors.add("/second_factor", "sms or totp")
+        return {}
+    secret = body.get("totp_secret")
+    if secret is not None and not valid_secret(secret):
+        errors.add("/totp_secret", "a base32 secret of 16..128 characters")
+        return {}
+    return {"method": method, "totp_secret": secret or new_secret()}
+
+
 @dataclass(frozen=True)
 class SeedPlan:
     """A validated account, before it gets its OID and element ids."""
@@ -259,12 +276,33 @@ def plan_user(body: dict[str, Any]) -> SeedPlan:
     person = _person(body.get("person"), login_snils, errors)
     documents = _documents(body.get("documents"), errors)
     addresses = _addresses(body.get("addresses"), errors)
+    vehicles = household.vehicles(body.get("vehicles"), errors)
+    kids = household.kids(body.get("kids"), errors)
+    level = body.get("level", "confirmed" if person.get("trusted", True) else "standard")
+    if level not in LEVELS:
+        errors.add("/level", f"one of {', '.join(LEVELS)}")
+    elif "level" in body and not errors.items:  # seeds that name no level keep the old default
+        for pointer, detail in level_problems(level, person, documents):
+            errors.add(pointer, detail)
+    second_factor = _second_factor(body, errors)
     if errors.items:
         raise Problem(422, "the user is invalid", errors=errors.items)
+    person["trusted"] = level == "confirmed"
+    if level == "simplified":
+        documents = [{**document, "vrfStu": "NOT_VERIFIED"} for document in documents]
     contacts = [{"type": "MBT", "vrfStu": "VERIFIED", "value": format_mobile(phone)}]  # type: ignore[arg-type]
     if email:
         contacts.append({"type": "EML", "vrfStu": "VERIFIED", "value": email})
-    record = {"person": person, "contacts": contacts, "documents": documents, "addresses": addresses}
+    record = {
+        "person": person,
+        "contacts": contacts,
+        "documents": documents,
+        "addresses": addresses,
+        "vehicles": vehicles,
+        "kids": kids,
+        "level": level,
+        "second_factor": second_factor,
+    }
     return SeedPlan(
         oid=oid,
         phone=phone,
@@ -286,7 +324,7 @@ async def seed_user(store: Store, plan: SeedPlan, *, now: float) -> dict[str, An
     snils = plan.record["person"].get("snils")
     if snils:
         record["logins"]["snils"] = snils_digits(snils)
-    for collection in ("contacts", "documents", "addresses"):
+    for collection in ("contacts", "documents", "addresses", "vehicles", "kids"):
         record[collection] = [
             {"stateFacts": ["Identifiable"], "id": await store.incr("esia:seq:element"), **item}
             for item in record[collection]
