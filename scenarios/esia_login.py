@@ -160,7 +160,7 @@ def authorize(
     params = rp.authorization_params(scope, access_type=access_type)
     state = params["state"]
     answer = _expect(
-        "esia: ac", http.send("GET", f"{esia_url}/aas/oauth2/ac", name="esia: ac", params=params), 302
+        "esia: ac", http.send("GET", f"{esia_url}{rp.authorize_path}", name="esia: ac", params=params), 302
     )
     location = answer.location or ""
     code = _returned_to_client("esia: ac", location, rp, state)
@@ -182,9 +182,7 @@ def authorize(
     sms_code = read_sms(phone or login)
     confirmed = _expect(
         "esia: otp",
-        http.send(
-            "POST", f"{esia_url}/aas/oauth2/otp", name="esia: otp", data={"rid": rid, "code": sms_code}
-        ),
+        http.send("POST", f"{esia_url}/aas/oauth2/otp", name="esia: otp", data={"rid": rid, "code": sms_code}),
         302,
     )
     code = _returned_to_client("esia: otp", confirmed.location or "", rp, state)
@@ -198,7 +196,7 @@ def exchange(
 ) -> TokenSet:
     """The relying party's back end trades the code for tokens at ``te``."""
     form = rp.token_form(code, scope)
-    return _token_set("esia: te", http.send("POST", f"{esia_url}/aas/oauth2/te", name="esia: te", data=form))
+    return _token_set("esia: te", http.send("POST", f"{esia_url}{rp.token_path}", name="esia: te", data=form))
 
 
 def login(
@@ -234,14 +232,58 @@ def refresh(
 ) -> TokenSet:
     """New tokens for a refresh token (which ESIA rotates: the old one stops working)."""
     form = rp.refresh_form(refresh_token, scope)
-    return _token_set(
-        "esia: refresh", http.send("POST", f"{esia_url}/aas/oauth2/te", name="esia: refresh", data=form)
+    return _token_set("esia: refresh", http.send("POST", f"{esia_url}{rp.token_path}", name="esia: refresh", data=form))
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationToken:
+    access_token: str
+    expires_in: int
+    state: str
+
+
+def organisation_token(http: HttpClient, *, esia_url: str, rp: RelyingParty, scope: str) -> OrganisationToken:
+    """``client_credentials``: a token for an organisation's data (no person, no refresh)."""
+    form = rp.client_credentials_form(scope)
+    answer = _expect(
+        "esia: client credentials",
+        http.send("POST", f"{esia_url}/aas/oauth2/te", name="esia: client credentials", data=form),
+        200,
     )
+    body = answer.json()
+    return OrganisationToken(access_token=body["access_token"], expires_in=int(body["expires_in"]), state=body["state"])
 
 
-def person(
-    http: HttpClient, *, esia_url: str, tokens: TokenSet, path: str = "", embed: str | None = None
-) -> Any:
+def verify_tokens(tokens: TokenSet, *, certificate_pem: bytes, issuer: str, now: float) -> dict[str, Any]:
+    """What a careful relying party checks before it trusts a login: ESIA's RS256 signature
+    (with ESIA's certificate), the issuer, the client, and the lifetime of both tokens.
+    Returns the id_token's claims; any fault raises :class:`EsiaJourneyError` (step
+    ``esia: verify``)."""
+    import jwt
+    from cryptography import x509
+
+    key = x509.load_pem_x509_certificate(certificate_pem).public_key()
+    claims: dict[str, Any] = {}
+    for name, token in (("access_token", tokens.access_token), ("id_token", tokens.id_token)):
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                issuer=issuer,
+                leeway=5,
+                options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.InvalidTokenError as exc:
+            raise EsiaJourneyError("esia: verify", f"{name} rejected: {exc}") from None
+        if not claims["nbf"] - 5 <= now < claims["exp"]:
+            raise EsiaJourneyError(
+                "esia: verify", f"{name} is not valid now (nbf {claims['nbf']}, exp {claims['exp']})"
+            )
+    return claims
+
+
+def person(http: HttpClient, *, esia_url: str, tokens: TokenSet, path: str = "", embed: str | None = None) -> Any:
     """``GET /rs/prns/{oid}{path}`` with the access token (``path`` such as ``/ctts``)."""
     params = {"embed": embed} if embed else None
     answer = http.send(

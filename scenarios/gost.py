@@ -159,8 +159,11 @@ class GostKey:
         self._pointer = pointer
 
     def __del__(self) -> None:
-        if self._pointer and isinstance(_engine, _Engine):
-            _engine.lib.EVP_PKEY_free(self._pointer)
+        try:
+            if self._pointer and isinstance(_engine, _Engine):
+                _engine.lib.EVP_PKEY_free(self._pointer)
+        except TypeError:  # interpreter shutdown: module globals are already gone
+            pass
 
     @classmethod
     def generate(cls, paramset: str = "A") -> GostKey:

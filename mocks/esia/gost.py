@@ -174,10 +174,12 @@ class _Key:
         self._pointer = pointer
 
     def __del__(self) -> None:
-        state = _state
-        if self._pointer and isinstance(state, _Lib):
-            state.lib.EVP_PKEY_free(self._pointer)
-            self._pointer = 0
+        try:
+            if self._pointer and isinstance(_state, _Lib):
+                _state.lib.EVP_PKEY_free(self._pointer)
+                self._pointer = 0
+        except TypeError:  # interpreter shutdown: module globals are already gone
+            pass
 
 
 class GostPublicKey(_Key):

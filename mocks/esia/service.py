@@ -5,6 +5,8 @@ Public surface (shared/reference/esia-protocol.md):
 - ``GET|POST /aas/oauth2/ac`` — authorization request (:mod:`.authorize`);
 - ``GET|POST /aas/oauth2/login``, ``GET|POST /aas/oauth2/otp`` — the login pages (:mod:`.login`);
 - ``POST /aas/oauth2/te`` — token endpoint (:mod:`.grants`);
+- ``GET /aas/oauth2/v2/ac``, ``POST /aas/oauth2/v3/te`` — the same with v2's raw GOST
+  signature and ``client_certificate_hash`` (:mod:`.v2`);
 - ``GET /rs/prns/{oid}[/ctts|/addrs|/docs[/{id}]]`` — person data (:mod:`.persons`);
 - ``GET /idp/ext/Logout`` — end the SSO session;
 - ``GET /_gosstand/esia/cert.pem`` and ``/_gosstand/esia/jwks.json`` — ESIA's signing
@@ -31,6 +33,7 @@ from .grants import token_endpoint
 from .login import logout, otp_page, password_page, submit_otp, submit_password
 from .persons import person_data
 from .runtime import signing_keys
+from .v2 import authorize_v2, token_v3
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
 
@@ -93,6 +96,8 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route("/aas/oauth2/otp", otp_page, methods=["GET"]),
             Route("/aas/oauth2/otp", submit_otp, methods=["POST"]),
             Route("/aas/oauth2/te", token_endpoint, methods=["POST"]),
+            Route("/aas/oauth2/v2/ac", authorize_v2, methods=["GET"]),
+            Route("/aas/oauth2/v3/te", token_v3, methods=["POST"]),
             Route("/rs/{rest:path}", person_data, methods=["GET"]),
             Route("/idp/ext/Logout", logout, methods=["GET"]),
         ],

@@ -153,3 +153,37 @@ def verify_client_secret(
         raise SecretRejected("the signed content differs from the request parameters")
     if not any(_verify_signer(signer, message, key) for signer in signed.signers):
         raise SecretRejected("the signature does not verify with the client's certificate")
+
+
+#: A v2 ``client_secret`` is the bare GOST R 34.10-2012-256 signature: 64 bytes.
+V2_SIGNATURE_SIZE = gost.SIGNATURE_SIZE
+
+
+def _is_cms(raw: bytes) -> bool:
+    try:
+        parse_signed_data(raw)
+    except SecretRejected:
+        return False
+    return True
+
+
+def verify_v2_secret(
+    secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: str
+) -> None:
+    """Accept a v2 ``client_secret`` or raise :class:`SecretRejected`, per ``mode`` as in v1.
+
+    The secret must be 64 bytes in gost-engine order (a CryptoPro CSP signature reversed first);
+    a PKCS#7 container is v1's format and is refused by name."""
+    if mode == "off":
+        return
+    raw = decode_base64(secret)
+    if len(raw) != V2_SIGNATURE_SIZE:
+        if _is_cms(raw):
+            raise SecretRejected("a PKCS#7 container is not a v2 client_secret (send the raw GOST signature)")
+        raise SecretRejected(f"a v2 client_secret is a {V2_SIGNATURE_SIZE}-byte GOST signature, got {len(raw)}")
+    if mode != "strict":
+        return
+    if not isinstance(key, gost.GostPublicKey):
+        raise SecretRejected("v2 needs a GOST R 34.10-2012 certificate registered for the client")
+    if not key.verify(raw, message):
+        raise SecretRejected("the signature does not verify with the client's certificate")

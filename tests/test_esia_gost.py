@@ -1,0 +1,273 @@
+"""ESIA with GOST: v1 with a GOST client certificate (CMS by OpenSSL's gost engine), the v2
+protocol (raw GOST signature, ``client_certificate_hash``), GOST-signed access tokens, and the
+property that changing any signed parameter fails verification in strict mode.
+
+Skipped with the reason when the system OpenSSL has no gost engine
+(``apt-get install -y libengine-gost-openssl``)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from gosstand.scenarios import esia_login
+from gosstand.scenarios.control import StackControl
+from gosstand.scenarios.esia_client import RelyingParty, SecretFormat, make_test_identity
+from gosstand.scenarios.gost import cryptopro_to_engine, gost_ready, make_gost_identity
+from gosstand.scenarios.http import HttpxClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.skipif(gost_ready() is not None, reason=f"no GOST here: {gost_ready()}")
+
+ESIA = "http://testserver"
+REDIRECT = "https://rp.example/esia/callback"
+PHONE = "+79991234567"
+PASSWORD = "Pa55word!"
+SCOPE = "openid fullname snils"
+
+
+@pytest.fixture(scope="module")
+def gost_identity():
+    return make_gost_identity("GOSTSYS")
+
+
+@pytest.fixture(scope="module")
+def rsa_identity():
+    return make_test_identity("RSASYS")
+
+
+@dataclass
+class Stand:
+    http: HttpxClient
+    control: StackControl
+    v1: RelyingParty
+    v2: RelyingParty
+    rsa: RelyingParty
+    oid: int
+
+    def login(self, rp: RelyingParty, **overrides) -> esia_login.TokenSet:
+        values = {"esia_url": ESIA, "rp": rp, "login": PHONE, "password": PASSWORD,
+                  "read_sms": self.control.read_sms, "scope": SCOPE}
+        values.update(overrides)
+        return esia_login.login(self.http, **values)
+
+    def ac(self, rp: RelyingParty, params: dict[str, str]):
+        return self.http.send("GET", f"{ESIA}{rp.authorize_path}", name="esia: ac", params=params)
+
+    def te(self, rp: RelyingParty, form: dict[str, str]):
+        return self.http.send("POST", f"{ESIA}{rp.token_path}", name="esia: te", data=form)
+
+    def code(self, rp: RelyingParty) -> str:
+        return esia_login.authorize(self.http, esia_url=ESIA, rp=rp, login=PHONE, password=PASSWORD,
+                                    read_sms=self.control.read_sms, scope=SCOPE)
+
+
+@pytest.fixture
+def stand(service_client, control_headers, gost_identity, rsa_identity) -> Stand:
+    client = service_client("esia")
+    client.follow_redirects = False
+    http = HttpxClient(client=client)
+    control = StackControl({"esia": ESIA}, control_headers["Authorization"].split()[1], http=http)
+    clock = lambda: control.now("esia")  # noqa: E731 - timestamps follow the mock's clock
+    (gost_cert, gost_key), (rsa_cert, rsa_key) = gost_identity, rsa_identity
+    v1 = RelyingParty("GOSTSYS", REDIRECT, gost_cert, gost_key, clock=clock)
+    v2 = replace(v1, protocol="v2")
+    rsa = RelyingParty("RSASYS", REDIRECT, rsa_cert, rsa_key, clock=clock)
+    for party in (v1, rsa):
+        control.register_client(party.client_id, redirect_uris=[REDIRECT], certificate=party.certificate_pem)
+    oid = control.seed_user(phone=PHONE, password=PASSWORD,
+                            person={"firstName": "Иван", "lastName": "Петров", "snils": "112-233-445 95"})
+    return Stand(http=http, control=control, v1=v1, v2=v2, rsa=rsa, oid=oid)
+
+
+def redirect_query(response) -> dict[str, str]:
+    assert response.status == 302, response.text
+    assert response.location.startswith(REDIRECT), response.location
+    return {k: v[0] for k, v in parse_qs(urlsplit(response.location).query).items()}
+
+
+def esia_code(response) -> str:
+    """The ESIA-0070NN of an error answer, redirect or JSON."""
+    if response.status == 302:
+        description = redirect_query(response)["error_description"]
+    else:
+        description = response.json()["error_description"]
+    return description.split(":", 1)[0]
+
+
+# --- v1 ------------------------------------------------------------------------------------
+
+
+def test_v1_login_with_rsa_still_works(stand):
+    tokens = stand.login(stand.rsa)
+    assert tokens.oid == stand.oid
+
+
+@pytest.mark.parametrize("fmt", [SecretFormat(), SecretFormat(detached=False, signed_attributes=False),
+                                 SecretFormat(url_safe=False, strip_padding=True)], ids=str)
+def test_v1_login_with_a_gost_certificate(stand, fmt):
+    tokens = stand.login(replace(stand.v1, secret_format=fmt), access_type="offline")
+    assert tokens.oid == stand.oid
+    renewed = esia_login.refresh(stand.http, esia_url=ESIA, rp=stand.v1, refresh_token=tokens.refresh_token,
+                                 scope=SCOPE)
+    assert renewed.refresh_token != tokens.refresh_token
+
+
+def test_v1_gost_signature_by_another_key_is_refused(stand):
+    other_cert, other_key = make_gost_identity("OTHER")
+    forged = replace(stand.v1, private_key=other_key, certificate=other_cert)
+    assert esia_code(stand.ac(forged, forged.authorization_params(SCOPE))) == "ESIA-007053"
+
+
+# --- v2 ------------------------------------------------------------------------------------
+
+
+def test_v2_login_refresh_and_logout(stand):
+    tokens = stand.login(stand.v2, access_type="offline")
+    assert tokens.oid == stand.oid and tokens.token_type == "Bearer"
+    person = esia_login.person(stand.http, esia_url=ESIA, tokens=tokens)
+    assert person["lastName"] == "Петров"
+    renewed = esia_login.refresh(stand.http, esia_url=ESIA, rp=stand.v2, refresh_token=tokens.refresh_token,
+                                 scope=SCOPE)
+    assert renewed.oid == stand.oid and renewed.refresh_token != tokens.refresh_token
+    reused = stand.te(stand.v2, stand.v2.refresh_form(tokens.refresh_token, SCOPE))
+    assert esia_code(reused) == "ESIA-007011"
+    esia_login.logout(stand.http, esia_url=ESIA, rp=stand.v2)
+    # the SSO session is over: the next ac goes to the password page again
+    answer = stand.ac(stand.v2, stand.v2.authorization_params(SCOPE))
+    assert "/aas/oauth2/login" in answer.location
+
+
+def test_v2_with_scope_org(stand):
+    with_org = replace(stand.v2, scope_org="")
+    assert stand.login(with_org).oid == stand.oid
+    params = replace(stand.v2, scope_org="org_shortname").authorization_params(SCOPE)
+    assert params["scope_org"] == "org_shortname"
+    answer = stand.ac(stand.v2, params)
+    assert answer.status == 302 and "error" not in answer.location
+
+
+def test_v2_certificate_hash_is_case_insensitive(stand):
+    params = stand.v2.authorization_params(SCOPE)
+    params["client_certificate_hash"] = params["client_certificate_hash"].upper()
+    assert "/aas/oauth2/login" in stand.ac(stand.v2, params).location
+
+
+@pytest.mark.parametrize("bad_hash", ["sha1", "pem", "not-hex"])
+def test_v2_certificate_hash_in_another_form_is_007053(stand, bad_hash):
+    params = stand.v2.authorization_params(SCOPE)
+    der = base64.b64decode("".join(stand.v2.certificate_pem.splitlines()[1:-1]))
+    params["client_certificate_hash"] = {
+        "sha1": hashlib.sha1(der).hexdigest(),
+        "pem": stand.v2.certificate_pem,
+        "not-hex": "z" * 64,
+    }[bad_hash]
+    assert esia_code(stand.ac(stand.v2, params)) == "ESIA-007053"
+
+
+def test_v2_hash_of_another_certificate_is_007002(stand):
+    other_cert, _ = make_gost_identity("OTHER")
+    params = stand.v2.authorization_params(SCOPE)
+    params["client_certificate_hash"] = other_cert.streebog_hex
+    assert esia_code(stand.ac(stand.v2, params)) == "ESIA-007002"
+
+
+def test_v2_certificate_hash_is_mandatory(stand):
+    params = stand.v2.authorization_params(SCOPE)
+    del params["client_certificate_hash"]
+    answer = stand.ac(stand.v2, params)
+    assert esia_code(answer) == "ESIA-007014"
+    assert "client_certificate_hash" in redirect_query(answer)["error_description"]
+
+
+def test_v2_refuses_a_pkcs7_container(stand):
+    params = stand.v2.authorization_params(SCOPE)
+    params["client_secret"] = stand.v1.authorization_params(SCOPE)["client_secret"]
+    answer = stand.ac(stand.v2, params)
+    assert esia_code(answer) == "ESIA-007053"
+    assert "PKCS#7" in redirect_query(answer)["error_description"]
+
+
+def test_cryptopro_byte_order_must_be_reversed_first(stand):
+    """A CryptoPro CSP signature is gost-engine's reversed; sent as it is, ESIA refuses it, and
+    reversed back (what CryptoPro users do) it is accepted."""
+    forgot = replace(stand.v2, signature_order="cryptopro")
+    assert esia_code(stand.ac(forgot, forgot.authorization_params(SCOPE))) == "ESIA-007053"
+    params = forgot.authorization_params(SCOPE)
+    as_cryptopro = base64.urlsafe_b64decode(params["client_secret"])
+    params["client_secret"] = base64.b64encode(cryptopro_to_engine(as_cryptopro)).decode().rstrip("=")
+    assert "/aas/oauth2/login" in stand.ac(stand.v2, params).location
+
+
+def test_v2_needs_a_gost_certificate(stand):
+    rsa_as_v2 = replace(stand.v2, client_id="RSASYS")
+    assert esia_code(stand.ac(rsa_as_v2, rsa_as_v2.authorization_params(SCOPE))) == "ESIA-007002"
+
+
+def test_v2_structural_and_off_modes(stand):
+    stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=None, signature_mode="structural")
+    params = stand.v2.authorization_params(SCOPE)
+    params["client_certificate_hash"] = "ab" * 32
+    params["client_secret"] = base64.urlsafe_b64encode(bytes(64)).decode()
+    assert "/aas/oauth2/login" in stand.ac(stand.v2, params).location
+    params["client_secret"] = base64.urlsafe_b64encode(bytes(40)).decode()
+    assert esia_code(stand.ac(stand.v2, params)) == "ESIA-007053"
+    stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=None, signature_mode="off")
+    params["client_certificate_hash"] = "x"
+    assert "/aas/oauth2/login" in stand.ac(stand.v2, params).location
+
+
+def test_v3_te_code_is_bound_into_the_signature(stand):
+    code = stand.code(stand.v2)
+    form = stand.v2.token_form(code, SCOPE)
+    form["code"] = code + "x"  # the signature covered the real code
+    assert esia_code(stand.te(stand.v2, form)) == "ESIA-007053"
+    assert stand.te(stand.v2, stand.v2.token_form(code, SCOPE)).status == 200
+
+
+# --- strict mode: any signed parameter changed ⇒ refused --------------------------------
+
+V1_SIGNED = ("scope", "timestamp", "state")
+V2_SIGNED = ("scope", "scope_org", "timestamp", "state", "redirect_uri")
+
+
+def _changed(name: str, value: str, edit: str) -> str:
+    """A different value of the signed parameter ``name`` that passes every check before the
+    signature's (so the signature is what refuses it)."""
+    if name == "state":
+        return str(uuid.uuid4())
+    if name == "timestamp":  # one second later, still inside the tolerance
+        return f"{value[:17]}{(int(value[17:19]) + 1) % 60:02d}{value[19:]}"
+    if name == "scope":
+        return "openid snils" if value != "openid snils" else "openid fullname"
+    changed = value + edit if edit else value[:-1]
+    return changed if changed != value else value + "x"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    protocol=st.sampled_from(["v1", "v2"]),
+    data=st.data(),
+    edit=st.text(alphabet="abcXYZ019 +-_.:", max_size=3),
+)
+def test_changing_any_signed_parameter_fails_strict_verification(stand, protocol, data, edit):
+    rp = replace(stand.v1 if protocol == "v1" else stand.v2, scope_org="")
+    params = rp.authorization_params(SCOPE)
+    name = data.draw(st.sampled_from(V1_SIGNED if protocol == "v1" else V2_SIGNED))
+    if name == "redirect_uri":
+        # another registered URI, so the request gets as far as the signature check
+        stand.control.register_client(rp.client_id, redirect_uris=[REDIRECT, REDIRECT + "/2"],
+                                      certificate=rp.certificate_pem)
+        params[name] = REDIRECT + "/2"
+        expect_at = REDIRECT + "/2"
+    else:
+        params[name] = _changed(name, params[name], edit)
+        expect_at = REDIRECT
+    answer = stand.ac(rp, params)
+    assert answer.status == 302 and answer.location.startswith(expect_at), answer.location
+    assert parse_qs(urlsplit(answer.location).query)["error_description"][0].startswith("ESIA-007053")
