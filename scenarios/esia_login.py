@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
+from cryptography import x509
+
 from .esia_client import RelyingParty
 from .http import HttpClient, HttpResponse
 
@@ -259,9 +262,6 @@ def verify_tokens(tokens: TokenSet, *, certificate_pem: bytes, issuer: str, now:
     (with ESIA's certificate), the issuer, the client, and the lifetime of both tokens.
     Returns the id_token's claims; any fault raises :class:`EsiaJourneyError` (step
     ``esia: verify``)."""
-    import jwt
-    from cryptography import x509
-
     key = x509.load_pem_x509_certificate(certificate_pem).public_key()
     claims: dict[str, Any] = {}
     for name, token in (("access_token", tokens.access_token), ("id_token", tokens.id_token)):

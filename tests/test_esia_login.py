@@ -362,7 +362,7 @@ def test_unsupported_grant(stand):
 
 
 def test_refresh_rotates_the_refresh_token(stand):
-    tokens = stand.login()
+    tokens = stand.login(access_type="offline")
     renewed = esia_login.refresh(
         stand.http, esia_url=ESIA, rp=stand.rp, refresh_token=tokens.refresh_token, scope=SCOPE
     )

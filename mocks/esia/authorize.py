@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..core.context import ServiceContext, context
+from .admission import admit, check_faults
 from .clients import find_client
 from .codes import Authorization, issue_code
 from .errors import EsiaError, missing_parameters, unknown_client, with_query
+from .faults import active_faults
 from .params import Params, SecretCheck, check_client_secret, checked_timestamp, is_uuid, read_params
 from .scopes import PERSON_SCOPES
 from .sessions import SSO_COOKIE, LoginRequest, find_session, new_id, save_request
@@ -44,7 +46,10 @@ def _scopes(params: Params, allowed: frozenset[str]) -> list[str]:
 async def redirect_with_code(
     ctx: ServiceContext, request: Request, login: LoginRequest, grant: Authorization, *, now: float
 ) -> Response:
-    """The end of every successful login: ``302 <redirect_uri>?code=…&state=…``."""
+    """The end of every successful login: ``302 <redirect_uri>?code=…&state=…`` — unless a
+    failure switch or the client's required account level refuses it (:mod:`.admission`)."""
+    client = await find_client(ctx.store, grant.client_id)
+    await admit(ctx.store, client, oid=grant.oid, state=login.state, redirect_uri=login.redirect_uri, now=now)
     code = await issue_code(
         ctx,
         grant,
@@ -107,6 +112,11 @@ async def authorize_request(
     now = await ctx.clock.now()
     timestamp = checked_timestamp(params, client, now=now)
     check_secret(ctx, params, client, timestamp=timestamp)
+    check_faults(
+        await active_faults(ctx.store, client_id=client.client_id, now=now),
+        state=state or "",
+        redirect_uri=redirect_uri,
+    )
 
     login = LoginRequest(
         rid=new_id(),

@@ -17,6 +17,7 @@ from ..core.problems import Problem
 from ..core.settings import SIGNATURE_MODES
 from ..core.store import Store
 from .certificates import ClientKey, public_key_of
+from .levels import LEVELS
 from .scopes import ALL_SCOPES
 
 CLIENT_ID = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,63}")
@@ -41,6 +42,16 @@ class ClientSystem:
     timestamp_tolerance: int = DEFAULT_TIMESTAMP_TOLERANCE
     #: The ``alg`` of this client's access tokens (one of :data:`TOKEN_ALGORITHMS`).
     token_algorithm: str = "RS256"
+    #: MR: the ``te`` state must be a new UUID, not the ``ac`` one (real clients often reuse it,
+    #: so this is off unless asked for); a reused state is then ESIA-007003.
+    strict_state: bool = False
+    #: The least account level a person needs to log in here (else ESIA-007055).
+    required_level: str = "simplified"
+    #: Organisations this client may read with ``client_credentials`` (``None``: any).
+    organisations: tuple[int, ...] | None = None
+    #: When the consent page is shown: ``remember`` (until the person has granted these scopes
+    #: to this client once), ``always``, or ``never``.
+    consent: str = "remember"
 
     @property
     def public_key(self) -> ClientKey | None:
@@ -66,6 +77,10 @@ async def find_client(store: Store, client_id: str) -> ClientSystem | None:
         signature_mode=data.get("signature_mode"),
         timestamp_tolerance=int(data.get("timestamp_tolerance", DEFAULT_TIMESTAMP_TOLERANCE)),
         token_algorithm=data.get("token_algorithm", "RS256"),
+        strict_state=bool(data.get("strict_state", False)),
+        required_level=data.get("required_level", "simplified"),
+        organisations=None if data.get("organisations") is None else tuple(data["organisations"]),
+        consent=data.get("consent", "remember"),
     )
 
 
@@ -113,6 +128,7 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
     algorithm = body.get("token_algorithm", "RS256")
     if algorithm not in TOKEN_ALGORITHMS:
         errors.append({"pointer": "/token_algorithm", "detail": f"one of {', '.join(TOKEN_ALGORITHMS)}"})
+    options = _options(body, errors)
     if errors:
         raise Problem(422, "the client registration is invalid", errors=errors)
     return ClientSystem(
@@ -123,4 +139,37 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
         signature_mode=mode,
         timestamp_tolerance=tolerance,  # type: ignore[arg-type]
         token_algorithm=algorithm,  # type: ignore[arg-type]
+        **options,
     )
+
+
+CONSENT_MODES = ("remember", "always", "never")
+
+
+def _options(body: dict[str, Any], errors: list[dict[str, str]]) -> dict[str, Any]:
+    """The optional behaviours of a registration: strict state, required level, the
+    organisations of client_credentials, the consent page."""
+    options: dict[str, Any] = {}
+    strict = body.get("strict_state", False)
+    if not isinstance(strict, bool):
+        errors.append({"pointer": "/strict_state", "detail": "true or false"})
+    options["strict_state"] = strict is True
+    level = body.get("required_level", "simplified")
+    if level not in LEVELS:
+        errors.append({"pointer": "/required_level", "detail": f"one of {', '.join(LEVELS)}"})
+    options["required_level"] = level if level in LEVELS else "simplified"
+    organisations = body.get("organisations")
+    if organisations is not None:
+        if not isinstance(organisations, list) or len(organisations) > 1000 or not all(
+            isinstance(o, int) and not isinstance(o, bool) and 0 < o < 2**53 for o in organisations
+        ):
+            errors.append({"pointer": "/organisations", "detail": "a list of organisation OIDs"})
+            organisations = None
+        else:
+            organisations = tuple(organisations)
+    options["organisations"] = organisations
+    consent = body.get("consent", "remember")
+    if consent not in CONSENT_MODES:
+        errors.append({"pointer": "/consent", "detail": f"one of {', '.join(CONSENT_MODES)}"})
+    options["consent"] = consent if consent in CONSENT_MODES else "remember"
+    return options

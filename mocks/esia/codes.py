@@ -31,6 +31,11 @@ class Authorization:
     method: str = "PWD"
     redirect_uri: str = ""
     access_type: str = "online"
+    #: The ``state`` of the ``ac`` request the code answered (strict clients: ``te`` must differ).
+    ac_state: str = ""
+    #: ``P`` — a person logged in; ``O`` — an organisation's data for a client system
+    #: (``client_credentials``: ``oid`` is then the organisation's).
+    subject_type: str = "P"
 
 
 def _key(code: str) -> str:
@@ -60,7 +65,7 @@ async def issue_code(
         user_agent=user_agent,
     )
     code = tokens.sign(claims, kind="authorization_code", key=keys.private_key, key_id=keys.key_id)
-    record = {**asdict(grant), "expires": now + tokens.AUTH_CODE_LIFETIME}
+    record = {**asdict(grant), "ac_state": state, "expires": now + tokens.AUTH_CODE_LIFETIME}
     await ctx.store.set(_key(code), json.dumps(record), ttl=tokens.AUTH_CODE_LIFETIME * 4)
     return code
 

@@ -3,6 +3,9 @@
 - ``POST /clients`` — register (or replace) a client system → 201 with the registration;
 - ``POST /users`` — seed an account → 201 ``{"oid": …, …}``;
 - ``GET /users/{oid}`` — the stored account (no password hash);
+- ``PATCH /users/{oid}`` — change ``level``, ``second_factor`` (sms|totp), ``totp_secret``,
+  and switch ``faults`` (:mod:`.faults`) → the account with ``"faults"``;
+- ``PATCH /clients/{client_id}`` — ``{"faults": {...}}`` for a client system → its switches;
 - ``GET /outbox?phone=+7…`` — the SMS messages sent to a phone, newest last;
 - ``POST /organisations`` — seed an organisation (``fullName``, ``shortName``, ``ogrn``,
   ``inn``, ``kpp``, ``type`` LEGAL|BUSINESS|AGENCY, ``employees: [{oid, role, chief}]``) → 201;
@@ -22,7 +25,9 @@ from starlette.routing import Route
 from ..core.context import context
 from ..core.identifiers import normalize_mobile
 from ..core.problems import Problem, json_object, read_json
-from .clients import client_from_registration, save_client
+from .account_changes import apply_changes
+from .clients import client_from_registration, find_client, save_client
+from .faults import set_faults
 from .organisations import (
     add_employee,
     create_organisation,
@@ -31,7 +36,7 @@ from .organisations import (
     plan_organisation,
 )
 from .sessions import outbox
-from .users import load_user, plan_user, public_view, seed_user
+from .users import load_user, plan_user, public_view, save_user, seed_user
 
 
 async def register_client(request: Request) -> Response:
@@ -53,6 +58,39 @@ async def show_user(request: Request) -> Response:
     if record is None:
         raise Problem(404, f"no user with oid {raw[:40]}")
     return JSONResponse(public_view(record))
+
+
+async def patch_client(request: Request) -> Response:
+    ctx = context(request)
+    client_id = request.path_params["client_id"]
+    if len(client_id) > 64 or await find_client(ctx.store, client_id) is None:
+        raise Problem(404, f"no client system {client_id[:64]}")
+    body = json_object(await read_json(request))
+    if set(body) != {"faults"}:
+        raise Problem(422, "send {\"faults\": {...}}", errors=[{"pointer": "/", "detail": "only faults change here"}])
+    record = await set_faults(ctx.store, "client", client_id, body["faults"], now=await ctx.clock.now())
+    return JSONResponse(record)
+
+
+async def patch_user(request: Request) -> Response:
+    ctx = context(request)
+    raw = request.path_params["oid"]
+    oid = int(raw) if raw.isdigit() and len(raw) <= 16 else None
+    record = await load_user(ctx.store, oid) if oid is not None else None
+    if record is None or oid is None:
+        raise Problem(404, f"no user with oid {raw[:40]}")
+    body = json_object(await read_json(request))
+    changed = apply_changes(record, body)
+    now = await ctx.clock.now()
+    faults = None
+    if "faults" in body:
+        faults = await set_faults(ctx.store, "user", oid, body["faults"], now=now)
+    if changed != record:
+        await save_user(ctx.store, changed)
+    view = public_view(changed)
+    if faults is not None:
+        view["faults"] = faults
+    return JSONResponse(view)
 
 
 async def read_outbox(request: Request) -> Response:
@@ -101,6 +139,8 @@ control_routes = [
     Route("/clients", register_client, methods=["POST"]),
     Route("/users", create_user, methods=["POST"]),
     Route("/users/{oid}", show_user, methods=["GET"]),
+    Route("/users/{oid}", patch_user, methods=["PATCH"]),
+    Route("/clients/{client_id}", patch_client, methods=["PATCH"]),
     Route("/outbox", read_outbox, methods=["GET"]),
     Route("/organisations", create_org, methods=["POST"]),
     Route("/organisations/{org_oid}", show_org, methods=["GET"]),

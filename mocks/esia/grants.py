@@ -18,9 +18,12 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.context import ServiceContext, context
 from . import tokens
+from .client_credentials import client_credentials_grant
 from .clients import ClientSystem, find_client
 from .codes import Authorization, redeem_code
 from .errors import EsiaError
+from .faults import WRONG_ISSUER, active_faults, tamper
+from .gost_tokens import sign_access_token
 from .params import Params, SecretCheck, check_client_secret, checked_timestamp, read_params
 from .runtime import signing_keys
 
@@ -38,7 +41,7 @@ async def authorization_code_grant(
     ctx: ServiceContext, params: Params, client: ClientSystem, now: float
 ) -> Authorization:
     params.require(("code", "redirect_uri"))
-    return await redeem_code(
+    grant = await redeem_code(
         ctx,
         params.get("code") or "",
         client_id=client.client_id,
@@ -46,6 +49,12 @@ async def authorization_code_grant(
         state=params.state or "",
         now=now,
     )
+    if client.strict_state and params.state == grant.ac_state:
+        raise EsiaError(
+            "007003", "Parameter state must be a new UUID, not the one of the authorization request",
+            state=params.state,
+        )
+    return grant
 
 
 async def refresh_token_grant(
@@ -64,51 +73,79 @@ async def refresh_token_grant(
         raise EsiaError("007011", "Refresh token has expired", state=params.state)
     if grant.client_id != client.client_id:
         raise EsiaError("007011", "Refresh token was issued to another client", state=params.state)
+    if grant.access_type != "offline":
+        raise EsiaError(
+            "007011", "Refresh token was issued for online access; ask ac for access_type=offline",
+            state=params.state,
+        )
     return grant
 
 
 GRANT_HANDLERS: dict[str, GrantHandler] = {
     "authorization_code": authorization_code_grant,
     "refresh_token": refresh_token_grant,
+    "client_credentials": client_credentials_grant,
 }
 
 
 async def issue_tokens(
-    ctx: ServiceContext, grant: Authorization, *, state: str, now: float
+    ctx: ServiceContext,
+    grant: Authorization,
+    *,
+    state: str,
+    now: float,
+    algorithm: str = "RS256",
+    faults: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
+    """Sign the tokens a grant earned. ``faults`` (:mod:`.faults`) spoil them on purpose:
+    already expired, another issuer, a tampered signature."""
     keys = signing_keys(ctx.settings)
-    issuer = ctx.settings.esia_issuer
-    access = tokens.sign(
-        tokens.access_token_claims(
-            oid=grant.oid,
-            client_id=grant.client_id,
-            scopes=grant.scopes,
-            issuer=issuer,
-            now=now,
-            session_id=grant.session_id,
-        ),
-        kind="access",
-        key=keys.private_key,
-        key_id=keys.key_id,
+    issuer = WRONG_ISSUER if "wrong_issuer" in faults else ctx.settings.esia_issuer
+    issued = now - tokens.ID_TOKEN_LIFETIME - 60 if "expired_tokens" in faults else now
+    spoil = tamper if "tampered_signature" in faults else (lambda token: token)
+    access = spoil(
+        sign_access_token(
+            tokens.access_token_claims(
+                oid=grant.oid,
+                client_id=grant.client_id,
+                scopes=grant.scopes,
+                issuer=issuer,
+                now=issued,
+                session_id=grant.session_id,
+            ),
+            settings=ctx.settings,
+            algorithm=algorithm,
+            rsa_sign=lambda claims: tokens.sign(claims, kind="access", key=keys.private_key, key_id=keys.key_id),
+        )
     )
-    identity = tokens.sign(
-        tokens.id_token_claims(
-            oid=grant.oid,
-            client_id=grant.client_id,
-            issuer=issuer,
-            now=now,
-            auth_time=grant.auth_time,
-            session_id=grant.session_id,
-            method=grant.method,
-        ),
-        kind="id",
-        key=keys.private_key,
-        key_id=keys.key_id,
+    if grant.subject_type == "O":  # client_credentials: no person, no id_token, no refresh
+        return tokens.organisation_token_response(access_token=access, state=state)
+    identity = spoil(
+        tokens.sign(
+            tokens.id_token_claims(
+                oid=grant.oid,
+                client_id=grant.client_id,
+                issuer=issuer,
+                now=issued,
+                auth_time=grant.auth_time,
+                session_id=grant.session_id,
+                method=grant.method,
+            ),
+            kind="id",
+            key=keys.private_key,
+            key_id=keys.key_id,
+        )
     )
+    # Every answer carries a refresh token (clients expect the field); only one issued for
+    # access_type=offline can be redeemed (refresh_token_grant).
     refresh = tokens.new_refresh_token()
     record = {**asdict(grant), "expires": now + tokens.REFRESH_TOKEN_LIFETIME}
     await ctx.store.set(_refresh_key(refresh), json.dumps(record), ttl=tokens.REFRESH_TOKEN_LIFETIME)
     return tokens.token_response(access_token=access, id_token=identity, refresh_token=refresh, state=state)
+
+
+def overloaded(state: str | None) -> EsiaError:
+    return EsiaError("007008", "Service is temporarily unavailable, try later", state=state, status=503)
 
 
 async def token_endpoint(request: Request) -> Response:
@@ -137,6 +174,15 @@ async def token_request(
     now = await ctx.clock.now()
     timestamp = checked_timestamp(params, client, now=now)
     check_secret(ctx, params, client, timestamp=timestamp)
+    faults = await active_faults(ctx.store, client_id=client.client_id, now=now)
+    if "overload" in faults:
+        raise overloaded(params.state)
     grant = await handler(ctx, params, client, now)
-    body = await issue_tokens(ctx, grant, state=params.state or "", now=now)
+    if grant.subject_type == "P":
+        faults |= await active_faults(ctx.store, oid=grant.oid, now=now)
+        if "overload" in faults:
+            raise overloaded(params.state)
+    body = await issue_tokens(
+        ctx, grant, state=params.state or "", now=now, algorithm=client.token_algorithm, faults=faults
+    )
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -140,3 +140,8 @@ def token_response(*, access_token: str, id_token: str, refresh_token: str, stat
         "token_type": "Bearer",
         "expires_in": ACCESS_TOKEN_LIFETIME,
     }
+
+
+def organisation_token_response(*, access_token: str, state: str) -> dict[str, Any]:
+    """The ``client_credentials`` answer: an organisation has no id_token and no refresh token."""
+    return {"access_token": access_token, "state": state, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME}

@@ -348,6 +348,11 @@ async def load_user(store: Store, oid: int) -> dict[str, Any] | None:
     return None if raw is None else json.loads(raw)
 
 
+async def save_user(store: Store, record: dict[str, Any]) -> None:
+    """Replace a stored account (the control API's changes; logins are not re-keyed)."""
+    await store.set(user_key(record["oid"]), json.dumps(record))
+
+
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The record without its password hash, for inspection through the control API."""
     return {k: v for k, v in record.items() if k != "password"}

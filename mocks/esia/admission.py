@@ -1,0 +1,46 @@
+"""What may still stop a person who has logged in from being sent back to the client with a
+code: the failure switches (:mod:`.faults`) and the client's required account level
+(:mod:`.levels`). Every refusal goes back to the client by redirect, with its ESIA code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.store import Store
+from .clients import ClientSystem
+from .errors import EsiaError
+from .faults import active_faults
+from .levels import meets
+from .users import load_user
+
+
+def refuse(code: str, text: str, *, state: str, redirect_uri: str) -> EsiaError:
+    return EsiaError(code, text, state=state, redirect_uri=redirect_uri)
+
+
+def check_faults(faults: frozenset[str], *, state: str, redirect_uri: str) -> None:
+    if "overload" in faults:
+        raise refuse("007008", "Service is temporarily unavailable, try later", state=state, redirect_uri=redirect_uri)
+    if "deny_consent" in faults:
+        raise refuse("007004", "The user denied access to the requested data", state=state, redirect_uri=redirect_uri)
+
+
+async def admit(
+    store: Store, client: ClientSystem | None, *, oid: int, state: str, redirect_uri: str, now: float
+) -> dict[str, Any] | None:
+    """The person's record once nothing stops the login, or the refusal to redirect with."""
+    client_id = client.client_id if client is not None else None
+    check_faults(
+        await active_faults(store, client_id=client_id, oid=oid, now=now), state=state, redirect_uri=redirect_uri
+    )
+    user = await load_user(store, oid)
+    if client is not None and user is not None and not meets(user.get("level", "confirmed"), client.required_level):
+        raise refuse(
+            "007055",
+            f"Login with an account that is not {client.required_level}; the client requires a "
+            f"{client.required_level} account",
+            state=state,
+            redirect_uri=redirect_uri,
+        )
+    return user

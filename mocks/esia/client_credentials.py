@@ -1,0 +1,69 @@
+"""``grant_type=client_credentials``: a client system reads an organisation's data on its own
+behalf, no person involved (shared/reference/esia-protocol.md §6).
+
+Scopes name the organisation: ``http://esia.gosuslugi.ru/org_fullname?org_oid=1000000123``
+(space separated, one organisation per request). The client must be registered for those
+scope names (else ESIA-007006) and, when its registration lists ``organisations``, for that
+organisation; an organisation ESIA does not know grants nothing (ESIA-007019).
+The answer is an access token whose subject is the organisation (``urn:esia:sbj_id`` = its
+OID); there is no person, so no ``id_token`` and no refresh token.
+"""
+
+from __future__ import annotations
+
+from ..core.context import ServiceContext
+from .clients import ClientSystem
+from .codes import Authorization
+from .errors import EsiaError
+from .organisations import load_organisation
+from .params import Params
+from .scopes import ORG_SCOPES
+from .sessions import new_id
+from .tokens import ORG_SCOPE_PREFIX
+
+
+def requested_org_scopes(params: Params, client: ClientSystem) -> tuple[int, list[str]]:
+    """(organisation OID, scopes as written) of a client_credentials request, or ESIA-007006."""
+    written = (params.get("scope") or "").split()
+    org_oids: set[int] = set()
+    wrong: list[str] = []
+    for item in written:
+        name, _, org = item.removeprefix(ORG_SCOPE_PREFIX).partition("?org_oid=")
+        valid = (
+            item.startswith(ORG_SCOPE_PREFIX)
+            and name in ORG_SCOPES
+            and name in client.scopes
+            and org.isdigit()
+            and 0 < len(org) <= 16
+        )
+        if valid:
+            org_oids.add(int(org))
+        else:
+            wrong.append(item[:120])
+    if not written or wrong:
+        raise EsiaError(
+            "007006",
+            f"Scope is unknown or not allowed for the client: {' '.join(wrong) or '(none)'}",
+            state=params.state,
+        )
+    if len(org_oids) != 1:
+        raise EsiaError("007006", "Scopes must name one organisation (org_oid)", state=params.state)
+    return org_oids.pop(), list(dict.fromkeys(written))
+
+
+async def client_credentials_grant(
+    ctx: ServiceContext, params: Params, client: ClientSystem, now: float
+) -> Authorization:
+    org_oid, scopes = requested_org_scopes(params, client)
+    permitted = client.organisations is None or org_oid in client.organisations
+    if not permitted or await load_organisation(ctx.store, org_oid) is None:
+        raise EsiaError("007019", "OAuthErrorEnum.noGrants", state=params.state)
+    return Authorization(
+        oid=org_oid,
+        client_id=client.client_id,
+        scopes=tuple(scopes),
+        session_id=new_id(),
+        auth_time=now,
+        method="CRT",
+        subject_type="O",
+    )
