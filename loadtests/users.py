@@ -97,6 +97,12 @@ class JourneyUser(FastHttpUser):
         except (esia_login.EsiaJourneyError, declarations.DeclarationError, TransportFailure) as exc:
             # The failed request is already in the timeline; the journey starts over next time.
             log.debug("%s journey failed: %s", self.journey, exc)
+        finally:
+            # A journey is one client session: the next one opens a new connection, which the
+            # kernel may hand to another replica (SO_REUSEPORT balances connections, not
+            # requests — with one everlasting keep-alive connection per user, a few users
+            # would pile onto one replica for the whole run).
+            self.client.client.close()
 
     def journey_once(self) -> None:
         raise NotImplementedError

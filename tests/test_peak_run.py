@@ -1,0 +1,88 @@
+"""The main job end to end, shortened: the embedded stack with two replicas per service, peak-hour
+traffic compressed into seconds, one ESIA and one FTS replica killed under load, then the report.
+
+What a user relies on: the killed replicas stop answering and their traffic moves to the
+survivors, nothing acknowledged is lost or written twice, and every figure of the report comes
+from the recorded files.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+KILL_ESIA_AT, KILL_FTS_AT = 5, 8
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("peak")
+    schedule = base / "failover.yaml"
+    schedule.write_text(
+        "actions:\n"
+        f"  - {{at: {KILL_ESIA_AT}, service: esia, replica: 1, action: kill}}\n"
+        f"  - {{at: {KILL_FTS_AT}, service: fts, replica: 1, action: kill}}\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "gosstand", "peak", "--duration", "22", "--peak-users", "6", "--users", "12",
+         "--failover", str(schedule), "--output", str(base / "runs")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Verdict: PASS" in completed.stdout
+    (run,) = (base / "runs").iterdir()
+    assert f"Report: {(run / 'report.html').resolve()}" in completed.stdout
+    return run
+
+
+def _lines(pattern: str, run_dir: Path) -> list[dict]:
+    return [json.loads(line) for path in run_dir.glob(pattern) for line in path.read_text().splitlines()]
+
+
+def test_killed_replicas_stop_answering_and_survivors_take_over(run_dir: Path) -> None:
+    kills = {event["target"]: event["t"] for event in _lines("failovers.jsonl", run_dir)}
+    assert set(kills) == {"esia-1", "fts-1"}
+    requests = _lines("requests*.jsonl", run_dir)
+    for replica, killed_at in kills.items():
+        service = replica.split("-")[0]
+        before = {r["replica"] for r in requests if r["service"] == service and r["e"] < killed_at}
+        after = [r for r in requests if r["service"] == service and r["a"] > killed_at + 0.05]
+        assert {f"{service}-1", f"{service}-2"} <= before, f"{service} traffic did not reach both replicas"
+        assert after, f"no {service} traffic after the kill"
+        assert {r["replica"] for r in after if r["ok"]} == {f"{service}-2"}
+
+
+def test_no_declaration_lost_or_duplicated(run_dir: Path) -> None:
+    operations = _lines("operations*.jsonl", run_dir)
+    acknowledged = {op["id"] for op in operations if op["acked"]}
+    assert acknowledged, "the run acknowledged no declaration"
+    records = json.loads((run_dir / "records.json").read_text())["records"]
+    held = [record["id"] for record in records]
+    assert acknowledged <= set(held)
+    references = [record["senderReference"] for record in records]
+    assert len(references) == len(set(references))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["reconciliation"]["lost_writes"] == 0
+    assert summary["reconciliation"]["duplicate_writes"] == 0
+    assert summary["reconciliation"]["acknowledged"] == len(acknowledged)
+
+
+def test_report_figures_come_from_the_recorded_requests(run_dir: Path) -> None:
+    requests = _lines("requests*.jsonl", run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["totals"]["all"]["requests"] == len(requests)
+    assert summary["totals"]["all"]["failures"] == sum(not r["ok"] for r in requests)
+    per_second = summary["timeline"]
+    assert sum(per_second["requests"]) == len(requests)
+    labels = {f["label"] for f in summary["failovers"]}
+    assert labels == {"kill esia-1", "kill fts-1"}
+    html = (run_dir / "report.html").read_text()
+    assert html.count("<svg") >= 3 and "kill esia-1" in html and "kill fts-1" in html
+    junit = (run_dir / "junit.xml").read_text()
+    assert "testcase" in junit and 'failures="0"' in junit
