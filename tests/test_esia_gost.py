@@ -13,10 +13,12 @@ import uuid
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, SecretFormat, make_test_identity
+from gosstand.scenarios.esia_login import EsiaJourneyError
 from gosstand.scenarios.gost import cryptopro_to_engine, gost_ready, make_gost_identity
 from gosstand.scenarios.http import HttpxClient
 from hypothesis import HealthCheck, given, settings
@@ -271,3 +273,39 @@ def test_changing_any_signed_parameter_fails_strict_verification(stand, protocol
     answer = stand.ac(rp, params)
     assert answer.status == 302 and answer.location.startswith(expect_at), answer.location
     assert parse_qs(urlsplit(answer.location).query)["error_description"][0].startswith("ESIA-007053")
+
+
+# --- ESIA's own GOST-signed access tokens ---------------------------------------------------
+
+
+def test_gost_signed_access_tokens_per_client(stand):
+    from asn1crypto import pem as asn1_pem
+    from gosstand.mocks.esia import gost
+    from gosstand.mocks.esia.gost_tokens import decode_gost
+
+    stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=stand.v2.certificate_pem,
+                                  token_algorithm="GOST3410_2012_256")
+    tokens = stand.login(stand.v2)
+    header = jwt.get_unverified_header(tokens.access_token)
+    assert (header["alg"], header["sbt"], header["ver"]) == ("GOST3410_2012_256", "access", 1)
+    assert jwt.get_unverified_header(tokens.id_token)["alg"] == "RS256"  # id_token stays RS256
+    published = stand.http.send("GET", f"{ESIA}/_gosstand/esia/cert-gost.pem", name="cert")
+    _, _, der = asn1_pem.unarmor(published.body)
+    claims = decode_gost(tokens.access_token, gost.public_key_from_certificate(der))
+    assert claims["urn:esia:sbj_id"] == stand.oid and claims["client_id"] == "GOSTSYS"
+    head, payload, signature = tokens.access_token.split(".")
+    with pytest.raises(ValueError):
+        decode_gost(f"{head}.{payload}.{signature[::-1]}", gost.public_key_from_certificate(der))
+    assert esia_login.person(stand.http, esia_url=ESIA, tokens=tokens)["lastName"] == "Петров"
+    bad = replace(tokens, access_token=f"{head}.{payload[:-2]}AA.{signature}")
+    with pytest.raises(EsiaJourneyError) as refused:
+        esia_login.person(stand.http, esia_url=ESIA, tokens=bad)
+    assert refused.value.status == 401
+
+
+def test_token_algorithm_is_validated(stand):
+    from gosstand.scenarios.control import ControlError
+
+    with pytest.raises(ControlError) as refused:
+        stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=None, token_algorithm="HS256")
+    assert refused.value.status == 422 and "/token_algorithm" in refused.value.body

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..core.bearer import BearerVerifier
 from ..core.keys import SigningKeys, ensure_signing_keys
 from ..core.settings import Settings
+from .gost_tokens import EsiaTokenVerifier, gost_signing_keys
 
 
 @lru_cache(maxsize=8)
@@ -26,6 +27,15 @@ def _verifier(directory: Path, issuer: str) -> BearerVerifier:
     return BearerVerifier(_keys(directory).public_key, issuer)
 
 
+@lru_cache(maxsize=8)
+def _gost_verifier(settings: Settings) -> BearerVerifier:
+    keys = gost_signing_keys(settings)
+    if keys is None:
+        return _verifier(settings.esia_keys_dir, settings.esia_issuer)
+    return EsiaTokenVerifier(_keys(settings.esia_keys_dir).public_key, settings.esia_issuer, keys)
+
+
 def token_verifier(settings: Settings) -> BearerVerifier:
-    """Verifies the access tokens this ESIA issued (for ``/rs``)."""
-    return _verifier(settings.esia_keys_dir, settings.esia_issuer)
+    """Verifies the access tokens this ESIA issued (for ``/rs``): RS256, and GOST3410_2012_256
+    where the gost engine is present."""
+    return _gost_verifier(settings)

@@ -29,6 +29,7 @@ from ..core.service import ServiceDefinition
 from .authorize import authorize
 from .control import control_routes
 from .errors import EsiaError, RsError, handle_esia_error, handle_rs_error
+from .gost_tokens import gost_signing_keys
 from .grants import token_endpoint
 from .login import logout, otp_page, password_page, submit_otp, submit_password
 from .persons import person_data
@@ -65,10 +66,14 @@ def helper_files(ctx: ServiceContext) -> dict[str, tuple[bytes, str]]:
         }
     ).encode()
 
-    return {
+    files = {
         "/_gosstand/esia/cert.pem": (pem, "application/x-pem-file"),
         "/_gosstand/esia/jwks.json": (jwks, "application/json"),
     }
+    gost_keys = gost_signing_keys(ctx.settings)
+    if gost_keys is not None:  # verifies access tokens of clients registered for GOST3410_2012_256
+        files["/_gosstand/esia/cert-gost.pem"] = (gost_keys.certificate_pem, "application/x-pem-file")
+    return files
 
 
 def helper_routes(ctx: ServiceContext) -> list[Route]:
