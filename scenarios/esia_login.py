@@ -272,7 +272,13 @@ def verify_tokens(tokens: TokenSet, *, certificate_pem: bytes, issuer: str, now:
                 algorithms=["RS256"],
                 issuer=issuer,
                 leeway=5,
-                options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+                options={
+                    "verify_aud": False,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_sub": False,  # ESIA writes the OID as a number
+                },
             )
         except jwt.InvalidTokenError as exc:
             raise EsiaJourneyError("esia: verify", f"{name} rejected: {exc}") from None
