@@ -1,6 +1,8 @@
 """The ``gosstand`` command: one entry point for every kind of user.
 
     gosstand up          start the mock stack (embedded replicas on loopback) until Ctrl-C
+                         (--backend containers: Docker replicas behind HAProxy, state in Redis)
+    gosstand containers  build|clean: the container images (--offline/--registry), leftovers
     gosstand peak        the main job: stack + peak-hour load + failovers + report + verdict
     gosstand report DIR  rebuild the report of a recorded run
     gosstand conformance run the conformance suite against the stack or any target
@@ -15,9 +17,11 @@ from pathlib import Path
 
 
 def _up(args: argparse.Namespace) -> int:
+    from gosstand.mocks.containers import ContainerStack
     from gosstand.mocks.stack import EmbeddedStack
 
-    stack = EmbeddedStack(
+    stack_class = ContainerStack if args.backend == "containers" else EmbeddedStack
+    stack = stack_class(
         replicas=args.replicas,
         state_dir=Path(args.state_dir) if args.state_dir else None,
         signature_mode=args.signature_mode,
@@ -32,7 +36,8 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     with stack:
-        print(f"gosstand stack up: {args.replicas} replica(s) per service, state in {stack.state_dir}")
+        print(f"gosstand stack up ({args.backend}): {args.replicas} replica(s) per service, "
+              f"state in {stack.state_dir}")
         for service, url in stack.urls.items():
             print(f"  {service:5} {url}   (contract: {url}/_gosstand/openapi.yaml)")
         print(f"  control token: {stack.control_token}")
@@ -41,6 +46,21 @@ def _up(args: argparse.Namespace) -> int:
         while not stopping:
             signal.pause()
     print("stopped")
+    return 0
+
+
+def _containers(args: argparse.Namespace) -> int:
+    from gosstand.mocks import containers, images
+
+    if args.action == "build":
+        mode = "offline" if args.offline else "registry" if args.registry else None
+        print(images.describe(images.build_images(mode=mode, force=args.force)))
+    else:
+        for name in containers.clean():
+            print(f"removed container {name}")
+        if args.images:
+            for tag in images.remove_images(images.docker_client()):
+                print(f"removed image {tag}")
     return 0
 
 
@@ -78,7 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--state-dir", help="keep state here (default: a temporary directory)")
     up.add_argument("--control-token", help="token of the control API (default: random, printed)")
     up.add_argument("--signature-mode", choices=["strict", "structural", "off"], default="strict")
+    up.add_argument("--backend", choices=["embedded", "containers"], default="embedded",
+                    help="processes on loopback (default) or Docker containers behind HAProxy with Redis")
     up.set_defaults(run=_up)
+
+    boxes = commands.add_parser("containers", help="images and leftovers of the container backend")
+    boxes.add_argument("action", choices=["build", "clean"])
+    how = boxes.add_mutually_exclusive_group()
+    how.add_argument("--offline", action="store_true", help="debootstrap base + wheelhouse, no registry")
+    how.add_argument("--registry", action="store_true", help="FROM python:3.11-slim, official redis/haproxy")
+    boxes.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    boxes.add_argument("--images", action="store_true", help="clean: also remove the images gosstand built")
+    boxes.set_defaults(run=_containers)
 
     peak = commands.add_parser("peak", help="the main job: peak-hour load with failovers, report, verdict")
     from gosstand.loadtests.run import add_arguments

@@ -243,14 +243,46 @@ def _signal_group(replica: Replica, sig: signal.Signals) -> None:
         pass
 
 
+#: Failover actions on a replica named in a manifest, and the signal each sends to an
+#: embedded replica's process group (containers: :data:`gosstand.mocks.containers.ACTIONS`).
+EMBEDDED_ACTIONS: dict[str, signal.Signals] = {
+    "kill": signal.SIGKILL,
+    "stop": signal.SIGTERM,
+    "pause": signal.SIGSTOP,
+    "unpause": signal.SIGCONT,
+}
+
+
 def kill_replica(manifest: Mapping[str, Any], service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> str:
-    """Kill a replica named in a stack manifest, from any process; returns its name."""
+    """Kill a replica named in a stack manifest, from any process; returns its name.
+
+    Works for both backends: for a container replica the signal is read as the matching
+    container action (SIGKILL → ``docker kill``, SIGTERM → stop, SIGSTOP → pause, SIGCONT → unpause).
+    """
+    if manifest.get("backend") == "containers":
+        from .containers import SIGNAL_ACTIONS
+
+        return act(manifest, service, index, SIGNAL_ACTIONS[sig])
     entry = manifest["replicas"][service][index - 1]
     try:
         os.killpg(entry["pid"], sig)
     except ProcessLookupError:
         pass
     return entry["name"]
+
+
+def act(manifest: Mapping[str, Any], service: str, index: int, action: str) -> str:
+    """Do a failover ``action`` (kill, stop, pause, unpause; restart for containers) to replica
+    ``index`` (1-based) of ``service`` named in a manifest, from any process; returns its name."""
+    entry = manifest["replicas"][service][index - 1]
+    if manifest.get("backend") == "containers":
+        from .containers import act_on_container
+
+        act_on_container(entry["container"], action)
+        return entry["name"]
+    if action not in EMBEDDED_ACTIONS:
+        raise ValueError(f"{action!r} needs the EmbeddedStack object; from a manifest: {sorted(EMBEDDED_ACTIONS)}")
+    return kill_replica(manifest, service, index, EMBEDDED_ACTIONS[action])
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

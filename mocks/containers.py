@@ -1,0 +1,462 @@
+"""The stack in containers: N replicas per service behind one HAProxy each, one Redis for all state.
+
+Same API as :class:`~.stack.EmbeddedStack` (``urls``, ``control_token``, ``kill``/``restart`` of
+replica *i* of service *s*, ``manifest()``, ``close()``), plus ``stop``, ``pause`` and ``unpause``::
+
+    with ContainerStack(replicas=2) as stack:
+        httpx.get(stack.urls["esia"] + "/_gosstand/health")   # through HAProxy
+        stack.kill("esia", 1)                                  # docker kill, SIGKILL
+
+How it runs (shared/DESIGN.md "Working environment facts"):
+
+- Containers are started with testcontainers-python, without its reaper (``Ryuk`` cannot be
+  pulled here): ``TESTCONTAINERS_RYUK_DISABLED=true``. Every container carries the labels below,
+  so :func:`clean` (``gosstand containers clean``) removes what a crashed run left behind.
+- Host networking, set in ONE ``with_kwargs`` call (a second call would replace the first):
+  every process binds a loopback port of its own, chosen free at start, so several stacks run
+  side by side. Readiness is polled on 127.0.0.1 (port lookups do not work with host networking).
+- The three services share one Redis server and keep apart by database number (ESIA 0, UTKO 1,
+  FTS 2), as the embedded stack gives each service its own SQLite file.
+- HAProxy health-checks ``/_gosstand/health`` every 500 ms and retries a request whose
+  connection failed on another replica; ``docker/haproxy.cfg.template`` is its configuration.
+
+The manifest (``stack.json``) says ``"backend": "containers"`` and names each replica's container,
+so :func:`act` (and :func:`gosstand.mocks.stack.kill_replica`) can act on it from any process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import string
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+
+from .core.keys import ensure_signing_keys
+from .core.middleware import REPLICA_HEADER
+from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
+from .images import ImageBuildError, ImageSet, build_images, docker_client, project_dir
+from .stack import MANIFEST, StackError, free_port
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
+
+    import docker
+
+__all__ = [
+    "ACTIONS",
+    "LABEL_APP",
+    "LABEL_STACK",
+    "ContainerStack",
+    "act_on_container",
+    "clean",
+    "docker_unavailable_reason",
+]
+
+LABEL_APP = "org.gosstand"
+LABEL_STACK = "org.gosstand.stack"
+LABEL_ROLE = "org.gosstand.role"
+LABEL_SERVICE = "org.gosstand.service"
+LABEL_REPLICA = "org.gosstand.replica"
+
+#: Failover actions on a container replica.
+ACTIONS = ("kill", "stop", "pause", "unpause", "restart")
+#: The signal the embedded backend would send for each action, read the other way round by
+#: :func:`gosstand.mocks.stack.kill_replica` for container manifests.
+SIGNAL_ACTIONS: dict[signal.Signals, str] = {
+    signal.SIGKILL: "kill",
+    signal.SIGTERM: "stop",
+    signal.SIGSTOP: "pause",
+    signal.SIGCONT: "unpause",
+}
+SERVICE_DATABASES = {"esia": 0, "utko": 1, "fts": 2}
+STOP_TIMEOUT = 5
+HAPROXY_TEMPLATE = "haproxy.cfg.template"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def docker_unavailable_reason() -> str | None:
+    """Why the container stack cannot run here, or ``None`` when a Docker daemon answers."""
+    try:
+        from docker.errors import DockerException
+
+        import docker
+    except ImportError:  # pragma: no cover - docker is a dependency of testcontainers
+        return "the docker Python package is not installed"
+    try:
+        client = docker.from_env(timeout=5)
+        client.ping()
+        client.close()
+    except DockerException as error:
+        return f"no Docker daemon answers ({error.__class__.__name__}); start dockerd"
+    return None
+
+
+def _without_reaper() -> None:
+    """testcontainers' reaper image cannot be pulled here: label and sweep instead."""
+    os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"
+    from testcontainers.core.config import testcontainers_config
+
+    testcontainers_config.ryuk_disabled = True
+
+
+@dataclass
+class ContainerReplica:
+    service: str
+    index: int
+    name: str
+    port: int
+    host: str = "127.0.0.1"
+    container: DockerContainer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def container_id(self) -> str | None:
+        return self.container.get_container_id() if self.container and self.container._container else None
+
+    def status(self) -> str:
+        """Docker's word for it: running, paused, exited, …"""
+        if self.container is None or self.container._container is None:
+            return "absent"
+        wrapped = self.container.get_wrapped_container()
+        wrapped.reload()
+        return str(wrapped.status)
+
+    @property
+    def alive(self) -> bool:
+        return self.status() == "running"
+
+
+@dataclass
+class ContainerStack:
+    """The stack as containers on host networking; see the module docstring."""
+
+    replicas: int | Mapping[str, int] = 2
+    services: Iterable[str] = SERVICES
+    state_dir: Path | None = None
+    host: str = "127.0.0.1"
+    ports: Mapping[str, int] = field(default_factory=dict)
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    signature_mode: str = "strict"
+    esia_issuer: str = TEST_STAND_ISSUER
+    startup_timeout: float = 60.0
+    #: Images to run; ``None`` builds (or reuses) them with :func:`~.images.build_images`.
+    images: ImageSet | None = None
+    #: ``auto``, ``registry`` or ``offline`` when images are built here (``GOSSTAND_IMAGES``).
+    image_mode: str | None = None
+    log: Callable[[str], None] = _stderr
+
+    def __post_init__(self) -> None:
+        self.services = tuple(self.services)
+        self._own_state_dir = self.state_dir is None
+        self.state_dir = Path(self.state_dir or tempfile.mkdtemp(prefix="gosstand-containers-"))
+        self.stack_id = secrets.token_hex(4)
+        self.urls: dict[str, str] = {}
+        self.members: dict[str, list[ContainerReplica]] = {}
+        self.proxies: dict[str, DockerContainer] = {}
+        self.redis: DockerContainer | None = None
+        self.redis_port: int | None = None
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> Self:
+        assert self.state_dir is not None
+        _without_reaper()
+        self.images = self.images or build_images(mode=self.image_mode, log=self.log)
+        ensure_signing_keys(self.keys_dir)
+        try:
+            self._start_redis()
+            for service in self.services:  # type: ignore[union-attr]
+                port = self.ports.get(service) or free_port(self.host)
+                self.urls[service] = f"http://{self.host}:{port}"
+                count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
+                self.members[service] = [
+                    ContainerReplica(service, i, f"{service}-{i}", free_port(self.host), self.host)
+                    for i in range(1, count + 1)
+                ]
+                for replica in self.members[service]:
+                    self._start_replica(replica)
+            for service in self.services:  # type: ignore[union-attr]
+                for replica in self.members[service]:
+                    self._wait_replica(replica)
+                self._start_proxy(service)
+            for service in self.services:  # type: ignore[union-attr]
+                self._wait_through_proxy(service)
+        except BaseException:
+            self.close()
+            raise
+        self.write_manifest()
+        return self
+
+    @property
+    def keys_dir(self) -> Path:
+        assert self.state_dir is not None
+        return self.state_dir / "esia-keys"
+
+    def _labels(self, role: str, **extra: str) -> dict[str, str]:
+        return {LABEL_APP: "true", LABEL_STACK: self.stack_id, LABEL_ROLE: role, **extra}
+
+    def _container(self, image: str, *, name: str, labels: dict[str, str]) -> DockerContainer:
+        from testcontainers.core.container import DockerContainer
+
+        container = DockerContainer(image).with_name(f"gosstand-{self.stack_id}-{name}")
+        # Everything in one call: with_kwargs replaces what an earlier call set.
+        return container.with_kwargs(network_mode="host", labels=labels)
+
+    def _start_redis(self) -> None:
+        from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+        assert self.images is not None
+        self.redis_port = free_port(self.host)
+        self.redis = (
+            self._container(self.images.redis, name="redis", labels=self._labels("redis"))
+            .with_command(["redis-server", "--bind", self.host, "--port", str(self.redis_port), "--save", "",
+                           "--appendonly", "no", "--protected-mode", "no", "--databases", "16"])
+            .waiting_for(LogMessageWaitStrategy(re.escape("Ready to accept connections")).with_startup_timeout(
+                int(self.startup_timeout)))
+        )
+        self.redis.start()
+
+    @property
+    def store_url(self) -> str:
+        return f"redis://{self.host}:{self.redis_port}"
+
+    def _replica_settings(self, replica: ContainerReplica) -> Settings:
+        return Settings(
+            service=replica.service,
+            replica=replica.name,
+            state_dir=Path("/tmp/gosstand"),
+            store_url=f"{self.store_url}/{SERVICE_DATABASES[replica.service]}",
+            control_token=self.control_token,
+            public_url=self.urls[replica.service],
+            esia_issuer=self.esia_issuer,
+            esia_keys_dir=self.keys_dir,
+            signature_mode=self.signature_mode,
+        )
+
+    def _start_replica(self, replica: ContainerReplica) -> None:
+        assert self.images is not None
+        env = {
+            **self._replica_settings(replica).to_env(),
+            "GOSSTAND_HOST": self.host,
+            "GOSSTAND_PORT": str(replica.port),
+        }
+        container = self._container(
+            self.images.mocks, name=replica.name,
+            labels=self._labels("mock", **{LABEL_SERVICE: replica.service, LABEL_REPLICA: replica.name}),
+        ).with_volume_mapping(str(self.keys_dir), str(self.keys_dir), "ro")
+        for key, value in env.items():
+            container.with_env(key, value)
+        replica.container = container.start()
+
+    def _wait_replica(self, replica: ContainerReplica) -> None:
+        """Poll the replica's own port until it answers as itself."""
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            try:
+                response = httpx.get(f"{replica.url}/_gosstand/health", timeout=1.0)
+                if response.status_code == 200 and response.headers.get(REPLICA_HEADER) == replica.name:
+                    return
+            except httpx.TransportError:
+                pass
+            status = replica.status()
+            if status not in ("running", "created", "restarting"):
+                raise StackError(f"replica {replica.name} is {status} during start:\n{self._logs(replica.container)}")
+            if time.monotonic() > deadline:
+                raise StackError(f"replica {replica.name} did not answer within {self.startup_timeout}s:\n"
+                                 f"{self._logs(replica.container)}")
+            time.sleep(0.1)
+
+    def _haproxy_config(self, service: str) -> str:
+        template = string.Template((project_dir() / "docker" / HAPROXY_TEMPLATE).read_text())
+        servers = "\n".join(
+            f"    server {r.name} {r.host}:{r.port} check" for r in self.members[service]
+        )
+        port = self.urls[service].rsplit(":", 1)[1]
+        return template.substitute(service=service, host=self.host, port=port, servers=servers)
+
+    def _start_proxy(self, service: str) -> None:
+        assert self.images is not None
+        proxy = (
+            self._container(self.images.haproxy, name=f"{service}-haproxy",
+                            labels=self._labels("haproxy", **{LABEL_SERVICE: service}))
+            .with_env("HAPROXY_CFG", self._haproxy_config(service))
+            # The configuration travels in the environment: no file to mount, same for both images.
+            .with_command(["sh", "-c", 'printf "%s\\n" "$HAPROXY_CFG" > /tmp/haproxy.cfg '
+                                       "&& exec haproxy -W -db -f /tmp/haproxy.cfg"])
+        )
+        self.proxies[service] = proxy.start()
+
+    def _wait_through_proxy(self, service: str) -> None:
+        """Until every replica has answered through HAProxy (round robin reaches them all)."""
+        waiting = {r.name for r in self.members[service]}
+        deadline = time.monotonic() + self.startup_timeout
+        while waiting:
+            try:
+                response = httpx.get(f"{self.urls[service]}/_gosstand/health", timeout=1.0)
+                waiting.discard(response.headers.get(REPLICA_HEADER, ""))
+            except httpx.TransportError:
+                time.sleep(0.1)
+            if time.monotonic() > deadline:
+                raise StackError(f"{service}: HAProxy did not reach {sorted(waiting)} within {self.startup_timeout}s:"
+                                 f"\n{self._logs(self.proxies.get(service))}")
+
+    @staticmethod
+    def _logs(container: DockerContainer | None) -> str:
+        if container is None or container._container is None:
+            return ""
+        try:
+            return container.get_wrapped_container().logs(tail=40).decode(errors="replace")
+        except Exception as error:  # noqa: BLE001 - diagnostics only
+            return f"(no logs: {error})"
+
+    def close(self) -> None:
+        """Remove every container of this stack, also ones a failed start left half made."""
+        containers = [r.container for rs in self.members.values() for r in rs]
+        containers += [*self.proxies.values(), self.redis]
+        for container in containers:
+            if container is not None and container._container is not None:
+                try:
+                    container.stop()
+                except Exception:  # noqa: BLE001 - the sweep by label below catches the rest
+                    pass
+        try:
+            clean(stack=self.stack_id)
+        except ImageBuildError:
+            pass
+        if self._own_state_dir and self.state_dir is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- failover actions -------------------------------------------------------------------
+    def replica(self, service: str, index: int) -> ContainerReplica:
+        return self.members[service][index - 1]
+
+    def act(self, service: str, index: int, action: str) -> None:
+        """Do ``action`` (one of :data:`ACTIONS`) to replica ``index`` (1-based) of ``service``."""
+        replica = self.replica(service, index)
+        container_id = replica.container_id
+        if container_id is None:
+            raise StackError(f"replica {replica.name} has no container")
+        act_on_container(container_id, action)
+        if action == "restart":
+            self._wait_replica(replica)
+        self.write_manifest()
+
+    def kill(self, service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> None:
+        """A hard crash by default (``docker kill``); SIGTERM stops, SIGSTOP pauses, SIGCONT unpauses."""
+        self.act(service, index, SIGNAL_ACTIONS[sig])
+
+    def stop(self, service: str, index: int) -> None:
+        self.act(service, index, "stop")
+
+    def pause(self, service: str, index: int) -> None:
+        self.act(service, index, "pause")
+
+    def unpause(self, service: str, index: int) -> None:
+        self.act(service, index, "unpause")
+
+    def restart(self, service: str, index: int) -> None:
+        """Start the replica's container again (whatever state it is in) and wait until it serves."""
+        self.act(service, index, "restart")
+
+    # -- the manifest other processes read --------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "backend": "containers",
+            "stack_id": self.stack_id,
+            "urls": dict(self.urls),
+            "control_token": self.control_token,
+            "state_dir": str(self.state_dir),
+            "store": self.store_url,
+            "images": None if self.images is None else self.images.__dict__,
+            "replicas": {
+                service: [
+                    {"name": r.name, "container": r.container_id, "url": r.url, "status": r.status(),
+                     "alive": r.status() == "running"}
+                    for r in replicas
+                ]
+                for service, replicas in self.members.items()
+            },
+        }
+
+    def write_manifest(self) -> Path:
+        assert self.state_dir is not None
+        path = self.state_dir / MANIFEST
+        path.write_text(json.dumps(self.manifest(), indent=2))
+        return path
+
+
+# -- acting on containers from any process ---------------------------------------------------------
+def act_on_container(container_id: str, action: str, *, client: docker.DockerClient | None = None) -> None:
+    """``kill`` (SIGKILL), ``stop`` (SIGTERM, then SIGKILL after 5 s), ``pause``/``unpause`` (cgroup
+    freezer) or ``restart`` (start again from any state) one container."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {ACTIONS}")
+    from docker.errors import APIError
+
+    own_client = client is None
+    client = client or docker_client()
+    try:
+        container = client.containers.get(container_id)
+        if action == "kill":
+            _ignore_not_running(lambda: container.kill(signal="SIGKILL"), APIError)
+        elif action == "stop":
+            container.stop(timeout=STOP_TIMEOUT)
+        elif action == "pause":
+            container.pause()
+        elif action == "unpause":
+            _ignore_not_running(container.unpause, APIError)
+        else:
+            container.reload()
+            if container.status == "paused":
+                container.unpause()
+            container.restart(timeout=STOP_TIMEOUT)
+    finally:
+        if own_client:
+            client.close()
+
+
+def _ignore_not_running(call: Callable[[], object], error: type[Exception]) -> None:
+    """Killing a dead container or unpausing a running one is not an error for a failover schedule."""
+    try:
+        call()
+    except error as failure:
+        if "is not running" not in str(failure) and "is not paused" not in str(failure):
+            raise
+
+
+def clean(*, stack: str | None = None, client: docker.DockerClient | None = None) -> list[str]:
+    """Remove gosstand's containers (one stack's, or every leftover); returns their names."""
+    client = client or docker_client()
+    selector = f"{LABEL_STACK}={stack}" if stack else f"{LABEL_APP}=true"
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": selector}):
+        container.remove(force=True, v=True)
+        removed.append(container.name)
+    return removed

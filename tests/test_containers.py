@@ -1,0 +1,191 @@
+"""The stack in Docker containers: replicas behind HAProxy sharing one Redis.
+
+Marked ``containers`` and skipped, with the reason, when no Docker daemon answers. The images
+are built (or reused when unchanged) by the fixture; CI builds them in an earlier step with
+``gosstand containers build --offline``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from gosstand.mocks.containers import ContainerStack, clean, docker_unavailable_reason
+from gosstand.mocks.core.middleware import REPLICA_HEADER
+from gosstand.mocks.images import ImageBuildError, build_images
+from gosstand.mocks.stack import act, kill_replica, load_manifest
+from gosstand.scenarios import esia_login
+from gosstand.scenarios.control import StackControl
+from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
+from gosstand.scenarios.esia_login import EsiaJourneyError
+from gosstand.scenarios.http import HttpResponse, HttpxClient, TransportFailure
+
+pytestmark = [pytest.mark.containers, pytest.mark.slow]
+
+CLIENT_ID = "CONTAINERSYS"
+REDIRECT = "https://rp.example/callback"
+PASSWORD = "Secret-Passw0rd"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[ContainerStack]:
+    reason = docker_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        images = build_images(log=lambda message: None)
+    except ImageBuildError as error:
+        if "not installed" in str(error):
+            pytest.skip(str(error))
+        raise
+    with ContainerStack(replicas=2, services=("esia",), images=images, log=lambda message: None) as running:
+        yield running
+
+
+@dataclass
+class RecordingClient(HttpxClient):
+    """The journeys' client, remembering which replica answered each step."""
+
+    served_by: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(timeout=10.0)
+
+    def send(self, method: str, url: str, *, name: str, **kwargs) -> HttpResponse:  # type: ignore[override]
+        response = super().send(method, url, name=name, **kwargs)
+        self.served_by.append((name, response.headers.get(REPLICA_HEADER.lower(), "")))
+        return response
+
+
+@dataclass
+class Esia:
+    control: StackControl
+    rp: RelyingParty
+
+    def person(self, phone: str) -> str:
+        self.control.seed_user(
+            phone=phone, password=PASSWORD, email=f"{phone[-7:]}@example.ru",
+            person={"firstName": "Иван", "lastName": "Петров", "middleName": "Сергеевич",
+                    "birthDate": "01.02.1980", "gender": "M"},
+        )
+        return phone
+
+    def authorize(self, http: HttpxClient, url: str, phone: str, password: str = PASSWORD) -> str:
+        return esia_login.authorize(http, esia_url=url, rp=self.rp, login=phone, password=password,
+                                    read_sms=self.control.read_sms)
+
+    def login(self, http: HttpxClient, url: str, phone: str, password: str = PASSWORD) -> esia_login.TokenSet:
+        code = self.authorize(http, url, phone, password)
+        return esia_login.exchange(http, esia_url=url, rp=self.rp, code=code)
+
+
+@pytest.fixture(scope="module")
+def esia(stack: ContainerStack) -> Esia:
+    control = StackControl(stack.urls, stack.control_token)
+    certificate, key = make_test_identity("gosstand container tests")
+    rp = RelyingParty(CLIENT_ID, REDIRECT, certificate, key, clock=lambda: control.now("esia"))
+    control.register_client(CLIENT_ID, redirect_uris=[REDIRECT], certificate=rp.certificate_pem)
+    return Esia(control=control, rp=rp)
+
+
+def replica_url(stack: ContainerStack, index: int) -> str:
+    return stack.replica("esia", index).url
+
+
+def test_every_replica_answers_through_haproxy_and_state_is_in_redis(stack):
+    seen = {httpx.get(f"{stack.urls['esia']}/_gosstand/health").headers[REPLICA_HEADER] for _ in range(6)}
+    assert seen == {"esia-1", "esia-2"}
+    manifest = load_manifest(stack.write_manifest())
+    assert manifest["backend"] == "containers" and manifest["store"].startswith("redis://127.0.0.1:")
+    assert [entry["status"] for entry in manifest["replicas"]["esia"]] == ["running", "running"]
+
+
+def test_code_issued_by_one_replica_is_redeemed_at_another(stack, esia):
+    phone = esia.person("+79990000101")
+    with RecordingClient() as browser:
+        code = esia.authorize(browser, replica_url(stack, 1), phone)
+        assert {replica for _, replica in browser.served_by} == {"esia-1"}
+    with RecordingClient() as back_end:
+        tokens = esia_login.exchange(back_end, esia_url=replica_url(stack, 2), rp=esia.rp, code=code)
+        assert back_end.served_by == [("esia: te", "esia-2")]
+        assert tokens.access_token
+        with pytest.raises(EsiaJourneyError) as reused:  # single use, whichever replica is asked
+            esia_login.exchange(back_end, esia_url=replica_url(stack, 1), rp=esia.rp, code=code)
+        assert reused.value.status == 400
+
+
+def test_lockout_is_counted_across_replicas(stack, esia):
+    phone = esia.person("+79990000102")
+    for attempt, index in enumerate((1, 2, 1)):
+        with HttpxClient() as browser, pytest.raises(EsiaJourneyError) as refused:
+            esia.login(browser, replica_url(stack, index), phone, password="wrong")
+        assert refused.value.step == "esia: login"
+        assert refused.value.status == (403 if attempt == 2 else 400)
+    with HttpxClient() as browser, pytest.raises(EsiaJourneyError) as locked:
+        esia.login(browser, replica_url(stack, 2), phone)
+    assert locked.value.status == 403 and "заблокирована" in str(locked.value)
+    esia.control.advance_clock("esia", 15 * 60 + 1)
+    with HttpxClient() as browser:
+        assert esia.login(browser, replica_url(stack, 2), phone).access_token
+
+
+def test_pause_unpause_and_kill_through_the_manifest(stack):
+    manifest = load_manifest(stack.write_manifest())
+    assert act(manifest, "esia", 2, "pause") == "esia-2"
+    assert stack.replica("esia", 2).status() == "paused"
+    with pytest.raises(httpx.TimeoutException):
+        httpx.get(f"{replica_url(stack, 2)}/_gosstand/health", timeout=0.5)
+    act(manifest, "esia", 2, "unpause")
+    assert httpx.get(f"{replica_url(stack, 2)}/_gosstand/health", timeout=5).status_code == 200
+    kill_replica(manifest, "esia", 2)  # what the load run's failover schedule calls
+    assert stack.replica("esia", 2).status() == "exited"
+    stack.restart("esia", 2)
+    assert httpx.get(f"{replica_url(stack, 2)}/_gosstand/health", timeout=5).headers[REPLICA_HEADER] == "esia-2"
+
+
+def test_logins_continue_through_haproxy_when_a_replica_is_killed(stack, esia):
+    phone = esia.person("+79990000103")
+    url = stack.urls["esia"]
+    outcomes: list[tuple[str, bool, set[str]]] = []  # (phase, succeeded, replicas that served)
+    deadline = time.monotonic() + 90
+    for attempt in range(24):  # bounded in count and time
+        if time.monotonic() > deadline:
+            break
+        if attempt == 6:
+            stack.kill("esia", 1)
+        phase = "before" if attempt < 6 else "after"
+        with RecordingClient() as browser:
+            try:
+                esia.login(browser, url, phone)
+                outcomes.append((phase, True, {replica for _, replica in browser.served_by}))
+            except (EsiaJourneyError, TransportFailure):
+                outcomes.append((phase, False, {replica for _, replica in browser.served_by}))
+    before = [o for o in outcomes if o[0] == "before"]
+    after = [o for o in outcomes if o[0] == "after"]
+    assert all(ok for _, ok, _ in before)
+    assert set().union(*(served for _, _, served in before)) == {"esia-1", "esia-2"}
+    failed_after = [i for i, (_, ok, _) in enumerate(after) if not ok]
+    assert len(failed_after) <= 2 and all(i < 2 for i in failed_after), outcomes
+    assert len(after) >= 12 and all(served <= {"esia-2", ""} for _, _, served in after[2:])
+    stack.restart("esia", 1)
+    back = time.monotonic() + 30
+    while time.monotonic() < back:  # HAProxy's health check brings it back into rotation
+        if httpx.get(f"{url}/_gosstand/health").headers[REPLICA_HEADER] == "esia-1":
+            break
+    else:
+        pytest.fail("esia-1 never came back into HAProxy's rotation")
+
+
+def test_clean_removes_containers_by_label(stack):
+    from testcontainers.core.container import DockerContainer
+
+    assert stack.images is not None
+    leftover = DockerContainer(stack.images.redis).with_command(["sleep", "60"]).with_kwargs(
+        network_mode="host", labels={"org.gosstand": "true", "org.gosstand.stack": "crashed-run"})
+    leftover.start()
+    name = leftover.get_wrapped_container().name
+    assert clean(stack="crashed-run") == [name]
+    assert clean(stack="crashed-run") == []
