@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..core.context import context
+from ..core.store import Store
 from . import pages
 from .authorize import redirect_with_code
 from .clients import find_client
@@ -25,6 +26,7 @@ from .sessions import (
     OTP_LIFETIME,
     SSO_COOKIE,
     SSO_LIFETIME,
+    LoginRequest,
     end_session,
     find_request,
     finish_request,
@@ -33,7 +35,8 @@ from .sessions import (
     save_request,
     send_sms,
 )
-from .users import LoginRefused, authenticate
+from .totp import matching_step
+from .users import LoginRefused, authenticate, load_user
 
 _EXPIRED = "Сеанс входа истёк или не найден. Вернитесь на сайт и начните вход заново."
 
@@ -51,6 +54,25 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _expired() -> HTMLResponse:
     return pages.message_page("Вход не выполнен", _EXPIRED, status=400)
+
+
+def _is_totp(pending: LoginRequest) -> bool:
+    return pending.extra.get("factor") == "totp"
+
+
+async def totp_accepted(store: Store, oid: int, code: str, *, now: float) -> bool:
+    """Whether ``code`` is the person's TOTP now (RFC 6238, one step of drift either way) and
+    its time step was not used before: a code read over someone's shoulder cannot be replayed."""
+    user = await load_user(store, oid)
+    secret = ((user or {}).get("second_factor") or {}).get("totp_secret")
+    step = matching_step(secret, code, now) if secret else None
+    if step is None:
+        return False
+    last = await store.get(f"esia:totp-step:{oid}")
+    if last is not None and step <= int(last):
+        return False
+    await store.set(f"esia:totp-step:{oid}", str(step), ttl=3600)
+    return True
 
 
 async def password_page(request: Request) -> Response:
@@ -78,9 +100,15 @@ async def submit_password(request: Request) -> Response:
         return pages.password_form(rid, error=str(refusal), login=login, status=status)
     pending.oid = user["oid"]
     pending.phone = user["logins"]["phone"]
-    pending.otp, pending.otp_sent, pending.otp_attempts = new_otp(), now, 0
-    await save_request(ctx.store, pending)
-    await send_sms(ctx.store, phone=pending.phone, code=pending.otp, now=now)  # type: ignore[arg-type]
+    factor = (user.get("second_factor") or {}).get("method", "sms")
+    pending.extra["factor"] = factor
+    if factor == "totp":  # the code comes from the person's authenticator app, not by SMS
+        pending.otp, pending.otp_sent, pending.otp_attempts = "", now, 0
+        await save_request(ctx.store, pending)
+    else:
+        pending.otp, pending.otp_sent, pending.otp_attempts = new_otp(), now, 0
+        await save_request(ctx.store, pending)
+        await send_sms(ctx.store, phone=pending.phone, code=pending.otp, now=now)  # type: ignore[arg-type]
     return RedirectResponse(f"{str(request.base_url).rstrip('/')}/aas/oauth2/otp?rid={rid}", status_code=302)
 
 
@@ -90,7 +118,7 @@ async def otp_page(request: Request) -> Response:
     pending = await find_request(ctx.store, rid, now=await ctx.clock.now())
     if pending is None or pending.otp is None:
         return _expired()
-    return pages.otp_form(rid, masked_phone=pages.mask_phone(pending.phone))
+    return pages.otp_form(rid, masked_phone=pages.mask_phone(pending.phone), totp=_is_totp(pending))
 
 
 async def submit_otp(request: Request) -> Response:
@@ -102,18 +130,21 @@ async def submit_otp(request: Request) -> Response:
     if pending is None or pending.otp is None or pending.oid is None:
         return _expired()
     masked = pages.mask_phone(pending.phone)
-    if now - (pending.otp_sent or 0) > OTP_LIFETIME:
+    totp = _is_totp(pending)
+    if totp:
+        right = await totp_accepted(ctx.store, pending.oid, code, now=now)
+    else:
+        right = hmac.compare_digest(code.encode(), pending.otp.encode())
+    if not totp and now - (pending.otp_sent or 0) > OTP_LIFETIME:
         await finish_request(ctx.store, rid)
-        return pages.message_page(
-            "Вход не выполнен", "Срок действия кода истёк. Начните вход заново.", status=400
-        )
-    if not hmac.compare_digest(code.encode(), pending.otp.encode()):
+        return pages.message_page("Вход не выполнен", "Срок действия кода истёк. Начните вход заново.", status=400)
+    if not right:
         pending.otp_attempts += 1
         if pending.otp_attempts >= MAX_OTP_ATTEMPTS:
             await finish_request(ctx.store, rid)
             return pages.message_page("Вход не выполнен", "Код введён неверно слишком много раз.", status=400)
         await save_request(ctx.store, pending)
-        return pages.otp_form(rid, masked_phone=masked, error="Неверный код", status=400)
+        return pages.otp_form(rid, masked_phone=masked, error="Неверный код", status=400, totp=totp)
     if not await finish_request(ctx.store, rid):
         return _expired()
     session = await open_session(ctx.store, oid=pending.oid, now=now)
@@ -127,9 +158,7 @@ async def submit_otp(request: Request) -> Response:
         access_type=pending.access_type,
     )
     response = await redirect_with_code(ctx, request, pending, grant, now=now)
-    response.set_cookie(
-        SSO_COOKIE, session.sid, max_age=SSO_LIFETIME, httponly=True, samesite="lax", path="/"
-    )
+    response.set_cookie(SSO_COOKIE, session.sid, max_age=SSO_LIFETIME, httponly=True, samesite="lax", path="/")
     return response
 
 

@@ -52,13 +52,20 @@ def password_form(rid: str, *, error: str | None = None, login: str = "", status
     return _page("Вход", body, status)
 
 
-def otp_form(rid: str, *, masked_phone: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+def otp_form(
+    rid: str, *, masked_phone: str, error: str | None = None, status: int = 200, totp: bool = False
+) -> HTMLResponse:
+    """The second factor: the SMS code, or (``totp``) the code of the authenticator app."""
+    if totp:
+        hint, label = "Введите код из приложения-аутентификатора.", "Код из приложения"
+    else:
+        hint, label = f"Код отправлен на номер {escape(masked_phone)}. Он действует 10 минут.", "Код из СМС"
     body = (
         f"{_error(error)}"
-        f"<p>Код отправлен на номер {escape(masked_phone)}. Он действует 10 минут.</p>"
+        f"<p>{hint}</p>"
         '<form method="post" action="/aas/oauth2/otp">'
         f'<input type="hidden" name="rid" value="{escape(rid)}">'
-        '<label for="code">Код из СМС</label>'
+        f'<label for="code">{label}</label>'
         '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" '
         'pattern="[0-9]{6}" maxlength="6" required>'
         '<button type="submit">Продолжить</button></form>'
