@@ -34,8 +34,9 @@ _MONEY = re.compile(r"(0\.(0[1-9]|[1-9][0-9])|[1-9][0-9]{0,14}\.[0-9]{2})")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _MAX_QUANTITY = 1e12
-#: The contract's ``pattern: "\\S"`` for free text: at least one non-space character.
-_NOT_BLANK = re.compile(r"\S")
+#: The contract's pattern for free text: at least one character that is not ASCII white space.
+#: Spelled out, not ``\S``: regex engines disagree on what else counts as space (U+001D…).
+_NOT_BLANK = re.compile(r"[^\t\n\x0B\f\r ]")
 
 
 class Findings:

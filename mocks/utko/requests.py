@@ -75,7 +75,7 @@ def requests_on(day: dt.date, *, now: float) -> list[dict[str, Any]]:
                    for step in steps if filed_at + step.after <= now]
         found.append({
             "id": str(uuid.uuid5(_NAMESPACE, f"{day.isoformat()}/{index}")),
-            "number": f"{day:%Y%m%d}-{index:04d}",
+            "number": f"{day.year:04d}{day.month:02d}{day.day:02d}-{index:04d}",
             "kind": kind,
             "title": REQUEST_KINDS[kind],
             "applicant": applicant,

@@ -23,7 +23,8 @@ OBJECT_STATUSES = ("active", "inactive", "suspended", "closed")
 MAX_FKKO_CODES = 200
 _REGION = re.compile(r"0[1-9]|[1-9][0-9]")
 _FKKO_LAYOUT = re.compile(r"[0-9]{11}|[0-9] [0-9]{2} [0-9]{3} [0-9]{2} [0-9]{2} [0-9]")
-_NOT_BLANK = re.compile(r"\S")
+#: Not ``\S``: engines disagree on exotic spaces; the contract spells out the same class.
+_NOT_BLANK = re.compile(r"[^\t\n\x0B\f\r ]")
 
 
 class _Findings:
