@@ -244,29 +244,39 @@ def _run(command: list[str], log: Log) -> None:
 
 
 # -- the wheelhouse and the mocks image --------------------------------------------------------
-def build_wheelhouse(root: Path, digest: str, *, log: Log = print) -> Path:
-    """``pip wheel`` the project and every dependency into the cache (reused for one digest).
+def _copy_sources(root: Path, scratch: Path) -> None:
+    for path in _source_files(root):
+        target = scratch / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
 
-    The project is copied to a scratch directory first, so building its wheel leaves no
-    ``build/`` or ``*.egg-info`` in the checkout.
+
+def build_wheelhouse(root: Path, *, log: Log = print) -> Path:
+    """Two directories of wheels under one: ``deps/`` (every dependency, reused while
+    ``pyproject.toml`` is unchanged) and ``project/`` (the gosstand wheel, made afresh).
+
+    The image installs them in two layers, so a change to the code alone rebuilds only the
+    last, small one. The project is copied to a scratch directory first, so building its wheel
+    leaves no ``build/`` or ``*.egg-info`` in the checkout.
     """
     wheelhouse = cache_dir() / "wheelhouse"
-    stamp = wheelhouse / ".digest"
-    if stamp.exists() and stamp.read_text() == digest:
-        return wheelhouse
-    wheelhouse.mkdir(parents=True, exist_ok=True)
-    for old in wheelhouse.glob("gosstand-*.whl"):
-        old.unlink()
+    deps, project = wheelhouse / "deps", wheelhouse / "project"
+    deps_digest = _digest((root / "pyproject.toml").read_bytes(), *TARGET_EXTRAS)
+    stamp = wheelhouse / "deps.digest"
     started = time.monotonic()
-    log("wheelhouse: pip wheel gosstand and its dependencies…")
     with tempfile.TemporaryDirectory(prefix="gosstand-src-") as scratch:
-        for path in _source_files(root):
-            target = Path(scratch) / path.relative_to(root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-        _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(wheelhouse), scratch,
-              *TARGET_EXTRAS], log)
-    stamp.write_text(digest)
+        _copy_sources(root, Path(scratch))
+        if not (stamp.exists() and stamp.read_text() == deps_digest):
+            log("wheelhouse: pip wheel gosstand's dependencies…")
+            shutil.rmtree(deps, ignore_errors=True)
+            _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(deps), scratch,
+                  *TARGET_EXTRAS], log)
+            for own in deps.glob("gosstand-*.whl"):
+                own.unlink()
+            stamp.write_text(deps_digest)
+        shutil.rmtree(project, ignore_errors=True)
+        _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(project), scratch],
+             log)
     log(f"wheelhouse: ready in {time.monotonic() - started:.0f}s ({wheelhouse})")
     return wheelhouse
 
@@ -279,14 +289,36 @@ def _build_from_dockerfile(
         log(f"{tag}: up to date")
         return tag
     started = time.monotonic()
+    previous = _image_id(client, tag)
     with tempfile.TemporaryDirectory(prefix="gosstand-build-") as context:
         shutil.copy2(dockerfile, Path(context) / "Dockerfile")
         if wheelhouse is not None:
-            shutil.copytree(wheelhouse, Path(context) / "wheelhouse", ignore=shutil.ignore_patterns(".digest"))
+            shutil.copytree(wheelhouse / "deps", Path(context) / "wheelhouse")
+            shutil.copytree(wheelhouse / "project", Path(context) / "project")
         _docker_build(client, context=Path(context), dockerfile="Dockerfile", tag=tag, digest=digest,
                       buildargs={"BASE": base})
+    if previous is not None and previous != _image_id(client, tag):
+        _remove_quietly(client, previous)  # the superseded build, now untagged
     log(f"{tag}: built in {time.monotonic() - started:.0f}s")
     return tag
+
+
+def _image_id(client: docker.DockerClient, tag: str) -> str | None:
+    from docker.errors import ImageNotFound
+
+    try:
+        return str(client.images.get(tag).id)
+    except ImageNotFound:
+        return None
+
+
+def _remove_quietly(client: docker.DockerClient, image_id: str) -> None:
+    from docker.errors import APIError
+
+    try:
+        client.images.remove(image_id)
+    except APIError:
+        pass  # still used by a container, or shared: leave it
 
 
 def choose_mode(client: docker.DockerClient, mode: str) -> str:
@@ -327,7 +359,7 @@ def build_images(
     mocks_tag = f"gosstand-mocks:{mode}"
     mocks_digest = _digest(base_id, sources, (dockerfiles / "Dockerfile").read_bytes())
     if force or _label_of(client, mocks_tag) != mocks_digest:
-        wheelhouse = build_wheelhouse(root, sources, log=log)
+        wheelhouse = build_wheelhouse(root, log=log)
         _build_from_dockerfile(client, dockerfile=dockerfiles / "Dockerfile", tag=mocks_tag, digest=mocks_digest,
                                base=base, wheelhouse=wheelhouse, force=True, log=log)
     else:
