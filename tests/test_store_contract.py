@@ -199,7 +199,8 @@ async def test_flush_everything(store):
 
 async def test_clock_moves_for_every_reader(connect):
     wall = [1000.0]
-    one, two = Clock(connect(), wall=lambda: wall[0]), Clock(connect(), wall=lambda: wall[0])
+    one = Clock(connect(), wall=lambda: wall[0], cache_seconds=0)
+    two = Clock(connect(), wall=lambda: wall[0], cache_seconds=0)
     await one.advance(300)
     assert await two.now() == 1300.0
     await two.freeze()

@@ -3,6 +3,10 @@
 OTP and code expiry, lockout windows, token lifetimes and declaration status transitions all
 ask this clock, never ``time.time()``, so a test moves time forward through the control API
 (``POST /_gosstand/control/clock``) instead of sleeping, and every replica agrees on the result.
+
+A replica keeps what it last read for :data:`CACHE_SECONDS`: reading the shared store on every
+request would cost the cheap endpoints a fifth of their rate. The control API answers a clock
+change only after that long, so once a test has its answer every replica sees the new time.
 """
 
 from __future__ import annotations
@@ -14,16 +18,40 @@ from collections.abc import Callable
 from .store import Store
 
 CLOCK_KEY = "clock"
+#: How long a replica trusts the clock state it read; also how long a change takes to reach
+#: every replica (the control API waits this long before answering).
+CACHE_SECONDS = 0.02
 
 
 class Clock:
-    def __init__(self, store: Store, *, wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        wall: Callable[[], float] = time.time,
+        cache_seconds: float = CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._wall = wall
+        self._monotonic = monotonic
+        self.cache_seconds = cache_seconds
+        self._cached: dict[str, float] | None = None
+        self._read_at = 0.0
 
     async def _state(self) -> dict[str, float]:
+        if self._cached is not None and self._monotonic() - self._read_at < self.cache_seconds:
+            return self._cached
         raw = await self._store.get(CLOCK_KEY)
-        return json.loads(raw) if raw else {}
+        self._remember(json.loads(raw) if raw else {})
+        return self._cached  # type: ignore[return-value]
+
+    def _remember(self, state: dict[str, float]) -> None:
+        self._cached, self._read_at = state, self._monotonic()
+
+    async def _write(self, state: dict[str, float]) -> None:
+        await self._store.set(CLOCK_KEY, json.dumps(state))
+        self._remember(state)
 
     async def now(self) -> float:
         """Seconds since the epoch as the mock sees them."""
@@ -34,30 +62,31 @@ class Clock:
 
     async def advance(self, seconds: float) -> float:
         """Move time forward (or back) by ``seconds`` for every replica; returns the new now."""
-        state = await self._state()
+        state = dict(await self._state())
         if "frozen_at" in state:
             state["frozen_at"] += seconds
         else:
             state["offset"] = state.get("offset", 0.0) + seconds
-        await self._store.set(CLOCK_KEY, json.dumps(state))
+        await self._write(state)
         return await self.now()
 
     async def freeze(self, at: float | None = None) -> float:
         """Stop time at ``at`` (default: now) until :meth:`resume`; tests that compare exact
         timestamps use this."""
         moment = await self.now() if at is None else at
-        await self._store.set(CLOCK_KEY, json.dumps({"frozen_at": moment}))
+        await self._write({"frozen_at": moment})
         return moment
 
     async def resume(self) -> float:
         """Let a frozen clock run again from where it stood."""
         state = await self._state()
         if "frozen_at" in state:
-            await self._store.set(CLOCK_KEY, json.dumps({"offset": state["frozen_at"] - self._wall()}))
+            await self._write({"offset": state["frozen_at"] - self._wall()})
         return await self.now()
 
     async def reset(self) -> None:
         await self._store.delete(CLOCK_KEY)
+        self._remember({})
 
     async def describe(self) -> dict[str, float | bool]:
         state = await self._state()

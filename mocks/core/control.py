@@ -6,6 +6,8 @@ service and are mounted next to these.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -43,6 +45,7 @@ async def clock(request: Request) -> Response:
             await clk.reset()
         else:
             raise Problem(422, "say one of advance, freeze, resume or reset")
+        await asyncio.sleep(clk.cache_seconds)  # until every replica's cached reading has expired
     return JSONResponse(await clk.describe())
 
 
