@@ -1,8 +1,9 @@
 """The ESIA v1 login journey, written once against :class:`scenarios.http.HttpClient`.
 
-A person logs in to a relying party: ``ac`` → password page → SMS code → back to the client
-with a code → the client's back end exchanges it at ``te``. Each request is named
-(``esia: ac``, ``esia: login form``, ``esia: login``, ``esia: otp form``, ``esia: otp``,
+A person logs in to a relying party: ``ac`` → password page → SMS code (or TOTP) → the
+consent page when new data is asked for → back to the client with a code → the client's back
+end exchanges it at ``te``. Each request is named (``esia: ac``, ``esia: login form``,
+``esia: login``, ``esia: otp form``, ``esia: otp``, ``esia: consent form``, ``esia: consent``,
 ``esia: te``, ``esia: refresh``, ``esia: person``, ``esia: logout``) so load statistics group
 them. Any answer the journey does not expect raises :class:`EsiaJourneyError` naming the step.
 
@@ -169,6 +170,8 @@ def authorize(
     code = _returned_to_client("esia: ac", location, rp, state)
     if code is not None:  # a live SSO session
         return code
+    if "/aas/oauth2/consent" in location:  # a live SSO session, but new data asked for
+        return consent(http, esia_url=esia_url, rp=rp, location=location, state=state)
     login_url = _absolute(esia_url, location)
     rid = _query(login_url).get("rid")
     if not rid:
@@ -190,7 +193,29 @@ def authorize(
     )
     code = _returned_to_client("esia: otp", confirmed.location or "", rp, state)
     if code is None:
-        raise EsiaJourneyError("esia: otp", f"not sent back to the client: {confirmed.location!r}")
+        code = consent(http, esia_url=esia_url, rp=rp, location=confirmed.location or "", state=state)
+    return code
+
+
+def consent(
+    http: HttpClient, *, esia_url: str, rp: RelyingParty, location: str, state: str, decision: str = "allow"
+) -> str:
+    """ESIA's consent page (shown when the client asks for data the person has not granted it
+    yet): read it, then ``allow`` (or ``deny``); returns the code ESIA sends back with."""
+    step = "esia: consent"
+    if "/aas/oauth2/consent" not in location:
+        raise EsiaJourneyError(step, f"not sent back to the client: {location!r}")
+    page_url = _absolute(esia_url, location)
+    rid = _query(page_url).get("rid", "")
+    _expect("esia: consent form", http.send("GET", page_url, name="esia: consent form"), 200)
+    answer = _expect(
+        step,
+        http.send("POST", f"{esia_url}/aas/oauth2/consent", name=step, data={"rid": rid, "decision": decision}),
+        302,
+    )
+    code = _returned_to_client(step, answer.location or "", rp, state)
+    if code is None:
+        raise EsiaJourneyError(step, f"not sent back to the client: {answer.location!r}")
     return code
 
 

@@ -15,9 +15,11 @@ from starlette.responses import RedirectResponse, Response
 from ..core.context import ServiceContext, context
 from .admission import admit, check_faults
 from .clients import find_client
-from .codes import Authorization, issue_code
-from .errors import EsiaError, missing_parameters, unknown_client, with_query
+from .codes import Authorization
+from .consent import ask_consent, needs_consent
+from .errors import EsiaError, missing_parameters, unknown_client
 from .faults import active_faults
+from .handback import deliver_code
 from .params import Params, SecretCheck, check_client_secret, checked_timestamp, is_uuid, read_params
 from .scopes import PERSON_SCOPES
 from .sessions import SSO_COOKIE, LoginRequest, find_session, new_id, save_request
@@ -47,20 +49,13 @@ async def redirect_with_code(
     ctx: ServiceContext, request: Request, login: LoginRequest, grant: Authorization, *, now: float
 ) -> Response:
     """The end of every successful login: ``302 <redirect_uri>?code=…&state=…`` — unless a
-    failure switch or the client's required account level refuses it (:mod:`.admission`)."""
+    failure switch or the client's required account level refuses it (:mod:`.admission`), or
+    the person must first consent to the data asked for (:mod:`.consent`)."""
     client = await find_client(ctx.store, grant.client_id)
     await admit(ctx.store, client, oid=grant.oid, state=login.state, redirect_uri=login.redirect_uri, now=now)
-    code = await issue_code(
-        ctx,
-        grant,
-        state=login.state,
-        now=now,
-        remote_ip=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", "")[:200],
-    )
-    return RedirectResponse(
-        with_query(login.redirect_uri, {"code": code, "state": login.state}), status_code=302
-    )
+    if await needs_consent(ctx.store, client, grant):
+        return await ask_consent(ctx, request, grant, state=login.state, redirect_uri=login.redirect_uri, now=now)
+    return await deliver_code(ctx, request, grant, state=login.state, redirect_uri=login.redirect_uri, now=now)
 
 
 async def authorize(request: Request) -> Response:

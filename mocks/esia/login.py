@@ -20,7 +20,6 @@ from .authorize import redirect_with_code
 from .clients import find_client
 from .codes import Authorization
 from .errors import EsiaError, missing_parameters, unknown_client
-from .params import FORM_TYPES
 from .sessions import (
     MAX_OTP_ATTEMPTS,
     OTP_LIFETIME,
@@ -42,14 +41,7 @@ _EXPIRED = "Сеанс входа истёк или не найден. Верн�
 
 
 async def _form(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in FORM_TYPES:
-        return {}
-    try:
-        form = await request.form()
-    except Exception:  # python-multipart raises several types on malformed bodies
-        return {}
-    return {name: value for name, value in form.items() if isinstance(value, str)}
+    return await pages.read_form(request)
 
 
 def _expired() -> HTMLResponse:

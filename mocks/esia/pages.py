@@ -12,18 +12,33 @@ from __future__ import annotations
 
 from html import escape
 
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The text fields of a posted form; nothing for any other body (never an exception)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in FORM_TYPES:
+        return {}
+    try:
+        form = await request.form()
+    except Exception:  # python-multipart raises several types on malformed bodies
+        return {}
+    return {name: value for name, value in form.items() if isinstance(value, str)}
 
 _STYLE = (
     "body{font-family:Lato,Arial,sans-serif;background:#f5f7fa;margin:0}"
     "main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:.5rem}"
     "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}"
     "button{margin-top:1.2rem;width:100%;padding:.7rem;background:#0d4cd3;color:#fff;border:0;border-radius:.3rem}"
-    ".error{color:#c00}"
+    ".error{color:#c00}.secondary{background:#fff;color:#0d4cd3;border:1px solid #0d4cd3}"
 )
 
 
-def _page(title: str, body: str, status: int) -> HTMLResponse:
+def page(title: str, body: str, status: int) -> HTMLResponse:
     return HTMLResponse(
         '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
         f"<title>{escape(title)} — Госуслуги</title>"
@@ -49,7 +64,7 @@ def password_form(rid: str, *, error: str | None = None, login: str = "", status
         '<input id="password" name="password" type="password" autocomplete="current-password" required>'
         '<button type="submit">Войти</button></form>'
     )
-    return _page("Вход", body, status)
+    return page("Вход", body, status)
 
 
 def otp_form(
@@ -70,11 +85,11 @@ def otp_form(
         'pattern="[0-9]{6}" maxlength="6" required>'
         '<button type="submit">Продолжить</button></form>'
     )
-    return _page("Подтверждение входа", body, status)
+    return page("Подтверждение входа", body, status)
 
 
 def message_page(title: str, message: str, *, status: int) -> HTMLResponse:
-    return _page(title, f'<p class="error" role="alert">{escape(message)}</p>', status)
+    return page(title, f'<p class="error" role="alert">{escape(message)}</p>', status)
 
 
 def mask_phone(phone: str | None) -> str:

@@ -89,3 +89,31 @@ CONTACT_KINDS: frozenset[str] = frozenset().union(*CONTACT_TYPES.values())
 def visible_kinds(table: dict[str, frozenset[str]], granted: frozenset[str]) -> frozenset[str]:
     """The element types a set of granted scope names may read."""
     return frozenset().union(*(kinds for scope, kinds in table.items() if scope in granted))
+
+
+#: How the consent page names each scope to the person (Russian, as ESIA's page does).
+SCOPE_TITLES: dict[str, str] = {
+    "fullname": "Фамилия, имя, отчество",
+    "birthdate": "Дата рождения",
+    "gender": "Пол",
+    "snils": "СНИЛС",
+    "inn": "ИНН",
+    "birthplace": "Место рождения",
+    "id_doc": "Паспорт гражданина РФ",
+    "drivers_licence_doc": "Водительское удостоверение",
+    "foreign_passport_doc": "Заграничный паспорт",
+    "medical_doc": "Полис ОМС",
+    "birth_cert_doc": "Свидетельство о рождении",
+    "military_doc": "Военный билет",
+    "email": "Адрес электронной почты",
+    "mobile": "Номер мобильного телефона",
+    "contacts": "Контактные данные",
+    "addresses": "Адреса регистрации и проживания",
+    "vehicles": "Транспортные средства",
+    "kid_fullname": "ФИО детей",
+    "kid_birthdate": "Даты рождения детей",
+    "kid_gender": "Пол детей",
+    "kid_snils": "СНИЛС детей",
+    "kid_inn": "ИНН детей",
+    "usr_org": "Организации и роли в них",
+}

@@ -4,6 +4,7 @@ Public surface (shared/reference/esia-protocol.md):
 
 - ``GET|POST /aas/oauth2/ac`` — authorization request (:mod:`.authorize`);
 - ``GET|POST /aas/oauth2/login``, ``GET|POST /aas/oauth2/otp`` — the login pages (:mod:`.login`);
+- ``GET|POST /aas/oauth2/consent`` — the consent page (:mod:`.consent`);
 - ``POST /aas/oauth2/te`` — token endpoint (:mod:`.grants`);
 - ``GET /aas/oauth2/v2/ac``, ``POST /aas/oauth2/v3/te`` — the same with v2's raw GOST
   signature and ``client_certificate_hash`` (:mod:`.v2`);
@@ -27,6 +28,7 @@ from starlette.routing import Route
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
 from .authorize import authorize
+from .consent import consent_page, submit_consent
 from .control import control_routes
 from .errors import EsiaError, RsError, handle_esia_error, handle_rs_error
 from .gost_tokens import gost_signing_keys
@@ -100,6 +102,8 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route("/aas/oauth2/login", submit_password, methods=["POST"]),
             Route("/aas/oauth2/otp", otp_page, methods=["GET"]),
             Route("/aas/oauth2/otp", submit_otp, methods=["POST"]),
+            Route("/aas/oauth2/consent", consent_page, methods=["GET"]),
+            Route("/aas/oauth2/consent", submit_consent, methods=["POST"]),
             Route("/aas/oauth2/te", token_endpoint, methods=["POST"]),
             Route("/aas/oauth2/v2/ac", authorize_v2, methods=["GET"]),
             Route("/aas/oauth2/v3/te", token_v3, methods=["POST"]),
