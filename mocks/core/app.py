@@ -66,7 +66,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         **definition.exception_handlers,
     }
     app = Starlette(
-        routes=[reserved, *definition.routes],
+        routes=[*definition.routes, reserved],  # the real API first: it takes the traffic
         middleware=[Middleware(ReplicaHeader, replica=settings.replica)],
         exception_handlers=handlers,  # type: ignore[arg-type]
     )

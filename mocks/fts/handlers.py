@@ -140,14 +140,14 @@ class DeclarationsApi:
 
     async def status(self, request: Request) -> Response:
         await self._verifier.identify(request, scopes=READ_SCOPES)
-        record, state = await self._settled(request)
-        return JSONResponse(status_summary(record, state))
+        head, state = await self._settled(request, head_only=True)
+        return JSONResponse(status_summary(head, state))
 
-    async def _settled(self, request: Request) -> tuple[dict[str, Any], Progress]:
+    async def _settled(self, request: Request, *, head_only: bool = False) -> tuple[dict[str, Any], Progress]:
         declaration_id = _declaration_id(request)
         ctx = context(request)
         repository = DeclarationRepository(ctx.store)
-        record = await repository.get(declaration_id)
+        record = await (repository.head(declaration_id) if head_only else repository.get(declaration_id))
         if record is None:
             raise Problem(404, "no declaration has this id")
         return record, await repository.settle(record, await ctx.clock.now())

@@ -43,6 +43,19 @@ def _record_key(declaration_id: str) -> str:
     return f"fts:declaration:{declaration_id}"
 
 
+def _head_key(declaration_id: str) -> str:
+    return f"fts:head:{declaration_id}"
+
+
+#: What the status of a declaration is computed from: a small record beside the full card, so
+#: the cheap status read decodes a few fields rather than every goods item.
+HEAD_FIELDS = ("id", "submittedUs", "plan", "customsOffice", "registrationNumber")
+
+
+def head_of(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: record.get(name) for name in HEAD_FIELDS}
+
+
 def _declarant_index(inn: str) -> str:
     return f"fts:declarant:{inn}"
 
@@ -72,11 +85,12 @@ class DeclarationRepository:
         earlier = await self._store.get(key)
         if earlier is None:
             await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+            await self._store.set(_head_key(record["id"]), json.dumps(head_of(record)))
             claim = json.dumps({"id": record["id"], "fingerprint": record["fingerprint"]})
             if await self._store.set(key, claim, only_if_absent=True):
                 await self._index(record)
                 return Claim(record, created=True)
-            await self._store.delete(_record_key(record["id"]))
+            await self._store.delete(_record_key(record["id"]), _head_key(record["id"]))
             earlier = await self._store.get(key)
             if earlier is None:
                 return None
@@ -94,10 +108,18 @@ class DeclarationRepository:
         raw = await self._store.get(_record_key(declaration_id))
         return None if raw is None else json.loads(raw)
 
+    async def head(self, declaration_id: str) -> dict[str, Any] | None:
+        """The fields the status is computed from (:data:`HEAD_FIELDS`)."""
+        raw = await self._store.get(_head_key(declaration_id))
+        if raw is not None:
+            return json.loads(raw)
+        record = await self.get(declaration_id)
+        return None if record is None else head_of(record)
+
     async def settle(self, record: dict[str, Any], now: float) -> Progress:
         """The record's progress at ``now``; issues the registration number the first time a
         registered declaration is read, and copies it into the record so that later reads of
-        the status stay one store read."""
+        the status stay one store read. ``record`` may be the full record or its head."""
         state = progress(submitted_at=record["submittedUs"] / 1e6, plan=record["plan"], now=now)
         registered_at = state.registered_at
         if registered_at is not None and record.get("registrationNumber") is None:
@@ -105,7 +127,11 @@ class DeclarationRepository:
                 self._store, declaration_id=record["id"], office=record["customsOffice"],
                 registered_at=registered_at,
             )
-            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+            full = record if "declarant" in record else await self.get(record["id"])
+            if full is not None:
+                full["registrationNumber"] = record["registrationNumber"]
+                await self._store.set(_record_key(full["id"]), json.dumps(full, ensure_ascii=False))
+            await self._store.set(_head_key(record["id"]), json.dumps(head_of(record)))
         return state
 
     async def newest_first(
