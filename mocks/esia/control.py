@@ -7,6 +7,7 @@
   and switch ``faults`` (:mod:`.faults`) → the account with ``"faults"``;
 - ``PATCH /clients/{client_id}`` — ``{"faults": {...}}`` for a client system → its switches;
 - ``GET /outbox?phone=+7…`` — the SMS messages sent to a phone, newest last;
+- ``GET /mailbox?email=…`` — the e-mails sent to an address (activation links, codes);
 - ``POST /organisations`` — seed an organisation (``fullName``, ``shortName``, ``ogrn``,
   ``inn``, ``kpp``, ``type`` LEGAL|BUSINESS|AGENCY, ``employees: [{oid, role, chief}]``) → 201;
 - ``GET /organisations/{org_oid}`` — the organisation with its employees;
@@ -28,6 +29,7 @@ from ..core.problems import Problem, json_object, read_json
 from .account_changes import apply_changes
 from .clients import client_from_registration, find_client, save_client
 from .faults import set_faults
+from .mailbox import mailbox
 from .organisations import (
     add_employee,
     create_organisation,
@@ -36,7 +38,7 @@ from .organisations import (
     plan_organisation,
 )
 from .sessions import outbox
-from .users import load_user, plan_user, public_view, save_user, seed_user
+from .users import EMAIL, load_user, plan_user, public_view, save_user, seed_user
 
 
 async def register_client(request: Request) -> Response:
@@ -67,7 +69,7 @@ async def patch_client(request: Request) -> Response:
         raise Problem(404, f"no client system {client_id[:64]}")
     body = json_object(await read_json(request))
     if set(body) != {"faults"}:
-        raise Problem(422, "send {\"faults\": {...}}", errors=[{"pointer": "/", "detail": "only faults change here"}])
+        raise Problem(422, 'send {"faults": {...}}', errors=[{"pointer": "/", "detail": "only faults change here"}])
     record = await set_faults(ctx.store, "client", client_id, body["faults"], now=await ctx.clock.now())
     return JSONResponse(record)
 
@@ -135,6 +137,13 @@ async def link_employee(request: Request) -> Response:
     return JSONResponse(employment, status_code=201)
 
 
+async def read_mailbox(request: Request) -> Response:
+    email = request.query_params.get("email", "")
+    if not EMAIL.fullmatch(email):
+        raise Problem(422, "give ?email= an e-mail address", errors=[{"pointer": "/email", "detail": "an e-mail"}])
+    return JSONResponse({"email": email, "messages": await mailbox(context(request).store, email)})
+
+
 control_routes = [
     Route("/clients", register_client, methods=["POST"]),
     Route("/users", create_user, methods=["POST"]),
@@ -142,6 +151,7 @@ control_routes = [
     Route("/users/{oid}", patch_user, methods=["PATCH"]),
     Route("/clients/{client_id}", patch_client, methods=["PATCH"]),
     Route("/outbox", read_outbox, methods=["GET"]),
+    Route("/mailbox", read_mailbox, methods=["GET"]),
     Route("/organisations", create_org, methods=["POST"]),
     Route("/organisations/{org_oid}", show_org, methods=["GET"]),
     Route("/organisations/{org_oid}/employees", link_employee, methods=["POST"]),

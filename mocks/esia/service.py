@@ -5,6 +5,8 @@ Public surface (shared/reference/esia-protocol.md):
 - ``GET|POST /aas/oauth2/ac`` — authorization request (:mod:`.authorize`);
 - ``GET|POST /aas/oauth2/login``, ``GET|POST /aas/oauth2/otp`` — the login pages (:mod:`.login`);
 - ``GET|POST /aas/oauth2/consent`` — the consent page (:mod:`.consent`);
+- ``/registration[/confirm|/activate]`` — registration (:mod:`.registration`);
+  ``/login/recovery[/confirm]``, ``/login/unlock[/confirm]`` — recovery and unlock (:mod:`.recovery`);
 - ``POST /aas/oauth2/te`` — token endpoint (:mod:`.grants`);
 - ``GET /aas/oauth2/v2/ac``, ``POST /aas/oauth2/v3/te`` — the same with v2's raw GOST
   signature and ``client_certificate_hash`` (:mod:`.v2`);
@@ -27,6 +29,7 @@ from starlette.routing import Route
 
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
+from . import recovery, registration
 from .authorize import authorize
 from .consent import consent_page, submit_consent
 from .control import control_routes
@@ -104,6 +107,21 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route("/aas/oauth2/otp", submit_otp, methods=["POST"]),
             Route("/aas/oauth2/consent", consent_page, methods=["GET"]),
             Route("/aas/oauth2/consent", submit_consent, methods=["POST"]),
+            Route("/registration", registration.registration_page, methods=["GET"]),
+            Route("/registration", registration.submit_registration, methods=["POST"]),
+            Route("/registration/confirm", registration.confirmation_page, methods=["GET"]),
+            Route("/registration/confirm", registration.submit_confirmation, methods=["POST"]),
+            Route("/registration/activate", registration.activate, methods=["GET"]),
+            *(
+                route
+                for start in ("/login/recovery", "/login/unlock")
+                for route in (
+                    Route(start, recovery.start_page, methods=["GET"]),
+                    Route(start, recovery.submit_start, methods=["POST"]),
+                    Route(f"{start}/confirm", recovery.confirm_page, methods=["GET"]),
+                    Route(f"{start}/confirm", recovery.submit_confirm, methods=["POST"]),
+                )
+            ),
             Route("/aas/oauth2/te", token_endpoint, methods=["POST"]),
             Route("/aas/oauth2/v2/ac", authorize_v2, methods=["GET"]),
             Route("/aas/oauth2/v3/te", token_v3, methods=["POST"]),

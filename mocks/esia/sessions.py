@@ -7,7 +7,8 @@
   (``esia:sms:<phone>``), which the control API reads back for tests and load runs.
 - A right code ends the request (taken atomically: one winner across replicas) and opens an
   SSO session (``esia:sso:<sid>``, cookie :data:`SSO_COOKIE`) that lets the next ``ac`` of the
-  same browser skip the login pages until logout.
+  same browser skip the login pages until logout, :data:`SSO_LIFETIME` or
+  :data:`SSO_IDLE` seconds without use, whichever comes first.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from ..core.store import Store
 LOGIN_REQUEST_LIFETIME = 1800
 OTP_LIFETIME = 600
 MAX_OTP_ATTEMPTS = 3
-#: How long an SSO session lasts (assumed).
+#: How long an SSO session lasts at most (assumed).
 SSO_LIFETIME = 8 * 3600
+#: An SSO session unused this long ends (assumed; the seeds say only "after inactivity").
+SSO_IDLE = 30 * 60
 SSO_COOKIE = "esia_sso"
 
 
@@ -100,7 +103,7 @@ class SsoSession:
 
 async def open_session(store: Store, *, oid: int, now: float) -> SsoSession:
     session = SsoSession(sid=new_id(), oid=oid, auth_time=now)
-    body = {**asdict(session), "expires": now + SSO_LIFETIME}
+    body = {**asdict(session), "expires": now + SSO_LIFETIME, "last_seen": now}
     await store.set(f"esia:sso:{session.sid}", json.dumps(body), ttl=SSO_LIFETIME * 2)
     return session
 
@@ -112,8 +115,11 @@ async def find_session(store: Store, sid: str | None, *, now: float) -> SsoSessi
     if raw is None:
         return None
     data = json.loads(raw)
-    if data.pop("expires") <= now:
+    expires, last_seen = data.pop("expires"), data.pop("last_seen", data["auth_time"])
+    if expires <= now or now - last_seen > SSO_IDLE:
         return None
+    # Every use keeps the session alive for another SSO_IDLE seconds.
+    await store.set(f"esia:sso:{sid}", json.dumps({**data, "expires": expires, "last_seen": now}), ttl=SSO_LIFETIME * 2)
     return SsoSession(**data)
 
 

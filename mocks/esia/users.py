@@ -353,6 +353,29 @@ async def save_user(store: Store, record: dict[str, Any]) -> None:
     await store.set(user_key(record["oid"]), json.dumps(record))
 
 
+async def set_password(store: Store, oid: int, password: str) -> bool:
+    """Replace the account's password (recovery); ``False`` when there is no such account."""
+    record = await load_user(store, oid)
+    if record is None:
+        return False
+    salt = secrets.token_hex(8)
+    record["password"] = {"salt": salt, "hash": hash_password(password, salt)}
+    await save_user(store, record)
+    return True
+
+
+async def unlock(store: Store, oid: int) -> None:
+    """End a lockout and forget the wrong passwords counted so far."""
+    await store.delete(f"esia:lock:{oid}", f"esia:fail:{oid}")
+
+
+async def account_for_login(store: Store, login: str) -> int | None:
+    """The OID a login identifier (phone, e-mail, SNILS) belongs to."""
+    key = login_keys_for(login) if 0 < len(login) <= 320 else None
+    oid = await store.get(key) if key else None
+    return int(oid) if oid is not None else None
+
+
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The record without its password hash, for inspection through the control API."""
     return {k: v for k, v in record.items() if k != "password"}
