@@ -264,7 +264,8 @@ class ContainerStack:
         container = self._container(
             self.images.mocks, name=replica.name,
             labels=self._labels("mock", **{LABEL_SERVICE: replica.service, LABEL_REPLICA: replica.name}),
-        ).with_volume_mapping(str(self.keys_dir), str(self.keys_dir), "ro")
+        # Read-write: ESIA replicas create the GOST key pair there on first start (atomically).
+        ).with_volume_mapping(str(self.keys_dir), str(self.keys_dir), "rw")
         for key, value in env.items():
             container.with_env(key, value)
         replica.container = container.start()

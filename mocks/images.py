@@ -11,7 +11,8 @@ Two ways, one result (:class:`ImageSet`: the mocks, Redis and HAProxy image name
     ``docker/redis.Dockerfile`` and ``docker/haproxy.Dockerfile`` build on it.
 
 Either way the project goes in from a wheelhouse that ``pip wheel`` fills on the host, so image
-builds themselves never touch the network (they run with ``network_mode="none"``).
+builds never reach PyPI; offline builds run with ``network_mode="none"``, registry builds only
+apt-install Debian's GOST engine for OpenSSL on top of the slim image.
 
 Every image carries the label ``org.gosstand.hash``: a digest of what it was made from (the
 package list and mirror for the base; the base, the project's sources and the Dockerfile for the
@@ -53,7 +54,8 @@ HASH_LABEL = "org.gosstand.hash"
 APP_LABEL = "org.gosstand"
 
 DEBIAN_SUITE = "bookworm"
-DEBIAN_PACKAGES = ("python3", "python3-venv", "redis-server", "haproxy", "ca-certificates")
+#: libengine-gost-openssl: ESIA's GOST R 34.10-2012 signatures go through the system OpenSSL.
+DEBIAN_PACKAGES = ("python3", "python3-venv", "redis-server", "haproxy", "ca-certificates", "libengine-gost-openssl")
 BASE_IMAGE = f"gosstand-base:{DEBIAN_SUITE}"
 REGISTRY_PYTHON = "python:3.11-slim"
 REGISTRY_REDIS = "redis:7.2-bookworm"
@@ -186,14 +188,15 @@ def _pull(client: docker.DockerClient, image: str) -> bool:
 
 
 def _docker_build(
-    client: docker.DockerClient, *, context: Path, dockerfile: str, tag: str, digest: str, buildargs: dict[str, str]
+    client: docker.DockerClient, *, context: Path, dockerfile: str, tag: str, digest: str, buildargs: dict[str, str],
+    network: str = "none",
 ) -> None:
     from docker.errors import BuildError
 
     try:
         client.images.build(
             path=str(context), dockerfile=dockerfile, tag=tag, buildargs=buildargs, rm=True, forcerm=True,
-            labels={HASH_LABEL: digest, APP_LABEL: "true"}, network_mode="none", pull=False,
+            labels={HASH_LABEL: digest, APP_LABEL: "true"}, network_mode=network, pull=False,
         )
     except BuildError as error:
         lines = "".join(str(item.get("stream", item.get("error", ""))) for item in error.build_log)
@@ -295,8 +298,9 @@ def _build_from_dockerfile(
         if wheelhouse is not None:
             shutil.copytree(wheelhouse / "deps", Path(context) / "wheelhouse")
             shutil.copytree(wheelhouse / "project", Path(context) / "project")
+        # Offline builds need no network; FROM python:3.11-slim apt-installs the GOST engine.
         _docker_build(client, context=Path(context), dockerfile="Dockerfile", tag=tag, digest=digest,
-                      buildargs={"BASE": base})
+                      buildargs={"BASE": base}, network="none" if base == BASE_IMAGE else "host")
     if previous is not None and previous != _image_id(client, tag):
         _remove_quietly(client, previous)  # the superseded build, now untagged
     log(f"{tag}: built in {time.monotonic() - started:.0f}s")
