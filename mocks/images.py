@@ -51,7 +51,9 @@ __all__ = [
 #: ``auto`` picks ``registry`` when the Python base image can be had, else ``offline``.
 MODES = ("auto", "registry", "offline")
 HASH_LABEL = "org.gosstand.hash"
-APP_LABEL = "org.gosstand"
+#: On images only: containers inherit their image's labels, and ``org.gosstand=true`` on a
+#: container is what ``gosstand containers clean`` removes.
+APP_LABEL = "org.gosstand.image"
 
 DEBIAN_SUITE = "bookworm"
 #: libengine-gost-openssl: ESIA's GOST R 34.10-2012 signatures go through the system OpenSSL.
