@@ -152,7 +152,7 @@ def _mirror() -> str:
 
 
 def base_digest() -> str:
-    return _digest(DEBIAN_SUITE, _mirror(), *DEBIAN_PACKAGES)
+    return _digest(DEBIAN_SUITE, _mirror(), *DEBIAN_PACKAGES, APP_LABEL)
 
 
 # -- the daemon's images -----------------------------------------------------------------------
