@@ -110,7 +110,10 @@ class StackControl:
 
     def seed_user(self, **account: Any) -> int:
         """Create an ESIA account (``phone``, ``password``, ``person={...}``, ``email``, ``snils``,
-        ``documents``, ``addresses``, ``oid``) and return its OID."""
+        ``documents``, ``addresses``, ``vehicles``, ``kids``, ``oid``, ``level``
+        — simplified | standard | confirmed —, ``second_factor`` — sms | totp —, ``totp_secret``)
+        and return its OID. A TOTP secret is generated when none is given: read it back with
+        :meth:`user` (``["second_factor"]["totp_secret"]``)."""
         return int(self._call("esia", "POST", "/users", json=account).json()["oid"])
 
     def user(self, oid: int) -> dict[str, Any]:

@@ -229,3 +229,52 @@ def test_sso_session_ends_after_thirty_minutes_without_use(stand):
     stand.control.advance_clock("esia", 31 * 60)
     params = stand.rp.authorization_params("openid fullname")
     assert "/aas/oauth2/login?rid=" in stand.ac(params).location
+
+
+PAGES = (
+    "/registration",
+    "/registration/confirm",
+    "/login/recovery",
+    "/login/recovery/confirm",
+    "/login/unlock",
+    "/login/unlock/confirm",
+    "/aas/oauth2/consent",
+    "/aas/oauth2/otp",
+    "/aas/oauth2/login",
+)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_forms_never_fail_with_a_5xx(stand, path):
+    bodies = [
+        {"data": {}},
+        {
+            "data": {
+                "rid": "\x00" * 300,
+                "code": "ⅷ" * 10,
+                "login": "@" * 400,
+                "password": "x" * 5000,
+                "decision": "allow",
+                "consent": "yes",
+                "phone": "+7" + "9" * 50,
+            }
+        },
+        {"json": {"rid": 1}},
+        {
+            "data": {
+                "birthDate": "99.99.9999",
+                "snils": "-",
+                "passport_series": "٤٥١٠",
+                "password": "Aa1!aaaa",
+                "password2": "Aa1!aaaa",
+                "consent": "yes",
+                "phone": "+79990001234",
+                "lastName": "X",
+                "firstName": "Y",
+            }
+        },
+    ]
+    for body in bodies:
+        answer = stand.http.send("POST", f"{ESIA}{path}", name=path, **body)
+        assert answer.status < 500, (body, answer.text[:300])
+    assert stand.http.send("GET", f"{ESIA}{path}?rid=%00", name=path).status < 500
