@@ -63,6 +63,9 @@ def password_form(rid: str, *, error: str | None = None, login: str = "", status
         '<label for="password">Пароль</label>'
         '<input id="password" name="password" type="password" autocomplete="current-password" required>'
         '<button type="submit">Войти</button></form>'
+        '<p class="links"><a href="/login/recovery">Восстановить пароль</a> · '
+        '<a href="/login/unlock">Разблокировать учётную запись</a> · '
+        '<a href="/registration">Зарегистрироваться</a></p>'
     )
     return page("Вход", body, status)
 
