@@ -308,9 +308,10 @@ class ContainerStack:
         )
         self.proxies[service] = proxy.start()
 
-    def _wait_through_proxy(self, service: str) -> None:
-        """Until every replica has answered through HAProxy (round robin reaches them all)."""
-        waiting = {r.name for r in self.members[service]}
+    def _wait_through_proxy(self, service: str, names: set[str] | None = None) -> None:
+        """Until every replica (or those named) has answered through HAProxy (round robin reaches
+        them all once its health checks count them up)."""
+        waiting = set(names or (r.name for r in self.members[service]))
         deadline = time.monotonic() + self.startup_timeout
         while waiting:
             try:
@@ -367,6 +368,8 @@ class ContainerStack:
         act_on_container(container_id, action)
         if action == "restart":
             self._wait_replica(replica)
+            if service in self.proxies:
+                self._wait_through_proxy(service, {replica.name})
         self.write_manifest()
 
     def kill(self, service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> None:
@@ -383,7 +386,8 @@ class ContainerStack:
         self.act(service, index, "unpause")
 
     def restart(self, service: str, index: int) -> None:
-        """Start the replica's container again (whatever state it is in) and wait until it serves."""
+        """Start the replica's container again (whatever state it is in) and wait until it serves,
+        also through HAProxy."""
         self.act(service, index, "restart")
 
     # -- the manifest other processes read --------------------------------------------------
