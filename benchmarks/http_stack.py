@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -48,13 +49,23 @@ async def bare_app(scope, receive, send):  # type: ignore[no-untyped-def]
     await send({"type": "http.response.body", "body": _BODY})
 
 
-def _serve_bare(port: int) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
+def _serve_bare(port: int, server: str) -> None:
+    """The bare app on the same server, with the same settings, the mocks' replicas use."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    if server == "granian":
+        from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
 
-    Granian("http_stack:bare_app", address="127.0.0.1", port=port, interface=Interfaces.ASGI, workers=1,
-            working_dir=Path(__file__).parent, log_level=LogLevels.warning).serve()
+        Granian("http_stack:bare_app", address="127.0.0.1", port=port, interface=Interfaces.ASGI, workers=1,
+                working_dir=Path(__file__).parent, log_level=LogLevels.warning).serve()
+    else:
+        import uvicorn
+        from gosstand.mocks.core.serve import _reuseport_socket
+
+        config = uvicorn.Config("http_stack:bare_app", loop="uvloop", http="httptools", lifespan="off",
+                                access_log=False, log_level="warning", server_header=False, date_header=False)
+        uvicorn.Server(config).run(sockets=[_reuseport_socket("127.0.0.1", port)])
 
 
 def _group_pids(pgid: int) -> list[int]:
@@ -110,18 +121,34 @@ def _wait(url: str) -> None:
     raise RuntimeError(f"{url} never answered")
 
 
-def _seed_login(stack: EmbeddedStack, seed: int = 7) -> tuple[RelyingParty, dict, StackControl]:
+CLIENTS = 8  # concurrent relying-party sessions: the server is measured busy, as under load
+
+
+def _seed_login(stack: EmbeddedStack, seed: int = 7) -> tuple[RelyingParty, list[dict], StackControl]:
     control = StackControl(stack.urls, stack.control_token)
     certificate, key = make_test_identity("bench client")
     rp = RelyingParty(client_id="BENCH", redirect_uri="http://127.0.0.1/cb", certificate=certificate, private_key=key)
     control.register_client("BENCH", redirect_uris=[rp.redirect_uri],
                             certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
                             scopes=["openid", "fullname", "snils", "inn", "usr_org"])
-    record = russian_faker(seed=seed).person_record()
-    control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
-                      person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
-                                                     "gender", "snils", "inn")})
-    return rp, record, control
+    fake = russian_faker(seed=seed)
+    people = [fake.person_record() for _ in range(CLIENTS)]
+    for record in people:
+        control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
+                          person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
+                                                         "gender", "snils", "inn")})
+    return rp, people, control
+
+
+def _in_parallel(task, people: list[dict], rounds: int) -> None:  # type: ignore[no-untyped-def]
+    """``rounds`` calls of ``task(http, person)`` spread over one client thread per person."""
+    def worker(record: dict) -> None:
+        with HttpxClient() as http:
+            for _ in range(rounds // len(people)):
+                task(http, record)
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        list(pool.map(worker, people))
 
 
 def _login(http: HttpxClient, stack: EmbeddedStack, rp: RelyingParty, record: dict, control: StackControl,
@@ -137,18 +164,22 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of wrk load per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--logins", type=int, default=200, help="login flows per signature mode")
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian",
+                        help="the server carrying both the bare app and the mocks (GOSSTAND_SERVER)")
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        _serve_bare(args.serve_bare)
+        _serve_bare(args.serve_bare, args.server)
         return 0
+    os.environ["GOSSTAND_SERVER"] = args.server
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
 
     rates: dict[str, float] = {}
     port = free_port()
-    bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port)], start_new_session=True)
+    bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port), "--server", args.server],
+                            start_new_session=True)
     try:
         _wait(f"http://127.0.0.1:{port}/")
         _pin(bare.pid, SERVER_CPU)
@@ -166,20 +197,27 @@ def main() -> int:
             fts_pgid = stack.replica("fts", 1).process.pid  # type: ignore[union-attr]
             _pin(esia_pgid, SERVER_CPU)
             _pin(fts_pgid, SERVER_CPU)
-            rp, record, control = _seed_login(stack)
+            rp, people, control = _seed_login(stack)
+            record = people[0]
+
+            def log_in(http: HttpxClient, person: dict, stack=stack, rp=rp, control=control) -> None:  # type: ignore[no-untyped-def]
+                _login(http, stack, rp, person, control)
+
+            def outbox_and_logout(http: HttpxClient, person: dict, stack=stack, rp=rp, control=control) -> None:  # type: ignore[no-untyped-def]
+                control.read_sms(person["phone"])
+                esia_login.logout(http, esia_url=stack.urls["esia"], rp=rp)
+
+            _in_parallel(log_in, people, len(people))  # first logins give consent once
+            before = _cpu_seconds(esia_pgid)
+            _in_parallel(log_in, people, args.logins)
+            spent = _cpu_seconds(esia_pgid) - before
+            # the control API's outbox read and the logout are in the loop but not the login: subtract them
+            before = _cpu_seconds(esia_pgid)
+            _in_parallel(outbox_and_logout, people, args.logins)
+            overhead = _cpu_seconds(esia_pgid) - before
+            login_cpu[mode] = max(0.0, spent - overhead) / (args.logins // len(people) * len(people))
             with HttpxClient() as http:
                 tokens = _login(http, stack, rp, record, control)
-                before = _cpu_seconds(esia_pgid)
-                for _ in range(args.logins):
-                    _login(http, stack, rp, record, control)
-                # the control API's outbox read and the logout are part of the loop; measured apart below
-                spent = _cpu_seconds(esia_pgid) - before
-                before = _cpu_seconds(esia_pgid)
-                for _ in range(args.logins):
-                    control.read_sms(record["phone"])
-                    esia_login.logout(http, esia_url=stack.urls["esia"], rp=rp)
-                overhead = _cpu_seconds(esia_pgid) - before
-                login_cpu[mode] = max(0.0, spent - overhead) / args.logins
                 if mode == "strict":
                     auth = {"Authorization": f"Bearer {tokens.access_token}"}
                     rates["ESIA GET /rs/prns/{oid}"] = _wrk(
@@ -199,13 +237,14 @@ def main() -> int:
                         print(f"(FTS status endpoint not measured: {exc})", file=sys.stderr)
 
     baseline = rates["bare ASGI"]
-    print(f"\nRequest rate, one granian worker on CPU {SERVER_CPU}, wrk -c{args.connections} on CPU {CLIENT_CPU}, "
+    print(f"\nRequest rate, one {args.server} process on CPU {SERVER_CPU}, "
+          f"wrk -c{args.connections} on CPU {CLIENT_CPU}, "
           f"{args.duration:.0f} s each")
     print(f"  {'endpoint':45} {'req/s':>9} {'vs bare':>8}")
     for name, rate in rates.items():
         print(f"  {name:45} {rate:9.0f} {rate / baseline:8.2f}")
-    print(f"\nServer CPU per ESIA login flow ({args.logins} flows per mode; ac, login page, password, "
-          f"SMS code, te)")
+    print(f"\nServer CPU per ESIA login flow ({args.logins} flows per mode from {CLIENTS} concurrent clients; "
+          f"ac, login page, password, SMS code, te)")
     bare_us = rates_cpu_per_request * 1e6
     for mode, seconds in login_cpu.items():
         print(f"  {mode:11} {seconds * 1000:6.2f} ms   = {seconds * 1e6 / bare_us:6.0f}× one bare request "

@@ -56,10 +56,19 @@ class BearerVerifier:
         self._verified: OrderedDict[str, Identity] = OrderedDict()
 
     def _decode(self, token: str) -> Identity:
+        """The identity a token proves, verified once per token text (an LRU cache)."""
         identity = self._verified.get(token)
         if identity is not None:
             self._verified.move_to_end(token)
             return identity
+        identity = self._verify(token)
+        self._verified[token] = identity
+        if len(self._verified) > _CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return identity
+
+    def _verify(self, token: str) -> Identity:
+        """Check signature and issuer (uncached); subclasses add other algorithms."""
         try:
             claims = jwt.decode(
                 token,
@@ -74,16 +83,12 @@ class BearerVerifier:
         oid = claims.get("urn:esia:sbj_id")
         if not isinstance(oid, int) or not isinstance(claims.get("exp"), int | float):
             raise _unauthorized("not an ESIA access token")
-        identity = Identity(
+        return Identity(
             oid=oid,
             client_id=str(claims.get("client_id", "")),
             scopes=_scope_names(str(claims.get("scope", ""))),
             claims=claims,
         )
-        self._verified[token] = identity
-        if len(self._verified) > _CACHE_SIZE:
-            self._verified.popitem(last=False)
-        return identity
 
     async def identify(self, request: Request, *, scopes: tuple[str, ...] = ("openid",)) -> Identity:
         """The caller, or a 401 (no/invalid/expired token) or 403 (a scope is missing)."""

@@ -1,33 +1,68 @@
 """Run one replica: ``python -m gosstand.mocks.core.serve`` with ``GOSSTAND_*`` settings.
 
-Granian serves the app (measured faster than uvicorn for this stack; see the README's
-Performance section). Every granian listener sets SO_REUSEPORT, so N replica processes of a
-service bind the same loopback port and the kernel spreads connections between them: when
-one is killed, new connections go to the survivors.
+Two servers can carry the app, chosen with ``GOSSTAND_SERVER`` (measured with
+``benchmarks/http_stack.py``; figures in the README's Performance section):
+
+- ``granian`` (default): one worker process whose I/O runs in Rust threads;
+- ``uvicorn`` with uvloop and httptools: one process, one thread.
+
+Either way the listening socket has SO_REUSEPORT, so N replica processes of a service bind the
+same loopback port and the kernel spreads connections between them: when one is killed, new
+connections go to the survivors.
 """
 
 from __future__ import annotations
 
 import os
-
-from granian import Granian
-from granian.constants import Interfaces
-from granian.log import LogLevels
+import socket
 
 from .settings import Settings
 
 
-def main() -> None:
-    Settings.from_env()  # fail here, in the parent, on bad settings
+def _reuseport_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_uvicorn(host: str, port: int, log_level: str) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        "gosstand.mocks.core.app:app_from_env", factory=True, loop="uvloop", http="httptools",
+        lifespan="off", access_log=False, log_level=log_level, server_header=False, date_header=False,
+    )
+    uvicorn.Server(config).run(sockets=[_reuseport_socket(host, port)])
+
+
+def serve_granian(host: str, port: int, log_level: str) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
     Granian(
-        "gosstand.mocks.core.app:app_from_env",
-        factory=True,
-        address=os.environ.get("GOSSTAND_HOST", "127.0.0.1"),
-        port=int(os.environ.get("GOSSTAND_PORT", "8000")),
-        interface=Interfaces.ASGI,
-        workers=1,
-        log_level=LogLevels(os.environ.get("GOSSTAND_LOG_LEVEL", "warning")),
+        "gosstand.mocks.core.app:app_from_env", factory=True, address=host, port=port,
+        interface=Interfaces.ASGI, workers=1, log_level=LogLevels(log_level),
     ).serve()
+
+
+SERVERS = {"uvicorn": serve_uvicorn, "granian": serve_granian}
+
+
+def main() -> None:
+    Settings.from_env()  # fail here, before the server starts, on bad settings
+    server = os.environ.get("GOSSTAND_SERVER", "granian")
+    if server not in SERVERS:
+        raise SystemExit(f"GOSSTAND_SERVER must be one of {sorted(SERVERS)}, not {server!r}")
+    SERVERS[server](
+        os.environ.get("GOSSTAND_HOST", "127.0.0.1"),
+        int(os.environ.get("GOSSTAND_PORT", "8000")),
+        os.environ.get("GOSSTAND_LOG_LEVEL", "warning"),
+    )
 
 
 if __name__ == "__main__":

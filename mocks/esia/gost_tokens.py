@@ -157,13 +157,13 @@ class EsiaTokenVerifier(BearerVerifier):
         self._gost_key = gost_keys.public_key
         self._gost_issuer = issuer
 
-    def _decode(self, token: str) -> Identity:
+    def _verify(self, token: str) -> Identity:
         try:
             is_gost = jwt.get_unverified_header(token).get("alg") == GOST_ALGORITHM
         except jwt.InvalidTokenError:
             is_gost = False
         if not is_gost:
-            return super()._decode(token)
+            return super()._verify(token)
         try:
             claims = decode_gost(token, self._gost_key)
         except ValueError as exc:
