@@ -57,11 +57,13 @@ def test_crud_round_trip(utko, auth, control_headers):
 
     utko.post("/_gosstand/control/clock", json={"advance": 60}, headers=control_headers)
     changed = dict(OBJECT, status="suspended", fkkoCodes=["73310001724"])
-    replaced = utko.put(location, json=changed, headers=auth)
+    assert created.headers["etag"] == '"v1"'
+    replaced = utko.put(location, json=changed, headers={**auth, "If-Match": created.headers["etag"]})
     assert replaced.status_code == 200
     assert replaced.json()["status"] == "suspended" and replaced.json()["fkkoCodes"] == ["73310001724"]
     assert replaced.json()["createdAt"] == body["createdAt"]
     assert replaced.json()["updatedAt"] == "2026-05-20T09:01:00.000Z"
+    assert replaced.headers["etag"] == utko.get(location, headers=auth).headers["etag"] == '"v2"'
     assert utko.get(location, headers=auth).json() == replaced.json()
 
     assert utko.delete(location, headers=auth).status_code == 204
@@ -108,7 +110,7 @@ def test_all_bad_fields_at_once_and_on_put_too(utko, auth):
     expected = ["/coordinates/lat", "/name", "/region"]
     assert _pointers(utko.post("/v1/objects", json=bad, headers=auth)) == expected
     location = utko.post("/v1/objects", json=OBJECT, headers=auth).headers["location"]
-    assert _pointers(utko.put(location, json=bad, headers=auth)) == expected
+    assert _pointers(utko.put(location, json=bad, headers={**auth, "If-Match": "*"})) == expected
 
 
 def test_unknown_ids_are_404(utko, auth):
@@ -152,3 +154,47 @@ def test_auth(utko, esia_signing_keys):
     assert utko.get("/v1/objects", headers=reader).status_code == 200
     assert utko.post("/v1/objects", json=OBJECT, headers=reader).status_code == 403
     assert utko.delete(f"/v1/objects/{uuid.uuid4()}", headers=reader).status_code == 403
+
+
+def test_put_needs_if_match_naming_the_current_version(utko, auth):
+    created = utko.post("/v1/objects", json=OBJECT, headers=auth)
+    location = created.headers["location"]
+    missing = utko.put(location, json=OBJECT, headers=auth)
+    assert missing.status_code == 428 and missing.headers["content-type"] == "application/problem+json"
+    first = utko.put(location, json=dict(OBJECT, status="inactive"), headers={**auth, "If-Match": '"v1"'})
+    assert first.status_code == 200 and first.headers["etag"] == '"v2"'
+    # A second writer still holding v1 has not seen the change: refused, told the current version.
+    lost = utko.put(location, json=dict(OBJECT, status="closed"), headers={**auth, "If-Match": '"v1"'})
+    assert lost.status_code == 412 and lost.headers["etag"] == '"v2"'
+    assert utko.get(location, headers=auth).json()["status"] == "inactive"
+    for tag in ('W/"v2"', '"v3"', "v2"):
+        assert utko.put(location, json=OBJECT, headers={**auth, "If-Match": tag}).status_code == 412
+    assert utko.put(location, json=OBJECT, headers={**auth, "If-Match": '"v9", "v2"'}).headers["etag"] == '"v3"'
+    assert utko.put(location, json=OBJECT, headers={**auth, "If-Match": "*"}).headers["etag"] == '"v4"'
+    assert utko.put(location, json=OBJECT, headers={**auth, "If-Match": " , "}).status_code == 400
+
+
+def test_delete_honours_if_match(utko, auth):
+    location = utko.post("/v1/objects", json=OBJECT, headers=auth).headers["location"]
+    assert utko.delete(location, headers={**auth, "If-Match": '"v2"'}).status_code == 412
+    assert utko.delete(location, headers={**auth, "If-Match": '"v1"'}).status_code == 204
+    assert utko.get(location, headers=auth).status_code == 404
+
+
+def test_racing_replicas_cannot_both_win():
+    """Two replicas that both read v1 before either wrote: the version claim lets only one through."""
+    import asyncio
+
+    from gosstand.mocks.core.store import open_store
+    from gosstand.mocks.utko.repository import ObjectRepository
+
+    async def race() -> list[int | None]:
+        store = open_store("memory:")
+        repository = ObjectRepository(store)
+        await repository.create({"id": "o1", "createdUs": 1, "updatedUs": 1, "version": 1})
+        read_by_a, read_by_b = await repository.get("o1"), await repository.get("o1")
+        outcome = [await repository.claim_next(read_by_a), await repository.claim_next(read_by_b)]
+        await store.close()
+        return outcome
+
+    assert asyncio.run(race()) == [2, None]

@@ -3,6 +3,9 @@
 Reading needs an ESIA token with ``openid``; creating, replacing and deleting objects also
 ``usr_org``. Any authenticated organisation may change any object in this version (the mock
 does not model ownership of register entries).
+
+Objects carry an ``ETag`` (their version) on every read and write; ``PUT`` needs ``If-Match``
+and ``DELETE`` honours it (:mod:`.preconditions`, atomic across replicas in :mod:`.repository`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from starlette.responses import JSONResponse, Response
 from ..core.bearer import BearerVerifier
 from ..core.context import context
 from ..core.problems import Problem, read_json
-from .repository import ObjectRepository
+from .preconditions import entity_tag, matches, optional_if_match, required_if_match
+from .repository import ObjectRepository, version_of
 from .requests import requests_on
 from .validation import validate_object
 
@@ -39,8 +43,13 @@ def _iso(micros: int) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_INTERNAL = ("createdUs", "updatedUs", "version")
+#: How often an unconditional DELETE re-reads an object that keeps changing under it.
+_DELETE_ATTEMPTS = 8
+
+
 def _view(record: dict[str, Any]) -> dict[str, Any]:
-    fields = {key: value for key, value in record.items() if key not in ("createdUs", "updatedUs")}
+    fields = {key: value for key, value in record.items() if key not in _INTERNAL}
     return {**fields, "createdAt": _iso(record["createdUs"]), "updatedAt": _iso(record["updatedUs"])}
 
 
@@ -72,6 +81,12 @@ def _bounded_int(params: Any, name: str, default: int, low: int, high: int, erro
     return int(raw)
 
 
+def _stale(record: dict[str, Any]) -> Problem:
+    current = entity_tag(version_of(record))
+    return Problem(412, f"If-Match does not name the current version {current}; read the object again",
+                   headers={"ETag": current})
+
+
 class UtkoApi:
     def __init__(self, verifier: BearerVerifier) -> None:
         self._verifier = verifier
@@ -94,9 +109,10 @@ class UtkoApi:
         fields = await _body(request)
         ctx = context(request)
         now_us = int(await ctx.clock.now() * 1_000_000)
-        record = {"id": str(uuid.uuid4()), **fields, "createdUs": now_us, "updatedUs": now_us}
+        record = {"id": str(uuid.uuid4()), **fields, "createdUs": now_us, "updatedUs": now_us, "version": 1}
         await ObjectRepository(ctx.store).create(record)
-        return JSONResponse(_view(record), status_code=201, headers={"Location": f"/v1/objects/{record['id']}"})
+        return JSONResponse(_view(record), status_code=201,
+                            headers={"Location": f"/v1/objects/{record['id']}", "ETag": entity_tag(1)})
 
     async def object(self, request: Request) -> Response:
         if request.method == "PUT":
@@ -107,7 +123,7 @@ class UtkoApi:
         record = await ObjectRepository(context(request).store).get(_object_id(request))
         if record is None:
             raise Problem(404, "no object has this id")
-        return JSONResponse(_view(record))
+        return JSONResponse(_view(record), headers={"ETag": entity_tag(version_of(record))})
 
     async def replace(self, request: Request) -> Response:
         await self._verifier.identify(request, scopes=WRITE_SCOPES)
@@ -117,17 +133,36 @@ class UtkoApi:
         existing = await repository.get(object_id)
         if existing is None:
             raise Problem(404, "no object has this id")
+        wanted = required_if_match(request)
         fields = await _body(request)
+        if not matches(wanted, version_of(existing)):
+            raise _stale(existing)
+        version = await repository.claim_next(existing)
+        if version is None:
+            raise Problem(412, "the object changed while this request was processed; read it again")
         record = {"id": object_id, **fields, "createdUs": existing["createdUs"],
-                  "updatedUs": int(await ctx.clock.now() * 1_000_000)}
+                  "updatedUs": int(await ctx.clock.now() * 1_000_000), "version": version}
         await repository.replace(record)
-        return JSONResponse(_view(record))
+        return JSONResponse(_view(record), headers={"ETag": entity_tag(version)})
 
     async def delete(self, request: Request) -> Response:
         await self._verifier.identify(request, scopes=WRITE_SCOPES)
-        if not await ObjectRepository(context(request).store).delete(_object_id(request)):
-            raise Problem(404, "no object has this id")
-        return Response(status_code=204)
+        object_id = _object_id(request)
+        wanted = optional_if_match(request)
+        repository = ObjectRepository(context(request).store)
+        for _ in range(_DELETE_ATTEMPTS):
+            existing = await repository.get(object_id)
+            if existing is None:
+                raise Problem(404, "no object has this id")
+            if wanted is not None and not matches(wanted, version_of(existing)):
+                raise _stale(existing)
+            if await repository.claim_next(existing) is not None:
+                if not await repository.delete(object_id):
+                    raise Problem(404, "no object has this id")
+                return Response(status_code=204)
+            if wanted is not None:
+                raise Problem(412, "the object changed while this request was processed; read it again")
+        raise Problem(409, "the object keeps changing; try again")
 
     async def requests(self, request: Request) -> Response:
         await self._verifier.identify(request, scopes=READ_SCOPES)
