@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .lifecycle import Progress
+from .lifecycle import Progress, Step
 
-__all__ = ["card", "iso", "status_summary"]
+__all__ = ["card", "history_entry", "iso", "status_summary"]
 
 
 def iso(seconds: float) -> str:
@@ -20,12 +20,14 @@ def iso(seconds: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def history_entry(step: Step, at: float, number: str | None) -> dict[str, str]:
+    """One status change as the declarant sees it, in the card's history and the event feed."""
+    return {"status": step.status.value, "at": iso(at), "comment": step.comment.format(number=number or "")}
+
+
 def _history(record: dict[str, Any], state: Progress) -> list[dict[str, str]]:
-    number = record.get("registrationNumber") or ""
-    return [
-        {"status": step.status.value, "at": iso(at), "comment": step.comment.format(number=number)}
-        for step, at in state.reached
-    ]
+    number = record.get("registrationNumber")
+    return [history_entry(step, at, number) for step, at in state.reached]
 
 
 def card(record: dict[str, Any], state: Progress) -> dict[str, Any]:

@@ -8,6 +8,7 @@ the mock does not model which organisations a person may act for.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from typing import Any
@@ -19,13 +20,14 @@ from ..core.bearer import BearerVerifier
 from ..core.context import context
 from ..core.problems import Problem, read_json
 from .cards import card, status_summary
+from .events import feed, parse_events_query
 from .lifecycle import DEFAULT_PLAN, Progress, progress
 from .paging import Position
 from .queries import parse_list_query
 from .repository import DeclarationRepository, fingerprint
 from .validation import validate_declaration
 
-__all__ = ["DeclarationsApi", "MAX_BODY_BYTES"]
+__all__ = ["BASE", "DeclarationsApi", "EVENTS", "MAX_BODY_BYTES"]
 
 READ_SCOPES = ("openid",)
 WRITE_SCOPES = ("openid", "usr_org")
@@ -34,6 +36,7 @@ MAX_BODY_BYTES = 1 << 20
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,128}$"
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 BASE = "/api/v1/declarations"
+EVENTS = "/api/v1/events"
 
 
 def _declaration_id(request: Request) -> str:
@@ -90,7 +93,7 @@ class DeclarationsApi:
             "id": str(uuid.uuid4()),
             **submission,
             "submittedUs": int(now * 1_000_000),
-            "plan": DEFAULT_PLAN,
+            "plan": submission.get("scenario", DEFAULT_PLAN),
             "registrationNumber": None,
             "fingerprint": fingerprint(submission),
             "submittedBy": identity.oid,
@@ -142,6 +145,46 @@ class DeclarationsApi:
         await self._verifier.identify(request, scopes=READ_SCOPES)
         head, state = await self._settled(request, head_only=True)
         return JSONResponse(status_summary(head, state))
+
+    async def withdraw(self, request: Request) -> Response:
+        """``POST …/{id}/withdrawal``: the declarant withdraws (decision 81 once registered).
+
+        Allowed only while no decision is taken (409 otherwise). The withdrawal is claimed once
+        in the store, so a retry with the same ``Idempotency-Key`` — on any replica — answers
+        the first result again, and a second withdrawal under another key is a 409."""
+        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        key = _idempotency_key(request)
+        declaration_id = _declaration_id(request)
+        ctx = context(request)
+        repository = DeclarationRepository(ctx.store)
+        head = await repository.head(declaration_id)
+        if head is None:
+            raise Problem(404, "no declaration has this id")
+        now = await ctx.clock.now()
+        if await repository.withdrawal(declaration_id) is None:
+            state = await repository.settle(head, now)
+            if not state.withdrawable:
+                raise Problem(409, f"the declaration is {state.status.value}: it can be withdrawn only "
+                                   "before a decision", currentStatus=state.status.value)
+            await repository.claim_withdrawal(declaration_id, key=key, withdrawn_us=round(now * 1_000_000))
+        claim = await repository.withdrawal(declaration_id)
+        assert claim is not None, "a claimed withdrawal is only removed by a reset"
+        if claim["key"] != hashlib.sha256(key.encode()).hexdigest():
+            raise Problem(409, "the declaration was already withdrawn with another Idempotency-Key")
+        replayed = head.get("withdrawnUs") == claim["withdrawnUs"]
+        await repository.apply_withdrawal(declaration_id, claim["withdrawnUs"])
+        head = await repository.head(declaration_id)
+        assert head is not None
+        withdrawn_at = claim["withdrawnUs"] / 1e6
+        state = await repository.settle(head, withdrawn_at)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return JSONResponse(status_summary(head, state), headers=headers)
+
+    async def events(self, request: Request) -> Response:
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        query = parse_events_query(request.query_params)
+        ctx = context(request)
+        return JSONResponse(await feed(DeclarationRepository(ctx.store), query, await ctx.clock.now()))
 
     async def _settled(self, request: Request, *, head_only: bool = False) -> tuple[dict[str, Any], Progress]:
         declaration_id = _declaration_id(request)

@@ -7,7 +7,10 @@ Keys (all under ``fts:``):
 - ``fts:idempotency:{inn}:{kpp}:{sha256(key)}`` — ``{"id", "fingerprint"}``: which declaration
   a declarant's ``Idempotency-Key`` produced;
 - ``fts:declarant:{inn}`` — sorted index of the declarant's declaration ids by submission µs;
-- ``fts:number:{id}`` and ``fts:sequence:{office}:{year}`` — see :mod:`.numbering`.
+- ``fts:number:{id}`` and ``fts:sequence:{office}:{year}`` — see :mod:`.numbering`;
+- ``fts:withdrawal:{id}`` — ``{"key", "withdrawnUs"}``: the one withdrawal of a declaration,
+  claimed with ``set(only_if_absent=True)`` so two replicas cannot withdraw it at two moments;
+  ``withdrawnUs`` is then copied into the record and its head.
 
 Idempotency across replicas: the record is written first, then the key is claimed with
 ``set(only_if_absent=True)``. The one winner indexes its record; a loser (a concurrent retry
@@ -25,7 +28,7 @@ from typing import Any
 
 from ..core.store import Store
 from .lifecycle import Progress, progress
-from .numbering import registration_number
+from .numbering import number_key, registration_number
 from .paging import Position
 
 __all__ = ["Claim", "DeclarationRepository", "fingerprint"]
@@ -49,11 +52,15 @@ def _head_key(declaration_id: str) -> str:
 
 #: What the status of a declaration is computed from: a small record beside the full card, so
 #: the cheap status read decodes a few fields rather than every goods item.
-HEAD_FIELDS = ("id", "submittedUs", "plan", "customsOffice", "registrationNumber")
+HEAD_FIELDS = ("id", "submittedUs", "plan", "customsOffice", "registrationNumber", "withdrawnUs")
 
 
 def head_of(record: dict[str, Any]) -> dict[str, Any]:
     return {name: record.get(name) for name in HEAD_FIELDS}
+
+
+def _withdrawal_key(declaration_id: str) -> str:
+    return f"fts:withdrawal:{declaration_id}"
 
 
 def _declarant_index(inn: str) -> str:
@@ -120,7 +127,9 @@ class DeclarationRepository:
         """The record's progress at ``now``; issues the registration number the first time a
         registered declaration is read, and copies it into the record so that later reads of
         the status stay one store read. ``record`` may be the full record or its head."""
-        state = progress(submitted_at=record["submittedUs"] / 1e6, plan=record["plan"], now=now)
+        withdrawn_us = record.get("withdrawnUs")
+        state = progress(submitted_at=record["submittedUs"] / 1e6, plan=record["plan"], now=now,
+                         withdrawn_at=None if withdrawn_us is None else withdrawn_us / 1e6)
         registered_at = state.registered_at
         if registered_at is not None and record.get("registrationNumber") is None:
             record["registrationNumber"] = await registration_number(
@@ -133,6 +142,45 @@ class DeclarationRepository:
                 await self._store.set(_record_key(full["id"]), json.dumps(full, ensure_ascii=False))
             await self._store.set(_head_key(record["id"]), json.dumps(head_of(record)))
         return state
+
+    async def withdrawal(self, declaration_id: str) -> dict[str, Any] | None:
+        raw = await self._store.get(_withdrawal_key(declaration_id))
+        return None if raw is None else json.loads(raw)
+
+    async def claim_withdrawal(self, declaration_id: str, *, key: str, withdrawn_us: int) -> bool:
+        """Record the declaration's withdrawal unless one is recorded already (``False``)."""
+        claim = json.dumps({"key": hashlib.sha256(key.encode()).hexdigest(), "withdrawnUs": withdrawn_us})
+        return await self._store.set(_withdrawal_key(declaration_id), claim, only_if_absent=True)
+
+    async def apply_withdrawal(self, declaration_id: str, withdrawn_us: int) -> None:
+        """Copy a claimed withdrawal into the record and its head (a retry repeats it harmlessly)."""
+        record = await self.get(declaration_id)
+        if record is None:
+            return
+        record["withdrawnUs"] = withdrawn_us
+        record["registrationNumber"] = record.get("registrationNumber") or await self._store.get(
+            number_key(declaration_id))
+        await self._store.set(_record_key(declaration_id), json.dumps(record, ensure_ascii=False))
+        await self._store.set(_head_key(declaration_id), json.dumps(head_of(record)))
+
+    async def heads_submitted_since(self, inn: str, from_us: float) -> AsyncIterator[dict[str, Any]]:
+        """The heads of the declarant's declarations submitted at or after ``from_us``, oldest first."""
+        index = _declarant_index(inn)
+        offset = 0
+        while True:
+            ids = await self._store.index_range(index, min_score=from_us, max_score=float("inf"),
+                                                offset=offset, limit=_BATCH)
+            if not ids:
+                return
+            offset += len(ids)
+            raws = await self._store.get_many([_head_key(i) for i in ids])
+            for declaration_id, raw in zip(ids, raws, strict=True):
+                if raw is not None:
+                    yield json.loads(raw)
+                elif (record := await self.get(declaration_id)) is not None:
+                    yield head_of(record)
+            if len(ids) < _BATCH:
+                return
 
     async def newest_first(
         self, inn: str, *, after: Position | None, from_us: int | None, to_us: int | None

@@ -5,7 +5,9 @@ Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/ft
 - ``POST /api/v1/declarations`` — submit (``Idempotency-Key`` header required);
 - ``GET /api/v1/declarations?inn=…`` — a declarant's declarations, newest first, cursor paging;
 - ``GET /api/v1/declarations/{id}`` — the card; ``GET /api/v1/declarations/{id}/status`` — the
-  cheap status read.
+  cheap status read;
+- ``POST /api/v1/declarations/{id}/withdrawal`` — the declarant withdraws (``Idempotency-Key``);
+- ``GET /api/v1/events?inn=…&cursor=…`` — every status change of a declarant's declarations.
 
 The life cycle runs on the shared mock clock (:mod:`.lifecycle`); there are no FTS-specific
 control endpoints in this cut: the common ``/_gosstand/control/clock`` and ``/reset`` suffice.
@@ -20,7 +22,7 @@ from starlette.routing import Route
 from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
-from .handlers import BASE, DeclarationsApi
+from .handlers import BASE, EVENTS, DeclarationsApi
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
 
@@ -32,6 +34,8 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route(BASE, api.collection, methods=["GET", "POST"]),
             Route(BASE + "/{id}", api.card, methods=["GET"]),
             Route(BASE + "/{id}/status", api.status, methods=["GET"]),
+            Route(BASE + "/{id}/withdrawal", api.withdraw, methods=["POST"]),
+            Route(EVENTS, api.events, methods=["GET"]),
         ],
         contract=CONTRACT,
     )

@@ -24,6 +24,7 @@ from ..core.identifiers import (
     is_valid_tnved,
 )
 from ..core.problems import Problem
+from .lifecycle import PLANS
 
 __all__ = ["Findings", "INCOTERMS", "MAX_GOODS", "validate_declaration"]
 
@@ -217,12 +218,19 @@ def validate_declaration(body: Any) -> dict[str, Any]:
     elif not is_valid_customs_office(office):
         findings.add("/customsOffice", "must be an 8-digit Russian customs office code starting with 10")
     goods = _goods(findings, body.get("goods"))
+    scenario = body.get("scenario")
+    if scenario is not None and (not isinstance(scenario, str) or scenario not in PLANS):
+        findings.add("/scenario", f"one of {', '.join(PLANS)}")
     findings.raise_if_any()
-    return {
+    stored = {
         "senderReference": sender_reference,
         "declarant": declarant,
         "procedure": procedure,
         "customsOffice": office,
         "goods": goods,
     }
+    # Only when sent, so declarations without one keep the fingerprint they always had.
+    if scenario is not None:
+        stored["scenario"] = scenario
+    return stored
 
