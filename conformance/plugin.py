@@ -6,15 +6,18 @@ project: importing it is cheap and it starts nothing until a test asks for ``gos
 
 Options (each also read from an environment variable, for CI)::
 
-    --gosstand-target embedded|urls   GOSSTAND_TARGET         (default: embedded, or urls if a URL is given)
+    --gosstand-target embedded|containers|urls
+                                      GOSSTAND_TARGET         (default: embedded, or urls if a URL is given;
+                                                              containers: Docker replicas behind HAProxy,
+                                                              skipped with the reason when no daemon answers)
     --esia-url / --utko-url / --fts-url   GOSSTAND_ESIA_URL …
     --control-token T                 GOSSTAND_CONTROL_TOKEN  the target exposes /_gosstand/control
     --access-token T                  GOSSTAND_ACCESS_TOKEN   a ready ESIA access token (no control API)
-    --gosstand-replicas N             GOSSTAND_REPLICAS       embedded replicas per service (default 2)
+    --gosstand-replicas N             GOSSTAND_REPLICAS       replicas per service of the stack (default 2)
     --contract-examples N             GOSSTAND_CONTRACT_EXAMPLES  examples per operation / property (20)
 
 Fixtures: ``gosstand_options``, ``gosstand_target`` (a :class:`~.targets.Target`),
-``gosstand_stack`` (the embedded stack), ``gosstand_control`` (a
+``gosstand_stack`` (the stack the suite started: embedded or containers), ``gosstand_control`` (a
 :class:`~gosstand.scenarios.control.StackControl`), ``esia_session`` and ``esia_access_token``.
 A target that cannot give what a test needs makes that test *skip* with the option to set.
 """
@@ -31,11 +34,13 @@ from .targets import (
     DEFAULT_CONTRACT_EXAMPLES,
     DEFAULT_REPLICAS,
     ENVIRONMENT,
+    TARGET_KINDS,
     TargetOptions,
     TargetUnavailable,
 )
 
 if TYPE_CHECKING:
+    from gosstand.mocks.containers import ContainerStack
     from gosstand.mocks.stack import EmbeddedStack
     from gosstand.scenarios.control import StackControl
 
@@ -51,8 +56,9 @@ MARKERS = (
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gosstand", "gosstand conformance target")
-    group.addoption("--gosstand-target", dest="gosstand_target", choices=("embedded", "urls"), default=None,
-                    help=f"embedded: start the mock stack; urls: test given URLs [{ENVIRONMENT['target']}]")
+    group.addoption("--gosstand-target", dest="gosstand_target", choices=TARGET_KINDS, default=None,
+                    help="embedded: start the mock stack; containers: start it in Docker (images built "
+                         f"or reused); urls: test given URLs [{ENVIRONMENT['target']}]")
     for service in ("esia", "utko", "fts"):
         group.addoption(f"--{service}-url", dest=f"gosstand_{service}_url", default=None, metavar="URL",
                         help=f"base URL of the {service.upper()} target [{ENVIRONMENT[service + '_url']}]")
@@ -62,7 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="an ESIA access token for targets without the control API "
                          f"[{ENVIRONMENT['access_token']}]")
     group.addoption("--gosstand-replicas", dest="gosstand_replicas", type=int, default=None, metavar="N",
-                    help=f"embedded: replica processes per service (default {DEFAULT_REPLICAS}) "
+                    help=f"embedded/containers: replicas per service (default {DEFAULT_REPLICAS}) "
                          f"[{ENVIRONMENT['replicas']}]")
     group.addoption("--contract-examples", dest="gosstand_contract_examples", type=int, default=None,
                     metavar="N",
@@ -100,11 +106,15 @@ def gosstand_options(pytestconfig: pytest.Config) -> TargetOptions:
 
 @pytest.fixture(scope="session")
 def gosstand_target(gosstand_options: TargetOptions) -> Iterator[Target]:
-    """The system under test, opened once per session on first use (embedded: the mock stack
-    starts here, and stops when the session ends)."""
+    """The system under test, opened once per session on first use (embedded or containers: the
+    stack starts here, and stops when the session ends). Without a Docker daemon a containers
+    target skips every test that needs it, with the reason."""
     from .targets import close_target, open_target
 
-    target = open_target(gosstand_options)
+    try:
+        target = open_target(gosstand_options)
+    except TargetUnavailable as exc:
+        pytest.skip(str(exc))
     try:
         yield target
     finally:
@@ -112,10 +122,10 @@ def gosstand_target(gosstand_options: TargetOptions) -> Iterator[Target]:
 
 
 @pytest.fixture(scope="session")
-def gosstand_stack(gosstand_target: Target) -> EmbeddedStack:
-    """The embedded stack (replica kills, restarts); skips for a ``urls`` target."""
+def gosstand_stack(gosstand_target: Target) -> EmbeddedStack | ContainerStack:
+    """The stack the suite started (replica kills, restarts); skips for a ``urls`` target."""
     if gosstand_target.stack is None:
-        pytest.skip("needs the embedded stack (--gosstand-target embedded)")
+        pytest.skip("needs a stack the suite starts (--gosstand-target embedded or containers)")
     return gosstand_target.stack
 
 

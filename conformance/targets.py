@@ -6,7 +6,9 @@ the suite may use to drive it:
 - ``control_token`` — the target exposes the gosstand control API (``/_gosstand/control``): the
   suite registers its own ESIA client system, seeds users and logs in for real;
 - ``access_token`` — a target without the control API: a ready ESIA access token for UTKO/FTS;
-- ``stack`` — the embedded stack the suite started itself (closed at the end of the session).
+- ``stack`` — the stack the suite started itself (closed at the end of the session): the
+  embedded one (processes on loopback) or, with ``containers``, the container stack (replicas in
+  Docker behind HAProxy, state in Redis; the images are built or reused on first use).
 
 Options come from the pytest command line or, for CI, from environment variables
 (:data:`ENVIRONMENT`). This module imports nothing heavy at import time: the plugin that uses it
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gosstand.mocks.containers import ContainerStack
     from gosstand.mocks.stack import EmbeddedStack
     from gosstand.scenarios.control import StackControl
 
@@ -38,7 +41,9 @@ __all__ = [
 ]
 
 SERVICES = ("esia", "utko", "fts")
-TARGET_KINDS = ("embedded", "urls")
+TARGET_KINDS = ("embedded", "containers", "urls")
+#: Kinds whose stack the suite starts itself.
+STACK_KINDS = ("embedded", "containers")
 DEFAULT_REPLICAS = 2
 DEFAULT_CONTRACT_EXAMPLES = 20
 
@@ -115,7 +120,7 @@ class Target:
     urls: Mapping[str, str]
     control_token: str | None = None
     access_token: str | None = None
-    stack: EmbeddedStack | None = None
+    stack: EmbeddedStack | ContainerStack | None = None
 
     def has(self, service: str) -> bool:
         return service in self.urls
@@ -131,7 +136,7 @@ class Target:
     def serves_own_contracts(self) -> bool:
         """gosstand mocks serve their contract at ``/_gosstand/openapi.yaml``; other systems are
         tested against the repository's documents."""
-        return self.kind == "embedded" or self.control_token is not None
+        return self.kind in STACK_KINDS or self.control_token is not None
 
     def contract_location(self, service: str) -> str:
         """Where to load ``service``'s OpenAPI document from: a URL or a file path."""
@@ -150,15 +155,28 @@ class Target:
 
 
 def open_target(options: TargetOptions) -> Target:
-    """The target the options describe; ``embedded`` starts the mock stack (seconds)."""
+    """The target the options describe; ``embedded`` starts the mock stack (seconds),
+    ``containers`` the container stack (seconds with built images; the first build takes minutes).
+    Raises :class:`TargetUnavailable` when ``containers`` is asked for and no Docker daemon answers."""
     if options.kind == "urls":
         return Target(kind="urls", urls=dict(options.urls), control_token=options.control_token,
                       access_token=options.access_token)
+    stack = _stack_class(options.kind)(replicas=options.replicas).start()
+    return Target(kind=options.kind, urls=dict(stack.urls), control_token=stack.control_token,
+                  access_token=options.access_token, stack=stack)
+
+
+def _stack_class(kind: str) -> type[EmbeddedStack] | type[ContainerStack]:
+    if kind == "containers":
+        from gosstand.mocks.containers import ContainerStack, docker_unavailable_reason
+
+        reason = docker_unavailable_reason()
+        if reason is not None:
+            raise TargetUnavailable(f"--gosstand-target containers: {reason}")
+        return ContainerStack
     from gosstand.mocks.stack import EmbeddedStack
 
-    stack = EmbeddedStack(replicas=options.replicas).start()
-    return Target(kind="embedded", urls=dict(stack.urls), control_token=stack.control_token,
-                  access_token=options.access_token, stack=stack)
+    return EmbeddedStack
 
 
 def close_target(target: Target) -> None:

@@ -1,10 +1,12 @@
-"""The failover schedule of a load run: kill, stop or pause replica X of service S at time t.
+"""The failover schedule of a load run: kill, stop, pause or restart replica X of service S at time t.
 
 The schedule is data (``loadtests/failover.yaml``); :func:`register` attaches it to a Locust
 environment through the ``test_start`` hook, so the actions run on the same clock as the
 requests they disturb, and each one is written to ``failovers.jsonl`` in the run directory
 (the reports read ``t`` as the fault's start and ``until`` as its end, ``null`` for a crash).
 Replicas are found through the stack manifest, so the stack may live in another process.
+``restart`` (stop and start again, the replica's ``t_r`` is when it serves) needs a container
+manifest: an embedded replica cannot be started from another process.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from typing import Any
 
 import yaml
 
-from ..mocks.stack import kill_replica
+from ..mocks.stack import act, kill_replica
 
 ACTIONS: dict[str, signal.Signals] = {
     "kill": signal.SIGKILL,
     "stop": signal.SIGTERM,
     "pause": signal.SIGSTOP,
 }
+#: Actions without a signal of their own, carried out by :func:`gosstand.mocks.stack.act`.
+MANIFEST_ACTIONS = ("restart",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +41,9 @@ class FailoverAction:
     duration: float | None = None
 
     def __post_init__(self) -> None:
-        if self.action not in ACTIONS:
-            raise ValueError(f"unknown failover action {self.action!r}; known: {sorted(ACTIONS)}")
+        if self.action not in ACTIONS and self.action not in MANIFEST_ACTIONS:
+            known = sorted([*ACTIONS, *MANIFEST_ACTIONS])
+            raise ValueError(f"unknown failover action {self.action!r}; known: {known}")
         if self.action == "pause" and not self.duration:
             raise ValueError("a pause needs a duration in seconds")
         if self.at < 0 or self.replica < 1:
@@ -59,9 +64,31 @@ def apply(
 ) -> dict[str, Any]:
     """Carry out one action against a stack manifest; returns the ``failovers.jsonl`` record."""
     started = now()
+    if action.action in MANIFEST_ACTIONS:
+        name = act(manifest, action.service, action.replica, action.action)
+        entry = manifest["replicas"][action.service][action.replica - 1]
+        _wait_healthy(entry.get("url"), now=now)
+        return {"t": started, "action": action.action, "service": action.service, "target": name,
+                "until": now()}
     name = kill_replica(manifest, action.service, action.replica, ACTIONS[action.action])
     until = started + action.duration if action.action == "pause" and action.duration else None
     return {"t": started, "action": action.action, "service": action.service, "target": name, "until": until}
+
+
+def _wait_healthy(url: str | None, *, now: Callable[[], float], timeout: float = 30.0) -> None:
+    """Poll a restarted replica's health endpoint, so ``until`` is when it serves again."""
+    if not url:
+        return
+    import httpx
+
+    deadline = now() + timeout
+    while now() < deadline:
+        try:
+            if httpx.get(f"{url}/_gosstand/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
 
 
 def resume(action: FailoverAction, manifest: Mapping[str, Any]) -> None:

@@ -32,7 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--failover", default="default",
                         help="failover schedule YAML; 'default' (kill ESIA and FTS replicas) or 'none'")
     parser.add_argument("--slo", help="SLO file (default: the packaged reports/slo.yaml)")
-    parser.add_argument("--replicas", type=int, default=2, help="replicas per service of the embedded stack")
+    parser.add_argument("--backend", choices=["embedded", "containers"], default="embedded",
+                        help="stack to start: processes on loopback (default) or Docker containers "
+                             "behind HAProxy with Redis")
+    parser.add_argument("--replicas", type=int, default=2, help="replicas per service of the stack")
     parser.add_argument("--output", default="out/runs", help="parent directory of run directories")
     parser.add_argument("--users", type=int, default=60, help="ESIA test users to seed")
     parser.add_argument("--declarants", type=int, default=8, help="declarant organisations to use")
@@ -73,8 +76,19 @@ def _run_locust(run_dir: Path, manifest: Path, fixtures: Path, failover: Path | 
     return completed.returncode
 
 
+def _stack_class(backend: str) -> type[Any]:
+    """The stack class of a backend; both share one API (``urls``, ``write_manifest``, …)."""
+    if backend == "containers":
+        from ..mocks.containers import ContainerStack
+
+        return ContainerStack
+    from ..mocks.stack import EmbeddedStack
+
+    return EmbeddedStack
+
+
 def run_peak(args: argparse.Namespace) -> int:
-    from ..mocks.stack import EmbeddedStack, load_manifest
+    from ..mocks.stack import load_manifest
     from ..reports.build import build_report, verdict_exit_code
     from .fixtures import reconcile, seed
 
@@ -94,10 +108,11 @@ def run_peak(args: argparse.Namespace) -> int:
             manifest_path = Path(args.manifest)
             description["backend"] = load_manifest(manifest_path).get("backend", "external")
         else:
-            print(f"Starting the embedded stack ({args.replicas} replicas per service)…", flush=True)
-            stack = cleanup.enter_context(EmbeddedStack(replicas=args.replicas, state_dir=run_dir / "stack"))
+            backend = getattr(args, "backend", "embedded")
+            print(f"Starting the {backend} stack ({args.replicas} replicas per service)…", flush=True)
+            stack = cleanup.enter_context(_stack_class(backend)(replicas=args.replicas, state_dir=run_dir / "stack"))
             manifest_path = stack.write_manifest()
-            description["backend"] = "embedded"
+            description["backend"] = backend
         manifest = load_manifest(manifest_path)
         description["targets"] = manifest["urls"]
         print("Seeding ESIA users, the client system and declarants…", flush=True)
