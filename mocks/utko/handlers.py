@@ -21,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 from ..core.bearer import BearerVerifier
 from ..core.context import context
 from ..core.problems import Problem, read_json
+from .access_keys import ACCESS_KEY_HEADER, issue_access_key
+from .params import bounded_int, iso_from_micros
 from .preconditions import entity_tag, matches, optional_if_match, required_if_match
 from .repository import ObjectRepository, version_of
 from .requests import requests_on
@@ -34,13 +36,7 @@ MAX_BODY_BYTES = 256 * 1024
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
-_INTEGER = re.compile(r"[0-9]{1,7}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _iso(micros: int) -> str:
-    moment = dt.datetime.fromtimestamp(micros / 1e6, dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 _INTERNAL = ("createdUs", "updatedUs", "version")
@@ -50,7 +46,8 @@ _DELETE_ATTEMPTS = 8
 
 def _view(record: dict[str, Any]) -> dict[str, Any]:
     fields = {key: value for key, value in record.items() if key not in _INTERNAL}
-    return {**fields, "createdAt": _iso(record["createdUs"]), "updatedAt": _iso(record["updatedUs"])}
+    return {**fields, "createdAt": iso_from_micros(record["createdUs"]),
+            "updatedAt": iso_from_micros(record["updatedUs"])}
 
 
 def _object_id(request: Request) -> str:
@@ -71,16 +68,6 @@ async def _body(request: Request) -> dict[str, Any]:
     return validate_object(await read_json(request))
 
 
-def _bounded_int(params: Any, name: str, default: int, low: int, high: int, errors: list[dict[str, str]]) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
-        errors.append({"parameter": name, "detail": f"an integer from {low} to {high}"})
-        return default
-    return int(raw)
-
-
 def _stale(record: dict[str, Any]) -> Problem:
     current = entity_tag(version_of(record))
     return Problem(412, f"If-Match does not name the current version {current}; read the object again",
@@ -96,8 +83,8 @@ class UtkoApi:
             return await self.create(request)
         await self._verifier.identify(request, scopes=READ_SCOPES)
         errors: list[dict[str, str]] = []
-        limit = _bounded_int(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
-        offset = _bounded_int(request.query_params, "offset", 0, 0, MAX_OFFSET, errors)
+        limit = bounded_int(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
+        offset = bounded_int(request.query_params, "offset", 0, 0, MAX_OFFSET, errors)
         if errors:
             raise Problem(400, "the query is malformed", errors=errors)
         records, total = await ObjectRepository(context(request).store).page(offset=offset, limit=limit)
@@ -110,9 +97,11 @@ class UtkoApi:
         ctx = context(request)
         now_us = int(await ctx.clock.now() * 1_000_000)
         record = {"id": str(uuid.uuid4()), **fields, "createdUs": now_us, "updatedUs": now_us, "version": 1}
+        access_key = await issue_access_key(ctx.store, record["id"])
         await ObjectRepository(ctx.store).create(record)
         return JSONResponse(_view(record), status_code=201,
-                            headers={"Location": f"/v1/objects/{record['id']}", "ETag": entity_tag(1)})
+                            headers={"Location": f"/v1/objects/{record['id']}", "ETag": entity_tag(1),
+                                     ACCESS_KEY_HEADER: access_key})
 
     async def object(self, request: Request) -> Response:
         if request.method == "PUT":

@@ -5,7 +5,12 @@ Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/ft
 - ``GET|POST /v1/objects`` — list (``limit`` + ``offset``, creation order) and create;
 - ``GET|PUT|DELETE /v1/objects/{id}`` — read, replace, delete;
 - ``GET /v1/requests?date=YYYY-MM-DD`` — requests (заявки) filed on a date, derived from the
-  date (:mod:`.requests`), so every replica and run agrees without seeding.
+  date (:mod:`.requests`), so every replica and run agrees without seeding;
+- ``POST /reo-weight-control-api/api/v1/weight-controls/import`` and
+  ``GET /reo-weight-control-api/api/v1/weight-controls?objectId=`` — REO's weight-control
+  integration (:mod:`.weight_controls`).
+
+Control endpoints (under ``/_gosstand/control``): :mod:`.control`.
 """
 
 from __future__ import annotations
@@ -17,18 +22,26 @@ from starlette.routing import Route
 from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
+from .control import control_routes
 from .handlers import UtkoApi
+from .weight_controls import WeightControlApi
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
+WEIGHT_CONTROLS = "/reo-weight-control-api/api/v1/weight-controls"
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    api = UtkoApi(verifier_for(ctx.settings))
+    verifier = verifier_for(ctx.settings)
+    api = UtkoApi(verifier)
+    weights = WeightControlApi(verifier)
     return ServiceDefinition(
         routes=[
             Route("/v1/objects", api.objects, methods=["GET", "POST"]),
             Route("/v1/objects/{id}", api.object, methods=["GET", "PUT", "DELETE"]),
             Route("/v1/requests", api.requests, methods=["GET"]),
+            Route(f"{WEIGHT_CONTROLS}/import", weights.import_file, methods=["POST"]),
+            Route(WEIGHT_CONTROLS, weights.list, methods=["GET"]),
         ],
+        control_routes=control_routes,
         contract=CONTRACT,
     )

@@ -1,0 +1,27 @@
+"""Small readers and writers both UTKO APIs share: paging parameters and timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+__all__ = ["bounded_int", "iso_from_micros"]
+
+_INTEGER = re.compile(r"[0-9]{1,7}")
+
+
+def iso_from_micros(micros: int) -> str:
+    moment = dt.datetime.fromtimestamp(micros / 1e6, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def bounded_int(params: Any, name: str, default: int, low: int, high: int, errors: list[dict[str, str]]) -> int:
+    """Query parameter ``name`` as an integer in ``low..high``; a bad one is noted in ``errors``."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
+        errors.append({"parameter": name, "detail": f"an integer from {low} to {high}"})
+        return default
+    return int(raw)
