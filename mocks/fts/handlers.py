@@ -27,7 +27,8 @@ from .queries import parse_list_query
 from .repository import DeclarationRepository, fingerprint
 from .validation import validate_declaration
 
-__all__ = ["BASE", "DeclarationsApi", "EVENTS", "MAX_BODY_BYTES"]
+__all__ = ["BASE", "DeclarationsApi", "EVENTS", "MAX_BODY_BYTES", "READ_SCOPES", "WRITE_SCOPES",
+           "declaration_id_of", "idempotency_key_of"]
 
 READ_SCOPES = ("openid",)
 WRITE_SCOPES = ("openid", "usr_org")
@@ -39,7 +40,7 @@ BASE = "/api/v1/declarations"
 EVENTS = "/api/v1/events"
 
 
-def _declaration_id(request: Request) -> str:
+def declaration_id_of(request: Request) -> str:
     """The path's id as a canonical UUID; anything else names no declaration (404)."""
     raw = request.path_params["id"]
     try:
@@ -51,7 +52,7 @@ def _declaration_id(request: Request) -> str:
     return str(parsed)
 
 
-def _idempotency_key(request: Request) -> str:
+def idempotency_key_of(request: Request) -> str:
     key = request.headers.get("idempotency-key")
     if not key:
         raise Problem(400, "send an Idempotency-Key header (1–128 visible ASCII characters); a retry "
@@ -85,7 +86,7 @@ class DeclarationsApi:
 
     async def submit(self, request: Request) -> Response:
         identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
-        key = _idempotency_key(request)
+        key = idempotency_key_of(request)
         submission = validate_declaration(await _json_body(request))
         ctx = context(request)
         now = await ctx.clock.now()
@@ -153,8 +154,8 @@ class DeclarationsApi:
         in the store, so a retry with the same ``Idempotency-Key`` — on any replica — answers
         the first result again, and a second withdrawal under another key is a 409."""
         await self._verifier.identify(request, scopes=WRITE_SCOPES)
-        key = _idempotency_key(request)
-        declaration_id = _declaration_id(request)
+        key = idempotency_key_of(request)
+        declaration_id = declaration_id_of(request)
         ctx = context(request)
         repository = DeclarationRepository(ctx.store)
         head = await repository.head(declaration_id)
@@ -187,7 +188,7 @@ class DeclarationsApi:
         return JSONResponse(await feed(DeclarationRepository(ctx.store), query, await ctx.clock.now()))
 
     async def _settled(self, request: Request, *, head_only: bool = False) -> tuple[dict[str, Any], Progress]:
-        declaration_id = _declaration_id(request)
+        declaration_id = declaration_id_of(request)
         ctx = context(request)
         repository = DeclarationRepository(ctx.store)
         record = await (repository.head(declaration_id) if head_only else repository.get(declaration_id))

@@ -7,6 +7,8 @@ Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/ft
 - ``GET /api/v1/declarations/{id}`` — the card; ``GET /api/v1/declarations/{id}/status`` — the
   cheap status read;
 - ``POST /api/v1/declarations/{id}/withdrawal`` — the declarant withdraws (``Idempotency-Key``);
+- ``POST``/``GET /api/v1/declarations/{id}/documents`` — documents (multipart ``file`` and
+  optional detached ``signature``), :mod:`.documents`;
 - ``GET /api/v1/events?inn=…&cursor=…`` — every status change of a declarant's declarations.
 
 The life cycle runs on the shared mock clock (:mod:`.lifecycle`); there are no FTS-specific
@@ -22,19 +24,23 @@ from starlette.routing import Route
 from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
+from .documents import DocumentsApi
 from .handlers import BASE, EVENTS, DeclarationsApi
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    api = DeclarationsApi(verifier_for(ctx.settings))
+    verifier = verifier_for(ctx.settings)
+    api = DeclarationsApi(verifier)
+    documents = DocumentsApi(verifier)
     return ServiceDefinition(
         routes=[
             Route(BASE, api.collection, methods=["GET", "POST"]),
             Route(BASE + "/{id}", api.card, methods=["GET"]),
             Route(BASE + "/{id}/status", api.status, methods=["GET"]),
             Route(BASE + "/{id}/withdrawal", api.withdraw, methods=["POST"]),
+            Route(BASE + "/{id}/documents", documents.collection, methods=["GET", "POST"]),
             Route(EVENTS, api.events, methods=["GET"]),
         ],
         contract=CONTRACT,

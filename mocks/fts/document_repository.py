@@ -1,0 +1,72 @@
+"""Where the documents submitted for a declaration live in the shared store.
+
+Keys (under ``fts:``): ``fts:document:{id}`` — the document's record (metadata and digest; the
+bytes themselves are not kept — the stand only needs to say what it received);
+``fts:documents:{declaration id}`` — index of its documents by upload µs;
+``fts:document-idempotency:{declaration id}:{sha256(key)}`` — the document a key produced;
+``fts:application:{year}`` — the sequence of application numbers.
+
+Idempotency across replicas as for declarations: write the record, claim the key with
+``set(only_if_absent=True)``; a loser deletes its record and answers the winner's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from ..core.store import Store
+
+__all__ = ["DocumentRepository", "application_number"]
+
+
+def _record_key(document_id: str) -> str:
+    return f"fts:document:{document_id}"
+
+
+def _index_key(declaration_id: str) -> str:
+    return f"fts:documents:{declaration_id}"
+
+
+async def application_number(store: Store, now: float) -> str:
+    """``YYYYMMDD-NNNNNNN``: the day of submission (UTC) and a sequence per calendar year."""
+    day = dt.datetime.fromtimestamp(now, dt.UTC)
+    sequence = await store.incr(f"fts:application:{day.year}")
+    return f"{day:%Y%m%d}-{sequence % 10_000_000:07d}"
+
+
+class DocumentRepository:
+    def __init__(self, store: Store, declaration_id: str) -> None:
+        self._store = store
+        self._declaration_id = declaration_id
+
+    async def add(self, record: dict[str, Any], *, idempotency_key: str) -> tuple[dict[str, Any], bool] | None:
+        """Store ``record`` unless this key already produced a document: ``(winner, created)``;
+        ``None`` if the key's document vanished (a reset meanwhile)."""
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+        claim_key = f"fts:document-idempotency:{self._declaration_id}:{digest}"
+        earlier = await self._store.get(claim_key)
+        if earlier is None:
+            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+            if await self._store.set(claim_key, record["id"], only_if_absent=True):
+                await self._store.index_add(_index_key(self._declaration_id), record["id"],
+                                            float(record["uploadedUs"]))
+                return record, True
+            await self._store.delete(_record_key(record["id"]))
+            earlier = await self._store.get(claim_key)
+            if earlier is None:
+                return None
+        raw = await self._store.get(_record_key(earlier))
+        if raw is None:
+            return None
+        winner = json.loads(raw)
+        await self._store.index_add(_index_key(self._declaration_id), winner["id"], float(winner["uploadedUs"]))
+        return winner, False
+
+    async def all(self) -> list[dict[str, Any]]:
+        """The declaration's documents in upload order."""
+        ids = await self._store.index_range(_index_key(self._declaration_id))
+        raws = await self._store.get_many([_record_key(i) for i in ids])
+        return [json.loads(raw) for raw in raws if raw is not None]

@@ -1,0 +1,140 @@
+"""FTS document submission: content sniffing, limits, XML errors by line, detached CMS
+signatures, application numbers, processing status on the clock, idempotency."""
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+# The fixtures fts, auth and advance come from the plans module and are named as parameters here.
+from test_fts_plans import BASE, advance, auth, fts, submit, withdraw  # noqa: F401
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+XML = "<?xml version='1.0' encoding='UTF-8'?>\n<ESADout_CU>\n  <Номер>1</Номер>\n</ESADout_CU>\n".encode()
+
+
+@pytest.fixture(scope="module")
+def signer() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Петров Иван Сергеевич")])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(4242).not_valid_before(now).not_valid_after(now + dt.timedelta(days=800))
+                   .sign(key, hashes.SHA256()))
+    return certificate, key
+
+
+def p7s(content: bytes, signer) -> bytes:
+    certificate, key = signer
+    return (pkcs7.PKCS7SignatureBuilder().set_data(content).add_signer(certificate, key, hashes.SHA256())
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+
+
+def upload(fts, auth, declaration_id, content, *, name="scan.pdf", signature=None, key=None):
+    files = {"file": (name, content, "application/octet-stream")}
+    if signature is not None:
+        files["signature"] = ("scan.p7s", signature, "application/pkcs7-signature")
+    return fts.post(f"{BASE}/{declaration_id}/documents", files=files,
+                    headers={**auth, "Idempotency-Key": key or str(uuid.uuid4())})
+
+
+@pytest.mark.parametrize(("content", "media_type", "name"), [
+    (PDF, "application/pdf", "invoice.pdf"), (PNG, "image/png", "photo.jpg"),  # the name does not matter
+    (JPEG, "image/jpeg", "x.bin"), (XML, "application/xml", "dt.xml")])
+def test_accepted_kinds_get_an_application_number_and_are_processed_on_the_clock(
+        fts, auth, advance, content, media_type, name):
+    declaration_id = submit(fts, auth)
+    response = upload(fts, auth, declaration_id, content, name=name)
+    assert response.status_code == 201, response.text
+    document = response.json()
+    assert (document["mediaType"], document["size"], document["status"]) == (media_type, len(content), "processing")
+    assert document["applicationNumber"] == "20260601-0000001"
+    assert document["signature"] is None and document["fileName"] == name
+    advance(10)
+    listed = fts.get(f"{BASE}/{declaration_id}/documents", headers=auth).json()["items"]
+    assert [(d["id"], d["status"]) for d in listed] == [(document["id"], "accepted")]
+
+
+def test_application_numbers_are_unique_and_increase(fts, auth):
+    declaration_id = submit(fts, auth)
+    numbers = [upload(fts, auth, declaration_id, PDF).json()["applicationNumber"] for _ in range(3)]
+    assert numbers == ["20260601-0000001", "20260601-0000002", "20260601-0000003"]
+
+
+def test_a_detached_signature_of_the_file_is_verified_with_its_certificate(fts, auth, signer):
+    declaration_id = submit(fts, auth)
+    response = upload(fts, auth, declaration_id, XML, name="dt.xml", signature=p7s(XML, signer))
+    assert response.status_code == 201, response.text
+    assert response.json()["signature"] == {"verified": True, "signer": "Петров Иван Сергеевич",
+                                            "certificateSerial": "1092"}
+
+
+@pytest.mark.parametrize("signature", ["other file", "garbage", "attached"])
+def test_a_signature_of_another_file_or_garbage_is_422(fts, auth, signer, signature):
+    declaration_id = submit(fts, auth)
+    certificate, key = signer
+    blob = {
+        "other file": lambda: p7s(PDF + b"tampered", signer),
+        "garbage": lambda: b"\x30\x03\x02\x01\x00",
+        "attached": lambda: pkcs7.PKCS7SignatureBuilder().set_data(PDF).add_signer(
+            certificate, key, hashes.SHA256()).sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]),
+    }[signature]()
+    response = upload(fts, auth, declaration_id, PDF, signature=blob)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["parameter"] == "signature"
+    assert fts.get(f"{BASE}/{declaration_id}/documents", headers=auth).json()["items"] == []
+
+
+def test_malformed_xml_is_422_with_line_and_reason(fts, auth):
+    declaration_id = submit(fts, auth)
+    broken = b"<?xml version='1.0'?>\n<ESADout_CU>\n  <Goods>\n</ESADout_CU>\n"
+    response = upload(fts, auth, declaration_id, broken, name="dt.xml")
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["line"], error["reason"]) == (4, "mismatched tag")
+    doctype = upload(fts, auth, declaration_id, b'<!DOCTYPE a [<!ENTITY e "x">]>\n<a>&e;</a>', name="e.xml")
+    assert doctype.status_code == 422 and "DTD" in doctype.json()["errors"][0]["reason"]
+
+
+def test_other_kinds_are_415_and_too_large_is_413(fts, auth):
+    declaration_id = submit(fts, auth)
+    assert upload(fts, auth, declaration_id, b"PK\x03\x04 a zip").status_code == 415
+    assert upload(fts, auth, declaration_id, b"").status_code == 415
+    assert upload(fts, auth, declaration_id, PDF + b"0" * (5 * 1024 * 1024)).status_code == 413
+    assert upload(fts, auth, declaration_id, PDF[:-1] + b"0" * (5 * 1024 * 1024 - len(PDF) + 1)).status_code == 201
+    not_a_form = fts.post(f"{BASE}/{declaration_id}/documents", json={"file": "x"},
+                          headers={**auth, "Idempotency-Key": "k"})
+    assert not_a_form.status_code == 415
+    no_file = fts.post(f"{BASE}/{declaration_id}/documents", data={"other": "x"},
+                       files={"x": ("a", b"b")}, headers={**auth, "Idempotency-Key": "k2"})
+    assert no_file.status_code == 400
+
+
+def test_retrying_with_the_key_returns_the_first_document_and_another_file_is_409(fts, auth):
+    declaration_id = submit(fts, auth)
+    first = upload(fts, auth, declaration_id, PDF, key="doc-1")
+    again = upload(fts, auth, declaration_id, PDF, key="doc-1")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert upload(fts, auth, declaration_id, PNG, key="doc-1").status_code == 409
+    assert len(fts.get(f"{BASE}/{declaration_id}/documents", headers=auth).json()["items"]) == 1
+
+
+def test_documents_after_the_end_of_the_life_cycle_are_409_and_unknown_declarations_404(fts, auth, advance):
+    declaration_id = submit(fts, auth)
+    advance(2)
+    assert withdraw(fts, auth, declaration_id).status_code == 200
+    response = upload(fts, auth, declaration_id, PDF)
+    assert response.status_code == 409 and response.json()["currentStatus"] == "withdrawn"
+    assert upload(fts, auth, str(uuid.uuid4()), PDF).status_code == 404
+    assert fts.get(f"{BASE}/{uuid.uuid4()}/documents", headers=auth).status_code == 404
+    assert fts.post(f"{BASE}/{declaration_id}/documents", files={"file": ("a.pdf", PDF)}).status_code == 401
