@@ -3,6 +3,11 @@
 - ``POST /objects/{id}/access-key`` — (re)issue the object's weight-control access key;
   body ``{"accessKey": "…"}`` sets a known key, an empty body or ``{}`` draws a random one →
   200 ``{"objectId", "accessKey"}``; the previous key stops working. 404 for an unknown object.
+- ``PUT /allowlist/{client_id}`` ``{"addresses": ["127.0.0.1", "10.0.0.0/8"]}`` — the only
+  addresses that client system may call UTKO from (:mod:`.allowlist`) → 200 ``{"clientId",
+  "addresses"}``; ``GET`` shows it (404 when none is set), ``DELETE`` lifts it (204).
+- ``GET /audit?limit=100&clientId=…&path=/v1/objects`` — the newest audit entries, oldest
+  first, filtered by client system and path prefix (:mod:`.audit`) → ``{"items", "recorded"}``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from starlette.routing import Route
 from ..core.context import context
 from ..core.problems import Problem, json_object, read_json
 from .access_keys import issue_access_key
+from .allowlist import load_allowlist, parse_networks, remove_allowlist, save_allowlist
+from .audit import CAPACITY, read_audit
 from .repository import ObjectRepository
 
 __all__ = ["control_routes"]
@@ -41,6 +48,33 @@ async def reissue_access_key(request: Request) -> Response:
     return JSONResponse({"objectId": object_id, "accessKey": issued})
 
 
+async def allowlist(request: Request) -> Response:
+    store = context(request).store
+    client_id = request.path_params["client_id"]
+    if request.method == "PUT":
+        networks = parse_networks(json_object(await read_json(request)).get("addresses"))
+        await save_allowlist(store, client_id, networks)
+        return JSONResponse({"clientId": client_id, "addresses": networks})
+    if request.method == "DELETE":
+        await remove_allowlist(store, client_id)
+        return Response(status_code=204)
+    networks = await load_allowlist(store, client_id)
+    if networks is None:
+        raise Problem(404, "no allowlist is set for this client: it may call from anywhere")
+    return JSONResponse({"clientId": client_id, "addresses": networks})
+
+
+async def audit(request: Request) -> Response:
+    raw = request.query_params.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= CAPACITY:
+        raise Problem(400, f"limit is an integer from 1 to {CAPACITY}",
+                      errors=[{"parameter": "limit", "detail": f"1–{CAPACITY}"}])
+    return JSONResponse(await read_audit(request, limit=int(raw), client_id=request.query_params.get("clientId"),
+                                         path=request.query_params.get("path")))
+
+
 control_routes = [
     Route("/objects/{id}/access-key", reissue_access_key, methods=["POST"]),
+    Route("/allowlist/{client_id}", allowlist, methods=["GET", "PUT", "DELETE"]),
+    Route("/audit", audit, methods=["GET"]),
 ]

@@ -18,10 +18,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..core.bearer import BearerVerifier
 from ..core.context import context
 from ..core.problems import Problem, read_json
 from .access_keys import ACCESS_KEY_HEADER, issue_access_key
+from .gate import UtkoGate
 from .params import bounded_int, iso_from_micros
 from .preconditions import entity_tag, matches, optional_if_match, required_if_match
 from .repository import ObjectRepository, version_of
@@ -75,7 +75,7 @@ def _stale(record: dict[str, Any]) -> Problem:
 
 
 class UtkoApi:
-    def __init__(self, verifier: BearerVerifier) -> None:
+    def __init__(self, verifier: UtkoGate) -> None:
         self._verifier = verifier
 
     async def objects(self, request: Request) -> Response:

@@ -10,6 +10,9 @@ Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/ft
   ``GET /reo-weight-control-api/api/v1/weight-controls?objectId=`` — REO's weight-control
   integration (:mod:`.weight_controls`).
 
+Every public endpoint is audited (:mod:`.audit`); ESIA-authenticated ones also pass the
+address allowlist and the session idle limit (:mod:`.gate`).
+
 Control endpoints (under ``/_gosstand/control``): :mod:`.control`.
 """
 
@@ -22,7 +25,9 @@ from starlette.routing import Route
 from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
+from .audit import audited
 from .control import control_routes
+from .gate import UtkoGate
 from .handlers import UtkoApi
 from .weight_controls import WeightControlApi
 
@@ -31,16 +36,16 @@ WEIGHT_CONTROLS = "/reo-weight-control-api/api/v1/weight-controls"
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    verifier = verifier_for(ctx.settings)
+    verifier = UtkoGate(verifier_for(ctx.settings))
     api = UtkoApi(verifier)
     weights = WeightControlApi(verifier)
     return ServiceDefinition(
         routes=[
-            Route("/v1/objects", api.objects, methods=["GET", "POST"]),
-            Route("/v1/objects/{id}", api.object, methods=["GET", "PUT", "DELETE"]),
-            Route("/v1/requests", api.requests, methods=["GET"]),
-            Route(f"{WEIGHT_CONTROLS}/import", weights.import_file, methods=["POST"]),
-            Route(WEIGHT_CONTROLS, weights.list, methods=["GET"]),
+            Route("/v1/objects", audited(api.objects), methods=["GET", "POST"]),
+            Route("/v1/objects/{id}", audited(api.object), methods=["GET", "PUT", "DELETE"]),
+            Route("/v1/requests", audited(api.requests), methods=["GET"]),
+            Route(f"{WEIGHT_CONTROLS}/import", audited(weights.import_file), methods=["POST"]),
+            Route(WEIGHT_CONTROLS, audited(weights.list), methods=["GET"]),
         ],
         control_routes=control_routes,
         contract=CONTRACT,

@@ -34,10 +34,10 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..core.bearer import BearerVerifier
 from ..core.context import context
 from ..core.problems import Problem
 from .access_keys import check_access_key
+from .gate import UtkoGate
 from .params import bounded_int, iso_from_micros
 from .repository import ObjectRepository
 from .weight_repository import WeightControlRepository
@@ -84,7 +84,7 @@ def _view(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class WeightControlApi:
-    def __init__(self, verifier: BearerVerifier) -> None:
+    def __init__(self, verifier: UtkoGate) -> None:
         self._verifier = verifier
 
     async def import_file(self, request: Request) -> Response:
