@@ -9,6 +9,8 @@ Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/ft
 - ``POST /api/v1/declarations/{id}/withdrawal`` — the declarant withdraws (``Idempotency-Key``);
 - ``POST``/``GET /api/v1/declarations/{id}/documents`` — documents (multipart ``file`` and
   optional detached ``signature``), :mod:`.documents`;
+- ``POST``/``GET /api/v1/appeals``, ``GET …/{id}``, ``POST …/{id}/comments`` — requests to
+  customs (обращения), :mod:`.appeals`;
 - ``GET /api/v1/events?inn=…&cursor=…`` — every status change of a declarant's declarations.
 
 The life cycle runs on the shared mock clock (:mod:`.lifecycle`); there are no FTS-specific
@@ -24,6 +26,7 @@ from starlette.routing import Route
 from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
+from .appeals import APPEALS, AppealsApi
 from .documents import DocumentsApi
 from .handlers import BASE, EVENTS, DeclarationsApi
 
@@ -34,6 +37,7 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
     verifier = verifier_for(ctx.settings)
     api = DeclarationsApi(verifier)
     documents = DocumentsApi(verifier)
+    appeals = AppealsApi(verifier)
     return ServiceDefinition(
         routes=[
             Route(BASE, api.collection, methods=["GET", "POST"]),
@@ -42,6 +46,9 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route(BASE + "/{id}/withdrawal", api.withdraw, methods=["POST"]),
             Route(BASE + "/{id}/documents", documents.collection, methods=["GET", "POST"]),
             Route(EVENTS, api.events, methods=["GET"]),
+            Route(APPEALS, appeals.collection, methods=["GET", "POST"]),
+            Route(APPEALS + "/{id}", appeals.card, methods=["GET"]),
+            Route(APPEALS + "/{id}/comments", appeals.comment, methods=["POST"]),
         ],
         contract=CONTRACT,
     )

@@ -1,0 +1,81 @@
+"""Where requests to customs (обращения) and their comments live in the shared store.
+
+Keys (under ``fts:``): ``fts:appeal:{id}`` — the appeal; ``fts:appeals:{inn}`` — index of a
+declarant's appeals by submission µs; ``fts:appeal-idempotency:{inn}:{sha256(key)}`` — the
+appeal a key produced; ``fts:appeal-comments:{id}`` — the comments, a list in order;
+``fts:appeal-comment-idempotency:{id}:{sha256(key)}`` — the comment a key produced;
+``fts:appeal-sequence:{year}`` — appeal numbers. Idempotency as for declarations: the record is
+written, then the key claimed with ``set(only_if_absent=True)``; only the winner indexes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from ..core.store import Store
+
+__all__ = ["AppealRepository"]
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _record_key(appeal_id: str) -> str:
+    return f"fts:appeal:{appeal_id}"
+
+
+class AppealRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def number(self, now: float) -> str:
+        """``YYYYMMDD/NNNNNN``: the day of filing (UTC) and a sequence per calendar year."""
+        day = dt.datetime.fromtimestamp(now, dt.UTC)
+        sequence = await self._store.incr(f"fts:appeal-sequence:{day.year}")
+        return f"{day:%Y%m%d}/{sequence % 1_000_000:06d}"
+
+    async def add(self, record: dict[str, Any], *, idempotency_key: str) -> tuple[dict[str, Any], bool] | None:
+        claim_key = f"fts:appeal-idempotency:{record['inn']}:{_digest(idempotency_key)}"
+        earlier = await self._store.get(claim_key)
+        if earlier is None:
+            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+            if await self._store.set(claim_key, record["id"], only_if_absent=True):
+                await self._store.index_add(f"fts:appeals:{record['inn']}", record["id"],
+                                            float(record["submittedUs"]))
+                return record, True
+            await self._store.delete(_record_key(record["id"]))
+            earlier = await self._store.get(claim_key)
+            if earlier is None:
+                return None
+        winner = await self.get(earlier)
+        if winner is None:
+            return None
+        await self._store.index_add(f"fts:appeals:{winner['inn']}", winner["id"], float(winner["submittedUs"]))
+        return winner, False
+
+    async def get(self, appeal_id: str) -> dict[str, Any] | None:
+        raw = await self._store.get(_record_key(appeal_id))
+        return None if raw is None else json.loads(raw)
+
+    async def newest_first(self, inn: str, limit: int) -> list[dict[str, Any]]:
+        ids = await self._store.index_range(f"fts:appeals:{inn}", limit=limit, reverse=True)
+        raws = await self._store.get_many([_record_key(i) for i in ids])
+        return [json.loads(raw) for raw in raws if raw is not None]
+
+    async def comments(self, appeal_id: str) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw in await self._store.items(f"fts:appeal-comments:{appeal_id}")]
+
+    async def add_comment(self, appeal_id: str, comment: dict[str, Any], *,
+                          idempotency_key: str) -> tuple[dict[str, Any], bool]:
+        """Append ``comment`` unless this key already added one; then that one comes back."""
+        claim_key = f"fts:appeal-comment-idempotency:{appeal_id}:{_digest(idempotency_key)}"
+        encoded = json.dumps(comment, ensure_ascii=False)
+        if await self._store.set(claim_key, encoded, only_if_absent=True):
+            await self._store.append(f"fts:appeal-comments:{appeal_id}", encoded)
+            return comment, True
+        earlier = await self._store.get(claim_key)
+        return (comment, True) if earlier is None else (json.loads(earlier), False)
