@@ -77,3 +77,20 @@ def test_a_date_is_required(service_client, esia_signing_keys, params):
     response = client.get("/v1/requests", params=params, headers=bearer(esia_signing_keys, time.time()))
     assert response.status_code == 400 and response.json()["errors"][0]["parameter"] == "date"
     assert client.get("/v1/requests", params={"date": "2026-05-20"}).status_code == 401
+
+
+def test_filter_by_current_status(service_client, control_headers, esia_signing_keys):
+    client = service_client("utko")
+    moment = NEXT_DAY + 10 * 86_400
+    client.post("/_gosstand/control/clock", json={"freeze": moment}, headers=control_headers).raise_for_status()
+    headers = bearer(esia_signing_keys, moment)
+    every = client.get("/v1/requests", params={"date": "2026-05-20"}, headers=headers).json()["items"]
+    by_status = {}
+    for status in ("registered", "in_progress", "completed", "rejected"):
+        response = client.get("/v1/requests", params={"date": "2026-05-20", "status": status}, headers=headers)
+        assert response.status_code == 200
+        by_status[status] = response.json()["items"]
+        assert all(item["status"] == status for item in by_status[status])
+    assert sorted(r["id"] for group in by_status.values() for r in group) == sorted(r["id"] for r in every)
+    bad = client.get("/v1/requests", params={"date": "2026-05-20", "status": "done"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["parameter"] == "status"

@@ -25,7 +25,7 @@ from .gate import UtkoGate
 from .params import bounded_int, iso_from_micros
 from .preconditions import entity_tag, matches, optional_if_match, required_if_match
 from .repository import ObjectRepository, version_of
-from .requests import requests_on
+from .requests import REQUEST_STATUSES, requests_on
 from .validation import validate_object
 
 __all__ = ["UtkoApi"]
@@ -165,5 +165,11 @@ class UtkoApi:
         if day is None:
             raise Problem(400, "say which day: date=YYYY-MM-DD",
                           errors=[{"parameter": "date", "detail": "required, a calendar date YYYY-MM-DD"}])
-        now = await context(request).clock.now()
-        return JSONResponse({"date": day.isoformat(), "items": requests_on(day, now=now)})
+        status = request.query_params.get("status")
+        if status is not None and status not in REQUEST_STATUSES:
+            raise Problem(400, "unknown request status",
+                          errors=[{"parameter": "status", "detail": f"one of {', '.join(REQUEST_STATUSES)}"}])
+        found = requests_on(day, now=await context(request).clock.now())
+        if status is not None:
+            found = [item for item in found if item["status"] == status]
+        return JSONResponse({"date": day.isoformat(), "items": found})

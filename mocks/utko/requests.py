@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["REQUEST_KINDS", "requests_on"]
+__all__ = ["REQUEST_KINDS", "REQUEST_STATUSES", "requests_on"]
 
 _NAMESPACE = uuid.UUID("5d7c6c1e-8f0a-4c47-9a55-2b8f1f3e6a10")
 REQUEST_KINDS = {
@@ -25,6 +25,8 @@ REQUEST_KINDS = {
     "object_registration": "Включение объекта обращения с ТКО в реестр",
     "volume_correction": "Корректировка объёмов образования ТКО",
 }
+#: A request's current status: the last step of its history that has come due.
+REQUEST_STATUSES = ("registered", "in_progress", "completed", "rejected")
 _ORGANISATIONS = ("ООО «ЭкоЛайн»", "АО «Спецтранс»", "МУП «Чистый город»", "ООО «Регион-Сервис»",
                   "ООО «ТКО-Логистик»", "АО «Эколог»")
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)

@@ -4,7 +4,7 @@ Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/ft
 
 - ``GET|POST /v1/objects`` — list (``limit`` + ``offset``, creation order) and create;
 - ``GET|PUT|DELETE /v1/objects/{id}`` — read, replace, delete;
-- ``GET /v1/requests?date=YYYY-MM-DD`` — requests (заявки) filed on a date, derived from the
+- ``GET /v1/requests?date=YYYY-MM-DD[&status=]`` — requests (заявки) filed on a date, derived from the
   date (:mod:`.requests`), so every replica and run agrees without seeding;
 - ``POST /reo-weight-control-api/api/v1/weight-controls/import`` and
   ``GET /reo-weight-control-api/api/v1/weight-controls?objectId=`` — REO's weight-control
