@@ -169,3 +169,12 @@ def test_reading_back_needs_a_token_and_a_known_object(utko, auth, site):
     upload(utko, envelope(site, *[dict(RECORD, id=i) for i in range(5)]))
     page = utko.get(LIST, params={"objectId": site[0], "limit": 2, "offset": 4}, headers=auth).json()
     assert page["total"] == 5 and len(page["items"]) == 1
+
+
+def test_the_json_may_come_as_a_plain_form_field_of_more_than_a_megabyte(utko, site):
+    records = [dict(RECORD, id=i, truckModel="М" * 290, garbageType="Т" * 290) for i in range(900)]
+    payload = json.dumps(envelope(site, *records), ensure_ascii=False)
+    assert len(payload.encode()) > 1024 * 1024
+    response = utko.post(IMPORT, data={"file": payload}, files={"unused": ("x", b"")})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["imported"]) == 900

@@ -23,6 +23,7 @@ from ..core.problems import Problem, json_object, read_json
 from .access_keys import issue_access_key
 from .allowlist import load_allowlist, parse_networks, remove_allowlist, save_allowlist
 from .audit import CAPACITY, read_audit
+from .params import canonical_uuid
 from .repository import ObjectRepository
 
 __all__ = ["control_routes"]
@@ -42,7 +43,7 @@ async def reissue_access_key(request: Request) -> Response:
     if wanted is not None and not (isinstance(wanted, str) and 8 <= len(wanted) <= 200):
         raise Problem(422, "accessKey must be a string of 8–200 characters",
                       errors=[{"pointer": "/accessKey", "detail": "8–200 characters"}])
-    if await ObjectRepository(store).get(object_id) is None:
+    if canonical_uuid(object_id) is None or await ObjectRepository(store).get(object_id) is None:
         raise Problem(404, "no object has this id")
     issued = await issue_access_key(store, object_id, access_key=wanted)
     return JSONResponse({"objectId": object_id, "accessKey": issued})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
 
-__all__ = ["bounded_int", "iso_from_micros"]
+__all__ = ["bounded_int", "canonical_uuid", "iso_from_micros"]
 
 _INTEGER = re.compile(r"[0-9]{1,7}")
 
@@ -25,3 +26,16 @@ def bounded_int(params: Any, name: str, default: int, low: int, high: int, error
         errors.append({"parameter": name, "detail": f"an integer from {low} to {high}"})
         return default
     return int(raw)
+
+
+def canonical_uuid(raw: Any) -> str | None:
+    """``raw`` if it is a UUID in its canonical lower-case form (how object ids are issued), else ``None``.
+
+    Object ids become parts of store keys, so anything else must never reach the store."""
+    if not isinstance(raw, str) or len(raw) != 36:
+        return None
+    try:
+        parsed = uuid.UUID(raw)
+    except ValueError:
+        return None
+    return raw if str(parsed) == raw else None

@@ -36,9 +36,10 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.context import context
 from ..core.problems import Problem
+from ..core.store import Store
 from .access_keys import check_access_key
 from .gate import UtkoGate
-from .params import bounded_int, iso_from_micros
+from .params import bounded_int, canonical_uuid, iso_from_micros
 from .repository import ObjectRepository
 from .weight_repository import WeightControlRepository
 from .weight_validation import validate_envelope, validate_records, validate_weight_control
@@ -61,7 +62,7 @@ async def _file_payload(request: Request) -> Any:
     if (declared.isdigit() and int(declared) > MAX_FILE_BYTES) or len(await request.body()) > MAX_FILE_BYTES:
         raise Problem(413, f"the form may be at most {MAX_FILE_BYTES} bytes")
     try:
-        async with request.form(max_files=4, max_fields=16) as form:
+        async with request.form(max_files=4, max_fields=16, max_part_size=MAX_FILE_BYTES) as form:
             part = form.get("file")
             raw = await part.read() if isinstance(part, UploadFile) else part
     except (HTTPException, MultiPartException, ValueError, KeyError, AssertionError) as exc:
@@ -87,11 +88,17 @@ class WeightControlApi:
     def __init__(self, verifier: UtkoGate) -> None:
         self._verifier = verifier
 
+    @staticmethod
+    async def _key_opens(store: Store, object_id: str, access_key: str) -> bool:
+        """Whether ``object_id`` names a registered object and ``access_key`` is its key."""
+        if canonical_uuid(object_id) is None or await ObjectRepository(store).get(object_id) is None:
+            return False
+        return await check_access_key(store, object_id, access_key)
+
     async def import_file(self, request: Request) -> Response:
         object_id, access_key, records = validate_envelope(await _file_payload(request))
         ctx = context(request)
-        if await ObjectRepository(ctx.store).get(object_id) is None or not await check_access_key(
-                ctx.store, object_id, access_key):
+        if not await self._key_opens(ctx.store, object_id, access_key):
             raise Problem(403, "no object has this id, or this is not its access key")
         records = validate_records(records)
         repository = WeightControlRepository(ctx.store, object_id)
