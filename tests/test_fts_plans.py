@@ -230,7 +230,7 @@ def test_numbers_never_change_dates_match_and_sequences_increase(
             token = sign(claims, kind="access", key=esia_signing_keys.private_key)
         elif action == "withdraw" and ids:
             assert withdraw(fts, auth, ids[amount % len(ids)]).status_code in (200, 409)
-        for declaration_id in ids:
+        for declaration_id in (ids if amount % 2 else ids[::-1]):  # reading order must not matter
             card = fts.get(f"{BASE}/{declaration_id}", headers={"Authorization": f"Bearer {token}"}).json()
             number = card["registrationNumber"]
             if declaration_id in numbers:
@@ -247,3 +247,16 @@ def test_numbers_never_change_dates_match_and_sequences_increase(
     in_time = sorted(numbers, key=lambda i: (registered_at[i], ids.index(i)))
     sequences = [int(numbers[i].split("/")[2]) for i in in_time if registered_at[i][:4] == "2026"]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+
+
+def test_sequence_follows_registration_order_not_reading_order(fts, auth, advance):
+    earlier = submit(fts, auth)
+    advance(1)
+    withdrawn = submit(fts, auth)
+    advance(1)
+    later = submit(fts, auth)
+    assert withdraw(fts, auth, withdrawn).status_code == 200  # before its registration: takes no number
+    advance(60)
+    numbers = {i: fts.get(f"{BASE}/{i}/status", headers=auth).json()["registrationNumber"]
+               for i in (later, withdrawn, earlier)}  # read the later one first
+    assert numbers == {earlier: "10005020/010626/0000001", withdrawn: None, later: "10005020/010626/0000002"}

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["DEFAULT_PLAN", "MAX_PLAN_SPAN", "PLANS", "Progress", "Status", "Step", "WITHDRAWAL", "progress"]
+__all__ = ["DEFAULT_PLAN", "MAX_PLAN_SPAN", "PLANS", "Progress", "Status", "Step", "WITHDRAWAL", "progress",
+           "registration_delay"]
 
 
 class Status(StrEnum):
@@ -100,6 +101,11 @@ PLANS: dict[str, tuple[Step, ...]] = {
 DEFAULT_PLAN = "release"
 #: No plan's step comes later than this after submission (the event feed relies on it).
 MAX_PLAN_SPAN = max(step.after for steps in PLANS.values() for step in steps)
+
+def registration_delay(plan: str) -> float | None:
+    """Seconds from submission to registration under ``plan``; ``None`` if it is never registered."""
+    return next((step.after for step in PLANS[plan] if step.status is Status.REGISTERED), None)
+
 
 WITHDRAWAL = Step(Status.WITHDRAWN, 0.0, "81", "ДТ отозвана декларантом")
 _WITHDRAWAL_UNREGISTERED = Step(Status.WITHDRAWN, 0.0, None, "ДТ отозвана декларантом до регистрации")

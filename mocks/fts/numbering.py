@@ -1,14 +1,17 @@
 """Registration numbers of declarations: ``office/DDMMYY/NNNNNNN``, issued exactly once.
 
-The sequence counts per customs office per calendar year (``store.incr``). The date part is the
-registration date in UTC — the same calendar the card's ISO timestamps use, so a client can
-check the invariant "date part = registration date" from the card alone.
+The sequence counts per customs office per calendar year, in the order of registration. The
+date part is the registration date in UTC — the same calendar the card's ISO timestamps use, so
+a client can check the invariant "date part = registration date" from the card alone.
 
-Two replicas may read a just-registered declaration at the same moment and both try to issue
-its number. Each draws a sequence value, then the first to claim the declaration's number key
-(``set(only_if_absent=True)``) wins and the other adopts the winner's number. The loser's
-sequence value is not reused: under such a race the sequence has a gap, as real registries
-do, but it still only increases and no declaration ever has two numbers.
+Numbers are issued lazily (the first time anyone reads a registered declaration), yet the
+sequence must follow registration order, not reading order. So every declaration that is to be
+registered is entered, when it is filed, into the index ``fts:registrations:{office}:{year}``
+scored by its registration µs (a withdrawal before registration takes it out again), and its
+sequence is its rank there: how many were registered before it, ties broken by id. Everything
+ranked before a declaration is registered before it, hence already fixed when it is first read:
+every replica computes the same number, in any reading order. The first number computed is kept
+under ``fts:number:{id}`` (``set(only_if_absent=True)``), so it never changes afterwards.
 """
 
 from __future__ import annotations
@@ -17,15 +20,26 @@ import datetime as dt
 
 from ..core.store import Store
 
-__all__ = ["number_key", "registration_number"]
+__all__ = ["forget_registration", "number_key", "plan_registration", "registration_number"]
 
 
 def number_key(declaration_id: str) -> str:
     return f"fts:number:{declaration_id}"
 
 
-def _sequence_key(office: str, year: int) -> str:
-    return f"fts:sequence:{office}:{year}"
+def _registrations(office: str, registered_us: int) -> str:
+    year = dt.datetime.fromtimestamp(registered_us / 1e6, dt.UTC).year
+    return f"fts:registrations:{office}:{year}"
+
+
+async def plan_registration(store: Store, *, declaration_id: str, office: str, registered_us: int) -> None:
+    """Enter a declaration that will be registered at ``registered_us`` (harmless to repeat)."""
+    await store.index_add(_registrations(office, registered_us), declaration_id, float(registered_us))
+
+
+async def forget_registration(store: Store, *, declaration_id: str, office: str, registered_us: int) -> None:
+    """Take out a declaration withdrawn before it was registered."""
+    await store.index_remove(_registrations(office, registered_us), declaration_id)
 
 
 async def registration_number(store: Store, *, declaration_id: str, office: str, registered_at: float) -> str:
@@ -34,8 +48,14 @@ async def registration_number(store: Store, *, declaration_id: str, office: str,
     existing = await store.get(key)
     if existing is not None:
         return existing
-    day = dt.datetime.fromtimestamp(registered_at, dt.UTC)
-    sequence = await store.incr(_sequence_key(office, day.year))
+    registered_us = round(registered_at * 1_000_000)
+    # Records filed before this index existed enter it now (then reading order decides for them).
+    await plan_registration(store, declaration_id=declaration_id, office=office, registered_us=registered_us)
+    index = _registrations(office, registered_us)
+    earlier = await store.index_count(index, max_score=float(registered_us - 1))
+    same_instant = await store.index_range(index, min_score=float(registered_us), max_score=float(registered_us))
+    sequence = earlier + same_instant.index(declaration_id) + 1
+    day = dt.datetime.fromtimestamp(registered_us / 1e6, dt.UTC)
     number = f"{office}/{day:%d%m%y}/{sequence % 10_000_000:07d}"
     if await store.set(key, number, only_if_absent=True):
         return number

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.store import Store
-from .lifecycle import Progress, progress
-from .numbering import number_key, registration_number
+from .lifecycle import Progress, progress, registration_delay
+from .numbering import forget_registration, number_key, plan_registration, registration_number
 from .paging import Position
 
 __all__ = ["Claim", "DeclarationRepository", "fingerprint"]
@@ -110,6 +110,10 @@ class DeclarationRepository:
     async def _index(self, record: dict[str, Any]) -> None:
         await self._store.index_add(_declarant_index(record["declarant"]["inn"]), record["id"],
                                     float(record["submittedUs"]))
+        delay = registration_delay(record["plan"])
+        if delay is not None and record.get("withdrawnUs") is None:
+            await plan_registration(self._store, declaration_id=record["id"], office=record["customsOffice"],
+                                    registered_us=record["submittedUs"] + round(delay * 1_000_000))
 
     async def get(self, declaration_id: str) -> dict[str, Any] | None:
         raw = await self._store.get(_record_key(declaration_id))
@@ -158,6 +162,11 @@ class DeclarationRepository:
         if record is None:
             return
         record["withdrawnUs"] = withdrawn_us
+        delay = registration_delay(record["plan"])
+        registered_us = None if delay is None else record["submittedUs"] + round(delay * 1_000_000)
+        if registered_us is not None and withdrawn_us < registered_us:
+            await forget_registration(self._store, declaration_id=declaration_id,
+                                      office=record["customsOffice"], registered_us=registered_us)
         record["registrationNumber"] = record.get("registrationNumber") or await self._store.get(
             number_key(declaration_id))
         await self._store.set(_record_key(declaration_id), json.dumps(record, ensure_ascii=False))
