@@ -93,7 +93,8 @@ def run_peak(args: argparse.Namespace) -> int:
     from .fixtures import reconcile, seed
 
     profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
-    run_dir = Path(args.output) / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    # Absolute: the container backend mounts directories of the run into its containers.
+    run_dir = Path(args.output).resolve() / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     failover = _failover_path(args.failover)
     description: dict[str, Any] = {
