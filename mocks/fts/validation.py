@@ -6,7 +6,9 @@ is one 422 problem whose ``errors`` name each field (``/goods/0/tnved``). Rules 
 shared/reference/identifiers.md; FTS takes the KPP as digits only.
 
 What passes is returned normalised to exactly the stored fields (unknown members dropped), so
-the idempotency fingerprint and the card see the same data.
+the idempotency fingerprint and the card see the same data. The optional ``scenario`` (the
+life-cycle plan, :data:`.lifecycle.PLANS`) is kept only when sent, so declarations without one
+keep the fingerprint they always had.
 """
 
 from __future__ import annotations
