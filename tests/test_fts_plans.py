@@ -244,7 +244,7 @@ def test_numbers_never_change_dates_match_and_sequences_increase(
             if card["decisionCode"] is not None:
                 assert any(e["status"] == "registered" for e in card["statusHistory"])
     # Per office and year, later registrations carry higher sequence numbers.
-    in_time = sorted(numbers, key=lambda i: (registered_at[i], i))  # same instant: by id
+    in_time = sorted(numbers, key=lambda i: (registered_at[i], ids.index(i)))  # same instant: filing order
     sequences = [int(numbers[i].split("/")[2]) for i in in_time if registered_at[i][:4] == "2026"]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
 
