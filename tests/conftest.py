@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
-
 from gosstand.mocks.core.app import create_app
 from gosstand.mocks.core.keys import SigningKeys, ensure_signing_keys
 from gosstand.mocks.core.settings import Settings
+from starlette.testclient import TestClient
 
 CONTROL_TOKEN = "test-control-token"
 ISSUER = "http://esia-portal1.test.gosuslugi.ru/"
