@@ -71,7 +71,8 @@ class JourneyUser(FastHttpUser):
         self.person = fixtures["users"][self.person_index]
 
     def on_stop(self) -> None:
-        _free_people.append(self.person_index)
+        if hasattr(self, "person_index"):  # on_start may have failed before taking one
+            _free_people.append(self.person_index)
 
     def login(self, person: dict[str, Any]) -> esia_login.TokenSet:
         return esia_login.login(
