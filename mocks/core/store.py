@@ -15,6 +15,7 @@ by the domain code, so moving the mock's clock works without touching the store.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 
@@ -32,6 +33,13 @@ class Store(Protocol):
         idempotency keys and single winners across replicas.
         """
 
+    async def set_many(self, values: Mapping[str, str]) -> None:
+        """Store many values at once (Redis MSET): no TTL, overwriting what exists.
+
+        For bulk loading (seeding a stand with a million declarations): one transaction in
+        SQLite, one pipelined round trip per batch in Redis. Not for single-winner writes.
+        """
+
     async def delete(self, *keys: str) -> int:
         """Remove keys; returns how many existed."""
 
@@ -43,6 +51,10 @@ class Store(Protocol):
 
     async def index_add(self, index: str, member: str, score: float) -> None:
         """Put ``member`` into a sorted index (Redis ZADD); re-adding moves it."""
+
+    async def index_add_many(self, entries: Iterable[tuple[str, str, float]]) -> None:
+        """Put many ``(index, member, score)`` entries into their sorted indexes at once, as
+        :meth:`index_add` would one by one (bulk loading; batched like :meth:`set_many`)."""
 
     async def index_remove(self, index: str, member: str) -> None:
         """Take ``member`` out of a sorted index."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
+from itertools import islice
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -22,6 +24,8 @@ from redis.exceptions import RedisError
 __all__ = ["RedisStore"]
 
 _SCAN_BATCH = 1000
+#: Commands per pipelined round trip of the bulk writes.
+_PIPELINE_BATCH = 5000
 _GLOB_SPECIALS = re.compile(r"([\\*?\[\]])")
 
 
@@ -63,6 +67,19 @@ class RedisStore:
             key, value, px=None if ttl is None else _milliseconds(ttl), nx=only_if_absent
         )
         return bool(written)
+
+    async def set_many(self, values: Mapping[str, str]) -> None:
+        pairs = iter(values.items())
+        while batch := dict(islice(pairs, _PIPELINE_BATCH)):
+            await self._redis.mset(batch)
+
+    async def index_add_many(self, entries: Iterable[tuple[str, str, float]]) -> None:
+        rows = iter(entries)
+        while batch := list(islice(rows, _PIPELINE_BATCH)):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for index, member, score in batch:
+                    pipe.zadd(index, {member: score})
+                await pipe.execute()
 
     async def delete(self, *keys: str) -> int:
         if not keys:

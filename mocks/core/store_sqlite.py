@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 _SCHEMA = """
@@ -80,6 +81,30 @@ class SQLiteStore:
             (key, value, expires),
         )
         return True
+
+    async def set_many(self, values: Mapping[str, str]) -> None:
+        self._in_transaction(
+            "INSERT INTO kv (key, value, expires) VALUES (?, ?, NULL) ON CONFLICT (key) DO UPDATE SET "
+            "value = excluded.value, expires = NULL",
+            values.items(),
+        )
+
+    async def index_add_many(self, entries: Iterable[tuple[str, str, float]]) -> None:
+        self._in_transaction(
+            "INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score",
+            entries,
+        )
+
+    def _in_transaction(self, statement: str, rows: Iterable[tuple[object, ...]]) -> None:
+        """One statement over many rows in one transaction: all written or none, one fsync."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(statement, rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     async def delete(self, *keys: str) -> int:
         if not keys:
