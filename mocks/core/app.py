@@ -1,10 +1,13 @@
 """The app factory: one Starlette app per replica, the same for every service.
 
-Request path: ``ReplicaHeader`` → router → the service's handler → :class:`ServiceContext`
+Request path: ``HotPath`` (the plain successful form of the hottest reads, see :mod:`.hot_path`)
+→ ``ReplicaHeader`` → router → the service's handler → :class:`ServiceContext`
 (store, clock). Errors are rendered by the handlers in :mod:`.problems` (or the service's own).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -12,11 +15,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from . import control, problems
 from .clock import Clock
 from .context import ServiceContext, context
 from .contract import contract_for, render
+from .hot_path import HotPath, HotRoute
 from .middleware import ControlToken, ReplicaHeader
 from .service import load_definition
 from .settings import Settings
@@ -30,6 +35,20 @@ async def health(request: Request) -> Response:
     ready = await ctx.store.ping()
     body = {"status": "ok" if ready else "degraded", "service": ctx.settings.service, "replica": ctx.settings.replica}
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+class MockApp(Starlette):
+    """A Starlette app with the hot path (:mod:`.hot_path`) outermost, in front of even the
+    500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers."""
+
+    def __init__(self, *, hot_routes: list[HotRoute], replica: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.hot_routes = hot_routes
+        self.replica = replica
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return HotPath(stack, routes=self.hot_routes, replica=self.replica) if self.hot_routes else stack
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
@@ -65,10 +84,12 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         Exception: problems.handle_unexpected,
         **definition.exception_handlers,
     }
-    app = Starlette(
+    app = MockApp(
         routes=[*definition.routes, reserved],  # the real API first: it takes the traffic
         middleware=[Middleware(ReplicaHeader, replica=settings.replica)],
         exception_handlers=handlers,  # type: ignore[arg-type]
+        hot_routes=definition.hot_routes if settings.hot_path else [],
+        replica=settings.replica,
     )
     app.state.ctx = ctx
     app.state.definition = definition

@@ -90,6 +90,10 @@ class BearerVerifier:
             claims=claims,
         )
 
+    def identity(self, token: str) -> Identity:
+        """Who ``token`` proves the caller is (signature and issuer; cached), or a 401."""
+        return self._decode(token)
+
     async def identify(self, request: Request, *, scopes: tuple[str, ...] = ("openid",)) -> Identity:
         """The caller, or a 401 (no/invalid/expired token) or 403 (a scope is missing)."""
         header = request.headers.get("authorization", "")
@@ -97,20 +101,24 @@ class BearerVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "send Authorization: Bearer <ESIA access token>",
                           headers={"WWW-Authenticate": 'Bearer realm="gosstand"'})
-        identity = self._decode(token.strip())
-        now = await context(request).clock.now()
-        if now >= identity.claims["exp"]:
-            raise _unauthorized("token expired")
-        if now < identity.claims.get("nbf", 0) - 5:
-            raise _unauthorized("token not valid yet")
-        missing = [scope for scope in scopes if scope not in identity.scopes]
-        if missing:
-            raise Problem(
-                403,
-                f"the token lacks the scope(s) {', '.join(missing)}",
-                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'},
-            )
+        identity = self.identity(token.strip())
+        authorize(identity, await context(request).clock.now(), scopes)
         return identity
+
+
+def authorize(identity: Identity, now: float, scopes: tuple[str, ...]) -> None:
+    """Whether ``identity``'s token is in force at ``now`` (401) and grants ``scopes`` (403)."""
+    if now >= identity.claims["exp"]:
+        raise _unauthorized("token expired")
+    if now < identity.claims.get("nbf", 0) - 5:
+        raise _unauthorized("token not valid yet")
+    missing = [scope for scope in scopes if scope not in identity.scopes]
+    if missing:
+        raise Problem(
+            403,
+            f"the token lacks the scope(s) {', '.join(missing)}",
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'},
+        )
 
 
 def verifier_for(ctx_settings: Any) -> BearerVerifier:

@@ -9,6 +9,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute
 
 from .context import ServiceContext
+from .hot_path import HotRoute
 
 ExceptionHandler = Callable[..., Awaitable[object]]
 
@@ -24,6 +25,8 @@ class ServiceDefinition:
     helper_routes: list[BaseRoute] = field(default_factory=list)
     #: The OpenAPI 3.1 document the routes implement, served at ``/_gosstand/openapi.{yaml,json}``.
     contract: Path
+    #: Lean answers to the hottest reads, tried before ``routes`` (see :mod:`.hot_path`).
+    hot_routes: list[HotRoute] = field(default_factory=list)
     #: Extra exception handlers (ESIA answers in its own error format).
     exception_handlers: Mapping[type[Exception], ExceptionHandler] = field(default_factory=dict)
 

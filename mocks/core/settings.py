@@ -37,6 +37,8 @@ class Settings:
     esia_keys_dir: Path = field(default=Path("."))
     #: How ESIA checks a client_secret: ``strict`` (cryptographic), ``structural`` or ``off``.
     signature_mode: str = "strict"
+    #: Whether the hot reads are answered by :mod:`.hot_path` (off only to measure or rule it out).
+    hot_path: bool = True
 
     def __post_init__(self) -> None:
         if self.service not in SERVICES:
@@ -58,6 +60,7 @@ class Settings:
             esia_issuer=environ.get("GOSSTAND_ESIA_ISSUER", TEST_STAND_ISSUER),
             esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
             signature_mode=environ.get("GOSSTAND_SIGNATURE_MODE", "strict"),
+            hot_path=environ.get("GOSSTAND_HOT_PATH", "1") not in ("0", "false", "no", "off"),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -72,4 +75,5 @@ class Settings:
             "GOSSTAND_ESIA_ISSUER": self.esia_issuer,
             "GOSSTAND_ESIA_KEYS": str(self.esia_keys_dir),
             "GOSSTAND_SIGNATURE_MODE": self.signature_mode,
+            "GOSSTAND_HOT_PATH": "1" if self.hot_path else "0",
         }

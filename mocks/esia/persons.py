@@ -13,13 +13,16 @@ record) and ``roles``, ``orgs`` (the person's employments, scope ``usr_org``; se
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.context import context
+from ..core.bearer import authorize
+from ..core.context import ServiceContext, context
+from ..core.hot_path import HotAnswer, HotRequest, HotRoute, bearer_token
 from ..core.problems import Problem
 from .errors import RsError, expired_token, scope_not_allowed
 from .org_data import organisation_data
@@ -36,7 +39,7 @@ from .scopes import (
     VEHICLE_SCOPES,
     visible_kinds,
 )
-from .users import load_user
+from .users import load_user, user_key
 
 ALWAYS_ON_ROOT = ("trusted", "citizenship", "status")
 Items = list[dict[str, Any]]
@@ -142,3 +145,40 @@ async def person_data(request: Request) -> Response:
             raise scope_not_allowed()
         raise not_found()
     return json_response(found[0])
+
+
+_RENDERED_LIMIT = 4096
+
+
+def hot_person_root(ctx: ServiceContext) -> HotRoute:
+    """``GET /rs/prns/{oid}`` as load runs send it (no query, a valid token for that person):
+    one store read, and the rendering reused while the stored record and the granted scopes
+    are the same as last time. Anything else is declined to :func:`person_data`."""
+    verifier = token_verifier(ctx.settings)
+    base_url = f"{ctx.settings.public_url}/rs/prns/"
+    rendered: dict[tuple[int, frozenset[str]], tuple[str, bytes]] = {}
+
+    async def answer(request: HotRequest) -> HotAnswer | None:
+        token = bearer_token(request.header(b"authorization"))
+        if request.query or token is None:
+            return None
+        identity = verifier.identity(token)
+        authorize(identity, await ctx.clock.now(), ("openid",))
+        oid = parse_oid(request.groups[0])
+        if oid is None or oid != identity.oid:
+            return None
+        raw = await ctx.store.get(user_key(oid))
+        if raw is None:
+            return None
+        key = (oid, identity.scopes)
+        earlier = rendered.get(key)
+        if earlier is not None and earlier[0] == raw:
+            return HotAnswer(earlier[1])
+        body = json.dumps(_root(json.loads(raw), identity.scopes, f"{base_url}{oid}", set()),
+                          ensure_ascii=False).encode()
+        if len(rendered) >= _RENDERED_LIMIT:
+            rendered.clear()
+        rendered[key] = (raw, body)
+        return HotAnswer(body)
+
+    return HotRoute(r"/rs/prns/([0-9]{1,16})", answer)

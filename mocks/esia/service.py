@@ -37,7 +37,7 @@ from .errors import EsiaError, RsError, handle_esia_error, handle_rs_error
 from .gost_tokens import gost_signing_keys
 from .grants import token_endpoint
 from .login import logout, otp_page, password_page, submit_otp, submit_password
-from .persons import person_data
+from .persons import hot_person_root, person_data
 from .runtime import signing_keys
 from .v2 import authorize_v2, token_v3
 
@@ -128,6 +128,7 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route("/rs/{rest:path}", person_data, methods=["GET"]),
             Route("/idp/ext/Logout", logout, methods=["GET"]),
         ],
+        hot_routes=[hot_person_root(ctx)],
         control_routes=control_routes,
         helper_routes=helper_routes(ctx),
         contract=CONTRACT,

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 __all__ = ["DEFAULT_PLAN", "MAX_PLAN_SPAN", "PLANS", "Progress", "Status", "Step", "WITHDRAWAL", "progress",
-           "registration_delay"]
+           "progress_of", "registration_delay"]
 
 
 class Status(StrEnum):
@@ -159,3 +160,10 @@ def progress(*, submitted_at: float, plan: str, now: float, withdrawn_at: float 
             withdrawal = WITHDRAWAL if state.registered_at is not None else _WITHDRAWAL_UNREGISTERED
             reached.append((withdrawal, withdrawn_at))
     return Progress(tuple(reached))
+
+
+def progress_of(record: dict[str, Any], now: float) -> Progress:
+    """:func:`progress` of a stored declaration (its full record or its head) at ``now``."""
+    withdrawn_us = record.get("withdrawnUs")
+    return progress(submitted_at=record["submittedUs"] / 1e6, plan=record["plan"], now=now,
+                    withdrawn_at=None if withdrawn_us is None else withdrawn_us / 1e6)

@@ -127,6 +127,11 @@ class DeclarationRepository:
         record = await self.get(declaration_id)
         return None if record is None else head_of(record)
 
+    async def head_text(self, declaration_id: str) -> str | None:
+        """The stored head as JSON text, or ``None`` when there is none (the hot status read
+        reuses its rendering while this text stays the same)."""
+        return await self._store.get(_head_key(declaration_id))
+
     async def settle(self, record: dict[str, Any], now: float) -> Progress:
         """The record's progress at ``now``; issues the registration number the first time a
         registered declaration is read, and copies it into the record so that later reads of

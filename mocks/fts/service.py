@@ -29,6 +29,7 @@ from ..core.service import ServiceDefinition
 from .appeals import APPEALS, AppealsApi
 from .documents import DocumentsApi
 from .handlers import BASE, EVENTS, DeclarationsApi
+from .hot_status import hot_status
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
 
@@ -50,5 +51,6 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route(APPEALS + "/{id}", appeals.card, methods=["GET"]),
             Route(APPEALS + "/{id}/comments", appeals.comment, methods=["POST"]),
         ],
+        hot_routes=[hot_status(ctx, verifier)],
         contract=CONTRACT,
     )
