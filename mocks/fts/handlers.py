@@ -22,6 +22,7 @@ from ..core.problems import Problem, read_json
 from .cards import card, status_summary
 from .events import feed, parse_events_query
 from .lifecycle import DEFAULT_PLAN, Progress, progress
+from .list_indexes import scan_for
 from .paging import Position
 from .queries import parse_list_query
 from .repository import DeclarationRepository, fingerprint
@@ -124,8 +125,8 @@ class DeclarationsApi:
         page: list[dict[str, Any]] = []
         last: Position | None = None
         more = False
-        async for record in repository.newest_first(query.inn, after=query.after,
-                                                     from_us=query.from_us, to_us=query.to_us):
+        scan = await scan_for(ctx.store, query, round(now * 1_000_000))
+        async for record in repository.newest_first(scan, after=query.after, page=query.limit):
             state = await repository.settle(record, now)
             if not query.matches(record, state.status.value):
                 continue

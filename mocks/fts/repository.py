@@ -6,7 +6,8 @@ Keys (all under ``fts:``):
   ``plan``, ``registrationNumber`` (copied in once issued), the request ``fingerprint``;
 - ``fts:idempotency:{inn}:{kpp}:{sha256(key)}`` — ``{"id", "fingerprint"}``: which declaration
   a declarant's ``Idempotency-Key`` produced;
-- ``fts:declarant:{inn}`` — sorted index of the declarant's declaration ids by submission µs;
+- ``fts:declarant:{inn}`` — sorted index of the declarant's declaration ids by submission µs,
+  and beside it one index per filter value (:mod:`.list_indexes`) so filtered lists stay fast;
 - ``fts:number:{id}`` and ``fts:sequence:{office}:{year}`` — see :mod:`.numbering`;
 - ``fts:withdrawal:{id}`` — ``{"key", "withdrawnUs"}``: the one withdrawal of a declaration,
   claimed with ``set(only_if_absent=True)`` so two replicas cannot withdraw it at two moments;
@@ -28,12 +29,15 @@ from typing import Any
 
 from ..core.store import Store
 from .lifecycle import Progress, progress, registration_delay
+from .list_indexes import Scan, declarant_index, filing_indexes, withdrawn_index
 from .numbering import forget_registration, number_key, plan_registration, registration_number
 from .paging import Position
 
 __all__ = ["Claim", "DeclarationRepository", "fingerprint"]
 
 _BATCH = 200
+#: The most records one read of a list scan fetches (the first read fetches one page's worth).
+_MAX_BATCH = 800
 
 
 def fingerprint(submission: dict[str, Any]) -> str:
@@ -61,10 +65,6 @@ def head_of(record: dict[str, Any]) -> dict[str, Any]:
 
 def _withdrawal_key(declaration_id: str) -> str:
     return f"fts:withdrawal:{declaration_id}"
-
-
-def _declarant_index(inn: str) -> str:
-    return f"fts:declarant:{inn}"
 
 
 def _idempotency_key(declarant: dict[str, Any], key: str) -> str:
@@ -108,8 +108,8 @@ class DeclarationRepository:
         return Claim(winner, created=False)
 
     async def _index(self, record: dict[str, Any]) -> None:
-        await self._store.index_add(_declarant_index(record["declarant"]["inn"]), record["id"],
-                                    float(record["submittedUs"]))
+        score = float(record["submittedUs"])
+        await self._store.index_add_many([(name, record["id"], score) for name in filing_indexes(record)])
         delay = registration_delay(record["plan"])
         if delay is not None and record.get("withdrawnUs") is None:
             await plan_registration(self._store, declaration_id=record["id"], office=record["customsOffice"],
@@ -176,10 +176,12 @@ class DeclarationRepository:
             number_key(declaration_id))
         await self._store.set(_record_key(declaration_id), json.dumps(record, ensure_ascii=False))
         await self._store.set(_head_key(declaration_id), json.dumps(head_of(record)))
+        await self._store.index_add(withdrawn_index(record["declarant"]["inn"]), declaration_id,
+                                    float(record["submittedUs"]))
 
     async def heads_submitted_since(self, inn: str, from_us: float) -> AsyncIterator[dict[str, Any]]:
         """The heads of the declarant's declarations submitted at or after ``from_us``, oldest first."""
-        index = _declarant_index(inn)
+        index = declarant_index(inn)
         offset = 0
         while True:
             ids = await self._store.index_range(index, min_score=from_us, max_score=float("inf"),
@@ -196,20 +198,19 @@ class DeclarationRepository:
             if len(ids) < _BATCH:
                 return
 
-    async def newest_first(
-        self, inn: str, *, after: Position | None, from_us: int | None, to_us: int | None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """The declarant's records, newest first, strictly after ``after``, submitted within
-        ``from_us``..``to_us`` (inclusive, µs)."""
-        index = _declarant_index(inn)
-        max_score = float(to_us) if to_us is not None else float("inf")
+    async def newest_first(self, scan: Scan, *, after: Position | None, page: int) -> AsyncIterator[dict[str, Any]]:
+        """The records in ``scan``'s index, newest first, strictly after ``after``, submitted
+        within its window (inclusive, µs). Reads ``page + 1`` records first (enough when every
+        record matches) and then ever larger batches while the caller's filters skip records."""
+        max_score = float(scan.to_us) if scan.to_us is not None else float("inf")
         if after is not None:
             max_score = min(max_score, float(after.submitted_us))
-        min_score = float(from_us) if from_us is not None else float("-inf")
+        min_score = float(scan.from_us) if scan.from_us is not None else float("-inf")
         offset = 0
+        batch = page + 1
         while True:
-            ids = await self._store.index_range(index, min_score=min_score, max_score=max_score,
-                                                offset=offset, limit=_BATCH, reverse=True)
+            ids = await self._store.index_range(scan.index, min_score=min_score, max_score=max_score,
+                                                offset=offset, limit=batch, reverse=True)
             if not ids:
                 return
             offset += len(ids)
@@ -220,5 +221,6 @@ class DeclarationRepository:
                 record = json.loads(raw)
                 if after is None or after.is_after(record["submittedUs"], record["id"]):
                     yield record
-            if len(ids) < _BATCH:
+            if len(ids) < batch:
                 return
+            batch = min(batch * 4, _MAX_BATCH)
