@@ -23,9 +23,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .bearer import BearerVerifier, Identity, authorize
+from .clock import Clock
 from .middleware import REPLICA_HEADER
 
-__all__ = ["HotAnswer", "HotPath", "HotRequest", "HotRoute", "bearer_token", "compact_json"]
+__all__ = ["HotAnswer", "HotPath", "HotRequest", "HotRoute", "bearer_token", "caller", "compact_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,20 @@ def bearer_token(value: bytes | None) -> str | None:
         return token.decode("ascii")
     except UnicodeDecodeError:
         return None
+
+
+async def caller(
+    request: HotRequest, verifier: BearerVerifier, clock: Clock, scopes: tuple[str, ...]
+) -> tuple[Identity, float] | None:
+    """The caller of a hot route and the mock's ``now``, or ``None`` without a Bearer token;
+    an invalid, expired or under-scoped token raises (the route declines)."""
+    token = bearer_token(request.header(b"authorization"))
+    if token is None:
+        return None
+    identity = verifier.identity(token)
+    now = await clock.now()
+    authorize(identity, now, scopes)
+    return identity, now
 
 
 def compact_json(content: Any) -> bytes:

@@ -20,9 +20,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.bearer import authorize
 from ..core.context import ServiceContext, context
-from ..core.hot_path import HotAnswer, HotRequest, HotRoute, bearer_token
+from ..core.hot_path import HotAnswer, HotRequest, HotRoute, caller
 from ..core.problems import Problem
 from .errors import RsError, expired_token, scope_not_allowed
 from .org_data import organisation_data
@@ -159,11 +158,10 @@ def hot_person_root(ctx: ServiceContext) -> HotRoute:
     rendered: dict[tuple[int, frozenset[str]], tuple[str, bytes]] = {}
 
     async def answer(request: HotRequest) -> HotAnswer | None:
-        token = bearer_token(request.header(b"authorization"))
-        if request.query or token is None:
+        known_caller = None if request.query else await caller(request, verifier, ctx.clock, ("openid",))
+        if known_caller is None:
             return None
-        identity = verifier.identity(token)
-        authorize(identity, await ctx.clock.now(), ("openid",))
+        identity = known_caller[0]
         oid = parse_oid(request.groups[0])
         if oid is None or oid != identity.oid:
             return None

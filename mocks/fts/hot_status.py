@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.bearer import BearerVerifier, authorize
+from ..core.bearer import BearerVerifier
 from ..core.context import ServiceContext
-from ..core.hot_path import HotAnswer, HotRequest, HotRoute, bearer_token, compact_json
+from ..core.hot_path import HotAnswer, HotRequest, HotRoute, caller, compact_json
 from .cards import status_summary
 from .handlers import BASE, READ_SCOPES
 from .lifecycle import progress_of
@@ -35,12 +35,10 @@ def hot_status(ctx: ServiceContext, verifier: BearerVerifier) -> HotRoute:
     rendered: dict[tuple[str, int], bytes] = {}
 
     async def answer(request: HotRequest) -> HotAnswer | None:
-        token = bearer_token(request.header(b"authorization"))
-        if token is None:
+        known_caller = await caller(request, verifier, ctx.clock, READ_SCOPES)
+        if known_caller is None:
             return None
-        identity = verifier.identity(token)
-        now = await ctx.clock.now()
-        authorize(identity, now, READ_SCOPES)
+        now = known_caller[1]
         declaration_id = request.groups[0]
         raw = await repository.head_text(declaration_id)
         if raw is None:
