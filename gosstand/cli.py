@@ -6,6 +6,8 @@
     gosstand peak        the main job: stack + peak-hour load + failovers + report + verdict
     gosstand report DIR  rebuild the report of a recorded run
     gosstand conformance run the conformance suite against the stack or any target
+    gosstand seed        fill a stand's stores at production scale before a load run
+                         (--declarations 1000000 --objects 100000; then gosstand up --state-dir)
 """
 
 from __future__ import annotations
@@ -87,6 +89,33 @@ def _conformance(args: argparse.Namespace, extra: list[str]) -> int:
     return int(pytest.main(["--pyargs", "gosstand.conformance", "-p", "no:cacheprovider", *extra]))
 
 
+def _seed(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from gosstand.mocks.seed import SeedPlan, seed_stand, store_urls
+
+    urls = store_urls(Path(args.state_dir)) if args.state_dir else {}
+    fts_url, utko_url = args.fts_store or urls.get("fts"), args.utko_store or urls.get("utko")
+    if fts_url is None or utko_url is None:
+        print("say where: --state-dir DIR, or --fts-store URL and --utko-store URL", file=sys.stderr)
+        return 2
+
+    def progress(what: str, written: int) -> None:
+        print(f"  {what}: {written}", file=sys.stderr, flush=True)
+
+    plan = SeedPlan(declarations=args.declarations, objects=args.objects, weight_controls=args.weight_controls,
+                    seed=args.seed)
+    try:
+        summary = asyncio.run(seed_stand(plan, fts_url=fts_url, utko_url=utko_url, progress=progress))
+    except ValueError as refused:
+        print(f"gosstand seed: {refused}", file=sys.stderr)
+        return 1
+    print(f"seeded fts={fts_url} utko={utko_url}")
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gosstand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -122,6 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--slo", help="SLO file (default: the one the run used, else reports/slo.yaml)")
     report.add_argument("--output", help="write the report here (default: the run directory)")
     report.set_defaults(run=_report)
+
+    seed = commands.add_parser("seed", help="fill a stand's FTS and UTKO stores with a year of data")
+    seed.add_argument("--state-dir", help="the state directory a later `gosstand up --state-dir` serves")
+    seed.add_argument("--fts-store", help="FTS store URL instead (sqlite:///file or redis://host:port/2)")
+    seed.add_argument("--utko-store", help="UTKO store URL instead (sqlite:///file or redis://host:port/1)")
+    seed.add_argument("--declarations", type=int, default=1_000_000, help="FTS declarations (default 1000000)")
+    seed.add_argument("--objects", type=int, default=100_000, help="UTKO objects (default 100000)")
+    seed.add_argument("--weight-controls", type=int, default=10_000,
+                      help="weight controls over the first 10 objects (default 10000)")
+    seed.add_argument("--seed", type=int, default=1, help="the same seed gives the same data")
+    seed.set_defaults(run=_seed)
 
     conformance = commands.add_parser(
         "conformance", help="run the conformance suite; other options go to pytest (--esia-url …)")

@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS list (name TEXT NOT NULL, pos INTEGER NOT NULL, value
 """
 
 _LIVE = "(expires IS NULL OR expires > ?)"
+#: Page cache (KiB) while a bulk write runs; the connection's usual one returns afterwards.
+_BULK_CACHE_KIB = 512 * 1024
 
 
 def _bound(value: float) -> float:
@@ -42,6 +44,7 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
+        self._cache_size = self._db.execute("PRAGMA cache_size").fetchone()[0]
 
     @staticmethod
     def _expiry(ttl: float | None) -> float | None:
@@ -86,18 +89,27 @@ class SQLiteStore:
         self._in_transaction(
             "INSERT INTO kv (key, value, expires) VALUES (?, ?, NULL) ON CONFLICT (key) DO UPDATE SET "
             "value = excluded.value, expires = NULL",
-            values.items(),
+            sorted(values.items()),
         )
 
     async def index_add_many(self, entries: Iterable[tuple[str, str, float]]) -> None:
         self._in_transaction(
             "INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
             "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score",
-            entries,
+            sorted(entries),
         )
 
-    def _in_transaction(self, statement: str, rows: Iterable[tuple[object, ...]]) -> None:
-        """One statement over many rows in one transaction: all written or none, one fsync."""
+    def _in_transaction(self, statement: str, rows: list[tuple[object, ...]]) -> None:
+        """One statement over many rows in one transaction: all written or none, one fsync.
+
+        Rows come in key order (B-tree pages are then touched once each, not at random), and a
+        large batch gets a large page cache for its duration: a million-row seed otherwise
+        spends most of its time re-reading the same pages."""
+        if not rows:
+            return
+        large = len(rows) > 1_000
+        if large:
+            self._db.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.executemany(statement, rows)
@@ -105,6 +117,9 @@ class SQLiteStore:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            if large:
+                self._db.execute(f"PRAGMA cache_size = {self._cache_size}")
 
     async def delete(self, *keys: str) -> int:
         if not keys:

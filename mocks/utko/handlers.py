@@ -22,7 +22,7 @@ from ..core.context import context
 from ..core.problems import Problem, read_json
 from .access_keys import ACCESS_KEY_HEADER, issue_access_key
 from .gate import UtkoGate
-from .params import bounded_int, iso_from_micros
+from .params import bounded_int, iso_from_micros, object_filters
 from .preconditions import entity_tag, matches, optional_if_match, required_if_match
 from .repository import ObjectRepository, version_of
 from .requests import REQUEST_STATUSES, requests_on
@@ -85,9 +85,11 @@ class UtkoApi:
         errors: list[dict[str, str]] = []
         limit = bounded_int(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
         offset = bounded_int(request.query_params, "offset", 0, 0, MAX_OFFSET, errors)
+        filters = object_filters(request.query_params, errors)
         if errors:
             raise Problem(400, "the query is malformed", errors=errors)
-        records, total = await ObjectRepository(context(request).store).page(offset=offset, limit=limit)
+        records, total = await ObjectRepository(context(request).store).page(offset=offset, limit=limit,
+                                                                             filters=filters)
         return JSONResponse({"items": [_view(r) for r in records], "total": total, "limit": limit,
                              "offset": offset})
 
@@ -131,7 +133,7 @@ class UtkoApi:
             raise Problem(412, "the object changed while this request was processed; read it again")
         record = {"id": object_id, **fields, "createdUs": existing["createdUs"],
                   "updatedUs": int(await ctx.clock.now() * 1_000_000), "version": version}
-        await repository.replace(record)
+        await repository.replace(record, existing)
         return JSONResponse(_view(record), headers={"ETag": entity_tag(version)})
 
     async def delete(self, request: Request) -> Response:

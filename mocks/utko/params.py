@@ -7,9 +7,13 @@ import re
 import uuid
 from typing import Any
 
-__all__ = ["bounded_int", "canonical_uuid", "iso_from_micros"]
+from ..core.identifiers import is_valid_inn
+from .validation import OBJECT_TYPES
+
+__all__ = ["bounded_int", "canonical_uuid", "iso_from_micros", "object_filters"]
 
 _INTEGER = re.compile(r"[0-9]{1,7}")
+_REGION = re.compile(r"0[1-9]|[1-9][0-9]")
 
 
 def iso_from_micros(micros: int) -> str:
@@ -39,3 +43,25 @@ def canonical_uuid(raw: Any) -> str | None:
     except ValueError:
         return None
     return raw if str(parsed) == raw else None
+
+
+def object_filters(params: Any, errors: list[dict[str, str]]) -> dict[str, str]:
+    """The object list's filters (``operatorInn``, ``region``, ``type``) as the repository names
+    them (:data:`~.repository.FILTERS`); a bad one is noted in ``errors``."""
+    filters: dict[str, str] = {}
+    if (inn := params.get("operatorInn")) is not None:
+        if is_valid_inn(inn):
+            filters["operator"] = inn
+        else:
+            errors.append({"parameter": "operatorInn", "detail": "not a valid INN (10 or 12 digits)"})
+    if (region := params.get("region")) is not None:
+        if _REGION.fullmatch(region):
+            filters["region"] = region
+        else:
+            errors.append({"parameter": "region", "detail": "a two-digit region code 01–99"})
+    if (kind := params.get("type")) is not None:
+        if kind in OBJECT_TYPES:
+            filters["type"] = kind
+        else:
+            errors.append({"parameter": "type", "detail": f"one of {', '.join(OBJECT_TYPES)}"})
+    return filters

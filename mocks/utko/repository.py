@@ -2,6 +2,10 @@
 
 - ``utko:object:{id}`` — the object (JSON), including ``createdUs`` and ``updatedUs``;
 - ``utko:objects`` — sorted index of ids by creation µs: the list's order (oldest first);
+- ``utko:objects:{filters}`` — the same for the objects matching one combination of the list's
+  filters, e.g. ``utko:objects:operator=7707083893:type=sorting`` (every non-empty combination
+  of operator INN, region and facility type: seven per object), so a filtered page and its
+  total are read straight from one index at any offset, never by scanning the register;
 - ``utko:object:{id}:v{n}`` — the claim of version ``n``: whoever writes it (only if absent)
   owns the change from ``n-1`` to ``n``.
 
@@ -17,13 +21,17 @@ replicas exactly one succeeds and the other sees 404.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from itertools import combinations
 from typing import Any
 
 from ..core.store import Store
 
-__all__ = ["ObjectRepository", "version_of"]
+__all__ = ["FILTERS", "ObjectRepository", "filter_values", "indexes_of", "version_of"]
 
 _INDEX = "utko:objects"
+#: The list's filters, in the order their names appear in an index name.
+FILTERS = ("operator", "region", "type")
 
 
 #: Claims only matter while a competitor may still hold the old version (wall-clock GC).
@@ -38,6 +46,23 @@ def _claim_key(object_id: str, version: int) -> str:
     return f"utko:object:{object_id}:v{version}"
 
 
+def filter_values(record: Mapping[str, Any]) -> dict[str, str]:
+    """What each list filter sees of an object: its operator's INN, region and facility type."""
+    return {"operator": record["operator"]["inn"], "region": record["region"], "type": record["type"]}
+
+
+def _index_of(filters: Mapping[str, str]) -> str:
+    """The index of the objects matching ``filters`` (the whole register when empty)."""
+    return ":".join([_INDEX, *(f"{name}={filters[name]}" for name in FILTERS if name in filters)])
+
+
+def indexes_of(record: Mapping[str, Any]) -> list[str]:
+    """Every index an object is listed in: the register and each combination of its filter values."""
+    values = filter_values(record)
+    return [_index_of(dict(chosen)) for size in range(len(FILTERS) + 1)
+            for chosen in combinations(values.items(), size)]
+
+
 def version_of(record: dict[str, Any]) -> int:
     """Records written before versions existed count as version 1."""
     return int(record.get("version", 1))
@@ -49,7 +74,8 @@ class ObjectRepository:
 
     async def create(self, record: dict[str, Any]) -> None:
         await self._store.set(_key(record["id"]), json.dumps(record, ensure_ascii=False))
-        await self._store.index_add(_INDEX, record["id"], float(record["createdUs"]))
+        score = float(record["createdUs"])
+        await self._store.index_add_many([(name, record["id"], score) for name in indexes_of(record)])
 
     async def get(self, object_id: str) -> dict[str, Any] | None:
         raw = await self._store.get(_key(object_id))
@@ -61,18 +87,30 @@ class ObjectRepository:
         won = await self._store.set(_claim_key(record["id"], following), "1", ttl=_CLAIM_TTL, only_if_absent=True)
         return following if won else None
 
-    async def replace(self, record: dict[str, Any]) -> None:
-        """Write a record whose ``version`` was claimed with :meth:`claim_next`."""
+    async def replace(self, record: dict[str, Any], previous: dict[str, Any]) -> None:
+        """Write a record whose ``version`` was claimed with :meth:`claim_next` over ``previous``,
+        moving it between the filter indexes when its operator, region or type changed."""
         await self._store.set(_key(record["id"]), json.dumps(record, ensure_ascii=False))
+        now, before = indexes_of(record), indexes_of(previous)
+        score = float(record["createdUs"])
+        await self._store.index_add_many([(name, record["id"], score) for name in now if name not in before])
+        for name in before:
+            if name not in now:
+                await self._store.index_remove(name, record["id"])
 
     async def delete(self, object_id: str) -> bool:
         taken = await self._store.take(_key(object_id))
-        await self._store.index_remove(_INDEX, object_id)
+        names = [_INDEX] if taken is None else indexes_of(json.loads(taken))
+        for name in names:
+            await self._store.index_remove(name, object_id)
         return taken is not None
 
-    async def page(self, *, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        """Objects ``offset``..``offset+limit`` in creation order, and how many there are."""
-        ids = await self._store.index_range(_INDEX, offset=offset, limit=limit)
+    async def page(self, *, offset: int, limit: int,
+                   filters: Mapping[str, str] | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Objects ``offset``..``offset+limit`` in creation order, and how many there are; only
+        those matching ``filters`` (:data:`FILTERS` → value) when given."""
+        index = _index_of(filters or {})
+        ids = await self._store.index_range(index, offset=offset, limit=limit)
         raws = await self._store.get_many([_key(i) for i in ids])
-        total = await self._store.index_count(_INDEX)
+        total = await self._store.index_count(index)
         return [json.loads(raw) for raw in raws if raw is not None], total

@@ -1,0 +1,79 @@
+"""The list and filter requests whose latency must not grow with the data (issue 4, "Data at scale").
+
+One set, used by ``benchmarks/data_at_scale.py`` (timed on an empty and a seeded stand) and by the
+tests (checked for behaviour at a small scale): every FTS list filter on the largest declarant —
+the one a broker's back office pages through — cursor paging deep into its year, the event feed
+with and without a cursor, and UTKO's object register with deep offsets, its filters and the
+weight controls of one object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+__all__ = ["ScaleRequest", "scale_requests"]
+
+_DAY_US = 86_400 * 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleRequest:
+    name: str
+    service: str
+    path: str
+
+
+def _day(us: int) -> str:
+    return dt.datetime.fromtimestamp(us / 1e6, dt.UTC).date().isoformat()
+
+
+def scale_requests(*, now: float, fts: dict[str, Any], utko: dict[str, Any]) -> list[ScaleRequest]:
+    """The request set for a stand seeded as ``fts``/``utko`` describe (``seed_stand``'s summary),
+    at the stand's time ``now``. An unseeded stand gets the same requests (same shapes, same
+    depths in time), which then find little or nothing."""
+    now_us = round(now * 1_000_000)
+    largest = fts.get("largest") or {}
+    inn = largest.get("inn", "7707083893")
+    kpps = largest.get("kpps") or ["773601001"]
+    half_year_ago = now_us - 182 * _DAY_US
+    quarter_ago = now_us - 91 * _DAY_US
+
+    def declarations(name: str, **params: str) -> ScaleRequest:
+        return ScaleRequest(name, "fts", "/api/v1/declarations?" + urlencode({"inn": inn, **params}))
+
+    week = {"dateFrom": _day(quarter_ago), "dateTo": _day(quarter_ago + 6 * _DAY_US)}
+    found = [
+        declarations("fts list newest"),
+        declarations("fts list limit=100", limit="100"),
+        declarations("fts kpp (branch)", kpp=kpps[-1]),
+        declarations("fts status=released", status="released"),
+        declarations("fts status=refused", status="refused"),
+        declarations("fts status=withdrawn", status="withdrawn"),
+        declarations("fts status=under_control", status="under_control"),
+        declarations("fts direction=ЭК", direction="ЭК"),
+        declarations("fts procedure=31 (rare)", procedure="31"),
+        declarations("fts one week by date", **week),
+        declarations("fts cursor half a year deep", cursor=f"{half_year_ago}_{'f' * 32}"),
+        declarations("fts ИМ+refused+week", direction="ИМ", status="refused", **week),
+        ScaleRequest("fts events from start", "fts", "/api/v1/events?" + urlencode({"inn": inn})),
+        ScaleRequest("fts events half a year deep", "fts",
+                     "/api/v1/events?" + urlencode({"inn": inn, "cursor": f"{half_year_ago}_{'f' * 32}_0"})),
+    ]
+    objects = int(utko.get("objects") or 0)
+    operator = utko.get("largestOperator") or "7707083893"
+    deep = max(0, objects * 9 // 10)
+    found += [
+        ScaleRequest("utko objects first page", "utko", "/v1/objects"),
+        ScaleRequest("utko objects offset 90%", "utko", f"/v1/objects?offset={deep}"),
+        ScaleRequest("utko objects region=77", "utko", "/v1/objects?region=77&limit=100"),
+        ScaleRequest("utko objects operator", "utko", f"/v1/objects?operatorInn={operator}"),
+        ScaleRequest("utko objects type+region deep", "utko",
+                     "/v1/objects?type=accumulation&region=50&offset=500"),
+    ]
+    if (object_id := utko.get("objectWithWeightControls")) is not None:
+        found.append(ScaleRequest("utko weight controls of an object", "utko",
+                                  f"/reo-weight-control-api/api/v1/weight-controls?objectId={object_id}&offset=100"))
+    return found
