@@ -248,8 +248,10 @@ def test_object_filters_follow_replace_and_delete(stand, auth):
 
 @pytest.mark.parametrize("params", [{"region": "00"}, {"region": "7"}, {"type": "dump"},
                                     {"operatorInn": "7707083894"}, {"operatorInn": "77070838"}])
-def test_malformed_object_filters_are_400(service_client, auth, params):
-    response = service_client("utko").get("/v1/objects", params=params, headers=auth)
+def test_malformed_object_filters_are_400(service_client, control_headers, auth, params):
+    utko = service_client("utko")
+    utko.post("/_gosstand/control/clock", json={"freeze": T0}, headers=control_headers).raise_for_status()
+    response = utko.get("/v1/objects", params=params, headers=auth)
     assert response.status_code == 400
     assert response.json()["errors"][0]["parameter"] == next(iter(params))
 

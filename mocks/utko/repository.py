@@ -47,8 +47,11 @@ def _claim_key(object_id: str, version: int) -> str:
 
 
 def filter_values(record: Mapping[str, Any]) -> dict[str, str]:
-    """What each list filter sees of an object: its operator's INN, region and facility type."""
-    return {"operator": record["operator"]["inn"], "region": record["region"], "type": record["type"]}
+    """What each list filter sees of an object: its operator's INN, region and facility type
+    (a record without one of them — only ever a test's bare record — is simply not filterable by it)."""
+    operator = record.get("operator") or {}
+    values = {"operator": operator.get("inn"), "region": record.get("region"), "type": record.get("type")}
+    return {name: value for name, value in values.items() if isinstance(value, str)}
 
 
 def _index_of(filters: Mapping[str, str]) -> str:
