@@ -136,6 +136,7 @@ class EmbeddedStack:
             **settings.to_env(),
             "GOSSTAND_HOST": self.host,
             "GOSSTAND_PORT": str(self._ports[replica.service]),
+            "GOSSTAND_PARENT_PID": str(os.getpid()),  # replicas stop if the runner dies
         }
         replica.log = self.state_dir / "logs" / f"{replica.name}.log"
         with replica.log.open("ab") as log:

@@ -14,7 +14,10 @@ connections go to the survivors.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
+import time
 
 from .settings import Settings
 
@@ -53,8 +56,26 @@ def serve_granian(host: str, port: int, log_level: str) -> None:
 SERVERS = {"uvicorn": serve_uvicorn, "granian": serve_granian}
 
 
+def exit_with_parent(parent_pid: int, *, interval: float = 1.0) -> threading.Thread:
+    """Stop this replica (SIGTERM to itself, so the server shuts down its worker) once the
+    process that started it is gone: a stack runner killed with SIGKILL leaves no replicas
+    holding ports behind. Polling ``getppid`` works whichever thread spawned us, unlike
+    ``PR_SET_PDEATHSIG``."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    watcher = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
+    watcher.start()
+    return watcher
+
+
 def main() -> None:
     Settings.from_env()  # fail here, before the server starts, on bad settings
+    if parent := os.environ.get("GOSSTAND_PARENT_PID"):
+        exit_with_parent(int(parent))
     server = os.environ.get("GOSSTAND_SERVER", "granian")
     if server not in SERVERS:
         raise SystemExit(f"GOSSTAND_SERVER must be one of {sorted(SERVERS)}, not {server!r}")
