@@ -138,3 +138,37 @@ def test_documents_after_the_end_of_the_life_cycle_are_409_and_unknown_declarati
     assert upload(fts, auth, str(uuid.uuid4()), PDF).status_code == 404
     assert fts.get(f"{BASE}/{uuid.uuid4()}/documents", headers=auth).status_code == 404
     assert fts.post(f"{BASE}/{declaration_id}/documents", files={"file": ("a.pdf", PDF)}).status_code == 401
+
+
+def _gost_or_skip():
+    from gosstand.scenarios.gost import gost_ready, make_gost_identity
+
+    if gost_ready() is not None:
+        pytest.skip(f"no GOST here: {gost_ready()}")
+    return make_gost_identity("Сидорова Мария Петровна")
+
+
+@pytest.mark.parametrize("signed_attributes", [True, False])
+def test_a_gost_signature_of_the_file_is_verified(fts, auth, signed_attributes):
+    """Russian declarants sign with GOST R 34.10-2012-256 and Streebog-256 (CryptoPro and the like)."""
+    certificate, key = _gost_or_skip()
+    declaration_id = submit(fts, auth)
+    blob = key.sign_cms(PDF, certificate, detached=True, signed_attributes=signed_attributes)
+    response = upload(fts, auth, declaration_id, PDF, signature=blob)
+    assert response.status_code == 201, response.text
+    signature = response.json()["signature"]
+    assert signature["verified"] is True and signature["signer"] == "Сидорова Мария Петровна"
+
+
+@pytest.mark.parametrize("fault", ["other file", "tampered signature"])
+def test_a_gost_signature_of_another_file_or_tampered_is_422(fts, auth, fault):
+    certificate, key = _gost_or_skip()
+    declaration_id = submit(fts, auth)
+    if fault == "other file":
+        blob = key.sign_cms(PDF + b"tampered", certificate, detached=True)
+    else:  # the signature value closes the DER: change its last byte
+        good = key.sign_cms(PDF, certificate, detached=True)
+        blob = good[:-1] + bytes([good[-1] ^ 0x01])
+    response = upload(fts, auth, declaration_id, PDF, signature=blob)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["parameter"] == "signature"

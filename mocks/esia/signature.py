@@ -119,7 +119,10 @@ def _verify_gost_signer(signer: SignerView, message: bytes, key: gost.GostPublic
     return key.verify(signer.signature, signed_bytes)
 
 
-def _verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey | gost.GostPublicKey) -> bool:
+def verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey | gost.GostPublicKey) -> bool:
+    """Whether ``signer`` signed ``message`` with ``key`` (RFC 5652 §5.4: the digest in the
+    signed attributes, then the signature over them): RSA with SHA-2, or GOST R 34.10-2012-256
+    with Streebog-256. Shared by ESIA's client_secret and FTS's detached document signatures."""
     if isinstance(key, gost.GostPublicKey):
         return _verify_gost_signer(signer, message, key)
     algorithm = _HASHES.get(signer.digest)
@@ -151,7 +154,7 @@ def verify_client_secret(
         raise SecretRejected("no certificate registered for the client")
     if signed.attached is not None and signed.attached != message:
         raise SecretRejected("the signed content differs from the request parameters")
-    if not any(_verify_signer(signer, message, key) for signer in signed.signers):
+    if not any(verify_signer(signer, message, key) for signer in signed.signers):
         raise SecretRejected("the signature does not verify with the client's certificate")
 
 

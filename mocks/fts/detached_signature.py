@@ -3,11 +3,12 @@
 The signature must be DER (or PEM) ``SignedData`` without the content, carry the signer's
 certificate, and its signer must have signed exactly the file: the digest in the signed
 attributes equals the file's digest and the signature over those attributes verifies with the
-certificate's key (RFC 5652 §5.4). Parsing reuses the ESIA mock's CMS reader
-(:func:`..esia.signature.parse_signed_data`); certificates are read with asn1crypto and the
-RSA verification is done by ``cryptography``. The certificate's chain is not checked: the
-stand has no registry of qualified certificates, so "verified" means "made by the key of the
-certificate it carries".
+certificate's key (RFC 5652 §5.4). Declarants sign with RSA (SHA-2) or, as Russian qualified
+signatures are, GOST R 34.10-2012-256 with Streebog-256 (CryptoPro and the like). Parsing and
+verification reuse the ESIA mock's CMS code (:mod:`..esia.signature`, GOST through
+:mod:`..esia.gost`), so a client_secret and a document signature are checked alike. The
+certificate's chain is not checked: the stand has no registry of qualified certificates, so
+"verified" means "made by the key of the certificate it carries".
 """
 
 from __future__ import annotations
@@ -20,18 +21,15 @@ from dataclasses import dataclass
 
 from asn1crypto import cms
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from ..esia.signature import SecretRejected, parse_signed_data
+from ..esia import gost
+from ..esia.signature import STREEBOG_256, SecretRejected, parse_signed_data, verify_signer
 
 __all__ = ["SignatureRejected", "VerifiedSignature", "verify_detached"]
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512,
-}
+_RSA_DIGESTS = ("sha256", "sha384", "sha512")
 _PEM = re.compile(rb"-----BEGIN (?:PKCS7|CMS)-----(.*?)-----END (?:PKCS7|CMS)-----", re.S)
 
 
@@ -72,6 +70,26 @@ def _certificate(der: bytes) -> x509.Certificate:
         raise SignatureRejected(f"the certificate cannot be read: {type(exc).__name__}") from None
 
 
+def _key(certificate: x509.Certificate) -> RSAPublicKey | gost.GostPublicKey:
+    """The certificate's RSA key, or its GOST R 34.10-2012-256 key (read through the engine)."""
+    try:
+        key = certificate.public_key()
+    except Exception:  # cryptography knows no GOST keys
+        key = None
+    if isinstance(key, RSAPublicKey):
+        return key
+    if not gost.available():
+        raise SignatureRejected(f"GOST signatures cannot be verified here: {gost.unavailable_reason()}")
+    try:
+        return gost.public_key_from_certificate(certificate.public_bytes(serialization.Encoding.DER))
+    except Exception:
+        raise SignatureRejected("the certificate's key is neither RSA nor GOST R 34.10-2012-256") from None
+
+
+def _digest(algorithm: str, content: bytes) -> bytes:
+    return gost.streebog256(content) if algorithm == STREEBOG_256 else hashlib.new(algorithm, content).digest()
+
+
 def verify_detached(signature: bytes, content: bytes) -> VerifiedSignature:
     der = _der(signature)
     try:
@@ -81,25 +99,15 @@ def verify_detached(signature: bytes, content: bytes) -> VerifiedSignature:
     if view.attached not in (None, b""):
         raise SignatureRejected("the signature must be detached (.p7s without the file inside)")
     certificate = _certificate(der)
-    try:
-        key = certificate.public_key()
-    except Exception:
-        raise SignatureRejected("the certificate's key algorithm is not supported") from None
-    if not isinstance(key, RSAPublicKey):
-        raise SignatureRejected("only RSA certificates are verified by this version")
+    key = _key(certificate)
     signer = view.signers[0]
-    algorithm = _HASHES.get(signer.digest)
-    if algorithm is None:
-        raise SignatureRejected(f"digest algorithm {signer.digest} is not accepted")
-    signed_bytes = content
-    if signer.signed_attributes is not None:
-        if signer.message_digests != (hashlib.new(signer.digest, content).digest(),):
-            raise SignatureRejected("the signature was made for another file")
-        signed_bytes = signer.signed_attributes
-    try:
-        key.verify(signer.signature, signed_bytes, padding.PKCS1v15(), algorithm())
-    except (InvalidSignature, ValueError, TypeError):
-        raise SignatureRejected("the signature does not verify with its certificate") from None
+    accepted = (STREEBOG_256,) if isinstance(key, gost.GostPublicKey) else _RSA_DIGESTS
+    if signer.digest not in accepted:
+        raise SignatureRejected(f"digest algorithm {signer.digest} is not accepted with this certificate's key")
+    if signer.signed_attributes is not None and signer.message_digests != (_digest(signer.digest, content),):
+        raise SignatureRejected("the signature was made for another file")
+    if not verify_signer(signer, content, key):
+        raise SignatureRejected("the signature does not verify with its certificate")
     names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     common_name = names[0].value if names else certificate.subject.rfc4514_string()
     return VerifiedSignature(signer=str(common_name), certificate_serial=format(certificate.serial_number, "x"))
