@@ -122,8 +122,19 @@ def authorize(identity: Identity, now: float, scopes: tuple[str, ...]) -> None:
 
 
 def verifier_for(ctx_settings: Any) -> BearerVerifier:
-    """The verifier a UTKO or FTS replica builds at start from ESIA's published certificate."""
+    """The verifier a UTKO or FTS replica builds at start from ESIA's published certificates:
+    RS256 access tokens, and GOST3410_2012_256 ones once ESIA's GOST certificate is published
+    (the token formats are ESIA's, hence the import)."""
+    from ..esia.gost_tokens import EsiaTokenVerifier, published_gost_key
+
     certificate = load_certificate(ctx_settings.esia_keys_dir)
     key = certificate.public_key()
     assert isinstance(key, RSAPublicKey)
-    return BearerVerifier(key, ctx_settings.esia_issuer)
+    found: list[Any] = []
+
+    def gost_key() -> Any:
+        if not found and (published := published_gost_key(ctx_settings.esia_keys_dir)) is not None:
+            found.append(published)
+        return found[0] if found else None
+
+    return EsiaTokenVerifier(key, ctx_settings.esia_issuer, gost_key)

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -148,13 +149,27 @@ def sign_access_token(claims: dict[str, Any], *, settings: Settings, algorithm: 
     return rsa_sign(claims)
 
 
-class EsiaTokenVerifier(BearerVerifier):
-    """``/rs``'s verifier: RS256 tokens as :class:`BearerVerifier` checks them, GOST-signed ones
-    with ESIA's GOST certificate — then the same issuer, subject and scope rules."""
+def published_gost_key(directory: Path) -> gost.GostPublicKey | None:
+    """ESIA's GOST token key as its replicas publish it in the keys directory (the certificate
+    only), or ``None`` while there is none or the gost engine is missing here. UTKO and FTS
+    verify GOST-signed access tokens with it."""
+    path = directory / CERT_FILE
+    if not gost.available() or not path.exists():
+        return None
+    return gost.public_key_from_certificate(_pem_to_der(path.read_bytes()))
 
-    def __init__(self, rsa_key: RSAPublicKey, issuer: str, gost_keys: GostSigningKeys) -> None:
+
+class EsiaTokenVerifier(BearerVerifier):
+    """ESIA's access tokens in both forms: RS256 as :class:`BearerVerifier` checks them, and
+    GOST-signed ones with ESIA's GOST key — then the same issuer, subject and scope rules.
+
+    ``gost_key`` is asked on each uncached GOST token (verified tokens are cached by text), so a
+    replica started before ESIA published its GOST certificate accepts GOST tokens once it has."""
+
+    def __init__(self, rsa_key: RSAPublicKey, issuer: str,
+                 gost_key: Callable[[], gost.GostPublicKey | None]) -> None:
         super().__init__(rsa_key, issuer)
-        self._gost_key = gost_keys.public_key
+        self._gost_key = gost_key
         self._gost_issuer = issuer
 
     def _verify(self, token: str) -> Identity:
@@ -164,8 +179,11 @@ class EsiaTokenVerifier(BearerVerifier):
             is_gost = False
         if not is_gost:
             return super()._verify(token)
+        key = self._gost_key()
+        if key is None:
+            raise _unauthorized("GOST3410_2012_256 tokens cannot be verified here (no ESIA GOST certificate)")
         try:
-            claims = decode_gost(token, self._gost_key)
+            claims = decode_gost(token, key)
         except ValueError as exc:
             raise _unauthorized(str(exc)) from None
         oid = claims.get("urn:esia:sbj_id")

@@ -32,7 +32,8 @@ def _gost_verifier(settings: Settings) -> BearerVerifier:
     keys = gost_signing_keys(settings)
     if keys is None:
         return _verifier(settings.esia_keys_dir, settings.esia_issuer)
-    return EsiaTokenVerifier(_keys(settings.esia_keys_dir).public_key, settings.esia_issuer, keys)
+    gost_key = keys.public_key
+    return EsiaTokenVerifier(_keys(settings.esia_keys_dir).public_key, settings.esia_issuer, lambda: gost_key)
 
 
 def token_verifier(settings: Settings) -> BearerVerifier:
