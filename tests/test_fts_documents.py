@@ -172,3 +172,40 @@ def test_a_gost_signature_of_another_file_or_tampered_is_422(fts, auth, fault):
     response = upload(fts, auth, declaration_id, PDF, signature=blob)
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["parameter"] == "signature"
+
+
+def test_a_document_and_its_exact_bytes_can_be_read_back(fts, auth, signer):
+    declaration_id = submit(fts, auth)
+    document = upload(fts, auth, declaration_id, XML, name="ДТ №1.xml", signature=p7s(XML, signer)).json()
+    base = f"{BASE}/{declaration_id}/documents/{document['id']}"
+    one = fts.get(base, headers=auth)
+    assert one.status_code == 200 and one.json()["applicationNumber"] == document["applicationNumber"]
+    content = fts.get(f"{base}/content", headers=auth)
+    assert content.status_code == 200 and content.content == XML
+    assert content.headers["content-type"] == "application/xml"
+    assert content.headers["etag"] == f'"{document["sha256"]}"'
+    assert content.headers["content-disposition"] == "attachment; filename*=UTF-8''%D0%94%D0%A2%20%E2%84%961.xml"
+    cached = fts.get(f"{base}/content", headers={**auth, "If-None-Match": content.headers["etag"]})
+    assert cached.status_code == 304 and cached.content == b""
+
+
+def test_the_same_bytes_twice_read_back_for_each_document(fts, auth):
+    declaration_id = submit(fts, auth)
+    first = upload(fts, auth, declaration_id, PDF, name="a.pdf").json()
+    second = upload(fts, auth, declaration_id, PDF, name="b.pdf").json()
+    assert first["id"] != second["id"]
+    for document in (first, second):
+        url = f"{BASE}/{declaration_id}/documents/{document['id']}/content"
+        response = fts.get(url, headers=auth)
+        assert response.content == PDF and response.headers["content-type"] == "application/pdf"
+
+
+def test_documents_are_read_only_through_their_own_declaration(fts, auth):
+    declaration_id, other = submit(fts, auth), submit(fts, auth)
+    document = upload(fts, auth, declaration_id, PNG, name="p.png").json()
+    for url in (f"{BASE}/{other}/documents/{document['id']}", f"{BASE}/{other}/documents/{document['id']}/content",
+                f"{BASE}/{declaration_id}/documents/not-a-uuid", f"{BASE}/{declaration_id}/documents/{uuid.uuid4()}"):
+        response = fts.get(url, headers=auth)
+        assert response.status_code == 404, url
+        assert response.headers["content-type"] == "application/problem+json"
+    assert fts.get(f"{BASE}/{declaration_id}/documents/{document['id']}/content").status_code == 401

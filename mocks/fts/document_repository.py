@@ -1,7 +1,8 @@
 """Where the documents submitted for a declaration live in the shared store.
 
-Keys (under ``fts:``): ``fts:document:{id}`` — the document's record (metadata and digest; the
-bytes themselves are not kept — the stand only needs to say what it received);
+Keys (under ``fts:``): ``fts:document:{id}`` — the document's record (metadata and digest);
+``fts:document-content:{sha256}`` — the bytes (base64), stored once per distinct content and
+written before any record that names them, so a record never points at missing bytes;
 ``fts:documents:{declaration id}`` — index of its documents by upload µs;
 ``fts:document-idempotency:{declaration id}:{sha256(key)}`` — the document a key produced;
 ``fts:application:{year}`` — the sequence of application numbers.
@@ -12,6 +13,7 @@ Idempotency across replicas as for declarations: write the record, claim the key
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -24,6 +26,10 @@ __all__ = ["DocumentRepository", "application_number"]
 
 def _record_key(document_id: str) -> str:
     return f"fts:document:{document_id}"
+
+
+def _content_key(sha256: str) -> str:
+    return f"fts:document-content:{sha256}"
 
 
 def _index_key(declaration_id: str) -> str:
@@ -64,6 +70,20 @@ class DocumentRepository:
         winner = json.loads(raw)
         await self._store.index_add(_index_key(self._declaration_id), winner["id"], float(winner["uploadedUs"]))
         return winner, False
+
+    async def keep_content(self, sha256: str, content: bytes) -> None:
+        """Keep the bytes whose SHA-256 is ``sha256`` (once, whoever sends them again)."""
+        await self._store.set(_content_key(sha256), base64.b64encode(content).decode(), only_if_absent=True)
+
+    async def content(self, sha256: str) -> bytes | None:
+        raw = await self._store.get(_content_key(sha256))
+        return None if raw is None else base64.b64decode(raw)
+
+    async def get(self, document_id: str) -> dict[str, Any] | None:
+        """The document, if it is one of this declaration's."""
+        raw = await self._store.get(_record_key(document_id))
+        record = None if raw is None else json.loads(raw)
+        return record if record is not None and record["declarationId"] == self._declaration_id else None
 
     async def all(self) -> list[dict[str, Any]]:
         """The declaration's documents in upload order."""

@@ -9,6 +9,10 @@ declaration's life cycle is over (a decision, a refused registration, a withdraw
 201 with the document: a unique ``applicationNumber`` and its processing status (``processing``
 for 10 s on the stand's clock, then ``accepted``). ``Idempotency-Key`` is required: a retry
 with the same key returns the first document, the same key with another file is a 409.
+
+``GET …/documents/{documentId}`` reads one document's record and processing status;
+``…/{documentId}/content`` gives back the exact bytes received, with the sniffed media type,
+``ETag`` = the SHA-256 (``If-None-Match`` → 304) and the file name in ``Content-Disposition``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
@@ -127,6 +132,8 @@ class DocumentsApi:
             raise Problem(409, f"the declaration is {state.status.value}: it takes no more documents",
                           currentStatus=state.status.value)
         sha256 = hashlib.sha256(content).hexdigest()
+        documents = DocumentRepository(ctx.store, declaration_id)
+        await documents.keep_content(sha256, content)
         fingerprint = hashlib.sha256(f"{sha256}:{name}:{signature!r}".encode()).hexdigest()
         record = {
             "id": str(uuid.uuid4()), "declarationId": declaration_id,
@@ -136,7 +143,7 @@ class DocumentsApi:
                 "verified": True, "signer": verified.signer, "certificateSerial": verified.certificate_serial},
             "uploadedUs": round(now * 1_000_000), "fingerprint": fingerprint,
         }
-        outcome = await DocumentRepository(ctx.store, declaration_id).add(record, idempotency_key=key)
+        outcome = await documents.add(record, idempotency_key=key)
         if outcome is None:
             raise Problem(409, "this Idempotency-Key's document was removed meanwhile; retry")
         first, created = outcome
@@ -155,3 +162,35 @@ class DocumentsApi:
         now = await ctx.clock.now()
         documents = await DocumentRepository(ctx.store, declaration_id).all()
         return JSONResponse({"items": [_view(record, now) for record in documents]})
+
+    async def _document(self, request: Request) -> tuple[DocumentRepository, dict[str, Any], float]:
+        await self._verifier.identify(request, scopes=READ_SCOPES)
+        declaration_id = declaration_id_of(request)
+        ctx = context(request)
+        documents = DocumentRepository(ctx.store, declaration_id)
+        record = None
+        try:
+            document_id = str(uuid.UUID(request.path_params["document_id"]))
+        except ValueError:
+            document_id = None
+        if document_id is not None and await DeclarationRepository(ctx.store).head(declaration_id) is not None:
+            record = await documents.get(document_id)
+        if record is None:
+            raise Problem(404, "this declaration has no document with this id")
+        return documents, record, await ctx.clock.now()
+
+    async def one(self, request: Request) -> Response:
+        _, record, now = await self._document(request)
+        return JSONResponse(_view(record, now))
+
+    async def content(self, request: Request) -> Response:
+        documents, record, _ = await self._document(request)
+        etag = f'"{record["sha256"]}"'
+        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers={"ETag": etag})
+        content = await documents.content(record["sha256"])
+        if content is None:  # received before the stand kept bytes: say so rather than pretend
+            raise Problem(404, "the bytes of this document were not kept")
+        disposition = f"attachment; filename*=UTF-8''{quote(record['fileName'], safe='')}"
+        return Response(content, media_type=record["mediaType"],
+                        headers={"ETag": etag, "Content-Disposition": disposition})

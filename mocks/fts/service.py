@@ -8,7 +8,8 @@ Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/ft
   cheap status read;
 - ``POST /api/v1/declarations/{id}/withdrawal`` — the declarant withdraws (``Idempotency-Key``);
 - ``POST``/``GET /api/v1/declarations/{id}/documents`` — documents (multipart ``file`` and
-  optional detached ``signature``), :mod:`.documents`;
+  optional detached ``signature``), ``GET …/documents/{documentId}[/content]`` — one document
+  and its bytes, :mod:`.documents`;
 - ``POST``/``GET /api/v1/appeals``, ``GET …/{id}``, ``POST …/{id}/comments`` — requests to
   customs (обращения), :mod:`.appeals`;
 - ``GET /api/v1/events?inn=…&cursor=…`` — every status change of a declarant's declarations.
@@ -46,6 +47,8 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route(BASE + "/{id}/status", api.status, methods=["GET"]),
             Route(BASE + "/{id}/withdrawal", api.withdraw, methods=["POST"]),
             Route(BASE + "/{id}/documents", documents.collection, methods=["GET", "POST"]),
+            Route(BASE + "/{id}/documents/{document_id}", documents.one, methods=["GET"]),
+            Route(BASE + "/{id}/documents/{document_id}/content", documents.content, methods=["GET"]),
             Route(EVENTS, api.events, methods=["GET"]),
             Route(APPEALS, appeals.collection, methods=["GET", "POST"]),
             Route(APPEALS + "/{id}", appeals.card, methods=["GET"]),
