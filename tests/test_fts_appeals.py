@@ -84,3 +84,38 @@ def test_unknown_appeals_bad_queries_and_missing_tokens(fts, auth):
     assert fts.get(APPEALS, params={"inn": "1"}, headers=auth).status_code == 400
     assert fts.get(APPEALS, params={"inn": "7707083893"}).status_code == 401
     assert fts.post(APPEALS, json=appeal(), headers=auth).status_code == 400  # no Idempotency-Key
+
+
+def _page(fts, auth, **params):
+    response = fts.get(APPEALS, params={"inn": "7707083893", **params}, headers=auth)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [item["id"] for item in body["items"]], body["nextCursor"]
+
+
+def test_appeals_page_by_cursor_and_repeat_or_skip_nothing_while_more_are_filed(fts, auth, advance):
+    filed = []
+    for n in range(7):  # some in the same instant (ties sort by id), some apart
+        filed.append(file(fts, auth, appeal()).json()["id"])
+        if n % 3 == 2:
+            advance(1)
+    seen, cursor, pages = [], None, 0
+    while True:
+        ids, cursor = _page(fts, auth, limit="3", **({"cursor": cursor} if cursor else {}))
+        seen += ids
+        pages += 1
+        if pages == 1:  # filed after the first page: they sort before the cursor, never onto later pages
+            file(fts, auth, appeal())
+            file(fts, auth, appeal())
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(filed) and len(seen) == len(set(seen)) == 7
+    assert pages == 3
+    newest, _ = _page(fts, auth, limit="100")
+    assert len(newest) == 9 and newest[2:] == seen
+
+
+def test_a_malformed_appeals_cursor_is_400(fts, auth):
+    response = fts.get(APPEALS, params={"inn": "7707083893", "cursor": "yesterday"}, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["parameter"] == "cursor"

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from ..core.store import Store
+from .paging import Position
 
 __all__ = ["AppealRepository"]
 
@@ -61,10 +62,22 @@ class AppealRepository:
         raw = await self._store.get(_record_key(appeal_id))
         return None if raw is None else json.loads(raw)
 
-    async def newest_first(self, inn: str, limit: int) -> list[dict[str, Any]]:
-        ids = await self._store.index_range(f"fts:appeals:{inn}", limit=limit, reverse=True)
-        raws = await self._store.get_many([_record_key(i) for i in ids])
-        return [json.loads(raw) for raw in raws if raw is not None]
+    async def newest_first(self, inn: str, limit: int, *, after: Position | None = None) -> list[dict[str, Any]]:
+        """Up to ``limit`` of the declarant's appeals, newest first (ties by id), strictly after
+        ``after`` — the same cursor order as the declaration list (:mod:`.paging`)."""
+        index, found, offset = f"fts:appeals:{inn}", [], 0
+        max_score = float("inf") if after is None else float(after.submitted_us)
+        while len(found) < limit:
+            ids = await self._store.index_range(index, max_score=max_score, offset=offset,
+                                                limit=limit + 1, reverse=True)
+            offset += len(ids)
+            raws = await self._store.get_many([_record_key(i) for i in ids])
+            found.extend(record for raw in raws if raw is not None
+                         and (record := json.loads(raw)) is not None
+                         and (after is None or after.is_after(record["submittedUs"], record["id"])))
+            if len(ids) < limit + 1:
+                break
+        return found[:limit]
 
     async def comments(self, appeal_id: str) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in await self._store.items(f"fts:appeal-comments:{appeal_id}")]

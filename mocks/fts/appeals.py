@@ -26,6 +26,7 @@ from .appeal_repository import AppealRepository
 from .appeal_validation import validate_appeal, validate_comment
 from .cards import iso
 from .handlers import MAX_BODY_BYTES, READ_SCOPES, WRITE_SCOPES, idempotency_key_of
+from .paging import Position, parse_cursor
 
 __all__ = ["APPEALS", "AppealsApi", "STEPS"]
 
@@ -119,14 +120,23 @@ class AppealsApi:
                 errors.append({"parameter": "limit", "detail": f"an integer from 1 to {MAX_LIMIT}"})
             else:
                 limit = int(raw)
+        after = None
+        if (cursor := request.query_params.get("cursor")) is not None:
+            try:
+                after = parse_cursor(cursor)
+            except Problem as problem:
+                errors.extend(problem.errors or [])
         if errors:
             raise Problem(400, "the query is malformed", errors=errors)
         assert inn is not None
         ctx = context(request)
         now = await ctx.clock.now()
         repository = AppealRepository(ctx.store)
-        records = await repository.newest_first(inn, limit)
-        return JSONResponse({"items": [_card(r, await repository.comments(r["id"]), now) for r in records]})
+        records = await repository.newest_first(inn, limit + 1, after=after)
+        page = records[:limit]
+        last = Position(page[-1]["submittedUs"], page[-1]["id"]) if len(records) > limit else None
+        return JSONResponse({"items": [_card(r, await repository.comments(r["id"]), now) for r in page],
+                             "nextCursor": None if last is None else last.cursor})
 
     async def card(self, request: Request) -> Response:
         await self._verifier.identify(request, scopes=READ_SCOPES)
