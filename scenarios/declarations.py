@@ -3,7 +3,10 @@
 A customs broker files a declaration with an idempotency key and tracks it: ``submit`` (retrying
 with the *same* key through transport failures, 429/503 and 5xx, so a retry after a failover
 never files twice), then ``status`` or ``card``; ``list_declarations`` walks every page of a
-declarant's list. Requests are named ``fts: submit``, ``fts: status``, ``fts: card`` and
+declarant's list. What follows filing is here too: ``withdraw``, ``upload_document`` (with a
+detached signature) and ``document_content``, ``events`` (the change feed from a cursor), and
+``file_appeal`` / ``comment_appeal`` (requests to customs). Every creating call carries an
+``Idempotency-Key``. Requests are named ``fts: submit``, ``fts: status``, ``fts: card`` and
 ``fts: list`` so load statistics group them. An answer the journey does not expect raises
 :class:`DeclarationError`.
 
@@ -27,9 +30,15 @@ __all__ = [
     "Submitted",
     "card",
     "list_declarations",
+    "comment_appeal",
+    "document_content",
+    "events",
+    "file_appeal",
     "sample_declaration",
     "status",
     "submit",
+    "upload_document",
+    "withdraw",
 ]
 
 #: Longest wait between two submit attempts, whatever ``Retry-After`` asks for.
@@ -175,6 +184,75 @@ def list_declarations(
         if not page.get("nextCursor"):
             return
         params["cursor"] = page["nextCursor"]
+
+
+def _create(http: HttpClient, url: str, *, name: str, token: str, idempotency_key: str, expect: int = 201,
+            json: Any = None, files: dict[str, tuple[str, bytes, str]] | None = None) -> dict[str, Any]:
+    response = http.send("POST", url, name=name, json=json, files=files,
+                         headers={**_headers(token), "Idempotency-Key": idempotency_key},
+                         context={"idempotency_key": idempotency_key})
+    if response.status != expect:
+        raise _fail(name, response)
+    return response.json()
+
+
+def withdraw(http: HttpClient, *, fts_url: str, token: str, declaration_id: str,
+             idempotency_key: str) -> dict[str, Any]:
+    """Withdraw a declaration not yet decided (81 once registered); the status comes back.
+    A decided declaration answers 409, raised as :class:`DeclarationError`."""
+    url = f"{fts_url.rstrip('/')}/api/v1/declarations/{declaration_id}/withdrawal"
+    return _create(http, url, name="fts: withdraw", token=token, idempotency_key=idempotency_key, expect=200)
+
+
+def upload_document(http: HttpClient, *, fts_url: str, token: str, declaration_id: str, content: bytes,
+                    file_name: str, idempotency_key: str, signature: bytes | None = None) -> dict[str, Any]:
+    """Send a scan or XML document, with its detached CMS signature (``.p7s``) if given; the
+    document comes back with its ``applicationNumber`` and processing ``status``."""
+    files = {"file": (file_name, content, "application/octet-stream")}
+    if signature is not None:
+        files["signature"] = (f"{file_name}.p7s", signature, "application/pkcs7-signature")
+    url = f"{fts_url.rstrip('/')}/api/v1/declarations/{declaration_id}/documents"
+    return _create(http, url, name="fts: document", token=token, idempotency_key=idempotency_key, files=files)
+
+
+def document_content(http: HttpClient, *, fts_url: str, token: str, declaration_id: str,
+                     document_id: str) -> bytes:
+    """The exact bytes FTS received for a document."""
+    url = f"{fts_url.rstrip('/')}/api/v1/declarations/{declaration_id}/documents/{document_id}/content"
+    response = http.send("GET", url, name="fts: document content", headers=_headers(token))
+    if response.status != 200:
+        raise _fail("fts: document content", response)
+    return response.body
+
+
+def events(http: HttpClient, *, fts_url: str, token: str, inn: str, cursor: str | None = None,
+           limit: int = 200) -> tuple[list[dict[str, Any]], str | None]:
+    """Every status change of the declarant's declarations after ``cursor`` that has happened
+    by now, following pages; returns them with the cursor to poll from next time."""
+    url = fts_url.rstrip("/") + "/api/v1/events"
+    found: list[dict[str, Any]] = []
+    while True:
+        params = {"inn": inn, "limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        page = _get(http, url, name="fts: events", token=token, params=params)
+        found.extend(page["items"])
+        cursor = page["nextCursor"]
+        if len(page["items"]) < limit:
+            return found, cursor
+
+
+def file_appeal(http: HttpClient, *, fts_url: str, token: str, appeal: dict[str, Any],
+                idempotency_key: str) -> dict[str, Any]:
+    """File a request to customs (обращение): ``{inn, kpp?, subject, text, attachments?}``."""
+    url = fts_url.rstrip("/") + "/api/v1/appeals"
+    return _create(http, url, name="fts: appeal", token=token, idempotency_key=idempotency_key, json=appeal)
+
+
+def comment_appeal(http: HttpClient, *, fts_url: str, token: str, appeal_id: str, text: str,
+                   idempotency_key: str) -> dict[str, Any]:
+    """Add the declarant's comment to an open appeal; the stored comment comes back."""
+    url = f"{fts_url.rstrip('/')}/api/v1/appeals/{appeal_id}/comments"
+    return _create(http, url, name="fts: appeal comment", token=token, idempotency_key=idempotency_key,
+                   json={"text": text})
 
 
 # --- sample payloads -----------------------------------------------------------------------
