@@ -217,3 +217,39 @@ async def test_ping_is_false_when_redis_is_gone():
         assert await store.ping() is False
     finally:
         await store.close()
+
+
+async def test_the_size_of_an_index_follows_every_change(connect):
+    """``index_count`` over the whole index is answered from a kept size (as Redis' ZCARD):
+    it must match the members through adds, re-adds, removals, bulk adds and flushes, seen
+    from another connection (another replica)."""
+    writer, reader = connect(), connect()
+    assert await reader.index_count("objects") == 0
+    for n in range(5):
+        await writer.index_add("objects", f"m{n}", float(n))
+    await writer.index_add("objects", "m1", 10.0)  # re-adding moves, does not count twice
+    await writer.index_remove("objects", "m3")
+    await writer.index_remove("objects", "absent")
+    await writer.index_add_many([("objects", "m7", 7.0), ("objects", "m0", 0.5), ("others", "x", 1.0)])
+    assert await reader.index_count("objects") == len(await reader.index_range("objects")) == 5
+    assert await reader.index_count("objects", min_score=1.0) == 4  # m1, m2, m4, m7
+    await writer.flush("obj")
+    assert await reader.index_count("objects") == 0 and await reader.index_count("others") == 1
+
+
+async def test_a_store_written_before_sizes_were_kept_is_counted_when_opened(tmp_path):
+    import sqlite3
+
+    from gosstand.mocks.core.store_sqlite import SQLiteStore
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE zset (name TEXT NOT NULL, member TEXT NOT NULL, score REAL NOT NULL, "
+                      "PRIMARY KEY (name, member)) WITHOUT ROWID;"
+                      "INSERT INTO zset VALUES ('a', 'x', 1), ('a', 'y', 2), ('b', 'z', 3);")
+    old.commit()
+    old.close()
+    store = SQLiteStore(str(path))
+    assert (await store.index_count("a"), await store.index_count("b")) == (2, 1)
+    await store.index_add("a", "w", 4)
+    assert await SQLiteStore(str(path)).index_count("a") == 3  # a second opening counts nothing again
