@@ -104,7 +104,8 @@ def test_appeals_page_by_cursor_and_repeat_or_skip_nothing_while_more_are_filed(
         ids, cursor = _page(fts, auth, limit="3", **({"cursor": cursor} if cursor else {}))
         seen += ids
         pages += 1
-        if pages == 1:  # filed after the first page: they sort before the cursor, never onto later pages
+        if pages == 1:  # filed later than the first page: they sort before the cursor, never onto later pages
+            advance(1)
             file(fts, auth, appeal())
             file(fts, auth, appeal())
         if cursor is None:
