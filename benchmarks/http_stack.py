@@ -270,8 +270,9 @@ def main() -> int:
     finally:
         os.killpg(bare.pid, signal.SIGKILL)
     baseline = rates["bare ASGI"] = (bare_before + bare_after) / 2
-    print(f"\nbare ASGI before the mocks {bare_before:.0f} req/s, after {bare_after:.0f} req/s "
-          "(far apart: the machine was busy, rerun)")
+    drift = abs(bare_before - bare_after) / max(bare_before, bare_after)
+    print(f"\nbare ASGI before the mocks {bare_before:.0f} req/s, after {bare_after:.0f} req/s"
+          + (" — far apart: the machine was busy, rerun" if drift > 0.2 else ""))
     print(f"\nRequest rate, one {args.server} process on CPU {SERVER_CPU}, "
           f"wrk -c{args.connections} on CPU {CLIENT_CPU}, "
           f"{args.duration:.0f} s each")
