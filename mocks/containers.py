@@ -170,7 +170,9 @@ class ContainerStack:
     def __post_init__(self) -> None:
         self.services = tuple(self.services)
         self._own_state_dir = self.state_dir is None
-        self.state_dir = Path(self.state_dir or tempfile.mkdtemp(prefix="gosstand-containers-"))
+        # Docker bind mounts take absolute paths only: a relative --state-dir would be
+        # read as a named volume (or refused), so it is resolved against the cwd here.
+        self.state_dir = Path(self.state_dir or tempfile.mkdtemp(prefix="gosstand-containers-")).absolute()
         self.stack_id = secrets.token_hex(4)
         self.urls: dict[str, str] = {}
         self.members: dict[str, list[ContainerReplica]] = {}
