@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from gosstand.conformance.overrides import contract_config
 from gosstand.conformance.strategies import contract_formats
 from gosstand.conformance.targets import EsiaSession, Target, TargetOptions, TargetUnavailable, log_in
 from hypothesis import HealthCheck, settings
@@ -57,7 +58,7 @@ def load_contract(
     except TargetUnavailable as exc:
         pytest.skip(str(exc))
     # An explicit config: a stray schemathesis.toml in a parent directory must not steer the run.
-    config = schemathesis.Config()
+    config = contract_config(service)
     if location.startswith(("http://", "https://")):
         schema = schemathesis.openapi.from_url(location, config=config, timeout=10)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from gosstand.conformance.overrides import contract_config
 from gosstand.mocks.core.app import create_app
 from hypothesis import HealthCheck, settings
 
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, settings
 @pytest.fixture
 def esia_schema(make_settings):
     app = create_app(make_settings("esia", store_url="memory:", public_url="http://localhost"))
-    return schemathesis.openapi.from_asgi("/_gosstand/openapi.json", app)
+    return schemathesis.openapi.from_asgi("/_gosstand/openapi.json", app, config=contract_config("esia"))
 
 
 schema = schemathesis.pytest.from_fixture("esia_schema")
