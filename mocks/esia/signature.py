@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
 
 from asn1crypto import cms
 from cryptography.exceptions import InvalidSignature
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from . import gost
+from .cms_der import CmsView, NotSignedData, SignerView, Unusual, read_signed_data
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
@@ -58,23 +58,6 @@ def decode_base64(text: str) -> bytes:
         raise SecretRejected("client_secret is not base64") from None
 
 
-@dataclass(frozen=True, slots=True)
-class SignerView:
-    """The parts of one SignerInfo a check needs, read without parsing the rest (embedded
-    certificates above all: parsing them costs more than the RSA verification)."""
-
-    digest: str
-    signature: bytes
-    signed_attributes: bytes | None  # DER of the SET OF attributes, as signed
-    message_digests: tuple[bytes, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CmsView:
-    attached: bytes | None
-    signers: tuple[SignerView, ...]
-
-
 def _signer_view(signer: cms.SignerInfo) -> SignerView:
     attributes = signer["signed_attrs"]
     signed: bytes | None = None
@@ -91,7 +74,20 @@ def _signer_view(signer: cms.SignerInfo) -> SignerView:
 
 
 def parse_signed_data(der: bytes) -> CmsView:
-    """The fields of a ContentInfo/SignedData that matter, or :class:`SecretRejected`."""
+    """The fields of a ContentInfo/SignedData that matter, or :class:`SecretRejected`: read by
+    :mod:`.cms_der` when the input is plain DER (nearly always), else by asn1crypto's typed parser."""
+    try:
+        view = read_signed_data(der)
+    except NotSignedData:
+        raise SecretRejected("client_secret is not CMS SignedData") from None
+    except Unusual:
+        view = _parse_typed(der)
+    if not view.signers:
+        raise SecretRejected("client_secret has no signer")
+    return view
+
+
+def _parse_typed(der: bytes) -> CmsView:
     try:
         info = cms.ContentInfo.load(der)
         if info["content_type"].native != "signed_data":
@@ -103,8 +99,6 @@ def parse_signed_data(der: bytes) -> CmsView:
         raise
     except Exception as exc:  # asn1crypto raises ValueError, TypeError, KeyError... on garbage
         raise SecretRejected(f"client_secret is not DER CMS: {type(exc).__name__}") from None
-    if not view.signers:
-        raise SecretRejected("client_secret has no signer")
     return view
 
 
