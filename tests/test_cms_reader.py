@@ -4,17 +4,20 @@ asn1crypto's typed parser reads, and leave everything unusual to it."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from gosstand.mocks.esia import gost
 from gosstand.mocks.esia.cms_der import NotSignedData, Unusual, read_signed_data
 from gosstand.mocks.esia.signature import SecretRejected, _parse_typed, decode_base64, parse_signed_data
 from gosstand.scenarios.esia_client import SecretFormat, make_test_identity, sign_cms
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 MESSAGE = b"openid fullname2025.09.02 13:00:29 +0300TESTSYS0b3f1c9a-5c1e-4a55-9d8e-2f3c4b5a6d7e"
-FORMATS = [SecretFormat(), SecretFormat(detached=False), SecretFormat(signed_attributes=False),
-           SecretFormat(detached=False, signed_attributes=False)]
+FORMATS = [
+    SecretFormat(),
+    SecretFormat(detached=False),
+    SecretFormat(signed_attributes=False),
+    SecretFormat(detached=False, signed_attributes=False),
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,7 @@ def _secret(identity, fmt: SecretFormat) -> bytes:
 def _indefinite(der: bytes) -> bytes:
     """The same ContentInfo with its outer SEQUENCE in BER's indefinite-length form."""
     assert der[0] == 0x30 and der[1] & 0x80
-    return b"\x30\x80" + der[2 + (der[1] & 0x7F):] + b"\x00\x00"
+    return b"\x30\x80" + der[2 + (der[1] & 0x7F) :] + b"\x00\x00"
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=repr)
@@ -101,4 +104,3 @@ def test_damaged_secrets_are_refused_or_read_as_asn1crypto_reads_them(rsa_identi
     except SecretRejected:
         return  # asn1crypto trips over a field the check never reads; the signature decides
     assert fast == typed == view
-

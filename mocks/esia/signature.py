@@ -164,9 +164,7 @@ def _is_cms(raw: bytes) -> bool:
     return True
 
 
-def verify_v2_secret(
-    secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: str
-) -> None:
+def verify_v2_secret(secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: str) -> None:
     """Accept a v2 ``client_secret`` or raise :class:`SecretRejected`, per ``mode`` as in v1.
 
     The secret must be 64 bytes in gost-engine order (a CryptoPro CSP signature reversed first);
