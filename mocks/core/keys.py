@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
@@ -26,14 +27,16 @@ class SigningKeys:
     private_key: rsa.RSAPrivateKey
     certificate: x509.Certificate
 
-    @property
+    @cached_property
     def public_key(self) -> rsa.RSAPublicKey:
         key = self.certificate.public_key()
         assert isinstance(key, rsa.RSAPublicKey)
         return key
 
-    @property
+    @cached_property
     def key_id(self) -> str:
+        """The ``kid`` in every token header; computed once (a certificate hash per token cost
+        more than a store read)."""
         return self.certificate.fingerprint(hashes.SHA256()).hex()[:16]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,8 +67,13 @@ class ClientSystem:
 
 async def find_client(store: Store, client_id: str) -> ClientSystem | None:
     raw = await store.get(_key(client_id))
-    if raw is None:
-        return None
+    return None if raw is None else _client_from_record(raw)
+
+
+@lru_cache(maxsize=256)
+def _client_from_record(raw: str) -> ClientSystem:
+    """Parsed once per distinct stored text: a login reads its client three times, and a
+    registration changed on another replica is new text, so nothing stale is served."""
     data = json.loads(raw)
     return ClientSystem(
         client_id=data["client_id"],

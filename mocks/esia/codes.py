@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..core.context import ServiceContext
 from . import tokens
@@ -65,7 +65,7 @@ async def issue_code(
         user_agent=user_agent,
     )
     code = tokens.sign(claims, kind="authorization_code", key=keys.private_key, key_id=keys.key_id)
-    record = {**asdict(grant), "ac_state": state, "expires": now + tokens.AUTH_CODE_LIFETIME}
+    record = {**vars(grant), "ac_state": state, "expires": now + tokens.AUTH_CODE_LIFETIME}
     await ctx.store.set(_key(code), json.dumps(record), ttl=tokens.AUTH_CODE_LIFETIME * 4)
     return code
 

@@ -14,7 +14,6 @@ Shown after the login when the client asks for data the person has not yet grant
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from html import escape
 
 from starlette.requests import Request
@@ -61,7 +60,7 @@ async def ask_consent(
 ) -> Response:
     """Park the finished login and send the browser to the consent page."""
     crid = new_id()
-    pending = {"grant": asdict(grant), "state": state, "redirect_uri": redirect_uri, "created": now}
+    pending = {"grant": vars(grant), "state": state, "redirect_uri": redirect_uri, "created": now}
     await ctx.store.set(_request_key(crid), json.dumps(pending), ttl=LOGIN_REQUEST_LIFETIME * 2)
     return RedirectResponse(f"{str(request.base_url).rstrip('/')}/aas/oauth2/consent?rid={crid}", status_code=302)
 

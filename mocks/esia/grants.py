@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -139,7 +138,7 @@ async def issue_tokens(
     # Every answer carries a refresh token (clients expect the field); only one issued for
     # access_type=offline can be redeemed (refresh_token_grant).
     refresh = tokens.new_refresh_token()
-    record = {**asdict(grant), "expires": now + tokens.REFRESH_TOKEN_LIFETIME}
+    record = {**vars(grant), "expires": now + tokens.REFRESH_TOKEN_LIFETIME}
     await ctx.store.set(_refresh_key(refresh), json.dumps(record), ttl=tokens.REFRESH_TOKEN_LIFETIME)
     return tokens.token_response(access_token=access, id_token=identity, refresh_token=refresh, state=state)
 

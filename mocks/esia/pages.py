@@ -15,19 +15,16 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+from ..core.forms import NotAForm, form_fields
 
 
 async def read_form(request: Request) -> dict[str, str]:
     """The text fields of a posted form; nothing for any other body (never an exception)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in FORM_TYPES:
-        return {}
     try:
-        form = await request.form()
-    except Exception:  # python-multipart raises several types on malformed bodies
+        fields = await form_fields(request)
+    except NotAForm:
         return {}
-    return {name: value for name, value in form.items() if isinstance(value, str)}
+    return dict(fields or ())  # a repeated field: its last value, as Starlette's FormData gives
 
 _STYLE = (
     "body{font-family:Lato,Arial,sans-serif;background:#f5f7fa;margin:0}"

@@ -12,13 +12,15 @@ from typing import Protocol
 from starlette.requests import Request
 
 from ..core.context import ServiceContext
+from ..core.forms import NotAForm, form_fields
 from .clients import ClientSystem
 from .errors import EsiaError, missing_parameters
 from .signature import SecretRejected, signed_message, verify_client_secret
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 #: A timestamp whose ``+`` became a space in a query string that did not encode it.
 _UNENCODED_PLUS = re.compile(r"(.* \d{2}:\d{2}:\d{2}) +(\d{4})")
+#: The shape nearly every client sends, read without strptime (which costs 30 µs a call).
+_CANONICAL = re.compile(r"(\d{4})\.(\d\d)\.(\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)", re.ASCII)
 
 
 class Params:
@@ -55,14 +57,11 @@ async def read_params(request: Request) -> Params:
     """Query parameters of a GET; the form of a POST (nothing, for any other body)."""
     if request.method != "POST":
         return Params(request.query_params.multi_items())
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in FORM_TYPES:
-        return Params(())
     try:
-        form = await request.form()
-    except Exception:  # python-multipart raises several types on malformed bodies
+        fields = await form_fields(request)
+    except NotAForm:
         raise EsiaError("007003", "The request body is not a valid form") from None
-    return Params((name, value) for name, value in form.multi_items() if isinstance(value, str))
+    return Params(fields or ())
 
 
 def parse_timestamp(text: str) -> tuple[float, str] | None:
@@ -74,7 +73,12 @@ def parse_timestamp(text: str) -> tuple[float, str] | None:
     if repaired:
         text = f"{repaired.group(1)} +{repaired.group(2)}"
     try:
-        return dt.datetime.strptime(text, "%Y.%m.%d %H:%M:%S %z").timestamp(), text
+        canonical = _CANONICAL.fullmatch(text)
+        if canonical is None:  # single digits, "+03:00", "Z"...: strptime knows them all
+            return dt.datetime.strptime(text, "%Y.%m.%d %H:%M:%S %z").timestamp(), text
+        *moment, sign, hours, minutes = canonical.groups()
+        offset = (1 if sign == "+" else -1) * dt.timedelta(hours=int(hours), minutes=int(minutes))
+        return dt.datetime(*map(int, moment), tzinfo=dt.timezone(offset)).timestamp(), text
     except (ValueError, OverflowError):
         return None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.store import Store
@@ -56,7 +56,7 @@ def new_id() -> str:
 
 
 async def save_request(store: Store, request: LoginRequest) -> None:
-    await store.set(request.key, json.dumps(asdict(request)), ttl=LOGIN_REQUEST_LIFETIME * 2)
+    await store.set(request.key, json.dumps(vars(request)), ttl=LOGIN_REQUEST_LIFETIME * 2)
 
 
 async def find_request(store: Store, rid: str, *, now: float) -> LoginRequest | None:
@@ -103,7 +103,7 @@ class SsoSession:
 
 async def open_session(store: Store, *, oid: int, now: float) -> SsoSession:
     session = SsoSession(sid=new_id(), oid=oid, auth_time=now)
-    body = {**asdict(session), "expires": now + SSO_LIFETIME, "last_seen": now}
+    body = {**vars(session), "expires": now + SSO_LIFETIME, "last_seen": now}
     await store.set(f"esia:sso:{session.sid}", json.dumps(body), ttl=SSO_LIFETIME * 2)
     return session
 
