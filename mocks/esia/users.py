@@ -399,7 +399,9 @@ async def authenticate(store: Store, login: str, password: str, *, now: float) -
     if oid_text is None:
         raise LoginRefused("Неверные логин или пароль")
     oid = int(oid_text)
-    lock_raw, user_raw = await store.get_many([f"esia:lock:{oid}", user_key(oid)])
+    lock_raw, user_raw, failures_raw = await store.get_many(
+        [f"esia:lock:{oid}", user_key(oid), f"esia:fail:{oid}"]
+    )
     if lock_raw is not None and float(lock_raw) > now:
         raise LoginRefused("Учётная запись временно заблокирована", locked_until=float(lock_raw))
     if user_raw is None:
@@ -407,7 +409,8 @@ async def authenticate(store: Store, login: str, password: str, *, now: float) -
     user = json.loads(user_raw)
     secret = user["password"]
     if hmac.compare_digest(hash_password(password, secret["salt"]), secret["hash"]):
-        await store.delete(f"esia:fail:{oid}")
+        if failures_raw is not None:  # a write only when there is a count to clear
+            await store.delete(f"esia:fail:{oid}")
         return user
     failures = await store.incr(f"esia:fail:{oid}", ttl=LOCK_SECONDS * 4)
     if failures >= MAX_FAILURES:
