@@ -1,6 +1,7 @@
 """The app factory: one Starlette app per replica, the same for every service.
 
-Request path: ``HotPath`` (the plain successful form of the hottest reads, see :mod:`.hot_path`)
+Request path: ``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) →
+``HotPath`` (the plain successful form of the hottest reads, see :mod:`.hot_path`)
 → ``ReplicaHeader`` → router → the service's handler → :class:`ServiceContext`
 (store, clock). Errors are rendered by the handlers in :mod:`.problems` (or the service's own).
 """
@@ -22,7 +23,7 @@ from .clock import Clock
 from .context import ServiceContext, context
 from .contract import contract_for, render
 from .hot_path import HotPath, HotRoute
-from .middleware import ControlToken, ReplicaHeader
+from .middleware import ControlToken, ReplicaHeader, WholeBody
 from .service import load_definition
 from .settings import Settings
 from .store import Store, open_store
@@ -48,7 +49,7 @@ class MockApp(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
-        return HotPath(stack, routes=self.hot_routes, replica=self.replica) if self.hot_routes else stack
+        return WholeBody(HotPath(stack, routes=self.hot_routes, replica=self.replica) if self.hot_routes else stack)
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:

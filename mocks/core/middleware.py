@@ -49,3 +49,43 @@ class ControlToken:
                 await problem_response(problem, scope["path"])(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class WholeBody:
+    """Ends a request body as soon as its declared ``Content-Length`` has arrived.
+
+    granian hands over a body as ``more_body=True`` followed by an empty last chunk, and
+    Starlette waits for that chunk: a second hop from granian's Rust threads to the event loop
+    that costs a small form post about 150 µs of CPU, three times per ESIA login. Bodies
+    without a length (chunked) and bodiless methods pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = _declared_length(scope) if scope["type"] == "http" and scope["method"] != "GET" else None
+        if not length:
+            await self.app(scope, receive, send)
+            return
+        received = 0
+        complete = False
+
+        async def receive_whole() -> Message:
+            nonlocal received, complete
+            message = await receive()
+            if not complete and message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received >= length:
+                    complete = True
+                    if message.get("more_body"):
+                        message = {**message, "more_body": False}
+            return message
+
+        await self.app(scope, receive_whole, send)
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
