@@ -3,7 +3,7 @@
 One set, used by ``benchmarks/data_at_scale.py`` (timed on an empty and a seeded stand) and by the
 tests (checked for behaviour at a small scale): every FTS list filter on the largest declarant —
 the one a broker's back office pages through — cursor paging deep into its year, the event feed
-with and without a cursor, and UTKO's object register with deep offsets, its filters and the
+with and without a cursor, and UTKO's object register with deep offsets and cursors, its filters and the
 weight controls of one object.
 """
 
@@ -65,9 +65,12 @@ def scale_requests(*, now: float, fts: dict[str, Any], utko: dict[str, Any]) -> 
     objects = int(utko.get("objects") or 0)
     operator = utko.get("largestOperator") or "7707083893"
     deep = max(0, objects * 9 // 10)
+    deep_cursor = f"{now_us - 365 * _DAY_US // 10}_{'0' * 32}"
     found += [
         ScaleRequest("utko objects first page", "utko", "/v1/objects"),
         ScaleRequest("utko objects offset 90%", "utko", f"/v1/objects?offset={deep}"),
+        # objects are created evenly over the year before now: about 90 % lie before this cursor
+        ScaleRequest("utko objects cursor 90%", "utko", f"/v1/objects?cursor={deep_cursor}"),
         ScaleRequest("utko objects region=77", "utko", "/v1/objects?region=77&limit=100"),
         ScaleRequest("utko objects operator", "utko", f"/v1/objects?operatorInn={operator}"),
         ScaleRequest("utko objects type+region deep", "utko",

@@ -11,6 +11,7 @@ import asyncio
 import calendar
 import datetime as dt
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -109,6 +110,11 @@ def _expected_objects(records: list[dict[str, Any]], params: dict[str, str]) -> 
               and params.get("region", r["region"]) == r["region"] and params.get("type", r["type"]) == r["type"]]
     chosen.sort(key=lambda r: (r["createdUs"], r["id"]))
     offset, limit = int(params.get("offset", 0)), int(params.get("limit", 20))
+    if "cursor" in params:  # strictly after (µs, id): the cursor's position
+        micros, hex_id = params["cursor"].split("_")
+        after = (int(micros), str(uuid.UUID(hex=hex_id)))
+        chosen_after = [r for r in chosen if (r["createdUs"], r["id"]) > after]
+        return [r["id"] for r in chosen_after[:limit]], len(chosen)
     return [r["id"] for r in chosen[offset:offset + limit]], len(chosen)
 
 

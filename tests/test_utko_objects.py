@@ -135,6 +135,73 @@ def test_paging_by_limit_and_offset(utko, auth, control_headers):
         assert response.status_code == 400 and response.json()["errors"][0]["parameter"]
 
 
+def _walk(utko, auth, params, *, between=None) -> list[str]:
+    """Every id the list gives, following nextCursor from the first page; ``between(page)``
+    runs after each page (to change the register while it is being read)."""
+    seen: list[str] = []
+    page = utko.get("/v1/objects", params=params, headers=auth).json()
+    while True:
+        seen += [o["id"] for o in page["items"]]
+        if between:
+            between(page)
+        if "nextCursor" not in page:
+            return seen
+        page = utko.get("/v1/objects", params={**params, "cursor": page["nextCursor"]}, headers=auth).json()
+        assert "offset" not in page
+
+
+def test_paging_by_cursor_reads_every_object_once_in_creation_order(utko, auth, control_headers):
+    ids = []
+    for index in range(7):  # three pairs created in the same microsecond: ties are ordered by id
+        created = utko.post("/v1/objects", json=dict(OBJECT, name=f"Площадка {index}"), headers=auth).json()
+        ids.append((created["createdAt"], created["id"]))
+        if index % 2:
+            utko.post("/_gosstand/control/clock", json={"advance": 1}, headers=control_headers)
+    assert len({moment for moment, _ in ids}) == 4  # the ties are real
+    in_order = [object_id for _, object_id in sorted(ids)]
+    assert _walk(utko, auth, {"limit": 2}) == in_order
+    assert _walk(utko, auth, {"limit": 100}) == in_order
+    last_offset_page = utko.get("/v1/objects", params={"limit": 3, "offset": 4}, headers=auth).json()
+    assert "nextCursor" not in last_offset_page and last_offset_page["offset"] == 4
+    middle = utko.get("/v1/objects", params={"limit": 3, "offset": 1}, headers=auth).json()
+    after_middle = utko.get("/v1/objects", params={"limit": 3, "cursor": middle["nextCursor"]}, headers=auth).json()
+    assert [o["id"] for o in after_middle["items"]] == in_order[4:7]
+
+
+def test_objects_created_or_deleted_while_paging_neither_repeat_nor_go_missing(utko, auth, control_headers):
+    for index in range(6):
+        utko.post("/v1/objects", json=dict(OBJECT, name=f"Площадка {index}"), headers=auth)
+        utko.post("/_gosstand/control/clock", json={"advance": 1}, headers=control_headers)
+    created_meanwhile: list[str] = []
+
+    def change_register(page: dict) -> None:
+        utko.delete(f"/v1/objects/{page['items'][0]['id']}", headers=auth)  # one already shown
+        if len(created_meanwhile) < 2:
+            created_meanwhile.append(utko.post("/v1/objects", json=OBJECT, headers=auth).json()["id"])
+            utko.post("/_gosstand/control/clock", json={"advance": 1}, headers=control_headers)
+
+    seen = _walk(utko, auth, {"limit": 2}, between=change_register)
+    assert len(seen) == len(set(seen)) == 8 and seen[-2:] == created_meanwhile
+
+
+def test_cursor_paging_within_a_filter(utko, auth, control_headers):
+    wanted = []
+    for index in range(5):
+        region = "77" if index % 2 == 0 else "50"
+        created = utko.post("/v1/objects", json=dict(OBJECT, region=region), headers=auth).json()
+        if region == "77":
+            wanted.append(created["id"])
+        utko.post("/_gosstand/control/clock", json={"advance": 1}, headers=control_headers)
+    assert _walk(utko, auth, {"limit": 1, "region": "77"}) == wanted
+
+
+def test_bad_cursors_are_400_naming_the_parameter(utko, auth):
+    for params in ({"cursor": "12_zz"}, {"cursor": ""}, {"cursor": "1_" + "0" * 32, "offset": 0}):
+        response = utko.get("/v1/objects", params=params, headers=auth)
+        assert response.status_code == 400, (params, response.text)
+        assert response.json()["errors"][0]["parameter"] == "cursor"
+
+
 def test_malformed_bodies_and_methods(utko, auth):
     assert utko.post("/v1/objects", content=b"[", headers={**auth, "Content-Type": "application/json"}
                      ).status_code == 400

@@ -5,22 +5,16 @@ order. A cursor names the last declaration a page showed, ``<submission µs>_<id
 next page starts strictly after it; declarations submitted meanwhile sort before the cursor and
 cannot push anything onto the next page twice or off it.
 
-Clients treat the cursor as opaque. Every string of its shape is a valid position (there is
-nothing secret in it), so a well-formed cursor never fails and a malformed one is a 400.
+The cursor's text is :mod:`..core.cursors`' (UTKO's object list uses the same, oldest first).
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass
 
-from ..core.problems import Problem
+from ..core.cursors import CURSOR_PATTERN, decode_cursor, encode_cursor
 
 __all__ = ["CURSOR_PATTERN", "Position", "parse_cursor"]
-
-CURSOR_PATTERN = r"^[0-9]{1,16}_[0-9a-f]{32}$"
-_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -30,7 +24,7 @@ class Position:
 
     @property
     def cursor(self) -> str:
-        return f"{self.submitted_us}_{uuid.UUID(self.declaration_id).hex}"
+        return encode_cursor(self.submitted_us, self.declaration_id)
 
     def is_after(self, submitted_us: int, declaration_id: str) -> bool:
         """Whether a declaration lies strictly after this position in newest-first order."""
@@ -38,8 +32,4 @@ class Position:
 
 
 def parse_cursor(value: str) -> Position:
-    if not _CURSOR.fullmatch(value):
-        raise Problem(400, "cursor is not one this server issued",
-                      errors=[{"parameter": "cursor", "detail": f"must match {CURSOR_PATTERN}"}])
-    micros, hex_id = value.split("_")
-    return Position(int(micros), str(uuid.UUID(hex=hex_id)))
+    return Position(*decode_cursor(value))

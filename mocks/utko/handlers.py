@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..core.context import context
+from ..core.cursors import decode_cursor, encode_cursor
 from ..core.problems import Problem, read_json
 from .access_keys import ACCESS_KEY_HEADER, issue_access_key
 from .gate import UtkoGate
@@ -86,12 +87,21 @@ class UtkoApi:
         limit = bounded_int(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
         offset = bounded_int(request.query_params, "offset", 0, 0, MAX_OFFSET, errors)
         filters = object_filters(request.query_params, errors)
+        cursor = request.query_params.get("cursor")
+        if cursor is not None and "offset" in request.query_params:
+            errors.append({"parameter": "cursor", "detail": "a page starts at an offset or after a cursor, not both"})
         if errors:
             raise Problem(400, "the query is malformed", errors=errors)
-        records, total = await ObjectRepository(context(request).store).page(offset=offset, limit=limit,
-                                                                             filters=filters)
-        return JSONResponse({"items": [_view(r) for r in records], "total": total, "limit": limit,
-                             "offset": offset})
+        after = None if cursor is None else decode_cursor(cursor)
+        records, total, last = await ObjectRepository(context(request).store).page(
+            limit=limit, offset=offset, after=after, filters=filters
+        )
+        page: dict[str, Any] = {"items": [_view(r) for r in records], "total": total, "limit": limit}
+        if after is None:
+            page["offset"] = offset
+        if last is not None:
+            page["nextCursor"] = encode_cursor(*last)
+        return JSONResponse(page)
 
     async def create(self, request: Request) -> Response:
         await self._verifier.identify(request, scopes=WRITE_SCOPES)

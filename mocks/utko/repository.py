@@ -21,6 +21,7 @@ replicas exactly one succeeds and the other sees 404.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from itertools import combinations
 from typing import Any
@@ -108,12 +109,32 @@ class ObjectRepository:
             await self._store.index_remove(name, object_id)
         return taken is not None
 
-    async def page(self, *, offset: int, limit: int,
-                   filters: Mapping[str, str] | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Objects ``offset``..``offset+limit`` in creation order, and how many there are; only
-        those matching ``filters`` (:data:`FILTERS` → value) when given."""
+    async def page(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: tuple[int, str] | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> tuple[list[dict[str, Any]], int, tuple[int, str] | None]:
+        """One page in creation order (only objects matching ``filters``, :data:`FILTERS` →
+        value, when given), how many objects match, and the position of the page's last object
+        when more follow.
+
+        The page starts at ``offset``, or strictly after ``after`` — a (creation µs, id)
+        position, the cursor of :mod:`..core.cursors` — which is read from the index at its
+        score, so a page deep in the register costs what the first one does. Objects created in
+        the same microsecond are ordered by id, as the index orders members of equal score."""
         index = _index_of(filters or {})
-        ids = await self._store.index_range(index, offset=offset, limit=limit)
-        raws = await self._store.get_many([_key(i) for i in ids])
+        min_score = -math.inf
+        if after is not None:
+            micros, last_id = after
+            min_score = micros
+            ties = await self._store.index_range(index, min_score=micros, max_score=micros)
+            offset = sum(1 for member in ties if member <= last_id)
+        ids = await self._store.index_range(index, min_score=min_score, offset=offset, limit=limit + 1)
+        raws = await self._store.get_many([_key(i) for i in ids[:limit]])
         total = await self._store.index_count(index)
-        return [json.loads(raw) for raw in raws if raw is not None], total
+        records = [json.loads(raw) for raw in raws if raw is not None]
+        last = (records[-1]["createdUs"], records[-1]["id"]) if len(ids) > limit and records else None
+        return records, total, last
