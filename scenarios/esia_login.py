@@ -26,6 +26,7 @@ import jwt
 from cryptography import x509
 
 from .esia_client import RelyingParty
+from .gost import GostCertificate
 from .http import HttpClient, HttpResponse
 
 
@@ -282,29 +283,52 @@ def organisation_token(http: HttpClient, *, esia_url: str, rp: RelyingParty, sco
     return OrganisationToken(access_token=body["access_token"], expires_in=int(body["expires_in"]), state=body["state"])
 
 
-def verify_tokens(tokens: TokenSet, *, certificate_pem: bytes, issuer: str, now: float) -> dict[str, Any]:
-    """What a careful relying party checks before it trusts a login: ESIA's RS256 signature
-    (with ESIA's certificate), the issuer, the client, and the lifetime of both tokens.
-    Returns the id_token's claims; any fault raises :class:`EsiaJourneyError` (step
-    ``esia: verify``)."""
+GOST_ALGORITHM = "GOST3410_2012_256"
+_CHECKS = {"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False,
+           "verify_sub": False}  # ESIA writes the OID as a number; lifetimes are checked below
+
+
+def _gost_claims(name: str, token: str, certificate_pem: bytes | None) -> dict[str, Any]:
+    """The claims of a JWT ESIA signed GOST R 34.10-2012-256 (its ``kid`` names the GOST
+    certificate ESIA publishes): 64 signature bytes, gost-engine order, base64url."""
+    if certificate_pem is None:
+        raise EsiaJourneyError(
+            "esia: verify",
+            f"{name} is signed {GOST_ALGORITHM}: pass ESIA's GOST certificate "
+            "(gost_certificate_pem; the mock publishes /_gosstand/esia/cert-gost.pem)",
+        )
+    head, _, signature = token.rpartition(".")
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    except ValueError as exc:
+        raise EsiaJourneyError("esia: verify", f"{name} rejected: the signature is not base64url ({exc})") from None
+    if not GostCertificate.from_pem(certificate_pem).verify(raw, head.encode()):
+        raise EsiaJourneyError("esia: verify", f"{name} rejected: the GOST signature does not verify")
+    try:  # signed by ESIA, so only a broken ESIA gets here
+        return dict(json.loads(base64.urlsafe_b64decode(head.split(".")[1] + "===")))
+    except (ValueError, IndexError) as exc:
+        raise EsiaJourneyError("esia: verify", f"{name} rejected: its claims are not JSON ({exc})") from None
+
+
+def verify_tokens(
+    tokens: TokenSet, *, certificate_pem: bytes, issuer: str, now: float, gost_certificate_pem: bytes | None = None
+) -> dict[str, Any]:
+    """What a careful relying party checks before it trusts a login: ESIA's signature — RS256
+    with ESIA's certificate, or GOST R 34.10-2012-256 with its GOST certificate for a client
+    whose access tokens ESIA signs so (the id_token is always RS256) — the issuer, the client,
+    and the lifetime of both tokens. Returns the id_token's claims; any fault raises
+    :class:`EsiaJourneyError` (step ``esia: verify``)."""
     key = x509.load_pem_x509_certificate(certificate_pem).public_key()
     claims: dict[str, Any] = {}
     for name, token in (("access_token", tokens.access_token), ("id_token", tokens.id_token)):
         try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=["RS256"],
-                issuer=issuer,
-                leeway=5,
-                options={
-                    "verify_aud": False,
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_sub": False,  # ESIA writes the OID as a number
-                },
-            )
+            algorithm = jwt.get_unverified_header(token).get("alg")
+            if algorithm == GOST_ALGORITHM:
+                claims = _gost_claims(name, token, gost_certificate_pem)
+                if claims.get("iss") != issuer:
+                    raise jwt.InvalidIssuerError("Invalid issuer")
+            else:
+                claims = jwt.decode(token, key, algorithms=["RS256"], issuer=issuer, leeway=5, options=_CHECKS)
         except jwt.InvalidTokenError as exc:
             raise EsiaJourneyError("esia: verify", f"{name} rejected: {exc}") from None
         if not claims["nbf"] - 5 <= now < claims["exp"]:

@@ -63,7 +63,10 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "EVP_PKEY_sign_init": (ctypes.c_int, [_vp]),
     "EVP_PKEY_sign": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.POINTER(ctypes.c_size_t),
                                      ctypes.c_char_p, ctypes.c_size_t]),
+    "EVP_PKEY_verify_init": (ctypes.c_int, [_vp]),
+    "EVP_PKEY_verify": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
     "EVP_PKEY_free": (None, [_vp]),
+    "d2i_PUBKEY": (_vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
     "i2d_PUBKEY": (ctypes.c_int, [_vp, ctypes.POINTER(ctypes.c_char_p)]),
     "d2i_X509": (_vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
     "X509_free": (None, [_vp]),
@@ -266,6 +269,33 @@ class GostCertificate:
     def streebog_hex(self) -> str:
         """``client_certificate_hash`` of ESIA v2: Streebog-256 of the DER, 64 hex digits."""
         return streebog256_hex(self.der)
+
+    @classmethod
+    def from_pem(cls, pem: bytes | str) -> GostCertificate:
+        from asn1crypto import pem as armor
+
+        _, _, der = armor.unarmor(pem.encode() if isinstance(pem, str) else pem)
+        return cls(der)
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Whether ``signature`` (64 bytes, gost-engine order, as ESIA signs) is this
+        certificate's key's GOST R 34.10-2012-256 signature of ``message`` (Streebog-256)."""
+        gost = _gost()
+        spki = x509.Certificate.load(self.der)["tbs_certificate"]["subject_public_key_info"].dump()
+        cursor = ctypes.c_char_p(spki)
+        key = gost.lib.d2i_PUBKEY(None, ctypes.byref(cursor), len(spki))
+        if not key:
+            raise gost.fail("reading the certificate's public key")
+        context = gost.lib.EVP_PKEY_CTX_new(key, None)
+        try:
+            digest = streebog256(message)
+            verified = gost.lib.EVP_PKEY_verify_init(context) == 1 and gost.lib.EVP_PKEY_verify(
+                context, signature, len(signature), digest, len(digest)) == 1
+        finally:
+            gost.lib.EVP_PKEY_CTX_free(context)
+            gost.lib.EVP_PKEY_free(key)
+        gost.lib.ERR_clear_error()
+        return verified
 
 
 def make_gost_identity(

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.skipif(gost_ready() is not None, reason=f"no GOST here: {gost_ready()}")
 
 ESIA = "http://testserver"
+ISSUER = "http://esia-portal1.test.gosuslugi.ru/"  # the test stand's issuer, as conftest configures it
 REDIRECT = "https://rp.example/esia/callback"
 PHONE = "+79991234567"
 PASSWORD = "Pa55word!"
@@ -301,6 +302,41 @@ def test_gost_signed_access_tokens_per_client(stand):
     with pytest.raises(EsiaJourneyError) as refused:
         esia_login.person(stand.http, esia_url=ESIA, tokens=bad)
     assert refused.value.status == 401
+
+
+def test_the_reference_client_verifies_gost_access_tokens(stand, esia_signing_keys):
+    from cryptography.hazmat.primitives import serialization
+
+    stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=stand.v2.certificate_pem,
+                                  token_algorithm="GOST3410_2012_256")
+    tokens = stand.login(stand.v2)
+    rsa_pem = esia_signing_keys.certificate.public_bytes(serialization.Encoding.PEM)
+    gost_pem = stand.http.send("GET", f"{ESIA}/_gosstand/esia/cert-gost.pem", name="cert").body
+    now = stand.control.now("esia")
+
+    def verify(candidate, **overrides):
+        options = {"certificate_pem": rsa_pem, "issuer": ISSUER, "now": now, "gost_certificate_pem": gost_pem}
+        return esia_login.verify_tokens(candidate, **{**options, **overrides})
+
+    assert verify(tokens)["urn:esia:sbj"]["urn:esia:sbj:oid"] == stand.oid
+    head, payload, signature = tokens.access_token.split(".")
+    middle = len(signature) // 2
+    flipped = signature[:middle] + ("A" if signature[middle] != "A" else "B") + signature[middle + 1:]
+    for bad, reason in (
+        (replace(tokens, access_token=f"{head}.{payload[:-2]}AA.{signature}"), "does not verify"),
+        (replace(tokens, access_token=f"{head}.{payload}.{flipped}"), "does not verify"),
+    ):
+        with pytest.raises(EsiaJourneyError, match=reason):
+            verify(bad)
+    with pytest.raises(EsiaJourneyError, match="gost_certificate_pem"):
+        verify(tokens, gost_certificate_pem=None)
+    with pytest.raises(EsiaJourneyError, match="issuer"):
+        verify(tokens, issuer="http://esia.gosuslugi.ru/")
+    with pytest.raises(EsiaJourneyError, match="not valid now"):
+        verify(tokens, now=now + 4000)
+    other, _ = make_gost_identity("someone else")
+    with pytest.raises(EsiaJourneyError, match="does not verify"):
+        verify(tokens, gost_certificate_pem=other.pem.encode())
 
 
 def test_token_algorithm_is_validated(stand):
