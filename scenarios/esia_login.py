@@ -111,9 +111,9 @@ def _expect(step: str, response: HttpResponse, status: int) -> HttpResponse:
     return response
 
 
-def _returned_to_client(step: str, location: str, rp: RelyingParty, state: str) -> str | None:
+def _returned_to_client(step: str, location: str, redirect_uri: str, state: str) -> str | None:
     """The code if ``location`` is the client's redirect URI; raise on an error redirect."""
-    if not location.startswith(rp.redirect_uri):
+    if not location.startswith(redirect_uri):
         return None
     query = _query(location)
     if "error" in query:
@@ -163,16 +163,67 @@ def authorize(
 ) -> str:
     """Run the browser part of the login and return the authorization code."""
     params = rp.authorization_params(scope, access_type=access_type)
-    state = params["state"]
     answer = _expect(
         "esia: ac", http.send("GET", f"{esia_url}{rp.authorize_path}", name="esia: ac", params=params), 302
     )
-    location = answer.location or ""
-    code = _returned_to_client("esia: ac", location, rp, state)
+    return _through_the_pages(
+        http, esia_url, answer.location or "", redirect_uri=rp.redirect_uri, state=params["state"],
+        login=login, password=password, read_sms=read_sms, phone=phone,
+    )
+
+
+def sign_in(
+    http: HttpClient,
+    *,
+    esia_url: str,
+    authorization_url: str,
+    login: str,
+    password: str,
+    read_sms: Callable[[str], str],
+    phone: str | None = None,
+) -> str:
+    """What a person's browser does with any relying party's authorization URL (your system's
+    own ``/aas/oauth2/ac?…``): follow it through ESIA's login pages — password, SMS code, the
+    consent page when shown — and return the URL ESIA sends the browser back to, the client's
+    ``redirect_uri`` with ``code`` and ``state``. A refusal raises :class:`EsiaJourneyError`."""
+    query = _query(authorization_url)
+    redirect_uri, state = query.get("redirect_uri", ""), query.get("state", "")
+    answer = _expect("esia: ac", http.send("GET", authorization_url, name="esia: ac"), 302)
+    sent_back: list[str] = []
+    _through_the_pages(
+        http, esia_url, answer.location or "", redirect_uri=redirect_uri, state=state,
+        login=login, password=password, read_sms=read_sms, phone=phone, sent_back=sent_back,
+    )
+    return sent_back[0]
+
+
+def _through_the_pages(
+    http: HttpClient,
+    esia_url: str,
+    location: str,
+    *,
+    redirect_uri: str,
+    state: str,
+    login: str,
+    password: str,
+    read_sms: Callable[[str], str],
+    phone: str | None,
+    sent_back: list[str] | None = None,
+) -> str:
+    """From ``ac``'s redirect to the client's redirect URI: the code (and, in ``sent_back``,
+    the URL the browser is sent back to)."""
+
+    def back(step: str, to: str) -> str | None:
+        code = _returned_to_client(step, to, redirect_uri, state)
+        if code is not None and sent_back is not None:
+            sent_back.append(to)
+        return code
+
+    code = back("esia: ac", location)
     if code is not None:  # a live SSO session
         return code
     if "/aas/oauth2/consent" in location:  # a live SSO session, but new data asked for
-        return consent(http, esia_url=esia_url, rp=rp, location=location, state=state)
+        return _consent(http, esia_url=esia_url, location=location, back=back)
     login_url = _absolute(esia_url, location)
     rid = _query(login_url).get("rid")
     if not rid:
@@ -192,9 +243,9 @@ def authorize(
         http.send("POST", f"{esia_url}/aas/oauth2/otp", name="esia: otp", data={"rid": rid, "code": sms_code}),
         302,
     )
-    code = _returned_to_client("esia: otp", confirmed.location or "", rp, state)
+    code = back("esia: otp", confirmed.location or "")
     if code is None:
-        code = consent(http, esia_url=esia_url, rp=rp, location=confirmed.location or "", state=state)
+        code = _consent(http, esia_url=esia_url, location=confirmed.location or "", back=back)
     return code
 
 
@@ -203,6 +254,15 @@ def consent(
 ) -> str:
     """ESIA's consent page (shown when the client asks for data the person has not granted it
     yet): read it, then ``allow`` (or ``deny``); returns the code ESIA sends back with."""
+    return _consent(
+        http, esia_url=esia_url, location=location, decision=decision,
+        back=lambda step, to: _returned_to_client(step, to, rp.redirect_uri, state),
+    )
+
+
+def _consent(
+    http: HttpClient, *, esia_url: str, location: str, back: Callable[[str, str], str | None], decision: str = "allow"
+) -> str:
     step = "esia: consent"
     if "/aas/oauth2/consent" not in location:
         raise EsiaJourneyError(step, f"not sent back to the client: {location!r}")
@@ -214,7 +274,7 @@ def consent(
         http.send("POST", f"{esia_url}/aas/oauth2/consent", name=step, data={"rid": rid, "decision": decision}),
         302,
     )
-    code = _returned_to_client(step, answer.location or "", rp, state)
+    code = back(step, answer.location or "")
     if code is None:
         raise EsiaJourneyError(step, f"not sent back to the client: {answer.location!r}")
     return code
