@@ -119,12 +119,14 @@ class StackControl:
     def user(self, oid: int) -> dict[str, Any]:
         return self._call("esia", "GET", f"/users/{oid}").json()
 
-    def sms_messages(self, phone: str) -> list[dict[str, Any]]:
-        return self._call("esia", "GET", "/outbox", params={"phone": phone}).json()["messages"]
+    def sms_messages(self, phone: str, *, last: int | None = None) -> list[dict[str, Any]]:
+        """The SMS sent to ``phone``, oldest first (only the ``last`` few when given)."""
+        params = {"phone": phone, **({"last": str(last)} if last else {})}
+        return self._call("esia", "GET", "/outbox", params=params).json()["messages"]
 
     def read_sms(self, phone: str) -> str:
         """The code of the latest SMS sent to ``phone``."""
-        messages = self.sms_messages(phone)
+        messages = self.sms_messages(phone, last=1)
         if not messages:
             raise LookupError(f"no SMS was sent to {phone}")
         return str(messages[-1]["code"])

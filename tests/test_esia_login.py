@@ -162,13 +162,19 @@ def test_code_is_an_esia_signed_jwt_bound_to_the_state(stand):
     assert claims["urn:esia:sbj"]["urn:esia:sbj:oid"] == stand.oid
 
 
-def test_sms_code_goes_to_the_outbox_and_login_works_by_email_and_snils(stand):
+def test_sms_code_goes_to_the_outbox_and_login_works_by_email_and_snils(stand, control_headers):
     tokens = stand.login(login="ivan.petrov@example.ru", phone=PHONE)
     assert tokens.oid == stand.oid
     messages = stand.control.sms_messages("+7 999 123-45-67")
     assert len(messages) == 1 and messages[0]["code"] in messages[0]["text"]
     esia_login.logout(stand.http, esia_url=ESIA, rp=stand.rp)
     assert stand.login(login="11223344595", phone=PHONE).oid == stand.oid
+    every = stand.control.sms_messages(PHONE)
+    assert len(every) == 2 and stand.control.sms_messages(PHONE, last=1) == every[-1:]
+    for bad in ("0", "1001", "x"):
+        assert stand.http.send("GET", f"{ESIA}/_gosstand/control/outbox", name="outbox",
+                               params={"phone": PHONE, "last": bad},
+                               headers=control_headers).status == 422
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,8 @@ async def test_lists_and_flush(store):
         await store.append("outbox", value)
     assert await store.items("outbox") == ["x", "y", "z"]
     assert await store.items("outbox", 1, 1) == ["y"]
+    assert await store.items("outbox", -2) == ["y", "z"] and await store.items("outbox", -5) == ["x", "y", "z"]
+    assert await store.items("outbox", -1, 1) == [] and await store.items("outbox", -2, -2) == ["y"]
     await store.set("keep", "1")
     await store.index_add("out-index", "m", 1)
     await store.flush("out")

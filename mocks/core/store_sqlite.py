@@ -212,6 +212,12 @@ class SQLiteStore:
         return int(row[0]) + 1
 
     async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:
+        if start < 0 and stop == -1:  # the last few (an outbox's latest SMS): read only those rows
+            rows = self._db.execute(
+                "SELECT value FROM (SELECT pos, value FROM list WHERE name = ? ORDER BY pos DESC LIMIT ?) ORDER BY pos",
+                (key, -start),
+            )
+            return [row[0] for row in rows]
         values = [row[0] for row in self._db.execute("SELECT value FROM list WHERE name = ? ORDER BY pos", (key,))]
         end = len(values) if stop == -1 else stop + 1
         return values[start:end]

@@ -103,7 +103,12 @@ async def read_outbox(request: Request) -> Response:
             "give ?phone= a Russian mobile number",
             errors=[{"pointer": "/phone", "detail": "a Russian mobile number"}],
         )
-    return JSONResponse({"phone": phone, "messages": await outbox(context(request).store, phone)})
+    last = request.query_params.get("last")
+    if last is not None and not (last.isdigit() and 1 <= int(last) <= 1000):
+        raise Problem(422, "?last= is how many of the latest messages to show, 1 to 1000",
+                      errors=[{"pointer": "/last", "detail": "an integer from 1 to 1000"}])
+    messages = await outbox(context(request).store, phone, last=int(last) if last else None)
+    return JSONResponse({"phone": phone, "messages": messages})
 
 
 async def create_org(request: Request) -> Response:

@@ -89,8 +89,11 @@ async def send_sms(store: Store, *, phone: str, code: str, now: float) -> None:
     await store.append(f"esia:sms:{phone}", json.dumps(message, ensure_ascii=False))
 
 
-async def outbox(store: Store, phone: str) -> list[dict[str, Any]]:
-    return [json.loads(item) for item in await store.items(f"esia:sms:{phone}")]
+async def outbox(store: Store, phone: str, *, last: int | None = None) -> list[dict[str, Any]]:
+    """The messages sent to ``phone``, oldest first; only the ``last`` few when given (a load
+    run reads one code per login, and a phone's outbox grows with every login)."""
+    start = -last if last else 0
+    return [json.loads(item) for item in await store.items(f"esia:sms:{phone}", start)]
 
 
 @dataclass(kw_only=True)
