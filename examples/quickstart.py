@@ -5,16 +5,17 @@
 Starts the embedded stack (2 replicas per service), registers a client system and a test
 person with ESIA's control API, logs in through ESIA exactly as a relying party would (signed
 client_secret, password, SMS code, code exchange), reads the person's data, files a customs
-declaration with FTS, registers a waste-handling object with UTKO, moves the stand's clock and
-reads the declaration's status again. Every request goes to loopback.
+declaration with FTS, moves the stand's clock and reads the declaration's status again, sends a
+signed scan (PDF with a detached CMS signature) and reads its bytes back, and registers a
+waste-handling object with UTKO. Every request goes to loopback.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from cryptography.hazmat.primitives import serialization
-
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from gosstand.mocks.stack import EmbeddedStack
 from gosstand.scenarios import declarations, esia_login
 from gosstand.scenarios.control import StackControl
@@ -62,7 +63,22 @@ with EmbeddedStack(replicas=2) as stack, HttpxClient() as http:
                                  declaration_id=first.id)
     print(f"FTS: 10 s later: {status['status']}, number {status['registrationNumber']}")
 
-    # 5. A waste-handling object in UTKO's register.
+    # 5. A signed scan for the declaration: the PDF and its detached CMS signature (.p7s) made
+    #    with the client's certificate; FTS verifies it, keeps the bytes, and gives them back.
+    scan = b"%PDF-1.4\n% invoice no. 17 for the declaration\n%%EOF\n"
+    signer = pkcs7.PKCS7SignatureBuilder().set_data(scan).add_signer(rp.certificate, rp.private_key, hashes.SHA256())
+    signature = signer.sign(serialization.Encoding.DER,
+                            [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])
+    document = declarations.upload_document(http, fts_url=stack.urls["fts"], token=tokens.access_token,
+                                            declaration_id=first.id, content=scan, file_name="invoice.pdf",
+                                            signature=signature, idempotency_key=str(uuid.uuid4()))
+    returned = declarations.document_content(http, fts_url=stack.urls["fts"], token=tokens.access_token,
+                                             declaration_id=first.id, document_id=document["id"])
+    assert returned == scan
+    print(f"FTS: signed document {document['applicationNumber']} {document['status']}; "
+          f"its {len(returned)} bytes come back unchanged")
+
+    # 6. A waste-handling object in UTKO's register.
     company = fake.legal_entity()
     created = http.send("POST", f"{stack.urls['utko']}/v1/objects", name="utko: create",
                         headers={"Authorization": f"Bearer {tokens.access_token}"},

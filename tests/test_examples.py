@@ -20,4 +20,5 @@ def test_quickstart_runs_as_the_readme_shows() -> None:
     assert lines[0].startswith("ESIA: logged in as OID ")
     assert "the retry was replayed, not filed twice" in lines[1]
     assert "registered, number 10" in lines[2]
-    assert lines[3].startswith("UTKO: object ")
+    assert lines[3].startswith("FTS: signed document ") and "come back unchanged" in lines[3]
+    assert lines[4].startswith("UTKO: object ")
