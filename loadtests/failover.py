@@ -1,4 +1,7 @@
-"""The failover schedule of a load run: kill, stop, pause or restart replica X of service S at time t.
+"""The failover schedule of a load run: kill, stop, pause or restart replica X of service S at
+time t — or, for a system gosstand does not run (``gosstand peak --target fts=URL``), run the
+command that fails it (``exec``: ``kubectl delete pod …``, an ``iptables`` rule…), with an
+optional ``undo`` command ``duration`` seconds later.
 
 The schedule is data (``loadtests/failover.yaml``); :func:`register` attaches it to a Locust
 environment through the ``test_start`` hook, so the actions run on the same clock as the
@@ -6,13 +9,16 @@ requests they disturb, and each one is written to ``failovers.jsonl`` in the run
 (the reports read ``t`` as the fault's start and ``until`` as its end, ``null`` for a crash).
 Replicas are found through the stack manifest, so the stack may live in another process.
 ``restart`` (stop and start again, the replica's ``t_r`` is when it serves) needs a container
-manifest: an embedded replica cannot be started from another process.
+manifest: an embedded replica cannot be started from another process. An ``exec`` command runs
+through the shell, bounded by its ``timeout``, cooperatively under Locust's gevent (the load
+goes on while it runs); its exit code and the tail of its output are logged with the action.
 """
 
 from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,24 +36,42 @@ ACTIONS: dict[str, signal.Signals] = {
 }
 #: Actions without a signal of their own, carried out by :func:`gosstand.mocks.stack.act`.
 MANIFEST_ACTIONS = ("restart",)
+#: Runs a command of the user's: the way to fail a system gosstand does not run.
+EXEC = "exec"
 
 
 @dataclass(frozen=True, kw_only=True)
 class FailoverAction:
     at: float
     service: str
-    replica: int
     action: str
+    replica: int | None = None
     duration: float | None = None
+    #: ``exec`` only: the shell command that injects the fault, and the one that removes it.
+    command: str | None = None
+    undo: str | None = None
+    timeout: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.action not in ACTIONS and self.action not in MANIFEST_ACTIONS:
-            known = sorted([*ACTIONS, *MANIFEST_ACTIONS])
+        if self.action not in ACTIONS and self.action not in MANIFEST_ACTIONS and self.action != EXEC:
+            known = sorted([*ACTIONS, *MANIFEST_ACTIONS, EXEC])
             raise ValueError(f"unknown failover action {self.action!r}; known: {known}")
+        if self.at < 0:
+            raise ValueError("at must be ≥ 0")
+        if self.action == EXEC:
+            if not self.command:
+                raise ValueError("an exec action needs a command")
+            if bool(self.undo) != bool(self.duration):
+                raise ValueError("an exec action's undo and duration come together")
+            if self.timeout <= 0:
+                raise ValueError("timeout must be > 0")
+            return
+        if self.command or self.undo:
+            raise ValueError(f"command and undo belong to exec actions, not {self.action}")
         if self.action == "pause" and not self.duration:
             raise ValueError("a pause needs a duration in seconds")
-        if self.at < 0 or self.replica < 1:
-            raise ValueError("at must be ≥ 0 and replica ≥ 1")
+        if self.replica is None or self.replica < 1:
+            raise ValueError(f"a {self.action} action needs replica ≥ 1")
 
 
 def load_schedule(path: str | Path | None) -> list[FailoverAction]:
@@ -64,6 +88,12 @@ def apply(
 ) -> dict[str, Any]:
     """Carry out one action against a stack manifest; returns the ``failovers.jsonl`` record."""
     started = now()
+    if action.action == EXEC:
+        assert action.command is not None
+        record = {"t": started, "action": EXEC, "service": action.service, "target": action.command,
+                  **run_command(action.command, timeout=action.timeout)}
+        return {**record, "until": started + action.duration if action.duration else None}
+    assert action.replica is not None
     if action.action in MANIFEST_ACTIONS:
         name = act(manifest, action.service, action.replica, action.action)
         entry = manifest["replicas"][action.service][action.replica - 1]
@@ -91,8 +121,24 @@ def _wait_healthy(url: str | None, *, now: Callable[[], float], timeout: float =
         time.sleep(0.1)
 
 
+def run_command(command: str, *, timeout: float) -> dict[str, Any]:
+    """Run a user's fault command through the shell: its exit code and the tail of its output
+    (a command that outlives ``timeout`` is killed and reported with exit code null)."""
+    try:
+        completed = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=timeout,
+                                   stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        return {"exit_code": None, "output": f"killed after {timeout:g} s"}
+    return {"exit_code": completed.returncode, "output": (completed.stdout + completed.stderr)[-500:]}
+
+
 def resume(action: FailoverAction, manifest: Mapping[str, Any]) -> None:
-    """End a pause (SIGCONT)."""
+    """End a pause (SIGCONT), or run an exec action's undo command."""
+    if action.action == EXEC:
+        if action.undo:
+            run_command(action.undo, timeout=action.timeout)
+        return
+    assert action.replica is not None
     kill_replica(manifest, action.service, action.replica, signal.SIGCONT)
 
 
@@ -110,8 +156,8 @@ def register(environment: Any, *, schedule: list[FailoverAction], manifest_path:
         record = apply(action, manifest)
         with log.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-        if action.action == "pause" and action.duration:
-            gevent.sleep(action.duration)
+        if action.duration and (action.action == "pause" or action.undo):
+            gevent.sleep(max(0.0, record["t"] + action.duration - time.time()))
             resume(action, manifest)
 
     def on_test_start(**_: Any) -> None:

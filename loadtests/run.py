@@ -42,6 +42,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="seed of the test data")
     parser.add_argument("--manifest",
                         help="run against an already running stack (its stack.json, e.g. from `gosstand up`)")
+    parser.add_argument("--target", action="append", default=[], metavar="SERVICE=URL",
+                        help="send SERVICE's traffic (fts or utko) to your own system at URL instead of the "
+                             "stack's; it must accept the stack's ESIA tokens. Its failovers are exec actions")
+
+
+#: Services whose traffic may go to a system of the user's: their journeys need no control API
+#: (ESIA's does: the SMS codes of the login are read from the stand's outbox).
+TARGETABLE = ("fts", "utko")
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot run; said before anything starts."""
+
+
+def parse_targets(values: list[str]) -> dict[str, str]:
+    """``["fts=https://fts.staging.local"]`` → ``{"fts": "https://fts.staging.local"}``."""
+    targets: dict[str, str] = {}
+    for value in values:
+        service, _, url = value.partition("=")
+        if service not in TARGETABLE or not url.startswith(("http://", "https://")):
+            raise UsageError(f"--target {value!r}: expected SERVICE=URL with SERVICE one of "
+                             f"{', '.join(TARGETABLE)} and an http(s) URL")
+        targets[service] = url.rstrip("/")
+    return targets
+
+
+def check_schedule(failover: Path | None, targets: dict[str, str]) -> None:
+    """A service sent to the user's system has no replicas of ours to kill: only exec actions."""
+    from .failover import EXEC, load_schedule
+
+    for action in load_schedule(failover):
+        if action.service in targets and action.action != EXEC:
+            raise UsageError(f"{failover}: {action.service} is your system at {targets[action.service]}; "
+                             f"fail it with an exec action (command: …), not {action.action}")
 
 
 def _failover_path(choice: str) -> Path | None:
@@ -93,10 +127,16 @@ def run_peak(args: argparse.Namespace) -> int:
     from .fixtures import reconcile, seed
 
     profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
+    failover = _failover_path(args.failover)
+    try:
+        targets = parse_targets(getattr(args, "target", []))
+        check_schedule(failover, targets)
+    except (UsageError, ValueError) as exc:
+        print(f"gosstand peak: {exc}", file=sys.stderr)
+        return 2
     # Absolute: the container backend mounts directories of the run into its containers.
     run_dir = Path(args.output).resolve() / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
-    failover = _failover_path(args.failover)
     description: dict[str, Any] = {
         "title": f"{profile.name}: {profile.description}",
         "profile": profile.name,
@@ -115,6 +155,12 @@ def run_peak(args: argparse.Namespace) -> int:
             manifest_path = stack.write_manifest()
             description["backend"] = backend
         manifest = load_manifest(manifest_path)
+        if targets:  # the run's own manifest: the stack's, with the user's systems in place
+            manifest["urls"].update(targets)
+            manifest["external_services"] = sorted(targets)
+            manifest_path = run_dir / "manifest.json"
+            manifest_path.write_text(json.dumps(manifest, indent=2))
+            description["external_services"] = sorted(targets)
         description["targets"] = manifest["urls"]
         print("Seeding ESIA users, the client system and declarants…", flush=True)
         fixtures_path = seed(manifest, run_dir, users=args.users, declarants=args.declarants, seed=args.seed)
@@ -126,6 +172,10 @@ def run_peak(args: argparse.Namespace) -> int:
         description["locust_exit_code"] = code
         if code not in (0, 1):  # 1 only means "some request failed", which the SLOs judge
             print(f"Locust ended with exit code {code}; see {run_dir / 'locust.log'}", file=sys.stderr)
+        failed_faults = _failed_commands(run_dir)
+        for note in failed_faults:
+            print(f"gosstand peak: {note}", file=sys.stderr)
+        description.setdefault("notes", []).extend(failed_faults)
         print("Reconciling declarations with what the target holds…", flush=True)
         reconcile(manifest, run_dir)
     (run_dir / "run.json").write_text(json.dumps(description, indent=2, ensure_ascii=False))
@@ -133,6 +183,18 @@ def run_peak(args: argparse.Namespace) -> int:
     verdict = "PASS" if result.passed else "FAIL"
     print(f"\nVerdict: {verdict}" + ("" if result.passed else f" — {len(result.breaches)} SLO breach(es)"))
     print(f"Report: {result.html.resolve()}")
-    if code not in (0, 1):
-        return 2
+    if code not in (0, 1) or failed_faults:
+        return 2  # the run did not do what was asked: its verdict says nothing
     return verdict_exit_code(result)
+
+
+def _failed_commands(run_dir: Path) -> list[str]:
+    """A note for each exec failover whose command failed: the fault may not have happened."""
+    path = run_dir / "failovers.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [
+        f"the failover command {r['target']!r} ended with exit code {r.get('exit_code')} "
+        f"({(r.get('output') or '').strip()[-200:]}); the fault may not have happened"
+        for r in records
+        if r.get("action") == "exec" and r.get("exit_code") != 0
+    ]

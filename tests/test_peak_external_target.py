@@ -1,0 +1,91 @@
+"""The main job against a system of the user's own: ``gosstand peak --target fts=URL``.
+
+The stand (here started by the test, as `gosstand up` would) keeps serving ESIA — logins and
+their SMS codes — while every FTS request of the peak-hour traffic goes to "your FTS": a second,
+separate deployment that trusts the stand's ESIA key, as a staging system pointed at the mock
+would. gosstand cannot kill a replica it does not run, so the failover is an ``exec`` action:
+the command that fails your system (here ``kill -9`` of its first replica's process group).
+
+What a user relies on: the traffic really goes to the target, the command runs on schedule and
+is logged, the survivors take over, and the reconciliation reads back from the target.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gosstand.mocks.stack import EmbeddedStack
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+KILL_AT = 6
+
+
+def _lines(pattern: str, run_dir: Path) -> list[dict]:
+    return [json.loads(line) for path in run_dir.glob(pattern) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def external_run(tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("external")
+    with EmbeddedStack(replicas=1, state_dir=base / "stand") as stand:
+        manifest = stand.write_manifest()
+        (base / "yours").mkdir()
+        (base / "yours" / "esia-keys").symlink_to(base / "stand" / "esia-keys")  # it trusts the stand's ESIA
+        with EmbeddedStack(replicas=2, services=("fts",), state_dir=base / "yours") as yours:
+            group = yours.replica("fts", 1).process.pid  # type: ignore[union-attr]
+            schedule = base / "failover.yaml"
+            schedule.write_text(f'actions:\n  - {{at: {KILL_AT}, service: fts, action: exec, '
+                                f'command: "kill -9 -{group}"}}\n')
+            completed = subprocess.run(
+                [sys.executable, "-m", "gosstand", "peak", "--manifest", str(manifest),
+                 "--target", f"fts={yours.urls['fts']}", "--failover", str(schedule),
+                 "--duration", "18", "--peak-users", "5", "--users", "10", "--output", str(base / "runs")],
+                capture_output=True, text=True, timeout=300,
+            )
+            assert completed.returncode == 0, completed.stdout + completed.stderr
+            (run,) = (base / "runs").iterdir()
+            stand_fts_alive = stand.replica("fts", 1).process.poll() is None  # type: ignore[union-attr]
+            yield {"run": run, "target": yours.urls["fts"], "group": group, "stand_fts_alive": stand_fts_alive,
+                   "stdout": completed.stdout}
+
+
+def test_fts_traffic_goes_to_the_target_and_its_survivor_takes_over(external_run) -> None:
+    run = external_run["run"]
+    (fault,) = _lines("failovers.jsonl", run)
+    assert (fault["action"], fault["service"], fault["exit_code"]) == ("exec", "fts", 0)
+    assert fault["target"] == f"kill -9 -{external_run['group']}"
+    requests = [r for r in _lines("requests*.jsonl", run) if r["service"] == "fts"]
+    before = {r["replica"] for r in requests if r["e"] < fault["t"]}
+    after = [r for r in requests if r["a"] > fault["t"] + 0.05 and r["ok"]]
+    assert before == {"fts-1", "fts-2"} and after  # the target's two replicas, then ...
+    assert {r["replica"] for r in after} == {"fts-2"}  # ... its survivor: the stand's fts-1 never answered
+    assert external_run["stand_fts_alive"]
+    description = json.loads((run / "run.json").read_text())
+    assert description["targets"]["fts"] == external_run["target"]
+    assert description["external_services"] == ["fts"]
+
+
+def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
+    run = external_run["run"]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["reconciliation"]["acknowledged"] > 0
+    assert summary["reconciliation"]["lost_writes"] == summary["reconciliation"]["duplicate_writes"] == 0
+    assert {f["label"] for f in summary["failovers"]} == {f"exec kill -9 -{external_run['group']}"}
+    assert "Verdict: PASS" in external_run["stdout"]
+
+
+@pytest.mark.parametrize(("arguments", "said"), [
+    (["--target", "esia=http://127.0.0.1:9"], "SERVICE one of fts, utko"),
+    (["--target", "fts=127.0.0.1:9"], "http(s) URL"),
+    (["--target", "fts=http://127.0.0.1:9"], "fail it with an exec action"),  # the default schedule kills fts-1
+])
+def test_targets_that_cannot_run_are_refused_before_anything_starts(tmp_path, arguments, said) -> None:
+    completed = subprocess.run([sys.executable, "-m", "gosstand", "peak", *arguments, "--output", str(tmp_path)],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and said in completed.stderr
+    assert not any(tmp_path.iterdir())
