@@ -43,13 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest",
                         help="run against an already running stack (its stack.json, e.g. from `gosstand up`)")
     parser.add_argument("--target", action="append", default=[], metavar="SERVICE=URL",
-                        help="send SERVICE's traffic (fts or utko) to your own system at URL instead of the "
-                             "stack's; it must accept the stack's ESIA tokens. Its failovers are exec actions")
+                        help="send SERVICE's traffic (fts) to your own system at URL instead of the stack's; "
+                             "it must accept the stack's ESIA tokens. Its failovers are exec actions")
 
 
-#: Services whose traffic may go to a system of the user's: their journeys need no control API
-#: (ESIA's does: the SMS codes of the login are read from the stand's outbox).
-TARGETABLE = ("fts", "utko")
+#: Services whose traffic may go to a system of the user's. The peak hour is logins and
+#: declarations; ESIA stays the stand's (the login's SMS codes are read from its outbox), and
+#: UTKO has no share of the traffic to send anywhere.
+TARGETABLE = ("fts",)
 
 
 class UsageError(Exception):
