@@ -1,4 +1,5 @@
-"""Reading a posted HTML form's text fields: the one form reader of every mock.
+"""Reading a posted HTML form's text fields — the one form reader of every mock — and the
+body's media type every body reader checks first.
 
 Browsers and relying parties post ``application/x-www-form-urlencoded`` (every login step and
 every ``te`` request); that is read with the standard library's ``parse_qsl``, which splits and
@@ -23,6 +24,7 @@ class NotAForm(Exception):
 
 
 def media_type(request: Request) -> str:
+    """The body's media type without parameters, lower case (``""`` without a Content-Type)."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 

@@ -56,7 +56,8 @@ class WholeBody:
 
     granian hands over a body as ``more_body=True`` followed by an empty last chunk, and
     Starlette waits for that chunk: a second hop from granian's Rust threads to the event loop
-    that costs a small form post about 150 µs of CPU, three times per ESIA login. Bodies
+    that cost a small form post about 70 µs of server CPU (measured on ``POST /aas/oauth2/login``),
+three times per ESIA login. Bodies
     without a length (chunked) and bodiless methods pass through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:

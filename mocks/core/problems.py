@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .forms import media_type
+
 PROBLEM_JSON = "application/problem+json"
 
 _TITLES = {
@@ -96,7 +98,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 async def read_json(request: Request) -> Any:
     """The request body as JSON, or a 415/400 problem a client can act on."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise Problem(415, "send the body as application/json")
     raw = await request.body()

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.bearer import BearerVerifier
 from ..core.context import context
+from ..core.forms import media_type
 from ..core.problems import Problem
 from .cards import iso
 from .detached_signature import SignatureRejected, verify_detached
@@ -52,7 +53,7 @@ _FILE_NAME_LIMIT = 255
 
 async def _parts(request: Request) -> tuple[bytes, str, bytes | None]:
     """The file's bytes and name, and the signature's bytes, or the problem that says why not."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     if content_type != "multipart/form-data":
         raise Problem(415, "send a multipart/form-data form with the document in its 'file' part")
     declared = request.headers.get("content-length", "")

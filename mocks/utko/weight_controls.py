@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..core.context import context
+from ..core.forms import media_type
 from ..core.problems import Problem
 from ..core.store import Store
 from .access_keys import check_access_key
@@ -55,7 +56,7 @@ _INTERNAL = ("key", "atUs", "importedUs")
 
 async def _file_payload(request: Request) -> Any:
     """The JSON of the ``file`` part, or the 415/413/400 problem that says what is wrong."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     if content_type != "multipart/form-data":
         raise Problem(415, "send a multipart/form-data form with the JSON in its 'file' part")
     declared = request.headers.get("content-length", "")
