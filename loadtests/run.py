@@ -158,7 +158,6 @@ def run_peak(args: argparse.Namespace) -> int:
         manifest = load_manifest(manifest_path)
         if targets:  # the run's own manifest: the stack's, with the user's systems in place
             manifest["urls"].update(targets)
-            manifest["external_services"] = sorted(targets)
             manifest_path = run_dir / "manifest.json"
             manifest_path.write_text(json.dumps(manifest, indent=2))
             description["external_services"] = sorted(targets)
