@@ -166,10 +166,11 @@ def authorize(
     answer = _expect(
         "esia: ac", http.send("GET", f"{esia_url}{rp.authorize_path}", name="esia: ac", params=params), 302
     )
-    return _through_the_pages(
+    code, _ = _through_the_pages(
         http, esia_url, answer.location or "", redirect_uri=rp.redirect_uri, state=params["state"],
         login=login, password=password, read_sms=read_sms, phone=phone,
     )
+    return code
 
 
 def sign_in(
@@ -189,12 +190,11 @@ def sign_in(
     query = _query(authorization_url)
     redirect_uri, state = query.get("redirect_uri", ""), query.get("state", "")
     answer = _expect("esia: ac", http.send("GET", authorization_url, name="esia: ac"), 302)
-    sent_back: list[str] = []
-    _through_the_pages(
+    _, back_to = _through_the_pages(
         http, esia_url, answer.location or "", redirect_uri=redirect_uri, state=state,
-        login=login, password=password, read_sms=read_sms, phone=phone, sent_back=sent_back,
+        login=login, password=password, read_sms=read_sms, phone=phone,
     )
-    return sent_back[0]
+    return back_to
 
 
 def _through_the_pages(
@@ -208,20 +208,16 @@ def _through_the_pages(
     password: str,
     read_sms: Callable[[str], str],
     phone: str | None,
-    sent_back: list[str] | None = None,
-) -> str:
-    """From ``ac``'s redirect to the client's redirect URI: the code (and, in ``sent_back``,
-    the URL the browser is sent back to)."""
+) -> tuple[str, str]:
+    """From ``ac``'s redirect to the client's redirect URI: the code, and the URL the browser
+    is sent back to."""
 
     def back(step: str, to: str) -> str | None:
-        code = _returned_to_client(step, to, redirect_uri, state)
-        if code is not None and sent_back is not None:
-            sent_back.append(to)
-        return code
+        return _returned_to_client(step, to, redirect_uri, state)
 
     code = back("esia: ac", location)
     if code is not None:  # a live SSO session
-        return code
+        return code, location
     if "/aas/oauth2/consent" in location:  # a live SSO session, but new data asked for
         return _consent(http, esia_url=esia_url, location=location, back=back)
     login_url = _absolute(esia_url, location)
@@ -245,8 +241,8 @@ def _through_the_pages(
     )
     code = back("esia: otp", confirmed.location or "")
     if code is None:
-        code = _consent(http, esia_url=esia_url, location=confirmed.location or "", back=back)
-    return code
+        return _consent(http, esia_url=esia_url, location=confirmed.location or "", back=back)
+    return code, confirmed.location or ""
 
 
 def consent(
@@ -254,15 +250,17 @@ def consent(
 ) -> str:
     """ESIA's consent page (shown when the client asks for data the person has not granted it
     yet): read it, then ``allow`` (or ``deny``); returns the code ESIA sends back with."""
-    return _consent(
+    code, _ = _consent(
         http, esia_url=esia_url, location=location, decision=decision,
         back=lambda step, to: _returned_to_client(step, to, rp.redirect_uri, state),
     )
+    return code
 
 
 def _consent(
     http: HttpClient, *, esia_url: str, location: str, back: Callable[[str, str], str | None], decision: str = "allow"
-) -> str:
+) -> tuple[str, str]:
+    """The consent page, then the code and the URL ESIA sends the browser back to."""
     step = "esia: consent"
     if "/aas/oauth2/consent" not in location:
         raise EsiaJourneyError(step, f"not sent back to the client: {location!r}")
@@ -277,7 +275,7 @@ def _consent(
     code = back(step, answer.location or "")
     if code is None:
         raise EsiaJourneyError(step, f"not sent back to the client: {answer.location!r}")
-    return code
+    return code, answer.location or ""
 
 
 def exchange(
