@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography import x509
@@ -163,14 +163,11 @@ def authorize(
 ) -> str:
     """Run the browser part of the login and return the authorization code."""
     params = rp.authorization_params(scope, access_type=access_type)
-    answer = _expect(
-        "esia: ac", http.send("GET", f"{esia_url}{rp.authorize_path}", name="esia: ac", params=params), 302
-    )
-    code, _ = _through_the_pages(
-        http, esia_url, answer.location or "", redirect_uri=rp.redirect_uri, state=params["state"],
+    back_to = sign_in(
+        http, esia_url=esia_url, authorization_url=f"{esia_url}{rp.authorize_path}?{urlencode(params)}",
         login=login, password=password, read_sms=read_sms, phone=phone,
     )
-    return code
+    return _query(back_to)["code"]
 
 
 def sign_in(
