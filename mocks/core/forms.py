@@ -4,7 +4,8 @@ body's media type every body reader checks first.
 Browsers and relying parties post ``application/x-www-form-urlencoded`` (every login step and
 every ``te`` request); that is read with the standard library's ``parse_qsl``, which splits and
 decodes exactly as Starlette's form parser does (``&`` only, ``+`` as space, ``%xx`` as UTF-8)
-at a fifth of the cost. ``multipart/form-data`` goes to Starlette's parser (python-multipart).
+at under a third of the cost (38 µs against 132 µs for a ``te`` form here, Starlette's time
+including its request plumbing). ``multipart/form-data`` goes to Starlette's parser (python-multipart).
 """
 
 from __future__ import annotations
