@@ -1,11 +1,15 @@
 """How fast the mocks' cheap endpoints are, against a bare ASGI app served the same way.
 
     python benchmarks/http_stack.py [--duration 5] [--connections 32] [--logins 400] [--only reads|login]
+                                    [--commits-per-second 500]
 
 Prints ratios measured in one run on one machine, never absolute targets:
 - requests/s of ``GET /rs/prns/{oid}`` (ESIA person, Bearer token) and
   ``GET /api/v1/declarations/{id}/status`` (FTS) next to a bare ASGI app returning a body of the
   same size, each served by one granian worker pinned to CPU 0 and loaded by ``wrk`` on CPU 1;
+  the status read once more while another process commits writes of other keys to the FTS
+  store at a steady pace (a replica re-reads only the keys that changed, but each commit costs
+  it a look at the change log);
 - server CPU per ESIA login flow (ac → login page → password → SMS code → te), read from
   /proc for the replica's processes, in each signature mode, beside the CPU cost of one bare
   request. The clients' ``client_secret`` signatures are made before the clock starts, so the
@@ -114,6 +118,41 @@ def _wrk(url: str, *, duration: float, connections: int, headers: dict[str, str]
     if non_2xx:
         raise RuntimeError(f"{url} answered errors under load:\n{output}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+
+class SteadyWriter:
+    """Another process's writes landing in a service's store at a steady pace (keys the reads
+    do not touch), from a thread of this one: what a replica's remembered reads face under load."""
+
+    def __init__(self, store_path: Path, per_second: float) -> None:
+        import threading
+
+        self._path, self._interval = store_path, 1.0 / per_second
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.commits = 0
+
+    def _run(self) -> None:
+        import asyncio
+
+        from gosstand.mocks.core.store_sqlite import SQLiteStore
+
+        store = SQLiteStore(str(self._path))
+        due = time.monotonic()
+        while not self._stop.is_set():
+            asyncio.run(store.set(f"bench:elsewhere:{self.commits % 1000}", str(self.commits)))
+            self.commits += 1
+            due += self._interval
+            self._stop.wait(max(0.0, due - time.monotonic()))
+        asyncio.run(store.close())
+
+    def __enter__(self) -> SteadyWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _wait(url: str) -> None:
@@ -245,6 +284,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of wrk load per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--logins", type=int, default=400, help="login flows per signature mode")
+    parser.add_argument("--commits-per-second", type=float, default=500.0,
+                        help="pace of the other process's writes during the last status read")
     parser.add_argument("--only", choices=["reads", "login"], help="measure only the cheap reads or only the login")
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian",
                         help="the server carrying both the bare app and the mocks (GOSSTAND_SERVER)")
@@ -319,9 +360,16 @@ def main() -> int:
                         submitted = declarations.submit(
                             http, fts_url=stack.urls["fts"], token=tokens.access_token,
                             declaration=declarations.sample_declaration(faker(seed=1)), idempotency_key="bench-1")
+                        status_url = f"{stack.urls['fts']}/api/v1/declarations/{submitted.id}/status"
                         rates["FTS GET /api/v1/declarations/{id}/status"] = _wrk(
-                            f"{stack.urls['fts']}/api/v1/declarations/{submitted.id}/status",
-                            duration=args.duration, connections=args.connections, headers=auth)
+                            status_url, duration=args.duration, connections=args.connections, headers=auth)
+                        assert stack.state_dir is not None
+                        with SteadyWriter(stack.state_dir / "fts.sqlite3", args.commits_per_second) as writer:
+                            started = time.monotonic()
+                            rate = _wrk(status_url, duration=args.duration, connections=args.connections,
+                                        headers=auth)
+                            pace = writer.commits / (time.monotonic() - started)
+                        rates[f"  the same, {pace:.0f} commits/s landing elsewhere"] = rate
                     except (ImportError, AttributeError) as exc:
                         print(f"(FTS status endpoint not measured: {exc})", file=sys.stderr)
 

@@ -4,6 +4,10 @@ WAL lets readers proceed while one process writes; every write is its own transa
 is on disk when the call returns (``synchronous=NORMAL`` survives a killed process, which is
 the failure replicas are tested against). Calls block for microseconds, which is cheaper than
 handing them to a thread.
+
+``get`` answers a key it read before without SQLite for as long as nobody has written that key
+(:mod:`.sqlite_commits` tells which keys were written, at one query per commit instead of one
+per read): on a busy server the SQLite call is most of a hot read's time.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+
+from .sqlite_commits import RememberedReads, create_change_log
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value, expires REAL) WITHOUT ROWID;
@@ -27,6 +34,16 @@ CREATE TABLE IF NOT EXISTS list (name TEXT NOT NULL, pos INTEGER NOT NULL, value
 _LIVE = "(expires IS NULL OR expires > ?)"
 #: Page cache (KiB) while a bulk write runs; the connection's usual one returns afterwards.
 _BULK_CACHE_KIB = 512 * 1024
+#: How many keys' reads a replica remembers, and the longest value it keeps.
+_REMEMBERED_KEYS = 4096
+_REMEMBERED_VALUE_CHARS = 64 * 1024
+#: A ``get_many`` of more keys than this (a list page) is not remembered: it would push out the
+#: few hot keys for reads that are rarely repeated.
+_REMEMBERED_BATCH = 16
+
+
+def _alive(value: str | None, expires: float | None) -> str | None:
+    return value if expires is None or expires > time.time() else None
 
 
 def _bound(value: float) -> float:
@@ -44,16 +61,19 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
+        self._reads: RememberedReads | None = None
         self._count_members()
         self._cache_size = self._db.execute("PRAGMA cache_size").fetchone()[0]
+        if path != ":memory:":
+            self._reads = RememberedReads.attach(self._db, path, capacity=_REMEMBERED_KEYS)
 
     def _count_members(self) -> None:
         """Keep each sorted index's size in ``zcard``, by triggers in the same transaction as the
         change (as Redis keeps ZCARD): counting a hundred thousand members would cost every list
         page milliseconds. Created once per file, counting what is there already (a store written
         before it existed); replicas opening the file together serialise on the write lock."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
+            create_change_log(self._db)
             if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'zcard'").fetchone() is None:
                 self._db.execute("CREATE TABLE zcard (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
                 self._db.execute("INSERT INTO zcard (name, n) SELECT name, COUNT(*) FROM zset GROUP BY name")
@@ -61,32 +81,69 @@ class SQLiteStore:
                                  "VALUES (new.name, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1; END")
                 self._db.execute("CREATE TRIGGER zcard_remove AFTER DELETE ON zset BEGIN "
                                  "UPDATE zcard SET n = n - 1 WHERE name = old.name; END")
+
+    @contextmanager
+    def _transaction(self, *, many_keys: bool = False) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        ``many_keys`` (a bulk load, a reset) logs one "everything changed" entry for the other
+        replicas' remembered reads instead of a row per key written (:mod:`.sqlite_commits`)."""
+        quiet = many_keys and self._reads is not None
+        if quiet:
+            self._reads.log_writes(False)  # type: ignore[union-attr]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            if quiet:
+                self._reads.changed_everything()  # type: ignore[union-attr]
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            if quiet:
+                self._reads.log_writes(True)  # type: ignore[union-attr]
 
     @staticmethod
     def _expiry(ttl: float | None) -> float | None:
         return None if ttl is None else time.time() + ttl
 
     async def get(self, key: str) -> str | None:
-        row = self._db.execute(f"SELECT value FROM kv WHERE key = ? AND {_LIVE}", (key, time.time())).fetchone()
-        return None if row is None else str(row[0])
+        remembering = self._reads is not None and self._reads.current()
+        if remembering:
+            known = self._reads.recall(key)  # type: ignore[union-attr]
+            if known is not None:
+                return _alive(*known)
+        row = self._db.execute("SELECT value, expires FROM kv WHERE key = ?", (key,)).fetchone()
+        value, expires = (None, None) if row is None else (str(row[0]), row[1])
+        if remembering and (value is None or len(value) <= _REMEMBERED_VALUE_CHARS):
+            self._reads.remember(key, value, expires)  # type: ignore[union-attr]
+        return _alive(value, expires)
 
     async def get_many(self, keys: list[str]) -> list[str | None]:
         if not keys:
             return []
-        found: dict[str, str] = {}
-        now = time.time()
-        for chunk_start in range(0, len(keys), 500):
-            chunk = keys[chunk_start : chunk_start + 500]
+        remembering = self._reads is not None and self._reads.current()
+        known: dict[str, tuple[str | None, float | None]] = {}
+        if remembering:
+            for key in keys:
+                earlier = self._reads.recall(key)  # type: ignore[union-attr]
+                if earlier is not None:
+                    known[key] = earlier
+        missing = list(dict.fromkeys(key for key in keys if key not in known))
+        for chunk_start in range(0, len(missing), 500):
+            chunk = missing[chunk_start : chunk_start + 500]
             marks = ",".join("?" * len(chunk))
-            for key, value in self._db.execute(
-                f"SELECT key, value FROM kv WHERE key IN ({marks}) AND {_LIVE}", (*chunk, now)
+            for key, value, expires in self._db.execute(
+                f"SELECT key, value, expires FROM kv WHERE key IN ({marks})", chunk
             ):
-                found[key] = str(value)
-        return [found.get(key) for key in keys]
+                known[key] = (str(value), expires)
+        if remembering and len(missing) <= _REMEMBERED_BATCH:
+            for key in missing:
+                value, expires = known.get(key, (None, None))
+                if value is None or len(value) <= _REMEMBERED_VALUE_CHARS:
+                    self._reads.remember(key, value, expires)  # type: ignore[union-attr]
+        return [_alive(*known.get(key, (None, None))) for key in keys]
 
     async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
         expires = self._expiry(ttl)
@@ -110,6 +167,7 @@ class SQLiteStore:
             "INSERT INTO kv (key, value, expires) VALUES (?, ?, NULL) ON CONFLICT (key) DO UPDATE SET "
             "value = excluded.value, expires = NULL",
             sorted(values.items()),
+            changes_keys=True,
         )
 
     async def index_add_many(self, entries: Iterable[tuple[str, str, float]]) -> None:
@@ -119,24 +177,21 @@ class SQLiteStore:
             sorted(entries),
         )
 
-    def _in_transaction(self, statement: str, rows: list[tuple[object, ...]]) -> None:
+    def _in_transaction(self, statement: str, rows: list[tuple[object, ...]], *, changes_keys: bool = False) -> None:
         """One statement over many rows in one transaction: all written or none, one fsync.
 
         Rows come in key order (B-tree pages are then touched once each, not at random), and a
         large batch gets a large page cache for its duration: a million-row seed otherwise
-        spends most of its time re-reading the same pages."""
+        spends most of its time re-reading the same pages. A large batch of ``kv`` writes logs
+        one "everything changed" entry rather than a row per key (:mod:`.sqlite_commits`)."""
         if not rows:
             return
         large = len(rows) > 1_000
         if large:
             self._db.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.executemany(statement, rows)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+            with self._transaction(many_keys=large and changes_keys):
+                self._db.executemany(statement, rows)
         finally:
             if large:
                 self._db.execute(f"PRAGMA cache_size = {self._cache_size}")
@@ -224,17 +279,14 @@ class SQLiteStore:
 
     async def flush(self, prefix: str = "") -> None:
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction(many_keys=True):  # a reset may delete millions of keys
             for table, column in (("kv", "key"), ("zset", "name"), ("list", "name")):
                 self._db.execute(f"DELETE FROM {table} WHERE {column} LIKE ? ESCAPE '\\'", (pattern,))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     async def ping(self) -> bool:
         return self._db.execute("SELECT 1").fetchone() == (1,)
 
     async def close(self) -> None:
+        if self._reads is not None:
+            self._reads.close()
         self._db.close()

@@ -1,0 +1,167 @@
+"""Remembering reads of the SQLite store for as long as nobody has changed those keys.
+
+The hottest reads (a person, a declaration's status) are one ``SELECT`` of one key. sqlite3
+releases the GIL around each step of a statement, and under a server whose I/O threads want
+the GIL too, getting it back costs more than the lookup. A replica therefore remembers what it
+read, and needs two facts to reuse a read safely, both cheap:
+
+* **Whether anything at all was committed since it last looked.** Every commit to a database in
+  WAL mode rewrites the *WAL-index header* at the start of the ``-shm`` file that all
+  connections map (SQLite's "WAL-mode File Format": frame count, a transaction counter and
+  checksums change with each transaction; salts change when the log restarts). Readers take
+  their snapshot from that header, so it is exactly where a commit becomes visible. Comparing
+  48 mapped bytes takes a fraction of a microsecond and no SQLite call. The header is written
+  twice; copies that differ mean a writer is mid-update, and nothing is trusted.
+* **Which keys changed, when something was.** Every connection of the store logs the keys its
+  writes touch into ``kv_changes`` by TEMP triggers, in the same transaction as the write. When
+  the header has moved, one query reads the log past the last entry seen and forgets those
+  keys; every other remembered read stays good. Under load, when commits land every few
+  milliseconds, a replica thus pays one query per commit rather than one per read.
+
+The log keeps the last :data:`LOG_WINDOW` entries; a replica that fell further behind forgets
+everything. Bulk loads log one "everything" entry instead of a row per key.
+
+This holds while every writer goes through :class:`.store_sqlite.SQLiteStore` (whose
+connections carry the triggers) and uses the shared-memory file; a ``sqlite3`` shell writing to
+a running stand's store would not be seen by replicas that remembered the keys it changed.
+"""
+
+from __future__ import annotations
+
+import mmap
+import sqlite3
+import sys
+from pathlib import Path
+
+__all__ = ["CommitWatch", "LOG_WINDOW", "RememberedReads"]
+
+_HEADER = 48
+_WAL_INDEX_VERSION = 3007000
+_IS_INIT = 12
+
+#: How many changed keys the shared log keeps.
+LOG_WINDOW = 65536
+#: The key logged by a bulk load: every remembered read is forgotten.
+_EVERYTHING = "\x00*"
+
+_LOG_TABLE = "CREATE TABLE IF NOT EXISTS kv_changes (seq INTEGER PRIMARY KEY, key TEXT NOT NULL)"
+_TRIGGERS = {
+    "kv_logged_insert": "AFTER INSERT ON main.kv BEGIN {log}(NEW.key); {prune} END",
+    "kv_logged_update": "AFTER UPDATE ON main.kv BEGIN {log}(NEW.key); {prune} END",
+    "kv_logged_delete": "AFTER DELETE ON main.kv BEGIN {log}(OLD.key); {prune} END",
+}
+_LOG = "INSERT INTO kv_changes (key) VALUES "
+_PRUNE = "DELETE FROM kv_changes WHERE seq <= last_insert_rowid() - {window};"
+
+
+class CommitWatch:
+    """The current WAL-index header of one database file, read from its mapped ``-shm``."""
+
+    def __init__(self, mapped: mmap.mmap) -> None:
+        self._mapped = mapped
+
+    @classmethod
+    def open(cls, database: str | Path) -> CommitWatch | None:
+        """A watch on ``database``'s commits, or ``None`` when its WAL index cannot be mapped
+        (not in WAL mode, no shared-memory file yet, an unknown format)."""
+        try:
+            with open(f"{database}-shm", "rb") as file:
+                mapped = mmap.mmap(file.fileno(), 2 * _HEADER, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None
+        if int.from_bytes(mapped[0:4], sys.byteorder) != _WAL_INDEX_VERSION:
+            mapped.close()
+            return None
+        return cls(mapped)
+
+    def token(self) -> bytes | None:
+        """The header as it is now, or ``None`` while a writer is updating it. Equal tokens
+        mean no transaction was committed in between."""
+        first = self._mapped[0:_HEADER]
+        if first[_IS_INIT] != 1 or first != self._mapped[_HEADER : 2 * _HEADER]:
+            return None
+        return first
+
+    def close(self) -> None:
+        self._mapped.close()
+
+
+def create_change_log(db: sqlite3.Connection) -> None:
+    """The shared log table (once per file; call inside the store's schema transaction)."""
+    db.execute(_LOG_TABLE)
+
+
+class RememberedReads:
+    """One connection's remembered ``kv`` reads, each good until its key appears in the log.
+
+    Use: :meth:`current` before reading (it brings the remembered reads up to date and says
+    whether they may be used); :meth:`recall` and :meth:`remember` around the ``SELECT``.
+    """
+
+    def __init__(self, db: sqlite3.Connection, watch: CommitWatch, *, capacity: int) -> None:
+        self._db = db
+        self._watch = watch
+        self._capacity = capacity
+        self._values: dict[str, tuple[str | None, float | None]] = {}
+        self._seen_header: bytes | None = None
+        self._seen_seq = self._last_seq()
+        self.log_writes(True)
+
+    @classmethod
+    def attach(cls, db: sqlite3.Connection, path: str, *, capacity: int) -> RememberedReads | None:
+        """Remembered reads for ``db`` (open on ``path``), or ``None`` when its commits cannot
+        be watched: then every read goes to SQLite."""
+        watch = CommitWatch.open(path)
+        return None if watch is None else cls(db, watch, capacity=capacity)
+
+    def log_writes(self, on: bool) -> None:
+        """Whether this connection's writes log their keys (off for the duration of a bulk load,
+        which logs one "everything" entry instead: see :meth:`changed_everything`)."""
+        for name, body in _TRIGGERS.items():
+            self._db.execute(f"DROP TRIGGER IF EXISTS temp.{name}")
+            if on:
+                prune = _PRUNE.format(window=LOG_WINDOW)
+                self._db.execute(f"CREATE TEMP TRIGGER {name} {body.format(log=_LOG, prune=prune)}")
+
+    def changed_everything(self) -> None:
+        """Log that any key may have changed (inside the bulk load's transaction)."""
+        self._db.execute(f"{_LOG}(?)", (_EVERYTHING,))
+
+    def current(self) -> bool:
+        """Bring the remembered reads up to date with what was committed; ``False`` while that
+        cannot be known (a writer is updating the header): read from SQLite, remember nothing."""
+        header = self._watch.token()
+        if header is None:
+            return False
+        if header != self._seen_header:
+            self._catch_up()
+            self._seen_header = header
+        return True
+
+    def _catch_up(self) -> None:
+        changed = self._db.execute("SELECT seq, key FROM kv_changes WHERE seq > ? ORDER BY seq",
+                                   (self._seen_seq,)).fetchall()
+        if not changed:
+            return
+        if changed[0][0] != self._seen_seq + 1 or any(key == _EVERYTHING for _, key in changed):
+            self._values.clear()  # fell out of the log's window, or a bulk load
+        else:
+            for _, key in changed:
+                self._values.pop(key, None)
+        self._seen_seq = changed[-1][0]
+
+    def _last_seq(self) -> int:
+        row = self._db.execute("SELECT MAX(seq) FROM kv_changes").fetchone()
+        return 0 if row[0] is None else int(row[0])
+
+    def recall(self, key: str) -> tuple[str | None, float | None] | None:
+        """``(value, expires)`` as last read, or ``None`` when not remembered."""
+        return self._values.get(key)
+
+    def remember(self, key: str, value: str | None, expires: float | None) -> None:
+        if len(self._values) >= self._capacity:
+            self._values.clear()
+        self._values[key] = (value, expires)
+
+    def close(self) -> None:
+        self._watch.close()

@@ -1,0 +1,214 @@
+"""A replica's remembered reads of the SQLite store are never older than what others committed.
+
+Replicas of a service share one SQLite file; each answers ``get`` of a key it read before from
+memory while the change log says nobody wrote it (mocks/core/sqlite_commits.py). The stateful
+test lets several stores on one file write and read in any order and holds every read to a
+model of the committed state; the others pin down the cases the model cannot force: a reader
+that fell out of the log's window, a bulk load, expiry, and a writer caught mid-update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from gosstand.mocks.core import sqlite_commits, store_sqlite
+from gosstand.mocks.core.sqlite_commits import CommitWatch
+from gosstand.mocks.core.store_sqlite import SQLiteStore
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+KEYS = st.sampled_from(["person:1", "person:2", "status:a", "status:b"])
+COUNTERS = st.sampled_from(["failures:1", "failures:2"])
+VALUES = st.text(max_size=12)
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    return asyncio.run(coroutine)
+
+
+class ReplicasSharingOneFile(RuleBasedStateMachine):
+    """Three stores on one file (two replicas and a writer); the model is what was committed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model: dict[str, str] = {}
+
+    @initialize()
+    def open_stores(self) -> None:
+        import tempfile
+
+        self.directory = tempfile.mkdtemp(prefix="gosstand-remembered-")
+        path = str(Path(self.directory) / "shared.sqlite3")
+        self.stores = [SQLiteStore(path) for _ in range(3)]
+
+    stores_index = st.integers(min_value=0, max_value=2)
+
+    @rule(who=stores_index, key=KEYS, value=VALUES)
+    def set(self, who: int, key: str, value: str) -> None:
+        run(self.stores[who].set(key, value))
+        self.model[key] = value
+
+    @rule(who=stores_index, key=KEYS, value=VALUES)
+    def set_if_absent(self, who: int, key: str, value: str) -> None:
+        written = run(self.stores[who].set(key, value, only_if_absent=True))
+        assert written == (key not in self.model)
+        self.model.setdefault(key, value)
+
+    @rule(who=stores_index, key=KEYS, value=VALUES)
+    def set_already_expired(self, who: int, key: str, value: str) -> None:
+        run(self.stores[who].set(key, value, ttl=-1))
+        self.model.pop(key, None)
+
+    @rule(who=stores_index, key=KEYS)
+    def delete(self, who: int, key: str) -> None:
+        run(self.stores[who].delete(key))
+        self.model.pop(key, None)
+
+    @rule(who=stores_index, key=KEYS)
+    def take(self, who: int, key: str) -> None:
+        assert run(self.stores[who].take(key)) == self.model.pop(key, None)
+
+    @rule(who=stores_index, key=COUNTERS, amount=st.integers(-3, 3))
+    def incr(self, who: int, key: str, amount: int) -> None:
+        expected = int(self.model.get(key, "0")) + amount
+        assert run(self.stores[who].incr(key, amount)) == expected
+        self.model[key] = str(expected)
+
+    @rule(who=stores_index, values=st.dictionaries(KEYS, VALUES, max_size=3), large=st.booleans())
+    def set_many(self, who: int, values: dict[str, str], large: bool) -> None:
+        if large:  # past the bulk threshold: one "everything" entry in the log instead of a row per key
+            values = {**{f"bulk:{n}": "x" for n in range(1_100)}, **values}
+        run(self.stores[who].set_many(values))
+        self.model.update(values)
+
+    @precondition(lambda self: self.model)
+    @rule(who=stores_index, prefix=st.sampled_from(["person:", "status:", "failures:", "bulk:"]))
+    def flush(self, who: int, prefix: str) -> None:
+        run(self.stores[who].flush(prefix))
+        for key in [key for key in self.model if key.startswith(prefix)]:
+            del self.model[key]
+
+    @rule(who=stores_index, key=st.one_of(KEYS, COUNTERS))
+    def read(self, who: int, key: str) -> None:
+        assert run(self.stores[who].get(key)) == self.model.get(key)
+
+    @rule(who=stores_index, keys=st.lists(st.one_of(KEYS, COUNTERS), max_size=5))
+    def read_many(self, who: int, keys: list[str]) -> None:
+        assert run(self.stores[who].get_many(keys)) == [self.model.get(key) for key in keys]
+
+    @invariant()
+    def every_replica_reads_what_was_committed(self) -> None:
+        for store in getattr(self, "stores", []):
+            for key in ("person:1", "status:a", "failures:1"):
+                assert run(store.get(key)) == self.model.get(key)
+
+    def teardown(self) -> None:
+        for store in getattr(self, "stores", []):
+            run(store.close())
+
+
+TestReplicasSharingOneFile = ReplicasSharingOneFile.TestCase
+TestReplicasSharingOneFile.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+
+
+@pytest.fixture
+def pair(tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = str(tmp_path / "shared.sqlite3")
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    yield writer, reader
+    run(writer.close())
+    run(reader.close())
+
+
+def _statements(store: SQLiteStore) -> list[str]:
+    seen: list[str] = []
+    store._db.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_remembered_read_needs_no_sqlite_statement_until_its_key_is_written(pair) -> None:  # type: ignore[no-untyped-def]
+    writer, reader = pair
+    run(writer.set("person:1", "first"))
+    assert run(reader.get("person:1")) == "first"
+    statements = _statements(reader)
+    assert run(reader.get("person:1")) == "first"
+    assert statements == []
+    run(writer.set("person:2", "another key"))
+    assert run(reader.get("person:1")) == "first"
+    assert len(statements) == 1 and "kv_changes" in statements[0]  # one look at the log, no SELECT of kv
+    run(writer.set("person:1", "second"))
+    assert run(reader.get("person:1")) == "second"
+
+
+def test_a_reader_that_fell_out_of_the_logs_window_forgets_everything(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_commits, "LOG_WINDOW", 8)
+    path = str(tmp_path / "shared.sqlite3")
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    run(writer.set("person:1", "first"))
+    assert run(reader.get("person:1")) == "first"
+    run(writer.set("person:1", "second"))
+    for n in range(20):  # pushes the entry for person:1 out of the log before the reader looks
+        run(writer.set(f"other:{n}", "x"))
+    assert writer._db.execute("SELECT COUNT(*) FROM kv_changes").fetchone()[0] <= 8
+    assert run(reader.get("person:1")) == "second"
+    run(writer.close())
+    run(reader.close())
+
+
+def test_a_bulk_load_logs_one_entry_and_is_seen_by_every_reader(pair) -> None:  # type: ignore[no-untyped-def]
+    writer, reader = pair
+    run(writer.set("person:1", "first"))
+    assert run(reader.get("person:1")) == "first"
+    before = writer._db.execute("SELECT COUNT(*) FROM kv_changes").fetchone()[0]
+    run(writer.set_many({**{f"declaration:{n}": "{}" for n in range(5_000)}, "person:1": "loaded"}))
+    assert writer._db.execute("SELECT COUNT(*) FROM kv_changes").fetchone()[0] == before + 1
+    assert run(reader.get("person:1")) == "loaded"
+    run(writer.set("person:1", "after the load"))  # the writer logs single writes again
+    assert run(reader.get("person:1")) == "after the load"
+
+
+def test_a_remembered_read_still_expires_on_the_wall_clock(pair, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    writer, reader = pair
+
+    class Wall:
+        now = 1_000_000.0
+
+        @classmethod
+        def time(cls) -> float:
+            return cls.now
+
+    monkeypatch.setattr(store_sqlite, "time", Wall)
+    run(writer.set("session:1", "live", ttl=60))
+    assert run(reader.get("session:1")) == "live"
+    Wall.now += 61
+    assert run(reader.get("session:1")) is None
+
+
+def test_a_header_caught_mid_update_gives_no_token(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE t (x)")
+    watch = CommitWatch.open(path)
+    assert watch is not None
+    steady = watch.token()
+    assert steady is not None and watch.token() == steady
+    db.execute("INSERT INTO t VALUES (1)")
+    assert watch.token() not in (None, steady)
+    torn = bytearray(watch._mapped[:96])
+    torn[16] ^= 1  # the first copy written, the second not yet
+    assert CommitWatch(torn).token() is None  # type: ignore[arg-type]
+    watch.close()
+    db.close()
+
+
+def test_without_a_shared_memory_file_there_is_nothing_to_watch(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "rollback.sqlite3")
+    db.execute("CREATE TABLE t (x)")
+    assert CommitWatch.open(tmp_path / "rollback.sqlite3") is None
+    db.close()
