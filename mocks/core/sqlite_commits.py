@@ -98,21 +98,23 @@ class RememberedReads:
     whether they may be used); :meth:`recall` and :meth:`remember` around the ``SELECT``.
     """
 
-    def __init__(self, db: sqlite3.Connection, watch: CommitWatch, *, capacity: int) -> None:
+    def __init__(self, db: sqlite3.Connection, watch: CommitWatch, *, max_keys: int, max_chars: int) -> None:
         self._db = db
         self._watch = watch
-        self._capacity = capacity
+        self._max_keys, self._max_chars = max_keys, max_chars
         self._values: dict[str, tuple[str | None, float | None]] = {}
+        self._chars = 0
         self._seen_header: bytes | None = None
         self._seen_seq = self._last_seq()
         self.log_writes(True)
 
     @classmethod
-    def attach(cls, db: sqlite3.Connection, path: str, *, capacity: int) -> RememberedReads | None:
-        """Remembered reads for ``db`` (open on ``path``), or ``None`` when its commits cannot
-        be watched: then every read goes to SQLite."""
+    def attach(cls, db: sqlite3.Connection, path: str, *, max_keys: int, max_chars: int) -> RememberedReads | None:
+        """Remembered reads for ``db`` (open on ``path``), at most ``max_keys`` values of
+        ``max_chars`` in all, or ``None`` when its commits cannot be watched: then every read
+        goes to SQLite."""
         watch = CommitWatch.open(path)
-        return None if watch is None else cls(db, watch, capacity=capacity)
+        return None if watch is None else cls(db, watch, max_keys=max_keys, max_chars=max_chars)
 
     def log_writes(self, on: bool) -> None:
         """Whether this connection's writes log their keys (off for the duration of a bulk load,
@@ -144,10 +146,10 @@ class RememberedReads:
         if not changed:
             return
         if changed[0][0] != self._seen_seq + 1 or any(key == _EVERYTHING for _, key in changed):
-            self._values.clear()  # fell out of the log's window, or a bulk load
+            self._forget_all()  # fell out of the log's window, or a bulk load
         else:
             for _, key in changed:
-                self._values.pop(key, None)
+                self._forget(key)
         self._seen_seq = changed[-1][0]
 
     def _last_seq(self) -> int:
@@ -159,9 +161,21 @@ class RememberedReads:
         return self._values.get(key)
 
     def remember(self, key: str, value: str | None, expires: float | None) -> None:
-        if len(self._values) >= self._capacity:
-            self._values.clear()
+        self._forget(key)
+        size = 0 if value is None else len(value)
+        if len(self._values) >= self._max_keys or self._chars + size > self._max_chars:
+            self._forget_all()
         self._values[key] = (value, expires)
+        self._chars += size
+
+    def _forget(self, key: str) -> None:
+        earlier = self._values.pop(key, None)
+        if earlier is not None and earlier[0] is not None:
+            self._chars -= len(earlier[0])
+
+    def _forget_all(self) -> None:
+        self._values.clear()
+        self._chars = 0
 
     def close(self) -> None:
         self._watch.close()

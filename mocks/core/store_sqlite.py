@@ -34,8 +34,9 @@ CREATE TABLE IF NOT EXISTS list (name TEXT NOT NULL, pos INTEGER NOT NULL, value
 _LIVE = "(expires IS NULL OR expires > ?)"
 #: Page cache (KiB) while a bulk write runs; the connection's usual one returns afterwards.
 _BULK_CACHE_KIB = 512 * 1024
-#: How many keys' reads a replica remembers, and the longest value it keeps.
+#: How many keys' reads a replica remembers, their size in all, and the longest value it keeps.
 _REMEMBERED_KEYS = 4096
+_REMEMBERED_CHARS = 8 * 1024 * 1024
 _REMEMBERED_VALUE_CHARS = 64 * 1024
 #: A ``get_many`` of more keys than this (a list page) is not remembered: it would push out the
 #: few hot keys for reads that are rarely repeated.
@@ -65,7 +66,8 @@ class SQLiteStore:
         self._count_members()
         self._cache_size = self._db.execute("PRAGMA cache_size").fetchone()[0]
         if path != ":memory:":
-            self._reads = RememberedReads.attach(self._db, path, capacity=_REMEMBERED_KEYS)
+            self._reads = RememberedReads.attach(self._db, path, max_keys=_REMEMBERED_KEYS,
+                                                 max_chars=_REMEMBERED_CHARS)
 
     def _count_members(self) -> None:
         """Keep each sorted index's size in ``zcard``, by triggers in the same transaction as the
