@@ -217,9 +217,10 @@ def test_without_a_shared_memory_file_there_is_nothing_to_watch(tmp_path: Path) 
 def test_remembered_reads_stay_within_their_memory_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_sqlite, "_REMEMBERED_KEYS", 4)
     monkeypatch.setattr(store_sqlite, "_REMEMBERED_CHARS", 100)
+    monkeypatch.setattr(store_sqlite, "_REMEMBERED_VALUE_CHARS", 50)
     path = str(tmp_path / "shared.sqlite3")
     writer, reader = SQLiteStore(path), SQLiteStore(path)
-    values = {f"declaration:{n}": chr(ord("a") + n) * 30 for n in range(12)}
+    values = {f"declaration:{n}": chr(ord("a") + n) * 30 for n in range(12)} | {"declaration:long": "z" * 60}
     run(writer.set_many(values))
     for _ in range(2):
         for key, value in values.items():
@@ -227,5 +228,6 @@ def test_remembered_reads_stay_within_their_memory_budget(tmp_path: Path, monkey
             remembered = reader._reads._values  # type: ignore[union-attr]
             held = sum(len(v) for v, _ in remembered.values() if v is not None)
             assert len(remembered) <= 4 and held <= 100 and held == reader._reads._chars  # type: ignore[union-attr]
+            assert "declaration:long" not in remembered
     run(writer.close())
     run(reader.close())

@@ -33,7 +33,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-__all__ = ["CommitWatch", "LOG_WINDOW", "RememberedReads"]
+__all__ = ["CommitWatch", "LOG_WINDOW", "RememberedReads", "create_change_log"]
 
 _HEADER = 48
 _WAL_INDEX_VERSION = 3007000
@@ -98,10 +98,11 @@ class RememberedReads:
     whether they may be used); :meth:`recall` and :meth:`remember` around the ``SELECT``.
     """
 
-    def __init__(self, db: sqlite3.Connection, watch: CommitWatch, *, max_keys: int, max_chars: int) -> None:
+    def __init__(self, db: sqlite3.Connection, watch: CommitWatch, *, max_keys: int, max_chars: int,
+                 max_value_chars: int) -> None:
         self._db = db
         self._watch = watch
-        self._max_keys, self._max_chars = max_keys, max_chars
+        self._max_keys, self._max_chars, self._max_value_chars = max_keys, max_chars, max_value_chars
         self._values: dict[str, tuple[str | None, float | None]] = {}
         self._chars = 0
         self._seen_header: bytes | None = None
@@ -109,12 +110,15 @@ class RememberedReads:
         self.log_writes(True)
 
     @classmethod
-    def attach(cls, db: sqlite3.Connection, path: str, *, max_keys: int, max_chars: int) -> RememberedReads | None:
-        """Remembered reads for ``db`` (open on ``path``), at most ``max_keys`` values of
-        ``max_chars`` in all, or ``None`` when its commits cannot be watched: then every read
-        goes to SQLite."""
+    def attach(cls, db: sqlite3.Connection, path: str, *, max_keys: int, max_chars: int,
+               max_value_chars: int) -> RememberedReads | None:
+        """Remembered reads for ``db`` (open on ``path``): at most ``max_keys`` values of
+        ``max_chars`` in all, none longer than ``max_value_chars``. ``None`` when its commits
+        cannot be watched: then every read goes to SQLite."""
         watch = CommitWatch.open(path)
-        return None if watch is None else cls(db, watch, max_keys=max_keys, max_chars=max_chars)
+        if watch is None:
+            return None
+        return cls(db, watch, max_keys=max_keys, max_chars=max_chars, max_value_chars=max_value_chars)
 
     def log_writes(self, on: bool) -> None:
         """Whether this connection's writes log their keys (off for the duration of a bulk load,
@@ -161,8 +165,11 @@ class RememberedReads:
         return self._values.get(key)
 
     def remember(self, key: str, value: str | None, expires: float | None) -> None:
+        """Keep what was just read of ``key`` (``None``: absent), unless it is too long."""
         self._forget(key)
         size = 0 if value is None else len(value)
+        if size > self._max_value_chars:
+            return
         if len(self._values) >= self._max_keys or self._chars + size > self._max_chars:
             self._forget_all()
         self._values[key] = (value, expires)

@@ -67,7 +67,7 @@ class SQLiteStore:
         self._cache_size = self._db.execute("PRAGMA cache_size").fetchone()[0]
         if path != ":memory:":
             self._reads = RememberedReads.attach(self._db, path, max_keys=_REMEMBERED_KEYS,
-                                                 max_chars=_REMEMBERED_CHARS)
+                                                 max_chars=_REMEMBERED_CHARS, max_value_chars=_REMEMBERED_VALUE_CHARS)
 
     def _count_members(self) -> None:
         """Keep each sorted index's size in ``zcard``, by triggers in the same transaction as the
@@ -110,26 +110,31 @@ class SQLiteStore:
     def _expiry(ttl: float | None) -> float | None:
         return None if ttl is None else time.time() + ttl
 
+    def _remembered(self) -> RememberedReads | None:
+        """The remembered reads, brought up to date with what was committed, or ``None`` when
+        they may not be used for this read (see :meth:`.RememberedReads.current`)."""
+        reads = self._reads
+        return reads if reads is not None and reads.current() else None
+
     async def get(self, key: str) -> str | None:
-        remembering = self._reads is not None and self._reads.current()
-        if remembering:
-            known = self._reads.recall(key)  # type: ignore[union-attr]
-            if known is not None:
-                return _alive(*known)
+        reads = self._remembered()
+        known = None if reads is None else reads.recall(key)
+        if known is not None:
+            return _alive(*known)
         row = self._db.execute("SELECT value, expires FROM kv WHERE key = ?", (key,)).fetchone()
         value, expires = (None, None) if row is None else (str(row[0]), row[1])
-        if remembering and (value is None or len(value) <= _REMEMBERED_VALUE_CHARS):
-            self._reads.remember(key, value, expires)  # type: ignore[union-attr]
+        if reads is not None:
+            reads.remember(key, value, expires)
         return _alive(value, expires)
 
     async def get_many(self, keys: list[str]) -> list[str | None]:
         if not keys:
             return []
-        remembering = self._reads is not None and self._reads.current()
+        reads = self._remembered()
         known: dict[str, tuple[str | None, float | None]] = {}
-        if remembering:
+        if reads is not None:
             for key in keys:
-                earlier = self._reads.recall(key)  # type: ignore[union-attr]
+                earlier = reads.recall(key)
                 if earlier is not None:
                     known[key] = earlier
         missing = list(dict.fromkeys(key for key in keys if key not in known))
@@ -140,11 +145,9 @@ class SQLiteStore:
                 f"SELECT key, value, expires FROM kv WHERE key IN ({marks})", chunk
             ):
                 known[key] = (str(value), expires)
-        if remembering and len(missing) <= _REMEMBERED_BATCH:
+        if reads is not None and len(missing) <= _REMEMBERED_BATCH:
             for key in missing:
-                value, expires = known.get(key, (None, None))
-                if value is None or len(value) <= _REMEMBERED_VALUE_CHARS:
-                    self._reads.remember(key, value, expires)  # type: ignore[union-attr]
+                reads.remember(key, *known.get(key, (None, None)))
         return [_alive(*known.get(key, (None, None))) for key in keys]
 
     async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
