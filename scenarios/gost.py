@@ -1,15 +1,17 @@
-"""GOST for the reference ESIA client: a GOST R 34.10-2012-256 key, a self-signed test
-certificate, raw v2 signatures and v1 CMS SignedData — what a relying party's crypto
-provider does, through the system OpenSSL 3 with Debian's gost engine
+"""GOST for the reference ESIA client and for FTS document signatures: a GOST R 34.10-2012
+key (256 bit, what ESIA takes, or 512 bit, which qualified document signatures also use), a
+self-signed test certificate, raw v2 signatures and CMS SignedData — what a relying party's
+or a declarant's crypto provider does, through the system OpenSSL 3 with Debian's gost engine
 (``apt-get install -y libengine-gost-openssl``).
 
 Independent of the mock's code on purpose (the mock verifies what this module signs): keys are
-made and CMS is built by the engine itself (``CMS_sign``), the raw signature is made over a
-Streebog-256 digest (``EVP_PKEY_sign``), and the certificate is assembled with asn1crypto.
+made and CMS is built by the engine itself (``CMS_sign``, which picks the Streebog of the key's
+size), the raw signature is made over a Streebog digest of the key's size (``EVP_PKEY_sign``),
+and the certificate is assembled with asn1crypto.
 
 Byte order: :meth:`GostKey.sign` returns gost-engine's order, which ESIA reads. A signature
-that came from CryptoPro CSP is the same 64 bytes reversed; :func:`cryptopro_to_engine`
-turns one into the other (the operation is its own inverse).
+that came from CryptoPro CSP is the same bytes (64, or 128 for a 512-bit key) reversed;
+:func:`cryptopro_to_engine` turns one into the other (the operation is its own inverse).
 
 :func:`gost_ready` says whether the engine is present (tests skip with its reason when not).
 """
@@ -33,12 +35,17 @@ __all__ = [
     "gost_ready",
     "make_gost_identity",
     "streebog256_hex",
+    "streebog512",
 ]
 
 _vp = ctypes.c_void_p
 _CMS_NOCERTS, _CMS_DETACHED, _CMS_BINARY, _CMS_NOATTR, _CMS_NOSMIMECAP = 0x2, 0x40, 0x80, 0x100, 0x200
 _BIO_CTRL_INFO = 3
-_SIGNATURE_OID = "1.2.643.7.1.1.3.2"  # GOST R 34.10-2012-256 with GOST R 34.11-2012-256
+#: Per key size: the certificate signature OID (GOST R 34.10-2012 with GOST R 34.11-2012 of
+#: that size, RFC 9215), the engine's key type and Streebog, and the signature size.
+_SIGNATURE_OID = {256: "1.2.643.7.1.1.3.2", 512: "1.2.643.7.1.1.3.3"}
+_ENGINE_NAMES = {256: (b"gost2012_256", b"md_gost12_256"), 512: (b"gost2012_512", b"md_gost12_512")}
+_SIGNATURE_SIZE = {256: 64, 512: 128}
 
 
 class GostNotAvailable(RuntimeError):
@@ -66,6 +73,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "EVP_PKEY_verify_init": (ctypes.c_int, [_vp]),
     "EVP_PKEY_verify": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
     "EVP_PKEY_free": (None, [_vp]),
+    "EVP_PKEY_get_base_id": (ctypes.c_int, [_vp]),
     "d2i_PUBKEY": (_vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
     "i2d_PUBKEY": (ctypes.c_int, [_vp, ctypes.POINTER(ctypes.c_char_p)]),
     "d2i_X509": (_vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
@@ -94,8 +102,16 @@ class _Engine:
             lib.ERR_clear_error()
             raise GostNotAvailable("OpenSSL has no gost engine: apt-get install -y libengine-gost-openssl")
         self.lib = lib
-        self.md = lib.EVP_get_digestbyname(b"md_gost12_256")
-        self.nid = lib.OBJ_sn2nid(b"gost2012_256")
+        self.md = {bits: lib.EVP_get_digestbyname(md) for bits, (_, md) in _ENGINE_NAMES.items()}
+        self.nid = {bits: lib.OBJ_sn2nid(key) for bits, (key, _) in _ENGINE_NAMES.items()}
+
+    def bits_of(self, key: int) -> int:
+        """256 or 512: the size of an ``EVP_PKEY*`` the engine holds."""
+        kind = self.lib.EVP_PKEY_get_base_id(key)
+        for bits, nid in self.nid.items():
+            if nid == kind:
+                return bits
+        raise RuntimeError("OpenSSL GOST: not a GOST R 34.10-2012 key")
 
     def fail(self, what: str) -> RuntimeError:
         self.lib.ERR_clear_error()
@@ -138,12 +154,20 @@ def gost_ready() -> str | None:
     return None
 
 
-def streebog256(data: bytes) -> bytes:
+def _streebog(data: bytes, bits: int) -> bytes:
     gost = _gost()
-    out, size = ctypes.create_string_buffer(32), ctypes.c_uint(0)
-    if gost.lib.EVP_Digest(data, len(data), out, ctypes.byref(size), gost.md, None) != 1:
-        raise gost.fail("Streebog-256")
+    out, size = ctypes.create_string_buffer(bits // 8), ctypes.c_uint(0)
+    if gost.lib.EVP_Digest(data, len(data), out, ctypes.byref(size), gost.md[bits], None) != 1:
+        raise gost.fail(f"Streebog-{bits}")
     return out.raw[: size.value]
+
+
+def streebog256(data: bytes) -> bytes:
+    return _streebog(data, 256)
+
+
+def streebog512(data: bytes) -> bytes:
+    return _streebog(data, 512)
 
 
 def streebog256_hex(data: bytes) -> str:
@@ -151,15 +175,17 @@ def streebog256_hex(data: bytes) -> str:
 
 
 def cryptopro_to_engine(signature: bytes) -> bytes:
-    """Reverse all 64 bytes: CryptoPro CSP's order ↔ gost-engine's (ESIA's)."""
+    """Reverse all the bytes (64, or 128 for a 512-bit key): CryptoPro CSP's order ↔
+    gost-engine's (ESIA's)."""
     return signature[::-1]
 
 
 class GostKey:
-    """A GOST R 34.10-2012-256 private key held by the engine."""
+    """A GOST R 34.10-2012 private key held by the engine, 256 or 512 bit (:attr:`bits`)."""
 
     def __init__(self, pointer: int) -> None:
         self._pointer = pointer
+        self.bits = _gost().bits_of(pointer)
 
     def __del__(self) -> None:
         try:
@@ -169,9 +195,12 @@ class GostKey:
             pass
 
     @classmethod
-    def generate(cls, paramset: str = "A") -> GostKey:
+    def generate(cls, paramset: str = "A", *, bits: int = 256) -> GostKey:
+        """A new ``bits``-bit key (256 or 512) on the engine's parameter set ``paramset``."""
+        if bits not in _SIGNATURE_SIZE:
+            raise ValueError(f"GOST R 34.10-2012 keys are 256 or 512 bit, not {bits}")
         gost = _gost()
-        context = gost.lib.EVP_PKEY_CTX_new_id(gost.nid, None)
+        context = gost.lib.EVP_PKEY_CTX_new_id(gost.nid[bits], None)
         pointer = _vp()
         try:
             if (
@@ -214,7 +243,8 @@ class GostKey:
     def sign_digest(self, digest: bytes) -> bytes:
         gost = _gost()
         context = gost.lib.EVP_PKEY_CTX_new(self._pointer, None)
-        out, size = ctypes.create_string_buffer(64), ctypes.c_size_t(64)
+        capacity = _SIGNATURE_SIZE[self.bits]
+        out, size = ctypes.create_string_buffer(capacity), ctypes.c_size_t(capacity)
         try:
             if (
                 gost.lib.EVP_PKEY_sign_init(context) != 1
@@ -226,8 +256,9 @@ class GostKey:
         return out.raw[: size.value]
 
     def sign(self, message: bytes) -> bytes:
-        """The raw 64-byte signature of ``message`` (Streebog-256 digest), gost-engine order."""
-        return self.sign_digest(streebog256(message))
+        """The raw signature of ``message`` over its Streebog of the key's size, gost-engine
+        order: 64 bytes for a 256-bit key, 128 for a 512-bit one."""
+        return self.sign_digest(_streebog(message, self.bits))
 
     def sign_cms(self, message: bytes, certificate: GostCertificate, *, detached: bool = True,
                  signed_attributes: bool = True) -> bytes:
@@ -278,8 +309,8 @@ class GostCertificate:
         return cls(der)
 
     def verify(self, signature: bytes, message: bytes) -> bool:
-        """Whether ``signature`` (64 bytes, gost-engine order, as ESIA signs) is this
-        certificate's key's GOST R 34.10-2012-256 signature of ``message`` (Streebog-256)."""
+        """Whether ``signature`` (gost-engine order, as ESIA signs) is this certificate's key's
+        GOST R 34.10-2012 signature of ``message`` (over the Streebog of the key's size)."""
         gost = _gost()
         spki = x509.Certificate.load(self.der)["tbs_certificate"]["subject_public_key_info"].dump()
         cursor = ctypes.c_char_p(spki)
@@ -288,7 +319,7 @@ class GostCertificate:
             raise gost.fail("reading the certificate's public key")
         context = gost.lib.EVP_PKEY_CTX_new(key, None)
         try:
-            digest = streebog256(message)
+            digest = _streebog(message, gost.bits_of(key))
             verified = gost.lib.EVP_PKEY_verify_init(context) == 1 and gost.lib.EVP_PKEY_verify(
                 context, signature, len(signature), digest, len(digest)) == 1
         finally:
@@ -299,13 +330,14 @@ class GostCertificate:
 
 
 def make_gost_identity(
-    common_name: str = "gosstand test client", *, days: int = 365
+    common_name: str = "gosstand test client", *, days: int = 365, bits: int = 256
 ) -> tuple[GostCertificate, GostKey]:
-    """A new GOST key and a self-signed certificate for it (GOST R 34.10-2012-256 signature)."""
-    key = GostKey.generate()
+    """A new GOST key of ``bits`` (256, what ESIA takes, or 512) and a self-signed certificate
+    for it, signed GOST R 34.10-2012 with the Streebog of that size."""
+    key = GostKey.generate(bits=bits)
     name = x509.Name.build({"country_name": "RU", "common_name": common_name})
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    signature_algorithm = algos.SignedDigestAlgorithm({"algorithm": _SIGNATURE_OID})
+    signature_algorithm = algos.SignedDigestAlgorithm({"algorithm": _SIGNATURE_OID[bits]})
     tbs = x509.TbsCertificate({
         "version": "v3",
         "serial_number": secrets.randbits(63),

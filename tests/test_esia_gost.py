@@ -1,6 +1,8 @@
 """ESIA with GOST: v1 with a GOST client certificate (CMS by OpenSSL's gost engine), the v2
-protocol (raw GOST signature, ``client_certificate_hash``), GOST-signed access tokens, and the
-property that changing any signed parameter fails verification in strict mode.
+protocol (raw GOST signature, ``client_certificate_hash``), GOST-signed access tokens, the
+property that changing any signed parameter fails verification in strict mode, ESIA taking
+256-bit GOST client keys only, and the mocks' GOST primitives (:mod:`mocks.esia.gost`) for both
+key sizes against the standard's test vectors and the independent signer in ``scenarios.gost``.
 
 Skipped with the reason when the system OpenSSL has no gost engine
 (``apt-get install -y libengine-gost-openssl``)."""
@@ -345,3 +347,74 @@ def test_token_algorithm_is_validated(stand):
     with pytest.raises(ControlError) as refused:
         stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=None, token_algorithm="HS256")
     assert refused.value.status == 422 and "/token_algorithm" in refused.value.body
+
+
+def test_esia_still_refuses_a_512_bit_gost_client_certificate(stand):
+    """The mocks read 512-bit GOST keys for FTS document signatures; ESIA's protocols stay 256-bit."""
+    from gosstand.scenarios.control import ControlError
+
+    certificate, _ = make_gost_identity("GOST512", bits=512)
+    with pytest.raises(ControlError) as refused:
+        stand.control.register_client("GOST512", redirect_uris=[REDIRECT], certificate=certificate.pem)
+    assert refused.value.status == 422 and "512-bit GOST key" in refused.value.body
+
+
+# --- the GOST primitives, 256- and 512-bit ----------------------------------------------------
+
+#: GOST R 34.11-2012, appendix A, example 1: the 63-byte message M1 and its two digests.
+M1 = b"012345678901234567890123456789012345678901234567890123456789012"
+M1_DIGEST = {
+    256: "9d151eefd8590b89daa6ba6cb74af9275dd051026bb149a452fd84e5e57b5500",
+    512: "1b54d01a4af5b9d5cc3d86d68d285462b19abc2475222f35c085122be4ba1ffa"
+         "00ad30f8767b3a82384c6574f024c311e2a481332b08ef7f41797891c1646f48",
+}
+
+
+@pytest.mark.parametrize("bits", [256, 512])
+def test_streebog_of_the_standards_example(bits):
+    from gosstand.mocks.esia import gost
+
+    digest = {256: gost.streebog256, 512: gost.streebog512}[bits](M1)
+    assert digest.hex() == M1_DIGEST[bits]
+
+
+@pytest.mark.parametrize(("bits", "paramset"), [(256, "A"), (512, "A"), (512, "B"), (512, "C")])
+def test_sign_and_verify_round_trip_and_a_wrong_key_or_message_is_refused(bits, paramset):
+    from gosstand.mocks.esia import gost
+
+    key = gost.GostPrivateKey.generate(paramset, bits=bits)
+    public = gost.GostPublicKey.from_spki(key.public_key().spki())
+    signature = key.sign(M1)
+    assert (key.bits, public.bits, len(signature)) == (bits, bits, bits // 4)
+    assert public.algorithm.digest_oid == {256: "1.2.643.7.1.1.2.2", 512: "1.2.643.7.1.1.2.3"}[bits]
+    assert public.digest(M1).hex() == M1_DIGEST[bits]
+    assert public.verify(signature, M1)
+    assert not public.verify(signature, M1 + b"3")
+    assert not public.verify(gost.from_cryptopro(signature), M1)
+    other = gost.GostPrivateKey.generate(paramset, bits=bits).public_key()
+    assert not other.verify(signature, M1)
+    assert gost.GostPrivateKey.from_pem(key.to_pem()).sign(M1) != signature  # GOST signatures are randomised
+    assert public.verify(gost.GostPrivateKey.from_pem(key.to_pem()).sign(M1), M1)
+
+
+def test_a_signature_of_the_other_size_never_verifies():
+    from gosstand.mocks.esia import gost
+
+    small, large = gost.GostPrivateKey.generate(bits=256), gost.GostPrivateKey.generate(bits=512)
+    assert not large.public_key().verify(small.sign(M1), M1)
+    assert not small.public_key().verify(large.sign(M1)[:64], M1)
+    with pytest.raises(gost.GostError, match="256 or 512"):
+        gost.GostPrivateKey.generate(bits=384)
+
+
+@pytest.mark.parametrize("bits", [256, 512])
+def test_the_mock_reads_certificates_and_signatures_of_the_independent_signer(bits):
+    """``scenarios.gost`` builds its certificate and signs without the mocks' code."""
+    from gosstand.mocks.esia import gost
+
+    certificate, key = make_gost_identity("INDEPENDENT", bits=bits)
+    public = gost.public_key_from_certificate(certificate.der)
+    assert public.bits == bits
+    assert public.verify(key.sign(M1), M1) and not public.verify(key.sign(M1), M1[:-1])
+    mock_key = gost.GostPrivateKey.generate(bits=bits)
+    assert not certificate.verify(mock_key.sign(M1), M1)

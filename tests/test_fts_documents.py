@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -140,29 +141,51 @@ def test_documents_after_the_end_of_the_life_cycle_are_409_and_unknown_declarati
     assert fts.post(f"{BASE}/{declaration_id}/documents", files={"file": ("a.pdf", PDF)}).status_code == 401
 
 
-def _gost_or_skip():
+def _gost_or_skip(bits: int = 256):
     from gosstand.scenarios.gost import gost_ready, make_gost_identity
 
     if gost_ready() is not None:
         pytest.skip(f"no GOST here: {gost_ready()}")
-    return make_gost_identity("Сидорова Мария Петровна")
+    return make_gost_identity("Сидорова Мария Петровна", bits=bits)
+
+
+#: Streebog-256 and Streebog-512 (GOST R 34.11-2012) as CMS names them (RFC 9215).
+STREEBOG_OID = {256: "1.2.643.7.1.1.2.2", 512: "1.2.643.7.1.1.2.3"}
+
+
+def naming_digest(blob: bytes, oid: str) -> bytes:
+    """The same CMS with its digest algorithm renamed ``oid`` (in SignedData and in the signer),
+    the signature and the signed attributes untouched: it differs from a good one in that name only."""
+    info = cms.ContentInfo.load(blob)
+    signed = info["content"]
+    for algorithm in (*signed["digest_algorithms"], signed["signer_infos"][0]["digest_algorithm"]):
+        algorithm["algorithm"] = oid
+    return info.dump()
 
 
 @pytest.mark.parametrize("signed_attributes", [True, False])
-def test_a_gost_signature_of_the_file_is_verified(fts, auth, signed_attributes):
-    """Russian declarants sign with GOST R 34.10-2012-256 and Streebog-256 (CryptoPro and the like)."""
-    certificate, key = _gost_or_skip()
+@pytest.mark.parametrize("bits", [256, 512])
+def test_a_gost_signature_of_the_file_is_verified(fts, auth, bits, signed_attributes):
+    """Russian declarants sign with GOST R 34.10-2012, 256- or 512-bit keys, and the Streebog of
+    the key's size (CryptoPro and the like); the verified signer is kept with the document."""
+    certificate, key = _gost_or_skip(bits)
     declaration_id = submit(fts, auth)
     blob = key.sign_cms(PDF, certificate, detached=True, signed_attributes=signed_attributes)
+    assert cms.ContentInfo.load(blob)["content"]["signer_infos"][0]["digest_algorithm"]["algorithm"].dotted \
+        == STREEBOG_OID[bits]
     response = upload(fts, auth, declaration_id, PDF, signature=blob)
     assert response.status_code == 201, response.text
     signature = response.json()["signature"]
     assert signature["verified"] is True and signature["signer"] == "Сидорова Мария Петровна"
+    base = f"{BASE}/{declaration_id}/documents/{response.json()['id']}"
+    assert fts.get(base, headers=auth).json()["signature"] == signature
+    assert fts.get(f"{base}/content", headers=auth).content == PDF
 
 
 @pytest.mark.parametrize("fault", ["other file", "tampered signature"])
-def test_a_gost_signature_of_another_file_or_tampered_is_422(fts, auth, fault):
-    certificate, key = _gost_or_skip()
+@pytest.mark.parametrize("bits", [256, 512])
+def test_a_gost_signature_of_another_file_or_tampered_is_422(fts, auth, bits, fault):
+    certificate, key = _gost_or_skip(bits)
     declaration_id = submit(fts, auth)
     if fault == "other file":
         blob = key.sign_cms(PDF + b"tampered", certificate, detached=True)
@@ -171,7 +194,27 @@ def test_a_gost_signature_of_another_file_or_tampered_is_422(fts, auth, fault):
         blob = good[:-1] + bytes([good[-1] ^ 0x01])
     response = upload(fts, auth, declaration_id, PDF, signature=blob)
     assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["parameter"] == "signature"
+    assert fts.get(f"{BASE}/{declaration_id}/documents", headers=auth).json()["items"] == []
+
+
+@pytest.mark.parametrize("signed_attributes", [True, False])
+@pytest.mark.parametrize(("bits", "named"), [(512, 256), (256, 512)])
+def test_a_gost_signature_naming_the_streebog_of_the_other_size_is_422(fts, auth, bits, named, signed_attributes):
+    """A 512-bit key signs Streebog-512 and a 256-bit key Streebog-256: a signature that names
+    the other one is refused with that reason, although its bytes verify over the right digest."""
+    certificate, key = _gost_or_skip(bits)
+    declaration_id = submit(fts, auth)
+    good = key.sign_cms(PDF, certificate, detached=True, signed_attributes=signed_attributes)
+    response = upload(fts, auth, declaration_id, PDF, signature=naming_digest(good, STREEBOG_OID[named]))
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["parameter"] == "signature"
+    assert f"GOST R 34.10-2012-{bits} key signs with Streebog-{bits}" in error["detail"], error
+    assert STREEBOG_OID[named] in error["detail"]
+    unchanged = naming_digest(good, STREEBOG_OID[bits])  # the renaming alone is harmless
+    assert upload(fts, auth, declaration_id, PDF, signature=unchanged).status_code == 201
 
 
 def test_a_document_and_its_exact_bytes_can_be_read_back(fts, auth, signer):

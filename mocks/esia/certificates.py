@@ -30,7 +30,9 @@ def public_key_of(pem: str) -> ClientKey:
     """The RSA or GOST key of a PEM certificate; ``ValueError`` for anything else.
 
     ``cryptography`` knows no GOST keys, so those are read by the system OpenSSL's gost engine
-    (:mod:`.gost`); without the engine a GOST certificate is refused with the install hint."""
+    (:mod:`.gost`); without the engine a GOST certificate is refused with the install hint.
+    ESIA's protocols use 256-bit GOST keys only (v2's ``client_secret`` is a 64-byte signature),
+    so a 512-bit one, which :mod:`.gost` reads for FTS document signatures, is refused here."""
     certificate = x509.load_pem_x509_certificate(pem.encode())
     try:
         key = certificate.public_key()
@@ -41,11 +43,15 @@ def public_key_of(pem: str) -> ClientKey:
     if key is not None:
         raise ValueError("only RSA and GOST R 34.10-2012 (256) client certificates are supported")
     try:
-        return gost.public_key_from_certificate(certificate.public_bytes(serialization.Encoding.DER))
+        gost_key = gost.public_key_from_certificate(certificate.public_bytes(serialization.Encoding.DER))
     except gost.GostUnavailable as exc:
         raise ValueError(f"GOST certificates need the gost engine here: {exc}") from None
     except gost.GostError as exc:
         raise ValueError(f"only RSA and GOST R 34.10-2012 (256) client certificates are supported: {exc}") from None
+    if gost_key.bits != 256:
+        raise ValueError("only RSA and GOST R 34.10-2012 (256) client certificates are supported: "
+                         f"this is a {gost_key.bits}-bit GOST key")
+    return gost_key
 
 
 def is_gost(pem: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""GOST R 34.10-2012 (256-bit keys) and Streebog-256 (GOST R 34.11-2012) for the ESIA mock.
+"""GOST R 34.10-2012 (256- and 512-bit keys) and Streebog (GOST R 34.11-2012) for the mocks.
 
 Python has no GOST of its own and ``cryptography`` does not offer it, but Debian's
 ``libengine-gost-openssl`` teaches the *system* OpenSSL 3 (the ``libcrypto.so.3`` Python's
@@ -6,11 +6,22 @@ own ``hashlib`` links) GOST keys, signatures and Streebog. This module reaches t
 through :mod:`ctypes`: one native call per operation, no subprocess, no pure-Python curve
 arithmetic. Measured on this machine (2 cores): Streebog-256 of 100 bytes ≈ 4 µs, sign ≈ 0.2 ms,
 verify ≈ 0.25 ms — against ≈ 8 ms per ``openssl`` CLI call and ≈ 80 ms per pure-Python
-``gostcrypto`` verify.
+``gostcrypto`` verify. 512-bit keys cost more (``python -m timeit`` on 100 bytes, best of three
+runs): Streebog-512 ≈ 5–8 µs (Streebog-256 ≈ 7 µs in the same runs), sign ≈ 0.26 ms and verify
+≈ 0.9 ms on paramset A (256-bit A in the same runs: 0.07 ms and 0.25 ms), ≈ 0.2 and 0.5 ms on C,
+≈ 0.6 and 2.1 ms on B; a whole FTS detached-signature check with signed attributes ≈ 1.4 ms
+against ≈ 0.6 ms with a 256-bit key. Cheap enough for document uploads; ESIA's logins stay 256.
 
-Byte order: signatures are the 64 bytes gost-engine produces and reads (``s || r``, each 32
-bytes big-endian). CryptoPro CSP hands out the same signature with all 64 bytes reversed;
-its users reverse it before sending (see :func:`from_cryptopro`).
+Two key sizes, each with its own Streebog (RFC 9215, TC26): a 256-bit key signs Streebog-256
+digests, a 512-bit key Streebog-512 ones, and the engine pairs them by itself. A key knows its
+size (:attr:`GostPublicKey.algorithm`, one of :data:`GOST_256` and :data:`GOST_512`, with the
+OIDs that name it in certificates and CMS). ESIA takes 256-bit keys only (it refuses the others
+where client certificates are read); FTS document signatures take both.
+
+Byte order: signatures are the bytes gost-engine produces and reads (``s || r``, each half
+big-endian: 64 bytes for 256-bit keys, 128 for 512-bit ones). CryptoPro CSP hands out the same
+signature with all its bytes reversed; its users reverse it before sending (see
+:func:`from_cryptopro`).
 
 When the engine is missing, :func:`available` is ``False``, :func:`unavailable_reason` says why
 and every operation raises :class:`GostUnavailable`; callers turn that into a clean refusal
@@ -22,9 +33,13 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
+    "GOST_256",
+    "GOST_512",
+    "GostAlgorithm",
     "GostError",
     "GostPrivateKey",
     "GostPublicKey",
@@ -33,6 +48,7 @@ __all__ = [
     "from_cryptopro",
     "public_key_from_certificate",
     "streebog256",
+    "streebog512",
     "unavailable_reason",
 ]
 
@@ -40,8 +56,43 @@ __all__ = [
 OID_PUBLIC_KEY_256 = "1.2.643.7.1.1.1.1"
 OID_SIGNATURE_256 = "1.2.643.7.1.1.3.2"
 OID_STREEBOG_256 = "1.2.643.7.1.1.2.2"
+#: The same for 512-bit keys (RFC 9215 §3): key, signature with Streebog-512, Streebog-512.
+OID_PUBLIC_KEY_512 = "1.2.643.7.1.1.1.2"
+OID_SIGNATURE_512 = "1.2.643.7.1.1.3.3"
+OID_STREEBOG_512 = "1.2.643.7.1.1.2.3"
+#: Sizes for 256-bit keys (ESIA v2's raw ``client_secret`` is one such signature).
 SIGNATURE_SIZE = 64
 DIGEST_SIZE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class GostAlgorithm:
+    """One key size of GOST R 34.10-2012 with the Streebog it signs, their OIDs and the
+    engine's names for them: what differs between 256- and 512-bit keys, in one place."""
+
+    bits: int
+    public_key_oid: str
+    signature_oid: str
+    digest_oid: str
+    signature_size: int
+    digest_size: int
+    engine_key: bytes
+    engine_digest: bytes
+
+    @property
+    def name(self) -> str:
+        return f"GOST R 34.10-2012-{self.bits}"
+
+    @property
+    def digest_name(self) -> str:
+        return f"Streebog-{self.bits}"
+
+
+GOST_256 = GostAlgorithm(256, OID_PUBLIC_KEY_256, OID_SIGNATURE_256, OID_STREEBOG_256,
+                         SIGNATURE_SIZE, DIGEST_SIZE, b"gost2012_256", b"md_gost12_256")
+GOST_512 = GostAlgorithm(512, OID_PUBLIC_KEY_512, OID_SIGNATURE_512, OID_STREEBOG_512,
+                         128, 64, b"gost2012_512", b"md_gost12_512")
+_ALGORITHMS = {algorithm.bits: algorithm for algorithm in (GOST_256, GOST_512)}
 
 _ENGINE_METHOD_ALL = 0xFFFF
 _BIO_CTRL_INFO = 3
@@ -79,11 +130,13 @@ class _Lib:
             lib.ERR_clear_error()
             raise GostUnavailable("the OpenSSL gost engine did not initialise")
         self.engine = engine
-        self.md = lib.EVP_get_digestbyname(b"md_gost12_256")
-        self.nid = lib.OBJ_sn2nid(b"gost2012_256")
-        if not self.md or not self.nid:
+        #: per key size: the engine's Streebog and its key type (NID)
+        self.md = {bits: lib.EVP_get_digestbyname(a.engine_digest) for bits, a in _ALGORITHMS.items()}
+        self.nid = {bits: lib.OBJ_sn2nid(a.engine_key) for bits, a in _ALGORITHMS.items()}
+        if not all(self.md.values()) or not all(self.nid.values()):
             lib.ERR_clear_error()
-            raise GostUnavailable("the gost engine lacks GOST R 34.11-2012 or 34.10-2012")
+            raise GostUnavailable("the gost engine lacks GOST R 34.11-2012 or 34.10-2012 (256 and 512 bit)")
+        self.bits_of_nid = {nid: bits for bits, nid in self.nid.items()}
 
 
 _SIGNATURES: list[tuple[str, object, list[object]]] = [
@@ -151,27 +204,37 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def streebog256(data: bytes) -> bytes:
-    """GOST R 34.11-2012 with a 256-bit result (the digest ESIA v2 calls Streebog-256)."""
+def _streebog(data: bytes, algorithm: GostAlgorithm) -> bytes:
     gost = _lib()
-    out = ctypes.create_string_buffer(DIGEST_SIZE)
+    out = ctypes.create_string_buffer(algorithm.digest_size)
     size = ctypes.c_uint(0)
-    if gost.lib.EVP_Digest(data, len(data), out, ctypes.byref(size), gost.md, None) != 1:
+    if gost.lib.EVP_Digest(data, len(data), out, ctypes.byref(size), gost.md[algorithm.bits], None) != 1:
         gost.lib.ERR_clear_error()
-        raise GostError("Streebog-256 failed")
+        raise GostError(f"{algorithm.digest_name} failed")
     return out.raw[: size.value]
 
 
+def streebog256(data: bytes) -> bytes:
+    """GOST R 34.11-2012 with a 256-bit result (the digest ESIA v2 calls Streebog-256)."""
+    return _streebog(data, GOST_256)
+
+
+def streebog512(data: bytes) -> bytes:
+    """GOST R 34.11-2012 with a 512-bit result: what 512-bit GOST keys sign."""
+    return _streebog(data, GOST_512)
+
+
 def from_cryptopro(signature: bytes) -> bytes:
-    """CryptoPro CSP's byte order → gost-engine's (and back): all 64 bytes reversed."""
+    """CryptoPro CSP's byte order → gost-engine's (and back): all the bytes (64 or 128) reversed."""
     return signature[::-1]
 
 
 class _Key:
-    """An owned ``EVP_PKEY*``, freed with the object."""
+    """An owned ``EVP_PKEY*`` of either size, freed with the object."""
 
     def __init__(self, pointer: int) -> None:
         self._pointer = pointer
+        self.algorithm = _algorithm_of(pointer)
 
     def __del__(self) -> None:
         try:
@@ -181,23 +244,39 @@ class _Key:
         except TypeError:  # interpreter shutdown: module globals are already gone
             pass
 
+    @property
+    def bits(self) -> int:
+        """256 or 512: the key size, which also decides the Streebog it signs."""
+        return self.algorithm.bits
+
+    def digest(self, data: bytes) -> bytes:
+        """The Streebog of this key's size over ``data`` (what a CMS ``messageDigest`` holds)."""
+        return _streebog(data, self.algorithm)
+
+
+def _algorithm_of(pointer: int) -> GostAlgorithm:
+    """The size of a freshly read key, or :class:`GostError` when it is no GOST R 34.10-2012 key
+    (the half-made object holding it frees it as it goes)."""
+    gost = _lib()
+    bits = gost.bits_of_nid.get(gost.lib.EVP_PKEY_get_base_id(pointer))
+    if bits is None:
+        raise GostError("not a GOST R 34.10-2012 key (256 or 512 bit)")
+    return _ALGORITHMS[bits]
+
 
 class GostPublicKey(_Key):
-    """A GOST R 34.10-2012-256 public key; :meth:`verify` is thread-safe."""
+    """A GOST R 34.10-2012 public key (256 or 512 bit); :meth:`verify` is thread-safe."""
 
     @classmethod
     def from_spki(cls, der: bytes) -> GostPublicKey:
-        """From a DER SubjectPublicKeyInfo (as in a certificate)."""
+        """From a DER SubjectPublicKeyInfo (as in a certificate), of either size."""
         gost = _lib()
         cursor = ctypes.c_char_p(der)
         pointer = gost.lib.d2i_PUBKEY(None, ctypes.byref(cursor), len(der))
         if not pointer:
             gost.lib.ERR_clear_error()
             raise GostError("not a public key OpenSSL can read")
-        key = cls(pointer)
-        if gost.lib.EVP_PKEY_get_base_id(pointer) != gost.nid:
-            raise GostError("not a GOST R 34.10-2012 256-bit key")
-        return key
+        return cls(pointer)
 
     def spki(self) -> bytes:
         gost = _lib()
@@ -210,13 +289,15 @@ class GostPublicKey(_Key):
         return buffer.raw
 
     def verify(self, signature: bytes, data: bytes) -> bool:
-        """Whether ``signature`` (64 bytes, gost-engine order) signs ``data`` (hashed with Streebog-256)."""
-        if len(signature) != SIGNATURE_SIZE:
+        """Whether ``signature`` (gost-engine order: 64 bytes for a 256-bit key, 128 for a 512-bit
+        one) signs ``data`` hashed with the Streebog of the key's size."""
+        if len(signature) != self.algorithm.signature_size:
             return False
         gost = _lib()
         context = gost.lib.EVP_MD_CTX_new()
         try:
-            if gost.lib.EVP_DigestVerifyInit(context, None, gost.md, None, self._pointer) != 1:
+            md = gost.md[self.bits]
+            if gost.lib.EVP_DigestVerifyInit(context, None, md, None, self._pointer) != 1:
                 gost.lib.ERR_clear_error()
                 raise GostError("cannot verify with this key")
             ok = gost.lib.EVP_DigestVerify(context, signature, len(signature), data, len(data)) == 1
@@ -228,13 +309,17 @@ class GostPublicKey(_Key):
 
 
 class GostPrivateKey(_Key):
-    """A GOST R 34.10-2012-256 key pair (the mock's own token-signing key)."""
+    """A GOST R 34.10-2012 key pair, 256 bit (the mock's own token-signing key) or 512 bit."""
 
     @classmethod
-    def generate(cls, paramset: str = "A") -> GostPrivateKey:
-        """A new key on the CryptoPro/TC26 parameter set ``paramset`` (A, B, C, XA, XB)."""
+    def generate(cls, paramset: str = "A", *, bits: int = 256) -> GostPrivateKey:
+        """A new ``bits``-bit key on the parameter set ``paramset``: for 256 bits the
+        CryptoPro/TC26 sets A, B, C, XA, XB; for 512 bits the TC26 sets A, B, C."""
+        algorithm = _ALGORITHMS.get(bits)
+        if algorithm is None:
+            raise GostError(f"GOST R 34.10-2012 keys are 256 or 512 bit, not {bits}")
         gost = _lib()
-        context = gost.lib.EVP_PKEY_CTX_new_id(gost.nid, None)
+        context = gost.lib.EVP_PKEY_CTX_new_id(gost.nid[bits], None)
         pointer = _vp()
         try:
             if (
@@ -244,7 +329,7 @@ class GostPrivateKey(_Key):
                 or gost.lib.EVP_PKEY_keygen(context, ctypes.byref(pointer)) != 1
             ):
                 gost.lib.ERR_clear_error()
-                raise GostError(f"cannot generate a key on parameter set {paramset!r}")
+                raise GostError(f"cannot generate a {bits}-bit key on parameter set {paramset!r}")
         finally:
             gost.lib.EVP_PKEY_CTX_free(context)
         return cls(pointer.value or 0)
@@ -260,10 +345,7 @@ class GostPrivateKey(_Key):
         if not pointer:
             gost.lib.ERR_clear_error()
             raise GostError("not a PEM private key OpenSSL can read")
-        key = cls(pointer)
-        if gost.lib.EVP_PKEY_get_base_id(pointer) != gost.nid:
-            raise GostError("not a GOST R 34.10-2012 256-bit key")
-        return key
+        return cls(pointer)
 
     def to_pem(self) -> bytes:
         """PKCS#8 PEM, unencrypted (a test key)."""
@@ -283,14 +365,15 @@ class GostPrivateKey(_Key):
         return _public_from_spki(GostPublicKey.spki(self))  # type: ignore[arg-type]
 
     def sign(self, data: bytes) -> bytes:
-        """64 bytes in gost-engine order over Streebog-256(``data``)."""
+        """The signature in gost-engine order over the Streebog of the key's size of ``data``:
+        64 bytes for a 256-bit key, 128 for a 512-bit one."""
         gost = _lib()
         context = gost.lib.EVP_MD_CTX_new()
-        out = ctypes.create_string_buffer(SIGNATURE_SIZE)
-        size = ctypes.c_size_t(SIGNATURE_SIZE)
+        out = ctypes.create_string_buffer(self.algorithm.signature_size)
+        size = ctypes.c_size_t(self.algorithm.signature_size)
         try:
             if (
-                gost.lib.EVP_DigestSignInit(context, None, gost.md, None, self._pointer) != 1
+                gost.lib.EVP_DigestSignInit(context, None, gost.md[self.bits], None, self._pointer) != 1
                 or gost.lib.EVP_DigestSign(context, out, ctypes.byref(size), data, len(data)) != 1
             ):
                 gost.lib.ERR_clear_error()
@@ -306,7 +389,8 @@ def _public_from_spki(der: bytes) -> GostPublicKey:
 
 
 def public_key_from_certificate(der: bytes) -> GostPublicKey:
-    """The GOST key of a DER X.509 certificate, parsed once per process per certificate."""
+    """The GOST key (256 or 512 bit) of a DER X.509 certificate, parsed once per process per
+    certificate. Callers that take one size only check :attr:`GostPublicKey.bits`."""
     from asn1crypto import x509
 
     try:

@@ -8,9 +8,11 @@ match the message and the signature covers the DER ``SET OF`` the attributes, RF
 
 asn1crypto parses (it never raises on unknown extensions and keeps the original bytes, which
 the signed attributes need); ``cryptography`` verifies RSA (PKCS#1 v1.5) and the system
-OpenSSL's gost engine verifies GOST R 34.10-2012-256 with Streebog-256 (:mod:`.gost`) — the key
-type of the client's registered certificate decides which. A GOST SignerInfo carries the 64
-signature bytes in gost-engine order (RFC 4491: ``s || r``, big-endian).
+OpenSSL's gost engine verifies GOST R 34.10-2012 (:mod:`.gost`) — the key type of the
+certificate decides which. A GOST signer must use the Streebog of its key's size (256-bit key:
+Streebog-256, 512-bit key: Streebog-512, RFC 9215); ESIA registers 256-bit client keys only,
+FTS document signatures come with either. A GOST SignerInfo carries the signature bytes in
+gost-engine order (RFC 4491: ``s || r``, big-endian; 64 bytes, or 128 for a 512-bit key).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha512": hashes.SHA512,
 }
 _SET_TAG = b"\x31"
-#: How asn1crypto names the Streebog-256 digest algorithm (it has no name for the OID).
+#: How asn1crypto names the Streebog digest algorithms (it has no names for the OIDs).
 STREEBOG_256 = gost.OID_STREEBOG_256
+STREEBOG_512 = gost.OID_STREEBOG_512
 
 
 class SecretRejected(Exception):
@@ -103,11 +106,13 @@ def _parse_typed(der: bytes) -> CmsView:
 
 
 def _verify_gost_signer(signer: SignerView, message: bytes, key: gost.GostPublicKey) -> bool:
-    if signer.digest != STREEBOG_256:
+    """The signer's digest must be the Streebog of the key's size: the engine hashes with that
+    one, so a signer naming the other would be "verified" over a digest it never declared."""
+    if signer.digest != key.algorithm.digest_oid:
         return False
     signed_bytes = message
     if signer.signed_attributes is not None:
-        if signer.message_digests != (gost.streebog256(message),):
+        if signer.message_digests != (key.digest(message),):
             return False
         signed_bytes = signer.signed_attributes
     return key.verify(signer.signature, signed_bytes)
@@ -115,8 +120,9 @@ def _verify_gost_signer(signer: SignerView, message: bytes, key: gost.GostPublic
 
 def verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey | gost.GostPublicKey) -> bool:
     """Whether ``signer`` signed ``message`` with ``key`` (RFC 5652 §5.4: the digest in the
-    signed attributes, then the signature over them): RSA with SHA-2, or GOST R 34.10-2012-256
-    with Streebog-256. Shared by ESIA's client_secret and FTS's detached document signatures."""
+    signed attributes, then the signature over them): RSA with SHA-2, or GOST R 34.10-2012 with
+    the Streebog of the key's size (256 or 512 bit). Shared by ESIA's client_secret and FTS's
+    detached document signatures."""
     if isinstance(key, gost.GostPublicKey):
         return _verify_gost_signer(signer, message, key)
     algorithm = _HASHES.get(signer.digest)

@@ -4,7 +4,9 @@ The signature must be DER (or PEM) ``SignedData`` without the content, carry the
 certificate, and its signer must have signed exactly the file: the digest in the signed
 attributes equals the file's digest and the signature over those attributes verifies with the
 certificate's key (RFC 5652 §5.4). Declarants sign with RSA (SHA-2) or, as Russian qualified
-signatures are, GOST R 34.10-2012-256 with Streebog-256 (CryptoPro and the like). Parsing and
+signatures are, GOST R 34.10-2012 with 256- or 512-bit keys (CryptoPro and the like); a GOST
+signer must name the Streebog of its key's size (Streebog-256 or Streebog-512, RFC 9215), and
+another digest is refused by name rather than left to fail as a bad signature. Parsing and
 verification reuse the ESIA mock's CMS code (:mod:`..esia.signature`, GOST through
 :mod:`..esia.gost`), so a client_secret and a document signature are checked alike. The
 certificate's chain is not checked: the stand has no registry of qualified certificates, so
@@ -25,7 +27,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..esia import gost
-from ..esia.signature import STREEBOG_256, SecretRejected, parse_signed_data, verify_signer
+from ..esia.cms_der import SignerView
+from ..esia.signature import SecretRejected, parse_signed_data, verify_signer
 
 __all__ = ["SignatureRejected", "VerifiedSignature", "verify_detached"]
 
@@ -71,7 +74,7 @@ def _certificate(der: bytes) -> x509.Certificate:
 
 
 def _key(certificate: x509.Certificate) -> RSAPublicKey | gost.GostPublicKey:
-    """The certificate's RSA key, or its GOST R 34.10-2012-256 key (read through the engine)."""
+    """The certificate's RSA key, or its GOST R 34.10-2012 key of either size (read through the engine)."""
     try:
         key = certificate.public_key()
     except Exception:  # cryptography knows no GOST keys
@@ -83,11 +86,33 @@ def _key(certificate: x509.Certificate) -> RSAPublicKey | gost.GostPublicKey:
     try:
         return gost.public_key_from_certificate(certificate.public_bytes(serialization.Encoding.DER))
     except Exception:
-        raise SignatureRejected("the certificate's key is neither RSA nor GOST R 34.10-2012-256") from None
+        raise SignatureRejected("the certificate's key is neither RSA nor GOST R 34.10-2012 (256 or 512 bit)") from None
 
 
-def _digest(algorithm: str, content: bytes) -> bytes:
-    return gost.streebog256(content) if algorithm == STREEBOG_256 else hashlib.new(algorithm, content).digest()
+def _check_digest_algorithm(digest: str, key: RSAPublicKey | gost.GostPublicKey) -> None:
+    """RSA signs with SHA-2; a GOST key only with the Streebog of its own size, and the reason
+    names the one it needs, since a 256/512 mix-up is the usual mistake."""
+    if isinstance(key, gost.GostPublicKey):
+        algorithm = key.algorithm
+        if digest != algorithm.digest_oid:
+            raise SignatureRejected(
+                f"a {algorithm.name} key signs with {algorithm.digest_name} ({algorithm.digest_oid}), "
+                f"the signature names digest algorithm {digest}")
+    elif digest not in _RSA_DIGESTS:
+        raise SignatureRejected(f"digest algorithm {digest} is not accepted with this certificate's key")
+
+
+def _digest(key: RSAPublicKey | gost.GostPublicKey, algorithm: str, content: bytes) -> bytes:
+    return key.digest(content) if isinstance(key, gost.GostPublicKey) else hashlib.new(algorithm, content).digest()
+
+
+def _verifies(signer: SignerView, content: bytes, key: RSAPublicKey | gost.GostPublicKey) -> bool:
+    """:func:`verify_signer`, with the engine's refusal of an input counted as "does not verify"
+    (a document signature is the client's input: never a 5xx)."""
+    try:
+        return verify_signer(signer, content, key)
+    except gost.GostError:
+        return False
 
 
 def verify_detached(signature: bytes, content: bytes) -> VerifiedSignature:
@@ -101,12 +126,10 @@ def verify_detached(signature: bytes, content: bytes) -> VerifiedSignature:
     certificate = _certificate(der)
     key = _key(certificate)
     signer = view.signers[0]
-    accepted = (STREEBOG_256,) if isinstance(key, gost.GostPublicKey) else _RSA_DIGESTS
-    if signer.digest not in accepted:
-        raise SignatureRejected(f"digest algorithm {signer.digest} is not accepted with this certificate's key")
-    if signer.signed_attributes is not None and signer.message_digests != (_digest(signer.digest, content),):
+    _check_digest_algorithm(signer.digest, key)
+    if signer.signed_attributes is not None and signer.message_digests != (_digest(key, signer.digest, content),):
         raise SignatureRejected("the signature was made for another file")
-    if not verify_signer(signer, content, key):
+    if not _verifies(signer, content, key):
         raise SignatureRejected("the signature does not verify with its certificate")
     names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     common_name = names[0].value if names else certificate.subject.rfc4514_string()
