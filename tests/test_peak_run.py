@@ -1,5 +1,5 @@
-"""The main job end to end, shortened: the embedded stack with two replicas per service, peak-hour
-traffic compressed into seconds, one ESIA and one FTS replica killed under load, then the report.
+"""The main job end to end, shortened: the embedded stack with two replicas per service, steady
+traffic for seconds, one ESIA and one FTS replica killed under load, then the report.
 
 What a user relies on: the killed replicas stop answering and their traffic moves to the
 survivors, nothing acknowledged is lost or written twice, and every figure of the report comes
@@ -23,6 +23,15 @@ KILL_ESIA_AT, KILL_FTS_AT = 5, 8
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("peak")
+    # A flat profile with as many declaration users as login users: each journey opens a new
+    # connection, and SO_REUSEPORT spreads connections, not requests — the packaged morning curve
+    # starts with one or two users, few enough that every FTS connection before the kill could
+    # land on one replica (it did, in CI), and the kill would then prove nothing.
+    profile = base / "profile.yaml"
+    profile.write_text(
+        "name: flat\nduration_s: 22\npeak_users: 6\ncurve: [1.0]\n"
+        "pacing_s: {esia_login: 1.5, declaration: 1.0}\nmix: {esia_login: 1, declaration: 1}\n"
+    )
     schedule = base / "failover.yaml"
     schedule.write_text(
         "actions:\n"
@@ -30,7 +39,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"  - {{at: {KILL_FTS_AT}, service: fts, replica: 1, action: kill}}\n"
     )
     completed = subprocess.run(
-        [sys.executable, "-m", "gosstand", "peak", "--duration", "22", "--peak-users", "6", "--users", "12",
+        [sys.executable, "-m", "gosstand", "peak", "--profile", str(profile), "--users", "12",
          "--failover", str(schedule), "--output", str(base / "runs")],
         capture_output=True, text=True, timeout=300,
     )
