@@ -140,6 +140,15 @@ def test_another_person_or_an_ungranted_scope_is_005029(stand):
 def test_unknown_paths_are_404_in_esia_form(stand):
     http, _, login, oids = stand
     tokens = login("openid fullname email")
-    for path in (f"/rs/prns/{oids[0]}/nope", "/rs/prns/abc", f"/rs/prns/{oids[0]}/ctts/999999"):
+    unknown = (
+        f"/rs/prns/{oids[0]}/nope",
+        "/rs/prns/abc",
+        f"/rs/prns/{oids[0]}/ctts/999999",
+        f"/rs/prns/{oids[0]}/ctts/1%0A",  # a decoded newline once slipped past the /rs/ route
+        f"/rs/prns/{oids[0]}/ctts/1%0Ax",
+        f"/rs/prns/{oids[0]}%0D%0A/ctts",
+    )
+    for path in unknown:
         answer = get(http, path, tokens.access_token)
-        assert answer.status == 404 and answer.json()["code"].startswith("ESIA-")
+        assert answer.status == 404 and answer.headers["content-type"] == "application/json", path
+        assert answer.json()["code"].startswith("ESIA-"), path

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -40,6 +41,24 @@ from .login import logout, otp_page, password_page, submit_otp, submit_password
 from .persons import hot_person_root, person_data
 from .runtime import signing_keys
 from .v2 import authorize_v2, token_v3
+
+
+class _Anything(Convertor[str]):
+    """The rest of a path, newlines included. Starlette's ``path`` convertor is ``.*``, which
+    stops at a decoded newline — and its ``$`` then matches before a trailing one, so
+    ``/rs/prns/1/ctts/1%0A`` was served as ``…/ctts/1`` and ``…/ctts/1%0Ax`` fell through to the
+    router's problem+json 404 instead of ESIA's own error."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anything", _Anything())
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
 
@@ -125,7 +144,7 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             Route("/aas/oauth2/te", token_endpoint, methods=["POST"]),
             Route("/aas/oauth2/v2/ac", authorize_v2, methods=["GET"]),
             Route("/aas/oauth2/v3/te", token_v3, methods=["POST"]),
-            Route("/rs/{rest:path}", person_data, methods=["GET"]),
+            Route("/rs/{rest:anything}", person_data, methods=["GET"]),
             Route("/idp/ext/Logout", logout, methods=["GET"]),
         ],
         hot_routes=[hot_person_root(ctx)],
