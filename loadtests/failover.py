@@ -1,7 +1,9 @@
 """The failover schedule of a load run: kill, stop, pause or restart replica X of service S at
-time t — or, for a system gosstand does not run (``gosstand peak --target fts=URL``), run the
-command that fails it (``exec``: ``kubectl delete pod …``, an ``iptables`` rule…), with an
-optional ``undo`` command ``duration`` seconds later.
+time t; set a fault rule on the stand's service S (``fault``: 503s, a quota, latency, dropped
+connections — :mod:`gosstand.mocks.core.faults`) for ``duration`` seconds, on one replica or all;
+or, for a system gosstand does not run (``gosstand peak --target fts=URL``), run the command that
+fails it (``exec``: ``kubectl delete pod …``, an ``iptables`` rule…), with an optional ``undo``
+command ``duration`` seconds later.
 
 The schedule is data (``loadtests/failover.yaml``); :func:`register` attaches it to a Locust
 environment through the ``test_start`` hook, so the actions run on the same clock as the
@@ -38,6 +40,8 @@ ACTIONS: dict[str, signal.Signals] = {
 MANIFEST_ACTIONS = ("restart",)
 #: Runs a command of the user's: the way to fail a system gosstand does not run.
 EXEC = "exec"
+#: Sets a fault rule through the service's control API, and removes it after ``duration``.
+FAULT = "fault"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,13 +55,20 @@ class FailoverAction:
     command: str | None = None
     undo: str | None = None
     timeout: float = 60.0
+    #: ``fault`` only: the rule, as the control API takes it (``{kind: error, status: 503}``).
+    fault: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.action not in ACTIONS and self.action not in MANIFEST_ACTIONS and self.action != EXEC:
-            known = sorted([*ACTIONS, *MANIFEST_ACTIONS, EXEC])
+        if self.action not in ACTIONS and self.action not in MANIFEST_ACTIONS and self.action not in (EXEC, FAULT):
+            known = sorted([*ACTIONS, *MANIFEST_ACTIONS, EXEC, FAULT])
             raise ValueError(f"unknown failover action {self.action!r}; known: {known}")
         if self.at < 0:
             raise ValueError("at must be ≥ 0")
+        if (self.fault is not None) != (self.action == FAULT):
+            raise ValueError("a fault action needs its rule (fault: {kind: …}), and only a fault action has one")
+        if self.action == FAULT:
+            self._check_fault()
+            return
         if self.action == EXEC:
             if not self.command:
                 raise ValueError("an exec action needs a command")
@@ -72,6 +83,33 @@ class FailoverAction:
             raise ValueError("a pause needs a duration in seconds")
         if self.replica is None or self.replica < 1:
             raise ValueError(f"a {self.action} action needs replica ≥ 1")
+
+
+    def _check_fault(self) -> None:
+        """The rule as the control API will judge it, so a bad schedule fails before the load."""
+        from ..mocks.core.faults import parse_rule
+        from ..mocks.core.problems import Problem
+
+        if self.command or self.undo:
+            raise ValueError("command and undo belong to exec actions, not fault")
+        if self.replica is not None and self.replica < 1:
+            raise ValueError("a fault's replica is ≥ 1 (or absent: every replica)")
+        if self.duration is not None and self.duration <= 0:
+            raise ValueError("a fault's duration must be > 0 seconds")
+        try:
+            parse_rule(self.rule(), rule_id="", now=0.0)
+        except Problem as problem:
+            said = "; ".join(f"{e['pointer']}: {e['detail']}" for e in problem.errors or []) or problem.detail
+            raise ValueError(f"fault rule: {said}") from None
+
+    def rule(self) -> dict[str, Any]:
+        """The rule to set: the schedule's, scoped to the replica and lasting ``duration``."""
+        rule = dict(self.fault or {})
+        if self.replica is not None:
+            rule["replica"] = f"{self.service}-{self.replica}"
+        if self.duration is not None:
+            rule.setdefault("ttl", self.duration)
+        return rule
 
 
 def load_schedule(path: str | Path | None) -> list[FailoverAction]:
@@ -93,6 +131,19 @@ def apply(
         record = {"t": started, "action": EXEC, "service": action.service, "target": action.command,
                   **run_command(action.command, timeout=action.timeout)}
         return {**record, "until": started + action.duration if action.duration else None}
+    if action.action == FAULT:
+        import httpx
+
+        try:
+            rule = _control(manifest, action.service, "POST", "/faults", json=action.rule())
+        except httpx.HTTPError as exc:  # reported as a failed fault: the run then exits 2
+            return {"t": started, "action": FAULT, "service": action.service, "target": f"{action.service} fault",
+                    "until": None, "error": f"{type(exc).__name__}: {exc}"}
+        # The control API answers once every replica applies the rule: that is when the fault starts.
+        began = now()
+        where = rule["replica"] or action.service
+        return {"t": began, "action": FAULT, "service": action.service, "target": f"{where} {_summary(rule)}",
+                "until": began + action.duration if action.duration else None, "rule": rule}
     assert action.replica is not None
     if action.action in MANIFEST_ACTIONS:
         name = act(manifest, action.service, action.replica, action.action)
@@ -132,8 +183,36 @@ def run_command(command: str, *, timeout: float) -> dict[str, Any]:
     return {"exit_code": completed.returncode, "output": (completed.stdout + completed.stderr)[-500:]}
 
 
-def resume(action: FailoverAction, manifest: Mapping[str, Any]) -> None:
-    """End a pause (SIGCONT), or run an exec action's undo command."""
+def _control(manifest: Mapping[str, Any], service: str, method: str, path: str, **kwargs: Any) -> Any:
+    """Call the control API of the stack's ``service`` (any replica: the rules are shared)."""
+    import httpx
+
+    url = f"{manifest['urls'][service].rstrip('/')}/_gosstand/control{path}"
+    response = httpx.request(method, url, headers={"Authorization": f"Bearer {manifest['control_token']}"},
+                             timeout=10.0, **kwargs)
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def _summary(rule: Mapping[str, Any]) -> str:
+    """A fault rule in a few words, for the report's markers: ``error 503``, ``latency 800 ms``…"""
+    kind = rule["kind"]
+    detail = {
+        "error": lambda: f"{rule['status']}",
+        "latency": lambda: f"{rule['delay_ms']:g} ms",
+        "quota": lambda: f"{rule['limit']}/{rule['window']:g} s",
+        "drop": lambda: rule.get("phase", "before"),
+    }[kind]()
+    share = "" if rule.get("probability", 1) >= 1 else f" p={rule['probability']:g}"
+    return f"{kind} {detail}{share}"
+
+
+def resume(action: FailoverAction, manifest: Mapping[str, Any], record: Mapping[str, Any]) -> None:
+    """End a pause (SIGCONT), remove a fault rule, or run an exec action's undo command."""
+    if action.action == FAULT:
+        if "rule" in record:  # else it was never set
+            _control(manifest, action.service, "DELETE", f"/faults/{record['rule']['id']}")
+        return
     if action.action == EXEC:
         if action.undo:
             run_command(action.undo, timeout=action.timeout)
@@ -156,9 +235,9 @@ def register(environment: Any, *, schedule: list[FailoverAction], manifest_path:
         record = apply(action, manifest)
         with log.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-        if action.duration and (action.action == "pause" or action.undo):
+        if action.duration and (action.action in ("pause", FAULT) or action.undo):
             gevent.sleep(max(0.0, record["t"] + action.duration - time.time()))
-            resume(action, manifest)
+            resume(action, manifest, record)
 
     def on_test_start(**_: Any) -> None:
         if isinstance(environment.runner, WorkerRunner):

@@ -189,7 +189,8 @@ def run_peak(args: argparse.Namespace) -> int:
 
 
 def _failed_commands(run_dir: Path) -> list[str]:
-    """A note for each exec failover whose command failed: the fault may not have happened."""
+    """A note for each exec failover whose command failed, and each fault rule the control API
+    did not take: the fault may not have happened."""
     path = run_dir / "failovers.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     return [
@@ -197,4 +198,8 @@ def _failed_commands(run_dir: Path) -> list[str]:
         f"({(r.get('output') or '').strip()[-200:]}); the fault may not have happened"
         for r in records
         if r.get("action") == "exec" and r.get("exit_code") != 0
+    ] + [
+        f"the fault rule on {r.get('service')} could not be set ({r['error']}); the fault did not happen"
+        for r in records
+        if r.get("action") == "fault" and r.get("error")
     ]

@@ -17,7 +17,7 @@ def test_the_command_runs_and_its_outcome_is_logged(tmp_path):
     assert record == {"t": 100.0, "action": "exec", "service": "fts", "target": action.command,
                       "exit_code": 0, "output": "injected\n", "until": 103.0}
     assert marker.read_text() == "down\n"
-    resume(action, {})
+    resume(action, {}, {})
     assert not marker.exists()
 
 

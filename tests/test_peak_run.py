@@ -18,6 +18,11 @@ import pytest
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 KILL_ESIA_AT, KILL_FTS_AT = 5, 8
+#: A fault rule set from the schedule: FTS answers 300 ms late for 2 s. It comes more than the
+#: SLO's 10-s healthy window after the FTS kill: the next fault on a service ends the previous
+#: one's episode, and a kill must be seen healthy for 10 s to count as recovered.
+SLOW_FTS_AT, SLOW_FTS_FOR, SLOW_MS = 21, 2, 300
+DURATION = 32
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +34,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # land on one replica (it did, in CI), and the kill would then prove nothing.
     profile = base / "profile.yaml"
     profile.write_text(
-        "name: flat\nduration_s: 22\npeak_users: 6\ncurve: [1.0]\n"
+        f"name: flat\nduration_s: {DURATION}\npeak_users: 6\ncurve: [1.0]\n"
         "pacing_s: {esia_login: 1.5, declaration: 1.0}\nmix: {esia_login: 1, declaration: 1}\n"
     )
     schedule = base / "failover.yaml"
@@ -37,6 +42,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "actions:\n"
         f"  - {{at: {KILL_ESIA_AT}, service: esia, replica: 1, action: kill}}\n"
         f"  - {{at: {KILL_FTS_AT}, service: fts, replica: 1, action: kill}}\n"
+        f"  - {{at: {SLOW_FTS_AT}, service: fts, action: fault, duration: {SLOW_FTS_FOR},"
+        f" fault: {{kind: latency, delay_ms: {SLOW_MS}}}}}\n"
     )
     completed = subprocess.run(
         [sys.executable, "-m", "gosstand", "peak", "--profile", str(profile), "--users", "12",
@@ -55,7 +62,7 @@ def _lines(pattern: str, run_dir: Path) -> list[dict]:
 
 
 def test_killed_replicas_stop_answering_and_survivors_take_over(run_dir: Path) -> None:
-    kills = {event["target"]: event["t"] for event in _lines("failovers.jsonl", run_dir)}
+    kills = {event["target"]: event["t"] for event in _lines("failovers.jsonl", run_dir) if event["action"] == "kill"}
     assert set(kills) == {"esia-1", "fts-1"}
     requests = _lines("requests*.jsonl", run_dir)
     for replica, killed_at in kills.items():
@@ -65,6 +72,18 @@ def test_killed_replicas_stop_answering_and_survivors_take_over(run_dir: Path) -
         assert {f"{service}-1", f"{service}-2"} <= before, f"{service} traffic did not reach both replicas"
         assert after, f"no {service} traffic after the kill"
         assert {r["replica"] for r in after if r["ok"]} == {f"{service}-2"}
+
+
+def test_a_scheduled_fault_rule_holds_for_its_duration_only(run_dir: Path) -> None:
+    (fault,) = [event for event in _lines("failovers.jsonl", run_dir) if event["action"] == "fault"]
+    assert fault["target"] == f"fts latency {SLOW_MS} ms" and fault["rule"]["delay_ms"] == SLOW_MS
+    assert fault["until"] == fault["t"] + SLOW_FTS_FOR
+    fts = [r for r in _lines("requests*.jsonl", run_dir) if r["service"] == "fts" and r["ok"]]
+    # t is when the control API answered, i.e. when every replica applies the rule
+    inside = [r for r in fts if fault["t"] < r["a"] and r["e"] < fault["until"]]
+    after = [r for r in fts if r["a"] > fault["until"] + 0.1]
+    assert inside and all(r["e"] - r["a"] >= SLOW_MS / 1000 for r in inside)
+    assert any(r["e"] - r["a"] < SLOW_MS / 1000 for r in after), "the fault outlived its duration"
 
 
 def test_no_declaration_lost_or_duplicated(run_dir: Path) -> None:
@@ -90,7 +109,7 @@ def test_report_figures_come_from_the_recorded_requests(run_dir: Path) -> None:
     per_second = summary["timeline"]
     assert sum(per_second["requests"]) == len(requests)
     labels = {f["label"] for f in summary["failovers"]}
-    assert labels == {"kill esia-1", "kill fts-1"}
+    assert labels == {"kill esia-1", "kill fts-1", f"fault fts latency {SLOW_MS} ms"}
     html = (run_dir / "report.html").read_text()
     assert html.count("<svg") >= 3 and "kill esia-1" in html and "kill fts-1" in html
     junit = (run_dir / "junit.xml").read_text()

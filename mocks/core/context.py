@@ -1,4 +1,5 @@
-"""What a request handler may reach: the replica's settings, the shared store and the clock."""
+"""What a request handler may reach: the replica's settings, the shared store, the clock and the
+fault rules."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from .clock import Clock
+from .faults import FaultBook
 from .settings import Settings
 from .store import Store
 
@@ -16,6 +18,7 @@ class ServiceContext:
     settings: Settings
     store: Store
     clock: Clock
+    faults: FaultBook
 
 
 def context(request: Request) -> ServiceContext:

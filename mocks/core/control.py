@@ -49,7 +49,40 @@ async def clock(request: Request) -> Response:
     return JSONResponse(await clk.describe())
 
 
+async def faults(request: Request) -> Response:
+    """``GET`` lists the fault rules with their counts; ``POST`` adds one (:mod:`.faults`);
+    ``DELETE`` removes them all. A change answers once every replica applies it."""
+    book = context(request).faults
+    if request.method == "POST":
+        rule = await book.add(await read_json(request))
+        await asyncio.sleep(book.cache_seconds)
+        return JSONResponse(rule.public(), status_code=201,
+                            headers={"Location": f"{request.url.path}/{rule.id}"})
+    if request.method == "DELETE":
+        await book.clear()
+        await asyncio.sleep(book.cache_seconds)
+        return Response(status_code=204)
+    return JSONResponse({"faults": await book.describe()})
+
+
+async def fault(request: Request) -> Response:
+    """``GET`` one rule with its counts; ``DELETE`` ends it."""
+    book = context(request).faults
+    rule_id = request.path_params["rule_id"]
+    if request.method == "DELETE":
+        if not await book.remove(rule_id):
+            raise Problem(404, f"no fault rule {rule_id}")
+        await asyncio.sleep(book.cache_seconds)
+        return Response(status_code=204)
+    found = [rule for rule in await book.describe() if rule["id"] == rule_id]
+    if not found:
+        raise Problem(404, f"no fault rule {rule_id}")
+    return JSONResponse(found[0])
+
+
 common_routes = [
     Route("/reset", reset, methods=["POST"]),
     Route("/clock", clock, methods=["GET", "POST"]),
+    Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
+    Route("/faults/{rule_id}", fault, methods=["GET", "DELETE"]),
 ]

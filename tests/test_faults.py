@@ -1,0 +1,287 @@
+"""Fault rules through the control API: what a QA engineer relies on when they make a mock fail
+on purpose — the answer's status and Retry-After, the scope, the seeded choice of requests, the
+quota shared by replicas, the latency, and a lost answer whose retry must not file twice."""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import datetime as dt
+import email.utils
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gosstand.loadtests.failover import FailoverAction, apply, resume
+from gosstand.loadtests.run import _failed_commands
+from gosstand.mocks.core.clock import Clock
+from gosstand.mocks.core.faults import FaultBook, Faults
+from gosstand.mocks.core.keys import SigningKeys, ensure_signing_keys
+from gosstand.mocks.core.settings import TEST_STAND_ISSUER
+from gosstand.mocks.core.store_sqlite import SQLiteStore
+from gosstand.mocks.esia.tokens import access_token_claims, sign
+from gosstand.mocks.stack import EmbeddedStack
+from gosstand.scenarios import declarations
+from gosstand.scenarios.http import HttpxClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+#: 2026-05-20 09:00:00 UTC, a whole minute: quota windows start here.
+T0 = calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple())
+FAULTS = "/_gosstand/control/faults"
+DECLARATIONS = "/api/v1/declarations"
+
+
+@pytest.fixture
+def control(control_headers: dict[str, str]) -> Callable[..., httpx.Response]:
+    def call(client: TestClient, method: str, path: str = FAULTS, **kwargs: object) -> httpx.Response:
+        return client.request(method, path, headers=control_headers, **kwargs)
+
+    return call
+
+
+@pytest.fixture
+def fts(service_client: Callable[..., TestClient], control) -> TestClient:
+    client = service_client("fts")
+    control(client, "POST", "/_gosstand/control/clock", json={"freeze": T0}).raise_for_status()
+    return client
+
+
+def add(control, client: TestClient, **rule: object) -> dict:
+    answer = control(client, "POST", json=rule)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def advance(control, client: TestClient, seconds: float) -> None:
+    control(client, "POST", "/_gosstand/control/clock", json={"advance": seconds}).raise_for_status()
+
+
+def test_an_outage_answers_503_saying_when_it_ends_and_then_ends(fts, control):
+    rule = add(control, fts, kind="error", status=503, ttl=120, path="/api/v1/*")
+    assert rule["id"] == "f-1" and rule["expires"] == T0 + 120
+    answer = fts.get(f"{DECLARATIONS}/some-id")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "120"
+    assert answer.headers["x-gosstand-fault"] == "f-1" and answer.headers["x-gosstand-replica"] == "fts-1"
+    assert answer.json()["fault"] == "f-1" and answer.json()["status"] == 503
+    # the stand itself stays reachable: health and the control API are never faulted
+    assert fts.get("/_gosstand/health").status_code == 200
+    advance(control, fts, 100)
+    assert fts.get(f"{DECLARATIONS}/some-id").headers["retry-after"] == "20"
+    advance(control, fts, 20)
+    after = fts.get(f"{DECLARATIONS}/some-id")
+    assert after.status_code == 401 and "x-gosstand-fault" not in after.headers  # the app's own answer
+    (described,) = control(fts, "GET").json()["faults"]
+    assert (described["matched"], described["hit"], described["active"]) == (2, 2, False)
+
+
+def test_retry_after_can_be_an_http_date(fts, control):
+    add(control, fts, kind="error", status=429, retry_after=30, retry_after_form="http-date")
+    header = fts.get(DECLARATIONS).headers["retry-after"]
+    assert email.utils.parsedate_to_datetime(header).timestamp() == T0 + 30
+
+
+def test_rules_are_scoped_by_method_path_and_replica(service_client, fts, control):
+    other = service_client("fts", replica="fts-2")  # the same store: another replica of FTS
+    add(control, fts, kind="error", status=500, methods=["post"], path=DECLARATIONS, replica="fts-2")
+    assert other.post(DECLARATIONS, json={}).status_code == 500
+    assert fts.post(DECLARATIONS, json={}).status_code == 401  # not on fts-1
+    assert other.get(DECLARATIONS).status_code == 401  # not for GET
+    assert other.post(f"{DECLARATIONS}/x/withdrawal", json={}).status_code in (401, 404, 405)
+
+
+def test_times_caps_the_hits_and_the_client_retry_files_once(fts, control, esia_signing_keys):
+    add(control, fts, kind="error", status=503, retry_after=2, times=2, methods=["POST"], path=DECLARATIONS)
+    waits: list[float] = []
+    submitted = declarations.submit(
+        HttpxClient(client=fts), fts_url="http://testserver", token=_token(esia_signing_keys),
+        declaration=_declaration(), idempotency_key="key-times", attempts=3, sleep=waits.append,
+    )
+    assert submitted.attempts == 3 and waits == [2.0, 2.0]
+    (described,) = control(fts, "GET").json()["faults"]
+    assert (described["hit"], described["active"]) == (2, False)
+    assert fts.post(DECLARATIONS, json={}).status_code == 401  # spent: the app answers again
+
+
+def test_a_quota_is_shared_by_replicas_and_says_when_its_window_ends(service_client, fts, control):
+    other = service_client("fts", replica="fts-2")
+    add(control, fts, kind="quota", limit=3, window=60, path=DECLARATIONS)
+    statuses = [client.get(DECLARATIONS).status_code for client in (fts, other, fts)]
+    assert statuses == [401, 401, 401]
+    refused = other.get(DECLARATIONS)
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    advance(control, fts, 45)
+    assert fts.get(DECLARATIONS).headers["retry-after"] == "15"
+    advance(control, fts, 15)  # a new window
+    assert fts.get(DECLARATIONS).status_code == 401
+
+
+def _faulted_numbers(fts, control, seed: int, requests: int = 200) -> list[int]:
+    control(fts, "DELETE").raise_for_status()
+    add(control, fts, kind="error", status=502, probability=0.3, seed=seed)
+    return [n for n in range(requests) if fts.get(DECLARATIONS).status_code == 502]
+
+
+def test_a_probability_picks_the_same_requests_for_the_same_seed(fts, control):
+    first = _faulted_numbers(fts, control, seed=7)
+    assert _faulted_numbers(fts, control, seed=7) == first
+    assert _faulted_numbers(fts, control, seed=8) != first
+    assert 30 <= len(first) <= 90  # 0.3 of 200, within five standard deviations
+
+
+def test_bad_rules_are_422_naming_each_field_and_spend_no_id(fts, control, control_headers):
+    answer = control(fts, "POST", json={"kind": "latency", "probability": 1.5, "status": 500, "colour": "red"})
+    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
+    pointers = {error["pointer"] for error in answer.json()["errors"]}
+    assert pointers == {"/delay_ms", "/probability", "/status", "/colour"}
+    assert control(fts, "POST", json=["not", "an", "object"]).status_code == 422
+    raw_nan = fts.post(FAULTS, content=b'{"kind": "latency", "delay_ms": NaN}',
+                       headers={**control_headers, "Content-Type": "application/json"})
+    assert raw_nan.status_code == 422 and raw_nan.json()["errors"][0]["pointer"] == "/delay_ms"
+    assert control(fts, "POST", json={"kind": "quota"}).json()["errors"] == [
+        {"pointer": "/limit", "detail": "required for a quota rule"}
+    ]
+    assert add(control, fts, kind="drop")["id"] == "f-1"
+    assert control(fts, "DELETE", f"{FAULTS}/f-9").status_code == 404
+    assert control(fts, "DELETE", f"{FAULTS}/f-1").status_code == 204
+    assert control(fts, "GET").json() == {"faults": []}
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+_FIELDS = st.sampled_from(["kind", "path", "methods", "replica", "probability", "seed", "times", "ttl",
+                           "delay_ms", "jitter_ms", "status", "retry_after", "retry_after_form", "limit",
+                           "window", "phase"])
+_KINDS = st.sampled_from(["latency", "error", "quota", "drop", "LATENCY", ""])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(_FIELDS, _JSON, max_size=6), kind=_KINDS)
+def test_any_rule_body_is_accepted_or_refused_never_a_server_error(fts, control, body, kind):
+    body = {"kind": kind, **body} if "kind" not in body else body
+    answer = control(fts, "POST", json=body)
+    assert answer.status_code in (201, 422), answer.text
+    if answer.status_code == 201:
+        control(fts, "DELETE").raise_for_status()
+
+
+def test_latency_rules_add_their_delays_before_the_app_answers(tmp_path: Path):
+    async def scenario() -> tuple[list[float], httpx.Response, httpx.Response]:
+        store = SQLiteStore(str(tmp_path / "store.sqlite3"))
+        book = FaultBook(store, Clock(store))
+        await book.add({"kind": "latency", "delay_ms": 100})
+        await book.add({"kind": "latency", "delay_ms": 50, "jitter_ms": 20, "seed": 3, "path": "/slow*"})
+        slept: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            slept.append(seconds)
+
+        async def app(scope, receive, send) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        faults = Faults(app, book=book, replica="x-1", sleep=sleep)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=faults), base_url="http://t") as client:
+            slow = await client.get("/slower")
+            plain = await client.get("/other")
+        await store.close()
+        return slept, slow, plain
+
+    slept, slow, plain = asyncio.run(scenario())
+    assert slow.text == "ok" and slow.headers["x-gosstand-fault"] == "f-1,f-2"
+    assert plain.headers["x-gosstand-fault"] == "f-1"
+    assert 0.130 <= slept[0] <= 0.170 and slept[1] == pytest.approx(0.100)
+
+
+# -- through the real HTTP server: a dropped connection ----------------------------------------
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[EmbeddedStack]:
+    with EmbeddedStack(services=("fts",), replicas=1).start() as running:
+        yield running
+
+
+@pytest.mark.stack
+def test_a_drop_cuts_the_answer_and_a_lost_answer_is_not_filed_twice(stack):
+    fts_url = stack.urls["fts"]
+    control = httpx.Client(base_url=fts_url, headers={"Authorization": f"Bearer {stack.control_token}"})
+    assert stack.state_dir is not None
+    token = _token(ensure_signing_keys(stack.state_dir / "esia-keys"), now=time.time())
+    control.post(FAULTS, json={"kind": "drop", "path": "/api/v1/declarations/*", "times": 1}).raise_for_status()
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(f"{fts_url}{DECLARATIONS}/anything")
+    # the submission is stored, but its answer never arrives; the retry carries the same key
+    control.post(FAULTS, json={"kind": "drop", "phase": "after", "methods": ["POST"], "path": DECLARATIONS,
+                               "times": 1}).raise_for_status()
+    failures: list[float] = []
+    body = _declaration()
+    submitted = declarations.submit(HttpxClient(), fts_url=fts_url, token=token, declaration=body,
+                                    idempotency_key=str(uuid.uuid4()), attempts=2, sleep=failures.append)
+    assert submitted.attempts == 2 and submitted.replayed and len(failures) == 1
+    listed = declarations.list_declarations(
+        HttpxClient(), fts_url=fts_url, token=token, inn=body["declarant"]["inn"], kpp=body["declarant"]["kpp"]
+    )
+    assert [item["id"] for item in listed] == [submitted.id]
+
+
+def _token(keys: SigningKeys, *, now: float = T0) -> str:
+    claims = access_token_claims(oid=1000328686, client_id="BROKER", scopes=("openid", "usr_org"),
+                                 issuer=TEST_STAND_ISSUER, now=now, session_id="sid")
+    return sign(claims, kind="access", key=keys.private_key)
+
+
+def _declaration() -> dict:
+    return {
+        "senderReference": f"BRK-{uuid.uuid4().hex[:8]}",
+        "declarant": {"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195", "name": "ПАО «Сбербанк»"},
+        "procedure": {"direction": "ИМ", "code": "40"},
+        "customsOffice": "10005020",
+        "goods": [{"tnved": "8471300000", "description": "Ноутбуки", "quantity": 10, "unit": "шт",
+                   "customsValue": "125000.00", "currency": "CNY", "originCountry": "CN", "deliveryTerms": "FCA"}],
+    }
+
+
+# -- set from a load run's failover schedule --------------------------------------------------------
+
+@pytest.mark.parametrize(("fields", "said"), [
+    ({"action": "fault"}, "needs its rule"),
+    ({"action": "kill", "replica": 1, "fault": {"kind": "drop"}}, "only a fault action"),
+    ({"action": "fault", "fault": {"kind": "latency"}}, "/delay_ms: required"),
+    ({"action": "fault", "fault": {"kind": "error", "status": 200}}, "/status: must be ≥ 400"),
+    ({"action": "fault", "duration": 0, "fault": {"kind": "drop"}}, "duration must be > 0"),
+    ({"action": "fault", "replica": 0, "fault": {"kind": "drop"}}, "replica is ≥ 1"),
+])
+def test_a_bad_fault_in_a_schedule_fails_before_the_load(fields, said):
+    with pytest.raises(ValueError, match=said):
+        FailoverAction(at=3, service="fts", **fields)
+
+
+@pytest.mark.stack
+def test_a_scheduled_fault_is_set_on_one_replica_and_removed_after_it(stack, tmp_path):
+    manifest = {"urls": stack.urls, "control_token": stack.control_token}
+    action = FailoverAction(at=0, service="fts", action="fault", replica=1, duration=30,
+                            fault={"kind": "error", "status": 503, "path": DECLARATIONS})
+    record = apply(action, manifest, now=lambda: 500.0)
+    assert record["target"] == "fts-1 error 503" and record["until"] == 530.0
+    assert record["rule"]["replica"] == "fts-1" and record["rule"]["expires"] is not None  # ttl = duration
+    refused = httpx.get(f"{stack.urls['fts']}{DECLARATIONS}")
+    assert refused.status_code == 503 and refused.headers["x-gosstand-fault"] == record["rule"]["id"]
+    resume(action, manifest, record)
+    assert httpx.get(f"{stack.urls['fts']}{DECLARATIONS}").status_code == 401
+    unreachable = apply(action, {"urls": {"fts": "http://127.0.0.1:9"}, "control_token": "x"})
+    assert "error" in unreachable and "rule" not in unreachable
+    resume(action, {}, unreachable)  # nothing was set, nothing to remove
+    (tmp_path / "failovers.jsonl").write_text(json.dumps(unreachable) + "\n")
+    (note,) = _failed_commands(tmp_path)
+    assert "could not be set" in note and "did not happen" in note
