@@ -9,7 +9,8 @@ Prints ratios measured in one run on one machine, never absolute targets:
   same size, each served by one granian worker pinned to CPU 0 and loaded by ``wrk`` on CPU 1;
   the status read once more while another process commits writes of other keys to the FTS
   store at a steady pace (a replica re-reads only the keys that changed, but each commit costs
-  it a look at the change log);
+  it a look at the change log), and once more with the request journal on (two store writes
+  per request);
 - server CPU per ESIA login flow (ac → login page → password → SMS code → te), read from
   /proc for the replica's processes, in each signature mode, beside the CPU cost of one bare
   request. The clients' ``client_secret`` signatures are made before the clock starts, so the
@@ -370,6 +371,11 @@ def main() -> int:
                                         headers=auth)
                             pace = writer.commits / (time.monotonic() - started)
                         rates[f"  the same, {pace:.0f} commits/s landing elsewhere"] = rate
+                        journal = StackControl(stack.urls, stack.control_token)
+                        journal.record_requests("fts")  # every request now costs two store writes
+                        rates["  the same, request journal on"] = _wrk(
+                            status_url, duration=args.duration, connections=args.connections, headers=auth)
+                        journal.record_requests("fts", on=False)
                     except (ImportError, AttributeError) as exc:
                         print(f"(FTS status endpoint not measured: {exc})", file=sys.stderr)
 

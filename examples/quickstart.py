@@ -5,9 +5,10 @@
 Starts the embedded stack (2 replicas per service), registers a client system and a test
 person with ESIA's control API, logs in through ESIA exactly as a relying party would (signed
 client_secret, password, SMS code, code exchange), reads the person's data, files a customs
-declaration with FTS, moves the stand's clock and reads the declaration's status again, sends a
-signed scan (PDF with a detached CMS signature) and reads its bytes back, and registers a
-waste-handling object with UTKO. Every request goes to loopback.
+declaration with FTS through a fault rule's 503 (and reads the request journal), moves the
+stand's clock and reads the declaration's status again, sends a signed scan (PDF with a detached
+CMS signature) and reads its bytes back, and registers a waste-handling object with UTKO. Every
+request goes to loopback.
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ with EmbeddedStack(replicas=2) as stack, HttpxClient() as http:
     me = esia_login.person(http, esia_url=stack.urls["esia"], tokens=tokens)
     print(f"ESIA: logged in as OID {tokens.oid}: {me['lastName']} {me['firstName']}, SNILS {me['snils']}")
 
-    # 3. A declaration with FTS; a retry with the same Idempotency-Key returns the same one.
+    # 3. A declaration with FTS while it fails on purpose: a fault rule answers the first
+    #    submission with a 503, the client retries with the same Idempotency-Key, and the
+    #    request journal shows what reached FTS. Sending it again returns the same declaration.
+    control.record_requests("fts")
+    control.add_fault("fts", kind="error", status=503, retry_after=1, times=1, methods=["POST"],
+                      path="/api/v1/declarations")
     declaration = declarations.sample_declaration(fake)
     key = str(uuid.uuid4())
     first = declarations.submit(http, fts_url=stack.urls["fts"], token=tokens.access_token,
@@ -55,7 +61,11 @@ with EmbeddedStack(replicas=2) as stack, HttpxClient() as http:
     again = declarations.submit(http, fts_url=stack.urls["fts"], token=tokens.access_token,
                                 declaration=declaration, idempotency_key=key)
     assert again.id == first.id and again.replayed
-    print(f"FTS: declaration {first.id} {first.status}; the retry was replayed, not filed twice")
+    posts = control.recorded_requests("fts", method="POST", path="/api/v1/declarations")
+    assert [p["status"] for p in posts] == [503, 201, 201]
+    assert {p["headers"]["idempotency-key"] for p in posts} == {key}
+    print(f"FTS: declaration {first.id} {first.status} after {first.attempts} attempts (503, then 201); "
+          f"the retry was replayed, not filed twice; the journal holds {len(posts)} POSTs with one key")
 
     # 4. Time moves on the stand's clock, not by sleeping: registration comes 5 s after filing.
     control.advance_clock("fts", 10)

@@ -30,6 +30,8 @@ from typing import Any
 import yaml
 
 from ..mocks.stack import act, kill_replica
+from ..scenarios.control import ControlError, StackControl
+from ..scenarios.http import TransportFailure
 
 ACTIONS: dict[str, signal.Signals] = {
     "kill": signal.SIGKILL,
@@ -132,13 +134,11 @@ def apply(
                   **run_command(action.command, timeout=action.timeout)}
         return {**record, "until": started + action.duration if action.duration else None}
     if action.action == FAULT:
-        import httpx
-
         try:
-            rule = _control(manifest, action.service, "POST", "/faults", json=action.rule())
-        except httpx.HTTPError as exc:  # reported as a failed fault: the run then exits 2
+            rule = _control(manifest).add_fault(action.service, **action.rule())
+        except (ControlError, TransportFailure) as exc:  # reported as a failed fault: the run then exits 2
             return {"t": started, "action": FAULT, "service": action.service, "target": f"{action.service} fault",
-                    "until": None, "error": f"{type(exc).__name__}: {exc}"}
+                    "until": None, "error": str(exc)}
         # The control API answers once every replica applies the rule: that is when the fault starts.
         began = now()
         where = rule["replica"] or action.service
@@ -183,15 +183,9 @@ def run_command(command: str, *, timeout: float) -> dict[str, Any]:
     return {"exit_code": completed.returncode, "output": (completed.stdout + completed.stderr)[-500:]}
 
 
-def _control(manifest: Mapping[str, Any], service: str, method: str, path: str, **kwargs: Any) -> Any:
-    """Call the control API of the stack's ``service`` (any replica: the rules are shared)."""
-    import httpx
-
-    url = f"{manifest['urls'][service].rstrip('/')}/_gosstand/control{path}"
-    response = httpx.request(method, url, headers={"Authorization": f"Bearer {manifest['control_token']}"},
-                             timeout=10.0, **kwargs)
-    response.raise_for_status()
-    return response.json() if response.content else None
+def _control(manifest: Mapping[str, Any]) -> StackControl:
+    """The control API of the stack in ``manifest`` (any replica: the rules are shared)."""
+    return StackControl(manifest["urls"], manifest["control_token"])
 
 
 def _summary(rule: Mapping[str, Any]) -> str:
@@ -211,7 +205,7 @@ def resume(action: FailoverAction, manifest: Mapping[str, Any], record: Mapping[
     """End a pause (SIGCONT), remove a fault rule, or run an exec action's undo command."""
     if action.action == FAULT:
         if "rule" in record:  # else it was never set
-            _control(manifest, action.service, "DELETE", f"/faults/{record['rule']['id']}")
+            _control(manifest).remove_fault(action.service, record["rule"]["id"])
         return
     if action.action == EXEC:
         if action.undo:

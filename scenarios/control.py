@@ -1,5 +1,6 @@
 """Driving a running stack through its control API (``/_gosstand/control``, token-protected):
-register ESIA client systems, seed users, read the SMS outbox, reset state, move the clock.
+register ESIA client systems, seed users, read the SMS outbox, reset state, move the clock, set
+fault rules and read the request journal.
 
 Works against any deployment that exposes the control API — the embedded stack, containers,
 or a staging system running the mocks — since it needs only URLs and the control token.
@@ -143,3 +144,28 @@ class StackControl:
 
     def now(self, service: str) -> float:
         return float(self._call(service, "GET", "/clock").json()["now"])
+
+    def add_fault(self, service: str, **rule: Any) -> dict[str, Any]:
+        """Set a fault rule on ``service`` (``kind="error", status=503, ttl=30``…); returns it
+        with its ``id``. Every replica applies it once this returns."""
+        return self._call(service, "POST", "/faults", json=rule).json()
+
+    def faults(self, service: str) -> list[dict[str, Any]]:
+        """``service``'s rules, each with the requests it ``matched`` and ``hit``."""
+        return self._call(service, "GET", "/faults").json()["faults"]
+
+    def remove_fault(self, service: str, rule_id: str) -> None:
+        self._call(service, "DELETE", f"/faults/{rule_id}")
+
+    def clear_faults(self, service: str) -> None:
+        self._call(service, "DELETE", "/faults")
+
+    def record_requests(self, service: str, on: bool = True) -> None:
+        """Switch ``service``'s request journal on (or off)."""
+        self._call(service, "POST", "/requests", json={"record": on})
+
+    def recorded_requests(self, service: str, **filters: str | int) -> list[dict[str, Any]]:
+        """Journal entries, oldest first; ``filters``: ``method``, ``path`` (a glob), ``status``,
+        ``after`` (a sequence number), ``limit``."""
+        params = {name: str(value) for name, value in filters.items()}
+        return self._call(service, "GET", "/requests", params=params).json()["items"]

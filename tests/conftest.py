@@ -67,5 +67,19 @@ def service_client(make_settings: Callable[..., Settings]) -> Iterator[Callable[
 
 
 @pytest.fixture
+def frozen_service(service_client: Callable[..., TestClient],
+                   control_headers: dict[str, str]) -> Callable[..., TestClient]:
+    """``frozen_service("fts", at)`` → a fresh mock whose clock stands still at ``at`` (epoch
+    seconds) until a test moves it."""
+
+    def make(service: str, at: float, **overrides: object) -> TestClient:
+        client = service_client(service, **overrides)
+        client.post("/_gosstand/control/clock", json={"freeze": at}, headers=control_headers).raise_for_status()
+        return client
+
+    return make
+
+
+@pytest.fixture
 def control_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {CONTROL_TOKEN}"}

@@ -5,8 +5,6 @@ quota shared by replicas, the latency, and a lost answer whose retry must not fi
 from __future__ import annotations
 
 import asyncio
-import calendar
-import datetime as dt
 import email.utils
 import json
 import time
@@ -16,14 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fts_requests import DECLARATIONS, T0, declaration, token
 from gosstand.loadtests.failover import FailoverAction, apply, resume
 from gosstand.loadtests.run import _failed_commands
 from gosstand.mocks.core.clock import Clock
 from gosstand.mocks.core.faults import FaultBook, Faults
-from gosstand.mocks.core.keys import SigningKeys, ensure_signing_keys
-from gosstand.mocks.core.settings import TEST_STAND_ISSUER
+from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.store_sqlite import SQLiteStore
-from gosstand.mocks.esia.tokens import access_token_claims, sign
 from gosstand.mocks.stack import EmbeddedStack
 from gosstand.scenarios import declarations
 from gosstand.scenarios.http import HttpxClient
@@ -31,10 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-#: 2026-05-20 09:00:00 UTC, a whole minute: quota windows start here.
-T0 = calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple())
 FAULTS = "/_gosstand/control/faults"
-DECLARATIONS = "/api/v1/declarations"
 
 
 @pytest.fixture
@@ -46,10 +40,8 @@ def control(control_headers: dict[str, str]) -> Callable[..., httpx.Response]:
 
 
 @pytest.fixture
-def fts(service_client: Callable[..., TestClient], control) -> TestClient:
-    client = service_client("fts")
-    control(client, "POST", "/_gosstand/control/clock", json={"freeze": T0}).raise_for_status()
-    return client
+def fts(frozen_service: Callable[..., TestClient]) -> TestClient:
+    return frozen_service("fts", T0)
 
 
 def add(control, client: TestClient, **rule: object) -> dict:
@@ -101,8 +93,8 @@ def test_times_caps_the_hits_and_the_client_retry_files_once(fts, control, esia_
     add(control, fts, kind="error", status=503, retry_after=2, times=2, methods=["POST"], path=DECLARATIONS)
     waits: list[float] = []
     submitted = declarations.submit(
-        HttpxClient(client=fts), fts_url="http://testserver", token=_token(esia_signing_keys),
-        declaration=_declaration(), idempotency_key="key-times", attempts=3, sleep=waits.append,
+        HttpxClient(client=fts), fts_url="http://testserver", token=token(esia_signing_keys),
+        declaration=declaration(), idempotency_key="key-times", attempts=3, sleep=waits.append,
     )
     assert submitted.attempts == 3 and waits == [2.0, 2.0]
     (described,) = control(fts, "GET").json()["faults"]
@@ -217,7 +209,8 @@ def test_a_drop_cuts_the_answer_and_a_lost_answer_is_not_filed_twice(stack):
     fts_url = stack.urls["fts"]
     control = httpx.Client(base_url=fts_url, headers={"Authorization": f"Bearer {stack.control_token}"})
     assert stack.state_dir is not None
-    token = _token(ensure_signing_keys(stack.state_dir / "esia-keys"), now=time.time())
+    bearer = token(ensure_signing_keys(stack.state_dir / "esia-keys"), now=time.time())
+    control.post("/_gosstand/control/requests", json={"record": True}).raise_for_status()
     control.post(FAULTS, json={"kind": "drop", "path": "/api/v1/declarations/*", "times": 1}).raise_for_status()
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.get(f"{fts_url}{DECLARATIONS}/anything")
@@ -225,31 +218,18 @@ def test_a_drop_cuts_the_answer_and_a_lost_answer_is_not_filed_twice(stack):
     control.post(FAULTS, json={"kind": "drop", "phase": "after", "methods": ["POST"], "path": DECLARATIONS,
                                "times": 1}).raise_for_status()
     failures: list[float] = []
-    body = _declaration()
-    submitted = declarations.submit(HttpxClient(), fts_url=fts_url, token=token, declaration=body,
+    body = declaration()
+    submitted = declarations.submit(HttpxClient(), fts_url=fts_url, token=bearer, declaration=body,
                                     idempotency_key=str(uuid.uuid4()), attempts=2, sleep=failures.append)
     assert submitted.attempts == 2 and submitted.replayed and len(failures) == 1
     listed = declarations.list_declarations(
-        HttpxClient(), fts_url=fts_url, token=token, inn=body["declarant"]["inn"], kpp=body["declarant"]["kpp"]
+        HttpxClient(), fts_url=fts_url, token=bearer, inn=body["declarant"]["inn"], kpp=body["declarant"]["kpp"]
     )
     assert [item["id"] for item in listed] == [submitted.id]
-
-
-def _token(keys: SigningKeys, *, now: float = T0) -> str:
-    claims = access_token_claims(oid=1000328686, client_id="BROKER", scopes=("openid", "usr_org"),
-                                 issuer=TEST_STAND_ISSUER, now=now, session_id="sid")
-    return sign(claims, kind="access", key=keys.private_key)
-
-
-def _declaration() -> dict:
-    return {
-        "senderReference": f"BRK-{uuid.uuid4().hex[:8]}",
-        "declarant": {"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195", "name": "ПАО «Сбербанк»"},
-        "procedure": {"direction": "ИМ", "code": "40"},
-        "customsOffice": "10005020",
-        "goods": [{"tnved": "8471300000", "description": "Ноутбуки", "quantity": 10, "unit": "шт",
-                   "customsValue": "125000.00", "currency": "CNY", "originCountry": "CN", "deliveryTerms": "FCA"}],
-    }
+    # the journal shows what the client could not: the first submission was stored (201), its
+    # answer cut short; the retry was answered whole
+    journal = control.get("/_gosstand/control/requests", params={"method": "POST"}).json()["items"]
+    assert [(e["status"], e["answered"], e["fault"]) for e in journal] == [(201, False, "f-2"), (201, True, None)]
 
 
 # -- set from a load run's failover schedule --------------------------------------------------------

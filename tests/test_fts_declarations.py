@@ -45,10 +45,8 @@ def mint(keys: SigningKeys, *, scopes: tuple[str, ...] = ("openid", "usr_org"), 
 
 
 @pytest.fixture
-def fts(service_client: Callable[..., TestClient], control_headers: dict[str, str]) -> TestClient:
-    client = service_client("fts")
-    client.post("/_gosstand/control/clock", json={"freeze": T0}, headers=control_headers).raise_for_status()
-    return client
+def fts(frozen_service: Callable[..., TestClient]) -> TestClient:
+    return frozen_service("fts", T0)
 
 
 @pytest.fixture

@@ -37,10 +37,8 @@ def declaration(scenario: str | None = None, office: str = "10005020") -> dict:
 
 
 @pytest.fixture
-def fts(service_client: Callable[..., TestClient], control_headers: dict[str, str]) -> TestClient:
-    client = service_client("fts")
-    client.post("/_gosstand/control/clock", json={"freeze": T0}, headers=control_headers).raise_for_status()
-    return client
+def fts(frozen_service: Callable[..., TestClient]) -> TestClient:
+    return frozen_service("fts", T0)
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """The app factory: one Starlette app per replica, the same for every service.
 
 Request path: ``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) →
-``Faults`` (the control API's fault rules, see :mod:`.faults`) → ``HotPath`` (the plain
-successful form of the hottest reads, see :mod:`.hot_path`)
+``Recorder`` (the request journal, when it is on, see :mod:`.journal`) → ``Faults`` (the control
+API's fault rules, see :mod:`.faults`) → ``HotPath`` (the plain successful form of the hottest
+reads, see :mod:`.hot_path`)
 → ``ReplicaHeader`` → router → the service's handler → :class:`ServiceContext`
 (store, clock). Errors are rendered by the handlers in :mod:`.problems` (or the service's own).
 """
@@ -25,12 +26,11 @@ from .context import ServiceContext, context
 from .contract import contract_for, render
 from .faults import FaultBook, Faults
 from .hot_path import HotPath, HotRoute
-from .middleware import ControlToken, ReplicaHeader, WholeBody
+from .journal import Journal, Recorder
+from .middleware import RESERVED_PREFIX, ControlToken, ReplicaHeader, WholeBody
 from .service import load_definition
 from .settings import Settings
 from .store import Store, open_store
-
-RESERVED_PREFIX = "/_gosstand"
 
 
 async def health(request: Request) -> Response:
@@ -44,23 +44,27 @@ class MockApp(Starlette):
     """A Starlette app with the hot path (:mod:`.hot_path`) outermost, in front of even the
     500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers."""
 
-    def __init__(self, *, hot_routes: list[HotRoute], replica: str, faults: FaultBook, **options: Any) -> None:
+    def __init__(self, *, hot_routes: list[HotRoute], replica: str, faults: FaultBook, journal: Journal,
+                 **options: Any) -> None:
         super().__init__(**options)
         self.hot_routes = hot_routes
         self.replica = replica
         self.faults = faults
+        self.journal = journal
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if self.hot_routes:
             stack = HotPath(stack, routes=self.hot_routes, replica=self.replica)
-        return WholeBody(Faults(stack, book=self.faults, replica=self.replica))
+        stack = Faults(stack, book=self.faults, replica=self.replica)
+        return WholeBody(Recorder(stack, journal=self.journal, replica=self.replica))
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     store = store or open_store(settings.store_url)
     clock = Clock(store)
-    ctx = ServiceContext(settings=settings, store=store, clock=clock, faults=FaultBook(store, clock))
+    ctx = ServiceContext(settings=settings, store=store, clock=clock, faults=FaultBook(store, clock),
+                         journal=Journal(store, clock))
     definition = load_definition(ctx)
     contract = contract_for(definition.contract, settings.public_url)
     contract_bodies = {fmt: render(contract, fmt) for fmt in ("yaml", "json")}
@@ -98,6 +102,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         hot_routes=definition.hot_routes if settings.hot_path else [],
         replica=settings.replica,
         faults=ctx.faults,
+        journal=ctx.journal,
     )
     app.state.ctx = ctx
     app.state.definition = definition

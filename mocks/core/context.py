@@ -1,5 +1,5 @@
-"""What a request handler may reach: the replica's settings, the shared store, the clock and the
-fault rules."""
+"""What a request handler may reach: the replica's settings, the shared store, the clock, the
+fault rules and the request journal."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from .clock import Clock
 from .faults import FaultBook
+from .journal import Journal
 from .settings import Settings
 from .store import Store
 
@@ -19,6 +20,7 @@ class ServiceContext:
     store: Store
     clock: Clock
     faults: FaultBook
+    journal: Journal
 
 
 def context(request: Request) -> ServiceContext:

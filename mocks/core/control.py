@@ -80,9 +80,45 @@ async def fault(request: Request) -> Response:
     return JSONResponse(found[0])
 
 
+def _query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Problem(400, f"{name} is an integer from {low} to {high}",
+                      errors=[{"parameter": name, "detail": f"{low}–{high}"}])
+    return int(raw)
+
+
+async def requests(request: Request) -> Response:
+    """The request journal (:mod:`.journal`). ``GET ?method=&path=<glob>&status=&after=<seq>&limit=``
+    reads it; ``POST {"record": true|false}`` switches it on or off; ``DELETE`` empties it."""
+    journal = context(request).journal
+    if request.method == "POST":
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("record"), bool) or len(body) != 1:
+            raise Problem(422, 'say {"record": true} or {"record": false}',
+                          errors=[{"pointer": "/record", "detail": "true or false"}])
+        await journal.switch(body["record"])
+        await asyncio.sleep(journal.cache_seconds)
+        return JSONResponse({"recording": body["record"]})
+    if request.method == "DELETE":
+        await journal.clear()
+        return Response(status_code=204)
+    query = request.query_params
+    return JSONResponse(await journal.find(
+        limit=_query_int(request, "limit", 100, 1, 1000) or 100,
+        method=query.get("method"),
+        path=query.get("path"),
+        status=_query_int(request, "status", None, 100, 599),
+        after=_query_int(request, "after", 0, 0, 2**62) or 0,
+    ))
+
+
 common_routes = [
     Route("/reset", reset, methods=["POST"]),
     Route("/clock", clock, methods=["GET", "POST"]),
     Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/faults/{rule_id}", fault, methods=["GET", "DELETE"]),
+    Route("/requests", requests, methods=["GET", "POST", "DELETE"]),
 ]

@@ -42,7 +42,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .clock import CACHE_SECONDS, Clock
-from .middleware import REPLICA_HEADER
+from .middleware import REPLICA_HEADER, RESERVED_PREFIX
 from .problems import Problem, problem_response
 from .store import Store
 
@@ -50,7 +50,6 @@ __all__ = ["FAULT_HEADER", "FaultBook", "FaultRule", "Faults", "parse_rule"]
 
 FAULT_HEADER = "x-gosstand-fault"
 KINDS = ("latency", "error", "quota", "drop")
-RESERVED_PREFIX = "/_gosstand"
 _RULES = "faults:rules"
 _SEQ = "faults:seq"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -329,9 +328,8 @@ class Faults:
         # The app never sees this request, so the replica header is added here.
         tagged = _with_headers(send, [(FAULT_HEADER, answer.rule.id), (REPLICA_HEADER, self.replica)])
         if answer.rule.kind == "drop":
-            if answer.rule.phase == "after":
-                await self.app(scope, receive, _discard)
-            await _drop(tagged)
+            handled = await _handled(self.app, scope, receive) if answer.rule.phase == "after" else None
+            await _drop(tagged, handled)
         else:
             await self._refuse(answer, scope, receive, tagged)
 
@@ -390,8 +388,19 @@ class Faults:
         await problem_response(problem, scope["path"])(scope, receive, send)
 
 
-async def _discard(message: dict[str, Any]) -> None:
-    """The app's answer to a request whose answer is lost (``drop`` with ``phase: after``)."""
+async def _handled(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[Any], bytes]:
+    """Let the app handle the request and keep its answer: status, headers and body."""
+    start: dict[str, Any] = {}
+    body: list[bytes] = []
+
+    async def keep(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    return start.get("status", 500), list(start.get("headers", ())), b"".join(body)
 
 
 def _with_headers(send: Send, headers: list[tuple[str, str]]) -> Send:
@@ -405,10 +414,13 @@ def _with_headers(send: Send, headers: list[tuple[str, str]]) -> Send:
     return send_with_headers
 
 
-async def _drop(send: Send) -> None:
-    """Headers promising 64 bytes, one byte, then nothing: the server closes the connection and
-    the client reads a truncated answer (an ASGI app cannot close a connection before its headers
-    without the server answering 500 instead)."""
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-length", b"64"), (b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": b"{", "more_body": True})
+async def _drop(send: Send, handled: tuple[int, list[Any], bytes] | None) -> None:
+    """Headers, then less of the body than they promise, then nothing: the server closes the
+    connection and the client reads a truncated answer. After the app handled the request these
+    are its own status and headers, cut off in the body. (An ASGI app cannot close a connection
+    before its headers without the server answering 500 instead.)"""
+    status, headers, body = handled or (200, [(b"content-type", b"application/json")], b"{}")
+    headers = [(name, value) for name, value in headers if name.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body) + 64).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body[:1], "more_body": True})

@@ -6,6 +6,8 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REPLICA_HEADER = "x-gosstand-replica"
+#: The stand's own paths (health, contract, control API): never faulted, never journaled.
+RESERVED_PREFIX = "/_gosstand"
 
 
 class ReplicaHeader:

@@ -3,15 +3,13 @@
 Each entry records when (stand's clock), which replica, the caller's address and ESIA client
 system, method, path, query, status, and the first :data:`MAX_BODY_CHARS` characters of the
 request and response bodies (``Authorization`` is never recorded). Entries live in a ring of
-:data:`CAPACITY` slots shared by all replicas: ``utko:audit:seq`` counts entries and entry ``n``
-is ``utko:audit:{n mod CAPACITY}``, so the log stays bounded under load. Read it with
-``GET /_gosstand/control/audit`` (:func:`read_audit`).
+:data:`CAPACITY` slots shared by all replicas (:class:`~gosstand.mocks.core.ring.Ring`), so the
+log stays bounded under load. Read it with ``GET /_gosstand/control/audit`` (:func:`read_audit`).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,17 +18,17 @@ from starlette.responses import Response
 
 from ..core.context import context
 from ..core.problems import Problem, problem_response
+from ..core.ring import Ring
 
 __all__ = ["CAPACITY", "MAX_BODY_CHARS", "audited", "read_audit"]
 
 CAPACITY = 10_000
 MAX_BODY_CHARS = 2048
-_SEQ = "utko:audit:seq"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _slot(sequence: int) -> str:
-    return f"utko:audit:{sequence % CAPACITY}"
+def _ring(request: Request) -> Ring:
+    return Ring(context(request).store, "utko:audit", CAPACITY)
 
 
 def _text(raw: bytes) -> str:
@@ -53,9 +51,7 @@ async def _record(request: Request, response: Response) -> None:
         "requestBody": _text(await request.body()),
         "responseBody": _text(bytes(response.body)) if hasattr(response, "body") else "",
     }
-    sequence = await ctx.store.incr(_SEQ)
-    entry["seq"] = sequence
-    await ctx.store.set(_slot(sequence), json.dumps(entry, ensure_ascii=False))
+    await _ring(request).append(entry)
 
 
 def audited(endpoint: Endpoint) -> Endpoint:
@@ -75,25 +71,10 @@ def audited(endpoint: Endpoint) -> Endpoint:
 
 async def read_audit(request: Request, *, limit: int, client_id: str | None, path: str | None) -> dict[str, Any]:
     """The newest ``limit`` entries (oldest first) among the ring, filtered by client and path prefix."""
-    store = context(request).store
-    last = int(await store.get(_SEQ) or 0)
-    first = max(1, last - CAPACITY + 1)
-    found: list[dict[str, Any]] = []
-    end = last
-    while end >= first and len(found) < limit:
-        start = max(first, end - 499)
-        sequences = range(end, start - 1, -1)
-        raws = await store.get_many([_slot(n) for n in sequences])
-        for sequence, raw in zip(sequences, raws, strict=True):
-            entry = None if raw is None else json.loads(raw)
-            if entry is None or entry["seq"] != sequence:  # not written yet, or overwritten by a later lap
-                continue
-            if client_id is not None and entry["clientId"] != client_id:
-                continue
-            if path is not None and not entry["path"].startswith(path):
-                continue
-            found.append(entry)
-            if len(found) == limit:
-                break
-        end = start - 1
-    return {"items": found[::-1], "recorded": last}
+
+    def wanted(entry: dict[str, Any]) -> bool:
+        return (client_id is None or entry["clientId"] == client_id) and (
+            path is None or entry["path"].startswith(path))
+
+    found, last = await _ring(request).newest(limit, wanted)
+    return {"items": found, "recorded": last}
