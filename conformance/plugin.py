@@ -51,6 +51,7 @@ MARKERS = (
     "conformance: a conformance test of a target (the gosstand suite); selected with -m conformance",
     "contract: a schemathesis contract test of one service's OpenAPI document",
     "identifier_rules: the target's validation of identifiers, judged by the oracle",
+    "behaviour: behaviour the contracts state in prose (idempotency, life cycle, round trips)",
 )
 
 
