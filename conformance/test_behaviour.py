@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from gosstand.conformance.reference_requests import ORGANISATION, declaration, utko_object
 from gosstand.conformance.targets import Target, TargetUnavailable
 from gosstand.scenarios import declarations
 from gosstand.scenarios.control import StackControl
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.behaviour
 
 #: ``CCCCCCCC/DDMMYY/NNNNNNN``: customs office, registration date (UTC), sequence.
 REGISTRATION_NUMBER = re.compile(r"^(\d{8})/(\d{2})(\d{2})(\d{2})/(\d{7})$")
-ORGANISATION = {"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195", "name": "ПАО «Сбербанк»"}
 
 
 def _url(target: Target, service: str) -> str:
@@ -38,16 +38,8 @@ def _url(target: Target, service: str) -> str:
 
 
 def _declaration(**changes: Any) -> dict[str, Any]:
-    body = {
-        "senderReference": f"conformance-{uuid.uuid4().hex[:12]}",
-        "declarant": dict(ORGANISATION),
-        "procedure": {"direction": "ИМ", "code": "40"},
-        "customsOffice": "10005020",
-        "goods": [{"tnved": "8471300000", "description": "Портативные вычислительные машины", "quantity": 10,
-                   "unit": "шт", "customsValue": "125000.00", "currency": "RUB", "originCountry": "CN",
-                   "deliveryTerms": "FCA"}],
-    }
-    return body | changes
+    """The reference declaration under a reference no other test uses."""
+    return declaration(senderReference=f"conformance-{uuid.uuid4().hex[:12]}", **changes)
 
 
 @pytest.fixture(scope="module")
@@ -162,16 +154,7 @@ def test_fts_a_withdrawal_before_registration_takes_no_decision(gosstand_target,
 def test_utko_an_object_reads_back_as_written_and_stale_writes_are_refused(gosstand_target, esia_access_token):
     utko = _url(gosstand_target, "utko") + "/v1/objects"
     headers = {"Authorization": f"Bearer {esia_access_token}"}
-    body = {
-        "name": f"Площадка накопления ТКО {uuid.uuid4().hex[:6]}",
-        "type": "sorting",
-        "status": "active",
-        "operator": {"inn": "7707083893", "kpp": "773601001"},
-        "region": "77",
-        "address": "г. Москва, ул. Промышленная, д. 1",
-        "coordinates": {"lat": 55.75, "lon": 37.62},
-        "fkkoCodes": ["73310001724"],
-    }
+    body = utko_object(name=f"Площадка накопления ТКО {uuid.uuid4().hex[:6]}")
     with httpx.Client(timeout=10.0, headers=headers) as client:
         created = client.post(utko, json=body)
         assert created.status_code == 201, created.text[:300]

@@ -25,6 +25,7 @@ import httpx
 import pytest
 from gosstand.conformance import oracle
 from gosstand.conformance import strategies as ids
+from gosstand.conformance.reference_requests import ORGANISATION, PROPRIETOR, UTKO_OBJECT, declaration
 from gosstand.conformance.targets import Target, TargetOptions, TargetUnavailable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,29 +127,6 @@ def _service_url(target: Target, service: str) -> str:
 # FTS: POST /api/v1/declarations
 # ---------------------------------------------------------------------------------------------
 
-ORGANISATION = {"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195", "name": "ПАО «Сбербанк»"}
-PROPRIETOR = {"inn": "500500123491", "ogrn": "304500116000157", "name": "ИП Петров Иван Сергеевич"}
-
-
-def declaration(declarant: dict[str, str]) -> dict[str, Any]:
-    return {
-        "senderReference": "conformance",
-        "declarant": dict(declarant),
-        "procedure": {"direction": "ИМ", "code": "40"},
-        "customsOffice": "10005020",
-        "goods": [{
-            "tnved": "8471300000",
-            "description": "Портативные вычислительные машины",
-            "quantity": 10,
-            "unit": "шт",
-            "customsValue": "125000.00",
-            "currency": "RUB",
-            "originCountry": "CN",
-            "deliveryTerms": "FCA",
-        }],
-    }
-
-
 FTS_BASES = {"organisation": declaration(ORGANISATION), "proprietor": declaration(PROPRIETOR)}
 
 FTS_RULES = [
@@ -198,17 +176,6 @@ def test_fts_declaration_identifiers(rule, gosstand_target, gosstand_options, es
 # ---------------------------------------------------------------------------------------------
 # UTKO: POST /v1/objects
 # ---------------------------------------------------------------------------------------------
-
-UTKO_OBJECT = {
-    "name": "Мусоросортировочный комплекс «Восток»",
-    "status": "active",
-    "type": "sorting",
-    "operator": {"inn": "7707083893", "kpp": "773601001"},
-    "region": "77",
-    "address": "г. Москва, ул. Промышленная, д. 1",
-    "coordinates": {"lat": 55.75, "lon": 37.62},
-    "fkkoCodes": ["73310001724"],
-}
 
 UTKO_RULES = [
     Rule("utko-operator-inn", "/operator/inn", lambda v: oracle.inn_is_valid(v, kind="legal"),
