@@ -16,7 +16,9 @@ Options (each also read from an environment variable, for CI)::
     --gosstand-replicas N             GOSSTAND_REPLICAS       replicas per service of the stack (default 2)
     --contract-examples N             GOSSTAND_CONTRACT_EXAMPLES  examples per operation / property (20)
 
-Fixtures: ``gosstand_options``, ``gosstand_target`` (a :class:`~.targets.Target`),
+Fixtures: ``gosstand_inprocess`` (the mocks inside the test process, reached by any httpx
+client at their URLs: :class:`~gosstand.mocks.inprocess.InProcessStack`),
+``gosstand_options``, ``gosstand_target`` (a :class:`~.targets.Target`),
 ``gosstand_stack`` (the stack the suite started: embedded or containers), ``gosstand_control`` (a
 :class:`~gosstand.scenarios.control.StackControl`), ``esia_session`` and ``esia_access_token``.
 A target that cannot give what a test needs makes that test *skip* with the option to set.
@@ -41,6 +43,7 @@ from .targets import (
 
 if TYPE_CHECKING:
     from gosstand.mocks.containers import ContainerStack
+    from gosstand.mocks.inprocess import InProcessStack
     from gosstand.mocks.stack import EmbeddedStack
     from gosstand.scenarios.control import StackControl
 
@@ -98,6 +101,16 @@ def options_from(config: pytest.Config) -> TargetOptions:
         return TargetOptions.from_values(values)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture
+def gosstand_inprocess() -> Iterator[InProcessStack]:
+    """ESIA, UTKO and FTS inside this test: httpx requests to ``stack.urls`` reach them, requests
+    anywhere else fail; fresh state for every test."""
+    from gosstand.mocks.inprocess import InProcessStack
+
+    with InProcessStack() as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

@@ -116,17 +116,9 @@ class EmbeddedStack:
 
     def _replica_settings(self, service: str, replica: str) -> Settings:
         assert self.state_dir is not None
-        return Settings(
-            service=service,
-            replica=replica,
-            state_dir=self.state_dir,
-            store_url=f"sqlite:///{self.state_dir / (service + '.sqlite3')}",
-            control_token=self.control_token,
-            public_url=self.urls[service],
-            esia_issuer=self.esia_issuer,
-            esia_keys_dir=self.state_dir / "esia-keys",
-            signature_mode=self.signature_mode,
-        )
+        return Settings.in_state_dir(service, replica, self.state_dir, control_token=self.control_token,
+                                     public_url=self.urls[service], esia_issuer=self.esia_issuer,
+                                     signature_mode=self.signature_mode)
 
     def _spawn(self, replica: Replica) -> None:
         assert self.state_dir is not None

@@ -163,6 +163,7 @@ def test_logins_continue_through_haproxy_when_a_replica_is_killed(stack, esia):
     phone = esia.person("+79990000103")
     url = stack.urls["esia"]
     outcomes: list[tuple[str, bool, set[str]]] = []  # (phase, succeeded, replicas that served)
+    failures: list[str] = []  # what each failed login said, for the assertion messages
     deadline = time.monotonic() + 90
     for attempt in range(24):  # bounded in count and time
         if time.monotonic() > deadline:
@@ -174,14 +175,15 @@ def test_logins_continue_through_haproxy_when_a_replica_is_killed(stack, esia):
             try:
                 esia.login(browser, url, phone)
                 outcomes.append((phase, True, {replica for _, replica in browser.served_by}))
-            except (EsiaJourneyError, TransportFailure):
+            except (EsiaJourneyError, TransportFailure) as exc:
                 outcomes.append((phase, False, {replica for _, replica in browser.served_by}))
+                failures.append(f"{phase} login {attempt}: {exc} (served by {browser.served_by})")
     before = [o for o in outcomes if o[0] == "before"]
     after = [o for o in outcomes if o[0] == "after"]
-    assert all(ok for _, ok, _ in before)
+    assert all(ok for _, ok, _ in before), failures
     assert set().union(*(served for _, _, served in before)) == {"esia-1", "esia-2"}
     failed_after = [i for i, (_, ok, _) in enumerate(after) if not ok]
-    assert len(failed_after) <= 2 and all(i < 2 for i in failed_after), outcomes
+    assert len(failed_after) <= 2 and all(i < 2 for i in failed_after), failures
     assert len(after) >= 12 and all(served <= {"esia-2", ""} for _, _, served in after[2:])
     stack.restart("esia", 1)
     back = time.monotonic() + 30

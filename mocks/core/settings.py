@@ -47,6 +47,13 @@ class Settings:
             raise ValueError(f"signature mode must be one of {SIGNATURE_MODES}")
 
     @classmethod
+    def in_state_dir(cls, service: str, replica: str, state_dir: Path, **options: object) -> Settings:
+        """A replica of a local stack: its service's SQLite file and ESIA's keys in ``state_dir``."""
+        return cls(service=service, replica=replica, state_dir=state_dir,  # type: ignore[arg-type]
+                   store_url=f"sqlite:///{state_dir / (service + '.sqlite3')}",
+                   esia_keys_dir=state_dir / "esia-keys", **options)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         service = environ["GOSSTAND_SERVICE"]
         state_dir = Path(environ.get("GOSSTAND_STATE_DIR", ".gosstand"))

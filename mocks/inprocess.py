@@ -1,0 +1,109 @@
+"""The stack inside the test process: httpx requests to the mocks' URLs reach their apps directly.
+
+For a QA engineer unit-testing Python code that talks to ESIA, FTS or UTKO through httpx: no
+processes, no ports, and a test's stray request to anywhere else fails at once instead of
+leaving the machine. :class:`InProcessStack` starts one app per service (one replica, a SQLite
+store in a temporary directory) and routes every httpx request whose URL starts with a service's
+base URL to that app, with ``respx``. Sync and async clients are both routed, whoever created
+them — the code under test needs no change, only the base URLs.
+
+The same control API answers at ``{url}/_gosstand/control`` (:class:`~gosstand.scenarios.control.StackControl`
+works unchanged). What it cannot do: reach code that does not use httpx (``requests``,
+``aiohttp``, another process) — use :class:`~gosstand.mocks.stack.EmbeddedStack` for those — or
+kill replicas (there is one, and it is this process).
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import httpx
+import respx
+from starlette.testclient import TestClient
+
+from .core.app import create_app
+from .core.keys import ensure_signing_keys
+from .core.settings import TEST_STAND_ISSUER, Settings
+
+__all__ = ["DEFAULT_URLS", "InProcessStack"]
+
+#: Where the services answer unless told otherwise; any https base URL will do.
+DEFAULT_URLS = {
+    "esia": "https://esia-portal1.test.gosuslugi.ru",
+    "utko": "https://utko.gosstand.test",
+    "fts": "https://fts.gosstand.test",
+}
+
+
+@dataclass
+class InProcessStack:
+    services: Iterable[str] = tuple(DEFAULT_URLS)
+    urls: Mapping[str, str] = field(default_factory=dict)
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    signature_mode: str = "strict"
+    esia_issuer: str = TEST_STAND_ISSUER
+    #: Requests to URLs no service answers: refused (the default), or let through to the network.
+    pass_through_others: bool = False
+
+    def __post_init__(self) -> None:
+        self.services = tuple(self.services)
+        self.urls = {service: self.urls.get(service, DEFAULT_URLS[service]).rstrip("/") for service in self.services}
+        self.state_dir: Path | None = None
+        self.apps: dict[str, TestClient] = {}
+        self._router: respx.MockRouter | None = None
+
+    def start(self) -> Self:
+        self.state_dir = Path(tempfile.mkdtemp(prefix="gosstand-inprocess-"))
+        ensure_signing_keys(self.state_dir / "esia-keys")
+        router = respx.mock(assert_all_called=False, assert_all_mocked=True)
+        for service in self.services:  # type: ignore[union-attr]
+            client = TestClient(create_app(self._settings(service)), raise_server_exceptions=False,
+                                follow_redirects=False)
+            self.apps[service] = client
+            router.route(url__startswith=self.urls[service] + "/").mock(side_effect=_forward_to(client))
+        if self.pass_through_others:
+            router.route().pass_through()
+        router.start()
+        self._router = router
+        return self
+
+    def _settings(self, service: str) -> Settings:
+        assert self.state_dir is not None
+        return Settings.in_state_dir(service, f"{service}-1", self.state_dir, control_token=self.control_token,
+                                     public_url=self.urls[service], esia_issuer=self.esia_issuer,
+                                     signature_mode=self.signature_mode)
+
+    def close(self) -> None:
+        if self._router is not None:
+            self._router.stop()
+            self._router = None
+        for client in self.apps.values():
+            client.close()
+        self.apps.clear()
+        if self.state_dir is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.state_dir = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _forward_to(app: TestClient):  # type: ignore[no-untyped-def]
+    """A respx side effect handing a request to an app and its answer back to the caller."""
+
+    def forward(request: httpx.Request) -> httpx.Response:
+        request.read()  # a streamed body is read here, once
+        answer = app.send(request)
+        # The caller's client reads the body again: give it a plain, unread response.
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    return forward
