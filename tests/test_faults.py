@@ -115,6 +115,20 @@ def test_a_quota_is_shared_by_replicas_and_says_when_its_window_ends(service_cli
     assert fts.get(DECLARATIONS).status_code == 401
 
 
+def test_a_quota_per_token_counts_each_caller_apart(fts, control):
+    add(control, fts, kind="quota", limit=2, window=60, per="token", path=DECLARATIONS)
+    alice, bob = ({"Authorization": f"Bearer {name}"} for name in ("token-alice", "token-bob"))
+    assert [fts.get(DECLARATIONS, headers=alice).status_code for _ in range(3)] == [401, 401, 429]
+    assert [fts.get(DECLARATIONS, headers=bob).status_code for _ in range(3)] == [401, 401, 429]
+    assert [fts.get(DECLARATIONS).status_code for _ in range(3)] == [401, 401, 429]  # the tokenless share one
+
+
+def test_a_quota_per_address_counts_a_client_whatever_token_it_sends(fts, control):
+    add(control, fts, kind="quota", limit=2, window=60, per="address", path=DECLARATIONS)
+    tokens = [{"Authorization": f"Bearer token-{n}"} for n in range(3)]
+    assert [fts.get(DECLARATIONS, headers=t).status_code for t in tokens] == [401, 401, 429]
+
+
 def _faulted_numbers(fts, control, seed: int, requests: int = 200) -> list[int]:
     control(fts, "DELETE").raise_for_status()
     add(control, fts, kind="error", status=502, probability=0.3, seed=seed)

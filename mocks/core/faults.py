@@ -7,7 +7,8 @@ them:
 - ``error`` — answer ``status`` (a 4xx or 5xx) at once, with ``Retry-After`` when asked; a 503
   for the rule's whole ``ttl`` is an outage window;
 - ``quota`` — allow ``limit`` requests per ``window`` seconds of the stand's clock, across all
-  replicas, and answer 429 with the seconds left in the window as ``Retry-After``;
+  replicas, and answer 429 with the seconds left in the window as ``Retry-After``; one quota for
+  everyone the rule matches, or (``per``) one for each bearer token or each client address;
 - ``drop`` — close the connection part-way through the answer (the headers and one byte of a
   longer body), as a crashing upstream or a cut network does. With ``phase: after`` the app
   handles the request first and only its answer is lost: a submission is stored, the client
@@ -50,6 +51,8 @@ __all__ = ["FAULT_HEADER", "FaultBook", "FaultRule", "Faults", "parse_rule"]
 
 FAULT_HEADER = "x-gosstand-fault"
 KINDS = ("latency", "error", "quota", "drop")
+#: Who shares a quota: everyone the rule matches, each bearer token, or each client address.
+QUOTA_SCOPES = ("rule", "token", "address")
 _RULES = "faults:rules"
 _SEQ = "faults:seq"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -75,6 +78,7 @@ class FaultRule:
     retry_after_form: str = "seconds"
     limit: int = 0
     window: float = 1.0
+    per: str = "rule"
     phase: str = "before"
 
     def matches(self, method: str, path: str, replica: str) -> bool:
@@ -92,7 +96,7 @@ class FaultRule:
         extra = {
             "latency": ("delay_ms", "jitter_ms"),
             "error": ("status", "retry_after", "retry_after_form"),
-            "quota": ("limit", "window", "retry_after_form"),
+            "quota": ("limit", "window", "per", "retry_after_form"),
             "drop": ("phase",),
         }[self.kind]
         return shown | {name: getattr(self, name) for name in extra}
@@ -155,7 +159,7 @@ def parse_rule(body: Any, *, rule_id: str, now: float) -> FaultRule:
         raise Problem(422, "a fault rule is a JSON object such as {\"kind\": \"error\", \"status\": 503}")
     fields = _Fields(body)
     known = {"kind", "path", "methods", "replica", "probability", "seed", "times", "ttl", "delay_ms",
-             "jitter_ms", "status", "retry_after", "retry_after_form", "limit", "window", "phase"}
+             "jitter_ms", "status", "retry_after", "retry_after_form", "limit", "window", "per", "phase"}
     for name in sorted(set(body) - known):
         fields.fail(name, "not a field of a fault rule")
     kind = fields.text("kind", None, choices=KINDS)
@@ -189,12 +193,15 @@ def parse_rule(body: Any, *, rule_id: str, now: float) -> FaultRule:
         values["limit"] = fields.number("limit", None, low=0, integer=True)
         values["window"] = fields.number("window", 1.0, low=0, high=86_400, low_open=True)
         fields.require("limit", values["limit"], "required for a quota rule")
+        values["per"] = fields.text("per", "rule", choices=QUOTA_SCOPES)
     elif kind == "drop":
         values["phase"] = fields.text("phase", "before", choices=("before", "after"))
-    misplaced = {"latency": ("status", "retry_after", "limit", "window", "phase"),
-                 "error": ("delay_ms", "jitter_ms", "limit", "window", "phase"),
-                 "quota": ("delay_ms", "jitter_ms", "status", "retry_after", "phase"),
-                 "drop": ("delay_ms", "jitter_ms", "status", "retry_after", "limit", "window")}.get(kind or "", ())
+    misplaced = {
+        "latency": ("status", "retry_after", "limit", "window", "per", "phase"),
+        "error": ("delay_ms", "jitter_ms", "limit", "window", "per", "phase"),
+        "quota": ("delay_ms", "jitter_ms", "status", "retry_after", "phase"),
+        "drop": ("delay_ms", "jitter_ms", "status", "retry_after", "limit", "window", "per"),
+    }.get(kind or "", ())
     for name in misplaced:
         if name in body:
             fields.fail(name, f"does not apply to a {kind} rule")
@@ -275,8 +282,9 @@ class FaultBook:
     async def count(self, rule: FaultRule, name: str) -> int:
         return await self.store.incr(_counter(rule.id, name), ttl=_COUNTER_TTL)
 
-    async def quota_used(self, rule: FaultRule, window_index: int) -> int:
-        return await self.store.incr(f"faults:quota:{rule.id}:{window_index}", ttl=max(2 * rule.window, 60.0))
+    async def quota_used(self, rule: FaultRule, window_index: int, caller: str) -> int:
+        key = f"faults:quota:{rule.id}:{window_index}:{caller}"
+        return await self.store.incr(key, ttl=max(2 * rule.window, 60.0))
 
 
 def _counter(rule_id: str, name: str) -> str:
@@ -316,7 +324,7 @@ class Faults:
         if not rules:
             await self.app(scope, receive, send)
             return
-        verdicts = await self._judge(rules, scope["method"], scope["path"])
+        verdicts = await self._judge(rules, scope)
         delay = sum(v.delay for v in verdicts)
         if delay:
             await self.sleep(delay)
@@ -333,7 +341,8 @@ class Faults:
         else:
             await self._refuse(answer, scope, receive, tagged)
 
-    async def _judge(self, rules: tuple[FaultRule, ...], method: str, path: str) -> list[_Verdict]:
+    async def _judge(self, rules: tuple[FaultRule, ...], scope: Scope) -> list[_Verdict]:
+        method, path = scope["method"], scope["path"]
         now: float | None = None
         verdicts: list[_Verdict] = []
         for rule in rules:
@@ -347,7 +356,7 @@ class Faults:
             number = await self.book.count(rule, "matched")
             if rule.probability < 1 and chance(rule.seed, number) >= rule.probability:
                 continue
-            verdict = await self._verdict(rule, number, now)
+            verdict = await self._verdict(rule, number, now, scope)
             if verdict is None:
                 continue
             if rule.times is not None and await self.book.count(rule, "hit") > rule.times:
@@ -357,13 +366,13 @@ class Faults:
             verdicts.append(verdict)
         return verdicts
 
-    async def _verdict(self, rule: FaultRule, number: int, now: float) -> _Verdict | None:
+    async def _verdict(self, rule: FaultRule, number: int, now: float, scope: Scope) -> _Verdict | None:
         if rule.kind == "latency":
             spread = (2 * chance(rule.seed + 1, number) - 1) * rule.jitter_ms
             return _Verdict(rule, delay=max(0.0, rule.delay_ms + spread) / 1000)
         if rule.kind == "quota":
             window_index = math.floor(now / rule.window)
-            if await self.book.quota_used(rule, window_index) <= rule.limit:
+            if await self.book.quota_used(rule, window_index, _caller(rule.per, scope)) <= rule.limit:
                 return None
             left = (window_index + 1) * rule.window - now
             return _Verdict(rule, status=429, retry_after=left)
@@ -386,6 +395,20 @@ class Faults:
         problem = Problem(verdict.status, f"injected by fault rule {verdict.rule.id} ({verdict.rule.kind})",
                           headers=headers, fault=verdict.rule.id)
         await problem_response(problem, scope["path"])(scope, receive, send)
+
+
+def _caller(per: str, scope: Scope) -> str:
+    """Whose quota a request counts against: the rule's one, its bearer token's, its address's.
+    A token is known by a digest of it; a request without one shares the quota of the tokenless."""
+    if per == "token":
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                return hashlib.blake2b(value, digest_size=12).hexdigest()
+        return "no-token"
+    if per == "address":
+        client = scope.get("client")
+        return client[0] if client else "unknown"
+    return "all"
 
 
 async def _handled(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[Any], bytes]:
