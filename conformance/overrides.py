@@ -4,8 +4,19 @@ ESIA's v2 token exchange (``POST /aas/oauth2/v3/te``) answers an unknown client,
 certificate hash or a wrong raw signature with 400 ``invalid_client`` (ESIA-007002 /
 ESIA-007053), as the real ESIA does and its contract declares. Schema-valid random data can never
 carry a valid GOST signature of a registered client, so the positive-data check (ST202) accepts
-that declared 400 for this one operation; every other check, and every other operation, is as
-schemathesis ships it. Shared by the conformance suite and the in-process contract tests.
+that declared 400 for this one operation.
+
+FTS judges an uploaded document (``POST /api/v1/declarations/{id}/documents``, multipart) by
+its bytes: a PDF, JPEG, PNG or well-formed XML, with a detached signature that matches it. A
+``format: binary`` part cannot say so, and schemathesis fills it with a sample image of its own
+(a GIF), so the positive-data check also accepts the declared 415 (not a kind FTS takes) and
+422 (a signature or XML problem) for that operation.
+
+UTKO's ``PUT`` and ``DELETE /v1/objects/{id}`` take ``If-Match``: any well-formed tag is
+schema-valid, but only the object's current version is accepted, so a stateful run that reaches
+a real object with a generated tag gets the declared 412 — the answer optimistic concurrency
+owes it. Every other check, and every other operation, is as schemathesis ships it. Shared by
+the conformance suite and the in-process contract tests.
 """
 
 from __future__ import annotations
@@ -17,7 +28,28 @@ import schemathesis
 #: schemathesis' default positive-data statuses plus the 400 ESIA uses for client errors.
 _ESIA_CLIENT_ERROR_ACCEPTED = ["2XX", "3XX", "400", "401", "403", "404", "409", "429", "5XX"]
 
+#: schemathesis' default positive-data statuses plus FTS's answers to a file of the wrong kind.
+_FTS_DOCUMENT_JUDGED_ACCEPTED = ["2XX", "3XX", "401", "403", "404", "409", "415", "422", "429", "5XX"]
+
+#: schemathesis' default positive-data statuses plus the 412 a stale If-Match earns.
+_UTKO_VERSION_CHECKED_ACCEPTED = ["2XX", "3XX", "401", "403", "404", "409", "412", "429", "5XX"]
+
 OPERATION_OVERRIDES: dict[str, list[dict[str, Any]]] = {
+    "utko": [
+        {
+            "include-path": "/v1/objects/{id}",
+            "include-method": method,
+            "checks": {"positive_data_acceptance": {"expected-statuses": _UTKO_VERSION_CHECKED_ACCEPTED}},
+        }
+        for method in ("PUT", "DELETE")
+    ],
+    "fts": [
+        {
+            "include-path": "/api/v1/declarations/{id}/documents",
+            "include-method": "POST",
+            "checks": {"positive_data_acceptance": {"expected-statuses": _FTS_DOCUMENT_JUDGED_ACCEPTED}},
+        }
+    ],
     "esia": [
         {
             "include-path": "/aas/oauth2/v3/te",

@@ -12,6 +12,7 @@ The same valid strategies are registered as schemathesis string formats by the c
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from . import oracle
 
 __all__ = [
     "contract_formats",
+    "valid_document_contents",
     "valid_dt_numbers",
     "digit_strings",
     "invalid_fkkos",
@@ -306,6 +308,23 @@ def valid_dt_numbers(draw: st.DrawFn, *, latest: dt.date = dt.date(2025, 12, 31)
     return f"{office}/{day:%d%m%y}/{draw(digit_strings(min_size=7))}"
 
 
+#: How each kind of file FTS accepts begins (the FTS format album's kinds: scans and XML).
+_FILE_HEADS = (b"%PDF-1.7\n", b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n")
+
+
+@st.composite
+def valid_document_contents(draw: st.DrawFn) -> str:
+    """A file FTS accepts, in base64: a PDF, JPEG or PNG (judged by how it begins) or a
+    well-formed XML document without a DTD."""
+    if draw(st.booleans()):
+        text = draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=40))
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        raw = f'<?xml version="1.0" encoding="UTF-8"?><document>{escaped}</document>'.encode()
+    else:
+        raw = draw(st.sampled_from(_FILE_HEADS)) + draw(st.binary(max_size=64))
+    return base64.b64encode(raw).decode()
+
+
 def contract_formats() -> dict[str, st.SearchStrategy[str]]:
     """Valid values for the custom string formats of the gosstand contracts, to register with
     ``schemathesis.openapi.format``: JSON Schema cannot say "check digit", these can.
@@ -319,4 +338,5 @@ def contract_formats() -> dict[str, st.SearchStrategy[str]]:
         "tnved": valid_tnveds(),
         "fkko": valid_fkkos(grouped=False),
         "dt-number": valid_dt_numbers(),
+        "document-base64": valid_document_contents(),
     }

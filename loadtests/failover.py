@@ -44,6 +44,8 @@ MANIFEST_ACTIONS = ("restart",)
 EXEC = "exec"
 #: Sets a fault rule through the service's control API, and removes it after ``duration``.
 FAULT = "fault"
+#: How much longer a scheduled fault rule's own ttl runs than its ``duration``.
+FAULT_TTL_MARGIN = 30.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,12 +107,15 @@ class FailoverAction:
             raise ValueError(f"fault rule: {said}") from None
 
     def rule(self) -> dict[str, Any]:
-        """The rule to set: the schedule's, scoped to the replica and lasting ``duration``."""
+        """The rule to set: the schedule's, scoped to the replica. The run removes it
+        ``duration`` seconds after setting it; its own ``ttl`` runs :data:`FAULT_TTL_MARGIN`
+        seconds longer, so it ends by itself if the run dies, but never before the removal
+        (the report's window would then hold requests the rule no longer touched)."""
         rule = dict(self.fault or {})
         if self.replica is not None:
             rule["replica"] = f"{self.service}-{self.replica}"
         if self.duration is not None:
-            rule.setdefault("ttl", self.duration)
+            rule.setdefault("ttl", self.duration + FAULT_TTL_MARGIN)
         return rule
 
 

@@ -77,6 +77,11 @@ def test_every_bad_field_is_listed(fts, auth):
         "/attachments/2/content"]
 
 
+def test_an_appeal_about_no_declaration_may_say_so_with_null(fts, auth):
+    answer = file(fts, auth, appeal(declarationId=None))
+    assert answer.status_code == 201 and answer.json()["declarationId"] is None
+
+
 def test_unknown_appeals_bad_queries_and_missing_tokens(fts, auth):
     assert fts.get(f"{APPEALS}/{uuid.uuid4()}", headers=auth).status_code == 404
     assert fts.post(f"{APPEALS}/{uuid.uuid4()}/comments", json={"text": "x"},

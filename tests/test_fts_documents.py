@@ -120,6 +120,17 @@ def test_other_kinds_are_415_and_too_large_is_413(fts, auth):
     assert no_file.status_code == 400
 
 
+def test_a_form_with_parts_other_than_file_and_signature_is_400_naming_them(fts, auth):
+    declaration_id = submit(fts, auth)
+    extra = fts.post(f"{BASE}/{declaration_id}/documents", data={"comment": "x", "kind": "scan"},
+                     files={"file": ("a.pdf", PDF)}, headers={**auth, "Idempotency-Key": "k3"})
+    assert extra.status_code == 400
+    assert [e["parameter"] for e in extra.json()["errors"]] == ["comment", "kind"]
+    crowded = fts.post(f"{BASE}/{declaration_id}/documents", data={f"f{n}": "x" for n in range(20)},
+                       files={"file": ("a.pdf", PDF)}, headers={**auth, "Idempotency-Key": "k4"})
+    assert crowded.status_code == 400  # more parts than are read at all
+
+
 def test_retrying_with_the_key_returns_the_first_document_and_another_file_is_409(fts, auth):
     declaration_id = submit(fts, auth)
     first = upload(fts, auth, declaration_id, PDF, key="doc-1")

@@ -6,10 +6,13 @@ the shortest number that shows it.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from gosstand.conformance import oracle
 from gosstand.conformance import strategies as ids
 from gosstand.mocks.core import identifiers as mocks
+from gosstand.mocks.fts.sniffing import sniff, xml_problems
 from hypothesis import example, find, given, settings
 from hypothesis import strategies as st
 
@@ -232,3 +235,12 @@ def test_valid_strategies_shrink_to_the_smallest_number():
 def test_invalid_strategies_shrink_too():
     shortest = find(ids.invalid_inns(kind="legal"), lambda value: len(value) == 10 and value.isascii())
     assert len(shortest) == 10 and not oracle.inn_is_valid(shortest, kind="legal")
+
+
+@settings(max_examples=200)
+@given(ids.valid_document_contents())
+def test_the_document_format_draws_files_fts_accepts(content):
+    """The contract's ``document-base64`` strategy: what the mock judges a document by."""
+    raw = base64.b64decode(content, validate=True)
+    kind = sniff(raw)
+    assert kind is not None and (kind != "application/xml" or not xml_problems(raw))

@@ -195,8 +195,20 @@ def test_cursor_paging_within_a_filter(utko, auth, control_headers):
     assert _walk(utko, auth, {"limit": 1, "region": "77"}) == wanted
 
 
+def test_an_offset_with_a_cursor_counts_from_the_cursor(utko, auth, control_headers):
+    ids = []
+    for _ in range(6):
+        ids.append(utko.post("/v1/objects", json=OBJECT, headers=auth).json()["id"])
+        utko.post("/_gosstand/control/clock", json={"advance": 1}, headers=control_headers)
+    first = utko.get("/v1/objects", params={"limit": 2}, headers=auth).json()
+    skipped = utko.get("/v1/objects", params={"limit": 2, "offset": 1, "cursor": first["nextCursor"]},
+                       headers=auth).json()
+    assert [o["id"] for o in first["items"]] == ids[:2]
+    assert [o["id"] for o in skipped["items"]] == ids[3:5] and "offset" not in skipped
+
+
 def test_bad_cursors_are_400_naming_the_parameter(utko, auth):
-    for params in ({"cursor": "12_zz"}, {"cursor": ""}, {"cursor": "1_" + "0" * 32, "offset": 0}):
+    for params in ({"cursor": "12_zz"}, {"cursor": ""}, {"cursor": "1_" + "0" * 32 + "x", "offset": 0}):
         response = utko.get("/v1/objects", params=params, headers=auth)
         assert response.status_code == 400, (params, response.text)
         assert response.json()["errors"][0]["parameter"] == "cursor"

@@ -49,6 +49,7 @@ MAX_SIGNATURE_BYTES = 64 * 1024
 MAX_FORM_BYTES = MAX_FILE_BYTES + MAX_SIGNATURE_BYTES + 64 * 1024
 PROCESSING_SECONDS = 10.0
 _FILE_NAME_LIMIT = 255
+_PARTS_SEEN = 8
 
 
 async def _parts(request: Request) -> tuple[bytes, str, bytes | None]:
@@ -60,7 +61,12 @@ async def _parts(request: Request) -> tuple[bytes, str, bytes | None]:
     if (declared.isdigit() and int(declared) > MAX_FORM_BYTES) or len(await request.body()) > MAX_FORM_BYTES:
         raise Problem(413, f"a document may be at most {MAX_FILE_BYTES} bytes")
     try:
-        async with request.form(max_files=2, max_fields=4) as form:
+        # Room to see a few parts too many and name them; a form with more is refused unread.
+        async with request.form(max_files=_PARTS_SEEN, max_fields=_PARTS_SEEN) as form:
+            unknown = sorted(set(form.keys()) - {"file", "signature"})
+            if unknown:
+                raise Problem(400, "the form carries parts other than 'file' and 'signature'",
+                              errors=[{"parameter": name, "detail": "not a part of this form"} for name in unknown])
             file_part, signature_part = form.get("file"), form.get("signature")
             content = await file_part.read() if isinstance(file_part, UploadFile) else None
             name = (file_part.filename or "document") if isinstance(file_part, UploadFile) else "document"

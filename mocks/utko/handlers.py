@@ -88,8 +88,6 @@ class UtkoApi:
         offset = bounded_int(request.query_params, "offset", 0, 0, MAX_OFFSET, errors)
         filters = object_filters(request.query_params, errors)
         cursor = request.query_params.get("cursor")
-        if cursor is not None and "offset" in request.query_params:
-            errors.append({"parameter": "cursor", "detail": "a page starts at an offset or after a cursor, not both"})
         if errors:
             raise Problem(400, "the query is malformed", errors=errors)
         after = None if cursor is None else decode_cursor(cursor)

@@ -121,8 +121,8 @@ class ObjectRepository:
         value, when given), how many objects match, and the position of the page's last object
         when more follow.
 
-        The page starts at ``offset``, or strictly after ``after`` — a (creation µs, id)
-        position, the cursor of :mod:`..core.cursors` — which is read from the index at its
+        The page starts ``offset`` objects after the start, or after ``after`` — a (creation µs,
+        id) position, the cursor of :mod:`..core.cursors` — which is read from the index at its
         score, so a page deep in the register costs what the first one does. Objects created in
         the same microsecond are ordered by id, as the index orders members of equal score."""
         index = _index_of(filters or {})
@@ -131,7 +131,7 @@ class ObjectRepository:
             micros, last_id = after
             min_score = micros
             ties = await self._store.index_range(index, min_score=micros, max_score=micros)
-            offset = sum(1 for member in ties if member <= last_id)
+            offset += sum(1 for member in ties if member <= last_id)
         ids = await self._store.index_range(index, min_score=min_score, offset=offset, limit=limit + 1)
         raws = await self._store.get_many([_key(i) for i in ids[:limit]])
         total = await self._store.index_count(index)
