@@ -244,6 +244,14 @@ def test_a_drop_cuts_the_answer_and_a_lost_answer_is_not_filed_twice(stack):
     # answer cut short; the retry was answered whole
     journal = control.get("/_gosstand/control/requests", params={"method": "POST"}).json()["items"]
     assert [(e["status"], e["answered"], e["fault"]) for e in journal] == [(201, False, "f-2"), (201, True, None)]
+    # a cut answer still names its replica, once, and the rule that cut it
+    control.post(FAULTS, json={"kind": "drop", "phase": "after", "times": 1}).raise_for_status()
+    with httpx.stream("GET", f"{fts_url}{DECLARATIONS}/{submitted.id}/status",
+                      headers={"Authorization": f"Bearer {bearer}"}) as cut:
+        assert cut.status_code == 200 and cut.headers.get_list("x-gosstand-replica") == ["fts-1"]
+        assert cut.headers["x-gosstand-fault"] == "f-3"
+        with pytest.raises(httpx.RemoteProtocolError):
+            cut.read()
 
 
 # -- set from a load run's failover schedule --------------------------------------------------------

@@ -53,7 +53,7 @@ FAULT_HEADER = "x-gosstand-fault"
 KINDS = ("latency", "error", "quota", "drop")
 #: Who shares a quota: everyone the rule matches, each bearer token, or each client address.
 QUOTA_SCOPES = ("rule", "token", "address")
-_RULES = "faults:rules"
+_RULES = "faults:rules"  # the index of rule ids, by number
 _SEQ = "faults:seq"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: Counters outlive any sensible rule; the TTL is garbage collection, measured on the wall clock.
@@ -213,7 +213,10 @@ def parse_rule(body: Any, *, rule_id: str, now: float) -> FaultRule:
 # -- the rules in the shared store ---------------------------------------------------------------
 
 class FaultBook:
-    """The rules every replica of a service shares, and their hit counters."""
+    """The rules every replica of a service shares, and their hit counters.
+
+    Each rule is a key of its own (``faults:rule:{id}``), listed in an index by its number, so
+    two rules set at once through different replicas are both kept."""
 
     def __init__(self, store: Store, clock: Clock, *, cache_seconds: float = CACHE_SECONDS,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -221,48 +224,46 @@ class FaultBook:
         self.clock = clock
         self.cache_seconds = cache_seconds
         self._monotonic = monotonic
-        self._raw: str | None = None
+        self._raws: tuple[str, ...] = ()
         self._rules: tuple[FaultRule, ...] = ()
         self._read_at = -math.inf
 
     async def rules(self) -> tuple[FaultRule, ...]:
-        """The rules, as read at most :attr:`cache_seconds` ago."""
+        """The rules in the order they were set, as read at most :attr:`cache_seconds` ago."""
         if self._monotonic() - self._read_at >= self.cache_seconds:
-            raw = await self.store.get(_RULES)
-            if raw != self._raw:
-                self._raw = raw
+            ids = await self.store.index_range(_RULES)
+            raws = tuple(raw for raw in await self.store.get_many([_rule_key(i) for i in ids]) if raw) if ids else ()
+            if raws != self._raws:
+                self._raws = raws
                 self._rules = tuple(FaultRule(**{**item, "methods": tuple(item["methods"])})
-                                    for item in json.loads(raw or "[]"))
+                                    for item in map(json.loads, raws))
             self._read_at = self._monotonic()
         return self._rules
 
-    async def _write(self, rules: list[FaultRule]) -> None:
-        await self.store.set(_RULES, json.dumps([asdict(rule) for rule in rules]))
+    async def _fresh(self) -> tuple[FaultRule, ...]:
         self._read_at = -math.inf
+        return await self.rules()
 
     async def add(self, body: Any) -> FaultRule:
         rule = parse_rule(body, rule_id="", now=await self.clock.now())  # a 422 spends no id
-        rule = replace(rule, id=f"f-{await self.store.incr(_SEQ)}")
-        await self._write([*(await self._fresh()), rule])
+        number = await self.store.incr(_SEQ)
+        rule = replace(rule, id=f"f-{number}")
+        await self.store.set(_rule_key(rule.id), json.dumps(asdict(rule)))
+        await self.store.index_add(_RULES, rule.id, number)
+        self._read_at = -math.inf
         return rule
 
-    async def _fresh(self) -> list[FaultRule]:
-        self._read_at = -math.inf
-        return list(await self.rules())
-
     async def remove(self, rule_id: str) -> bool:
-        rules = await self._fresh()
-        kept = [rule for rule in rules if rule.id != rule_id]
-        if len(kept) == len(rules):
+        if await self.store.delete(_rule_key(rule_id)) == 0:
             return False
-        await self._write(kept)
+        await self.store.index_remove(_RULES, rule_id)
         await self.store.delete(*(_counter(rule_id, name) for name in ("matched", "hit")))
+        self._read_at = -math.inf
         return True
 
     async def clear(self) -> None:
-        rules = await self._fresh()
-        await self.store.delete(_RULES, *(_counter(r.id, n) for r in rules for n in ("matched", "hit")))
-        self._read_at = -math.inf
+        for rule_id in await self.store.index_range(_RULES):
+            await self.remove(rule_id)
 
     async def describe(self) -> list[dict[str, Any]]:
         """Every rule with how many requests it matched and hit, and whether it still applies."""
@@ -285,6 +286,10 @@ class FaultBook:
     async def quota_used(self, rule: FaultRule, window_index: int, caller: str) -> int:
         key = f"faults:quota:{rule.id}:{window_index}:{caller}"
         return await self.store.incr(key, ttl=max(2 * rule.window, 60.0))
+
+
+def _rule_key(rule_id: str) -> str:
+    return f"faults:rule:{rule_id}"
 
 
 def _counter(rule_id: str, name: str) -> str:
@@ -333,11 +338,14 @@ class Faults:
             hit = ",".join(v.rule.id for v in verdicts)
             await self.app(scope, receive, _with_headers(send, [(FAULT_HEADER, hit)]) if hit else send)
             return
+        if answer.rule.kind == "drop" and answer.rule.phase == "after":
+            handled = await _handled(self.app, scope, receive)  # its headers name the replica already
+            await _drop(_with_headers(send, [(FAULT_HEADER, answer.rule.id)]), handled)
+            return
         # The app never sees this request, so the replica header is added here.
         tagged = _with_headers(send, [(FAULT_HEADER, answer.rule.id), (REPLICA_HEADER, self.replica)])
         if answer.rule.kind == "drop":
-            handled = await _handled(self.app, scope, receive) if answer.rule.phase == "after" else None
-            await _drop(tagged, handled)
+            await _drop(tagged, None)
         else:
             await self._refuse(answer, scope, receive, tagged)
 
