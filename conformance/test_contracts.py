@@ -1,4 +1,5 @@
-"""Contract tests: every operation of ESIA, UTKO and FTS against its OpenAPI 3.1 document.
+"""Contract tests: every operation of ESIA, UTKO and FTS against its OpenAPI 3.1 document, alone and
+in chains of calls (UTKO and FTS).
 
 schemathesis generates valid and invalid requests per operation and runs all its default
 checks on each answer: no server errors, status codes and content types as declared, response
@@ -17,6 +18,7 @@ is tested. Examples per operation come from ``--contract-examples``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -24,7 +26,7 @@ import schemathesis
 from gosstand.conformance.overrides import contract_config
 from gosstand.conformance.strategies import contract_formats
 from gosstand.conformance.targets import EsiaSession, Target, TargetOptions, TargetUnavailable, log_in
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 pytestmark = pytest.mark.contract
 
@@ -66,7 +68,10 @@ def load_contract(
     schema.config.update(base_url=target.url(service), request_timeout=10)
     schema.config.generation.update(max_examples=options.contract_examples)
     if session is not None:
-        schema.auth(bearer(session.access_token), refresh_interval=None)
+        # ``schema.auth()`` returns the registering decorator; ``schema.auth(cls)`` would only
+        # decorate a test function, and the schema would send no token at all.
+        schema.auth(refresh_interval=None)(bearer(session.access_token))
+        assert schema.auth.is_defined
     return schema
 
 
@@ -90,8 +95,11 @@ def esia_contract(
 ) -> Any:
     schema = load_contract(gosstand_target, "esia", gosstand_options, session=esia_contract_session)
     if esia_contract_session is not None and esia_contract_session.oid is not None:
-        # The person the token belongs to, so /rs answers with data, not only 403/404.
-        schema.config.update(parameters={"oid": esia_contract_session.oid})
+        # The person the token belongs to, so /rs answers with data, not only 403/404. The
+        # contract is narrowed rather than the parameter fixed: schemathesis applies a fixed
+        # parameter to its negative cases too and then takes the valid request for an invalid one.
+        oid_parameter = schema.raw_schema["components"]["parameters"]["Oid"]
+        oid_parameter["schema"] = {"type": "integer", "enum": [esia_contract_session.oid]}
     return schema
 
 
@@ -126,3 +134,28 @@ def test_utko_contract(case: schemathesis.Case) -> None:
 @fts.parametrize()
 def test_fts_contract(case: schemathesis.Case) -> None:
     case.call_and_validate()
+
+
+@pytest.mark.parametrize("service", ["utko", "fts"])
+def test_chained_calls_keep_the_contract(service: str, request: pytest.FixtureRequest,
+                                         gosstand_options: TargetOptions) -> None:
+    """schemathesis' state machine: sequences of calls that pass real ids from one answer to the
+    next (the contracts' links, and links inferred from the schemas), every answer checked as
+    above. It reaches what a random id stops short of — an appeal's attachments, an object's
+    version check, a cursor's next page — and state a replica kept to itself would fail it.
+    ESIA's contract has no links to follow.
+
+    Opt-in (``GOSSTAND_CONTRACT_CHAINS=1``): about one run in ten, Hypothesis stops it with
+    FlakyStrategyDefinition, because the draws of a chain depend on what the live server answered
+    and on the true-random source behind schemathesis' uuids, and Hypothesis checks that a draw
+    it has seen before comes out the same. Until that is solved it stays out of the CI gate."""
+    if os.environ.get("GOSSTAND_CONTRACT_CHAINS") != "1":
+        pytest.skip("chained contract runs are opt-in: set GOSSTAND_CONTRACT_CHAINS=1")
+    schema = request.getfixturevalue(f"{service}_contract")
+    # The ids a chain passes on come from a live server, so a replayed chain is not the same
+    # chain: generate only (no stored examples, no shrinking) and report the first failure. For
+    # the same reason CI's derandomized profile cannot hold here (Hypothesis sees the draws
+    # differ and calls the strategy flaky): chains are drawn at random, in CI too.
+    steps = settings(CONTRACT_SETTINGS, max_examples=2 * gosstand_options.contract_examples, stateful_step_count=6,
+                     phases=[Phase.generate], database=None, derandomize=False)
+    schema.as_state_machine().run(settings=steps)
