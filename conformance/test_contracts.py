@@ -146,9 +146,9 @@ def test_chained_calls_keep_the_contract(service: str, request: pytest.FixtureRe
     ESIA's contract has no links to follow.
 
     Opt-in (``GOSSTAND_CONTRACT_CHAINS=1``): about one run in ten, Hypothesis stops it with
-    FlakyStrategyDefinition, because the draws of a chain depend on what the live server answered
-    and on the true-random source behind schemathesis' uuids, and Hypothesis checks that a draw
-    it has seen before comes out the same. Until that is solved it stays out of the CI gate."""
+    FlakyStrategyDefinition, because which draws a chain makes depends on what the live server
+    answered (whether a call produced an id to pass on), and Hypothesis checks that a choice it
+    has seen before leads to the same draw. Until that is solved it stays out of the CI gate."""
     if os.environ.get("GOSSTAND_CONTRACT_CHAINS") != "1":
         pytest.skip("chained contract runs are opt-in: set GOSSTAND_CONTRACT_CHAINS=1")
     schema = request.getfixturevalue(f"{service}_contract")
