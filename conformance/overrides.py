@@ -21,6 +21,7 @@ the conformance suite and the in-process contract tests.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import schemathesis
@@ -58,6 +59,21 @@ OPERATION_OVERRIDES: dict[str, list[dict[str, Any]]] = {
         }
     ],
 }
+
+
+def contract_config_toml(service: str) -> str:
+    """The same overrides as a ``schemathesis.toml``, for the schemathesis command line."""
+    lines: list[str] = []
+    for operation in OPERATION_OVERRIDES.get(service, []):
+        statuses = operation["checks"]["positive_data_acceptance"]["expected-statuses"]
+        lines += [
+            "[[operations]]",
+            f"include-path = {json.dumps(operation['include-path'])}",
+            f"include-method = {json.dumps(operation['include-method'])}",
+            f"checks.positive_data_acceptance.expected-statuses = {json.dumps(statuses)}",
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def contract_config(service: str) -> schemathesis.Config:

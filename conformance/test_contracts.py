@@ -19,14 +19,17 @@ is tested. Examples per operation come from ``--contract-examples``.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from gosstand.conformance.overrides import contract_config
+from gosstand.conformance.overrides import contract_config, contract_config_toml
 from gosstand.conformance.strategies import contract_formats
 from gosstand.conformance.targets import EsiaSession, Target, TargetOptions, TargetUnavailable, log_in
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, settings
 
 pytestmark = pytest.mark.contract
 
@@ -137,25 +140,33 @@ def test_fts_contract(case: schemathesis.Case) -> None:
 
 
 @pytest.mark.parametrize("service", ["utko", "fts"])
-def test_chained_calls_keep_the_contract(service: str, request: pytest.FixtureRequest,
-                                         gosstand_options: TargetOptions) -> None:
-    """schemathesis' state machine: sequences of calls that pass real ids from one answer to the
-    next (the contracts' links, and links inferred from the schemas), every answer checked as
-    above. It reaches what a random id stops short of — an appeal's attachments, an object's
-    version check, a cursor's next page — and state a replica kept to itself would fail it.
-    ESIA's contract has no links to follow.
+def test_chained_calls_keep_the_contract(service: str, gosstand_target: Target, gosstand_options: TargetOptions,
+                                         esia_session: EsiaSession, tmp_path: Path) -> None:
+    """schemathesis' stateful phase: chains of calls that pass real ids from one answer to the
+    next (the contracts' links, and links it infers from the schemas and Location headers),
+    every answer checked as above. It reaches what a random id stops short of — an appeal's
+    attachments, an object's version check, a cursor's next page — and state a replica kept to
+    itself would fail it. ESIA's contract has no links to follow.
 
-    Opt-in (``GOSSTAND_CONTRACT_CHAINS=1``): about one run in ten, Hypothesis stops it with
-    FlakyStrategyDefinition, because which draws a chain makes depends on what the live server
-    answered (whether a call produced an id to pass on), and Hypothesis checks that a choice it
-    has seen before leads to the same draw. Until that is solved it stays out of the CI gate."""
-    if os.environ.get("GOSSTAND_CONTRACT_CHAINS") != "1":
-        pytest.skip("chained contract runs are opt-in: set GOSSTAND_CONTRACT_CHAINS=1")
-    schema = request.getfixturevalue(f"{service}_contract")
-    # The ids a chain passes on come from a live server, so a replayed chain is not the same
-    # chain: generate only (no stored examples, no shrinking) and report the first failure. For
-    # the same reason CI's derandomized profile cannot hold here (Hypothesis sees the draws
-    # differ and calls the strategy flaky): chains are drawn at random, in CI too.
-    steps = settings(CONTRACT_SETTINGS, max_examples=2 * gosstand_options.contract_examples, stateful_step_count=6,
-                     phases=[Phase.generate], database=None, derandomize=False)
-    schema.as_state_machine().run(settings=steps)
+    Run through the schemathesis command line: its engine replays a chain against a live
+    server, where Hypothesis' own state-machine runner stops about one run in ten as flaky
+    (the answers decide which draws a chain makes)."""
+    try:
+        location = gosstand_target.contract_location(service)
+    except TargetUnavailable as exc:
+        pytest.skip(str(exc))
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(contract_config_toml(service))
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")), "--no-color", "--config-file", str(config),
+        "run", location, "--url", gosstand_target.url(service), "--phases", "stateful",
+        "--header", f"Authorization: Bearer {esia_session.access_token}",
+        "--max-examples", str(2 * gosstand_options.contract_examples), "--request-timeout", "10",
+    ]
+    if os.environ.get("CI"):
+        command.append("--generation-deterministic")  # as the rest of the suite is in CI
+    environment = {**os.environ, "SCHEMATHESIS_HOOKS": "gosstand.conformance.schemathesis_hooks"}
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment,
+                               cwd=tmp_path)  # no stray schemathesis.toml from a parent directory
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
+    assert " passed" in completed.stdout and "Stateful" in completed.stdout
