@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from .context import context
 from .problems import Problem, read_json
+from .query import bounded_int
 
 
 async def reset(request: Request) -> Response:
@@ -80,16 +81,6 @@ async def fault(request: Request) -> Response:
     return JSONResponse(found[0])
 
 
-def _query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise Problem(400, f"{name} is an integer from {low} to {high}",
-                      errors=[{"parameter": name, "detail": f"{low}–{high}"}])
-    return int(raw)
-
-
 async def requests(request: Request) -> Response:
     """The request journal (:mod:`.journal`). ``GET ?method=&path=<glob>&status=&after=<seq>&limit=``
     reads it; ``POST {"record": true|false}`` switches it on or off; ``DELETE`` empties it."""
@@ -105,14 +96,14 @@ async def requests(request: Request) -> Response:
     if request.method == "DELETE":
         await journal.clear()
         return Response(status_code=204)
-    query = request.query_params
-    return JSONResponse(await journal.find(
-        limit=_query_int(request, "limit", 100, 1, 1000) or 100,
-        method=query.get("method"),
-        path=query.get("path"),
-        status=_query_int(request, "status", None, 100, 599),
-        after=_query_int(request, "after", 0, 0, 2**62) or 0,
-    ))
+    query, errors = request.query_params, []
+    limit = bounded_int(query, "limit", 100, 1, 1000, errors)
+    status = bounded_int(query, "status", 0, 100, 599, errors) if "status" in query else None
+    after = bounded_int(query, "after", 0, 0, 2**62, errors)
+    if errors:
+        raise Problem(400, "the query is malformed", errors=errors)
+    return JSONResponse(await journal.find(limit=limit, method=query.get("method"), path=query.get("path"),
+                                           status=status, after=after))
 
 
 common_routes = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from typing import Any
 
@@ -22,6 +21,7 @@ from ..core.bearer import BearerVerifier
 from ..core.context import context
 from ..core.identifiers import is_valid_inn
 from ..core.problems import Problem, read_json
+from ..core.query import bounded_int
 from .appeal_repository import AppealRepository
 from .appeal_validation import validate_appeal, validate_comment
 from .cards import iso
@@ -38,7 +38,6 @@ STEPS = (
     (IN_APPROVAL, 60.0, "Проект ответа подготовлен и направлен на согласование"),
     (FINISHED, 300.0, "Ответ на обращение направлен заявителю"),
 )
-_LIMIT = re.compile(r"[0-9]{1,4}")
 MAX_LIMIT = 100
 
 
@@ -114,12 +113,7 @@ class AppealsApi:
         inn = request.query_params.get("inn")
         if inn is None or not is_valid_inn(inn):
             errors.append({"parameter": "inn", "detail": "required: a valid INN"})
-        limit = 20
-        if (raw := request.query_params.get("limit")) is not None:
-            if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-                errors.append({"parameter": "limit", "detail": f"an integer from 1 to {MAX_LIMIT}"})
-            else:
-                limit = int(raw)
+        limit = bounded_int(request.query_params, "limit", 20, 1, MAX_LIMIT, errors)
         after = None
         if (cursor := request.query_params.get("cursor")) is not None:
             try:

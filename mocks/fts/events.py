@@ -28,6 +28,7 @@ from typing import Any
 
 from ..core.identifiers import is_valid_inn
 from ..core.problems import Problem
+from ..core.query import bounded_int
 from .cards import history_entry
 from .lifecycle import MAX_PLAN_SPAN
 from .repository import DeclarationRepository
@@ -36,7 +37,6 @@ __all__ = ["EVENT_CURSOR_PATTERN", "EventPosition", "EventsQuery", "feed", "pars
 
 EVENT_CURSOR_PATTERN = r"^[0-9]{1,16}_[0-9a-f]{32}_[0-9]{1,2}$"
 _CURSOR = re.compile(EVENT_CURSOR_PATTERN)
-_LIMIT = re.compile(r"[0-9]{1,4}")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -73,12 +73,7 @@ def parse_events_query(params: Mapping[str, str]) -> EventsQuery:
             after = EventPosition(int(micros), str(uuid.UUID(hex=hex_id)), int(step))
         else:
             errors.append({"parameter": "cursor", "detail": f"must match {EVENT_CURSOR_PATTERN}"})
-    limit = DEFAULT_LIMIT
-    if (raw_limit := params.get("limit")) is not None:
-        if not _LIMIT.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            errors.append({"parameter": "limit", "detail": f"an integer from 1 to {MAX_LIMIT}"})
-        else:
-            limit = int(raw_limit)
+    limit = bounded_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
     if errors:
         raise Problem(400, "the query is malformed", errors=errors)
     assert inn is not None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..core.identifiers import PROCEDURES, is_valid_inn, is_valid_kpp
 from ..core.problems import Problem
+from ..core.query import bounded_int
 from .lifecycle import Status
 from .paging import Position, parse_cursor
 
@@ -20,7 +21,6 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ListQuery", "parse_list_query"]
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_LIMIT = re.compile(r"[0-9]{1,4}")
 _PROCEDURE = re.compile(r"[0-9]{2}")
 _STATUSES = {status.value for status in Status}
 
@@ -94,12 +94,7 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
             bad("dateTo", "a calendar date YYYY-MM-DD")
         else:
             to_us = start + 86_400_000_000 - 1
-    limit = DEFAULT_LIMIT
-    if (raw_limit := params.get("limit")) is not None:
-        if not _LIMIT.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            bad("limit", f"an integer from 1 to {MAX_LIMIT}")
-        else:
-            limit = int(raw_limit)
+    limit = bounded_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
     after = None
     if (cursor := params.get("cursor")) is not None:
         try:

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from ..core.context import context
 from ..core.problems import Problem, json_object, read_json
+from ..core.query import bounded_int
 from .access_keys import issue_access_key
 from .allowlist import load_allowlist, parse_networks, remove_allowlist, save_allowlist
 from .audit import CAPACITY, read_audit
@@ -66,11 +67,11 @@ async def allowlist(request: Request) -> Response:
 
 
 async def audit(request: Request) -> Response:
-    raw = request.query_params.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= CAPACITY:
-        raise Problem(400, f"limit is an integer from 1 to {CAPACITY}",
-                      errors=[{"parameter": "limit", "detail": f"1–{CAPACITY}"}])
-    return JSONResponse(await read_audit(request, limit=int(raw), client_id=request.query_params.get("clientId"),
+    errors: list[dict[str, str]] = []
+    limit = bounded_int(request.query_params, "limit", 100, 1, CAPACITY, errors)
+    if errors:
+        raise Problem(400, f"limit is an integer from 1 to {CAPACITY}", errors=errors)
+    return JSONResponse(await read_audit(request, limit=limit, client_id=request.query_params.get("clientId"),
                                          path=request.query_params.get("path")))
 
 

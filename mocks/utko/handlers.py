@@ -21,9 +21,10 @@ from starlette.responses import JSONResponse, Response
 from ..core.context import context
 from ..core.cursors import decode_cursor, encode_cursor
 from ..core.problems import Problem, read_json
+from ..core.query import bounded_int
 from .access_keys import ACCESS_KEY_HEADER, issue_access_key
 from .gate import UtkoGate
-from .params import bounded_int, iso_from_micros, object_filters
+from .params import iso_from_micros, object_filters
 from .preconditions import entity_tag, matches, optional_if_match, required_if_match
 from .repository import ObjectRepository, version_of
 from .requests import REQUEST_STATUSES, requests_on

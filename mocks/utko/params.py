@@ -10,26 +10,14 @@ from typing import Any
 from ..core.identifiers import is_valid_inn
 from .validation import OBJECT_TYPES
 
-__all__ = ["bounded_int", "canonical_uuid", "iso_from_micros", "object_filters"]
+__all__ = ["canonical_uuid", "iso_from_micros", "object_filters"]
 
-_INTEGER = re.compile(r"[0-9]{1,7}")
 _REGION = re.compile(r"0[1-9]|[1-9][0-9]")
 
 
 def iso_from_micros(micros: int) -> str:
     moment = dt.datetime.fromtimestamp(micros / 1e6, dt.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def bounded_int(params: Any, name: str, default: int, low: int, high: int, errors: list[dict[str, str]]) -> int:
-    """Query parameter ``name`` as an integer in ``low..high``; a bad one is noted in ``errors``."""
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
-        errors.append({"parameter": name, "detail": f"an integer from {low} to {high}"})
-        return default
-    return int(raw)
 
 
 def canonical_uuid(raw: Any) -> str | None:

@@ -37,10 +37,11 @@ from starlette.responses import JSONResponse, Response
 from ..core.context import context
 from ..core.forms import media_type
 from ..core.problems import Problem
+from ..core.query import bounded_int
 from ..core.store import Store
 from .access_keys import check_access_key
 from .gate import UtkoGate
-from .params import bounded_int, canonical_uuid, iso_from_micros
+from .params import canonical_uuid, iso_from_micros
 from .repository import ObjectRepository
 from .weight_repository import WeightControlRepository
 from .weight_validation import validate_envelope, validate_records, validate_weight_control
