@@ -4,9 +4,9 @@ OTP and code expiry, lockout windows, token lifetimes and declaration status tra
 ask this clock, never ``time.time()``, so a test moves time forward through the control API
 (``POST /_gosstand/control/clock``) instead of sleeping, and every replica agrees on the result.
 
-A replica keeps what it last read for :data:`CACHE_SECONDS`: reading the shared store on every
-request would cost the cheap endpoints a fifth of their rate. The control API answers a clock
-change only after that long, so once a test has its answer every replica sees the new time.
+A replica keeps what it last read for a moment (:mod:`.refreshed`), and the control API
+answers a clock change only after that long, so once a test has its answer every replica sees
+the new time.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ import json
 import time
 from collections.abc import Callable
 
+from .refreshed import CACHE_SECONDS, Refreshed
 from .store import Store
 
 CLOCK_KEY = "clock"
-#: How long a replica trusts the clock state it read; also how long a change takes to reach
-#: every replica (the control API waits this long before answering).
-CACHE_SECONDS = 0.02
 
 
 class Clock:
@@ -34,24 +32,19 @@ class Clock:
     ) -> None:
         self._store = store
         self._wall = wall
-        self._monotonic = monotonic
         self.cache_seconds = cache_seconds
-        self._cached: dict[str, float] | None = None
-        self._read_at = 0.0
+        self._cached = Refreshed(self._read, seconds=cache_seconds, monotonic=monotonic)
+
+    async def _read(self) -> dict[str, float]:
+        raw = await self._store.get(CLOCK_KEY)
+        return json.loads(raw) if raw else {}
 
     async def _state(self) -> dict[str, float]:
-        if self._cached is not None and self._monotonic() - self._read_at < self.cache_seconds:
-            return self._cached
-        raw = await self._store.get(CLOCK_KEY)
-        self._remember(json.loads(raw) if raw else {})
-        return self._cached  # type: ignore[return-value]
-
-    def _remember(self, state: dict[str, float]) -> None:
-        self._cached, self._read_at = state, self._monotonic()
+        return await self._cached.get()
 
     async def _write(self, state: dict[str, float]) -> None:
         await self._store.set(CLOCK_KEY, json.dumps(state))
-        self._remember(state)
+        self._cached.remember(state)
 
     async def now(self) -> float:
         """Seconds since the epoch as the mock sees them."""
@@ -86,7 +79,7 @@ class Clock:
 
     async def reset(self) -> None:
         await self._store.delete(CLOCK_KEY)
-        self._remember({})
+        self._cached.remember({})
 
     async def describe(self) -> dict[str, float | bool]:
         state = await self._state()

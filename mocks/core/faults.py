@@ -42,9 +42,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .clock import CACHE_SECONDS, Clock
+from .clock import Clock
 from .middleware import REPLICA_HEADER, RESERVED_PREFIX
 from .problems import Problem, problem_response
+from .refreshed import CACHE_SECONDS, Refreshed
 from .store import Store
 
 __all__ = ["FAULT_HEADER", "FaultBook", "FaultRule", "Faults", "parse_rule"]
@@ -223,25 +224,25 @@ class FaultBook:
         self.store = store
         self.clock = clock
         self.cache_seconds = cache_seconds
-        self._monotonic = monotonic
         self._raws: tuple[str, ...] = ()
-        self._rules: tuple[FaultRule, ...] = ()
-        self._read_at = -math.inf
+        self._parsed: tuple[FaultRule, ...] = ()
+        self._cached = Refreshed(self._read, seconds=cache_seconds, monotonic=monotonic)
+
+    async def _read(self) -> tuple[FaultRule, ...]:
+        ids = await self.store.index_range(_RULES)
+        raws = tuple(raw for raw in await self.store.get_many([_rule_key(i) for i in ids]) if raw) if ids else ()
+        if raws != self._raws:  # parsed again only when a rule changed
+            self._raws = raws
+            self._parsed = tuple(FaultRule(**{**item, "methods": tuple(item["methods"])})
+                                 for item in map(json.loads, raws))
+        return self._parsed
 
     async def rules(self) -> tuple[FaultRule, ...]:
         """The rules in the order they were set, as read at most :attr:`cache_seconds` ago."""
-        if self._monotonic() - self._read_at >= self.cache_seconds:
-            ids = await self.store.index_range(_RULES)
-            raws = tuple(raw for raw in await self.store.get_many([_rule_key(i) for i in ids]) if raw) if ids else ()
-            if raws != self._raws:
-                self._raws = raws
-                self._rules = tuple(FaultRule(**{**item, "methods": tuple(item["methods"])})
-                                    for item in map(json.loads, raws))
-            self._read_at = self._monotonic()
-        return self._rules
+        return await self._cached.get()
 
     async def _fresh(self) -> tuple[FaultRule, ...]:
-        self._read_at = -math.inf
+        self._cached.forget()
         return await self.rules()
 
     async def add(self, body: Any) -> FaultRule:
@@ -250,7 +251,7 @@ class FaultBook:
         rule = replace(rule, id=f"f-{number}")
         await self.store.set(_rule_key(rule.id), json.dumps(asdict(rule)))
         await self.store.index_add(_RULES, rule.id, number)
-        self._read_at = -math.inf
+        self._cached.forget()
         return rule
 
     async def remove(self, rule_id: str) -> bool:
@@ -258,7 +259,7 @@ class FaultBook:
             return False
         await self.store.index_remove(_RULES, rule_id)
         await self.store.delete(*(_counter(rule_id, name) for name in ("matched", "hit")))
-        self._read_at = -math.inf
+        self._cached.forget()
         return True
 
     async def clear(self) -> None:

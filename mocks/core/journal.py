@@ -19,7 +19,6 @@ was complete (a ``drop`` fault cuts it), its duration, and the fault rule that h
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from fnmatch import fnmatchcase
@@ -27,9 +26,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .clock import CACHE_SECONDS, Clock
+from .clock import Clock
 from .faults import FAULT_HEADER
 from .middleware import RESERVED_PREFIX
+from .refreshed import CACHE_SECONDS, Refreshed
 from .ring import Ring
 from .store import Store
 
@@ -50,23 +50,21 @@ class Journal:
         self.clock = clock
         self.ring = Ring(store, "journal", CAPACITY)
         self.cache_seconds = cache_seconds
-        self._monotonic = monotonic
-        self._on = False
-        self._read_at = -math.inf
+        self._switch = Refreshed(self._read_switch, seconds=cache_seconds, monotonic=monotonic)
+
+    async def _read_switch(self) -> bool:
+        return await self.store.get(_SWITCH) == "1"
 
     async def recording(self) -> bool:
         """Whether requests are recorded, as read at most :attr:`cache_seconds` ago."""
-        if self._monotonic() - self._read_at >= self.cache_seconds:
-            self._on = await self.store.get(_SWITCH) == "1"
-            self._read_at = self._monotonic()
-        return self._on
+        return await self._switch.get()
 
     async def switch(self, on: bool) -> None:
         if on:
             await self.store.set(_SWITCH, "1")
         else:
             await self.store.delete(_SWITCH)
-        self._read_at = -math.inf
+        self._switch.remember(on)
 
     async def record(self, entry: dict[str, Any]) -> None:
         await self.ring.append(entry)
