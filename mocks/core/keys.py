@@ -8,7 +8,6 @@ ESIA replica signs with the same key and every UTKO/FTS replica trusts it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from .keyfiles import create_once
 
 KEY_FILE = "esia-signing.key"
 CERT_FILE = "esia-signing.pem"
@@ -62,27 +63,19 @@ def _self_signed(key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:
 def ensure_signing_keys(directory: Path) -> SigningKeys:
     """Load the pair from ``directory``, creating it first if this is a new state directory.
 
-    Creation is atomic (write to a temporary name, then rename), so replicas racing to
-    start never see half a key.
+    Replicas racing to start (in containers too, where they share the directory but not a PID
+    namespace) agree on one pair: see :mod:`.keyfiles`.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
-    if not (key_path.exists() and cert_path.exists()):
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        cert = _self_signed(key, "ESIA mock token signing")
-        pid = os.getpid()
-        for path, data in (
-            (key_path, key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
-            (cert_path, cert.public_bytes(serialization.Encoding.PEM)),
-        ):
-            temporary = path.with_suffix(f".{pid}.tmp")
-            temporary.write_bytes(data)
-            if not path.exists():
-                os.replace(temporary, path)
-            else:
-                temporary.unlink()
+    create_once(directory, (KEY_FILE, CERT_FILE), _new_pair)
     return load_signing_keys(directory)
+
+
+def _new_pair() -> tuple[bytes, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = _self_signed(key, "ESIA mock token signing")
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()),
+            cert.public_bytes(serialization.Encoding.PEM))
 
 
 def load_signing_keys(directory: Path) -> SigningKeys:

@@ -6,7 +6,7 @@ with GOST R 34.10-2012-256 over Streebog-256 of the JWS signing input; the id_to
 gost-engine order, base64url without padding.
 
 The key pair lives beside the RSA one in the keys directory (``esia-gost.key``,
-``esia-gost.pem``), created once — atomically, so racing replicas agree — and cached per process.
+``esia-gost.pem``), created once (:mod:`..core.keyfiles`, so racing replicas agree) and cached per process.
 Its certificate is published at ``/_gosstand/esia/cert-gost.pem``.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from asn1crypto import algos, core, keys, x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..core.bearer import BearerVerifier, Identity, _scope_names, _unauthorized
+from ..core.keyfiles import create_once
 from ..core.settings import Settings
 from . import gost
 from .tokens import header
@@ -86,19 +86,15 @@ def _pem_to_der(pem: bytes) -> bytes:
 
 @lru_cache(maxsize=8)
 def _ensure(directory: Path) -> GostSigningKeys:
-    directory.mkdir(parents=True, exist_ok=True)
+    create_once(directory, (KEY_FILE, CERT_FILE), _new_pair)
     key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
-    if not (key_path.exists() and cert_path.exists()):
-        key = gost.GostPrivateKey.generate()
-        pem = GostSigningKeys(key, self_signed_certificate(key, "ESIA mock GOST token signing")).certificate_pem
-        for path, data in ((key_path, key.to_pem()), (cert_path, pem)):
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(data)
-            if not path.exists():
-                os.replace(temporary, path)
-            else:
-                temporary.unlink()
     return GostSigningKeys(gost.GostPrivateKey.from_pem(key_path.read_bytes()), _pem_to_der(cert_path.read_bytes()))
+
+
+def _new_pair() -> tuple[bytes, bytes]:
+    key = gost.GostPrivateKey.generate()
+    certificate = self_signed_certificate(key, "ESIA mock GOST token signing")
+    return key.to_pem(), GostSigningKeys(key, certificate).certificate_pem
 
 
 def gost_signing_keys(settings: Settings) -> GostSigningKeys | None:
