@@ -125,6 +125,7 @@ def _stack_class(backend: str) -> type[Any]:
 def run_peak(args: argparse.Namespace) -> int:
     from ..mocks.stack import load_manifest
     from ..reports.build import build_report, verdict_exit_code
+    from ..reports.slo import load_slo
     from .fixtures import reconcile, seed
 
     profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
@@ -132,6 +133,10 @@ def run_peak(args: argparse.Namespace) -> int:
     try:
         targets = parse_targets(getattr(args, "target", []))
         check_schedule(failover, targets)
+        load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
+    except OSError as exc:
+        print(f"gosstand peak: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     except (UsageError, ValueError) as exc:
         print(f"gosstand peak: {exc}", file=sys.stderr)
         return 2

@@ -95,7 +95,9 @@ class StackControl:
 
     def create_organisation(self, **organisation: Any) -> dict[str, Any]:
         """Seed an organisation (``fullName``, ``shortName``, ``ogrn``, ``inn``, ``kpp``,
-        ``type``, ``employees=[{"oid", "role", "chief"}]``); returns it with its ``oid``."""
+        ``type``, ``leg``, ``oktmo``, ``contacts``, ``addresses``, ``branches``,
+        ``employees=[{"oid", "role", "chief"}]``) — ``russian_faker().organisation_record()``
+        writes one — and return it with its ``oid`` and element ids."""
         return self._call("esia", "POST", "/organisations", json=organisation).json()
 
     def add_employee(self, org_oid: int, oid: int, *, role: str = "employee", chief: bool = False) -> dict[str, Any]:

@@ -62,6 +62,15 @@ _REGIONS: tuple[tuple[str, str, str, str], ...] = (
     ("52", "22", "Нижегородской области", "г. Горький"),
     ("63", "36", "Самарской области", "г. Куйбышев"),
 )
+#: The birth places above under their present names, for addresses.
+_RENAMED = {"г. Ленинград": "г. Санкт-Петербург", "г. Свердловск": "г. Екатеринбург",
+            "г. Горький": "г. Нижний Новгород", "г. Куйбышев": "г. Самара"}
+#: Legal forms: OKOPF code, short and long name.
+_LEGAL_FORMS: tuple[tuple[str, str, str], ...] = (
+    ("12300", "ООО", "Общество с ограниченной ответственностью"),
+    ("12267", "АО", "Акционерное общество"),
+    ("12247", "ПАО", "Публичное акционерное общество"),
+)
 #: Plate region codes: the subject codes above plus later three-digit series.
 _PLATE_REGIONS = ("77", "97", "99", "177", "197", "777", "799", "78", "98", "178", "50", "90", "150",
                   "190", "750", "61", "161", "23", "93", "123", "66", "96", "16", "116", "54", "52", "63")
@@ -323,6 +332,54 @@ class RussianIdentityProvider(BaseProvider):
         return SoleProprietor(full_name=f"ИП {last} {first} {middle}",
                               inn=self.inn_person(tax_office=self._tax_office(subject)),
                               ogrnip=self.ogrnip(subject=subject))
+
+    def organisation_record(self, *, branches: int = 1) -> dict[str, Any]:
+        """An organisation in the shape the ESIA mock's organisation seeding takes: a legal
+        entity with its OKOPF and OKTMO codes, a phone and an e-mail, a legal and a postal
+        address, and ``branches`` separate subdivisions, each with its own KPP (reason code 43)
+        in the same INN's books."""
+        subject, okato, _, birth_city = self._region()
+        city = _RENAMED.get(birth_city, birth_city)
+        office = self._tax_office(subject)
+        okopf, form, long_form = self.random_element(_LEGAL_FORMS)
+        brand = self.generator.last_name_male()
+        street = f"{self.generator.street_title()} ул., д. {self.random_int(1, 120)}"
+        zip_code = self.generator.postcode()
+        address = {"addressStr": f"{zip_code}, {city}, {street}", "zipCode": zip_code, "city": city}
+        domain = translit(brand).lower().replace("'", "")
+        return {
+            "fullName": f"{long_form} «{brand}»",
+            "shortName": f"{form} «{brand}»",
+            "type": "LEGAL",
+            "inn": self.inn_legal(tax_office=office),
+            "kpp": self.kpp_code(tax_office=office, reason="01"),
+            "ogrn": self.ogrn_legal(subject=subject),
+            "leg": okopf,
+            "oktmo": okato + self._digits(6),
+            "contacts": [
+                {"type": "OPH", "value": self._landline()},
+                {"type": "OEM", "value": f"info@{domain}{self.random_int(1, 999)}.ru"},
+            ],
+            "addresses": [{"type": "OLG", **address}, {"type": "OPS", **address}],
+            "branches": [self._branch(form, brand, index) for index in range(branches)],
+        }
+
+    def _branch(self, form: str, brand: str, index: int) -> dict[str, Any]:
+        subject, _, _, birth_city = self._region()
+        city = _RENAMED.get(birth_city, birth_city)
+        zip_code = self.generator.postcode()
+        return {
+            "name": f"Филиал {form} «{brand}» ({city})",
+            "kpp": self._tax_office(subject) + "43" + f"{index + 1:03d}",
+            "contacts": [{"type": "OPH", "value": self._landline()}],
+            "addresses": [{"type": "OLG", "addressStr": f"{zip_code}, {city}, "
+                           f"{self.generator.street_title()} ул., д. {self.random_int(1, 120)}",
+                           "zipCode": zip_code, "city": city}],
+        }
+
+    def _landline(self) -> str:
+        """An office number as ESIA stores it: ``+7(495)1234567``."""
+        return f"+7({self.random_element(('495', '499', '812', '343', '383'))}){self._digits(7)}"
 
     # -- vehicles and goods -----------------------------------------------------------------
     def vehicle_plate(self) -> str:

@@ -99,6 +99,25 @@ def test_organisations_pass_the_oracle(fake):
         assert trader.full_name.startswith("ИП ")
 
 
+def test_organisation_records_carry_their_codes_contacts_and_branches(fake):
+    """What ESIA's organisation seeding takes: OKOPF and OKTMO codes, an office phone and an
+    e-mail, legal and postal addresses, and branches with KPPs of their own (reason code 43)."""
+    for _ in range(SAMPLES // 4):
+        record = fake.organisation_record(branches=3)
+        assert oracle.inn_is_valid(record["inn"], kind="legal") and oracle.ogrn_is_valid(record["ogrn"])
+        assert record["kpp"][:4] == record["inn"][:4] and record["kpp"][4:6] == "01"
+        assert record["leg"] in {"12300", "12267", "12247"} and re.fullmatch(r"\d{8}", record["oktmo"])
+        assert [c["type"] for c in record["contacts"]] == ["OPH", "OEM"]
+        assert re.fullmatch(r"\+7\(\d{3}\)\d{7}", record["contacts"][0]["value"])
+        assert [a["type"] for a in record["addresses"]] == ["OLG", "OPS"]
+        assert all(a["addressStr"].startswith(a["zipCode"]) for a in record["addresses"])
+        kpps = [branch["kpp"] for branch in record["branches"]]
+        assert len(set(kpps + [record["kpp"]])) == 4
+        assert all(oracle.kpp_is_valid(kpp, digits_only=True) and kpp[4:6] == "43" for kpp in kpps)
+        assert record["addresses"][0]["city"] not in {"г. Ленинград", "г. Свердловск", "г. Горький",
+                                                      "г. Куйбышев"}  # birth places keep old names
+
+
 def test_ogrnips_include_the_remainders_stdnum_rejects(fake):
     remainders = {int(number[:14]) % 13 for number in (fake.ogrnip() for _ in range(400))}
     assert remainders & {10, 11, 12}

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 from gosstand.mocks.stack import EmbeddedStack
+from small_runs import write_small_run_slo
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 KILL_AT = 6
+
 
 
 def _lines(pattern: str, run_dir: Path) -> list[dict]:
@@ -38,13 +40,15 @@ def external_run(tmp_path_factory: pytest.TempPathFactory):
         (base / "yours" / "esia-keys").symlink_to(base / "stand" / "esia-keys")  # it trusts the stand's ESIA
         with EmbeddedStack(replicas=2, services=("fts",), state_dir=base / "yours") as yours:
             group = yours.replica("fts", 1).process.pid  # type: ignore[union-attr]
+            slo = write_small_run_slo(base)  # why not the packaged one: tests/small_runs.py
             schedule = base / "failover.yaml"
             schedule.write_text(f'actions:\n  - {{at: {KILL_AT}, service: fts, action: exec, '
                                 f'command: "kill -9 -{group}"}}\n')
             completed = subprocess.run(
                 [sys.executable, "-m", "gosstand", "peak", "--manifest", str(manifest),
                  "--target", f"fts={yours.urls['fts']}", "--failover", str(schedule),
-                 "--duration", "18", "--peak-users", "5", "--users", "10", "--output", str(base / "runs")],
+                 "--duration", "18", "--peak-users", "5", "--users", "10", "--slo", str(slo),
+                 "--output", str(base / "runs")],
                 capture_output=True, text=True, timeout=300,
             )
             assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -76,6 +80,7 @@ def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
     assert summary["reconciliation"]["acknowledged"] > 0
     assert summary["reconciliation"]["lost_writes"] == summary["reconciliation"]["duplicate_writes"] == 0
     assert {f["label"] for f in summary["failovers"]} == {f"exec kill -9 -{external_run['group']}"}
+    assert summary["slo"]["title"] == "A small run"
     assert "Verdict: PASS" in external_run["stdout"]
 
 
@@ -84,8 +89,14 @@ def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
     (["--target", "fts=127.0.0.1:9"], "http(s) URL"),
     (["--target", "utko=http://127.0.0.1:9"], "SERVICE one of fts"),  # UTKO has no peak-hour traffic
     (["--target", "fts=http://127.0.0.1:9"], "fail it with an exec action"),  # the default schedule kills fts-1
+    (["--slo", "/nonexistent/slo.yaml"], "cannot read /nonexistent/slo.yaml"),
+    (["--slo", "SLO_WITH_A_TYPO"], "objectives[0]: unknown key(s) ['every 10 s']"),  # checked before the load
 ])
-def test_targets_that_cannot_run_are_refused_before_anything_starts(tmp_path, arguments, said) -> None:
+def test_runs_that_cannot_work_are_refused_before_anything_starts(tmp_path, arguments, said) -> None:
+    if "SLO_WITH_A_TYPO" in arguments:  # an unquoted comma in a flow mapping makes a stray key
+        typo = tmp_path.parent / "typo-slo.yaml"
+        typo.write_text("objectives:\n  - {name: Declaration success, every 10 s, metric: ttr_s, max: 10}\n")
+        arguments = [str(typo) if item == "SLO_WITH_A_TYPO" else item for item in arguments]
     completed = subprocess.run([sys.executable, "-m", "gosstand", "peak", *arguments, "--output", str(tmp_path)],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2 and said in completed.stderr

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from small_runs import write_small_run_slo
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -47,7 +48,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     completed = subprocess.run(
         [sys.executable, "-m", "gosstand", "peak", "--profile", str(profile), "--users", "12",
-         "--failover", str(schedule), "--output", str(base / "runs")],
+         "--failover", str(schedule), "--slo", str(write_small_run_slo(base)),  # see tests/small_runs.py
+         "--output", str(base / "runs")],
         capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

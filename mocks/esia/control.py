@@ -9,7 +9,9 @@
 - ``GET /outbox?phone=+7…`` — the SMS messages sent to a phone, newest last;
 - ``GET /mailbox?email=…`` — the e-mails sent to an address (activation links, codes);
 - ``POST /organisations`` — seed an organisation (``fullName``, ``shortName``, ``ogrn``,
-  ``inn``, ``kpp``, ``type`` LEGAL|BUSINESS|AGENCY, ``employees: [{oid, role, chief}]``) → 201;
+  ``inn``, ``kpp``, ``type`` LEGAL|BUSINESS|AGENCY, ``leg``, ``oktmo``, ``contacts``,
+  ``addresses``, ``branches: [{name, kpp, contacts, addresses}]``,
+  ``employees: [{oid, role, chief}]``) → 201;
 - ``GET /organisations/{org_oid}`` — the organisation with its employees;
 - ``POST /organisations/{org_oid}/employees`` — link a seeded (confirmed) person
   ``{"oid", "role": "administrator"|"accountant"|"employee", "chief"}`` → 201.
@@ -37,8 +39,9 @@ from .organisations import (
     parse_oid,
     plan_organisation,
 )
+from .seed_fields import EMAIL
 from .sessions import outbox
-from .users import EMAIL, load_user, plan_user, public_view, save_user, seed_user
+from .users import load_user, plan_user, public_view, save_user, seed_user
 
 
 async def register_client(request: Request) -> Response:

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Protocol
+from typing import Any
 
 from ..core.identifiers import format_snils, is_valid_inn, is_valid_plate, is_valid_snils
+from .seed_fields import FieldErrors, bounded_list, optional_text
 
 MAX_ITEMS = 20
 DATE = re.compile(r"\d{2}\.\d{2}\.\d{4}")
 #: Vehicle registration certificate (СТС): series of 2 digits + 2 letters or 4 digits, number of 6.
 _REG_SERIES = re.compile(r"\d{2}[0-9А-ЯA-Z]{2}")
 _REG_NUMBER = re.compile(r"\d{6}")
-
-
-class ErrorSink(Protocol):
-    def add(self, pointer: str, detail: str) -> None: ...
 
 
 def is_date(value: Any) -> bool:
@@ -35,35 +32,16 @@ def is_date(value: Any) -> bool:
     return True
 
 
-def _text(item: dict[str, Any], name: str, pointer: str, errors: ErrorSink, limit: int = 200) -> str | None:
-    value = item.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
-        errors.add(f"{pointer}/{name}", f"a string of 1..{limit} characters")
-        return None
-    return value
-
-
-def _list(items: Any, pointer: str, errors: ErrorSink) -> list[Any]:
-    if items is None:
-        return []
-    if not isinstance(items, list) or len(items) > MAX_ITEMS:
-        errors.add(pointer, f"a list of up to {MAX_ITEMS} items")
-        return []
-    return items
-
-
-def vehicles(items: Any, errors: ErrorSink) -> list[dict[str, Any]]:
+def vehicles(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
     """``[{"name", "numberPlate", "regCertificate": {"series", "number"}}]``."""
     result = []
-    for index, item in enumerate(_list(items, "/vehicles", errors)):
+    for index, item in enumerate(bounded_list(items, "/vehicles", errors, MAX_ITEMS)):
         pointer = f"/vehicles/{index}"
         if not isinstance(item, dict):
             errors.add(pointer, "an object with name and numberPlate")
             continue
         vehicle: dict[str, Any] = {}
-        name = _text(item, "name", pointer, errors)
+        name = optional_text(item, "name", pointer, errors, 200)
         if name is None and "name" not in item:
             errors.add(f"{pointer}/name", "required")
         elif name is not None:
@@ -89,17 +67,17 @@ def vehicles(items: Any, errors: ErrorSink) -> list[dict[str, Any]]:
     return result
 
 
-def kids(items: Any, errors: ErrorSink) -> list[dict[str, Any]]:
+def kids(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
     """``[{"firstName", "lastName", "middleName"?, "birthDate", "gender", "snils"?, "inn"?}]``."""
     result = []
-    for index, item in enumerate(_list(items, "/kids", errors)):
+    for index, item in enumerate(bounded_list(items, "/kids", errors, MAX_ITEMS)):
         pointer = f"/kids/{index}"
         if not isinstance(item, dict):
             errors.add(pointer, "an object with firstName, lastName, birthDate, gender")
             continue
         kid: dict[str, Any] = {}
         for name in ("firstName", "lastName", "middleName"):
-            value = _text(item, name, pointer, errors, 100)
+            value = optional_text(item, name, pointer, errors, 100)
             if value is not None:
                 kid[name] = value
             elif name != "middleName" and name not in item:

@@ -1,14 +1,21 @@
-"""``/rs/orgs/{org_oid}`` and ``/rs/orgs/{org_oid}/emps[/{oid}]``: an organisation's data.
+"""``/rs/orgs/{org_oid}`` and what lies under it: an organisation's data.
+
+- ``/rs/orgs/{org_oid}`` — the root, its fields by scope (``org_fullname``, ``org_inn``, ...);
+- ``/ctts``, ``/addrs``, ``/brhs``, ``/emps`` ``[/{id}]`` — contacts (``OPH``, ``OFX``,
+  ``OEM``), addresses (``OLG`` legal, ``OPS`` postal), branches and employees, each opened by
+  its own scope (``org_ctts``, ``org_addrs``, ``org_brhs``, ``org_emps``);
+- ``/brhs/{branch_id}/ctts`` and ``/addrs`` ``[/{id}]`` — a branch's own contacts and
+  addresses (``org_brhs_ctts``, ``org_brhs_addrs``).
 
 Two kinds of token open it:
 
 - a client system's token from ``client_credentials`` whose scopes name the organisation
-  (``http://esia.gosuslugi.ru/org_fullname?org_oid=1000000123``) — exactly the fields those
-  scopes open, and the employees with ``org_emps``;
+  (``http://esia.gosuslugi.ru/org_fullname?org_oid=1000000123``) — exactly what those scopes
+  open;
 - a person's token with ``usr_org`` when the person works there — the organisation's
   registration data, and its employees when the person is its administrator or chief.
 
-Anything else is ESIA-005029.
+A collection the token holds no scope for is ESIA-005029; an id that is not there, ESIA-005001.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ from ..core.context import ServiceContext
 from .errors import scope_not_allowed
 from .organisations import employee_view, employees_of, load_organisation, member_key, parse_oid
 from .rs_shapes import collection, embed_wanted, etag, json_response, not_found
-from .scopes import ORG_FIELDS, ORG_SCOPES
+from .scopes import (
+    ORG_BRANCH_COLLECTION_SCOPES,
+    ORG_COLLECTION_SCOPES,
+    ORG_FIELDS,
+    ORG_REGISTRATION_SCOPES,
+    ORG_SCOPES,
+)
 from .tokens import ORG_SCOPE_PREFIX
 
 
@@ -50,12 +63,13 @@ async def _granted(ctx: ServiceContext, identity: Identity, org_oid: int) -> fro
         if raw is not None:
             membership = json.loads(raw)
             staff = membership["role"] == "administrator" or membership["chief"]
-            return frozenset(ORG_FIELDS) | (frozenset({"org_emps"}) if staff else frozenset())
+            return ORG_REGISTRATION_SCOPES | (frozenset({"org_emps"}) if staff else frozenset())
     return frozenset()
 
 
 async def organisation_data(ctx: ServiceContext, request: Request, identity: Identity, parts: list[str]) -> Response:
-    if not parts or len(parts) > 3:
+    """``parts``: the path after ``/rs/orgs/``, split at slashes."""
+    if not parts or len(parts) > 5:
         raise not_found()
     org_oid = parse_oid(parts[0])
     if org_oid is None:
@@ -67,22 +81,66 @@ async def organisation_data(ctx: ServiceContext, request: Request, identity: Ide
     if organisation is None:
         raise not_found()
     if len(parts) == 1:
-        body: dict[str, Any] = {"stateFacts": ["EntityRoot"], "oid": org_oid}
-        for scope, fields in ORG_FIELDS.items():
-            if scope in granted:
-                body.update({name: organisation[name] for name in fields if name in organisation})
-        body["updatedOn"] = organisation["updatedOn"]
-        body["eTag"] = etag(body)
-        return json_response(body)
-    if parts[1] != "emps":
+        return json_response(_root(organisation, granted))
+    base = f"{ctx.settings.public_url}/rs/orgs/{org_oid}"
+    name, rest = parts[1], parts[2:]
+    if name == "brhs" and len(rest) >= 2:
+        branch = _element(organisation.get("branches", []), rest[0], granted, ORG_COLLECTION_SCOPES["brhs"])
+        return _collection_or_element(request, granted, ORG_BRANCH_COLLECTION_SCOPES,
+                                      f"{base}/brhs/{branch['id']}", _holder(branch), rest[1], rest[2:])
+    if name == "emps":
+        if ORG_COLLECTION_SCOPES["emps"] not in granted:
+            raise scope_not_allowed()
+        employees = {"emps": [employee_view(item, org_oid) for item in await employees_of(ctx.store, org_oid)]}
+        return _collection_or_element(request, granted, ORG_COLLECTION_SCOPES, base, employees, name, rest)
+    return _collection_or_element(request, granted, ORG_COLLECTION_SCOPES, base, _holder(organisation), name, rest)
+
+
+def _root(organisation: dict[str, Any], granted: frozenset[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {"stateFacts": ["EntityRoot"], "oid": organisation["oid"]}
+    for scope, fields in ORG_FIELDS.items():
+        if scope in granted:
+            body.update({name: organisation[name] for name in fields if name in organisation})
+    body["updatedOn"] = organisation["updatedOn"]
+    body["eTag"] = etag(body)
+    return body
+
+
+def _holder(record: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """An organisation's or a branch's collections by their path name; a branch as an element
+    of ``/brhs`` leaves its own collections to ``/brhs/{id}/ctts`` and ``/addrs``."""
+    return {
+        "ctts": record.get("contacts", []),
+        "addrs": record.get("addresses", []),
+        "brhs": [{key: value for key, value in branch.items() if key not in ("contacts", "addresses")}
+                 for branch in record.get("branches", [])],
+    }
+
+
+def _collection_or_element(
+    request: Request,
+    granted: frozenset[str],
+    scopes: dict[str, str],
+    base: str,
+    collections: dict[str, list[dict[str, Any]]],
+    name: str,
+    rest: list[str],
+) -> Response:
+    """``<base>/<name>`` (a collection) or ``<base>/<name>/<id>`` (one of its elements)."""
+    if name not in scopes or len(rest) > 1:
         raise not_found()
-    if "org_emps" not in granted:
+    items = collections[name]
+    if scopes[name] not in granted:
         raise scope_not_allowed()
-    employees = [employee_view(item, org_oid) for item in await employees_of(ctx.store, org_oid)]
-    if len(parts) == 2:
-        base = f"{ctx.settings.public_url}/rs/orgs/{org_oid}"
-        return json_response(collection(base, "emps", employees, embed="elements" in embed_wanted(request)))
-    found = [item for item in employees if str(item["id"]) == parts[2]]
+    if not rest:
+        return json_response(collection(base, name, items, embed="elements" in embed_wanted(request)))
+    return json_response(_element(items, rest[0], granted, scopes[name]))
+
+
+def _element(items: list[dict[str, Any]], item_id: str, granted: frozenset[str], scope: str) -> dict[str, Any]:
+    if scope not in granted:
+        raise scope_not_allowed()
+    found = [item for item in items if str(item["id"]) == item_id]
     if not found:
         raise not_found()
-    return json_response(found[0])
+    return found[0]

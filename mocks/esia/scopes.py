@@ -74,10 +74,29 @@ ORG_FIELDS: dict[str, tuple[str, ...]] = {
     "org_ogrn": ("ogrn",),
     "org_inn": ("inn",),
     "org_kpp": ("kpp",),
+    "org_leg": ("leg",),
+    "org_oktmo": ("oktmo",),
 }
-#: The organisation's employees (``/rs/orgs/{org_oid}/emps``).
-ORG_EMPLOYEE_SCOPES = frozenset({"org_emps"})
-ORG_SCOPES: frozenset[str] = frozenset({*ORG_FIELDS, *ORG_EMPLOYEE_SCOPES})
+#: The scope that opens each collection under ``/rs/orgs/{org_oid}``.
+ORG_COLLECTION_SCOPES: dict[str, str] = {
+    "ctts": "org_ctts",
+    "addrs": "org_addrs",
+    "brhs": "org_brhs",
+    "emps": "org_emps",
+}
+#: The scope that opens each collection under ``/rs/orgs/{org_oid}/brhs/{branch_id}``.
+ORG_BRANCH_COLLECTION_SCOPES: dict[str, str] = {
+    "ctts": "org_brhs_ctts",
+    "addrs": "org_brhs_addrs",
+}
+#: What an employee's own ``usr_org`` token reads of the organisation: its registration data
+#: (fields, contacts, addresses, branches); ``org_emps`` only for its administrators and chief.
+ORG_REGISTRATION_SCOPES: frozenset[str] = frozenset(
+    {*ORG_FIELDS, *ORG_COLLECTION_SCOPES.values(), *ORG_BRANCH_COLLECTION_SCOPES.values()} - {"org_emps"}
+)
+ORG_SCOPES: frozenset[str] = frozenset(
+    {*ORG_FIELDS, *ORG_COLLECTION_SCOPES.values(), *ORG_BRANCH_COLLECTION_SCOPES.values()}
+)
 
 #: Every scope a client system may be registered for.
 ALL_SCOPES: frozenset[str] = PERSON_SCOPES | ORG_SCOPES

@@ -33,6 +33,7 @@ from ..core.store import Store
 from . import household
 from .levels import LEVELS, level_problems
 from .scopes import DOCUMENT_KINDS
+from .seed_fields import EMAIL, FieldErrors, address_list, optional_text
 from .totp import new_secret, valid_secret
 
 MAX_FAILURES = 3
@@ -40,7 +41,7 @@ MAX_FAILURES = 3
 LOCK_SECONDS = 15 * 60
 FIRST_OID = 1_000_000_000
 MAX_OID = 2**53 - 1
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}")
+PERSON_ADDRESS_TYPES = {"PRG": "registration", "PLV": "residence"}
 DATE = re.compile(r"\d{2}\.\d{2}\.\d{4}")
 
 
@@ -74,14 +75,6 @@ def hash_password(password: str, salt: str) -> str:
 # --- seeding -------------------------------------------------------------------------------
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, pointer: str, detail: str) -> None:
-        self.items.append({"pointer": pointer, "detail": detail})
-
-
 def _date(value: Any) -> bool:
     if not isinstance(value, str) or not DATE.fullmatch(value):
         return False
@@ -92,19 +85,7 @@ def _date(value: Any) -> bool:
     return True
 
 
-def _optional_text(
-    body: dict[str, Any], name: str, pointer: str, errors: _Errors, limit: int = 500
-) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
-        errors.add(f"{pointer}/{name}", f"a string of 1..{limit} characters")
-        return None
-    return value
-
-
-def _person(body: Any, fallback_snils: str | None, errors: _Errors) -> dict[str, Any]:
+def _person(body: Any, fallback_snils: str | None, errors: FieldErrors) -> dict[str, Any]:
     if not isinstance(body, dict):
         errors.add("/person", "an object with firstName, lastName, ...")
         return {}
@@ -113,9 +94,9 @@ def _person(body: Any, fallback_snils: str | None, errors: _Errors) -> dict[str,
         if name not in body:
             errors.add(f"/person/{name}", "required")
             continue
-        person[name] = _optional_text(body, name, "/person", errors, 100)
+        person[name] = optional_text(body, name, "/person", errors, 100)
     for name in ("middleName", "birthPlace"):
-        value = _optional_text(body, name, "/person", errors)
+        value = optional_text(body, name, "/person", errors)
         if value is not None:
             person[name] = value
     if "birthDate" in body:
@@ -155,7 +136,7 @@ _PASSPORT_RULES = {
 }
 
 
-def _documents(items: Any, errors: _Errors) -> list[dict[str, Any]]:
+def _documents(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
     if items is None:
         return []
     if not isinstance(items, list) or len(items) > 20:
@@ -194,43 +175,7 @@ def _documents(items: Any, errors: _Errors) -> list[dict[str, Any]]:
     return documents
 
 
-_ADDRESS_FIELDS = (
-    "addressStr",
-    "fiasCode",
-    "zipCode",
-    "region",
-    "city",
-    "street",
-    "house",
-    "flat",
-    "countryId",
-)
-
-
-def _addresses(items: Any, errors: _Errors) -> list[dict[str, Any]]:
-    if items is None:
-        return []
-    if not isinstance(items, list) or len(items) > 20:
-        errors.add("/addresses", "a list of up to 20 addresses")
-        return []
-    addresses = []
-    for index, item in enumerate(items):
-        pointer = f"/addresses/{index}"
-        if not isinstance(item, dict) or item.get("type") not in ("PRG", "PLV"):
-            errors.add(f"{pointer}/type", "PRG (registration) or PLV (residence)")
-            continue
-        address: dict[str, Any] = {"type": item["type"], "countryId": "RUS"}
-        for name in _ADDRESS_FIELDS:
-            value = _optional_text(item, name, pointer, errors)
-            if value is not None:
-                address[name] = value
-        if "addressStr" not in address:
-            errors.add(f"{pointer}/addressStr", "required")
-        addresses.append(address)
-    return addresses
-
-
-def _second_factor(body: dict[str, Any], errors: _Errors) -> dict[str, Any]:
+def _second_factor(body: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
     """``second_factor``: ``sms`` (default) or ``totp``; a TOTP secret (base32) is generated
     when none is given and returned by the control API, so a test's authenticator can use it."""
     method = body.get("second_factor", "sms")
@@ -257,7 +202,7 @@ class SeedPlan:
 
 def plan_user(body: dict[str, Any]) -> SeedPlan:
     """Validate a ``POST /_gosstand/control/users`` body (422 with pointers on any fault)."""
-    errors = _Errors()
+    errors = FieldErrors()
     oid = body.get("oid")
     if oid is not None and (not isinstance(oid, int) or isinstance(oid, bool) or not 0 < oid <= MAX_OID):
         errors.add("/oid", "a positive integer")
@@ -275,7 +220,7 @@ def plan_user(body: dict[str, Any]) -> SeedPlan:
         errors.add("/password", "a string of 1..128 characters")
     person = _person(body.get("person"), login_snils, errors)
     documents = _documents(body.get("documents"), errors)
-    addresses = _addresses(body.get("addresses"), errors)
+    addresses = address_list(body.get("addresses"), errors, PERSON_ADDRESS_TYPES)
     vehicles = household.vehicles(body.get("vehicles"), errors)
     kids = household.kids(body.get("kids"), errors)
     level = body.get("level", "confirmed" if person.get("trusted", True) else "standard")
