@@ -1,10 +1,13 @@
 """The data a load run needs before and after the load: seeding, and reconciliation input.
 
 Before: one ESIA client system (a fresh RSA certificate), test users whose identifiers pass the
-real checks (``scenarios/identities.py``), and declarant organisations — written to
-``fixtures.json`` for the Locust processes. After: every declaration the target holds for those
-declarants, listed through the public FTS API, written to ``records.json`` for the reports'
-reconciliation (lost and duplicated writes).
+real checks (``scenarios/identities.py``), declarant organisations, and — when the profile sends
+UTKO traffic — one waste-handling object per organisation, registered through UTKO's own API
+(which hands back each object's access key, so this works against a user's UTKO too). All of it
+goes to ``fixtures.json`` for the Locust processes. After: every declaration the target holds
+for those declarants, and every weight control those objects hold, listed through the public
+APIs and written to ``records.json`` for the reports' reconciliation (lost and duplicated
+writes).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from ..scenarios import declarations, esia_login
+from ..scenarios import declarations, esia_login, utko
 from ..scenarios.control import StackControl
 from ..scenarios.esia_client import RelyingParty, make_test_identity
 from ..scenarios.http import HttpxClient
@@ -40,7 +43,37 @@ def _esia_account(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def seed(manifest: Mapping[str, Any], run_dir: Path, *, users: int, declarants: int, seed: int) -> Path:
+#: Journeys that reach UTKO: a run whose profile gives them a share seeds UTKO objects.
+UTKO_JOURNEYS = ("utko_objects", "weight_controls")
+
+
+def _login(http: HttpxClient, manifest: Mapping[str, Any], fixtures: Mapping[str, Any]) -> str:
+    """An access token of the first seeded person (with ``usr_org``, which UTKO writes need)."""
+    control = StackControl(manifest["urls"], manifest["control_token"])
+    person = fixtures["users"][0]
+    return esia_login.login(
+        http, esia_url=manifest["urls"]["esia"], rp=relying_party(fixtures), login=person["phone"],
+        password=person["password"], read_sms=control.read_sms, scope=" ".join(LOGIN_SCOPES),
+    ).access_token
+
+
+def _register_objects(manifest: Mapping[str, Any], fixtures: Mapping[str, Any], seed: int) -> list[dict[str, Any]]:
+    fake = russian_faker(seed=seed + 1)
+    with HttpxClient() as http:
+        token = _login(http, manifest, fixtures)
+        objects = []
+        for organisation in fixtures["declarants"]:
+            registered = utko.register_object(
+                http, utko_url=manifest["urls"]["utko"], token=token,
+                obj=utko.sample_object(fake, operator={"inn": organisation["inn"], "kpp": organisation["kpp"]}),
+            )
+            objects.append({"id": registered.id, "accessKey": registered.access_key,
+                            "operatorInn": organisation["inn"]})
+    return objects
+
+
+def seed(manifest: Mapping[str, Any], run_dir: Path, *, users: int, declarants: int, seed: int,
+         utko_objects: bool = False) -> Path:
     control = StackControl(manifest["urls"], manifest["control_token"])
     certificate, key = make_test_identity("gosstand load client")
     control.register_client(CLIENT_ID, redirect_uris=[REDIRECT_URI],
@@ -67,7 +100,10 @@ def seed(manifest: Mapping[str, Any], run_dir: Path, *, users: int, declarants: 
         },
         "users": people,
         "declarants": organisations,
+        "utko_objects": [],
     }
+    if utko_objects:
+        fixtures["utko_objects"] = _register_objects(manifest, fixtures, seed)
     path = run_dir / "fixtures.json"
     path.write_text(json.dumps(fixtures, ensure_ascii=False, indent=1))
     return path
@@ -87,22 +123,24 @@ def relying_party(fixtures: Mapping[str, Any]) -> RelyingParty:
 
 
 def reconcile(manifest: Mapping[str, Any], run_dir: Path) -> Path:
-    """List every declaration of the run's declarants through the public API (``records.json``)."""
+    """List, through the public APIs, every declaration of the run's declarants and every weight
+    control of its UTKO objects (``records.json``)."""
     fixtures = json.loads((run_dir / "fixtures.json").read_text())
-    control = StackControl(manifest["urls"], manifest["control_token"])
-    person = fixtures["users"][0]
+    urls = manifest["urls"]
+    records: list[dict[str, Any]] = []
     with HttpxClient() as http:
-        tokens = esia_login.login(
-            http, esia_url=manifest["urls"]["esia"], rp=relying_party(fixtures), login=person["phone"],
-            password=person["password"], read_sms=control.read_sms, scope=" ".join(LOGIN_SCOPES),
-        )
-        records = []
+        token = _login(http, manifest, fixtures)
         for organisation in fixtures["declarants"]:
             for card in declarations.list_declarations(
-                http, fts_url=manifest["urls"]["fts"], token=tokens.access_token,
-                inn=organisation["inn"], kpp=organisation["kpp"],
+                http, fts_url=urls["fts"], token=token, inn=organisation["inn"], kpp=organisation["kpp"],
             ):
-                records.append({"id": card["id"], "senderReference": card.get("senderReference")})
+                records.append({"service": "fts", "id": card["id"], "senderReference": card.get("senderReference")})
+        for obj in fixtures.get("utko_objects", []):
+            for control in utko.weight_controls(http, utko_url=urls["utko"], token=token, object_id=obj["id"]):
+                # A weight control's id is the client's own reference: two records with one id
+                # are one weighing stored twice.
+                records.append({"service": "utko", "id": str(control["id"]), "senderReference": str(control["id"])})
+    services = ["fts", "utko"] if fixtures.get("utko_objects") else ["fts"]
     path = run_dir / "records.json"
-    path.write_text(json.dumps({"service": "fts", "records": records}, ensure_ascii=False))
+    path.write_text(json.dumps({"services": services, "records": records}, ensure_ascii=False))
     return path

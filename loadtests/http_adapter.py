@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from urllib3.filepost import encode_multipart_formdata
+
 from ..scenarios.http import HttpResponse, TransportFailure
 
 
@@ -35,8 +37,6 @@ class LocustHttp:
         headers: Mapping[str, str] | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> HttpResponse:
-        if files:
-            raise NotImplementedError("multipart uploads are not used by the load journeys yet")
         request_context: dict[str, Any] = {"journey": self.journey, **(context or {})}
         if self.intended_start is not None:
             request_context["intended_start"] = self.intended_start
@@ -44,8 +44,11 @@ class LocustHttp:
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
         all_headers = dict(headers or {})
-        body: str | None = None
-        if data is not None:
+        body: str | bytes | None = None
+        if files:  # a weigh station's import file, a declaration's document
+            body, content_type = encode_multipart_formdata({**(data or {}), **files})
+            all_headers["Content-Type"] = content_type
+        elif data is not None:
             body = urlencode(data)
             all_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         with self._session.request(

@@ -15,14 +15,21 @@ from gosstand.loadtests import failover, recorder
 from gosstand.loadtests.config import LoadConfig
 from gosstand.loadtests.profile import load_profile
 from gosstand.loadtests.shape import PeakHourShape
-from gosstand.loadtests.users import DeclarationUser, EsiaLoginUser, configure
+from gosstand.loadtests.users import (
+    DeclarationUser,
+    EsiaLoginUser,
+    UtkoObjectsUser,
+    WeighStationUser,
+    configure,
+)
 from locust import events
 
-__all__ = ["EsiaLoginUser", "DeclarationUser", "PeakHourShape"]
+__all__ = ["EsiaLoginUser", "DeclarationUser", "UtkoObjectsUser", "WeighStationUser", "PeakHourShape"]
 
 _profile = load_profile(os.environ.get("GOSSTAND_PROFILE") or None)
-EsiaLoginUser.weight = _profile.mix.get(EsiaLoginUser.journey, 0)
-DeclarationUser.weight = _profile.mix.get(DeclarationUser.journey, 0)
+for _user in (EsiaLoginUser, DeclarationUser, UtkoObjectsUser, WeighStationUser):
+    _user.weight = _profile.mix.get(_user.journey, 0)
+del _user  # Locust takes every User class in this module's namespace as one to run
 
 
 @events.init.add_listener

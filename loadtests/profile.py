@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 
 DEFAULT_PROFILE = "peak_hour.yaml"
+#: The journeys a profile's ``mix`` and ``pacing_s`` may name (loadtests/users.py).
+JOURNEYS = ("esia_login", "declaration", "utko_objects", "weight_controls")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +45,9 @@ class Profile:
         mix = {str(k): int(v) for k, v in data["mix"].items()}
         if not mix or any(v < 0 for v in mix.values()) or sum(mix.values()) == 0:
             raise ValueError("mix must give each journey a non-negative weight, not all zero")
+        unknown = sorted((set(mix) | set(data.get("pacing_s", {}))) - set(JOURNEYS))
+        if unknown:
+            raise ValueError(f"unknown journey(s) {', '.join(unknown)}: expected {', '.join(JOURNEYS)}")
         return cls(
             name=str(data.get("name", "profile")),
             description=str(data.get("description", "")),
@@ -54,10 +59,22 @@ class Profile:
         )
 
 
+def packaged_profiles() -> dict[str, str]:
+    """The profiles shipped in ``scenarios/``, by name (``peak-hour``, ``weighing-morning``)."""
+    found = {}
+    for entry in resources.files("gosstand.scenarios").iterdir():
+        if entry.name.endswith(".yaml"):
+            found[entry.name.removesuffix(".yaml").replace("_", "-")] = entry.name
+    return found
+
+
 def load_profile(path: str | Path | None = None, **overrides: Any) -> Profile:
-    """A profile file, or the packaged peak-hour profile when ``path`` is None."""
-    if path is None:
-        text = resources.files("gosstand.scenarios").joinpath(DEFAULT_PROFILE).read_text(encoding="utf-8")
+    """A profile file, a packaged profile by name (``weighing-morning``), or the packaged peak
+    hour when ``path`` is None."""
+    packaged = packaged_profiles()
+    if path is None or (str(path) in packaged and not Path(path).exists()):
+        name = DEFAULT_PROFILE if path is None else packaged[str(path)]
+        text = resources.files("gosstand.scenarios").joinpath(name).read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
     return Profile.from_mapping(yaml.safe_load(text), **overrides)

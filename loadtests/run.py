@@ -20,13 +20,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .profile import load_profile
+import yaml
+
+from .fixtures import UTKO_JOURNEYS
+from .profile import Profile, load_profile
 
 PACKAGED_FAILOVER = "failover.yaml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", help="traffic profile YAML (default: the packaged peak hour)")
+    parser.add_argument("--profile", help="traffic profile: a YAML file, or a packaged one by name — peak-hour "
+                                          "(the default) or weighing-morning (UTKO)")
     parser.add_argument("--duration", type=float, help="seconds the hour is compressed into (profile default: 60)")
     parser.add_argument("--peak-users", type=int, help="concurrent users at the peak (profile default)")
     parser.add_argument("--failover", default="default",
@@ -43,14 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest",
                         help="run against an already running stack (its stack.json, e.g. from `gosstand up`)")
     parser.add_argument("--target", action="append", default=[], metavar="SERVICE=URL",
-                        help="send SERVICE's traffic (fts) to your own system at URL instead of the stack's; "
+                        help="send SERVICE's traffic (fts, or utko when the profile has UTKO journeys) to your "
+                             "own system at URL instead of the stack's; "
                              "it must accept the stack's ESIA tokens. Its failovers are exec actions")
 
 
-#: Services whose traffic may go to a system of the user's. The peak hour is logins and
-#: declarations; ESIA stays the stand's (the login's SMS codes are read from its outbox), and
-#: UTKO has no share of the traffic to send anywhere.
-TARGETABLE = ("fts",)
+#: Services whose traffic may go to a system of the user's. ESIA stays the stand's (the login's
+#: SMS codes are read from its outbox); UTKO only when the profile sends it traffic.
+TARGETABLE = ("fts", "utko")
 
 
 class UsageError(Exception):
@@ -67,6 +71,17 @@ def parse_targets(values: list[str]) -> dict[str, str]:
                              f"{', '.join(TARGETABLE)} and an http(s) URL")
         targets[service] = url.rstrip("/")
     return targets
+
+
+def check_traffic(profile: Profile, targets: dict[str, str]) -> None:
+    """A target the profile sends nothing to would make a run that tests nothing of it."""
+    if "utko" in targets and not sends_utko_traffic(profile):
+        raise UsageError(f"--target utko: the profile {profile.name!r} sends no UTKO traffic; give "
+                         f"{' or '.join(UTKO_JOURNEYS)} a share of its mix (--profile)")
+
+
+def sends_utko_traffic(profile: Profile) -> bool:
+    return any(profile.mix.get(journey, 0) > 0 for journey in UTKO_JOURNEYS)
 
 
 def check_schedule(failover: Path | None, targets: dict[str, str]) -> None:
@@ -128,10 +143,16 @@ def run_peak(args: argparse.Namespace) -> int:
     from ..reports.slo import load_slo
     from .fixtures import reconcile, seed
 
-    profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
     failover = _failover_path(args.failover)
     try:
+        try:
+            profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
+        except KeyError as exc:
+            raise UsageError(f"{args.profile}: the profile has no {exc.args[0]!r}") from None
+        except yaml.YAMLError as exc:
+            raise UsageError(f"{args.profile}: not YAML ({exc})") from None
         targets = parse_targets(getattr(args, "target", []))
+        check_traffic(profile, targets)
         check_schedule(failover, targets)
         load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
     except OSError as exc:
@@ -148,6 +169,7 @@ def run_peak(args: argparse.Namespace) -> int:
         "profile": profile.name,
         "duration_s": profile.duration_s,
         "peak_users": profile.peak_users,
+        "mix": profile.mix,
         "failover_schedule": str(failover) if failover else None,
     }
     with ExitStack() as cleanup:
@@ -168,8 +190,9 @@ def run_peak(args: argparse.Namespace) -> int:
             description["external_services"] = sorted(targets)
         description["targets"] = manifest["urls"]
         print("Seeding ESIA users, the client system and declarants…", flush=True)
-        fixtures_path = seed(manifest, run_dir, users=args.users, declarants=args.declarants, seed=args.seed)
-        print(f"Peak-hour load for {profile.duration_s:.0f} s, up to {profile.peak_users} users"
+        fixtures_path = seed(manifest, run_dir, users=args.users, declarants=args.declarants, seed=args.seed,
+                             utko_objects=sends_utko_traffic(profile))
+        print(f"Load ({profile.name}) for {profile.duration_s:.0f} s, up to {profile.peak_users} users"
               + (f", failovers from {failover}" if failover else ", no failover") + "…", flush=True)
         description["started"] = time.time()
         code = _run_locust(run_dir, manifest_path, fixtures_path, failover, args, profile.duration_s)
@@ -177,11 +200,15 @@ def run_peak(args: argparse.Namespace) -> int:
         description["locust_exit_code"] = code
         if code not in (0, 1):  # 1 only means "some request failed", which the SLOs judge
             print(f"Locust ended with exit code {code}; see {run_dir / 'locust.log'}", file=sys.stderr)
+        if not any(run_dir.glob("requests*.jsonl")):
+            (run_dir / "run.json").write_text(json.dumps(description, indent=2, ensure_ascii=False))
+            print(f"gosstand peak: the load recorded no request; see {run_dir / 'locust.log'}", file=sys.stderr)
+            return 2
         failed_faults = _failed_commands(run_dir)
         for note in failed_faults:
             print(f"gosstand peak: {note}", file=sys.stderr)
         description.setdefault("notes", []).extend(failed_faults)
-        print("Reconciling declarations with what the target holds…", flush=True)
+        print("Reconciling the writes with what the targets hold…", flush=True)
         reconcile(manifest, run_dir)
     (run_dir / "run.json").write_text(json.dumps(description, indent=2, ensure_ascii=False))
     result = build_report(run_dir, slo_path=Path(args.slo) if args.slo else None)

@@ -1,4 +1,6 @@
-"""Locust users for the two peak-hour journeys, built on ``scenarios/``.
+"""Locust users for the journeys of a load run, built on ``scenarios/``: the peak hour's ESIA
+logins and declarations, and — where a profile gives them a share — UTKO operators keeping
+their objects up to date and weigh stations importing weight controls.
 
 Each user runs its journey at the profile's pace. The pace is a schedule, not a wait: the
 journey's first request carries its intended start, so when the system slows down the
@@ -8,6 +10,7 @@ recorded latency includes the time the request should already have been running
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import time
@@ -19,9 +22,11 @@ import gevent
 from faker import Faker
 from locust import FastHttpUser, constant, task
 
-from ..scenarios import declarations, esia_login
+from ..scenarios import declarations, esia_login, utko
+from ..scenarios.answers import ServiceError
 from ..scenarios.control import StackControl
 from ..scenarios.http import TransportFailure
+from ..scenarios.identities import russian_faker
 from .config import LoadConfig
 from .fixtures import LOGIN_SCOPES, relying_party
 from .http_adapter import LocustHttp
@@ -95,7 +100,7 @@ class JourneyUser(FastHttpUser):
         self.next_start += self.pacing
         try:
             self.journey_once()
-        except (esia_login.EsiaJourneyError, declarations.DeclarationError, TransportFailure) as exc:
+        except (esia_login.EsiaJourneyError, ServiceError, TransportFailure) as exc:
             # The failed request is already in the timeline; the journey starts over next time.
             log.debug("%s journey failed: %s", self.journey, exc)
         finally:
@@ -155,3 +160,72 @@ class DeclarationUser(JourneyUser):
         record.update(acked=True, id=submitted.id, attempts=submitted.attempts, t=time.time())
         operation.fire(record=record)
         declarations.status(self.http, fts_url=fts, token=self.tokens.access_token, declaration_id=submitted.id)
+
+
+class UtkoObjectsUser(JourneyUser):
+    """A regional operator's system: reads one of its objects and sets its status under
+    If-Match (re-reading on a 412), lists its objects and reads today's requests."""
+
+    journey = "utko_objects"
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.objects = self.config.fixtures["utko_objects"]
+        if not self.objects:
+            raise RuntimeError("the profile sends UTKO traffic but no UTKO objects were seeded")
+        self.tokens: esia_login.TokenSet | None = None
+        self.turn = 0
+
+    def journey_once(self) -> None:
+        if self.tokens is None:
+            self.tokens = self.login(self.person)
+        url, token = self.urls["utko"], self.tokens.access_token
+        obj = self.objects[(self.number + self.turn) % len(self.objects)]
+        status = ("active", "inactive")[self.turn % 2]
+        self.turn += 1
+        utko.update_object(self.http, utko_url=url, token=token, object_id=obj["id"],
+                           change=lambda current: {**current, "status": status})
+        for _ in utko.list_objects(self.http, utko_url=url, token=token, operatorInn=obj["operatorInn"]):
+            pass
+        utko.requests_on(self.http, utko_url=url, token=token, date=time_date())
+
+
+class WeighStationUser(JourneyUser):
+    """A weigh station at an object: each journey imports a batch of weighings with the
+    object's access key, re-posting it whole through failures. Each weight control is one
+    logical write, reconciled against what the object holds at the end."""
+
+    journey = "weight_controls"
+    batch = 3
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.objects = self.config.fixtures["utko_objects"]
+        if not self.objects:
+            raise RuntimeError("the profile sends UTKO traffic but no UTKO objects were seeded")
+        self.faker = russian_faker(seed=self.number)
+
+    def journey_once(self) -> None:
+        obj = self.objects[self.number % len(self.objects)]
+        controls = utko.sample_weight_controls(self.faker, count=self.batch, ids=lambda: str(uuid.uuid4()),
+                                               at=dt.datetime.now(dt.UTC).replace(microsecond=0))
+        ids = [control["id"] for control in controls]
+        try:
+            result = utko.import_weight_controls(self.http, utko_url=self.urls["utko"], object_id=obj["id"],
+                                                 access_key=obj["accessKey"], controls=controls)
+        except Exception as exc:
+            for wc_id in ids:
+                operation.fire(record={"op": wc_id, "service": "utko", "senderReference": wc_id, "acked": False,
+                                       "id": None, "attempts": getattr(exc, "attempts", None), "t": time.time(),
+                                       "error": str(exc)[:200]})
+            raise
+        stored = set(result.imported) | set(result.skipped)
+        for wc_id in ids:
+            operation.fire(record={"op": wc_id, "service": "utko", "senderReference": wc_id,
+                                   "acked": wc_id in stored, "id": wc_id if wc_id in stored else None,
+                                   "attempts": result.attempts, "t": time.time()})
+
+
+def time_date() -> dt.date:
+    """Today, UTC: the date UTKO files requests under."""
+    return dt.datetime.now(dt.UTC).date()

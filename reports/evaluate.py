@@ -9,8 +9,11 @@ many breached, and the whole-run value next to it.
 Statuses: ``pass``, ``fail``, ``no_data`` (nothing to measure — fails the run unless the
 objective is ``optional``, because a verdict must not pass on an absence of evidence) and
 ``not_applicable`` (a failover metric in a run without a matching failover, e.g. the control
-run: passes). Run metrics (lost/duplicate writes, retry amplification) ignore selectors: the
-reconciliation covers the one service ``records.json`` names.
+run; or an objective on journeys the run's profile gives no share — ``run.json`` ``mix``, or
+for a run without one the journeys its requests carry — so one SLO file judges a peak hour of
+logins and declarations and a morning of UTKO weighings alike: passes). Run metrics
+(lost/duplicate writes, retry amplification) ignore selectors: the reconciliation covers the
+services ``records.json`` names.
 """
 
 from __future__ import annotations
@@ -162,10 +165,28 @@ def _evaluate_window(objective: Objective, analysis: Analysis) -> ObjectiveResul
         (f"+{w.start}…+{w.start + w.width} s", w.value) for w in values if w.value is not None
     ]
     if not measured:
-        return ObjectiveResult(objective=objective, status="no_data",
-                               message=f"no requests match {objective.selector.describe()}")
+        return _nothing_measured(objective, analysis, f"no requests match {objective.selector.describe()}")
     unit_name = "windows" if objective.window is not None else "whole-run values"
     return _conclude(objective, measured, whole_run=whole, unit_name=unit_name)
+
+
+def _sent_journeys(analysis: Analysis) -> set[str]:
+    """The journeys the run's profile gives a share (``run.json`` ``mix``); for a run that did
+    not record its mix (an older run, or one recorded by other tools), the journeys its
+    requests carry."""
+    mix = analysis.run.info.extra.get("mix")
+    if isinstance(mix, dict):
+        return {str(journey) for journey, weight in mix.items() if isinstance(weight, int | float) and weight > 0}
+    return {request.journey for request in analysis.run.requests if request.journey}
+
+
+def _nothing_measured(objective: Objective, analysis: Analysis, message: str) -> ObjectiveResult:
+    """``no_data`` — unless the objective is about journeys the run does not send."""
+    journeys = objective.selector.journey
+    if journeys and not set(journeys) & _sent_journeys(analysis):
+        return ObjectiveResult(objective=objective, status="not_applicable",
+                               message=f"the run's profile sends no {' or '.join(journeys)} traffic")
+    return ObjectiveResult(objective=objective, status="no_data", message=message)
 
 
 def _failover_value(figures: FailoverFigures, metric: str) -> float | None:
@@ -188,8 +209,7 @@ def _evaluate_failover(objective: Objective, analysis: Analysis) -> ObjectiveRes
             offset = analysis.grid.offset(figures.t)
             measured.append((f"{figures.label} at +{offset:.1f} s", value))
     if not measured:
-        return ObjectiveResult(objective=objective, status="no_data",
-                               message="no requests of the selection during the failover episodes")
+        return _nothing_measured(objective, analysis, "no requests of the selection during the failover episodes")
     return _conclude(objective, measured, whole_run=None, unit_name="failovers")
 
 

@@ -33,7 +33,9 @@ client got a 2xx with an id), ``id`` (declaration id or null), ``attempts`` (req
 it; null when unknown), ``t`` (when the client got its answer or gave up).
 
 ``records.json`` — what the target holds when the run is reconciled at the end:
-``{"service": "fts", "records": [{"id": ..., "senderReference": ...}, ...]}``. Absent: the
+``{"service": "fts", "records": [{"id": ..., "senderReference": ...}, ...]}``, or for several
+services ``{"services": ["fts", "utko"], "records": [{"service": "fts", "id": ..., ...}, ...]}``
+(ids and references are then told apart by service). Absent: the
 run was not reconciled, and lost/duplicate writes are not measured.
 
 ``run.json`` — ``started``, ``ended``, ``title``, ``profile``, ``targets`` ({service: url}),
@@ -114,7 +116,8 @@ class Operation:
 
 @dataclass(frozen=True, slots=True)
 class Reconciled:
-    service: str | None
+    #: The services reconciled; empty: every service (a file that names none).
+    services: tuple[str, ...]
     records: list[dict[str, Any]]
 
 
@@ -236,7 +239,10 @@ def _reconciled(path: Path) -> Reconciled | None:
     records = raw.get("records") if isinstance(raw, dict) else None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise RunDirectoryError(f"{path}: expected {{'service': ..., 'records': [{{...}}, ...]}}")
-    return Reconciled(service=_optional_str(raw.get("service")), records=records)
+    named = raw.get("services", [raw["service"]] if raw.get("service") is not None else [])
+    if not isinstance(named, list) or not all(isinstance(service, str) for service in named):
+        raise RunDirectoryError(f"{path}: 'services' must be a list of service names")
+    return Reconciled(services=tuple(named), records=records)
 
 
 def load_run(run_dir: Path) -> RunData:

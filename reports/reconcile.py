@@ -8,7 +8,8 @@
   grouped by ``senderReference`` (the client's own reference, which the load run makes unique
   per operation), and any group of two or more is one duplicate, listed with its operation ids.
 
-Operations of another service than the reconciled one are not judged. Writes the target holds
+Operations of a service that was not reconciled are not judged; with several services, a record
+and an operation meet only within one service. Writes the target holds
 but never acknowledged (the answer was lost on the way back) are counted for information: they
 are not errors when a retry with the same idempotency key returns the same record.
 """
@@ -42,7 +43,7 @@ class Duplicate:
 @dataclass(frozen=True)
 class Reconciliation:
     measured: bool
-    service: str | None = None
+    services: tuple[str, ...] = ()
     operations: int = 0
     acknowledged: int = 0
     records: int = 0
@@ -66,35 +67,41 @@ class Reconciliation:
         return self.attempts / self.attempted_operations if self.attempted_operations else None
 
 
-def _judged(operations: list[Operation], service: str | None) -> list[Operation]:
-    return [op for op in operations if service is None or op.service in (None, service)]
+def _judged(operations: list[Operation], services: tuple[str, ...]) -> list[Operation]:
+    return [op for op in operations if not services or op.service in (None, *services)]
+
+
+def _key(service: str | None, value: Any, services: tuple[str, ...]) -> str:
+    """An id or reference, told apart by service when several were reconciled."""
+    return f"{service}:{value}" if len(services) > 1 else str(value)
 
 
 def reconcile(operations: list[Operation], reconciled: Reconciled | None) -> Reconciliation:
-    judged = _judged(operations, reconciled.service if reconciled else None)
+    judged = _judged(operations, reconciled.services if reconciled else ())
     counted = [op for op in judged if op.attempts is not None]
     attempts = {"attempts": sum(op.attempts or 0 for op in counted), "attempted_operations": len(counted)}
     if reconciled is None:
         return Reconciliation(measured=False, operations=len(judged), **attempts)
+    services = reconciled.services
     records: list[dict[str, Any]] = reconciled.records
-    held_ids = {str(r["id"]) for r in records if r.get("id") is not None}
+    held_ids = {_key(r.get("service"), r["id"], services) for r in records if r.get("id") is not None}
     lost = [
         LostWrite(
             op=op.op, id=op.id, sender_reference=op.sender_reference,
             reason="acknowledged without an id" if op.id is None else "id absent from the target",
         )
         for op in judged
-        if op.acked and (op.id is None or op.id not in held_ids)
+        if op.acked and (op.id is None or _key(op.service, op.id, services) not in held_ids)
     ]
     by_reference: dict[str, list[str]] = defaultdict(list)
     for record in records:
         reference = record.get("senderReference")
         if reference is not None:
-            by_reference[str(reference)].append(str(record.get("id")))
+            by_reference[_key(record.get("service"), reference, services)].append(str(record.get("id")))
     ops_by_reference: dict[str, list[str]] = defaultdict(list)
     for op in judged:
         if op.sender_reference is not None:
-            ops_by_reference[op.sender_reference].append(op.op)
+            ops_by_reference[_key(op.service, op.sender_reference, services)].append(op.op)
     duplicates = [
         Duplicate(
             sender_reference=reference, ids=sorted(ids), ops=sorted(set(ops_by_reference.get(reference, []))),
@@ -102,14 +109,15 @@ def reconcile(operations: list[Operation], reconciled: Reconciled | None) -> Rec
         for reference, ids in sorted(by_reference.items())
         if len(ids) > 1
     ]
-    acked_references = {op.sender_reference for op in judged if op.acked}
+    acked_references = {_key(op.service, op.sender_reference, services) for op in judged if op.acked}
     unacknowledged = sum(
         1 for op in judged
-        if not op.acked and op.sender_reference is not None and op.sender_reference in by_reference
-        and op.sender_reference not in acked_references
+        if not op.acked and op.sender_reference is not None
+        and _key(op.service, op.sender_reference, services) in by_reference
+        and _key(op.service, op.sender_reference, services) not in acked_references
     )
     return Reconciliation(
-        measured=True, service=reconciled.service, operations=len(judged),
+        measured=True, services=services, operations=len(judged),
         acknowledged=sum(op.acked for op in judged), records=len(records), lost=lost, duplicates=duplicates,
         unacknowledged_applied=unacknowledged, **attempts,
     )

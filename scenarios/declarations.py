@@ -17,19 +17,21 @@ here with a chapter in use.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .http import HttpClient, HttpResponse, TransportFailure
+from .answers import MAX_RETRY_WAIT, ServiceError, retry_delay, send_with_retries
+from .http import HttpClient, HttpResponse
 
 __all__ = [
+    "MAX_RETRY_WAIT",
     "DeclarationError",
     "Submitted",
     "card",
     "list_declarations",
+    "retry_delay",
     "comment_appeal",
     "document_content",
     "events",
@@ -41,23 +43,9 @@ __all__ = [
     "withdraw",
 ]
 
-#: Longest wait between two submit attempts, whatever ``Retry-After`` asks for.
-MAX_RETRY_WAIT = 5.0
-#: First back-off when the server gives no ``Retry-After``; doubles per attempt.
-BASE_BACKOFF = 0.2
 
-
-class DeclarationError(Exception):
-    """An FTS answer the journey did not expect, or retries exhausted. ``status`` is the last
-    HTTP status (``None`` after a transport failure); ``attempts`` how many requests were sent."""
-
-    def __init__(self, step: str, message: str, *, status: int | None = None, attempts: int = 1,
-                 problem: dict[str, Any] | None = None) -> None:
-        super().__init__(f"{step}: {message}")
-        self.step = step
-        self.status = status
-        self.attempts = attempts
-        self.problem = problem or {}
+class DeclarationError(ServiceError):
+    """An FTS answer the journey did not expect, or retries exhausted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,41 +63,8 @@ def _headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
 
-def _problem(response: HttpResponse) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _fail(step: str, response: HttpResponse, *, attempts: int = 1) -> DeclarationError:
-    problem = _problem(response)
-    said = problem.get("detail") or response.text[:300]
-    return DeclarationError(step, f"HTTP {response.status}: {said}", status=response.status,
-                            attempts=attempts, problem=problem)
-
-
-def retry_delay(response: HttpResponse | None, attempt: int, *, cap: float = MAX_RETRY_WAIT,
-                now: Callable[[], float] = time.time) -> float:
-    """How long to wait before attempt ``attempt + 1``: ``Retry-After`` (seconds or HTTP-date)
-    when the server sent one, else exponential back-off; never more than ``cap``."""
-    header = response.headers.get("retry-after") if response is not None else None
-    if header:
-        header = header.strip()
-        if header.isdigit():
-            return min(float(header), cap)
-        try:
-            when = email.utils.parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return min(max(when.timestamp() - now(), 0.0), cap)
-    return min(BASE_BACKOFF * 2 ** (attempt - 1), cap)
-
-
-def _retryable(response: HttpResponse) -> bool:
-    return response.status in (429, 503) or response.status >= 500
+    return DeclarationError.from_answer(step, response, attempts=attempts)  # type: ignore[return-value]
 
 
 def submit(
@@ -126,26 +81,14 @@ def submit(
     attempts reach the server, at most one declaration exists."""
     url = fts_url.rstrip("/") + "/api/v1/declarations"
     headers = {**_headers(token), "Idempotency-Key": idempotency_key}
-    last: HttpResponse | None = None
-    failure: TransportFailure | None = None
-    for attempt in range(1, attempts + 1):
-        try:
-            last = http.send("POST", url, name="fts: submit", json=declaration, headers=headers,
-                             context={"idempotency_key": idempotency_key, "attempt": attempt})
-            failure = None
-        except TransportFailure as exc:
-            last, failure = None, exc
-        if last is not None and last.status == 201:
-            body = last.json()
-            return Submitted(id=body["id"], status=body["status"], attempts=attempt,
-                             replayed=last.headers.get("idempotent-replayed") == "true", card=body)
-        if last is not None and not _retryable(last):
-            raise _fail("fts: submit", last, attempts=attempt)
-        if attempt < attempts:
-            sleep(retry_delay(last, attempt))
-    if last is not None:
-        raise _fail("fts: submit", last, attempts=attempts)
-    raise DeclarationError("fts: submit", f"no answer after {attempts} attempts: {failure}", attempts=attempts)
+    answer, attempt = send_with_retries(
+        lambda attempt: http.send("POST", url, name="fts: submit", json=declaration, headers=headers,
+                                  context={"idempotency_key": idempotency_key, "attempt": attempt}),
+        step="fts: submit", expect=201, attempts=attempts, sleep=sleep, error=DeclarationError,
+    )
+    body = answer.json()
+    return Submitted(id=body["id"], status=body["status"], attempts=attempt,
+                     replayed=answer.headers.get("idempotent-replayed") == "true", card=body)
 
 
 def _get(http: HttpClient, url: str, *, name: str, token: str,

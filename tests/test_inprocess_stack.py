@@ -25,15 +25,21 @@ def stack(gosstand_inprocess):  # the plugin's fixture, as a user's test would t
     return gosstand_inprocess
 
 
-def test_a_login_and_a_declaration_run_on_a_plain_client_without_a_server(stack):
+def registered_person(stack, client_id: str, scope: str, seed: int):
+    """A relying party registered for ``scope`` and a seeded person: (control, rp, person)."""
     control = StackControl(stack.urls, stack.control_token)
-    certificate, key = make_test_identity("in-process RP")
-    rp = RelyingParty("INPROC", "https://rp.example/cb", certificate, key, clock=lambda: control.now("esia"))
-    control.register_client("INPROC", redirect_uris=[rp.redirect_uri], scopes=SCOPE.split(),
+    certificate, key = make_test_identity(f"{client_id} RP")
+    rp = RelyingParty(client_id, "https://rp.example/cb", certificate, key, clock=lambda: control.now("esia"))
+    control.register_client(client_id, redirect_uris=[rp.redirect_uri], scopes=scope.split(),
                             certificate=certificate.public_bytes(serialization.Encoding.PEM).decode())
-    person = russian_faker(seed=5).person_record()
+    person = russian_faker(seed=seed).person_record()
     control.seed_user(phone=person["phone"], password=person["password"], email=person["email"],
                       person={k: person[k] for k in ("firstName", "lastName", "birthDate", "gender", "snils")})
+    return control, rp, person
+
+
+def test_a_login_and_a_declaration_run_on_a_plain_client_without_a_server(stack):
+    control, rp, person = registered_person(stack, "INPROC", SCOPE, seed=5)
     with HttpxClient() as http:  # an ordinary httpx.Client: nothing tells it about the mocks
         tokens = esia_login.login(http, esia_url=stack.urls["esia"], rp=rp, login=person["phone"],
                                   password=person["password"], read_sms=control.read_sms, scope=SCOPE)

@@ -87,7 +87,8 @@ def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
 @pytest.mark.parametrize(("arguments", "said"), [
     (["--target", "esia=http://127.0.0.1:9"], "SERVICE one of fts"),
     (["--target", "fts=127.0.0.1:9"], "http(s) URL"),
-    (["--target", "utko=http://127.0.0.1:9"], "SERVICE one of fts"),  # UTKO has no peak-hour traffic
+    (["--target", "utko=http://127.0.0.1:9"], "sends no UTKO traffic"),  # the peak hour has none
+    (["--profile", "PROFILE_WITH_A_TYPO"], "unknown journey(s) declarations"),
     (["--target", "fts=http://127.0.0.1:9"], "fail it with an exec action"),  # the default schedule kills fts-1
     (["--slo", "/nonexistent/slo.yaml"], "cannot read /nonexistent/slo.yaml"),
     (["--slo", "SLO_WITH_A_TYPO"], "objectives[0]: unknown key(s) ['every 10 s']"),  # checked before the load
@@ -97,6 +98,10 @@ def test_runs_that_cannot_work_are_refused_before_anything_starts(tmp_path, argu
         typo = tmp_path.parent / "typo-slo.yaml"
         typo.write_text("objectives:\n  - {name: Declaration success, every 10 s, metric: ttr_s, max: 10}\n")
         arguments = [str(typo) if item == "SLO_WITH_A_TYPO" else item for item in arguments]
+    if "PROFILE_WITH_A_TYPO" in arguments:
+        typo = tmp_path.parent / "typo-profile.yaml"
+        typo.write_text("name: x\nduration_s: 10\npeak_users: 2\ncurve: [1]\nmix: {declarations: 1}\n")
+        arguments = [str(typo) if item == "PROFILE_WITH_A_TYPO" else item for item in arguments]
     completed = subprocess.run([sys.executable, "-m", "gosstand", "peak", *arguments, "--output", str(tmp_path)],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2 and said in completed.stderr

@@ -90,7 +90,7 @@ def test_junit_has_one_testcase_per_objective_with_measured_vs_threshold(report:
     assert failure is not None
     assert "worst 0.8500" in failure.get("message", "") and "≥ 0.95 every 10 s window" in failure.get("message", "")
     assert cases["Time to recover after each failover"].find("failure") is None
-    assert cases["No lost declarations"].find("failure") is not None
+    assert cases["No lost writes"].find("failure") is not None
 
 
 def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -100,6 +100,20 @@ def test_failover_objectives_do_not_apply_to_a_control_run(tmp_path: Path) -> No
     assert result.status == "not_applicable" and result.passed
 
 
+def test_journeys_the_profile_does_not_send_are_not_judged_but_silent_ones_are(tmp_path: Path) -> None:
+    """One SLO file for the peak hour and the weighing morning: an objective on a journey the
+    run's mix gives no share is not applicable; a journey in the mix that sent nothing fails."""
+    objectives = [objective("weighings", "success_ratio", min=0.9, select={"journey": "weight_controls"}),
+                  objective("logins", "success_ratio", min=0.9, select={"journey": "esia_login"})]
+    write_run(tmp_path / "run", requests=steady_requests(), failovers=(KILL,),
+              info={**INFO, "mix": {"declaration": 1, "esia_login": 2, "weight_controls": 0}})
+    analysis = Analysis(load_run(tmp_path / "run"), parse_slo({"objectives": objectives}))
+    results = {o.name: evaluate(o, analysis) for o in analysis.spec.objectives}
+    assert results["weighings"].status == "not_applicable" and results["weighings"].passed
+    assert "sends no weight_controls traffic" in results["weighings"].message
+    assert results["logins"].status == "no_data" and not results["logins"].passed  # in the mix, silent
+
+
 def test_failover_objective_selects_failovers_by_service(tmp_path: Path) -> None:
     result = results_of(tmp_path, [objective("esia ttr", "ttr_s", max=1, select={"service": "esia"})])
     assert result["esia ttr"].status == "not_applicable"
@@ -135,6 +149,27 @@ def test_duplicate_writes_are_one_reference_with_several_records(tmp_path: Path)
     result = reconcile(run.operations, run.reconciled)
     assert result.lost_writes == 0 and result.duplicate_writes == 1
     assert result.duplicates[0].ids == ["D2", "D9"] and result.duplicates[0].ops == ["op2"]
+
+
+def test_several_services_are_reconciled_each_against_its_own_records(tmp_path: Path) -> None:
+    """Declarations and weight controls in one run: a reference or id shared by the two services
+    is neither a duplicate nor a proof that a write survived."""
+    weighing = {"service": "utko", "acked": True, "attempts": 1, "t": START}
+    write_run(tmp_path, requests=steady_requests(duration=1),
+              operations=[operation(1), {**weighing, "op": "WC-1", "id": "WC-1", "senderReference": "WC-1"},
+                          {**weighing, "op": "WC-2", "id": "WC-2", "senderReference": "WC-2"},
+                          {**weighing, "op": "D1", "id": "D1", "senderReference": "ref1"}],
+              records={"services": ["fts", "utko"], "records": [
+                  {"service": "fts", "id": "D1", "senderReference": "ref1"},
+                  {"service": "fts", "id": "WC-2", "senderReference": "WC-2"},
+                  {"service": "utko", "id": "WC-1", "senderReference": "WC-1"},
+                  {"service": "utko", "id": "WC-1", "senderReference": "WC-1"},
+              ]})
+    run = load_run(tmp_path)
+    assert run.reconciled is not None and run.reconciled.services == ("fts", "utko")
+    result = reconcile(run.operations, run.reconciled)
+    assert {lost.op for lost in result.lost} == {"WC-2", "D1"}  # held only under fts / only an fts id
+    assert [(d.sender_reference, d.ids) for d in result.duplicates] == [("utko:WC-1", ["WC-1", "WC-1"])]
 
 
 def test_reconciliation_objectives_and_missing_records(tmp_path: Path) -> None:
