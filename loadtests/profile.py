@@ -23,6 +23,9 @@ class Profile:
     pacing_s: dict[str, float]
     mix: dict[str, int]
     description: str = ""
+    #: The packaged failover schedule ``--failover default`` means for this profile (a file name
+    #: in ``loadtests/``); ``None``: the peak hour's.
+    failover: str | None = None
 
     def users_at(self, elapsed: float) -> int:
         """Concurrent users ``elapsed`` seconds into the compressed run (linear between steps)."""
@@ -56,6 +59,7 @@ class Profile:
             curve=curve,
             pacing_s={str(k): float(v) for k, v in data.get("pacing_s", {}).items()},
             mix=mix,
+            failover=str(data["failover"]) if data.get("failover") else None,
         )
 
 

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, help="seconds the hour is compressed into (profile default: 60)")
     parser.add_argument("--peak-users", type=int, help="concurrent users at the peak (profile default)")
     parser.add_argument("--failover", default="default",
-                        help="failover schedule YAML; 'default' (kill ESIA and FTS replicas) or 'none'")
+                        help="failover schedule YAML; 'default' (the profile's: for the peak hour, kill "
+                             "ESIA and FTS replicas) or 'none'")
     parser.add_argument("--slo", help="SLO file (default: the packaged reports/slo.yaml)")
     parser.add_argument("--backend", choices=["embedded", "containers"], default="embedded",
                         help="stack to start: processes on loopback (default) or Docker containers "
@@ -94,11 +95,16 @@ def check_schedule(failover: Path | None, targets: dict[str, str]) -> None:
                              f"fail it with an exec action (command: …), not {action.action}")
 
 
-def _failover_path(choice: str) -> Path | None:
+def _failover_path(choice: str, profile: Profile) -> Path | None:
+    """``none``, a file, or ``default``: the schedule the profile names, else the peak hour's."""
     if choice == "none":
         return None
     if choice == "default":
-        return Path(str(resources.files("gosstand.loadtests").joinpath(PACKAGED_FAILOVER)))
+        packaged = resources.files("gosstand.loadtests").joinpath(profile.failover or PACKAGED_FAILOVER)
+        if not packaged.is_file():
+            raise UsageError(f"the profile {profile.name!r} names failover {profile.failover!r}, "
+                             "which is not a schedule packaged in loadtests/")
+        return Path(str(packaged))
     return Path(choice)
 
 
@@ -143,7 +149,6 @@ def run_peak(args: argparse.Namespace) -> int:
     from ..reports.slo import load_slo
     from .fixtures import reconcile, seed
 
-    failover = _failover_path(args.failover)
     try:
         try:
             profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
@@ -151,6 +156,7 @@ def run_peak(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.profile}: the profile has no {exc.args[0]!r}") from None
         except yaml.YAMLError as exc:
             raise UsageError(f"{args.profile}: not YAML ({exc})") from None
+        failover = _failover_path(args.failover, profile)
         targets = parse_targets(getattr(args, "target", []))
         check_traffic(profile, targets)
         check_schedule(failover, targets)
