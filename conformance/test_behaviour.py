@@ -1,6 +1,7 @@
 """Behaviour the contracts state in prose, tested against the target: idempotent submission (also
-when retries race), the declaration life cycle and its invariants, withdrawal, and an object's
-round trip through UTKO with its ETag checks.
+when retries race), the declaration life cycle and its invariants, withdrawal, an object's
+round trip through UTKO with its ETag checks, and REO's weight-control import (a re-posted file
+stores nothing twice, a partly invalid file imports the rest, a wrong key stores nothing).
 
 Each test talks to the target through the journeys of ``gosstand.scenarios`` (a plain HTTP
 client), so the target may be the stand or your own system. Tests that must move time need the
@@ -20,9 +21,10 @@ import httpx
 import pytest
 from gosstand.conformance.reference_requests import ORGANISATION, declaration, utko_object
 from gosstand.conformance.targets import Target, TargetUnavailable
-from gosstand.scenarios import declarations
+from gosstand.scenarios import declarations, utko
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.http import HttpxClient
+from gosstand.scenarios.identities import russian_faker
 
 pytestmark = pytest.mark.behaviour
 
@@ -172,6 +174,64 @@ def test_utko_an_object_reads_back_as_written_and_stale_writes_are_refused(gosst
         assert client.delete(url, headers={"If-Match": changed.headers["etag"]}).status_code in (200, 204)
         gone = client.get(url)
         assert gone.status_code == 404 and gone.headers["content-type"].startswith("application/problem+json")
+
+
+# -- UTKO: REO's weight-control import -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def weighed_object(gosstand_target, esia_access_token, http) -> utko.Registered:
+    """An object registered for this module, with the access key UTKO gave it."""
+    registered = utko.register_object(
+        http, utko_url=_url(gosstand_target, "utko"), token=esia_access_token,
+        obj=utko_object(name=f"Весовой контроль {uuid.uuid4().hex[:6]}"),
+    )
+    assert registered.access_key, "the 201 of a registration carries no X-Access-Key"
+    return registered
+
+
+def _weighings(count: int) -> list[dict[str, Any]]:
+    return utko.sample_weight_controls(russian_faker(seed=count), count=count,
+                                       ids=lambda: f"conformance-{uuid.uuid4().hex[:12]}")
+
+
+def test_utko_a_weight_control_file_posted_again_stores_nothing_twice(gosstand_target, esia_access_token, http,
+                                                                     weighed_object):
+    url = _url(gosstand_target, "utko")
+    controls = _weighings(4)
+    ids = [control["id"] for control in controls]
+    first = utko.import_weight_controls(http, utko_url=url, object_id=weighed_object.id,
+                                        access_key=weighed_object.access_key, controls=controls)
+    assert (first.imported, first.skipped, first.rejected) == (ids, [], [])
+    again = utko.import_weight_controls(http, utko_url=url, object_id=weighed_object.id,
+                                        access_key=weighed_object.access_key, controls=controls)
+    assert (again.imported, again.skipped) == ([], ids), "a re-posted file (a retry) must be skipped"
+    held = [c["id"] for c in utko.weight_controls(http, utko_url=url, token=esia_access_token,
+                                                  object_id=weighed_object.id) if c["id"] in ids]
+    assert sorted(held) == sorted(ids)
+
+
+def test_utko_a_partly_invalid_file_imports_the_rest_and_names_each_error(gosstand_target, http, weighed_object):
+    controls = _weighings(3)
+    controls[1]["registrationNumber"] = "A123BC77"  # Latin look-alikes: not a Russian plate
+    del controls[2]["dateBefore"]
+    result = utko.import_weight_controls(http, utko_url=_url(gosstand_target, "utko"), object_id=weighed_object.id,
+                                         access_key=weighed_object.access_key, controls=controls)
+    assert result.imported == [controls[0]["id"]]
+    rejected = {item["index"]: {e["pointer"] for e in item["errors"]} for item in result.rejected}
+    assert rejected == {1: {"/weightControls/1/registrationNumber"}, 2: {"/weightControls/2/dateBefore"}}
+
+
+def test_utko_a_wrong_access_key_is_refused_and_stores_nothing(gosstand_target, esia_access_token, http,
+                                                              weighed_object):
+    url = _url(gosstand_target, "utko")
+    controls = _weighings(1)
+    with pytest.raises(utko.UtkoError) as refused:
+        utko.import_weight_controls(http, utko_url=url, object_id=weighed_object.id,
+                                    access_key=weighed_object.access_key + "x", controls=controls)
+    assert refused.value.status == 403 and refused.value.attempts == 1
+    held = {c["id"] for c in utko.weight_controls(http, utko_url=url, token=esia_access_token,
+                                                  object_id=weighed_object.id)}
+    assert controls[0]["id"] not in held
 
 
 # -- the stand's own fault rules and journal (targets with the gosstand control API) ---------------
