@@ -95,6 +95,20 @@ def check_schedule(failover: Path | None, targets: dict[str, str]) -> None:
                              f"fail it with an exec action (command: …), not {action.action}")
 
 
+def check_recovery_room(failover: Path | None, duration_s: float, window_s: float) -> None:
+    """Each failover must leave one healthy window of the run after it ends; otherwise its
+    recovery cannot be seen, and the report could only say "never recovered"."""
+    from .failover import load_schedule
+
+    for action in load_schedule(failover):
+        ends = action.at + (action.duration or 0)
+        if ends + window_s > duration_s:
+            raise UsageError(
+                f"{failover}: the {action.action} of {action.service} at {action.at:g} s ends at {ends:g} s, "
+                f"and a {duration_s:g}-s run leaves no {window_s:g}-s healthy window after it to see it "
+                f"recover; lengthen --duration to at least {ends + window_s:g} s or move the action")
+
+
 def _failover_path(choice: str, profile: Profile) -> Path | None:
     """``none``, a file, or ``default``: the schedule the profile names, else the peak hour's."""
     if choice == "none":
@@ -160,7 +174,8 @@ def run_peak(args: argparse.Namespace) -> int:
         targets = parse_targets(getattr(args, "target", []))
         check_traffic(profile, targets)
         check_schedule(failover, targets)
-        load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
+        slo = load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
+        check_recovery_room(failover, profile.duration_s, slo.healthy.window)
     except OSError as exc:
         print(f"gosstand peak: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2

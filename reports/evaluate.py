@@ -202,12 +202,21 @@ def _evaluate_failover(objective: Objective, analysis: Analysis) -> ObjectiveRes
         return ObjectiveResult(objective=objective, status="not_applicable",
                                message="no failover of the selected service in this run")
     measured = []
+    unobserved = []
     for i in indices:
         figures = analysis.figures(i, objective.selector)
+        if objective.metric.name == "ttr_s" and not figures.recovered and not figures.observable:
+            unobserved.append(figures.label)  # censored: the run ended before a healthy window fit
+            continue
         value = _failover_value(figures, objective.metric.name)
         if value is not None:
             offset = analysis.grid.offset(figures.t)
             measured.append((f"{figures.label} at +{offset:.1f} s", value))
+    if unobserved:  # one unseen recovery is no evidence, whatever the others show
+        return ObjectiveResult(
+            objective=objective, status="no_data",
+            message=f"recovery not observable after {', '.join(unobserved)}: the run (or the next fault) ended "
+                    f"before one {analysis.spec.healthy.window}-s healthy window fit after it")
     if not measured:
         return _nothing_measured(objective, analysis, "no requests of the selection during the failover episodes")
     return _conclude(objective, measured, whole_run=None, unit_name="failovers")

@@ -74,6 +74,10 @@ class FailoverFigures:
     t: float
     horizon: float
     recovered: bool
+    #: Whether one whole healthy window fits between the fault and its horizon: if not, the run
+    #: (or the next fault) ended before recovery could be seen, and "not recovered" means
+    #: "not observed", not "never".
+    observable: bool
     ttr_s: float | None
     recovery_after_removal_s: float | None
     ttfe_s: float | None
@@ -183,6 +187,7 @@ def analyse_failover(
 
     return FailoverFigures(
         failover=fault, selection=selection, window=W, t=t_f, horizon=horizon, recovered=recovered,
+        observable=last_window >= first_window,
         ttr_s=ttr,
         recovery_after_removal_s=(
             max(0.0, grid.start(start) - fault.until)

@@ -89,6 +89,7 @@ def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
     (["--target", "fts=127.0.0.1:9"], "http(s) URL"),
     (["--target", "utko=http://127.0.0.1:9"], "sends no UTKO traffic"),  # the peak hour has none
     (["--profile", "PROFILE_WITH_A_TYPO"], "unknown journey(s) declarations"),
+    (["--duration", "40"], "the kill of fts at 35 s ends at 35 s, and a 40-s run leaves no 10-s healthy window"),
     (["--target", "fts=http://127.0.0.1:9"], "fail it with an exec action"),  # the default schedule kills fts-1
     (["--slo", "/nonexistent/slo.yaml"], "cannot read /nonexistent/slo.yaml"),
     (["--slo", "SLO_WITH_A_TYPO"], "objectives[0]: unknown key(s) ['every 10 s']"),  # checked before the load

@@ -23,7 +23,7 @@ KILL_ESIA_AT, KILL_FTS_AT = 5, 8
 #: SLO's 10-s healthy window after the FTS kill: the next fault on a service ends the previous
 #: one's episode, and a kill must be seen healthy for 10 s to count as recovered.
 SLOW_FTS_AT, SLOW_FTS_FOR, SLOW_MS = 21, 2, 300
-DURATION = 32
+DURATION = 34  # the latency fault ends at 23 s: one 10-s healthy window must fit after it
 
 
 @pytest.fixture(scope="module")

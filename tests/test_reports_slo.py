@@ -90,6 +90,15 @@ def test_ttr_objective_per_failover_and_not_recovered_is_a_breach(tmp_path: Path
     assert never.status == "fail" and never.worst == float("inf")
 
 
+def test_a_recovery_the_run_ended_too_soon_to_see_is_not_a_verdict_either_way(tmp_path: Path) -> None:
+    """A kill 5 s before the end leaves no 10-s window: "not observable", not "never recovered"."""
+    late = {**KILL, "t": START + 55, "target": "fts-2"}
+    results = results_of(tmp_path, [objective("ttr", "ttr_s", max=10)], failovers=(KILL, late))
+    assert results["ttr"].status == "no_data" and not results["ttr"].passed
+    assert "recovery not observable after kill fts-2" in results["ttr"].message
+    assert "10-s healthy window" in results["ttr"].message
+
+
 def test_ttfe_objective_passes_when_nothing_failed(tmp_path: Path) -> None:
     results = results_of(tmp_path, [objective("ttfe", "ttfe_s", min=1.0)], steady_requests())
     assert results["ttfe"].passed and results["ttfe"].worst == float("inf")
