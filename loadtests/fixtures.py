@@ -43,10 +43,6 @@ def _esia_account(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-#: Journeys that reach UTKO: a run whose profile gives them a share seeds UTKO objects.
-UTKO_JOURNEYS = ("utko_objects", "weight_controls")
-
-
 def _login(http: HttpxClient, manifest: Mapping[str, Any], fixtures: Mapping[str, Any]) -> str:
     """An access token of the first seeded person (with ``usr_org``, which UTKO writes need)."""
     control = StackControl(manifest["urls"], manifest["control_token"])

@@ -12,6 +12,8 @@ import yaml
 DEFAULT_PROFILE = "peak_hour.yaml"
 #: The journeys a profile's ``mix`` and ``pacing_s`` may name (loadtests/users.py).
 JOURNEYS = ("esia_login", "declaration", "utko_objects", "weight_controls")
+#: Journeys that reach UTKO: a run whose profile gives them a share seeds UTKO objects first.
+UTKO_JOURNEYS = ("utko_objects", "weight_controls")
 
 
 @dataclass(frozen=True, kw_only=True)

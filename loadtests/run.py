@@ -22,8 +22,7 @@ from typing import Any
 
 import yaml
 
-from .fixtures import UTKO_JOURNEYS
-from .profile import Profile, load_profile
+from .profile import UTKO_JOURNEYS, Profile, load_profile
 
 PACKAGED_FAILOVER = "failover.yaml"
 

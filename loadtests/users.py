@@ -187,7 +187,7 @@ class UtkoObjectsUser(JourneyUser):
                            change=lambda current: {**current, "status": status})
         for _ in utko.list_objects(self.http, utko_url=url, token=token, operatorInn=obj["operatorInn"]):
             pass
-        utko.requests_on(self.http, utko_url=url, token=token, date=time_date())
+        utko.requests_on(self.http, utko_url=url, token=token, date=_utc_today())
 
 
 class WeighStationUser(JourneyUser):
@@ -226,6 +226,6 @@ class WeighStationUser(JourneyUser):
                                    "attempts": result.attempts, "t": time.time()})
 
 
-def time_date() -> dt.date:
+def _utc_today() -> dt.date:
     """Today, UTC: the date UTKO files requests under."""
     return dt.datetime.now(dt.UTC).date()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from .http import HttpResponse, TransportFailure
 
@@ -37,7 +37,7 @@ class ServiceError(Exception):
         self.problem = problem or {}
 
     @classmethod
-    def from_answer(cls, step: str, response: HttpResponse, *, attempts: int = 1) -> ServiceError:
+    def from_answer(cls, step: str, response: HttpResponse, *, attempts: int = 1) -> Self:
         problem = problem_of(response)
         said = problem.get("detail") or response.text[:300]
         return cls(step, f"HTTP {response.status}: {said}", status=response.status, attempts=attempts,

@@ -14,6 +14,11 @@ from typing import Any
 from .http import HttpClient, HttpResponse, HttpxClient
 
 
+class RequestVerificationError(AssertionError):
+    """:meth:`StackControl.verify` did not find what it was asked to; the message says what the
+    service received instead."""
+
+
 class ControlError(Exception):
     """The control API refused a request; ``status`` and ``body`` say why."""
 
@@ -171,3 +176,32 @@ class StackControl:
         ``after`` (a sequence number), ``limit``."""
         params = {name: str(value) for name, value in filters.items()}
         return self._call(service, "GET", "/requests", params=params).json()["items"]
+
+    def unmatched_requests(self, service: str, **filters: str | int) -> list[dict[str, Any]]:
+        """Requests no API route of ``service`` took (a 404 or a 405 before any handler), each
+        with ``nearMisses``: the routes most like the path that was sent."""
+        return self.recorded_requests(service, unmatched="true", **filters)
+
+    def verify(self, service: str, method: str, path: str, *, times: int | None = None,
+               status: int | None = None) -> list[dict[str, Any]]:
+        """Check that ``service`` received ``method path`` (``path`` a glob, e.g.
+        ``/api/v1/declarations/*/withdrawal``) — exactly ``times`` times, or at least once —
+        and return those journal entries. Otherwise raise :class:`RequestVerificationError`
+        saying what came instead: the same path with other methods, and every unmatched request
+        with the routes it nearly matched. The journal must be on (:meth:`record_requests`)."""
+        filters: dict[str, str | int] = {"method": method, "path": path, "limit": 1000}
+        if status is not None:
+            filters["status"] = status
+        entries = self.recorded_requests(service, **filters)
+        if (len(entries) == times) if times is not None else bool(entries):
+            return entries
+        wanted = f"{times} time(s)" if times is not None else "at least once"
+        lines = [f"{service} received {method.upper()} {path}"
+                 + (f" answered {status}" if status is not None else "")
+                 + f" {len(entries)} time(s), expected {wanted}"]
+        others = [e for e in self.recorded_requests(service, path=path, limit=20) if e["method"] != method.upper()]
+        lines += [f"  the same path with another method: {e['method']} {e['path']} → {e['status']}" for e in others]
+        for entry in self.unmatched_requests(service, limit=20):
+            near = ", ".join(f"{m['route']} ({' '.join(m['methods'])})" for m in entry["nearMisses"]) or "none"
+            lines.append(f"  unmatched: {entry['method']} {entry['path']} → {entry['status']}; near misses: {near}")
+        raise RequestVerificationError("\n".join(lines))

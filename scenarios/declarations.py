@@ -64,7 +64,7 @@ def _headers(token: str) -> dict[str, str]:
 
 
 def _fail(step: str, response: HttpResponse, *, attempts: int = 1) -> DeclarationError:
-    return DeclarationError.from_answer(step, response, attempts=attempts)  # type: ignore[return-value]
+    return DeclarationError.from_answer(step, response, attempts=attempts)
 
 
 def submit(

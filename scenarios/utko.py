@@ -79,7 +79,7 @@ def _headers(token: str, **extra: str) -> dict[str, str]:
 
 
 def _fail(step: str, response: HttpResponse, *, attempts: int = 1) -> UtkoError:
-    return UtkoError.from_answer(step, response, attempts=attempts)  # type: ignore[return-value]
+    return UtkoError.from_answer(step, response, attempts=attempts)
 
 
 def _url(utko_url: str, path: str) -> str:

@@ -124,3 +124,52 @@ def test_the_ring_keeps_the_newest_entries_and_numbering_goes_on(tmp_path: Path)
 
     kept, evens, after_clear = asyncio.run(scenario())
     assert kept == [8, 9, 10, 11, 12] and evens == [8, 10] and after_clear == [13]
+
+
+def test_each_entry_names_its_route_and_unmatched_ones_their_near_misses(fts, control):
+    control.record_requests("fts")
+    fts.get(f"{DECLARATIONS}/1f0e6a52-0000-4000-8000-000000000001/status")
+    fts.post("/api/v1/declaration", json={})  # a typo: no such route
+    fts.delete(DECLARATIONS)  # the path is a route; the method is not (405)
+    status, typo, wrong_method = control.recorded_requests("fts")
+    assert status["route"] == "/api/v1/declarations/{id}/status"
+    assert (typo["route"], typo["status"]) == (None, 404)
+    assert (wrong_method["route"], wrong_method["status"]) == (DECLARATIONS, 405)  # matched: only the method is wrong
+    (unmatched,) = control.unmatched_requests("fts")
+    assert unmatched["path"] == "/api/v1/declaration"
+    best = unmatched["nearMisses"][0]
+    assert best["route"] == DECLARATIONS and "POST" in best["methods"] and best["similarity"] > 0.9
+
+
+def test_verify_passes_on_what_came_and_says_what_came_instead(fts, control):
+    from gosstand.scenarios.control import RequestVerificationError
+
+    control.record_requests("fts")
+    fts.get(DECLARATIONS)
+    fts.post("/api/v1/declaration", json={})
+    assert len(control.verify("fts", "GET", DECLARATIONS, times=1)) == 1
+    assert control.verify("fts", "GET", "/api/v1/declar*")  # a glob, at least once
+    with pytest.raises(RequestVerificationError) as missed:
+        control.verify("fts", "POST", DECLARATIONS, times=1)
+    said = str(missed.value)
+    assert f"fts received POST {DECLARATIONS} 0 time(s), expected 1 time(s)" in said
+    assert f"the same path with another method: GET {DECLARATIONS} → 401" in said
+    assert f"unmatched: POST /api/v1/declaration → 404; near misses: {DECLARATIONS} (GET HEAD POST)" in said
+    with pytest.raises(AssertionError):  # a plain assert in a test's eyes
+        control.verify("fts", "GET", DECLARATIONS, status=200)
+
+
+def test_near_misses_rank_by_likeness_and_leave_out_the_unalike():
+    from gosstand.mocks.core.near_misses import near_misses
+    from starlette.routing import Route
+
+    def endpoint(request):  # pragma: no cover - never called
+        raise AssertionError
+
+    routes = [Route("/v1/objects", endpoint, methods=["GET", "POST"]),
+              Route("/v1/objects/{id}", endpoint, methods=["GET", "PUT", "DELETE"]),
+              Route("/v1/requests", endpoint, methods=["GET"])]
+    found = near_misses("PUT", "/v1/object/6f1c2b1e-8d7a-4c1e-9b3a-2f1d0c9e8b7a", routes)
+    assert [m["route"] for m in found][:1] == ["/v1/objects/{id}"]  # the id counts as a parameter
+    assert near_misses("GET", "/metrics", routes) == []
+    assert [m["route"] for m in near_misses("GET", "/v1/object", routes)][:1] == ["/v1/objects"]

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
 from . import control, problems
@@ -45,7 +45,8 @@ class MockApp(Starlette):
     500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers."""
 
     def __init__(self, *, hot_routes: list[HotRoute], replica: str, faults: FaultBook, journal: Journal,
-                 **options: Any) -> None:
+                 api_routes: list[BaseRoute], **options: Any) -> None:
+        self.api_routes = api_routes
         super().__init__(**options)
         self.hot_routes = hot_routes
         self.replica = replica
@@ -57,7 +58,7 @@ class MockApp(Starlette):
         if self.hot_routes:
             stack = HotPath(stack, routes=self.hot_routes, replica=self.replica)
         stack = Faults(stack, book=self.faults, replica=self.replica)
-        return WholeBody(Recorder(stack, journal=self.journal, replica=self.replica))
+        return WholeBody(Recorder(stack, journal=self.journal, replica=self.replica, routes=self.api_routes))
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         replica=settings.replica,
         faults=ctx.faults,
         journal=ctx.journal,
+        api_routes=definition.routes,
     )
     app.state.ctx = ctx
     app.state.definition = definition

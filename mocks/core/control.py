@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .context import context
+from .near_misses import near_misses
 from .problems import Problem, read_json
 from .query import bounded_int
 
@@ -83,7 +84,9 @@ async def fault(request: Request) -> Response:
 
 async def requests(request: Request) -> Response:
     """The request journal (:mod:`.journal`). ``GET ?method=&path=<glob>&status=&after=<seq>&limit=``
-    reads it; ``POST {"record": true|false}`` switches it on or off; ``DELETE`` empties it."""
+    reads it — with ``unmatched=true`` only the requests no API route took, each with its
+    ``nearMisses`` (:mod:`.near_misses`); ``POST {"record": true|false}`` switches it on or off;
+    ``DELETE`` empties it."""
     journal = context(request).journal
     if request.method == "POST":
         body = await read_json(request)
@@ -100,10 +103,18 @@ async def requests(request: Request) -> Response:
     limit = bounded_int(query, "limit", 100, 1, 1000, errors)
     status = bounded_int(query, "status", 0, 100, 599, errors) if "status" in query else None
     after = bounded_int(query, "after", 0, 0, 2**62, errors)
+    unmatched = query.get("unmatched", "false")
+    if unmatched not in ("true", "false"):
+        errors.append({"parameter": "unmatched", "detail": "true or false"})
     if errors:
         raise Problem(400, "the query is malformed", errors=errors)
-    return JSONResponse(await journal.find(limit=limit, method=query.get("method"), path=query.get("path"),
-                                           status=status, after=after))
+    found = await journal.find(limit=limit, method=query.get("method"), path=query.get("path"),
+                               status=status, after=after, unmatched=unmatched == "true")
+    if unmatched == "true":
+        routes = request.app.state.definition.routes
+        for item in found["items"]:
+            item["nearMisses"] = near_misses(item["method"], item["path"], routes)
+    return JSONResponse(found)
 
 
 common_routes = [

@@ -11,7 +11,8 @@ so the journal is off until switched on through the control API
 (:mod:`.clock`) and the control call answers once every replica has seen it. The reserved
 ``/_gosstand`` paths are never recorded.
 
-An entry holds when (stand's clock), which replica, method, path, query, the request headers
+An entry holds when (stand's clock), which replica, method, path, the API route template that
+took it (``None``: no route did — an unmatched request, see :mod:`.near_misses`), query, the request headers
 (``Authorization`` and ``Cookie`` shortened to their scheme and last characters), the first
 :data:`MAX_BODY_CHARS` characters of the request and response bodies, status, whether the answer
 was complete (a ``drop`` fault cuts it), its duration, and the fault rule that hit it.
@@ -20,15 +21,17 @@ was complete (a ``drop`` fault cuts it), its duration, and the fault rule that h
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import Clock
 from .faults import FAULT_HEADER
 from .middleware import RESERVED_PREFIX
+from .near_misses import matched_route
 from .refreshed import CACHE_SECONDS, Refreshed
 from .ring import Ring
 from .store import Store
@@ -70,14 +73,16 @@ class Journal:
         await self.ring.append(entry)
 
     async def find(self, *, limit: int, method: str | None = None, path: str | None = None,
-                   status: int | None = None, after: int = 0) -> dict[str, Any]:
+                   status: int | None = None, after: int = 0, unmatched: bool = False) -> dict[str, Any]:
         """The newest ``limit`` entries that match, oldest first, with the newest sequence number
-        (pass it back as ``after`` to read only what came since)."""
+        (pass it back as ``after`` to read only what came since). ``unmatched``: only requests
+        no API route took."""
 
         def wanted(entry: dict[str, Any]) -> bool:
             return ((method is None or entry["method"] == method.upper())
                     and (path is None or fnmatchcase(entry["path"], path))
-                    and (status is None or entry["status"] == status))
+                    and (status is None or entry["status"] == status)
+                    and (not unmatched or entry.get("route") is None))
 
         items, last = await self.ring.newest(limit, wanted, after=after)
         return {"recording": await self.recording(), "items": items, "recorded": last, "capacity": CAPACITY}
@@ -104,16 +109,19 @@ class Recorder:
     It sits outside the fault rules (:mod:`.faults`), so a faulted answer is recorded as the
     client saw it. It reads the request body before the app does and hands it on whole."""
 
-    def __init__(self, app: ASGIApp, *, journal: Journal, replica: str) -> None:
+    def __init__(self, app: ASGIApp, *, journal: Journal, replica: str, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
         self.journal = journal
         self.replica = replica
+        #: The service's API routes, to name the one each request matched.
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(RESERVED_PREFIX) or not await self.journal.recording():
             await self.app(scope, receive, send)
             return
         started = time.monotonic()
+        route = matched_route(self.routes, scope)
         body = await _read_body(receive) if scope["method"] not in ("GET", "HEAD") else b""
         handed = False
 
@@ -154,6 +162,7 @@ class Recorder:
                 "replica": self.replica,
                 "method": scope["method"],
                 "path": scope["path"],
+                "route": route,
                 "query": scope.get("query_string", b"").decode("latin-1"),
                 "headers": {name.decode("latin-1"): _shown(name.decode("latin-1"), value.decode("latin-1"))
                             for name, value in scope["headers"]},
