@@ -11,6 +11,7 @@ servers or pytest plugins — so everything crosses as ``GOSSTAND_*`` variables:
 ``GOSSTAND_FAILOVER``  the failover schedule file, or empty for none
 ``GOSSTAND_PROFILE``   the traffic profile (default: the packaged peak hour), and the
                        ``GOSSTAND_DURATION`` / ``GOSSTAND_PEAK_USERS`` overrides
+``GOSSTAND_PROCESSES`` how many Locust worker processes share the users (1: one local runner)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class LoadConfig:
     manifest_path: Path
     fixtures_path: Path
     failover_path: Path | None
+    processes: int = 1
 
     @classmethod
     def from_env(cls) -> LoadConfig:
@@ -38,6 +40,7 @@ class LoadConfig:
             manifest_path=Path(os.environ["GOSSTAND_MANIFEST"]),
             fixtures_path=Path(os.environ["GOSSTAND_FIXTURES"]),
             failover_path=Path(failover) if failover else None,
+            processes=int(os.environ.get("GOSSTAND_PROCESSES") or 1),
         )
 
     @cached_property

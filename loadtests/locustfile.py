@@ -23,6 +23,7 @@ from gosstand.loadtests.users import (
     configure,
 )
 from locust import events
+from locust.runners import MasterRunner
 
 __all__ = ["EsiaLoginUser", "DeclarationUser", "UtkoObjectsUser", "WeighStationUser", "PeakHourShape"]
 
@@ -36,7 +37,8 @@ del _user  # Locust takes every User class in this module's namespace as one to 
 def _attach(environment: Any, **_: Any) -> None:
     config = LoadConfig.from_env()
     configure(config, _profile)
-    recorder.register(environment, run_dir=config.run_dir)
+    if not isinstance(environment.runner, MasterRunner):  # a master sends no request of its own
+        recorder.register(environment, run_dir=config.run_dir)
     failover.register(
         environment,
         schedule=failover.load_schedule(config.failover_path),

@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--users", type=int, default=60, help="ESIA test users to seed")
     parser.add_argument("--declarants", type=int, default=8, help="declarant organisations to use")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the test data")
+    parser.add_argument("--processes", type=_processes, default=1,
+                        help="Locust worker processes sharing the users (a master runs the shape and the "
+                             "failovers); 1: one process. One Locust core sends about 5k req/s")
     parser.add_argument("--manifest",
                         help="run against an already running stack (its stack.json, e.g. from `gosstand up`)")
     parser.add_argument("--target", action="append", default=[], metavar="SERVICE=URL",
@@ -71,6 +74,13 @@ def parse_targets(values: list[str]) -> dict[str, str]:
                              f"{', '.join(TARGETABLE)} and an http(s) URL")
         targets[service] = url.rstrip("/")
     return targets
+
+
+def _processes(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("from 1 to 64")
+    return value
 
 
 def check_traffic(profile: Profile, targets: dict[str, str]) -> None:
@@ -133,11 +143,13 @@ def _run_locust(run_dir: Path, manifest: Path, fixtures: Path, failover: Path | 
         "GOSSTAND_PROFILE": args.profile or "",
         "GOSSTAND_DURATION": str(duration),
         "GOSSTAND_PEAK_USERS": str(args.peak_users or ""),
+        "GOSSTAND_PROCESSES": str(args.processes),
     }
     command = [
         sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
         "--run-time", f"{int(duration) + 20}s",  # a bound in case the shape never ends
         "--stop-timeout", "10", "--loglevel", "WARNING", "--csv", str(run_dir / "locust"),
+        *(["--processes", str(args.processes)] if args.processes > 1 else []),
     ]
     with (run_dir / "locust.log").open("wb") as log:
         completed = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -190,6 +202,7 @@ def run_peak(args: argparse.Namespace) -> int:
         "duration_s": profile.duration_s,
         "peak_users": profile.peak_users,
         "mix": profile.mix,
+        "processes": args.processes,
         "failover_schedule": str(failover) if failover else None,
     }
     with ExitStack() as cleanup:

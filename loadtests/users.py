@@ -21,6 +21,7 @@ from typing import Any
 import gevent
 from faker import Faker
 from locust import FastHttpUser, constant, task
+from locust.runners import WorkerRunner
 
 from ..scenarios import declarations, esia_login, utko
 from ..scenarios.answers import ServiceError
@@ -38,16 +39,33 @@ log = logging.getLogger("gosstand.load")
 _config: LoadConfig | None = None
 _profile: Profile | None = None
 _user_numbers = itertools.count()
-#: Indexes of seeded people no running virtual user holds. A person's SMS codes go to one
-#: phone, so two users logging in as the same person at once would read each other's codes.
-_free_people: deque[int] = deque()
+#: Indexes of seeded people no running virtual user of this process holds. A person's SMS codes
+#: go to one phone, so two users logging in as the same person at once would read each other's
+#: codes; with several Locust processes each takes its own share (:func:`_share`).
+_free_people: deque[int] | None = None
 
 
 def configure(config: LoadConfig, profile: Profile) -> None:
     """Called once per Locust process from the locustfile's ``init`` hook."""
-    global _config, _profile
-    _config, _profile = config, profile
-    _free_people.extend(range(len(config.fixtures["users"])))
+    global _config, _profile, _free_people
+    _config, _profile, _free_people = config, profile, None
+
+
+def _share(runner: Any, processes: int) -> tuple[int, int]:
+    """(this process's index, how many load processes): a Locust worker's index comes from its
+    master once it has connected — before any user starts — and a local runner is the only one."""
+    index = getattr(runner, "worker_index", 0)
+    return (max(index, 0), max(processes, 1)) if isinstance(runner, WorkerRunner) else (0, 1)
+
+
+def _take_person(runner: Any, people: int, processes: int) -> int:
+    global _free_people
+    index, count = _share(runner, processes)
+    if _free_people is None:
+        _free_people = deque(range(index, people, count))
+    if not _free_people:
+        raise RuntimeError("more concurrent users than seeded people: seed more (--users)")
+    return _free_people.popleft()
 
 
 class JourneyUser(FastHttpUser):
@@ -62,7 +80,8 @@ class JourneyUser(FastHttpUser):
     def on_start(self) -> None:
         assert _config is not None and _profile is not None, "the locustfile's init hook did not run"
         self.config = _config
-        self.number = next(_user_numbers)
+        index, count = _share(self.environment.runner, self.config.processes)
+        self.number = index + count * next(_user_numbers)  # unique across the load processes
         self.urls: dict[str, str] = self.config.manifest["urls"]
         self.http = LocustHttp(self.client, journey=self.journey)
         self.control = StackControl(self.urls, self.config.manifest["control_token"], http=self.http)
@@ -70,13 +89,11 @@ class JourneyUser(FastHttpUser):
         self.rp = relying_party(fixtures)
         self.pacing = _profile.pacing_s.get(self.journey, 1.0)
         self.next_start = time.time()
-        if not _free_people:
-            raise RuntimeError("more concurrent users than seeded people: seed more (--users)")
-        self.person_index = _free_people.popleft()
+        self.person_index = _take_person(self.environment.runner, len(fixtures["users"]), self.config.processes)
         self.person = fixtures["users"][self.person_index]
 
     def on_stop(self) -> None:
-        if hasattr(self, "person_index"):  # on_start may have failed before taking one
+        if hasattr(self, "person_index") and _free_people is not None:  # on_start may have failed first
             _free_people.append(self.person_index)
 
     def login(self, person: dict[str, Any]) -> esia_login.TokenSet:
