@@ -224,8 +224,10 @@ class WeighStationUser(JourneyUser):
 
     def journey_once(self) -> None:
         obj = self.objects[self.number % len(self.objects)]
+        # The batch's weighings were made over the last minutes (seven apart), none in the future.
+        made_from = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=7 * self.batch)
         controls = utko.sample_weight_controls(self.faker, count=self.batch, ids=lambda: str(uuid.uuid4()),
-                                               at=dt.datetime.now(dt.UTC).replace(microsecond=0))
+                                               at=made_from)
         ids = [control["id"] for control in controls]
         try:
             result = utko.import_weight_controls(self.http, utko_url=self.urls["utko"], object_id=obj["id"],

@@ -254,7 +254,7 @@ def sample_weight_controls(faker: Any, *, count: int, ids: Callable[[], str],
         controls.append({
             "id": ids(),
             "dateBefore": before.isoformat().replace("+00:00", "Z"),
-            "dateAfter": (before + dt.timedelta(minutes=faker.random_int(3, 20))).isoformat().replace("+00:00", "Z"),
+            "dateAfter": (before + dt.timedelta(minutes=faker.random_int(2, 6))).isoformat().replace("+00:00", "Z"),
             "registrationNumber": faker.vehicle_plate(),
             "truckType": truck_type,
             "truckBrand": brand,
