@@ -173,3 +173,14 @@ def test_near_misses_rank_by_likeness_and_leave_out_the_unalike():
     assert [m["route"] for m in found][:1] == ["/v1/objects/{id}"]  # the id counts as a parameter
     assert near_misses("GET", "/metrics", routes) == []
     assert [m["route"] for m in near_misses("GET", "/v1/object", routes)][:1] == ["/v1/objects"]
+
+
+def test_a_404_for_a_path_no_route_takes_names_the_near_misses(fts, esia_signing_keys):
+    answer = fts.post("/api/v1/declaration", json={})
+    assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert body["nearMisses"][0]["route"] == DECLARATIONS and "POST" in body["nearMisses"][0]["methods"]
+    assert body["detail"] == "no route takes POST /api/v1/declaration; see nearMisses"
+    unknown = fts.get(f"{DECLARATIONS}/no-such-id", headers={"Authorization": f"Bearer {token(esia_signing_keys)}"})
+    assert unknown.status_code == 404 and "nearMisses" not in unknown.json()  # a route took it: no hints
+    assert "nearMisses" not in fts.get("/metrics").json()  # nothing alike

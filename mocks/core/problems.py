@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .forms import media_type
+from .near_misses import near_misses
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -86,10 +87,18 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    """The router's 404/405 (with its ``Allow`` header) in problem form."""
+    """The router's 404/405 (with its ``Allow`` header) in problem form. A 404 for a path no
+    route takes names the routes it nearly matched (``nearMisses``, an RFC 9457 extension
+    member), as the request journal does: a client's typo says what it should have called."""
     assert isinstance(exc, HTTPException)
     detail = exc.detail if exc.detail != _TITLES.get(exc.status_code) else None
-    return problem_response(Problem(exc.status_code, detail, headers=exc.headers), request.url.path)
+    extensions: dict[str, Any] = {}
+    definition = getattr(request.app.state, "definition", None)
+    if exc.status_code == 404 and "route" not in request.scope and definition is not None:
+        if misses := near_misses(request.method, request.url.path, definition.routes):
+            extensions["nearMisses"] = misses
+            detail = detail or f"no route takes {request.method} {request.url.path}; see nearMisses"
+    return problem_response(Problem(exc.status_code, detail, headers=exc.headers, **extensions), request.url.path)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
