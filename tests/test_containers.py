@@ -159,32 +159,45 @@ def test_pause_unpause_and_kill_through_the_manifest(stack):
     assert httpx.get(f"{replica_url(stack, 2)}/_gosstand/health", timeout=5).headers[REPLICA_HEADER] == "esia-2"
 
 
+#: How long after a kill a login may still fail: until HAProxy's checks mark the replica down
+#: (docker/haproxy.cfg.template: ``fall 2`` at ``inter 500ms`` / ``fastinter 250ms``, about 1 s)
+#: a request it sends there can land in the dying replica and be cut by ``shutdown-sessions``.
+#: Measured by time, not by logins: on a fast machine eight logins fit in that second.
+DETECTION_WINDOW_S = 3.0
+
+
 def test_logins_continue_through_haproxy_when_a_replica_is_killed(stack, esia):
     phone = esia.person("+79990000103")
     url = stack.urls["esia"]
-    outcomes: list[tuple[str, bool, set[str]]] = []  # (phase, succeeded, replicas that served)
+    #: (seconds since the kill at the login's start, or None before it; succeeded; replicas that served)
+    outcomes: list[tuple[float | None, bool, set[str]]] = []
     failures: list[str] = []  # what each failed login said, for the assertion messages
+    killed_at: float | None = None
     deadline = time.monotonic() + 90
-    for attempt in range(24):  # bounded in count and time
-        if time.monotonic() > deadline:
+    for attempt in range(400):  # bounded in count and time (a login takes 40 ms on a quiet machine)
+        settled = [o for o in outcomes if o[0] is not None and o[0] > DETECTION_WINDOW_S]
+        if time.monotonic() > deadline or len(settled) >= 10:
             break
         if attempt == 6:
             stack.kill("esia", 1)
-        phase = "before" if attempt < 6 else "after"
+            killed_at = time.monotonic()
+        since = None if killed_at is None else time.monotonic() - killed_at
         with RecordingClient() as browser:
             try:
                 esia.login(browser, url, phone)
-                outcomes.append((phase, True, {replica for _, replica in browser.served_by}))
+                outcomes.append((since, True, {replica for _, replica in browser.served_by}))
             except (EsiaJourneyError, TransportFailure) as exc:
-                outcomes.append((phase, False, {replica for _, replica in browser.served_by}))
-                failures.append(f"{phase} login {attempt}: {exc} (served by {browser.served_by})")
-    before = [o for o in outcomes if o[0] == "before"]
-    after = [o for o in outcomes if o[0] == "after"]
+                outcomes.append((since, False, {replica for _, replica in browser.served_by}))
+                failures.append(f"login {attempt}, {since if since is None else round(since, 2)} s after the "
+                                f"kill: {exc} (served by {browser.served_by})")
+    before = [o for o in outcomes if o[0] is None]
+    detecting = [o for o in outcomes if o[0] is not None and o[0] <= DETECTION_WINDOW_S]
+    settled = [o for o in outcomes if o[0] is not None and o[0] > DETECTION_WINDOW_S]
     assert all(ok for _, ok, _ in before), failures
     assert set().union(*(served for _, _, served in before)) == {"esia-1", "esia-2"}
-    failed_after = [i for i, (_, ok, _) in enumerate(after) if not ok]
-    assert len(failed_after) <= 2 and all(i < 2 for i in failed_after), failures
-    assert len(after) >= 12 and all(served <= {"esia-2", ""} for _, _, served in after[2:])
+    assert sum(not ok for _, ok, _ in detecting) <= 2, failures  # a reset or two while HAProxy notices
+    assert len(settled) >= 10 and all(ok for _, ok, _ in settled), failures
+    assert all(served <= {"esia-2", ""} for _, _, served in settled)
     stack.restart("esia", 1)
     back = time.monotonic() + 30
     while time.monotonic() < back:  # HAProxy's health check brings it back into rotation
