@@ -83,7 +83,7 @@ def submit(
     headers = {**_headers(token), "Idempotency-Key": idempotency_key}
     answer, attempt = send_with_retries(
         lambda attempt: http.send("POST", url, name="fts: submit", json=declaration, headers=headers,
-                                  context={"idempotency_key": idempotency_key, "attempt": attempt}),
+                                  context={"op": idempotency_key, "attempt": attempt}),
         step="fts: submit", expect=201, attempts=attempts, sleep=sleep, error=DeclarationError,
     )
     body = answer.json()
@@ -133,7 +133,7 @@ def _create(http: HttpClient, url: str, *, name: str, token: str, idempotency_ke
             json: Any = None, files: dict[str, tuple[str, bytes, str]] | None = None) -> dict[str, Any]:
     response = http.send("POST", url, name=name, json=json, files=files,
                          headers={**_headers(token), "Idempotency-Key": idempotency_key},
-                         context={"idempotency_key": idempotency_key})
+                         context={"op": idempotency_key})
     if response.status != expect:
         raise _fail(name, response)
     return response.json()

@@ -191,12 +191,12 @@ def import_weight_controls(
     failure, 429, 503 or 5xx (ids already imported come back as skipped, never twice)."""
     envelope = {"objectId": object_id, "accessKey": access_key, "weightControls": controls}
     content = json.dumps(envelope, ensure_ascii=False).encode()
-    first_id = str(controls[0].get("id")) if controls else ""
+    first_id = str(controls[0].get("id")) if controls else ""  # the batch's attempts, told apart by it
     answer, attempt = send_with_retries(
         lambda attempt: http.send("POST", _url(utko_url, WEIGHT_CONTROL_IMPORT), name="utko: weight import",
                                   files={"file": ("weight-controls.json", content, "application/json")},
                                   headers={"Accept": "application/json"},
-                                  context={"idempotency_key": first_id, "attempt": attempt}),
+                                  context={"op": first_id, "attempt": attempt}),
         step="utko: weight import", expect=200, attempts=attempts, sleep=sleep, error=UtkoError,
     )
     body = answer.json()

@@ -101,6 +101,10 @@ def test_no_declaration_lost_or_duplicated(run_dir: Path) -> None:
     assert summary["reconciliation"]["lost_writes"] == 0
     assert summary["reconciliation"]["duplicate_writes"] == 0
     assert summary["reconciliation"]["acknowledged"] == len(acknowledged)
+    # Each submit attempt is tied to its operation in the timeline, so retries can be counted
+    # per failover episode (reports/failover.py).
+    submits = [r for r in _lines("requests*.jsonl", run_dir) if r["name"] == "fts: submit"]
+    assert submits and {r["op"] for r in submits} <= {op["op"] for op in operations}
 
 
 def test_report_figures_come_from_the_recorded_requests(run_dir: Path) -> None:
