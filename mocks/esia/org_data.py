@@ -85,7 +85,9 @@ async def organisation_data(ctx: ServiceContext, request: Request, identity: Ide
     base = f"{ctx.settings.public_url}/rs/orgs/{org_oid}"
     name, rest = parts[1], parts[2:]
     if name == "brhs" and len(rest) >= 2:
-        branch = _element(organisation.get("branches", []), rest[0], granted, ORG_COLLECTION_SCOPES["brhs"])
+        if ORG_COLLECTION_SCOPES["brhs"] not in granted:
+            raise scope_not_allowed()
+        branch = _element(organisation.get("branches", []), rest[0])
         return _collection_or_element(request, granted, ORG_BRANCH_COLLECTION_SCOPES,
                                       f"{base}/brhs/{branch['id']}", _holder(branch), rest[1], rest[2:])
     if name == "emps":
@@ -134,12 +136,10 @@ def _collection_or_element(
         raise scope_not_allowed()
     if not rest:
         return json_response(collection(base, name, items, embed="elements" in embed_wanted(request)))
-    return json_response(_element(items, rest[0], granted, scopes[name]))
+    return json_response(_element(items, rest[0]))
 
 
-def _element(items: list[dict[str, Any]], item_id: str, granted: frozenset[str], scope: str) -> dict[str, Any]:
-    if scope not in granted:
-        raise scope_not_allowed()
+def _element(items: list[dict[str, Any]], item_id: str) -> dict[str, Any]:
     found = [item for item in items if str(item["id"]) == item_id]
     if not found:
         raise not_found()
