@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from gosstand.mocks.core.clock import Clock
-from gosstand.mocks.core.store import Store, open_store
+from gosstand.mocks.core.store import Store, Writes, open_store
 from gosstand.mocks.stack import free_port
 
 pytestmark = pytest.mark.anyio
@@ -255,3 +255,52 @@ async def test_a_store_written_before_sizes_were_kept_is_counted_when_opened(tmp
     assert (await store.index_count("a"), await store.index_count("b")) == (2, 1)
     await store.index_add("a", "w", 4)
     assert await SQLiteStore(str(path)).index_count("a") == 3  # a second opening counts nothing again
+
+
+async def test_commit_applies_every_write_or_none(connect):
+    """A multi-key change is all-or-nothing and seen whole by another connection (replica)."""
+    writer, reader = connect(), connect()
+    await writer.set("record:old", "gone soon")
+    await writer.index_add("records", "old", 1.0)
+    writes = (Writes().set("record:new", "новая запись").set("claim:k", "new").delete("record:old")
+              .index_add("records", "new", 1_732_262_400_123_456.0).index_remove("records", "old"))
+    assert await writer.commit(writes, expect={"claim:k": None}) is True
+    assert await reader.get_many(["record:new", "claim:k", "record:old"]) == ["новая запись", "new", None]
+    assert await reader.index_range("records", min_score=1_732_262_400_123_456.0,
+                                    max_score=1_732_262_400_123_456.0) == ["new"]
+    assert await reader.index_count("records") == 1
+
+
+async def test_commit_writes_nothing_when_an_expectation_fails(connect):
+    writer, reader = connect(), connect()
+    await writer.set("object:1", "v1")
+    stale = Writes().set("object:1", "v2 from a stale read").index_add("objects", "1", 1.0)
+    assert await writer.commit(stale, expect={"object:1": "v0"}) is False
+    assert await writer.commit(stale, expect={"object:2": "anything"}) is False  # absent ≠ a value
+    assert await writer.commit(Writes().set("object:1", "dup"), expect={"object:1": None}) is False
+    assert await reader.get("object:1") == "v1" and await reader.index_count("objects") == 0
+    assert await writer.commit(Writes().set("object:1", "v2"), expect={"object:1": "v1"}) is True
+    assert await reader.get("object:1") == "v2"
+
+
+async def test_commit_treats_an_expired_key_as_absent_and_keeps_ttls(store):
+    await store.set("claim:old", "x", ttl=-1)
+    assert await store.commit(Writes().set("claim:old", "mine", ttl=60), expect={"claim:old": None}) is True
+    assert await store.get("claim:old") == "mine"
+    assert await store.commit(Writes().set("claim:old", "again", ttl=60), expect={"claim:old": None}) is False
+    await store.commit(Writes().set("claim:old", "expired at once", ttl=0))
+    assert await store.get("claim:old") is None
+
+
+async def test_concurrent_commits_on_one_expectation_have_one_winner(connect):
+    """Compare-and-set across replicas: eight racing from the same version, exactly one wins."""
+    await connect().set("object:race", "v1")
+    racers = [connect() for _ in range(8)]
+    results = await asyncio.gather(*(
+        racer.commit(Writes().set("object:race", f"v2 by {n}").index_add("winners", str(n), 1.0),
+                     expect={"object:race": "v1"})
+        for n, racer in enumerate(racers)))
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await racers[0].get("object:race") == f"v2 by {winner}"
+    assert await racers[0].index_range("winners") == [str(winner)]

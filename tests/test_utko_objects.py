@@ -261,19 +261,23 @@ def test_delete_honours_if_match(utko, auth):
 
 
 def test_racing_replicas_cannot_both_win():
-    """Two replicas that both read v1 before either wrote: the version claim lets only one through."""
+    """Two replicas that both read v1 before either wrote: the compare-and-set lets only one through."""
     import asyncio
 
     from gosstand.mocks.core.store import open_store
     from gosstand.mocks.utko.repository import ObjectRepository
 
-    async def race() -> list[int | None]:
+    async def race() -> tuple[list[bool], dict | None]:
         store = open_store("memory:")
         repository = ObjectRepository(store)
         await repository.create({"id": "o1", "createdUs": 1, "updatedUs": 1, "version": 1})
-        read_by_a, read_by_b = await repository.get("o1"), await repository.get("o1")
-        outcome = [await repository.claim_next(read_by_a), await repository.claim_next(read_by_b)]
+        read_by_a, read_by_b = await repository.read("o1"), await repository.read("o1")
+        assert read_by_a is not None and read_by_b is not None
+        outcome = [await repository.replace({**read_by_a.record, "version": 2, "by": "a"}, read_by_a),
+                   await repository.replace({**read_by_b.record, "version": 2, "by": "b"}, read_by_b)]
+        final = await repository.get("o1")
         await store.close()
-        return outcome
+        return outcome, final
 
-    assert asyncio.run(race()) == [2, None]
+    outcome, final = asyncio.run(race())
+    assert outcome == [True, False] and final is not None and final["by"] == "a"

@@ -24,6 +24,7 @@ from . import control, problems
 from .clock import Clock
 from .context import ServiceContext, context
 from .contract import contract_for, render
+from .crash_points import CrashingStore, CrashPoint
 from .faults import FaultBook, Faults
 from .hot_path import HotPath, HotRoute
 from .journal import Journal, Recorder
@@ -63,6 +64,8 @@ class MockApp(Starlette):
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     store = store or open_store(settings.store_url)
+    if settings.crash_after_write:
+        store = CrashingStore(store, CrashPoint.parse(settings.crash_after_write))
     clock = Clock(store)
     ctx = ServiceContext(settings=settings, store=store, clock=clock, faults=FaultBook(store, clock),
                          journal=Journal(store, clock))

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .crash_points import CrashPoint
+
 SERVICES = ("esia", "utko", "fts")
 
 #: The issuer the ESIA test stand writes into its tokens (plain http, trailing slash).
@@ -39,12 +41,17 @@ class Settings:
     signature_mode: str = "strict"
     #: Whether the hot reads are answered by :mod:`.hot_path` (off only to measure or rule it out).
     hot_path: bool = True
+    #: ``"N:GLOB"``: exit right after the Nth store write touching a matching key, to test that
+    #: what a killed replica leaves half-done still serves (:mod:`.crash_points`); empty: never.
+    crash_after_write: str = ""
 
     def __post_init__(self) -> None:
         if self.service not in SERVICES:
             raise ValueError(f"unknown service {self.service!r}; expected one of {SERVICES}")
         if self.signature_mode not in SIGNATURE_MODES:
             raise ValueError(f"signature mode must be one of {SIGNATURE_MODES}")
+        if self.crash_after_write:
+            CrashPoint.parse(self.crash_after_write)  # a malformed one fails at start, not at the write
 
     @classmethod
     def in_state_dir(cls, service: str, replica: str, state_dir: Path, **options: object) -> Settings:
@@ -68,11 +75,15 @@ class Settings:
             esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
             signature_mode=environ.get("GOSSTAND_SIGNATURE_MODE", "strict"),
             hot_path=environ.get("GOSSTAND_HOT_PATH", "1") not in ("0", "false", "no", "off"),
+            crash_after_write=environ.get("GOSSTAND_CRASH_AFTER_WRITE", ""),
         )
 
     def to_env(self) -> dict[str, str]:
-        """The environment that makes :meth:`from_env` rebuild these settings in a child process."""
-        return {
+        """The environment that makes :meth:`from_env` rebuild these settings in a child process
+        (a crash point only when one is set, so one given in the parent's environment reaches
+        the replica started next)."""
+        crash = {"GOSSTAND_CRASH_AFTER_WRITE": self.crash_after_write} if self.crash_after_write else {}
+        return crash | {
             "GOSSTAND_SERVICE": self.service,
             "GOSSTAND_REPLICA": self.replica,
             "GOSSTAND_STATE_DIR": str(self.state_dir),

@@ -7,6 +7,13 @@ The interface is deliberately Redis-shaped (strings, counters, sorted indexes, l
 one implementation is a real Redis server and another is a SQLite file that needs no install
 (:mod:`.store_sqlite`). Values are ``str``; callers serialise JSON themselves.
 
+An operation that must change several keys together (a record, its indexes and the claim that
+makes it the only one) hands them to :meth:`Store.commit` as one :class:`Writes`: all of them
+land or none do, and only while the keys it names in ``expect`` still hold what the caller read.
+A replica killed in the middle of such an operation therefore leaves either the state before it
+or the state after it, never a half-written one that a later request would have to recognise
+and repair (which is what each domain module had to do when every write stood alone).
+
 TTLs given here are garbage collection only, measured on the wall clock. Anything a test must
 be able to expire (a code's 240 s, a lockout window) is checked against :class:`.clock.Clock`
 by the domain code, so moving the mock's clock works without touching the store.
@@ -15,8 +22,71 @@ by the domain code, so moving the mock's clock works without touching the store.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol, Self
+
+__all__ = ["DeleteKey", "IndexAdd", "IndexRemove", "SetKey", "Store", "Write", "Writes", "open_store"]
+
+
+class SetKey(NamedTuple):
+    key: str
+    value: str
+    ttl: float | None = None
+
+
+class DeleteKey(NamedTuple):
+    key: str
+
+
+class IndexAdd(NamedTuple):
+    index: str
+    member: str
+    score: float
+
+
+class IndexRemove(NamedTuple):
+    index: str
+    member: str
+
+
+Write = SetKey | DeleteKey | IndexAdd | IndexRemove
+
+
+@dataclass(slots=True)
+class Writes:
+    """Writes meant to land together, in order, through :meth:`Store.commit`.
+
+    Built up by the domain code (``Writes().set(record_key, text).index_add(index, id, score)``)
+    so that an operation names everything it changes before anything is changed."""
+
+    operations: list[Write] = field(default_factory=list)
+
+    def set(self, key: str, value: str, *, ttl: float | None = None) -> Self:
+        self.operations.append(SetKey(key, value, ttl))
+        return self
+
+    def delete(self, *keys: str) -> Self:
+        self.operations.extend(DeleteKey(key) for key in keys)
+        return self
+
+    def index_add(self, index: str, member: str, score: float) -> Self:
+        self.operations.append(IndexAdd(index, member, score))
+        return self
+
+    def index_remove(self, index: str, member: str) -> Self:
+        self.operations.append(IndexRemove(index, member))
+        return self
+
+    def __iter__(self) -> Iterator[Write]:
+        return iter(self.operations)
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def keys(self) -> list[str]:
+        """Every key and index these writes touch, in order (what a crash point matches)."""
+        return [operation[0] for operation in self.operations]
 
 
 class Store(Protocol):
@@ -38,6 +108,16 @@ class Store(Protocol):
 
         For bulk loading (seeding a stand with a million declarations): one transaction in
         SQLite, one pipelined round trip per batch in Redis. Not for single-winner writes.
+        """
+
+    async def commit(self, writes: Writes, *, expect: Mapping[str, str | None] | None = None) -> bool:
+        """Apply every write of ``writes``, in order, as one atomic change — or none of them.
+
+        ``expect`` maps keys to the value each must hold for the change to happen (``None``:
+        absent or expired); when one differs nothing is written and the answer is ``False``.
+        This is compare-and-set over several keys: "claim this idempotency key and store its
+        record and indexes", "replace the object I read, unless someone changed it meanwhile".
+        A process killed during the call leaves the store as it was before or after it.
         """
 
     async def delete(self, *keys: str) -> int:

@@ -1,9 +1,12 @@
 """The shared store on a Redis server: what replicas in containers (and at scale) use.
 
-Every :class:`~.store.Store` operation is one Redis command, or one ``MULTI`` transaction, so
-each is atomic across replicas exactly as the SQLite store's single statements are:
+Every :class:`~.store.Store` operation is one Redis command, one ``MULTI`` transaction or one
+Lua script, so each is atomic across replicas exactly as the SQLite store's transactions are:
 ``take`` is ``GETDEL``, ``set(only_if_absent=True)`` is ``SET NX PX``, ``incr`` is ``INCRBY``
-(+ ``PEXPIRE``), indexes are sorted sets and lists are lists. ``flush`` walks keys with ``SCAN``
+(+ ``PEXPIRE``), indexes are sorted sets and lists are lists. ``commit`` is a Lua script
+(:data:`_COMMIT`): Redis runs a script to its end before any other command, so checking the
+expected values and applying the writes cannot interleave with another replica, and needs no
+``WATCH``/retry loop as ``MULTI`` would for a compare-and-set. ``flush`` walks keys with ``SCAN``
 and removes them with ``UNLINK`` so a large flush never blocks the server.
 
 The services of one stack share one Redis server and keep apart by database number
@@ -13,6 +16,7 @@ each service its own SQLite file.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -21,12 +25,37 @@ from itertools import islice
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from .store import DeleteKey, IndexAdd, IndexRemove, SetKey, Writes
+
 __all__ = ["RedisStore"]
 
 _SCAN_BATCH = 1000
 #: Commands per pipelined round trip of the bulk writes.
 _PIPELINE_BATCH = 5000
 _GLOB_SPECIALS = re.compile(r"([\\*?\[\]])")
+#: ``KEYS``: every key the commit reads or writes. ``ARGV[1]``: JSON ``{"expect": [[key number,
+#: value or false]], "writes": [[op, key number, ...]]}``. Numbers that must survive exactly
+#: (scores in µs, TTLs) travel as strings: Lua's own numbers print with 14 digits.
+_COMMIT = """
+local plan = cjson.decode(ARGV[1])
+for _, wanted in ipairs(plan.expect) do
+  local held = redis.call('GET', KEYS[wanted[1]])
+  if held ~= wanted[2] then return 0 end
+end
+for _, op in ipairs(plan.writes) do
+  local key = KEYS[op[2]]
+  if op[1] == 'set' then
+    if op[4] then redis.call('SET', key, op[3], 'PX', op[4]) else redis.call('SET', key, op[3]) end
+  elseif op[1] == 'del' then
+    redis.call('DEL', key)
+  elseif op[1] == 'zadd' then
+    redis.call('ZADD', key, op[3], op[4])
+  elseif op[1] == 'zrem' then
+    redis.call('ZREM', key, op[3])
+  end
+end
+return 1
+"""
 
 
 def _score(value: float) -> float | str:
@@ -38,6 +67,12 @@ def _score(value: float) -> float | str:
     return value
 
 
+def _score_text(value: float) -> str:
+    """A score as ``ZADD`` reads it, every digit kept (µs timestamps have sixteen)."""
+    bounded = _score(value)
+    return bounded if isinstance(bounded, str) else repr(float(bounded))
+
+
 def _milliseconds(ttl: float) -> int:
     return max(1, math.ceil(ttl * 1000))
 
@@ -46,6 +81,7 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         # Connections are made on first use, inside the event loop that serves requests.
         self._redis: Redis = Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._commit = self._redis.register_script(_COMMIT)
 
     async def get(self, key: str) -> str | None:
         return await self._redis.get(key)
@@ -80,6 +116,29 @@ class RedisStore:
                 for index, member, score in batch:
                     pipe.zadd(index, {member: score})
                 await pipe.execute()
+
+    async def commit(self, writes: Writes, *, expect: Mapping[str, str | None] | None = None) -> bool:
+        keys: dict[str, int] = {}
+
+        def number(key: str) -> int:
+            return keys.setdefault(key, len(keys) + 1)
+
+        wanted = [[number(key), False if value is None else value] for key, value in (expect or {}).items()]
+        plan: list[list[object]] = []
+        for operation in writes:
+            match operation:
+                case SetKey(key, value, ttl) if ttl is not None and ttl <= 0:
+                    plan.append(["del", number(key)])  # written and expired at once: never visible
+                case SetKey(key, value, ttl):
+                    plan.append(["set", number(key), value, False if ttl is None else str(_milliseconds(ttl))])
+                case DeleteKey(key):
+                    plan.append(["del", number(key)])
+                case IndexAdd(index, member, score):
+                    plan.append(["zadd", number(index), _score_text(score), member])
+                case IndexRemove(index, member):
+                    plan.append(["zrem", number(index), member])
+        arguments = json.dumps({"expect": wanted, "writes": plan}, ensure_ascii=False)
+        return bool(await self._commit(keys=list(keys), args=[arguments]))
 
     async def delete(self, *keys: str) -> int:
         if not keys:

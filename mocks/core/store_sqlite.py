@@ -1,7 +1,8 @@
 """The zero-install shared store: one SQLite file in WAL mode that every replica opens.
 
-WAL lets readers proceed while one process writes; every write is its own transaction and
-is on disk when the call returns (``synchronous=NORMAL`` survives a killed process, which is
+WAL lets readers proceed while one process writes; every write is its own transaction (a
+``commit`` of several writes is one ``BEGIN IMMEDIATE`` transaction, its expectations read under
+the write lock) and is on disk when the call returns (``synchronous=NORMAL`` survives a killed process, which is
 the failure replicas are tested against). Calls block for microseconds, which is cheaper than
 handing them to a thread.
 
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .sqlite_commits import RememberedReads, create_change_log
+from .store import DeleteKey, IndexAdd, IndexRemove, SetKey, Write, Writes
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value, expires REAL) WITHOUT ROWID;
@@ -32,6 +34,10 @@ CREATE TABLE IF NOT EXISTS list (name TEXT NOT NULL, pos INTEGER NOT NULL, value
 """
 
 _LIVE = "(expires IS NULL OR expires > ?)"
+_UPSERT_KV = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+              "value = excluded.value, expires = excluded.expires")
+_UPSERT_ZSET = ("INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
+                "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score")
 #: Page cache (KiB) while a bulk write runs; the connection's usual one returns afterwards.
 _BULK_CACHE_KIB = 512 * 1024
 #: How many keys' reads a replica remembers, their size in all, and the longest value it keeps.
@@ -176,11 +182,7 @@ class SQLiteStore:
                 (key, value, expires, time.time()),
             )
             return cursor.rowcount == 1
-        self._db.execute(
-            "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "value = excluded.value, expires = excluded.expires",
-            (key, value, expires),
-        )
+        self._db.execute(_UPSERT_KV, (key, value, expires))
         return True
 
     async def set_many(self, values: Mapping[str, str]) -> None:
@@ -192,11 +194,7 @@ class SQLiteStore:
         )
 
     async def index_add_many(self, entries: Iterable[tuple[str, str, float]]) -> None:
-        self._in_transaction(
-            "INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
-            "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score",
-            sorted(entries),
-        )
+        self._in_transaction(_UPSERT_ZSET, sorted(entries))
 
     def _in_transaction(self, statement: str, rows: list[tuple[object, ...]], *, changes_keys: bool = False) -> None:
         """One statement over many rows in one transaction: all written or none, one fsync.
@@ -216,6 +214,29 @@ class SQLiteStore:
         finally:
             if large:
                 self._db.execute(f"PRAGMA cache_size = {self._cache_size}")
+
+    async def commit(self, writes: Writes, *, expect: Mapping[str, str | None] | None = None) -> bool:
+        with self._transaction():
+            now = time.time()
+            for key, wanted in (expect or {}).items():
+                row = self._db.execute("SELECT value, expires FROM kv WHERE key = ?", (key,)).fetchone()
+                held = None if row is None or (row[1] is not None and row[1] <= now) else str(row[0])
+                if held != wanted:
+                    return False
+            for operation in writes:
+                self._apply(operation)
+        return True
+
+    def _apply(self, operation: Write) -> None:
+        match operation:
+            case SetKey(key, value, ttl):
+                self._db.execute(_UPSERT_KV, (key, value, self._expiry(ttl)))
+            case DeleteKey(key):
+                self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
+            case IndexAdd(index, member, score):
+                self._db.execute(_UPSERT_ZSET, (index, member, score))
+            case IndexRemove(index, member):
+                self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
 
     async def delete(self, *keys: str) -> int:
         if not keys:
@@ -242,11 +263,7 @@ class SQLiteStore:
         return int(row[0])
 
     async def index_add(self, index: str, member: str, score: float) -> None:
-        self._db.execute(
-            "INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
-            "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score",
-            (index, member, score),
-        )
+        self._db.execute(_UPSERT_ZSET, (index, member, score))
 
     async def index_remove(self, index: str, member: str) -> None:
         self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))

@@ -130,19 +130,18 @@ class UtkoApi:
         object_id = _object_id(request)
         ctx = context(request)
         repository = ObjectRepository(ctx.store)
-        existing = await repository.get(object_id)
+        existing = await repository.read(object_id)
         if existing is None:
             raise Problem(404, "no object has this id")
         wanted = required_if_match(request)
         fields = await _body(request)
-        if not matches(wanted, version_of(existing)):
-            raise _stale(existing)
-        version = await repository.claim_next(existing)
-        if version is None:
-            raise Problem(412, "the object changed while this request was processed; read it again")
-        record = {"id": object_id, **fields, "createdUs": existing["createdUs"],
+        if not matches(wanted, version_of(existing.record)):
+            raise _stale(existing.record)
+        version = version_of(existing.record) + 1
+        record = {"id": object_id, **fields, "createdUs": existing.record["createdUs"],
                   "updatedUs": int(await ctx.clock.now() * 1_000_000), "version": version}
-        await repository.replace(record, existing)
+        if not await repository.replace(record, existing):
+            raise Problem(412, "the object changed while this request was processed; read it again")
         return JSONResponse(_view(record), headers={"ETag": entity_tag(version)})
 
     async def delete(self, request: Request) -> Response:
@@ -151,14 +150,12 @@ class UtkoApi:
         wanted = optional_if_match(request)
         repository = ObjectRepository(context(request).store)
         for _ in range(_DELETE_ATTEMPTS):
-            existing = await repository.get(object_id)
+            existing = await repository.read(object_id)
             if existing is None:
                 raise Problem(404, "no object has this id")
-            if wanted is not None and not matches(wanted, version_of(existing)):
-                raise _stale(existing)
-            if await repository.claim_next(existing) is not None:
-                if not await repository.delete(object_id):
-                    raise Problem(404, "no object has this id")
+            if wanted is not None and not matches(wanted, version_of(existing.record)):
+                raise _stale(existing.record)
+            if await repository.delete(existing):
                 return Response(status_code=204)
             if wanted is not None:
                 raise Problem(412, "the object changed while this request was processed; read it again")

@@ -5,17 +5,20 @@
 - ``utko:objects:{filters}`` — the same for the objects matching one combination of the list's
   filters, e.g. ``utko:objects:operator=7707083893:type=sorting`` (every non-empty combination
   of operator INN, region and facility type: seven per object), so a filtered page and its
-  total are read straight from one index at any offset, never by scanning the register;
-- ``utko:object:{id}:v{n}`` — the claim of version ``n``: whoever writes it (only if absent)
-  owns the change from ``n-1`` to ``n``.
+  total are read straight from one index at any offset, never by scanning the register.
 
-Each record carries a ``version`` (1 at creation). The store has no compare-and-set, so a
-change of version ``n`` first *claims* ``n+1`` with ``set(only_if_absent=True)``: of two
-replicas racing from the same version exactly one claim succeeds, and the loser answers 412.
-A delete claims the next version too, so a delete and a replace cannot both win.
+Each record carries a ``version`` (1 at creation). A change is one compare-and-set
+(:meth:`~..core.store.Store.commit`): the new record and its moves between the filter indexes
+are written together, and only while the stored record is still exactly the text the change
+was computed from. Of two replicas racing from the same version exactly one commit succeeds and
+the loser answers 412; a delete and a replace cannot both win. Deleting is the same kind of
+commit, so of two concurrent deletes one succeeds and the other finds the object gone.
 
-Deleting *takes* the record (get-and-delete in one step), so of two concurrent deletes on two
-replicas exactly one succeeds and the other sees 404.
+Why one atomic write rather than the version claim this module used to write first: a claim was
+a second record that had to agree with the object, and a replica killed between the claim and
+the object left a claimed version that every later ``PUT`` (412) and ``DELETE`` (409) ran into
+for the claim's 24 hours. A compare-and-set has no state between "before" and "after" to repair,
+and both stores provide it natively (an SQLite transaction, a Redis Lua script).
 """
 
 from __future__ import annotations
@@ -23,28 +26,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from ..core.store import Store
+from ..core.store import Store, Writes
 
-__all__ = ["FILTERS", "ObjectRepository", "filter_values", "indexes_of", "version_of"]
+__all__ = ["FILTERS", "ObjectRepository", "Stored", "filter_values", "indexes_of", "version_of"]
 
 _INDEX = "utko:objects"
 #: The list's filters, in the order their names appear in an index name.
 FILTERS = ("operator", "region", "type")
 
 
-#: Claims only matter while a competitor may still hold the old version (wall-clock GC).
-_CLAIM_TTL = 24 * 3600
-
-
 def _key(object_id: str) -> str:
     return f"utko:object:{object_id}"
-
-
-def _claim_key(object_id: str, version: int) -> str:
-    return f"utko:object:{object_id}:v{version}"
 
 
 def filter_values(record: Mapping[str, Any]) -> dict[str, str]:
@@ -72,42 +68,60 @@ def version_of(record: dict[str, Any]) -> int:
     return int(record.get("version", 1))
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An object as read: the record, and its text exactly as stored (what a change expects)."""
+
+    record: dict[str, Any]
+    text: str
+
+
+def _dumps(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False)
+
+
 class ObjectRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
     async def create(self, record: dict[str, Any]) -> None:
-        await self._store.set(_key(record["id"]), json.dumps(record, ensure_ascii=False))
+        """Store a new object and list it, in one commit (a new id expects nothing)."""
         score = float(record["createdUs"])
-        await self._store.index_add_many([(name, record["id"], score) for name in indexes_of(record)])
+        writes = Writes().set(_key(record["id"]), _dumps(record))
+        for name in indexes_of(record):
+            writes.index_add(name, record["id"], score)
+        await self._store.commit(writes)
 
     async def get(self, object_id: str) -> dict[str, Any] | None:
+        stored = await self.read(object_id)
+        return None if stored is None else stored.record
+
+    async def read(self, object_id: str) -> Stored | None:
         raw = await self._store.get(_key(object_id))
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else Stored(json.loads(raw), raw)
 
-    async def claim_next(self, record: dict[str, Any]) -> int | None:
-        """Claim the version after ``record``'s; the new version, or ``None`` if another won."""
-        following = version_of(record) + 1
-        won = await self._store.set(_claim_key(record["id"], following), "1", ttl=_CLAIM_TTL, only_if_absent=True)
-        return following if won else None
-
-    async def replace(self, record: dict[str, Any], previous: dict[str, Any]) -> None:
-        """Write a record whose ``version`` was claimed with :meth:`claim_next` over ``previous``,
-        moving it between the filter indexes when its operator, region or type changed."""
-        await self._store.set(_key(record["id"]), json.dumps(record, ensure_ascii=False))
-        now, before = indexes_of(record), indexes_of(previous)
+    async def replace(self, record: dict[str, Any], previous: Stored) -> bool:
+        """Write ``record`` over ``previous`` unless the object changed since it was read
+        (``False``: nothing written), moving it between the filter indexes when its operator,
+        region or type changed."""
+        now, before = indexes_of(record), indexes_of(previous.record)
         score = float(record["createdUs"])
-        await self._store.index_add_many([(name, record["id"], score) for name in now if name not in before])
+        writes = Writes().set(_key(record["id"]), _dumps(record))
+        for name in now:
+            if name not in before:
+                writes.index_add(name, record["id"], score)
         for name in before:
             if name not in now:
-                await self._store.index_remove(name, record["id"])
+                writes.index_remove(name, record["id"])
+        return await self._store.commit(writes, expect={_key(record["id"]): previous.text})
 
-    async def delete(self, object_id: str) -> bool:
-        taken = await self._store.take(_key(object_id))
-        names = [_INDEX] if taken is None else indexes_of(json.loads(taken))
-        for name in names:
-            await self._store.index_remove(name, object_id)
-        return taken is not None
+    async def delete(self, previous: Stored) -> bool:
+        """Remove the object and unlist it unless it changed since it was read (``False``)."""
+        object_id = previous.record["id"]
+        writes = Writes().delete(_key(object_id))
+        for name in indexes_of(previous.record):
+            writes.index_remove(name, object_id)
+        return await self._store.commit(writes, expect={_key(object_id): previous.text})
 
     async def page(
         self,
