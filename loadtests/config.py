@@ -1,17 +1,9 @@
-"""What a load run hands its Locust processes, through the environment and two JSON files.
+"""The run's configuration as the Locust processes of a load run see it.
 
-The runner (``loadtests/run.py``) starts Locust as a subprocess — Locust monkey-patches the
-standard library with gevent on import, which must not happen in a process hosting asyncio
-servers or pytest plugins — so everything crosses as ``GOSSTAND_*`` variables:
-
-``GOSSTAND_RUN_DIR``   where the timeline files go
-``GOSSTAND_MANIFEST``  the stack manifest (URLs, control token, replica process groups)
-``GOSSTAND_FIXTURES``  the seeded data: the ESIA client system (certificate and key), test
-                       users and declarant organisations (``fixtures.json``)
-``GOSSTAND_FAILOVER``  the failover schedule file, or empty for none
-``GOSSTAND_PROFILE``   the traffic profile (default: the packaged peak hour), and the
-                       ``GOSSTAND_DURATION`` / ``GOSSTAND_PEAK_USERS`` overrides
-``GOSSTAND_PROCESSES`` how many Locust worker processes share the users (1: one local runner)
+``gosstand peak`` (``loadtests/run.py``) writes one :class:`~gosstand.stand.records.RunConfig`
+file into the run directory and names it in ``GOSSTAND_RUN_CONFIG``; the locustfile reads it
+here, typed: the profile with its overrides, the validated failover schedule, the stack
+manifest and the seeded fixtures.
 """
 
 from __future__ import annotations
@@ -23,30 +15,48 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ..stand.manifest import StackManifest
+from ..stand.records import RunConfig
+from .profile import Profile
+from .schedule import ScheduledAction
+
 
 @dataclass(frozen=True)
 class LoadConfig:
-    run_dir: Path
-    manifest_path: Path
-    fixtures_path: Path
-    failover_path: Path | None
-    processes: int = 1
+    run: RunConfig
 
     @classmethod
     def from_env(cls) -> LoadConfig:
-        failover = os.environ.get("GOSSTAND_FAILOVER")
-        return cls(
-            run_dir=Path(os.environ["GOSSTAND_RUN_DIR"]),
-            manifest_path=Path(os.environ["GOSSTAND_MANIFEST"]),
-            fixtures_path=Path(os.environ["GOSSTAND_FIXTURES"]),
-            failover_path=Path(failover) if failover else None,
-            processes=int(os.environ.get("GOSSTAND_PROCESSES") or 1),
-        )
+        path = os.environ.get(RunConfig.ENV)
+        if not path:
+            raise RuntimeError(f"{RunConfig.ENV} is not set: run the load through `gosstand peak`, or set it to a "
+                               f"{RunConfig.FILE} file")
+        return cls(RunConfig.read(path))
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.run.run_dir)
+
+    @property
+    def manifest_path(self) -> Path:
+        return Path(self.run.manifest_path)
+
+    @property
+    def processes(self) -> int:
+        return self.run.processes
 
     @cached_property
-    def manifest(self) -> dict[str, Any]:
-        return json.loads(self.manifest_path.read_text())
+    def profile(self) -> Profile:
+        return Profile.from_mapping(self.run.profile)
+
+    @cached_property
+    def schedule(self) -> list[ScheduledAction]:
+        return [ScheduledAction.from_json(raw) for raw in self.run.schedule]
+
+    @cached_property
+    def manifest(self) -> StackManifest:
+        return StackManifest.load(self.manifest_path)
 
     @cached_property
     def fixtures(self) -> dict[str, Any]:
-        return json.loads(self.fixtures_path.read_text())
+        return json.loads(Path(self.run.fixtures_path).read_text())

@@ -1,180 +1,139 @@
-"""The failover schedule of a load run: kill, stop, pause or restart replica X of service S at
-time t; set a fault rule on the stand's service S (``fault``: 503s, a quota, latency, dropped
-connections — :mod:`gosstand.mocks.core.faults`) for ``duration`` seconds, on one replica or all;
-or, for a system gosstand does not run (``gosstand peak --target fts=URL``), run the command that
-fails it (``exec``: ``kubectl delete pod …``, an ``iptables`` rule…), with an optional ``undo``
-command ``duration`` seconds later.
+"""Carrying out a failover schedule during a load run, and recording what each action did.
 
-The schedule is data (``loadtests/failover.yaml``); :func:`register` attaches it to a Locust
-environment through the ``test_start`` hook, so the actions run on the same clock as the
-requests they disturb, and each one is written to ``failovers.jsonl`` in the run directory
-(the reports read ``t`` as the fault's start and ``until`` as its end, ``null`` for a crash).
-Replicas are found through the stack manifest, so the stack may live in another process.
-``restart`` (stop and start again, the replica's ``t_r`` is when it serves) needs a container
-manifest: an embedded replica cannot be started from another process. An ``exec`` command runs
-through the shell, bounded by its ``timeout``, cooperatively under Locust's gevent (the load
-goes on while it runs); its exit code and the tail of its output are logged with the action.
+Each :class:`~gosstand.loadtests.schedule.ScheduledAction` is carried out in two steps —
+:func:`inject`, then (for a pause, a fault rule, an exec with ``undo``) :func:`remove`
+``duration`` seconds later — and leaves one :class:`~gosstand.stand.records.FailoverRecord` in
+``failovers.jsonl`` with the evidence that it took effect: the replica's process gone or stopped,
+the container's state, the exec command's exit code, the fault rule's hit count. An action that
+raised, was refused, or was not seen to take effect is recorded as such (``took_effect: false``
+and the reason), and ``gosstand peak`` then exits 2: a run whose fault did not happen proves
+nothing, whatever its figures say.
+
+:func:`register` attaches the schedule to Locust through its ``test_start`` hook, so the actions
+run on the same clock as the requests they disturb (on the master, or the one local runner).
+Replica actions go through :func:`gosstand.stand.actions.perform`, the one dispatch per
+backend; fault rules through the control API; exec commands through the shell, bounded by
+their ``timeout``, cooperatively under Locust's gevent (the load goes on while one runs).
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..mocks.stack import act, kill_replica
 from ..scenarios.control import ControlError, StackControl
 from ..scenarios.http import TransportFailure
+from ..stand.actions import ActionUnavailable, ReplicaAction, perform
+from ..stand.manifest import ManifestError, StackManifest
+from ..stand.records import FailoverRecord
+from .schedule import ScheduledAction
 
-ACTIONS: dict[str, signal.Signals] = {
-    "kill": signal.SIGKILL,
-    "stop": signal.SIGTERM,
-    "pause": signal.SIGSTOP,
-}
-#: Actions without a signal of their own, carried out by :func:`gosstand.mocks.stack.act`.
-MANIFEST_ACTIONS = ("restart",)
-#: Runs a command of the user's: the way to fail a system gosstand does not run.
-EXEC = "exec"
-#: Sets a fault rule through the service's control API, and removes it after ``duration``.
-FAULT = "fault"
-#: How much longer a scheduled fault rule's own ttl runs than its ``duration``.
-FAULT_TTL_MARGIN = 30.0
+__all__ = ["carry_out", "inject", "register", "remove", "run_command"]
+
+Clock = Callable[[], float]
 
 
-@dataclass(frozen=True, kw_only=True)
-class FailoverAction:
-    at: float
-    service: str
-    action: str
-    replica: int | None = None
-    duration: float | None = None
-    #: ``exec`` only: the shell command that injects the fault, and the one that removes it.
-    command: str | None = None
-    undo: str | None = None
-    timeout: float = 60.0
-    #: ``fault`` only: the rule, as the control API takes it (``{kind: error, status: 503}``).
-    fault: Mapping[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        if self.action not in ACTIONS and self.action not in MANIFEST_ACTIONS and self.action not in (EXEC, FAULT):
-            known = sorted([*ACTIONS, *MANIFEST_ACTIONS, EXEC, FAULT])
-            raise ValueError(f"unknown failover action {self.action!r}; known: {known}")
-        if self.at < 0:
-            raise ValueError("at must be ≥ 0")
-        if (self.fault is not None) != (self.action == FAULT):
-            raise ValueError("a fault action needs its rule (fault: {kind: …}), and only a fault action has one")
-        if self.action == FAULT:
-            self._check_fault()
-            return
-        if self.action == EXEC:
-            if not self.command:
-                raise ValueError("an exec action needs a command")
-            if bool(self.undo) != bool(self.duration):
-                raise ValueError("an exec action's undo and duration come together")
-            if self.timeout <= 0:
-                raise ValueError("timeout must be > 0")
-            return
-        if self.command or self.undo:
-            raise ValueError(f"command and undo belong to exec actions, not {self.action}")
-        if self.action == "pause" and not self.duration:
-            raise ValueError("a pause needs a duration in seconds")
-        if self.replica is None or self.replica < 1:
-            raise ValueError(f"a {self.action} action needs replica ≥ 1")
+def inject(action: ScheduledAction, manifest: StackManifest, *, now: Clock = time.time) -> FailoverRecord:
+    """Inject one action's fault; the record's ``injected_at`` is when it began."""
+    base = FailoverRecord(entry=action.entry, action=action.action, service=action.service,
+                          replica=action.replica, scheduled_at=action.at, injected_at=now())
+    try:
+        if action.action == "exec":
+            return _exec(action, base, now)
+        if action.action == "fault":
+            return _set_rule(action, manifest, base, now)
+        return _act(action, manifest, base, now)
+    except (ActionUnavailable, ManifestError, ControlError, TransportFailure, OSError) as exc:
+        return replace(base, took_effect=False, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
-    def _check_fault(self) -> None:
-        """The rule as the control API will judge it, so a bad schedule fails before the load."""
-        from ..mocks.core.faults import parse_rule
-        from ..mocks.core.problems import Problem
-
-        if self.command or self.undo:
-            raise ValueError("command and undo belong to exec actions, not fault")
-        if self.replica is not None and self.replica < 1:
-            raise ValueError("a fault's replica is ≥ 1 (or absent: every replica)")
-        if self.duration is not None and self.duration <= 0:
-            raise ValueError("a fault's duration must be > 0 seconds")
-        try:
-            parse_rule(self.rule(), rule_id="", now=0.0)
-        except Problem as problem:
-            said = "; ".join(f"{e['pointer']}: {e['detail']}" for e in problem.errors or []) or problem.detail
-            raise ValueError(f"fault rule: {said}") from None
-
-    def rule(self) -> dict[str, Any]:
-        """The rule to set: the schedule's, scoped to the replica. The run removes it
-        ``duration`` seconds after setting it; its own ``ttl`` runs :data:`FAULT_TTL_MARGIN`
-        seconds longer, so it ends by itself if the run dies, but never before the removal
-        (the report's window would then hold requests the rule no longer touched)."""
-        rule = dict(self.fault or {})
-        if self.replica is not None:
-            rule["replica"] = f"{self.service}-{self.replica}"
-        if self.duration is not None:
-            rule.setdefault("ttl", self.duration + FAULT_TTL_MARGIN)
-        return rule
+def remove(action: ScheduledAction, manifest: StackManifest, record: FailoverRecord, *,
+           now: Clock = time.time) -> FailoverRecord:
+    """End a pause (SIGCONT), remove a fault rule (reading how many requests it hit first), or
+    run an exec action's undo command. A removal that fails is an error of the run too."""
+    if not record.took_effect and action.action != "fault":
+        return record
+    try:
+        if action.action == "exec":
+            assert action.undo is not None
+            undone = run_command(action.undo, timeout=action.timeout)
+            removed = replace(record, removed_at=now(), detail={**record.detail, "undo": undone})
+            if undone["exit_code"] != 0:
+                return replace(removed, error=f"the undo command ended with exit code {undone['exit_code']}")
+            return removed
+        if action.action == "fault":
+            return _remove_rule(action, manifest, record, now)
+        evidence = perform(manifest, action.service, _replica(action), ReplicaAction.UNPAUSE)
+        removed = replace(record, removed_at=now(), evidence=f"{record.evidence}; then {evidence.seen}")
+        return removed if evidence.took_effect else replace(removed, error="the replica did not resume")
+    except (ActionUnavailable, ManifestError, ControlError, TransportFailure, OSError) as exc:
+        return replace(record, removed_at=now(), error=f"removal failed: {type(exc).__name__}: {exc}"[:500])
 
 
-def load_schedule(path: str | Path | None) -> list[FailoverAction]:
-    """Actions from a schedule file, in time order; an absent path means no failover."""
-    if path is None:
-        return []
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    actions = [FailoverAction(**item) for item in data.get("actions", [])]
-    return sorted(actions, key=lambda a: a.at)
+def carry_out(action: ScheduledAction, manifest: StackManifest, *, now: Clock = time.time,
+              sleep: Callable[[float], None] = time.sleep) -> FailoverRecord:
+    """Inject, hold for ``duration``, remove: the whole action and its one record."""
+    record = inject(action, manifest, now=now)
+    if action.duration is not None and (action.action != "exec" or action.undo):
+        sleep(max(0.0, record.injected_at + action.duration - now()))
+        record = remove(action, manifest, record, now=now)
+    return record
 
 
-def apply(
-    action: FailoverAction, manifest: Mapping[str, Any], *, now: Callable[[], float] = time.time
-) -> dict[str, Any]:
-    """Carry out one action against a stack manifest; returns the ``failovers.jsonl`` record."""
-    started = now()
-    if action.action == EXEC:
-        assert action.command is not None
-        record = {"t": started, "action": EXEC, "service": action.service, "target": action.command,
-                  **run_command(action.command, timeout=action.timeout)}
-        return {**record, "until": started + action.duration if action.duration else None}
-    if action.action == FAULT:
-        try:
-            rule = _control(manifest).add_fault(action.service, **action.rule())
-        except (ControlError, TransportFailure) as exc:  # reported as a failed fault: the run then exits 2
-            return {"t": started, "action": FAULT, "service": action.service, "target": f"{action.service} fault",
-                    "until": None, "error": str(exc)}
-        # The control API answers once every replica applies the rule: that is when the fault starts.
-        began = now()
-        where = rule["replica"] or action.service
-        return {"t": began, "action": FAULT, "service": action.service, "target": f"{where} {_summary(rule)}",
-                "until": began + action.duration if action.duration else None, "rule": rule}
-    assert action.replica is not None
-    if action.action in MANIFEST_ACTIONS:
-        name = act(manifest, action.service, action.replica, action.action)
-        entry = manifest["replicas"][action.service][action.replica - 1]
-        _wait_healthy(entry.get("url"), now=now)
-        return {"t": started, "action": action.action, "service": action.service, "target": name,
-                "until": now()}
-    name = kill_replica(manifest, action.service, action.replica, ACTIONS[action.action])
-    until = started + action.duration if action.action == "pause" and action.duration else None
-    return {"t": started, "action": action.action, "service": action.service, "target": name, "until": until}
+def _replica(action: ScheduledAction) -> int:
+    if action.replica is None:
+        raise ActionUnavailable(f"entry {action.entry}: a {action.action} action needs a replica")
+    return action.replica
 
 
-def _wait_healthy(url: str | None, *, now: Callable[[], float], timeout: float = 30.0) -> None:
-    """Poll a restarted replica's health endpoint, so ``until`` is when it serves again."""
+def _act(action: ScheduledAction, manifest: StackManifest, base: FailoverRecord, now: Clock) -> FailoverRecord:
+    replica_action = action.replica_action
+    assert replica_action is not None, action
+    index = _replica(action)
+    name = manifest.replica(action.service, index).name
+    evidence = perform(manifest, action.service, index, replica_action)
+    record = replace(base, target=name, took_effect=evidence.took_effect, evidence=evidence.seen)
+    if not evidence.took_effect:
+        return replace(record, error=f"{action.action} of {name} was not seen to take effect ({evidence.seen})")
+    if replica_action is ReplicaAction.RESTART:
+        served = _wait_healthy(manifest.replica(action.service, index).url, now=now)
+        return replace(record, removed_at=now(), took_effect=served,
+                       error=None if served else f"{name} did not serve again within 30 s")
+    return record
+
+
+def _wait_healthy(url: str | None, *, now: Clock, timeout: float = 30.0) -> bool:
+    """Poll a restarted replica's health endpoint, so ``removed_at`` is when it serves again."""
     if not url:
-        return
+        return True
     import httpx
 
     deadline = now() + timeout
     while now() < deadline:
         try:
             if httpx.get(f"{url}/_gosstand/health", timeout=1.0).status_code == 200:
-                return
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
+    return False
+
+
+def _exec(action: ScheduledAction, base: FailoverRecord, now: Clock) -> FailoverRecord:
+    assert action.command is not None
+    outcome = run_command(action.command, timeout=action.timeout)
+    record = replace(base, target=action.command, detail=outcome, took_effect=outcome["exit_code"] == 0,
+                     evidence=f"exit code {outcome['exit_code']}")
+    if outcome["exit_code"] != 0:
+        tail = (outcome["output"] or "").strip()[-200:]
+        return replace(record, error=f"the command ended with exit code {outcome['exit_code']} ({tail}); "
+                                     f"the fault may not have happened")
+    return record
 
 
 def run_command(command: str, *, timeout: float) -> dict[str, Any]:
@@ -188,12 +147,43 @@ def run_command(command: str, *, timeout: float) -> dict[str, Any]:
     return {"exit_code": completed.returncode, "output": (completed.stdout + completed.stderr)[-500:]}
 
 
-def _control(manifest: Mapping[str, Any]) -> StackControl:
-    """The control API of the stack in ``manifest`` (any replica: the rules are shared)."""
-    return StackControl(manifest["urls"], manifest["control_token"])
+def _control(manifest: StackManifest) -> StackControl:
+    """The control API of the stack (any replica: the rules are shared)."""
+    return StackControl(manifest.urls, manifest.control_token)
 
 
-def _summary(rule: Mapping[str, Any]) -> str:
+def _set_rule(action: ScheduledAction, manifest: StackManifest, base: FailoverRecord, now: Clock) -> FailoverRecord:
+    rule = _control(manifest).add_fault(action.service, **action.rule())
+    # The control API answers once every replica applies the rule: that is when the fault starts.
+    where = rule.get("replica") or action.service
+    return replace(base, injected_at=now(), target=f"{where} {_summary(rule)}", detail={"rule": rule},
+                   evidence=f"rule {rule['id']} set")
+
+
+def _remove_rule(action: ScheduledAction, manifest: StackManifest, record: FailoverRecord,
+                 now: Clock) -> FailoverRecord:
+    rule = record.detail.get("rule")
+    if rule is None:  # never set: nothing to remove
+        return record
+    control = _control(manifest)
+    described = next((r for r in control.faults(action.service) if r.get("id") == rule["id"]), None)
+    control.remove_fault(action.service, rule["id"])
+    removed_at = now()
+    if described is None:
+        return replace(record, removed_at=removed_at, took_effect=False,
+                       error=f"rule {rule['id']} was gone before its removal (its ttl ran out?)")
+    hits, matched = int(described.get("hit", 0)), int(described.get("matched", 0))
+    record = replace(record, removed_at=removed_at, evidence=f"rule {rule['id']} hit {hits} of {matched} "
+                                                              f"matching requests",
+                     detail={**record.detail, "hit": hits, "matched": matched})
+    if hits == 0:
+        return replace(record, took_effect=False,
+                       error=f"no request met the fault rule on {record.target} (0 hits): the fault never "
+                             f"happened to anyone — is its path or replica right?")
+    return record
+
+
+def _summary(rule: dict[str, Any]) -> str:
     """A fault rule in a few words, for the report's markers: ``error 503``, ``latency 800 ms``…"""
     kind = rule["kind"]
     detail = {
@@ -206,22 +196,9 @@ def _summary(rule: Mapping[str, Any]) -> str:
     return f"{kind} {detail}{share}"
 
 
-def resume(action: FailoverAction, manifest: Mapping[str, Any], record: Mapping[str, Any]) -> None:
-    """End a pause (SIGCONT), remove a fault rule, or run an exec action's undo command."""
-    if action.action == FAULT:
-        if "rule" in record:  # else it was never set
-            _control(manifest).remove_fault(action.service, record["rule"]["id"])
-        return
-    if action.action == EXEC:
-        if action.undo:
-            run_command(action.undo, timeout=action.timeout)
-        return
-    assert action.replica is not None
-    kill_replica(manifest, action.service, action.replica, signal.SIGCONT)
-
-
-def register(environment: Any, *, schedule: list[FailoverAction], manifest_path: Path, run_dir: Path) -> None:
-    """Run ``schedule`` from the moment the load starts, on the master (or local) runner."""
+def register(environment: Any, *, schedule: list[ScheduledAction], manifest_path: Path, run_dir: Path) -> None:
+    """Run ``schedule`` from the moment the load starts, on the master (or local) runner. Every
+    action leaves a record, even one that raised: the run's verdict depends on it."""
     if not schedule:
         return
     import gevent
@@ -229,19 +206,23 @@ def register(environment: Any, *, schedule: list[FailoverAction], manifest_path:
 
     log = run_dir / "failovers.jsonl"
 
-    def perform(action: FailoverAction) -> None:
-        manifest = json.loads(manifest_path.read_text())
-        record = apply(action, manifest)
+    def write(record: FailoverRecord) -> None:
         with log.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-        if action.duration and (action.action in ("pause", FAULT) or action.undo):
-            gevent.sleep(max(0.0, record["t"] + action.duration - time.time()))
-            resume(action, manifest, record)
+            handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+
+    def perform_action(action: ScheduledAction) -> None:
+        try:
+            manifest = StackManifest.load(manifest_path)
+            write(carry_out(action, manifest, sleep=gevent.sleep))
+        except Exception as exc:  # noqa: BLE001 — recorded: the run then exits 2 naming it
+            write(FailoverRecord(entry=action.entry, action=action.action, service=action.service,
+                                 replica=action.replica, scheduled_at=action.at, injected_at=time.time(),
+                                 took_effect=False, error=f"{type(exc).__name__}: {exc}"[:500]))
 
     def on_test_start(**_: Any) -> None:
         if isinstance(environment.runner, WorkerRunner):
             return
         for action in schedule:
-            gevent.spawn_later(action.at, perform, action)
+            gevent.spawn_later(action.at, perform_action, action)
 
     environment.events.test_start.add_listener(on_test_start)

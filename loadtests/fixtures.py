@@ -24,6 +24,7 @@ from ..scenarios.control import StackControl
 from ..scenarios.esia_client import RelyingParty, make_test_identity
 from ..scenarios.http import HttpxClient
 from ..scenarios.identities import russian_faker
+from ..stand.manifest import StackManifest
 
 CLIENT_ID = "GOSSTANDLOAD"
 #: The relying party's callback; the journeys read the code from the redirect, never follow it.
@@ -43,24 +44,24 @@ def _esia_account(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _login(http: HttpxClient, manifest: Mapping[str, Any], fixtures: Mapping[str, Any]) -> str:
+def _login(http: HttpxClient, manifest: StackManifest, fixtures: Mapping[str, Any]) -> str:
     """An access token of the first seeded person (with ``usr_org``, which UTKO writes need)."""
-    control = StackControl(manifest["urls"], manifest["control_token"])
+    control = StackControl(manifest.urls, manifest.control_token)
     person = fixtures["users"][0]
     return esia_login.login(
-        http, esia_url=manifest["urls"]["esia"], rp=relying_party(fixtures), login=person["phone"],
+        http, esia_url=manifest.urls["esia"], rp=relying_party(fixtures), login=person["phone"],
         password=person["password"], read_sms=control.read_sms, scope=" ".join(LOGIN_SCOPES),
     ).access_token
 
 
-def _register_objects(manifest: Mapping[str, Any], fixtures: Mapping[str, Any], seed: int) -> list[dict[str, Any]]:
+def _register_objects(manifest: StackManifest, fixtures: Mapping[str, Any], seed: int) -> list[dict[str, Any]]:
     fake = russian_faker(seed=seed + 1)
     with HttpxClient() as http:
         token = _login(http, manifest, fixtures)
         objects = []
         for organisation in fixtures["declarants"]:
             registered = utko.register_object(
-                http, utko_url=manifest["urls"]["utko"], token=token,
+                http, utko_url=manifest.urls["utko"], token=token,
                 obj=utko.sample_object(fake, operator={"inn": organisation["inn"], "kpp": organisation["kpp"]}),
             )
             objects.append({"id": registered.id, "accessKey": registered.access_key,
@@ -68,9 +69,9 @@ def _register_objects(manifest: Mapping[str, Any], fixtures: Mapping[str, Any], 
     return objects
 
 
-def seed(manifest: Mapping[str, Any], run_dir: Path, *, users: int, declarants: int, seed: int,
+def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int, seed: int,
          utko_objects: bool = False) -> Path:
-    control = StackControl(manifest["urls"], manifest["control_token"])
+    control = StackControl(manifest.urls, manifest.control_token)
     certificate, key = make_test_identity("gosstand load client")
     control.register_client(CLIENT_ID, redirect_uris=[REDIRECT_URI],
                             certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
@@ -118,11 +119,11 @@ def relying_party(fixtures: Mapping[str, Any]) -> RelyingParty:
     )
 
 
-def reconcile(manifest: Mapping[str, Any], run_dir: Path) -> Path:
+def reconcile(manifest: StackManifest, run_dir: Path) -> Path:
     """List, through the public APIs, every declaration of the run's declarants and every weight
     control of its UTKO objects (``records.json``)."""
     fixtures = json.loads((run_dir / "fixtures.json").read_text())
-    urls = manifest["urls"]
+    urls = manifest.urls
     records: list[dict[str, Any]] = []
     with HttpxClient() as http:
         token = _login(http, manifest, fixtures)

@@ -23,6 +23,12 @@ class LocustHttp:
         #: Set by the user before a journey starts: the first request of the journey carries
         #: the intended start from the pacing schedule, later ones their actual start.
         self.intended_start: float | None = None
+        #: Whether the next request opens a connection: the first of a journey (the user closes
+        #: its connection after each) and the first after a transport failure.
+        self._connection_fresh = True
+
+    def connection_closed(self) -> None:
+        self._connection_fresh = True
 
     def send(
         self,
@@ -37,7 +43,9 @@ class LocustHttp:
         headers: Mapping[str, str] | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> HttpResponse:
-        request_context: dict[str, Any] = {"journey": self.journey, **(context or {})}
+        request_context: dict[str, Any] = {"journey": self.journey, **(context or {}),
+                                           "connection": "new" if self._connection_fresh else "reused"}
+        self._connection_fresh = False
         if self.intended_start is not None:
             request_context["intended_start"] = self.intended_start
             self.intended_start = None
@@ -57,6 +65,7 @@ class LocustHttp:
         ) as response:
             status = int(response.status_code or 0)
             if status == 0:
+                self._connection_fresh = True
                 error = response.error or "no response"
                 response.failure(error)
                 raise TransportFailure(f"{name}: {error}")

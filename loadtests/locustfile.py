@@ -1,19 +1,17 @@
 """The locustfile of a gosstand load run: journeys, the peak-hour shape, the recorder and the
 failover schedule, attached through Locust's event hooks.
 
-Run by ``gosstand peak`` (see ``loadtests/config.py`` for the environment it expects); it can
-also be run by hand: ``locust -f $(python -c 'import gosstand.loadtests.locustfile as m;
-print(m.__file__)') --headless`` with the ``GOSSTAND_*`` variables set.
+Run by ``gosstand peak``, which writes the run's configuration (``run-config.json``: the
+profile, the validated schedule, the manifest and fixtures) and names it in
+``GOSSTAND_RUN_CONFIG`` (:mod:`gosstand.loadtests.config`).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from gosstand.loadtests import failover, recorder
 from gosstand.loadtests.config import LoadConfig
-from gosstand.loadtests.profile import load_profile
 from gosstand.loadtests.shape import PeakHourShape
 from gosstand.loadtests.users import (
     DeclarationUser,
@@ -27,21 +25,19 @@ from locust.runners import MasterRunner
 
 __all__ = ["EsiaLoginUser", "DeclarationUser", "UtkoObjectsUser", "WeighStationUser", "PeakHourShape"]
 
-_profile = load_profile(os.environ.get("GOSSTAND_PROFILE") or None)
+_config = LoadConfig.from_env()
 for _user in (EsiaLoginUser, DeclarationUser, UtkoObjectsUser, WeighStationUser):
-    _user.weight = _profile.mix.get(_user.journey, 0)
+    _user.weight = _config.profile.mix.get(_user.journey, 0)
+    # The journey's client timeout bounds every request of it: connecting and answering.
+    _user.network_timeout = _user.connection_timeout = _config.profile.timeout_s(_user.journey)
 del _user  # Locust takes every User class in this module's namespace as one to run
+PeakHourShape.profile = _config.profile
 
 
 @events.init.add_listener
 def _attach(environment: Any, **_: Any) -> None:
-    config = LoadConfig.from_env()
-    configure(config, _profile)
+    configure(_config)
     if not isinstance(environment.runner, MasterRunner):  # a master sends no request of its own
-        recorder.register(environment, run_dir=config.run_dir)
-    failover.register(
-        environment,
-        schedule=failover.load_schedule(config.failover_path),
-        manifest_path=config.manifest_path,
-        run_dir=config.run_dir,
-    )
+        recorder.register(environment, run_dir=_config.run_dir)
+    failover.register(environment, schedule=_config.schedule, manifest_path=_config.manifest_path,
+                      run_dir=_config.run_dir)

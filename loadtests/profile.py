@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 
 DEFAULT_PROFILE = "peak_hour.yaml"
+#: A journey's client timeout unless its profile says otherwise (``timeouts_s``).
+DEFAULT_TIMEOUT_S = 2.0
 #: The journeys a profile's ``mix`` and ``pacing_s`` may name (loadtests/users.py).
 JOURNEYS = ("esia_login", "declaration", "utko_objects", "weight_controls")
 #: Journeys that reach UTKO: a run whose profile gives them a share seeds UTKO objects first.
@@ -28,6 +30,13 @@ class Profile:
     #: The packaged failover schedule ``--failover default`` means for this profile (a file name
     #: in ``loadtests/``); ``None``: the peak hour's.
     failover: str | None = None
+    #: Each journey's client timeout in seconds: a request with no complete answer by then is a
+    #: failure of class ``timeout``, as for every real client (a hang sat out is an outage, not
+    #: a slow success). Journeys not named get :data:`DEFAULT_TIMEOUT_S`.
+    timeouts_s: dict[str, float] = field(default_factory=dict)
+
+    def timeout_s(self, journey: str) -> float:
+        return self.timeouts_s.get(journey, DEFAULT_TIMEOUT_S)
 
     def users_at(self, elapsed: float) -> int:
         """Concurrent users ``elapsed`` seconds into the compressed run (linear between steps)."""
@@ -50,7 +59,10 @@ class Profile:
         mix = {str(k): int(v) for k, v in data["mix"].items()}
         if not mix or any(v < 0 for v in mix.values()) or sum(mix.values()) == 0:
             raise ValueError("mix must give each journey a non-negative weight, not all zero")
-        unknown = sorted((set(mix) | set(data.get("pacing_s", {}))) - set(JOURNEYS))
+        timeouts = {str(k): float(v) for k, v in (data.get("timeouts_s") or {}).items()}
+        if any(not 0 < v <= 600 for v in timeouts.values()):
+            raise ValueError("timeouts_s gives each journey a client timeout in seconds, above 0 and at most 600")
+        unknown = sorted((set(mix) | set(data.get("pacing_s", {})) | set(timeouts)) - set(JOURNEYS))
         if unknown:
             raise ValueError(f"unknown journey(s) {', '.join(unknown)}: expected {', '.join(JOURNEYS)}")
         return cls(
@@ -62,7 +74,17 @@ class Profile:
             pacing_s={str(k): float(v) for k, v in data.get("pacing_s", {}).items()},
             mix=mix,
             failover=str(data["failover"]) if data.get("failover") else None,
+            timeouts_s=timeouts,
         )
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The profile as a profile file holds it (overrides applied): what a run's
+        configuration carries to its Locust processes, read back with :meth:`from_mapping`."""
+        return {
+            "name": self.name, "description": self.description, "duration_s": self.duration_s,
+            "peak_users": self.peak_users, "curve": list(self.curve), "pacing_s": dict(self.pacing_s),
+            "mix": dict(self.mix), "failover": self.failover, "timeouts_s": dict(self.timeouts_s),
+        }
 
 
 def packaged_profiles() -> dict[str, str]:

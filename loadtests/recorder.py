@@ -1,18 +1,16 @@
 """Per-request timeline capture, attached to Locust through its ``request`` event.
 
 Locust's own statistics round percentiles into buckets and forget which replica answered; the
-failover figures need every request. Each Locust process appends one JSON line per request to
-``requests-<pid>.jsonl`` in the run directory, and one per logical write operation to
-``operations-<pid>.jsonl``. The columns are the contract with ``reports/`` (documented in
-``reports/io.py``):
+failover figures need every request. Each Locust process appends one
+:class:`~gosstand.stand.records.RequestRecord` per request to ``requests-<pid>.jsonl`` in the run
+directory, and one :class:`~gosstand.stand.records.Operation` per logical write to
+``operations-<pid>.jsonl`` — the records module documents each field, and ``reports/`` reads
+them back through it.
 
-``s``       intended start (epoch s) — from the journey's pacing schedule for a journey's first
-            request, so slow answers do not hide offered load; the actual start otherwise
-``a``       actual start;  ``e`` end
-``ok``      no transport error and a status below 400 (redirects are part of ESIA's flow)
-``name``    the request's name (``"fts: submit"``); ``service`` is the part before the colon
-``journey`` the journey that sent it; ``status`` HTTP status, 0 for a transport failure
-``replica`` the ``x-gosstand-replica`` header, or null; ``op`` the logical operation id; ``error``
+A request is ``ok`` when it got an answer below 400 in time; otherwise its failure class says
+why (:func:`~gosstand.loadtests.outcomes.classify`). Requests the harness makes for itself
+(reading SMS codes through the control API) carry ``record: False`` and are not the target's
+traffic.
 """
 
 from __future__ import annotations
@@ -25,8 +23,10 @@ from typing import Any, TextIO
 from locust.event import EventHook
 
 from ..mocks.core.middleware import REPLICA_HEADER
+from ..stand.records import Operation, RequestRecord
+from .outcomes import classify
 
-#: Fired by journeys' users for every logical write: ``operation.fire(record={...})``.
+#: Fired by journeys' users for every logical write: ``operation.fire(record=Operation(...))``.
 operation = EventHook()
 
 
@@ -54,24 +54,26 @@ class TimelineRecorder:
         started = start_time if start_time is not None else 0.0
         status = int(getattr(response, "status_code", 0) or 0)
         headers = getattr(response, "headers", None) or {}
-        replica = headers.get(REPLICA_HEADER) if hasattr(headers, "get") else None
-        record = {
-            "s": context.get("intended_start", started),
-            "a": started,
-            "e": started + response_time / 1000.0,
-            "ok": exception is None and 0 < status < 400,
-            "name": name,
-            "journey": context.get("journey"),
-            "service": name.split(":", 1)[0].strip() if ":" in name else None,
-            "status": status,
-            "replica": replica,
-            "op": context.get("op"),
-            "error": None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
-        }
-        self._requests.write(json.dumps(record, ensure_ascii=False) + "\n")
+        failure = classify(status, exception)
+        record = RequestRecord(
+            intended_start=context.get("intended_start", started),
+            started=started,
+            ended=started + response_time / 1000.0,
+            ok=failure is None,
+            name=name,
+            journey=context.get("journey"),
+            service=name.split(":", 1)[0].strip() if ":" in name else None,
+            status=status,
+            failure=failure,
+            connection=context.get("connection"),
+            replica=headers.get(REPLICA_HEADER) if hasattr(headers, "get") else None,
+            op=context.get("op"),
+            error=None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
+        )
+        self._requests.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
 
-    def on_operation(self, *, record: dict[str, Any], **_: Any) -> None:
-        self._operations.write(json.dumps(record, ensure_ascii=False) + "\n")
+    def on_operation(self, *, record: Operation, **_: Any) -> None:
+        self._operations.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
 
     def close(self, **_: Any) -> None:
         self._requests.close()

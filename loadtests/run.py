@@ -22,7 +22,12 @@ from typing import Any
 
 import yaml
 
+from ..mocks.core.settings import SERVICES
+from ..mocks.stack import StackError
+from ..stand.manifest import ManifestError, StackManifest
+from ..stand.records import RunConfig
 from .profile import UTKO_JOURNEYS, Profile, load_profile
+from .schedule import RunShape, ScheduleError, load_schedule
 
 PACKAGED_FAILOVER = "failover.yaml"
 
@@ -94,28 +99,33 @@ def sends_utko_traffic(profile: Profile) -> bool:
     return any(profile.mix.get(journey, 0) > 0 for journey in UTKO_JOURNEYS)
 
 
-def check_schedule(failover: Path | None, targets: dict[str, str]) -> None:
-    """A service sent to the user's system has no replicas of ours to kill: only exec actions."""
-    from .failover import EXEC, load_schedule
+def run_shape(args: argparse.Namespace, profile: Profile, targets: dict[str, str], healthy_window_s: float,
+              manifest: StackManifest | None) -> RunShape:
+    """What the schedule is judged against: the stack's services and replica counts (the
+    running stack's manifest, or the stack this run will start), the user's systems, the run's
+    length and the SLO's healthy window."""
+    if manifest is not None:
+        replicas = {service: len(members) for service, members in manifest.replicas.items()}
+        backend = manifest.backend
+    else:
+        replicas = {service: args.replicas for service in SERVICES}
+        backend = getattr(args, "backend", "embedded")
+    return RunShape(duration_s=profile.duration_s, replicas={s: n for s, n in replicas.items() if s not in targets},
+                    targets=targets, backend=backend, healthy_window_s=healthy_window_s)
 
-    for action in load_schedule(failover):
-        if action.service in targets and action.action != EXEC:
-            raise UsageError(f"{failover}: {action.service} is your system at {targets[action.service]}; "
-                             f"fail it with an exec action (command: …), not {action.action}")
 
+def unanswered(urls: dict[str, str], *, timeout: float = 5.0) -> list[str]:
+    """Each service URL that gives no HTTP answer at all (any status will do: a target of the
+    user's may want a token everywhere) — found before the load, not after it."""
+    import httpx
 
-def check_recovery_room(failover: Path | None, duration_s: float, window_s: float) -> None:
-    """Each failover must leave one healthy window of the run after it ends; otherwise its
-    recovery cannot be seen, and the report could only say "never recovered"."""
-    from .failover import load_schedule
-
-    for action in load_schedule(failover):
-        ends = action.at + (action.duration or 0)
-        if ends + window_s > duration_s:
-            raise UsageError(
-                f"{failover}: the {action.action} of {action.service} at {action.at:g} s ends at {ends:g} s, "
-                f"and a {duration_s:g}-s run leaves no {window_s:g}-s healthy window after it to see it "
-                f"recover; lengthen --duration to at least {ends + window_s:g} s or move the action")
+    silent = []
+    for service, url in urls.items():
+        try:
+            httpx.get(url, timeout=timeout)
+        except httpx.HTTPError as exc:
+            silent.append(f"{service} at {url} does not answer ({type(exc).__name__}: {exc})")
+    return silent
 
 
 def _failover_path(choice: str, profile: Profile) -> Path | None:
@@ -131,25 +141,15 @@ def _failover_path(choice: str, profile: Profile) -> Path | None:
     return Path(choice)
 
 
-def _run_locust(run_dir: Path, manifest: Path, fixtures: Path, failover: Path | None,
-                args: argparse.Namespace, duration: float) -> int:
+def _run_locust(config: RunConfig, processes: int, duration: float) -> int:
     locustfile = Path(str(resources.files("gosstand.loadtests").joinpath("locustfile.py")))
-    env = {
-        **os.environ,
-        "GOSSTAND_RUN_DIR": str(run_dir),
-        "GOSSTAND_MANIFEST": str(manifest),
-        "GOSSTAND_FIXTURES": str(fixtures),
-        "GOSSTAND_FAILOVER": str(failover or ""),
-        "GOSSTAND_PROFILE": args.profile or "",
-        "GOSSTAND_DURATION": str(duration),
-        "GOSSTAND_PEAK_USERS": str(args.peak_users or ""),
-        "GOSSTAND_PROCESSES": str(args.processes),
-    }
+    env = {**os.environ, RunConfig.ENV: str(config.write())}
+    run_dir = Path(config.run_dir)
     command = [
         sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
         "--run-time", f"{int(duration) + 20}s",  # a bound in case the shape never ends
         "--stop-timeout", "10", "--loglevel", "WARNING", "--csv", str(run_dir / "locust"),
-        *(["--processes", str(args.processes)] if args.processes > 1 else []),
+        *(["--processes", str(processes)] if processes > 1 else []),
     ]
     with (run_dir / "locust.log").open("wb") as log:
         completed = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -169,7 +169,8 @@ def _stack_class(backend: str) -> type[Any]:
 
 
 def run_peak(args: argparse.Namespace) -> int:
-    from ..mocks.stack import load_manifest
+    """The whole job; returns the exit code: 0 PASS, 1 an SLO breached, 2 the run is broken
+    (said on stderr in one line per reason)."""
     from ..reports.build import build_report, verdict_exit_code
     from ..reports.slo import load_slo
     from .fixtures import reconcile, seed
@@ -184,15 +185,15 @@ def run_peak(args: argparse.Namespace) -> int:
         failover = _failover_path(args.failover, profile)
         targets = parse_targets(getattr(args, "target", []))
         check_traffic(profile, targets)
-        check_schedule(failover, targets)
         slo = load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
-        check_recovery_room(failover, profile.duration_s, slo.healthy.window)
+        given = StackManifest.load(args.manifest) if args.manifest else None
+        schedule = load_schedule(failover, run_shape(args, profile, targets, slo.healthy.window, given))
     except OSError as exc:
-        print(f"gosstand peak: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except (UsageError, ValueError) as exc:
-        print(f"gosstand peak: {exc}", file=sys.stderr)
-        return 2
+        return _broken(f"cannot read {exc.filename}: {exc.strerror}")
+    except ScheduleError as exc:
+        return _broken(*(f"{exc.source}: {problem}" for problem in exc.problems))
+    except (UsageError, ManifestError, ValueError) as exc:
+        return _broken(str(exc))
     # Absolute: the container backend mounts directories of the run into its containers.
     run_dir = Path(args.output).resolve() / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -202,69 +203,86 @@ def run_peak(args: argparse.Namespace) -> int:
         "duration_s": profile.duration_s,
         "peak_users": profile.peak_users,
         "mix": profile.mix,
+        "timeouts_s": {journey: profile.timeout_s(journey) for journey, share in profile.mix.items() if share},
         "processes": args.processes,
+        "seed": args.seed,
+        "slo": str(Path(args.slo).resolve()) if args.slo else None,
         "failover_schedule": str(failover) if failover else None,
+        "schedule": [{"entry": a.entry, "action": a.action, "service": a.service, "replica": a.replica,
+                      "at": a.at, "duration": a.duration} for a in schedule],
+        "version": _version(),
+        "problems": [],
     }
     with ExitStack() as cleanup:
-        if args.manifest:
+        if given is not None:
             manifest_path = Path(args.manifest)
-            description["backend"] = load_manifest(manifest_path).get("backend", "external")
+            manifest = given
         else:
             backend = getattr(args, "backend", "embedded")
             print(f"Starting the {backend} stack ({args.replicas} replicas per service)…", flush=True)
-            stack = cleanup.enter_context(_stack_class(backend)(replicas=args.replicas, state_dir=run_dir / "stack"))
+            try:
+                stack = cleanup.enter_context(_stack_class(backend)(replicas=args.replicas,
+                                                                    state_dir=run_dir / "stack"))
+            except StackError as exc:
+                return _broken(f"the stack did not start: {exc}".splitlines()[0])
             manifest_path = stack.write_manifest()
-            description["backend"] = backend
-        manifest = load_manifest(manifest_path)
+            manifest = stack.manifest()
+        description["backend"] = manifest.backend
         if targets:  # the run's own manifest: the stack's, with the user's systems in place
-            manifest["urls"].update(targets)
-            manifest_path = run_dir / "manifest.json"
-            manifest_path.write_text(json.dumps(manifest, indent=2))
+            manifest = manifest.with_urls(targets)
+            manifest_path = manifest.write(run_dir / "manifest.json")
             description["external_services"] = sorted(targets)
-        description["targets"] = manifest["urls"]
+        description["targets"] = manifest.urls
+        silent = unanswered(manifest.urls)
+        if silent:
+            _write_description(run_dir, description)
+            return _broken(*silent)
         print("Seeding ESIA users, the client system and declarants…", flush=True)
         fixtures_path = seed(manifest, run_dir, users=args.users, declarants=args.declarants, seed=args.seed,
                              utko_objects=sends_utko_traffic(profile))
         print(f"Load ({profile.name}) for {profile.duration_s:.0f} s, up to {profile.peak_users} users"
-              + (f", failovers from {failover}" if failover else ", no failover") + "…", flush=True)
+              + (f", {len(schedule)} failover(s) from {failover}" if schedule else ", no failover") + "…",
+              flush=True)
+        config = RunConfig(run_dir=str(run_dir), manifest_path=str(manifest_path), fixtures_path=str(fixtures_path),
+                           profile=profile.to_mapping(), schedule=[a.to_json() for a in schedule],
+                           processes=args.processes)
         description["started"] = time.time()
-        code = _run_locust(run_dir, manifest_path, fixtures_path, failover, args, profile.duration_s)
+        code = _run_locust(config, args.processes, profile.duration_s)
         description["ended"] = time.time()
         description["locust_exit_code"] = code
         if code not in (0, 1):  # 1 only means "some request failed", which the SLOs judge
-            print(f"Locust ended with exit code {code}; see {run_dir / 'locust.log'}", file=sys.stderr)
+            description["problems"].append(f"Locust ended with exit code {code}; see {run_dir / 'locust.log'}")
         if not any(run_dir.glob("requests*.jsonl")):
-            (run_dir / "run.json").write_text(json.dumps(description, indent=2, ensure_ascii=False))
-            print(f"gosstand peak: the load recorded no request; see {run_dir / 'locust.log'}", file=sys.stderr)
-            return 2
-        failed_faults = _failed_commands(run_dir)
-        for note in failed_faults:
-            print(f"gosstand peak: {note}", file=sys.stderr)
-        description.setdefault("notes", []).extend(failed_faults)
+            _write_description(run_dir, description)
+            return _broken(f"the load recorded no request; see {run_dir / 'locust.log'}", *description["problems"])
         print("Reconciling the writes with what the targets hold…", flush=True)
         reconcile(manifest, run_dir)
-    (run_dir / "run.json").write_text(json.dumps(description, indent=2, ensure_ascii=False))
+    _write_description(run_dir, description)
     result = build_report(run_dir, slo_path=Path(args.slo) if args.slo else None)
-    verdict = "PASS" if result.passed else "FAIL"
-    print(f"\nVerdict: {verdict}" + ("" if result.passed else f" — {len(result.breaches)} SLO breach(es)"))
+    detail = {"BROKEN": " — the run did not do what it was asked",
+              "FAIL": f" — {len(result.breaches)} SLO breach(es)", "PASS": ""}[result.verdict]
+    print(f"\nVerdict: {result.verdict}{detail}")
+    for reason in result.broken:
+        print(f"gosstand peak: {reason}", file=sys.stderr)
     print(f"Report: {result.html.resolve()}")
-    if code not in (0, 1) or failed_faults:
-        return 2  # the run did not do what was asked: its verdict says nothing
     return verdict_exit_code(result)
 
 
-def _failed_commands(run_dir: Path) -> list[str]:
-    """A note for each exec failover whose command failed, and each fault rule the control API
-    did not take: the fault may not have happened."""
-    path = run_dir / "failovers.jsonl"
-    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    return [
-        f"the failover command {r['target']!r} ended with exit code {r.get('exit_code')} "
-        f"({(r.get('output') or '').strip()[-200:]}); the fault may not have happened"
-        for r in records
-        if r.get("action") == "exec" and r.get("exit_code") != 0
-    ] + [
-        f"the fault rule on {r.get('service')} could not be set ({r['error']}); the fault did not happen"
-        for r in records
-        if r.get("action") == "fault" and r.get("error")
-    ]
+def _broken(*reasons: str) -> int:
+    """Say why the run cannot be judged, one line each, and give its exit code."""
+    for reason in reasons:
+        print(f"gosstand peak: {reason}", file=sys.stderr)
+    return 2
+
+
+def _write_description(run_dir: Path, description: dict[str, Any]) -> None:
+    (run_dir / "run.json").write_text(json.dumps(description, indent=2, ensure_ascii=False))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gosstand")
+    except PackageNotFoundError:
+        return "unknown"

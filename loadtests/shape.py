@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import os
+from typing import ClassVar
 
 from locust import LoadTestShape
 
-from .profile import Profile, load_profile
+from .profile import Profile
 
 
 class PeakHourShape(LoadTestShape):
     """Users follow the profile's curve; the run ends (``None``) when the compressed hour is over.
 
-    The profile path and overrides come from ``GOSSTAND_PROFILE``, ``GOSSTAND_DURATION`` and
-    ``GOSSTAND_PEAK_USERS`` so the same locustfile serves the 60-second CI run and a full hour.
+    The locustfile sets :attr:`profile` from the run's configuration, overrides applied, so the
+    same locustfile serves the 60-second CI run and a full hour.
     """
 
-    profile: Profile | None = None
-
-    def _profile(self) -> Profile:
-        if self.profile is None:
-            duration = os.environ.get("GOSSTAND_DURATION")
-            peak = os.environ.get("GOSSTAND_PEAK_USERS")
-            self.profile = load_profile(
-                os.environ.get("GOSSTAND_PROFILE") or None,
-                duration_s=float(duration) if duration else None,
-                peak_users=int(peak) if peak else None,
-            )
-        return self.profile
+    profile: ClassVar[Profile | None] = None
 
     def tick(self) -> tuple[int, float] | None:
-        profile = self._profile()
+        profile = self.profile
+        if profile is None:
+            raise RuntimeError("PeakHourShape.profile was not set by the locustfile")
         elapsed = self.get_run_time()
         if elapsed >= profile.duration_s:
             return None

@@ -28,6 +28,7 @@ from ..scenarios.answers import ServiceError
 from ..scenarios.control import StackControl
 from ..scenarios.http import TransportFailure
 from ..scenarios.identities import russian_faker
+from ..stand.records import Operation
 from .config import LoadConfig
 from .fixtures import LOGIN_SCOPES, relying_party
 from .http_adapter import LocustHttp
@@ -45,10 +46,10 @@ _user_numbers = itertools.count()
 _free_people: deque[int] | None = None
 
 
-def configure(config: LoadConfig, profile: Profile) -> None:
+def configure(config: LoadConfig) -> None:
     """Called once per Locust process from the locustfile's ``init`` hook."""
     global _config, _profile, _free_people
-    _config, _profile, _free_people = config, profile, None
+    _config, _profile, _free_people = config, config.profile, None
 
 
 def _share(runner: Any, processes: int) -> tuple[int, int]:
@@ -74,17 +75,18 @@ class JourneyUser(FastHttpUser):
     journey = ""
     #: Absolute URLs are used throughout; FastHttpUser still wants a host.
     host = "http://127.0.0.1"
-    network_timeout = 10.0
-    connection_timeout = 5.0
+    #: Set per journey from the profile's client timeouts by the locustfile.
+    network_timeout = 2.0
+    connection_timeout = 2.0
 
     def on_start(self) -> None:
         assert _config is not None and _profile is not None, "the locustfile's init hook did not run"
         self.config = _config
         index, count = _share(self.environment.runner, self.config.processes)
         self.number = index + count * next(_user_numbers)  # unique across the load processes
-        self.urls: dict[str, str] = self.config.manifest["urls"]
+        self.urls: dict[str, str] = self.config.manifest.urls
         self.http = LocustHttp(self.client, journey=self.journey)
-        self.control = StackControl(self.urls, self.config.manifest["control_token"], http=self.http)
+        self.control = StackControl(self.urls, self.config.manifest.control_token, http=self.http)
         fixtures = self.config.fixtures
         self.rp = relying_party(fixtures)
         self.pacing = _profile.pacing_s.get(self.journey, 1.0)
@@ -126,6 +128,7 @@ class JourneyUser(FastHttpUser):
             # requests — with one everlasting keep-alive connection per user, a few users
             # would pile onto one replica for the whole run).
             self.client.client.close()
+            self.http.connection_closed()
 
     def journey_once(self) -> None:
         raise NotImplementedError
@@ -164,18 +167,18 @@ class DeclarationUser(JourneyUser):
         payload = declarations.sample_declaration(self.faker)
         payload["declarant"] = dict(self.declarants[self.number % len(self.declarants)])
         payload["senderReference"] = key
-        record: dict[str, Any] = {"op": key, "service": "fts", "senderReference": key, "acked": False, "id": None}
         try:
             submitted = declarations.submit(
                 self.http, fts_url=fts, token=self.tokens.access_token, declaration=payload,
                 idempotency_key=key, attempts=4,
             )
         except Exception as exc:
-            record.update(attempts=getattr(exc, "attempts", None), t=time.time(), error=str(exc)[:200])
-            operation.fire(record=record)
+            operation.fire(record=Operation(op=key, service="fts", sender_reference=key, acked=False,
+                                            attempts=getattr(exc, "attempts", None), answered_at=time.time(),
+                                            error=str(exc)[:200]))
             raise
-        record.update(acked=True, id=submitted.id, attempts=submitted.attempts, t=time.time())
-        operation.fire(record=record)
+        operation.fire(record=Operation(op=key, service="fts", sender_reference=key, acked=True, id=submitted.id,
+                                        attempts=submitted.attempts, answered_at=time.time()))
         declarations.status(self.http, fts_url=fts, token=self.tokens.access_token, declaration_id=submitted.id)
 
 
@@ -234,15 +237,15 @@ class WeighStationUser(JourneyUser):
                                                  access_key=obj["accessKey"], controls=controls)
         except Exception as exc:
             for wc_id in ids:
-                operation.fire(record={"op": wc_id, "service": "utko", "senderReference": wc_id, "acked": False,
-                                       "id": None, "attempts": getattr(exc, "attempts", None), "t": time.time(),
-                                       "error": str(exc)[:200]})
+                operation.fire(record=Operation(op=wc_id, service="utko", sender_reference=wc_id, acked=False,
+                                                attempts=getattr(exc, "attempts", None), answered_at=time.time(),
+                                                error=str(exc)[:200]))
             raise
         stored = set(result.imported) | set(result.skipped)
         for wc_id in ids:
-            operation.fire(record={"op": wc_id, "service": "utko", "senderReference": wc_id,
-                                   "acked": wc_id in stored, "id": wc_id if wc_id in stored else None,
-                                   "attempts": result.attempts, "t": time.time()})
+            operation.fire(record=Operation(op=wc_id, service="utko", sender_reference=wc_id, acked=wc_id in stored,
+                                            id=wc_id if wc_id in stored else None, attempts=result.attempts,
+                                            answered_at=time.time()))
 
 
 def _utc_today() -> dt.date:

@@ -26,12 +26,10 @@ so :func:`act` (and :func:`gosstand.mocks.stack.kill_replica`) can act on it fro
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
 import shutil
-import signal
 import string
 import sys
 import tempfile
@@ -39,10 +37,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
+from ..stand.actions import Evidence, ReplicaAction, perform
+from ..stand.manifest import ReplicaEntry, StackManifest
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
 from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
@@ -55,11 +55,9 @@ if TYPE_CHECKING:
     import docker
 
 __all__ = [
-    "ACTIONS",
     "LABEL_APP",
     "LABEL_STACK",
     "ContainerStack",
-    "act_on_container",
     "clean",
     "docker_unavailable_reason",
 ]
@@ -71,17 +69,7 @@ LABEL_SERVICE = "org.gosstand.service"
 LABEL_REPLICA = "org.gosstand.replica"
 
 #: Failover actions on a container replica.
-ACTIONS = ("kill", "stop", "pause", "unpause", "restart")
-#: The signal the embedded backend would send for each action, read the other way round by
-#: :func:`gosstand.mocks.stack.kill_replica` for container manifests.
-SIGNAL_ACTIONS: dict[signal.Signals, str] = {
-    signal.SIGKILL: "kill",
-    signal.SIGTERM: "stop",
-    signal.SIGSTOP: "pause",
-    signal.SIGCONT: "unpause",
-}
 SERVICE_DATABASES = {"esia": 0, "utko": 1, "fts": 2}
-STOP_TIMEOUT = 5
 HAPROXY_TEMPLATE = "haproxy.cfg.template"
 
 
@@ -361,103 +349,58 @@ class ContainerStack:
     def replica(self, service: str, index: int) -> ContainerReplica:
         return self.members[service][index - 1]
 
-    def act(self, service: str, index: int, action: str) -> None:
-        """Do ``action`` (one of :data:`ACTIONS`) to replica ``index`` (1-based) of ``service``."""
+    def act(self, service: str, index: int, action: ReplicaAction) -> Evidence:
+        """Do ``action`` to replica ``index`` (1-based) of ``service``; what was seen of it after."""
         replica = self.replica(service, index)
-        container_id = replica.container_id
-        if container_id is None:
+        if replica.container_id is None:
             raise StackError(f"replica {replica.name} has no container")
-        act_on_container(container_id, action)
-        if action == "restart":
+        evidence = perform(self.manifest(), service, index, action)
+        if action is ReplicaAction.RESTART:
             self._wait_replica(replica)
             if service in self.proxies:
                 self._wait_through_proxy(service, {replica.name})
         self.write_manifest()
+        return evidence
 
-    def kill(self, service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> None:
-        """A hard crash by default (``docker kill``); SIGTERM stops, SIGSTOP pauses, SIGCONT unpauses."""
-        self.act(service, index, SIGNAL_ACTIONS[sig])
+    def kill(self, service: str, index: int) -> None:
+        self.act(service, index, ReplicaAction.KILL)
 
     def stop(self, service: str, index: int) -> None:
-        self.act(service, index, "stop")
+        self.act(service, index, ReplicaAction.STOP)
 
     def pause(self, service: str, index: int) -> None:
-        self.act(service, index, "pause")
+        self.act(service, index, ReplicaAction.PAUSE)
 
     def unpause(self, service: str, index: int) -> None:
-        self.act(service, index, "unpause")
+        self.act(service, index, ReplicaAction.UNPAUSE)
 
     def restart(self, service: str, index: int) -> None:
         """Start the replica's container again (whatever state it is in) and wait until it serves,
         also through HAProxy."""
-        self.act(service, index, "restart")
+        self.act(service, index, ReplicaAction.RESTART)
 
     # -- the manifest other processes read --------------------------------------------------
-    def manifest(self) -> dict[str, Any]:
-        return {
-            "backend": "containers",
-            "stack_id": self.stack_id,
-            "urls": dict(self.urls),
-            "control_token": self.control_token,
-            "state_dir": str(self.state_dir),
-            "store": self.store_url,
-            "images": None if self.images is None else self.images.__dict__,
-            "replicas": {
+    def manifest(self) -> StackManifest:
+        return StackManifest(
+            backend="containers", urls=dict(self.urls), control_token=self.control_token,
+            state_dir=str(self.state_dir), stack_id=self.stack_id, store=self.store_url,
+            images=None if self.images is None else dict(self.images.__dict__),
+            replicas={
                 service: [
-                    {"name": r.name, "container": r.container_id, "url": r.url, "status": r.status(),
-                     "alive": r.status() == "running"}
+                    ReplicaEntry(name=r.name, container=r.container_id, url=r.url, status=(status := r.status()),
+                                 alive=status == "running")
                     for r in replicas
                 ]
                 for service, replicas in self.members.items()
             },
-        }
+        )
 
     def write_manifest(self) -> Path:
         assert self.state_dir is not None
-        path = self.state_dir / MANIFEST
-        path.write_text(json.dumps(self.manifest(), indent=2))
-        return path
+        return self.manifest().write(self.state_dir / MANIFEST)
 
 
 # -- acting on containers from any process ---------------------------------------------------------
-def act_on_container(container_id: str, action: str, *, client: docker.DockerClient | None = None) -> None:
-    """``kill`` (SIGKILL), ``stop`` (SIGTERM, then SIGKILL after 5 s), ``pause``/``unpause`` (cgroup
-    freezer) or ``restart`` (start again from any state) one container."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}; known: {ACTIONS}")
-    from docker.errors import APIError
-
-    own_client = client is None
-    client = client or docker_client()
-    try:
-        container = client.containers.get(container_id)
-        if action == "kill":
-            _ignore_not_running(lambda: container.kill(signal="SIGKILL"), APIError)
-        elif action == "stop":
-            container.stop(timeout=STOP_TIMEOUT)
-        elif action == "pause":
-            container.pause()
-        elif action == "unpause":
-            _ignore_not_running(container.unpause, APIError)
-        else:
-            container.reload()
-            if container.status == "paused":
-                container.unpause()
-            container.restart(timeout=STOP_TIMEOUT)
-    finally:
-        if own_client:
-            client.close()
-
-
-def _ignore_not_running(call: Callable[[], object], error: type[Exception]) -> None:
-    """Killing a dead container or unpausing a running one is not an error for a failover schedule."""
-    try:
-        call()
-    except error as failure:
-        if "is not running" not in str(failure) and "is not paused" not in str(failure):
-            raise
-
-
 def clean(*, stack: str | None = None, client: docker.DockerClient | None = None) -> list[str]:
     """Remove gosstand's containers (one stack's, or every leftover); returns their names."""
     client = client or docker_client()

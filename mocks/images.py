@@ -68,7 +68,8 @@ REGISTRY_HAPROXY = "haproxy:2.8"
 TARGET_EXTRAS = ("async-timeout>=4.0.3",)
 
 #: What goes into the wheel: the project's packages and the files setuptools reads.
-SOURCE_ROOTS = ("pyproject.toml", "README.md", "gosstand", "mocks", "scenarios", "conformance", "loadtests", "reports")
+SOURCE_ROOTS = ("pyproject.toml", "README.md", "gosstand", "mocks", "scenarios", "conformance", "loadtests", "reports",
+                "stand")
 
 Log = Callable[[str], None]
 

@@ -6,14 +6,14 @@ Usable three ways with one API:
 - Python: ``with EmbeddedStack(replicas=2) as stack: stack.urls["esia"]``;
 - pytest: the ``gosstand_stack`` fixture of the conformance plugin.
 
-A running stack writes a manifest (``stack.json`` in its state directory) with URLs, the
-control token and each replica's process group, so another process — a Locust failover hook,
-an SRE's shell — can kill a replica with :func:`kill_replica` without holding the object.
+A running stack writes a manifest (``stack.json`` in its state directory,
+:class:`~gosstand.stand.manifest.StackManifest`) with URLs, the control token and each replica's
+process group, so another process — a Locust failover hook, an SRE's shell — can act on a replica
+with :func:`gosstand.stand.actions.perform` without holding the object.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -26,15 +26,17 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import httpx
 
+from ..stand.actions import Evidence, ReplicaAction, perform
+from ..stand.manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
 from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
 
-MANIFEST = "stack.json"
+MANIFEST = MANIFEST_NAME
 
 
 class StackError(RuntimeError):
@@ -187,44 +189,48 @@ class EmbeddedStack:
     def replica(self, service: str, index: int) -> Replica:
         return self.members[service][index - 1]
 
-    def kill(self, service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> None:
-        """Kill replica ``index`` (1-based) of ``service`` — a hard crash by default."""
+    def act(self, service: str, index: int, action: ReplicaAction) -> Evidence:
+        """Do ``action`` to replica ``index`` (1-based) of ``service``; what was seen of it after."""
+        if action is ReplicaAction.RESTART:
+            self.restart(service, index)
+            return Evidence(took_effect=self.replica(service, index).alive, seen=f"{service}-{index} serving")
+        evidence = perform(self.manifest(), service, index, action)
         replica = self.replica(service, index)
-        _signal_group(replica, sig)
-        if replica.process is not None:
+        if action in (ReplicaAction.KILL, ReplicaAction.STOP) and replica.process is not None:
             replica.process.wait(timeout=10)
         self.write_manifest()
+        return evidence
+
+    def kill(self, service: str, index: int) -> None:
+        """Kill replica ``index`` (1-based) of ``service``: a hard crash."""
+        self.act(service, index, ReplicaAction.KILL)
 
     def restart(self, service: str, index: int) -> None:
         """Start a killed replica again and wait until it serves."""
         replica = self.replica(service, index)
         if replica.alive:
-            self.kill(service, index)
+            _signal_group(replica, signal.SIGKILL)
+            assert replica.process is not None
+            replica.process.wait(timeout=10)
         self._spawn(replica)
         self._wait_ready(service, {replica.name})
         self.write_manifest()
 
     # -- the manifest other processes read --------------------------------------------------
-    def manifest(self) -> dict[str, Any]:
-        return {
-            "backend": "embedded",
-            "urls": dict(self.urls),
-            "control_token": self.control_token,
-            "state_dir": str(self.state_dir),
-            "replicas": {
-                service: [
-                    {"name": r.name, "pid": r.process.pid if r.process else None, "alive": r.alive}
-                    for r in replicas
-                ]
+    def manifest(self) -> StackManifest:
+        return StackManifest(
+            backend="embedded", urls=dict(self.urls), control_token=self.control_token,
+            state_dir=str(self.state_dir),
+            replicas={
+                service: [ReplicaEntry(name=r.name, pid=r.process.pid if r.process else None, alive=r.alive)
+                          for r in replicas]
                 for service, replicas in self.members.items()
             },
-        }
+        )
 
     def write_manifest(self) -> Path:
         assert self.state_dir is not None
-        path = self.state_dir / MANIFEST
-        path.write_text(json.dumps(self.manifest(), indent=2))
-        return path
+        return self.manifest().write(self.state_dir / MANIFEST)
 
 
 def _signal_group(replica: Replica, sig: signal.Signals) -> None:
@@ -236,47 +242,5 @@ def _signal_group(replica: Replica, sig: signal.Signals) -> None:
         pass
 
 
-#: Failover actions on a replica named in a manifest, and the signal each sends to an
-#: embedded replica's process group (containers: :data:`gosstand.mocks.containers.ACTIONS`).
-EMBEDDED_ACTIONS: dict[str, signal.Signals] = {
-    "kill": signal.SIGKILL,
-    "stop": signal.SIGTERM,
-    "pause": signal.SIGSTOP,
-    "unpause": signal.SIGCONT,
-}
-
-
-def kill_replica(manifest: Mapping[str, Any], service: str, index: int, sig: signal.Signals = signal.SIGKILL) -> str:
-    """Kill a replica named in a stack manifest, from any process; returns its name.
-
-    Works for both backends: for a container replica the signal is read as the matching
-    container action (SIGKILL → ``docker kill``, SIGTERM → stop, SIGSTOP → pause, SIGCONT → unpause).
-    """
-    if manifest.get("backend") == "containers":
-        from .containers import SIGNAL_ACTIONS
-
-        return act(manifest, service, index, SIGNAL_ACTIONS[sig])
-    entry = manifest["replicas"][service][index - 1]
-    try:
-        os.killpg(entry["pid"], sig)
-    except ProcessLookupError:
-        pass
-    return entry["name"]
-
-
-def act(manifest: Mapping[str, Any], service: str, index: int, action: str) -> str:
-    """Do a failover ``action`` (kill, stop, pause, unpause; restart for containers) to replica
-    ``index`` (1-based) of ``service`` named in a manifest, from any process; returns its name."""
-    entry = manifest["replicas"][service][index - 1]
-    if manifest.get("backend") == "containers":
-        from .containers import act_on_container
-
-        act_on_container(entry["container"], action)
-        return entry["name"]
-    if action not in EMBEDDED_ACTIONS:
-        raise ValueError(f"{action!r} needs the EmbeddedStack object; from a manifest: {sorted(EMBEDDED_ACTIONS)}")
-    return kill_replica(manifest, service, index, EMBEDDED_ACTIONS[action])
-
-
-def load_manifest(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
+def load_manifest(path: Path) -> StackManifest:
+    return StackManifest.load(path)

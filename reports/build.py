@@ -1,7 +1,7 @@
 """Build the report of a recorded run: the one entry point the CLI and the load run call.
 
     result = build_report(run_dir)             # default SLO: reports/slo.yaml
-    sys.exit(verdict_exit_code(result))        # 0 pass, 1 SLO breach
+    sys.exit(verdict_exit_code(result))        # 0 pass, 1 SLO breach, 2 the run is broken
 
 writes ``report.html``, ``summary.json`` and ``junit.xml`` into ``output_dir`` (default: the run
 directory itself). The SLO file is ``slo_path``, else the one ``run.json`` names under ``"slo"``
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .evaluate import Analysis, ObjectiveResult, evaluate
+from .integrity import broken_reasons
 from .io import RunData, load_run
 from .junit import write_junit
 from .render import write_html
@@ -25,6 +26,7 @@ __all__ = ["ReportResult", "build_report", "verdict_exit_code"]
 
 EXIT_PASS = 0
 EXIT_BREACH = 1
+EXIT_BROKEN = 2
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,13 @@ class ReportResult:
     summary: Path
     junit: Path
     results: list[ObjectiveResult] = field(default_factory=list)
+    #: Why the run did not do what it was asked (a fault that never happened…): its figures
+    #: then say nothing, and the verdict is neither PASS nor FAIL.
+    broken: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "BROKEN" if self.broken else "PASS" if self.passed else "FAIL"
 
 
 def build_report(
@@ -46,13 +55,15 @@ def build_report(
     run = load_run(run_dir)
     analysis = Analysis(run, load_slo(slo_path if slo_path is not None else _recorded_slo(run)))
     results = [evaluate(objective, analysis) for objective in analysis.spec.objectives]
-    summary = build_summary(analysis, results)
+    broken = broken_reasons(run)
+    summary = build_summary(analysis, results, broken=broken)
     summary_path = output_dir / "summary.json"
     text = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False)
     summary_path.write_text(text, encoding="utf-8")
     breaches = [result for result in results if not result.passed]
     return ReportResult(
-        passed=not breaches,
+        passed=not breaches and not broken,
+        broken=broken,
         breaches=breaches,
         html=write_html(summary, output_dir / "report.html"),
         summary=summary_path,
@@ -69,5 +80,8 @@ def _recorded_slo(run: RunData) -> Path | None:
 
 
 def verdict_exit_code(result: ReportResult) -> int:
-    """The process exit code a CI job gates on: 0 every objective met, 1 any breach."""
+    """The process exit code a CI job gates on: 0 every objective met, 1 any breach, 2 the run
+    did not do what it was asked (its figures cannot be judged)."""
+    if result.broken:
+        return EXIT_BROKEN
     return EXIT_PASS if result.passed else EXIT_BREACH

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .failover import FailoverFigures, RequestSet, analyse_failover, horizons
-from .io import FaultAction, RunData
+from .io import FailoverRecord, RunData
 from .reconcile import Reconciliation, reconcile
 from .selectors import Selector
 from .slo import Objective, SloSpec
@@ -94,7 +94,7 @@ class Analysis:
         return self._series[selector]
 
     @staticmethod
-    def service_selector(fault: FaultAction) -> Selector:
+    def service_selector(fault: FailoverRecord) -> Selector:
         """The per-failover table judges every request to the faulted service."""
         return Selector(service=(fault.service,)) if fault.service else Selector()
 
@@ -105,7 +105,8 @@ class Analysis:
         if key not in self._figures:
             previous = [
                 j for j in range(index)
-                if self.run.failovers[j].service == fault.service and self.run.failovers[j].t < fault.t
+                if (earlier := self.run.failovers[j]).service == fault.service
+                and earlier.injected_at < fault.injected_at
             ]
             previous_end = self.figures(previous[-1], selector).episode_end if previous else None
             self._figures[key] = analyse_failover(

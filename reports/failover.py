@@ -35,7 +35,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .io import FaultAction, RequestRecord
+from .io import FailoverRecord, RequestRecord
 from .slo import ErrorBudget, Healthy
 from .timeline import Grid, Series
 from .windows import bucket_is_healthy, is_healthy
@@ -47,14 +47,14 @@ class RequestSet:
     """One subset of the requests, sorted by intended start, with interval queries."""
 
     def __init__(self, requests: Iterable[RequestRecord]) -> None:
-        self.requests = sorted(requests, key=lambda r: r.s)
-        self.starts = [r.s for r in self.requests]
+        self.requests = sorted(requests, key=lambda r: r.intended_start)
+        self.starts = [r.intended_start for r in self.requests]
         attempts: dict[str, int] = defaultdict(int)
         first_start: dict[str, float] = {}
         for request in self.requests:
             if request.op is not None:
                 attempts[request.op] += 1
-                first_start.setdefault(request.op, request.s)
+                first_start.setdefault(request.op, request.intended_start)
         self.attempts = dict(attempts)
         self.first_start = first_start
 
@@ -68,7 +68,7 @@ class RequestSet:
 
 @dataclass(frozen=True)
 class FailoverFigures:
-    failover: FaultAction
+    failover: FailoverRecord
     selection: str
     window: int
     t: float
@@ -109,13 +109,13 @@ class FailoverFigures:
         return self.failover.label
 
 
-def horizons(failovers: list[FaultAction], run_end: float) -> list[float]:
+def horizons(failovers: list[FailoverRecord], run_end: float) -> list[float]:
     """For each fault, when the next fault on the same service starts (or the run ends)."""
     result = []
     for i, fault in enumerate(failovers):
         later = [
-            other.t for other in failovers[i + 1:]
-            if other.t > fault.t
+            other.injected_at for other in failovers[i + 1:]
+            if other.injected_at > fault.injected_at
             and (other.service == fault.service or None in (other.service, fault.service))
         ]
         result.append(min(later, default=run_end))
@@ -139,7 +139,7 @@ def _goodput(requests: list[RequestRecord], seconds: float) -> float | None:
 
 
 def analyse_failover(
-    fault: FaultAction,
+    fault: FailoverRecord,
     *,
     selection: str,
     requests: RequestSet,
@@ -152,7 +152,7 @@ def analyse_failover(
     previous_end: float | None = None,
 ) -> FailoverFigures:
     W = healthy.window  # noqa: N806 — the reference's name for it
-    t_f = fault.t
+    t_f = fault.injected_at
     first_window = grid.first_at_or_after(t_f)
     last_window = min(grid.whole_before(horizon), grid.buckets) - W
     start = _recovery_start(series, healthy, first_window, last_window)
@@ -161,7 +161,7 @@ def analyse_failover(
     episode_end = min(horizon, grid.start(start + W)) if start is not None else horizon
 
     episode = requests.between(t_f, episode_end)
-    failed_ends = sorted(r.e for r in episode if not r.ok)
+    failed_ends = sorted(r.ended for r in episode if not r.ok)
     successes = sum(r.ok for r in episode)
 
     first_bucket = max(0, grid.index(t_f))
@@ -190,8 +190,8 @@ def analyse_failover(
         observable=last_window >= first_window,
         ttr_s=ttr,
         recovery_after_removal_s=(
-            max(0.0, grid.start(start) - fault.until)
-            if start is not None and fault.until is not None else None
+            max(0.0, grid.start(start) - fault.removed_at)
+            if start is not None and fault.removed_at is not None else None
         ),
         ttfe_s=failed_ends[0] - t_f if failed_ends else None,
         outage_s=failed_ends[-1] - failed_ends[0] if failed_ends else None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .io import FaultAction, RequestRecord
+from .io import FailoverRecord, RequestRecord
 
 __all__ = ["COLUMNS", "Selector"]
 
@@ -59,7 +59,7 @@ class Selector:
             and self._matches(self.name, request.name)
         )
 
-    def matches_failover(self, failover: FaultAction) -> bool:
+    def matches_failover(self, failover: FailoverRecord) -> bool:
         """A failover is about a service; journey and name do not restrict it."""
         return self._matches(self.service, failover.service)
 

@@ -63,9 +63,9 @@ def _failover(analysis: Analysis, figures: FailoverFigures) -> dict[str, Any]:
     data = dataclasses.asdict(figures)
     data["failover"] = dataclasses.asdict(fault)
     data["label"] = figures.label
-    data["t_offset_s"] = offset(fault.t)
-    data["until_offset_s"] = offset(fault.until) if fault.until is not None else None
-    data["recovered_offset_s"] = offset(fault.t) + figures.ttr_s if figures.ttr_s is not None else None
+    data["t_offset_s"] = offset(fault.injected_at)
+    data["until_offset_s"] = offset(fault.removed_at) if fault.removed_at is not None else None
+    data["recovered_offset_s"] = offset(fault.injected_at) + figures.ttr_s if figures.ttr_s is not None else None
     for name in ("episode_start", "episode_end", "baseline_start", "baseline_end", "horizon",
                  "first_failure", "last_failure"):
         value = getattr(figures, name)
@@ -102,7 +102,8 @@ def _objective(result: ObjectiveResult) -> dict[str, Any]:
     }
 
 
-def build_summary(analysis: Analysis, results: list[ObjectiveResult]) -> dict[str, Any]:
+def build_summary(analysis: Analysis, results: list[ObjectiveResult], *,
+                  broken: list[str] | None = None) -> dict[str, Any]:
     run, grid, spec = analysis.run, analysis.grid, analysis.spec
     seconds = float(grid.buckets)
     everything = analysis.series(Selector())
@@ -117,8 +118,10 @@ def build_summary(analysis: Analysis, results: list[ObjectiveResult]) -> dict[st
             "origin": grid.origin, "duration_s": seconds, "notes": info.notes, "extra": info.extra,
         },
         "verdict": {
-            "passed": all(r.passed for r in results),
+            "passed": all(r.passed for r in results) and not broken,
             "breaches": [r.objective.name for r in results if not r.passed],
+            #: Why the run did not do what it was asked; non-empty: the verdict is BROKEN.
+            "broken": list(broken or []),
         },
         "slo": {
             "source": spec.source, "title": spec.title,

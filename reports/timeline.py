@@ -83,7 +83,7 @@ class Grid:
 
 def grid_for(run: RunData) -> Grid:
     """Buckets from the run's start to its end (or the last intended start, if later)."""
-    starts = [r.s for r in run.requests]
+    starts = [r.intended_start for r in run.requests]
     started = run.info.started
     first = starts[0] if starts else (started or 0.0)
     origin = started if started is not None and started <= first else first
@@ -103,10 +103,11 @@ class Series:
     def __init__(self, grid: Grid, requests: Iterable[RequestRecord]) -> None:
         self.grid = grid
         rows = list(requests)
-        buckets = grid.indices(np.array([r.s for r in rows], dtype=np.float64))
+        buckets = grid.indices(np.array([r.intended_start for r in rows], dtype=np.float64))
         failed = np.array([not r.ok for r in rows], dtype=bool)
         latencies = latencies_us(
-            np.array([r.s for r in rows], dtype=np.float64), np.array([r.e for r in rows], dtype=np.float64)
+            np.array([r.intended_start for r in rows], dtype=np.float64),
+            np.array([r.ended for r in rows], dtype=np.float64),
         )
         inside = (buckets >= 0) & (buckets < grid.buckets)
         order = np.argsort(buckets[inside], kind="stable")
@@ -218,7 +219,7 @@ def replica_counts(
     """
     counts: dict[str, dict[str, list[int]]] = defaultdict(dict)
     for request in requests:
-        k = grid.index(request.s)
+        k = grid.index(request.intended_start)
         if not 0 <= k < grid.buckets:
             continue
         group = key(request) or "other"

@@ -15,7 +15,8 @@ import pytest
 from gosstand.conformance import targets
 from gosstand.conformance.targets import TargetOptions, TargetUnavailable, open_target
 from gosstand.loadtests import run
-from gosstand.loadtests.failover import FailoverAction, apply
+from gosstand.loadtests.failover import inject
+from gosstand.loadtests.schedule import RunShape, ScheduleError, parse_schedule
 from gosstand.mocks import containers
 from gosstand.mocks.containers import ContainerStack, docker_unavailable_reason
 from gosstand.mocks.stack import EmbeddedStack
@@ -53,10 +54,20 @@ def test_the_load_run_picks_the_stack_of_its_backend() -> None:
     assert run._stack_class("embedded") is EmbeddedStack
 
 
+CONTAINERS = RunShape(duration_s=60, replicas={"esia": 2}, backend="containers")
+
+
+def restart(shape: RunShape = CONTAINERS, action: str = "restart"):
+    (parsed,) = parse_schedule({"actions": [{"at": 3, "service": "esia", "replica": 1, "action": action}]}, shape)
+    return parsed
+
+
 def test_restart_is_a_failover_action_and_unknown_ones_are_refused() -> None:
-    assert FailoverAction(at=3, service="esia", replica=1, action="restart").action == "restart"
-    with pytest.raises(ValueError, match="restart"):
-        FailoverAction(at=3, service="esia", replica=1, action="reboot")
+    assert restart().action == "restart"
+    with pytest.raises(ScheduleError, match="entry 1, action: 'reboot' is not an action.*restart"):
+        restart(action="reboot")
+    with pytest.raises(ScheduleError, match="restart needs the container backend"):
+        restart(RunShape(duration_s=60, replicas={"esia": 2}, backend="embedded"))
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +89,10 @@ def test_a_scheduled_restart_brings_a_killed_replica_back_and_records_when(
     assert stack.replica("esia", 1).status() == "exited"
     manifest = stack.manifest()
 
-    record = apply(FailoverAction(at=0, service="esia", replica=1, action="restart"), manifest)
+    record = inject(restart(), manifest)
 
-    assert record["action"] == "restart" and record["target"] == "esia-1"
-    assert record["until"] >= record["t"]
+    assert record.action == "restart" and record.target == "esia-1" and record.took_effect
+    assert record.removed_at is not None and record.removed_at >= record.injected_at
     assert stack.replica("esia", 1).status() == "running"
     health = httpx.get(f"{stack.replica('esia', 1).url}/_gosstand/health", timeout=5)
     assert health.status_code == 200

@@ -17,12 +17,13 @@ import pytest
 from gosstand.mocks.containers import ContainerStack, clean, docker_unavailable_reason
 from gosstand.mocks.core.middleware import REPLICA_HEADER
 from gosstand.mocks.images import ImageBuildError, build_images
-from gosstand.mocks.stack import act, kill_replica, load_manifest
+from gosstand.mocks.stack import load_manifest
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.esia_login import EsiaJourneyError
 from gosstand.scenarios.http import HttpResponse, HttpxClient, TransportFailure
+from gosstand.stand.actions import ReplicaAction, perform
 
 pytestmark = [pytest.mark.containers, pytest.mark.slow]
 
@@ -100,8 +101,8 @@ def test_every_replica_answers_through_haproxy_and_state_is_in_redis(stack):
     seen = {httpx.get(f"{stack.urls['esia']}/_gosstand/health").headers[REPLICA_HEADER] for _ in range(6)}
     assert seen == {"esia-1", "esia-2"}
     manifest = load_manifest(stack.write_manifest())
-    assert manifest["backend"] == "containers" and manifest["store"].startswith("redis://127.0.0.1:")
-    assert [entry["status"] for entry in manifest["replicas"]["esia"]] == ["running", "running"]
+    assert manifest.backend == "containers" and (manifest.store or "").startswith("redis://127.0.0.1:")
+    assert [entry.status for entry in manifest.replicas["esia"]] == ["running", "running"]
 
 
 def test_an_error_answered_before_a_large_body_is_read_reaches_the_client(stack):
@@ -147,14 +148,17 @@ def test_lockout_is_counted_across_replicas(stack, esia):
 
 def test_pause_unpause_and_kill_through_the_manifest(stack):
     manifest = load_manifest(stack.write_manifest())
-    assert act(manifest, "esia", 2, "pause") == "esia-2"
+    paused = perform(manifest, "esia", 2, ReplicaAction.PAUSE)
+    assert paused.took_effect and paused.seen.endswith("paused")
     assert stack.replica("esia", 2).status() == "paused"
     with pytest.raises(httpx.TimeoutException):
         httpx.get(f"{replica_url(stack, 2)}/_gosstand/health", timeout=0.5)
-    act(manifest, "esia", 2, "unpause")
+    assert perform(manifest, "esia", 2, ReplicaAction.UNPAUSE).took_effect
     assert httpx.get(f"{replica_url(stack, 2)}/_gosstand/health", timeout=5).status_code == 200
-    kill_replica(manifest, "esia", 2)  # what the load run's failover schedule calls
-    assert stack.replica("esia", 2).status() == "exited"
+    killed = perform(manifest, "esia", 2, ReplicaAction.KILL)  # what the load run's failover schedule calls
+    assert killed.took_effect and stack.replica("esia", 2).status() == "exited"
+    again = perform(manifest, "esia", 2, ReplicaAction.PAUSE)  # a dead replica cannot be paused
+    assert not again.took_effect
     stack.restart("esia", 2)
     assert httpx.get(f"{replica_url(stack, 2)}/_gosstand/health", timeout=5).headers[REPLICA_HEADER] == "esia-2"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fts_requests import DECLARATIONS, T0, declaration, token
-from gosstand.loadtests.failover import FailoverAction, apply, resume
-from gosstand.loadtests.run import _failed_commands
+from gosstand.loadtests.failover import inject, remove
+from gosstand.loadtests.schedule import RunShape, ScheduleError, parse_schedule
 from gosstand.mocks.core.clock import Clock
 from gosstand.mocks.core.faults import FaultBook, Faults
 from gosstand.mocks.core.keys import ensure_signing_keys
@@ -24,6 +23,7 @@ from gosstand.mocks.core.store_sqlite import SQLiteStore
 from gosstand.mocks.stack import EmbeddedStack
 from gosstand.scenarios import declarations
 from gosstand.scenarios.http import HttpxClient
+from gosstand.stand.manifest import StackManifest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -256,34 +256,55 @@ def test_a_drop_cuts_the_answer_and_a_lost_answer_is_not_filed_twice(stack):
 
 # -- set from a load run's failover schedule --------------------------------------------------------
 
+SHAPE = RunShape(duration_s=120, replicas={"fts": 2})
+
+
+def scheduled(**fields):
+    (action,) = parse_schedule({"actions": [{"at": 3, "service": "fts", **fields}]}, SHAPE)
+    return action
+
+
 @pytest.mark.parametrize(("fields", "said"), [
-    ({"action": "fault"}, "needs its rule"),
-    ({"action": "kill", "replica": 1, "fault": {"kind": "drop"}}, "only a fault action"),
-    ({"action": "fault", "fault": {"kind": "latency"}}, "/delay_ms: required"),
-    ({"action": "fault", "fault": {"kind": "error", "status": 200}}, "/status: must be ≥ 400"),
-    ({"action": "fault", "duration": 0, "fault": {"kind": "drop"}}, "duration must be > 0"),
-    ({"action": "fault", "replica": 0, "fault": {"kind": "drop"}}, "replica is ≥ 1"),
+    ({"action": "fault", "duration": 5}, "entry 1, fault: a fault action needs its rule"),
+    ({"action": "kill", "replica": 1, "fault": {"kind": "drop"}}, "entry 1, fault: not a field of a kill action"),
+    ({"action": "fault", "duration": 5, "fault": {"kind": "latency"}}, "entry 1, fault.delay_ms: required"),
+    ({"action": "fault", "duration": 5, "fault": {"kind": "error", "status": 200}}, "fault.status: must be ≥ 400"),
+    ({"action": "fault", "duration": 0, "fault": {"kind": "drop"}}, "entry 1, duration: 0: expected seconds > 0"),
+    ({"action": "fault", "replica": 0, "duration": 5, "fault": {"kind": "drop"}}, "fts has 2 replica"),
+    ({"action": "fault", "fault": {"kind": "drop"}}, "entry 1, duration: a fault needs its duration"),
 ])
 def test_a_bad_fault_in_a_schedule_fails_before_the_load(fields, said):
-    with pytest.raises(ValueError, match=said):
-        FailoverAction(at=3, service="fts", **fields)
+    with pytest.raises(ScheduleError, match=said):
+        scheduled(**fields)
 
 
 @pytest.mark.stack
 def test_a_scheduled_fault_is_set_on_one_replica_and_removed_after_it(stack, tmp_path):
-    manifest = {"urls": stack.urls, "control_token": stack.control_token}
-    action = FailoverAction(at=0, service="fts", action="fault", replica=1, duration=30,
-                            fault={"kind": "error", "status": 503, "path": DECLARATIONS})
-    record = apply(action, manifest, now=lambda: 500.0)
-    assert record["target"] == "fts-1 error 503" and record["until"] == 530.0
-    assert record["rule"]["replica"] == "fts-1" and record["rule"]["expires"] is not None  # ttl = duration
+    manifest = StackManifest(backend="embedded", urls=stack.urls, control_token=stack.control_token)
+    action = scheduled(action="fault", replica=1, duration=30,
+                       fault={"kind": "error", "status": 503, "path": DECLARATIONS})
+    record = inject(action, manifest, now=lambda: 500.0)
+    assert record.target == "fts-1 error 503" and record.injected_at == 500.0 and record.took_effect
+    rule = record.detail["rule"]
+    assert rule["replica"] == "fts-1" and rule["expires"] is not None  # ttl = duration
     refused = httpx.get(f"{stack.urls['fts']}{DECLARATIONS}")
-    assert refused.status_code == 503 and refused.headers["x-gosstand-fault"] == record["rule"]["id"]
-    resume(action, manifest, record)
+    assert refused.status_code == 503 and refused.headers["x-gosstand-fault"] == rule["id"]
+    removed = remove(action, manifest, record, now=lambda: 530.0)
     assert httpx.get(f"{stack.urls['fts']}{DECLARATIONS}").status_code == 401
-    unreachable = apply(action, {"urls": {"fts": "http://127.0.0.1:9"}, "control_token": "x"})
-    assert "error" in unreachable and "rule" not in unreachable
-    resume(action, {}, unreachable)  # nothing was set, nothing to remove
-    (tmp_path / "failovers.jsonl").write_text(json.dumps(unreachable) + "\n")
-    (note,) = _failed_commands(tmp_path)
-    assert "could not be set" in note and "did not happen" in note
+    # The evidence that it took effect: the requests the rule hit, read before its removal.
+    assert removed.took_effect and removed.removed_at == 530.0 and removed.detail["hit"] >= 1
+    unreachable = inject(action, StackManifest(backend="embedded", urls={"fts": "http://127.0.0.1:9"},
+                                               control_token="x"))
+    assert not unreachable.took_effect and unreachable.error and "rule" not in unreachable.detail
+    assert remove(action, manifest, unreachable) == unreachable  # nothing was set, nothing to remove
+
+
+@pytest.mark.stack
+def test_a_scheduled_fault_no_request_met_did_not_happen(stack):
+    """A rule whose path matches nothing (a typo) injects nothing: the run must not pass."""
+    manifest = StackManifest(backend="embedded", urls=stack.urls, control_token=stack.control_token)
+    action = scheduled(action="fault", duration=5, fault={"kind": "error", "status": 503, "path": "/api/v1/nothing"})
+    record = inject(action, manifest)
+    httpx.get(f"{stack.urls['fts']}{DECLARATIONS}")
+    removed = remove(action, manifest, record)
+    assert not removed.took_effect and "0 hits" in (removed.error or "") and removed.detail["hit"] == 0

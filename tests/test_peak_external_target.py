@@ -61,11 +61,11 @@ def external_run(tmp_path_factory: pytest.TempPathFactory):
 def test_fts_traffic_goes_to_the_target_and_its_survivor_takes_over(external_run) -> None:
     run = external_run["run"]
     (fault,) = _lines("failovers.jsonl", run)
-    assert (fault["action"], fault["service"], fault["exit_code"]) == ("exec", "fts", 0)
+    assert (fault["action"], fault["service"], fault["detail"]["exit_code"]) == ("exec", "fts", 0)
     assert fault["target"] == f"kill -9 -{external_run['group']}"
     requests = [r for r in _lines("requests*.jsonl", run) if r["service"] == "fts"]
-    before = {r["replica"] for r in requests if r["e"] < fault["t"]}
-    after = [r for r in requests if r["a"] > fault["t"] + 0.05 and r["ok"]]
+    before = {r["replica"] for r in requests if r["ended"] < fault["injected_at"]}
+    after = [r for r in requests if r["started"] > fault["injected_at"] + 0.05 and r["ok"]]
     assert before == {"fts-1", "fts-2"} and after  # the target's two replicas, then ...
     assert {r["replica"] for r in after} == {"fts-2"}  # ... its survivor: the stand's fts-1 never answered
     assert external_run["stand_fts_alive"]
@@ -84,13 +84,31 @@ def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
     assert "Verdict: PASS" in external_run["stdout"]
 
 
+#: Schedules with the mistakes a user makes: each used to run the whole load and pass having
+#: injected nothing (a typo of a service or replica), or end in a traceback with exit code 1.
+SCHEDULES = {
+    "SCHEDULE_WITH_A_TYPO": "actions:\n  - {at: 20, service: esai, replica: 1, action: kill}\n",
+    "SCHEDULE_REPLICA_7": "actions:\n  - {at: 20, service: esia, replica: 7, action: kill}\n",
+    "SCHEDULE_A_LIST": "- {at: 20, service: esia, replica: 1, action: kill}\n",
+    "SCHEDULE_DURTION": "actions:\n  - {at: 20, service: fts, replica: 1, action: pause, durtion: 5}\n",
+    "SCHEDULE_AT_WORDS": "actions:\n  - {at: 20 seconds, service: esia, replica: 1, action: kill}\n",
+}
+
+
 @pytest.mark.parametrize(("arguments", "said"), [
     (["--target", "esia=http://127.0.0.1:9"], "SERVICE one of fts"),
     (["--target", "fts=127.0.0.1:9"], "http(s) URL"),
     (["--target", "utko=http://127.0.0.1:9"], "sends no UTKO traffic"),  # the peak hour has none
     (["--profile", "PROFILE_WITH_A_TYPO"], "unknown journey(s) declarations"),
-    (["--duration", "40"], "the kill of fts at 35 s ends at 35 s, and a 40-s run leaves no 10-s healthy window"),
+    # the default schedule's times are shares of the run: the FTS kill at 58 % of 15 s leaves no room
+    (["--duration", "15"], "entry 2, at: the fault ends at 8.7 s and a 15-s run leaves no 10-s healthy window"),
     (["--target", "fts=http://127.0.0.1:9"], "fail it with an exec action"),  # the default schedule kills fts-1
+    (["--failover", "SCHEDULE_WITH_A_TYPO"],
+     "entry 1, service: 'esai' is not a service of this run (did you mean 'esia'?)"),
+    (["--failover", "SCHEDULE_REPLICA_7"], "entry 1, replica: esia has 2 replica(s), numbered 1..2; not 7"),
+    (["--failover", "SCHEDULE_A_LIST"], "expected a mapping with an 'actions' list"),
+    (["--failover", "SCHEDULE_DURTION"], "entry 1, durtion: not a field of a pause action (did you mean 'duration'?)"),
+    (["--failover", "SCHEDULE_AT_WORDS"], "entry 1, at: '20 seconds': expected seconds after the load starts"),
     (["--slo", "/nonexistent/slo.yaml"], "cannot read /nonexistent/slo.yaml"),
     (["--slo", "SLO_WITH_A_TYPO"], "objectives[0]: unknown key(s) ['every 10 s']"),  # checked before the load
 ])
@@ -103,6 +121,11 @@ def test_runs_that_cannot_work_are_refused_before_anything_starts(tmp_path, argu
         typo = tmp_path.parent / "typo-profile.yaml"
         typo.write_text("name: x\nduration_s: 10\npeak_users: 2\ncurve: [1]\nmix: {declarations: 1}\n")
         arguments = [str(typo) if item == "PROFILE_WITH_A_TYPO" else item for item in arguments]
+    for name, text in SCHEDULES.items():
+        if name in arguments:
+            schedule = tmp_path.parent / f"{name}.yaml"
+            schedule.write_text(text)
+            arguments = [str(schedule) if item == name else item for item in arguments]
     completed = subprocess.run([sys.executable, "-m", "gosstand", "peak", *arguments, "--output", str(tmp_path)],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2 and said in completed.stderr

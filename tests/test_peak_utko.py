@@ -49,8 +49,8 @@ def test_utko_traffic_moves_to_the_survivor(run) -> None:
     requests = [r for r in _lines("requests*.jsonl", run["dir"]) if r["service"] == "utko"]
     assert {r["journey"] for r in requests} == set(JOURNEYS)
     assert {r["name"] for r in requests} >= {"utko: update", "utko: list", "utko: weight import"}
-    before = {r["replica"] for r in requests if r["e"] < kill["t"]}
-    after = [r for r in requests if r["a"] > kill["t"] + 0.05 and r["ok"]]
+    before = {r["replica"] for r in requests if r["ended"] < kill["injected_at"]}
+    after = [r for r in requests if r["started"] > kill["injected_at"] + 0.05 and r["ok"]]
     assert before == {"utko-1", "utko-2"} and after
     assert {r["replica"] for r in after} == {"utko-2"}
 

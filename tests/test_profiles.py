@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gosstand.loadtests.failover import load_schedule
 from gosstand.loadtests.profile import JOURNEYS, Profile, load_profile, packaged_profiles
 from gosstand.loadtests.run import UsageError, _failover_path, check_traffic
+from gosstand.loadtests.schedule import RunShape, load_schedule
 
 BASE = {"name": "x", "duration_s": 10, "peak_users": 4, "curve": [1.0]}
 
@@ -19,7 +19,9 @@ def test_packaged_profiles_load_by_name_with_a_schedule_for_their_services():
         profile = load_profile(name)
         assert set(profile.mix) <= set(JOURNEYS) and sum(profile.mix.values()) > 0
         sent = {"esia", "fts"} if {"esia_login", "declaration"} & set(profile.mix) else {"esia", "utko"}
-        actions = load_schedule(_failover_path("default", profile))
+        shape = RunShape(duration_s=profile.duration_s, replicas={"esia": 2, "fts": 2, "utko": 2},
+                         healthy_window_s=5)
+        actions = load_schedule(_failover_path("default", profile), shape)
         assert actions and {action.service for action in actions} <= sent, name  # it fails what it loads
     assert load_profile(None).name == "peak-hour"
     assert _failover_path("default", load_profile(None)).name == "failover.yaml"

@@ -127,9 +127,10 @@ def test_run_directory_reading_is_tolerant_where_it_may_be(tmp_path: Path) -> No
     no_intended_start = {"e": START + 0.5, "a": START + 0.4, "ok": False, "name": "esia: te"}
     (tmp_path / "requests-c.jsonl").write_text(json.dumps(no_intended_start) + "\n")
     run = load_run(tmp_path)
-    assert len(run.requests) == 101 and [r.s for r in run.requests] == sorted(r.s for r in run.requests)
+    starts = [r.intended_start for r in run.requests]
+    assert len(run.requests) == 101 and starts == sorted(starts)
     derived = next(r for r in run.requests if r.name == "esia: te")
-    assert derived.service == "esia" and derived.s == START + 0.4  # no intended start: the actual one
+    assert derived.service == "esia" and derived.intended_start == START + 0.4  # no intended start: the actual one
     assert run.warnings == ["requests-b.jsonl:51: truncated last line skipped"]
     assert run.info.started is None and run.reconciled is None and run.failovers == []
 

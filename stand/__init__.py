@@ -1,0 +1,9 @@
+"""The stand's runtime contracts: what crosses between the processes of a stand and a run.
+
+- :mod:`.manifest` — ``stack.json``: where a running stack's services answer, its control token,
+  and each replica (process or container), so another process can act on it;
+- :mod:`.actions` — the one vocabulary of things done to a replica (kill, stop, pause, …) and
+  one dispatch per backend, with the evidence that each took effect;
+- :mod:`.records` — the records a load run writes and the reports read (requests, operations,
+  canary samples, failover actions, the run's configuration), each with ``to_json``/``from_json``.
+"""

@@ -1,0 +1,307 @@
+"""Every record that crosses a process seam of a load run, typed, with its JSON form.
+
+The Locust processes write them, the canary writes its own, the failover runner writes what it
+did, ``gosstand peak`` hands Locust its configuration in one file — and ``reports/`` reads them
+all back through the same classes. One definition per record, so a field renamed on one side is
+a field renamed on the other (the ``op``/``idempotency_key`` mismatch that once left retry
+counts unmeasured cannot recur). Times are seconds since the epoch, floats.
+
+``from_json`` is strict about what a figure depends on (a request needs its times and outcome)
+and raises :class:`RecordError` naming the field; optional fields default. Run directories
+written before these names (``s``/``a``/``e``, ``senderReference``, ``t``/``until``) still read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Self, get_args
+
+__all__ = [
+    "CONNECTIONS",
+    "FAILURE_CLASSES",
+    "CanarySample",
+    "Connection",
+    "FailoverRecord",
+    "FailureClass",
+    "Operation",
+    "RecordError",
+    "RequestRecord",
+    "RunConfig",
+]
+
+#: Why a request failed, as a client sees it (the report breaks failures down by these):
+#: ``timeout`` — no complete answer within the client's timeout (a hang sat out is an outage);
+#: ``reset`` — the connection closed or reset before a complete answer;
+#: ``refused`` — nobody accepted the connection;
+#: ``5xx`` — the server answered that it failed; ``status`` — another status the journey did
+#: not expect (a 4xx it did expect is not a failure at all).
+FailureClass = Literal["timeout", "reset", "refused", "5xx", "status"]
+FAILURE_CLASSES: tuple[FailureClass, ...] = get_args(FailureClass)
+#: Whether a request opened its connection (``new``) or rode one kept alive (``reused``).
+Connection = Literal["new", "reused"]
+CONNECTIONS: tuple[Connection, ...] = get_args(Connection)
+
+
+class RecordError(ValueError):
+    """A record without a field a figure depends on, or with one of the wrong type."""
+
+
+def _float(raw: Mapping[str, Any], *names: str, required: bool = True) -> float | None:
+    for name in names:
+        if raw.get(name) is not None:
+            try:
+                return float(raw[name])
+            except (TypeError, ValueError):
+                raise RecordError(f"{name!r} must be a number, not {raw[name]!r}") from None
+    if required:
+        raise RecordError(f"a number {names[0]!r} is required")
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _bool(raw: Mapping[str, Any], name: str) -> bool:
+    value = raw.get(name)
+    if not isinstance(value, bool):
+        raise RecordError(f"{name!r} must be true or false, not {value!r}")
+    return value
+
+
+def _failure(value: Any) -> FailureClass | None:
+    if value is None:
+        return None
+    if value not in FAILURE_CLASSES:
+        raise RecordError(f"'failure' must be one of {', '.join(FAILURE_CLASSES)}, not {value!r}")
+    return value  # type: ignore[no-any-return]  # checked against the literal's members above
+
+
+def _connection(value: Any) -> Connection | None:
+    return value if value in CONNECTIONS else None  # type: ignore[no-any-return]  # checked above
+
+
+def _compact(record: Any) -> dict[str, Any]:
+    """A dataclass as JSON, without the fields that are ``None``."""
+    return {key: value for key, value in asdict(record).items() if value is not None}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestRecord:
+    """One HTTP request a load user sent (``requests-<pid>.jsonl``)."""
+
+    #: When the arrival schedule meant it to start: latency is measured from here, so a slow
+    #: answer that delays the next request cannot hide the load the schedule offered.
+    intended_start: float
+    started: float
+    ended: float
+    #: No failure: an answer within the timeout whose status the journey expects.
+    ok: bool
+    name: str = ""
+    journey: str | None = None
+    service: str | None = None
+    #: HTTP status; 0 when no answer came (timeout, reset, refused).
+    status: int = 0
+    failure: FailureClass | None = None
+    connection: Connection | None = None
+    replica: str | None = None
+    #: The logical operation (idempotency key) a write belongs to; its retries share it.
+    op: str | None = None
+    error: str | None = None
+
+    @property
+    def latency(self) -> float:
+        """Seconds from the intended start to the end (never negative)."""
+        return max(0.0, self.ended - self.intended_start)
+
+    def to_json(self) -> dict[str, Any]:
+        return _compact(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        ended = _float(raw, "ended", "e")
+        started = _float(raw, "started", "a", "intended_start", "s")
+        intended = _float(raw, "intended_start", "s", required=False)
+        ok = _bool(raw, "ok")
+        assert ended is not None and started is not None
+        name = str(raw.get("name") or "")
+        service = raw.get("service")
+        if service is None and ":" in name:
+            service = name.split(":", 1)[0].strip() or None
+        try:
+            status = int(raw.get("status") or 0)
+        except (TypeError, ValueError):
+            raise RecordError(f"'status' must be an integer, not {raw.get('status')!r}") from None
+        return cls(
+            intended_start=intended if intended is not None else started, started=started, ended=ended, ok=ok,
+            name=name, journey=_str(raw.get("journey")), service=_str(service), status=status,
+            failure=_failure(raw.get("failure")), connection=_connection(raw.get("connection")),
+            replica=_str(raw.get("replica")), op=_str(raw.get("op")), error=_str(raw.get("error")),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CanarySample:
+    """One request of a service's canary (``canary-<service>.jsonl``): a separate process sending
+    a fixed rate of cheap requests, so a fault no load user happened to meet still shows."""
+
+    service: str
+    #: Canary requests are sent on time by construction; ``started`` is the intended start.
+    started: float
+    ended: float
+    ok: bool
+    status: int = 0
+    failure: FailureClass | None = None
+    connection: Connection | None = None
+    replica: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _compact(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        started, ended = _float(raw, "started"), _float(raw, "ended")
+        assert started is not None and ended is not None
+        return cls(service=str(raw.get("service") or ""), started=started, ended=ended, ok=_bool(raw, "ok"),
+                   status=int(raw.get("status") or 0), failure=_failure(raw.get("failure")),
+                   connection=_connection(raw.get("connection")), replica=_str(raw.get("replica")))
+
+    def as_request(self) -> RequestRecord:
+        """The sample as a request record, so the failover figures are computed the same way."""
+        return RequestRecord(intended_start=self.started, started=self.started, ended=self.ended, ok=self.ok,
+                             name=f"{self.service}: canary", service=self.service, status=self.status,
+                             failure=self.failure, connection=self.connection, replica=self.replica)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation:
+    """One logical write, however many attempts it took (``operations-<pid>.jsonl``)."""
+
+    op: str
+    service: str | None = None
+    sender_reference: str | None = None
+    #: The client got a 2xx with an id: the write must be in the target at the end.
+    acked: bool = False
+    id: str | None = None
+    attempts: int | None = None
+    #: When the client got its answer or gave up.
+    answered_at: float | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _compact(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        if raw.get("op") is None:
+            raise RecordError("an operation needs its 'op' (idempotency key)")
+        attempts = raw.get("attempts")
+        return cls(
+            op=str(raw["op"]), service=_str(raw.get("service")),
+            sender_reference=_str(raw.get("sender_reference", raw.get("senderReference"))),
+            acked=raw.get("acked") is True, id=_str(raw.get("id")),
+            attempts=None if attempts is None else int(attempts),
+            answered_at=_float(raw, "answered_at", "t", required=False), error=_str(raw.get("error")),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailoverRecord:
+    """What one scheduled failover action did (``failovers.jsonl``), with its evidence."""
+
+    #: The action's place in the schedule (1-based), so every entry can be accounted for.
+    entry: int
+    action: str
+    service: str | None = None
+    replica: int | None = None
+    #: What it acted on: ``esia-1``, the command, ``fts-1 error 503``.
+    target: str | None = None
+    #: Seconds into the load at which the schedule placed it.
+    scheduled_at: float | None = None
+    #: ``t_f``: when the fault began (the signal sent, the rule in force on every replica).
+    injected_at: float
+    #: ``t_r``: when it was removed; ``None`` for a hard failover (a kill has no end).
+    removed_at: float | None = None
+    #: Whether the fault was seen to happen: the pid gone, the container paused, the command's
+    #: exit code 0, the rule set on every replica.
+    took_effect: bool = True
+    evidence: str | None = None
+    #: Why it did not happen, or why its removal failed.
+    error: str | None = None
+    #: Action-specific facts: an exec command's exit code and output, a fault rule and its hits.
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.action} {self.target or self.service or ''}".strip()
+
+    def to_json(self) -> dict[str, Any]:
+        raw = _compact(self)
+        if not self.detail:
+            raw.pop("detail", None)
+        return raw
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        injected = _float(raw, "injected_at", "t")
+        assert injected is not None
+        replica = raw.get("replica")
+        took_effect = raw.get("took_effect", True)
+        if not isinstance(took_effect, bool):
+            raise RecordError(f"'took_effect' must be true or false, not {took_effect!r}")
+        known = {"entry", "action", "service", "replica", "target", "scheduled_at", "injected_at", "t",
+                 "removed_at", "until", "took_effect", "evidence", "error", "detail"}
+        detail = dict(raw.get("detail") or {}) | {k: v for k, v in raw.items() if k not in known}
+        return cls(
+            entry=int(raw.get("entry") or 0), action=str(raw.get("action") or "fault"),
+            service=_str(raw.get("service")), replica=None if replica is None else int(replica),
+            target=_str(raw.get("target")), scheduled_at=_float(raw, "scheduled_at", required=False),
+            injected_at=injected, removed_at=_float(raw, "removed_at", "until", required=False),
+            took_effect=took_effect, evidence=_str(raw.get("evidence")), error=_str(raw.get("error")),
+            detail=detail,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """What ``gosstand peak`` hands its Locust processes: one file (``run-config.json``), named
+    by the one variable ``GOSSTAND_RUN_CONFIG``. Locust runs as a subprocess — it patches the
+    standard library with gevent on import, which must not happen in a process hosting asyncio
+    servers or pytest plugins."""
+
+    run_dir: str
+    manifest_path: str
+    fixtures_path: str
+    #: The traffic profile with the command line's overrides applied, as a profile file holds it.
+    profile: dict[str, Any]
+    #: The failover schedule, validated, one mapping per action (empty: no failover).
+    schedule: list[dict[str, Any]] = field(default_factory=list)
+    #: How many Locust worker processes share the users (1: one local runner).
+    processes: int = 1
+    #: Print a live line every this many seconds (0: none).
+    live_every_s: float = 5.0
+
+    ENV = "GOSSTAND_RUN_CONFIG"
+    FILE = "run-config.json"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        try:
+            return cls(**{k: raw[k] for k in raw if k in cls.__dataclass_fields__})
+        except TypeError as exc:
+            raise RecordError(f"run configuration: {exc}") from None
+
+    def write(self) -> Path:
+        path = Path(self.run_dir) / self.FILE
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, path: str | Path) -> Self:
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
