@@ -1,11 +1,12 @@
 """A second in-process replica of a mock that dies right after its Nth write to the shared store.
 
-The crash-safety tests run one request on such a replica for N = 1, 2, … — every point between
-the operation's writes, and after its last — until a run finishes without reaching its crash
-point. After each crash the healthy replica (the usual ``service_client``, on the same SQLite
-file) must find the state usable. The crash is :class:`ReplicaCrashed` raised right after the
-write returns (the write has landed, nothing after it runs), so the dying request gets no
-answer, as with a killed process.
+The crash-safety tests run one request on such a replica for N = 0, 1, 2, … — before its first
+write (everything computed, nothing written), every point between the operation's writes, and
+after its last — until a run finishes without reaching its crash point. After each crash the
+healthy replica (the usual ``service_client``, on the same SQLite file) must find the state
+usable. The crash is :class:`ReplicaCrashed` raised in place of the process exit (the write
+before it has landed, nothing after it runs), so the dying request gets no answer, as with a
+killed process.
 
 Not a conftest: only the crash-safety tests import it.
 """
@@ -56,9 +57,10 @@ class CrashingReplica:
 
 
 def crash_points(settings: Settings, *, keys: str = "*") -> Iterator[CrashingReplica]:
-    """Replicas crashing after their 1st, 2nd, … write touching ``keys``, each used for one
-    request; stops after the first that did not crash (its request ran to the end)."""
-    for after in range(1, MOST_WRITES + 1):
+    """Replicas crashing before their first write touching ``keys``, then after their 1st, 2nd,
+    …, each used for one request; stops after the first that did not crash (its request ran to
+    the end)."""
+    for after in range(MOST_WRITES + 1):
         replica = CrashingReplica(settings, CrashPoint(after, keys))
         try:
             yield replica

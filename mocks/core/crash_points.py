@@ -6,9 +6,10 @@ this one's after a restart). Killing a replica from outside cannot aim between t
 microseconds apart, so the replica is told where to die: ``GOSSTAND_CRASH_AFTER_WRITE="N:GLOB"``
 makes it exit at once (``os._exit``: no clean-up, no answer, exactly as SIGKILL would leave it)
 after the Nth store write that touches a key or index matching the shell-style ``GLOB`` —
-``1:utko:object:*`` dies right after the first write of a UTKO object. Reads never count; a write
-counts once whatever it touches (a :meth:`~.store.Store.commit` counts as one, since it lands
-whole).
+``1:utko:object:*`` dies right after the first write of a UTKO object, ``0:utko:object:*`` right
+before it (everything the request computed first, nothing of it written). Reads never count; a
+write counts once whatever it touches (a :meth:`~.store.Store.commit` counts as one, since it
+lands whole).
 
 Tests inside one process use the same wrapper with ``crash`` raising :class:`ReplicaCrashed`
 instead, so every write of an operation can be tried as the last one in turn.
@@ -19,14 +20,16 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from .store import Store, Writes
 
 __all__ = ["CRASH_EXIT_STATUS", "CrashPoint", "CrashingStore", "ReplicaCrashed", "exit_now"]
+
+T = TypeVar("T")
 
 #: The exit status of a replica that reached its crash point (as a SIGKILL'd process would not
 #: choose one, any distinct value serves; 137 is what a shell reports for SIGKILL).
@@ -40,7 +43,8 @@ class ReplicaCrashed(BaseException):
 
 @dataclass(frozen=True, slots=True)
 class CrashPoint:
-    """After which write to die: the ``after``-th one touching a key that matches ``keys``."""
+    """After which write to die: the ``after``-th one touching a key that matches ``keys``
+    (``0``: instead of the first one)."""
 
     after: int
     keys: str = "*"
@@ -49,8 +53,8 @@ class CrashPoint:
     def parse(cls, spec: str) -> CrashPoint:
         """``"N:GLOB"`` (or just ``"N"`` for any key), as ``GOSSTAND_CRASH_AFTER_WRITE`` spells it."""
         count, _, keys = spec.partition(":")
-        if not count.strip().isdigit() or int(count) < 1:
-            raise ValueError(f"a crash point is 'N:GLOB' with N >= 1, not {spec!r}")
+        if not count.strip().isdigit():
+            raise ValueError(f"a crash point is 'N:GLOB' with N >= 0, not {spec!r}")
         return cls(after=int(count), keys=keys or "*")
 
     def matches(self, touched: Iterable[str]) -> bool:
@@ -81,64 +85,52 @@ class CrashingStore:
         self._crash = crash
         self.writes = 0
 
-    def _wrote(self, touched: list[str]) -> None:
-        if not self._point.matches(touched):
-            return
-        self.writes += 1
-        if self.writes == self._point.after:
+    async def _write(self, touched: list[str], write: Callable[[], Awaitable[T]]) -> T:
+        """Run ``write``, crashing instead of it or right after it when it is the point."""
+        matches = self._point.matches(touched)
+        if matches and self._point.after == 0:
             self._crash(self._point, touched)
+        result = await write()
+        if matches:
+            self.writes += 1
+            if self.writes == self._point.after:
+                self._crash(self._point, touched)
+        return result
 
     # -- writes ---------------------------------------------------------------------------
     async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
-        written = await self._inner.set(key, value, ttl=ttl, only_if_absent=only_if_absent)
-        self._wrote([key])
-        return written
+        return await self._write([key], lambda: self._inner.set(key, value, ttl=ttl, only_if_absent=only_if_absent))
 
     async def set_many(self, values: Mapping[str, str]) -> None:
-        await self._inner.set_many(values)
-        self._wrote(list(values))
+        await self._write(list(values), lambda: self._inner.set_many(values))
 
     async def commit(self, writes: Writes, *, expect: Mapping[str, str | None] | None = None) -> bool:
-        committed = await self._inner.commit(writes, expect=expect)
-        self._wrote(writes.keys())
-        return committed
+        return await self._write(writes.keys(), lambda: self._inner.commit(writes, expect=expect))
 
     async def delete(self, *keys: str) -> int:
-        removed = await self._inner.delete(*keys)
-        self._wrote(list(keys))
-        return removed
+        return await self._write(list(keys), lambda: self._inner.delete(*keys))
 
     async def take(self, key: str) -> str | None:
-        taken = await self._inner.take(key)
-        self._wrote([key])
-        return taken
+        return await self._write([key], lambda: self._inner.take(key))
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
-        value = await self._inner.incr(key, amount, ttl=ttl)
-        self._wrote([key])
-        return value
+        return await self._write([key], lambda: self._inner.incr(key, amount, ttl=ttl))
 
     async def index_add(self, index: str, member: str, score: float) -> None:
-        await self._inner.index_add(index, member, score)
-        self._wrote([index])
+        await self._write([index], lambda: self._inner.index_add(index, member, score))
 
     async def index_add_many(self, entries: Iterable[tuple[str, str, float]]) -> None:
         rows = list(entries)
-        await self._inner.index_add_many(rows)
-        self._wrote([index for index, _, _ in rows])
+        await self._write([index for index, _, _ in rows], lambda: self._inner.index_add_many(rows))
 
     async def index_remove(self, index: str, member: str) -> None:
-        await self._inner.index_remove(index, member)
-        self._wrote([index])
+        await self._write([index], lambda: self._inner.index_remove(index, member))
 
     async def append(self, key: str, value: str) -> int:
-        length = await self._inner.append(key, value)
-        self._wrote([key])
-        return length
+        return await self._write([key], lambda: self._inner.append(key, value))
 
     async def flush(self, prefix: str = "") -> None:
-        await self._inner.flush(prefix)
-        self._wrote([prefix + "*"])
+        await self._write([prefix + "*"], lambda: self._inner.flush(prefix))
 
     # -- reads ----------------------------------------------------------------------------
     async def get(self, key: str) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..core.context import ServiceContext
 from .clients import ClientSystem
-from .codes import Authorization
+from .codes import Authorization, Redeemed
 from .errors import EsiaError
 from .organisations import load_organisation
 from .params import Params
@@ -53,12 +53,12 @@ def requested_org_scopes(params: Params, client: ClientSystem) -> tuple[int, lis
 
 async def client_credentials_grant(
     ctx: ServiceContext, params: Params, client: ClientSystem, now: float
-) -> Authorization:
+) -> Redeemed:
     org_oid, scopes = requested_org_scopes(params, client)
     permitted = client.organisations is None or org_oid in client.organisations
     if not permitted or await load_organisation(ctx.store, org_oid) is None:
         raise EsiaError("007019", "OAuthErrorEnum.noGrants", state=params.state)
-    return Authorization(
+    return Redeemed(Authorization(
         oid=org_oid,
         client_id=client.client_id,
         scopes=tuple(scopes),
@@ -66,4 +66,4 @@ async def client_credentials_grant(
         auth_time=now,
         method="CRT",
         subject_type="O",
-    )
+    ))

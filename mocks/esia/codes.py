@@ -2,8 +2,18 @@
 
 The code is a JWT signed by ESIA (``sbt: authorization_code``, valid
 :data:`~.tokens.AUTH_CODE_LIFETIME` seconds). What it grants is kept in the shared store under
-a digest of the code text, so redemption is one atomic ``take`` on any replica: a second
-redemption, a forged code and an expired one all find nothing usable (ESIA-007011).
+a digest of the code text. Redeeming reads it (:func:`redeem_code`), and the code is spent —
+deleted, only if it still holds what was read — in the same store commit that keeps the tokens
+it bought (:func:`~.grants.issue_tokens`): of two replicas redeeming one code only one commit
+lands, and the other answers ESIA-007011, as do a forged code and an expired one.
+
+Why not take the code first: signing the tokens is most of the request's time, and a replica
+killed after the take spent the code with nothing to show for it, so the client's retry was
+refused and the person had to log in again. Spent in one commit with the tokens, a code outlives
+a replica killed before that commit and buys its tokens on the retry, and a kill after it leaves
+the tokens kept as any answered redemption would. A refused request spends the code still (it
+is deleted before the refusal is answered): a code shown with the wrong client, redirect URI or
+state cannot be tried again with other parameters.
 """
 
 from __future__ import annotations
@@ -36,6 +46,35 @@ class Authorization:
     #: ``P`` — a person logged in; ``O`` — an organisation's data for a client system
     #: (``client_credentials``: ``oid`` is then the organisation's).
     subject_type: str = "P"
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A single-use proof (an authorization code, a refresh token) as read from the store: it
+    is spent by deleting ``key`` while it still holds ``text``."""
+
+    key: str
+    text: str
+    #: What to call it when it turns out to be spent already: "Authorization code", "Refresh token".
+    name: str
+
+    def reused(self, state: str | None) -> EsiaError:
+        return EsiaError("007011", f"{self.name} is invalid, expired or already used", state=state)
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """What a grant handler found: the authorization, and the proof to spend with its tokens
+    (none for ``client_credentials``)."""
+
+    grant: Authorization
+    proof: Proof | None = None
+
+
+async def refused(ctx: ServiceContext, proof: Proof, error: EsiaError) -> EsiaError:
+    """Spend ``proof`` and give back ``error`` to raise: a refused redemption uses it up."""
+    await ctx.store.delete(proof.key)
+    return error
 
 
 def _key(code: str) -> str:
@@ -72,19 +111,23 @@ async def issue_code(
 
 async def redeem_code(
     ctx: ServiceContext, code: str, *, client_id: str, redirect_uri: str, state: str, now: float
-) -> Authorization:
-    """The authorization a code carries, consumed; ESIA-007011 for anything but a fresh code
-    issued to this client for this redirect URI."""
-    raw = await ctx.store.take(_key(code)) if len(code) < 8192 else None
+) -> Redeemed:
+    """The authorization a code carries and the code to spend with its tokens; ESIA-007011 (the
+    code spent) for anything but a fresh code issued to this client for this redirect URI."""
+    key = _key(code)
+    raw = await ctx.store.get(key) if len(code) < 8192 else None
     if raw is None:
         raise EsiaError("007011", "Authorization code is invalid, expired or already used", state=state)
+    proof = Proof(key=key, text=raw, name="Authorization code")
     data = json.loads(raw)
     expires = data.pop("expires")
     if now >= expires:
-        raise EsiaError("007011", "Authorization code has expired", state=state)
+        raise await refused(ctx, proof, EsiaError("007011", "Authorization code has expired", state=state))
     grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
     if grant.client_id != client_id:
-        raise EsiaError("007011", "Authorization code was issued to another client", state=state)
+        raise await refused(ctx, proof, EsiaError("007011", "Authorization code was issued to another client",
+                                                  state=state))
     if grant.redirect_uri != redirect_uri:
-        raise EsiaError("007011", "redirect_uri differs from the one the code was issued for", state=state)
-    return grant
+        raise await refused(ctx, proof, EsiaError(
+            "007011", "redirect_uri differs from the one the code was issued for", state=state))
+    return Redeemed(grant, proof)

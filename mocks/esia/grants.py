@@ -4,7 +4,9 @@ The endpoint checks what every grant shares (form body, mandatory parameters, th
 the timestamp, the ``client_secret`` over ``scope + timestamp + client_id + state``), then
 looks the grant handler up in :data:`GRANT_HANDLERS`; an unknown grant is ESIA-007012.
 A handler turns its proof (a code, a refresh token) into an :class:`~.codes.Authorization`;
-:func:`issue_tokens` turns that into the six-field answer.
+:func:`issue_tokens` turns that into the six-field answer, spending the proof in the same store
+commit that keeps the new refresh token (why: :mod:`.codes`). Any refusal after the proof was
+read spends it too.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..core.context import ServiceContext, context
+from ..core.store import Writes
 from . import tokens
 from .client_credentials import client_credentials_grant
 from .clients import ClientSystem, find_client
-from .codes import Authorization, redeem_code
+from .codes import Authorization, Proof, Redeemed, redeem_code, refused
 from .errors import EsiaError
 from .faults import WRONG_ISSUER, active_faults, tamper
 from .gost_tokens import sign_access_token
@@ -28,8 +31,8 @@ from .runtime import signing_keys
 
 TE_MANDATORY = ("client_id", "grant_type", "client_secret", "state", "scope", "timestamp")
 
-#: ``(ctx, params, client, now) -> Authorization``; ``now`` is the mock clock read once per request.
-GrantHandler = Callable[[ServiceContext, Params, ClientSystem, float], Awaitable[Authorization]]
+#: ``(ctx, params, client, now) -> Redeemed``; ``now`` is the mock clock read once per request.
+GrantHandler = Callable[[ServiceContext, Params, ClientSystem, float], Awaitable[Redeemed]]
 
 
 def _refresh_key(token: str) -> str:
@@ -38,9 +41,9 @@ def _refresh_key(token: str) -> str:
 
 async def authorization_code_grant(
     ctx: ServiceContext, params: Params, client: ClientSystem, now: float
-) -> Authorization:
+) -> Redeemed:
     params.require(("code", "redirect_uri"))
-    grant = await redeem_code(
+    redeemed = await redeem_code(
         ctx,
         params.get("code") or "",
         client_id=client.client_id,
@@ -48,36 +51,40 @@ async def authorization_code_grant(
         state=params.state or "",
         now=now,
     )
-    if client.strict_state and params.state == grant.ac_state:
-        raise EsiaError(
+    if client.strict_state and params.state == redeemed.grant.ac_state:
+        assert redeemed.proof is not None
+        raise await refused(ctx, redeemed.proof, EsiaError(
             "007003", "Parameter state must be a new UUID, not the one of the authorization request",
             state=params.state,
-        )
-    return grant
+        ))
+    return redeemed
 
 
 async def refresh_token_grant(
     ctx: ServiceContext, params: Params, client: ClientSystem, now: float
-) -> Authorization:
-    """The old refresh token is taken (single use); the answer carries a new one."""
+) -> Redeemed:
+    """The old refresh token is spent (single use) with the answer that carries a new one."""
     params.require(("refresh_token",))
     token = params.get("refresh_token") or ""
-    raw = await ctx.store.take(_refresh_key(token)) if len(token) <= 64 else None
+    key = _refresh_key(token)
+    raw = await ctx.store.get(key) if len(token) <= 64 else None
     if raw is None:
         raise EsiaError("007011", "Refresh token is invalid, expired or already used", state=params.state)
+    proof = Proof(key=key, text=raw, name="Refresh token")
     data = json.loads(raw)
     expires = data.pop("expires")
     grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
     if now >= expires:
-        raise EsiaError("007011", "Refresh token has expired", state=params.state)
+        raise await refused(ctx, proof, EsiaError("007011", "Refresh token has expired", state=params.state))
     if grant.client_id != client.client_id:
-        raise EsiaError("007011", "Refresh token was issued to another client", state=params.state)
+        raise await refused(ctx, proof, EsiaError("007011", "Refresh token was issued to another client",
+                                                  state=params.state))
     if grant.access_type != "offline":
-        raise EsiaError(
+        raise await refused(ctx, proof, EsiaError(
             "007011", "Refresh token was issued for online access; ask ac for access_type=offline",
             state=params.state,
-        )
-    return grant
+        ))
+    return Redeemed(grant, proof)
 
 
 GRANT_HANDLERS: dict[str, GrantHandler] = {
@@ -95,8 +102,10 @@ async def issue_tokens(
     now: float,
     algorithm: str = "RS256",
     faults: frozenset[str] = frozenset(),
+    proof: Proof | None = None,
 ) -> dict[str, object]:
-    """Sign the tokens a grant earned. ``faults`` (:mod:`.faults`) spoil them on purpose:
+    """Sign the tokens a grant earned, spending ``proof`` as they are kept: ESIA-007011 when
+    another request spent it meanwhile. ``faults`` (:mod:`.faults`) spoil them on purpose:
     already expired, another issuer, a tampered signature."""
     keys = signing_keys(ctx.settings)
     issuer = WRONG_ISSUER if "wrong_issuer" in faults else ctx.settings.esia_issuer
@@ -117,7 +126,7 @@ async def issue_tokens(
             rsa_sign=lambda claims: tokens.sign(claims, kind="access", key=keys.private_key, key_id=keys.key_id),
         )
     )
-    if grant.subject_type == "O":  # client_credentials: no person, no id_token, no refresh
+    if grant.subject_type == "O":  # client_credentials: no person, no id_token, no refresh, no proof
         return tokens.organisation_token_response(access_token=access, state=state)
     identity = spoil(
         tokens.sign(
@@ -139,7 +148,12 @@ async def issue_tokens(
     # access_type=offline can be redeemed (refresh_token_grant).
     refresh = tokens.new_refresh_token()
     record = {**vars(grant), "expires": now + tokens.REFRESH_TOKEN_LIFETIME}
-    await ctx.store.set(_refresh_key(refresh), json.dumps(record), ttl=tokens.REFRESH_TOKEN_LIFETIME)
+    writes = Writes().set(_refresh_key(refresh), json.dumps(record), ttl=tokens.REFRESH_TOKEN_LIFETIME)
+    if proof is not None:
+        writes.delete(proof.key)
+    if not await ctx.store.commit(writes, expect=None if proof is None else {proof.key: proof.text}):
+        assert proof is not None, "only an expectation refuses a commit"
+        raise proof.reused(state)
     return tokens.token_response(access_token=access, id_token=identity, refresh_token=refresh, state=state)
 
 
@@ -176,12 +190,13 @@ async def token_request(
     faults = await active_faults(ctx.store, client_id=client.client_id, now=now)
     if "overload" in faults:
         raise overloaded(params.state)
-    grant = await handler(ctx, params, client, now)
+    redeemed = await handler(ctx, params, client, now)
+    grant = redeemed.grant
     if grant.subject_type == "P":
         faults |= await active_faults(ctx.store, oid=grant.oid, now=now)
         if "overload" in faults:
-            raise overloaded(params.state)
-    body = await issue_tokens(
-        ctx, grant, state=params.state or "", now=now, algorithm=client.token_algorithm, faults=faults
-    )
+            error = overloaded(params.state)
+            raise error if redeemed.proof is None else await refused(ctx, redeemed.proof, error)
+    body = await issue_tokens(ctx, grant, state=params.state or "", now=now, algorithm=client.token_algorithm,
+                              faults=faults, proof=redeemed.proof)
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -7,8 +7,14 @@ written before any record that names them, so a record never points at missing b
 ``fts:document-idempotency:{declaration id}:{sha256(key)}`` — the document a key produced;
 ``fts:application:{year}`` — the sequence of application numbers.
 
-Idempotency across replicas as for declarations: write the record, claim the key with
-``set(only_if_absent=True)``; a loser deletes its record and answers the winner's.
+Idempotency across replicas as for declarations: the record, the key and the index entry are
+one :meth:`~..core.store.Store.commit` that expects the key absent, so of two replicas racing
+with one key one stores its document and the other answers the winner's, and a replica killed
+during an upload leaves either no trace of the document or all of it. (Written one by one, a
+crash between the record and the key left a record no list showed, a second copy once the
+client retried.) What is written before that commit is harmless to lose or repeat: the bytes,
+kept under their digest, which a retry names again, and an application number, whose sequence
+then has a gap.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import hashlib
 import json
 from typing import Any
 
-from ..core.store import Store
+from ..core.store import Store, Writes
 
 __all__ = ["DocumentRepository", "application_number"]
 
@@ -55,21 +61,16 @@ class DocumentRepository:
         claim_key = f"fts:document-idempotency:{self._declaration_id}:{digest}"
         earlier = await self._store.get(claim_key)
         if earlier is None:
-            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
-            if await self._store.set(claim_key, record["id"], only_if_absent=True):
-                await self._store.index_add(_index_key(self._declaration_id), record["id"],
-                                            float(record["uploadedUs"]))
+            writes = (Writes().set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+                      .set(claim_key, record["id"])
+                      .index_add(_index_key(self._declaration_id), record["id"], float(record["uploadedUs"])))
+            if await self._store.commit(writes, expect={claim_key: None}):
                 return record, True
-            await self._store.delete(_record_key(record["id"]))
             earlier = await self._store.get(claim_key)
             if earlier is None:
                 return None
         raw = await self._store.get(_record_key(earlier))
-        if raw is None:
-            return None
-        winner = json.loads(raw)
-        await self._store.index_add(_index_key(self._declaration_id), winner["id"], float(winner["uploadedUs"]))
-        return winner, False
+        return None if raw is None else (json.loads(raw), False)
 
     async def keep_content(self, sha256: str, content: bytes) -> None:
         """Keep the bytes whose SHA-256 is ``sha256`` (once, whoever sends them again)."""

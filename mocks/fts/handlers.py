@@ -25,7 +25,7 @@ from .lifecycle import DEFAULT_PLAN, Progress, progress
 from .list_indexes import scan_for
 from .paging import Position
 from .queries import parse_list_query
-from .repository import DeclarationRepository, fingerprint
+from .repository import DeclarationRepository, StillChanging, fingerprint
 from .validation import validate_declaration
 
 __all__ = ["BASE", "DeclarationsApi", "EVENTS", "MAX_BODY_BYTES", "READ_SCOPES", "WRITE_SCOPES",
@@ -163,18 +163,23 @@ class DeclarationsApi:
         if head is None:
             raise Problem(404, "no declaration has this id")
         now = await ctx.clock.now()
-        if await repository.withdrawal(declaration_id) is None:
+        claim = await repository.withdrawal(declaration_id)
+        replayed = claim is not None
+        if claim is None:
             state = await repository.settle(head, now)
             if not state.withdrawable:
                 raise Problem(409, f"the declaration is {state.status.value}: it can be withdrawn only "
                                    "before a decision", currentStatus=state.status.value)
-            await repository.claim_withdrawal(declaration_id, key=key, withdrawn_us=round(now * 1_000_000))
-        claim = await repository.withdrawal(declaration_id)
-        assert claim is not None, "a claimed withdrawal is only removed by a reset"
+            try:
+                outcome = await repository.withdraw(declaration_id, key=key, withdrawn_us=round(now * 1_000_000))
+            except StillChanging:
+                raise Problem(409, "the declaration keeps changing; try again") from None
+            if outcome is None:
+                raise Problem(404, "no declaration has this id")
+            claim, created = outcome
+            replayed = not created
         if claim["key"] != hashlib.sha256(key.encode()).hexdigest():
             raise Problem(409, "the declaration was already withdrawn with another Idempotency-Key")
-        replayed = head.get("withdrawnUs") == claim["withdrawnUs"]
-        await repository.apply_withdrawal(declaration_id, claim["withdrawnUs"])
         head = await repository.head(declaration_id)
         assert head is not None
         withdrawn_at = claim["withdrawnUs"] / 1e6

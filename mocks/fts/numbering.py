@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..core.store import Store
+from ..core.store import Store, Writes
 
-__all__ = ["forget_registration", "number_key", "plan_registration", "registration_number"]
+__all__ = ["forget_registration", "new_member", "number_key", "plan_registration", "registration_member",
+           "registration_number"]
 
 
 def number_key(declaration_id: str) -> str:
@@ -38,24 +39,40 @@ def _member_key(declaration_id: str) -> str:
     return f"fts:registration-member:{declaration_id}"
 
 
-async def plan_registration(store: Store, *, declaration_id: str, office: str, registered_us: int) -> str:
-    """Enter a declaration that will be registered at ``registered_us`` (harmless to repeat);
-    answers its member in the index."""
-    member = await store.get(_member_key(declaration_id))
+async def new_member(store: Store, declaration_id: str) -> str:
+    """A declaration's member in the registration index, with a filing counter drawn now. Drawn
+    before the commit that files the declaration: a replica killed in between leaves a gap in
+    the counter, which ranks nothing (only the order of the members drawn matters)."""
+    order = await store.incr("fts:filing-order")
+    return f"{order:015d}:{declaration_id}"
+
+
+async def registration_member(store: Store, declaration_id: str) -> str | None:
+    return await store.get(_member_key(declaration_id))
+
+
+def plan_registration(writes: Writes, *, declaration_id: str, office: str, registered_us: int, member: str) -> Writes:
+    """Add to ``writes`` the entry of a declaration that will be registered at ``registered_us``."""
+    return (writes.set(_member_key(declaration_id), member)
+            .index_add(_registrations(office, registered_us), member, float(registered_us)))
+
+
+def forget_registration(writes: Writes, *, office: str, registered_us: int, member: str) -> Writes:
+    """Add to ``writes`` taking out a declaration withdrawn before it was registered."""
+    return writes.index_remove(_registrations(office, registered_us), member)
+
+
+async def _entered(store: Store, *, declaration_id: str, office: str, registered_us: int) -> str:
+    """The declaration's member, entering it now if it was filed before the index existed."""
+    member = await registration_member(store, declaration_id)
     if member is None:
-        order = await store.incr("fts:filing-order")
-        await store.set(_member_key(declaration_id), f"{order:015d}:{declaration_id}", only_if_absent=True)
-        member = await store.get(_member_key(declaration_id))
-        assert member is not None, "a claimed member key is only removed by a reset"
-    await store.index_add(_registrations(office, registered_us), member, float(registered_us))
+        drawn = await new_member(store, declaration_id)
+        await store.commit(plan_registration(Writes(), declaration_id=declaration_id, office=office,
+                                             registered_us=registered_us, member=drawn),
+                           expect={_member_key(declaration_id): None})
+        member = await registration_member(store, declaration_id)
+        assert member is not None, "a member key is only removed by a reset"
     return member
-
-
-async def forget_registration(store: Store, *, declaration_id: str, office: str, registered_us: int) -> None:
-    """Take out a declaration withdrawn before it was registered."""
-    member = await store.get(_member_key(declaration_id))
-    if member is not None:
-        await store.index_remove(_registrations(office, registered_us), member)
 
 
 async def registration_number(store: Store, *, declaration_id: str, office: str, registered_at: float) -> str:
@@ -66,8 +83,7 @@ async def registration_number(store: Store, *, declaration_id: str, office: str,
         return existing
     registered_us = round(registered_at * 1_000_000)
     # Records filed before this index existed enter it now (then reading order decides for them).
-    member = await plan_registration(store, declaration_id=declaration_id, office=office,
-                                     registered_us=registered_us)
+    member = await _entered(store, declaration_id=declaration_id, office=office, registered_us=registered_us)
     index = _registrations(office, registered_us)
     earlier = await store.index_count(index, max_score=float(registered_us - 1))
     same_instant = await store.index_range(index, min_score=float(registered_us), max_score=float(registered_us))

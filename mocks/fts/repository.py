@@ -10,13 +10,25 @@ Keys (all under ``fts:``):
   and beside it one index per filter value (:mod:`.list_indexes`) so filtered lists stay fast;
 - ``fts:number:{id}`` and ``fts:sequence:{office}:{year}`` — see :mod:`.numbering`;
 - ``fts:withdrawal:{id}`` — ``{"key", "withdrawnUs"}``: the one withdrawal of a declaration,
-  claimed with ``set(only_if_absent=True)`` so two replicas cannot withdraw it at two moments;
-  ``withdrawnUs`` is then copied into the record and its head.
+  so two replicas cannot withdraw it at two moments.
 
-Idempotency across replicas: the record is written first, then the key is claimed with
-``set(only_if_absent=True)``. The one winner indexes its record; a loser (a concurrent retry
-on another replica) deletes its own record and answers with the winner's. A crash between the
-claim and the indexing is healed by the next retry, which re-indexes (re-adding is harmless).
+Every change that writes more than one key is one :meth:`~..core.store.Store.commit`, so a
+replica killed in the middle of it leaves the declaration as it was before or after, never half
+filed or half withdrawn:
+
+- Filing writes the record, its head, its list indexes, its place among the registrations to
+  come and the idempotency key together, expecting the key to be absent: of two replicas racing
+  with one key exactly one commit lands, and the other answers with the winner's record.
+  (Before, the record was written first and the key claimed after; a crash between them left a
+  record no list showed, and one between the claim and the indexing left a filed declaration
+  missing from its lists until the client retried.)
+- A withdrawal writes its claim, the record, the head and the index changes together, expecting
+  no claim yet and the record unchanged since it was read. (A claim written alone first, then
+  copied into the record, left a declaration that every other withdrawal refused as "already
+  withdrawn" while its status went on to registration.)
+- Copying a registration number into the record and its head expects the record unchanged, so
+  a copy computed before a withdrawal cannot overwrite it; a copy that loses is made again by
+  the next read, since the number itself is kept apart (:mod:`.numbering`).
 """
 
 from __future__ import annotations
@@ -27,15 +39,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.store import Store
+from ..core.store import Store, Writes
 from .lifecycle import Progress, progress, registration_delay
 from .list_indexes import Scan, declarant_index, filing_indexes, withdrawn_index
-from .numbering import forget_registration, number_key, plan_registration, registration_number
+from .numbering import (
+    forget_registration,
+    new_member,
+    number_key,
+    plan_registration,
+    registration_member,
+    registration_number,
+)
 from .paging import Position
 
-__all__ = ["Claim", "DeclarationRepository", "fingerprint"]
+__all__ = ["Claim", "DeclarationRepository", "StillChanging", "fingerprint"]
 
 _BATCH = 200
+#: How often a withdrawal re-reads a record that changed under it (a registration number being
+#: copied in changes it once; more is a declaration someone keeps rewriting).
+_WITHDRAWAL_ATTEMPTS = 8
 #: The most records one read of a list scan fetches (the first read fetches one page's worth).
 _MAX_BATCH = 800
 
@@ -72,6 +94,16 @@ def _idempotency_key(declarant: dict[str, Any], key: str) -> str:
     return f"fts:idempotency:{declarant['inn']}:{declarant.get('kpp', '')}:{digest}"
 
 
+class StillChanging(Exception):
+    """The declaration changed under every attempt to withdraw it."""
+
+
+def _registered_us(record: dict[str, Any]) -> int | None:
+    """When the record's plan registers it (µs), or ``None`` if it never is."""
+    delay = registration_delay(record["plan"])
+    return None if delay is None else record["submittedUs"] + round(delay * 1_000_000)
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """The outcome of a submission: the record that holds the key, and whether it was ours."""
@@ -91,29 +123,31 @@ class DeclarationRepository:
         key = _idempotency_key(record["declarant"], idempotency_key)
         earlier = await self._store.get(key)
         if earlier is None:
-            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
-            await self._store.set(_head_key(record["id"]), json.dumps(head_of(record)))
             claim = json.dumps({"id": record["id"], "fingerprint": record["fingerprint"]})
-            if await self._store.set(key, claim, only_if_absent=True):
-                await self._index(record)
+            writes = (await self._filing(record)).set(key, claim)
+            if await self._store.commit(writes, expect={key: None}):
                 return Claim(record, created=True)
-            await self._store.delete(_record_key(record["id"]), _head_key(record["id"]))
             earlier = await self._store.get(key)
             if earlier is None:
                 return None
         winner = await self.get(json.loads(earlier)["id"])
         if winner is None:
             return None
-        await self._index(winner)
         return Claim(winner, created=False)
 
-    async def _index(self, record: dict[str, Any]) -> None:
+    async def _filing(self, record: dict[str, Any]) -> Writes:
+        """Everything filing a new declaration writes: the record, its head, its list indexes
+        and, when its plan registers it, its place in the order of registration."""
         score = float(record["submittedUs"])
-        await self._store.index_add_many([(name, record["id"], score) for name in filing_indexes(record)])
-        delay = registration_delay(record["plan"])
-        if delay is not None and record.get("withdrawnUs") is None:
-            await plan_registration(self._store, declaration_id=record["id"], office=record["customsOffice"],
-                                    registered_us=record["submittedUs"] + round(delay * 1_000_000))
+        writes = (Writes().set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+                  .set(_head_key(record["id"]), json.dumps(head_of(record))))
+        for name in filing_indexes(record):
+            writes.index_add(name, record["id"], score)
+        registered_us = _registered_us(record)
+        if registered_us is not None:
+            plan_registration(writes, declaration_id=record["id"], office=record["customsOffice"],
+                              registered_us=registered_us, member=await new_member(self._store, record["id"]))
+        return writes
 
     async def get(self, declaration_id: str) -> dict[str, Any] | None:
         raw = await self._store.get(_record_key(declaration_id))
@@ -145,39 +179,56 @@ class DeclarationRepository:
                 self._store, declaration_id=record["id"], office=record["customsOffice"],
                 registered_at=registered_at,
             )
-            full = record if "declarant" in record else await self.get(record["id"])
-            if full is not None:
-                full["registrationNumber"] = record["registrationNumber"]
-                await self._store.set(_record_key(full["id"]), json.dumps(full, ensure_ascii=False))
-            await self._store.set(_head_key(record["id"]), json.dumps(head_of(record)))
+            await self._copy_number(record["id"], record["registrationNumber"])
         return state
+
+    async def _copy_number(self, declaration_id: str, number: str) -> None:
+        """Copy an issued number into the record and its head (so that later reads of the status
+        stay one store read), unless the record changed since it was read here."""
+        raw = await self._store.get(_record_key(declaration_id))
+        if raw is None:
+            return
+        full = json.loads(raw)
+        full["registrationNumber"] = number
+        writes = (Writes().set(_record_key(declaration_id), json.dumps(full, ensure_ascii=False))
+                  .set(_head_key(declaration_id), json.dumps(head_of(full))))
+        await self._store.commit(writes, expect={_record_key(declaration_id): raw})
 
     async def withdrawal(self, declaration_id: str) -> dict[str, Any] | None:
         raw = await self._store.get(_withdrawal_key(declaration_id))
         return None if raw is None else json.loads(raw)
 
-    async def claim_withdrawal(self, declaration_id: str, *, key: str, withdrawn_us: int) -> bool:
-        """Record the declaration's withdrawal unless one is recorded already (``False``)."""
-        claim = json.dumps({"key": hashlib.sha256(key.encode()).hexdigest(), "withdrawnUs": withdrawn_us})
-        return await self._store.set(_withdrawal_key(declaration_id), claim, only_if_absent=True)
-
-    async def apply_withdrawal(self, declaration_id: str, withdrawn_us: int) -> None:
-        """Copy a claimed withdrawal into the record and its head (a retry repeats it harmlessly)."""
-        record = await self.get(declaration_id)
-        if record is None:
-            return
-        record["withdrawnUs"] = withdrawn_us
-        delay = registration_delay(record["plan"])
-        registered_us = None if delay is None else record["submittedUs"] + round(delay * 1_000_000)
-        if registered_us is not None and withdrawn_us < registered_us:
-            await forget_registration(self._store, declaration_id=declaration_id,
-                                      office=record["customsOffice"], registered_us=registered_us)
-        record["registrationNumber"] = record.get("registrationNumber") or await self._store.get(
-            number_key(declaration_id))
-        await self._store.set(_record_key(declaration_id), json.dumps(record, ensure_ascii=False))
-        await self._store.set(_head_key(declaration_id), json.dumps(head_of(record)))
-        await self._store.index_add(withdrawn_index(record["declarant"]["inn"]), declaration_id,
-                                    float(record["submittedUs"]))
+    async def withdraw(self, declaration_id: str, *, key: str,
+                       withdrawn_us: int) -> tuple[dict[str, Any], bool] | None:
+        """Withdraw the declaration at ``withdrawn_us`` unless it is withdrawn already: the claim,
+        the record and its head, the withdrawn index and its leaving the registration queue, in
+        one commit. Answers the withdrawal that holds and whether it is this one (not one another
+        replica made first), or ``None`` when the declaration is gone (a reset)."""
+        claim = {"key": hashlib.sha256(key.encode()).hexdigest(), "withdrawnUs": withdrawn_us}
+        claim_key, record_key = _withdrawal_key(declaration_id), _record_key(declaration_id)
+        for _ in range(_WITHDRAWAL_ATTEMPTS):
+            raw = await self._store.get(record_key)
+            if raw is None:
+                return None
+            record = json.loads(raw)
+            record["withdrawnUs"] = withdrawn_us
+            record["registrationNumber"] = record.get("registrationNumber") or await self._store.get(
+                number_key(declaration_id))
+            writes = (Writes().set(claim_key, json.dumps(claim)).set(record_key, json.dumps(record, ensure_ascii=False))
+                      .set(_head_key(declaration_id), json.dumps(head_of(record)))
+                      .index_add(withdrawn_index(record["declarant"]["inn"]), declaration_id,
+                                 float(record["submittedUs"])))
+            registered_us = _registered_us(record)
+            if registered_us is not None and withdrawn_us < registered_us:
+                member = await registration_member(self._store, declaration_id)
+                if member is not None:
+                    forget_registration(writes, office=record["customsOffice"], registered_us=registered_us,
+                                        member=member)
+            if await self._store.commit(writes, expect={claim_key: None, record_key: raw}):
+                return claim, True
+            if (earlier := await self.withdrawal(declaration_id)) is not None:
+                return earlier, False
+        raise StillChanging(declaration_id)
 
     async def heads_submitted_since(self, inn: str, from_us: float) -> AsyncIterator[dict[str, Any]]:
         """The heads of the declarant's declarations submitted at or after ``from_us``, oldest first."""
