@@ -84,9 +84,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _conformance(args: argparse.Namespace, extra: list[str]) -> int:
-    import pytest
+    from gosstand.conformance.command import run
 
-    return int(pytest.main(["--pyargs", "gosstand.conformance", "-p", "no:cacheprovider", *extra]))
+    return run(extra)
 
 
 def _seed(args: argparse.Namespace) -> int:

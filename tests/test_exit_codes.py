@@ -1,0 +1,110 @@
+"""The exit codes a CI pipeline gates on, for ``peak``, ``report`` and ``conformance``: 0 every
+objective met, 1 an objective breached, 2 the run could not do what it was asked — with one line
+on stderr saying why. A run whose scheduled fault never happened is never a PASS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gosstand.mocks.stack import EmbeddedStack
+from gosstand.reports.cli import main as report_main
+from gosstand.reports.synthetic import START, steady_requests, write_run
+from gosstand.stand.actions import ReplicaAction, perform
+from small_runs import write_small_run_slo
+
+GOSSTAND = [sys.executable, "-m", "gosstand"]
+
+
+def _gosstand(*arguments: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GOSSTAND, *arguments], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_report_of_a_run_whose_scheduled_kill_never_ran_is_broken(tmp_path: Path) -> None:
+    schedule = [{"entry": 1, "action": "kill", "service": "fts", "replica": 1, "at": 20.0}]
+    write_run(tmp_path, requests=steady_requests(duration=60), info={"started": START, "schedule": schedule})
+    assert report_main([str(tmp_path)]) == 2  # no failovers.jsonl: the fault never happened
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert not summary["verdict"]["passed"] and "never ran" in summary["verdict"]["broken"][0]
+    assert "BROKEN" in (tmp_path / "report.html").read_text()
+    dead = {"entry": 1, "action": "kill", "service": "fts", "replica": 1, "injected_at": START + 20,
+            "target": "fts-1", "took_effect": False, "evidence": "pid 4242 was not running"}
+    (tmp_path / "failovers.jsonl").write_text(json.dumps(dead) + "\n")
+    assert report_main([str(tmp_path)]) == 2
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["verdict"]["broken"] == ["failover entry 1 (kill fts-1 at 20 s) did not take effect: "
+                                            "pid 4242 was not running"]
+
+
+def test_conformance_against_a_target_that_does_not_answer_fails_closed() -> None:
+    completed = _gosstand("conformance", "--fts-url", "http://127.0.0.1:9", "-k", "fts")
+    assert completed.returncode == 2, completed.stdout[-2000:]
+    assert completed.stderr.strip().splitlines()[-1] == ("gosstand conformance: fts at http://127.0.0.1:9 does "
+                                                         "not answer (ConnectError)")
+
+
+def test_conformance_that_selects_nothing_is_not_a_pass() -> None:
+    completed = _gosstand("conformance", "-k", "no_such_test_anywhere")
+    assert completed.returncode == 2
+    assert "no conformance test was selected" in completed.stderr
+
+
+@pytest.mark.stack
+def test_conformance_where_every_test_skips_is_not_a_pass() -> None:
+    """A target without a token or control API: every authenticated test skips. Plain pytest
+    says 0 — a green build that checked nothing."""
+    with EmbeddedStack(replicas=1, services=("fts",)) as stack:
+        completed = _gosstand("conformance", "--fts-url", stack.urls["fts"], "-k", "fts and behaviour",
+                              timeout=300)
+    assert completed.returncode == 2, completed.stdout[-2000:]
+    assert "no conformance test ran" in completed.stderr and "skipped" in completed.stderr
+
+
+def test_peak_against_a_stack_that_does_not_answer_stops_before_the_load(tmp_path: Path) -> None:
+    manifest = tmp_path / "stack.json"
+    manifest.write_text(json.dumps({"backend": "embedded", "control_token": "t", "replicas": {},
+                                    "urls": {"esia": "http://127.0.0.1:9", "fts": "http://127.0.0.1:9"}}))
+    completed = _gosstand("peak", "--manifest", str(manifest), "--failover", "none",
+                          "--output", str(tmp_path / "runs"))
+    assert completed.returncode == 2
+    assert "gosstand peak: esia at http://127.0.0.1:9 does not answer" in completed.stderr
+    assert "Load (" not in completed.stdout
+    (run,) = (tmp_path / "runs").iterdir()
+    assert not list(run.glob("requests*.jsonl"))
+
+
+@pytest.mark.stack
+def test_replica_actions_leave_evidence_and_a_dead_replica_cannot_be_killed_again() -> None:
+    with EmbeddedStack(replicas=2, services=("fts",)) as stack:
+        paused = perform(stack.manifest(), "fts", 1, ReplicaAction.PAUSE)
+        assert paused.took_effect and paused.seen.endswith("stopped")
+        resumed = perform(stack.manifest(), "fts", 1, ReplicaAction.UNPAUSE)
+        assert resumed.took_effect and not resumed.seen.endswith("stopped")
+        killed = perform(stack.manifest(), "fts", 1, ReplicaAction.KILL)
+        assert killed.took_effect and killed.seen.endswith("gone")
+        again = perform(stack.manifest(), "fts", 1, ReplicaAction.KILL)
+        assert not again.took_effect and "was not running" in again.seen
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_a_run_whose_scheduled_fault_met_no_request_is_broken_not_pass(tmp_path: Path) -> None:
+    """A fault rule on a path no journey sends (a typo a schedule can hold) injects nothing: the
+    run used to end 'Verdict: PASS'."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: flat\nduration_s: 16\npeak_users: 4\ncurve: [1.0]\n"
+                       "pacing_s: {esia_login: 1.5, declaration: 1.0}\nmix: {esia_login: 1, declaration: 1}\n")
+    schedule = tmp_path / "failover.yaml"
+    schedule.write_text("actions:\n  - {at: 2, service: fts, action: fault, duration: 2,"
+                        " fault: {kind: error, status: 503, path: /api/v1/declaratoins}}\n")
+    completed = _gosstand("peak", "--profile", str(profile), "--users", "8", "--failover", str(schedule),
+                          "--slo", str(write_small_run_slo(tmp_path)), "--output", str(tmp_path / "runs"),
+                          timeout=300)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "Verdict: BROKEN" in completed.stdout and "Verdict: PASS" not in completed.stdout
+    assert "failover entry 1 (fault fts at 2 s) did not take effect: no request met the fault rule" \
+        in completed.stderr
