@@ -20,14 +20,23 @@ from pathlib import Path
 
 def _up(args: argparse.Namespace) -> int:
     from gosstand.mocks.containers import ContainerStack
-    from gosstand.mocks.stack import EmbeddedStack
+    from gosstand.mocks.stack import EmbeddedStack, StackError
 
     stack_class = ContainerStack if args.backend == "containers" else EmbeddedStack
+    try:
+        ports = _ports(args.port)
+    except ValueError as exc:
+        print(f"gosstand up: {exc}", file=sys.stderr)
+        return 2
+    if ports and args.backend == "containers":
+        print("gosstand up: --port is for the embedded backend (containers choose their ports)", file=sys.stderr)
+        return 2
     stack = stack_class(
         replicas=args.replicas,
         state_dir=Path(args.state_dir) if args.state_dir else None,
         signature_mode=args.signature_mode,
         **({"control_token": args.control_token} if args.control_token else {}),
+        **({"ports": ports} if ports else {}),
     )
     stopping = False
 
@@ -37,7 +46,12 @@ def _up(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    with stack:
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"gosstand up: {exc}", file=sys.stderr)
+        return 2
+    try:
         print(f"gosstand stack up ({args.backend}): {args.replicas} replica(s) per service, "
               f"state in {stack.state_dir}")
         for service, url in stack.urls.items():
@@ -47,8 +61,23 @@ def _up(args: argparse.Namespace) -> int:
         print("Ctrl-C stops it.", flush=True)
         while not stopping:
             signal.pause()
+    finally:
+        stack.close()
     print("stopped")
     return 0
+
+
+def _ports(values: list[str]) -> dict[str, int]:
+    """``["esia=8001"]`` → ``{"esia": 8001}``."""
+    from gosstand.mocks.core.settings import SERVICES
+
+    ports = {}
+    for value in values:
+        service, _, port = value.partition("=")
+        if service not in SERVICES or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"--port {value!r}: expected SERVICE=PORT with SERVICE one of {', '.join(SERVICES)}")
+        ports[service] = int(port)
+    return ports
 
 
 def _containers(args: argparse.Namespace) -> int:
@@ -129,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--signature-mode", choices=["strict", "structural", "off"], default="strict")
     up.add_argument("--backend", choices=["embedded", "containers"], default="embedded",
                     help="processes on loopback (default) or Docker containers behind HAProxy with Redis")
+    up.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT",
+                    help="serve SERVICE on this loopback port (default: a free one); e.g. --port esia=8001")
     up.set_defaults(run=_up)
 
     boxes = commands.add_parser("containers", help="images and leftovers of the container backend")

@@ -34,6 +34,7 @@ from ..stand.actions import Evidence, ReplicaAction, perform
 from ..stand.manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
+from .core.serve import REFUSAL
 from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
 
 MANIFEST = MANIFEST_NAME
@@ -151,8 +152,7 @@ class EmbeddedStack:
         while waiting:
             for replica in self.members[service]:
                 if replica.name in waiting and not replica.alive:
-                    tail = replica.log.read_text(errors="replace")[-2000:] if replica.log else ""
-                    raise StackError(f"replica {replica.name} exited during start:\n{tail}")
+                    raise StackError(f"replica {replica.name} exited during start: {_why_it_died(replica)}")
             if time.monotonic() > deadline:
                 raise StackError(f"{service}: replicas {sorted(waiting)} did not answer within {self.startup_timeout}s")
             try:
@@ -231,6 +231,13 @@ class EmbeddedStack:
     def write_manifest(self) -> Path:
         assert self.state_dir is not None
         return self.manifest().write(self.state_dir / MANIFEST)
+
+
+def _why_it_died(replica: Replica) -> str:
+    """The replica's own one-line refusal (a port in use…) if it gave one, else its log's tail."""
+    text = replica.log.read_text(errors="replace") if replica.log else ""
+    refusals = [line for line in text.splitlines() if line.startswith(REFUSAL)]
+    return refusals[-1].removeprefix(REFUSAL).strip() if refusals else "\n" + text[-2000:]
 
 
 def _signal_group(replica: Replica, sig: signal.Signals) -> None:

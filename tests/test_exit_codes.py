@@ -5,6 +5,7 @@ on stderr saying why. A run whose scheduled fault never happened is never a PASS
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,15 @@ def test_a_run_whose_scheduled_fault_met_no_request_is_broken_not_pass(tmp_path:
     assert "Verdict: BROKEN" in completed.stdout and "Verdict: PASS" not in completed.stdout
     assert "failover entry 1 (fault fts at 2 s) did not take effect: no request met the fault rule" \
         in completed.stderr
+
+
+def test_a_port_in_use_is_said_in_one_line_not_a_backtrace() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = _gosstand("up", "--replicas", "1", "--port", f"fts={port}", timeout=120)
+    assert completed.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use by another process" in completed.stderr
+    assert "panicked" not in completed.stderr and "Traceback" not in completed.stderr
+    assert _gosstand("up", "--port", "fts=http").returncode == 2

@@ -72,18 +72,34 @@ def exit_with_parent(parent_pid: int, *, interval: float = 1.0) -> threading.Thr
     return watcher
 
 
+#: A replica that cannot start says why in one line starting so (the stack runner shows it
+#: instead of the log's tail).
+REFUSAL = "gosstand replica:"
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why ``port`` cannot be served, or ``None``. Sibling replicas share it through SO_REUSEPORT;
+    any other listener makes the bind fail — which granian reports as a Rust panic with a
+    backtrace, so it is tried here first, the way the server will bind."""
+    try:
+        _reuseport_socket(host, port).close()
+    except OSError as exc:
+        return f"port {port} on {host} is in use by another process ({exc.strerror})"
+    return None
+
+
 def main() -> None:
     Settings.from_env()  # fail here, before the server starts, on bad settings
     if parent := os.environ.get("GOSSTAND_PARENT_PID"):
         exit_with_parent(int(parent))
     server = os.environ.get("GOSSTAND_SERVER", "granian")
     if server not in SERVERS:
-        raise SystemExit(f"GOSSTAND_SERVER must be one of {sorted(SERVERS)}, not {server!r}")
-    SERVERS[server](
-        os.environ.get("GOSSTAND_HOST", "127.0.0.1"),
-        int(os.environ.get("GOSSTAND_PORT", "8000")),
-        os.environ.get("GOSSTAND_LOG_LEVEL", "warning"),
-    )
+        raise SystemExit(f"{REFUSAL} GOSSTAND_SERVER must be one of {sorted(SERVERS)}, not {server!r}")
+    host, port = os.environ.get("GOSSTAND_HOST", "127.0.0.1"), int(os.environ.get("GOSSTAND_PORT", "8000"))
+    taken = port_taken(host, port)
+    if taken:
+        raise SystemExit(f"{REFUSAL} {taken}")
+    SERVERS[server](host, port, os.environ.get("GOSSTAND_LOG_LEVEL", "warning"))
 
 
 if __name__ == "__main__":
