@@ -5,6 +5,7 @@
     gosstand containers  build|clean: the container images (--offline/--registry), leftovers
     gosstand peak        the main job: stack + peak-hour load + failovers + report + verdict
     gosstand report DIR  rebuild the report of a recorded run
+    gosstand replay LOG  a traffic profile from your own recorded peak (nginx, HAProxy, HAR)
     gosstand conformance run the conformance suite against the stack or any target
     gosstand seed        fill a stand's stores at production scale before a load run
                          (--declarations 1000000 --objects 100000; then gosstand up --state-dir)
@@ -101,6 +102,12 @@ def _peak(args: argparse.Namespace) -> int:
     return run_peak(args)
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from gosstand.loadtests.replay.command import run_replay
+
+    return run_replay(args)
+
+
 def _report(args: argparse.Namespace) -> int:
     from gosstand.reports.cli import main as report_main
 
@@ -182,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--slo", help="SLO file (default: the one the run used, else reports/slo.yaml)")
     report.add_argument("--output", help="write the report here (default: the run directory)")
     report.set_defaults(run=_report)
+
+    replay = commands.add_parser(
+        "replay", help="a traffic profile from a recorded peak: nginx or HAProxy access logs, HAR files")
+    from gosstand.loadtests.replay.command import add_arguments as add_replay_arguments
+
+    add_replay_arguments(replay)
+    replay.set_defaults(run=_replay)
 
     seed = commands.add_parser("seed", help="fill a stand's FTS and UTKO stores with a year of data")
     seed.add_argument("--state-dir", help="the state directory a later `gosstand up --state-dir` serves")

@@ -16,6 +16,8 @@ DEFAULT_TIMEOUT_S = 2.0
 JOURNEYS = ("esia_login", "declaration", "utko_objects", "weight_controls")
 #: Journeys that reach UTKO: a run whose profile gives them a share seeds UTKO objects first.
 UTKO_JOURNEYS = ("utko_objects", "weight_controls")
+#: YAML files packaged beside the profiles that are not profiles.
+NOT_PROFILES = frozenset({"replay_patterns.yaml"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +36,9 @@ class Profile:
     #: failure of class ``timeout``, as for every real client (a hang sat out is an outage, not
     #: a slow success). Journeys not named get :data:`DEFAULT_TIMEOUT_S`.
     timeouts_s: dict[str, float] = field(default_factory=dict)
+    #: Journeys started per second at the curve's 1.0, for an arrival-rate (open-model) run;
+    #: ``None`` when the profile gives only users. A replayed log's profile carries its peak.
+    peak_rate: float | None = None
 
     def timeout_s(self, journey: str) -> float:
         return self.timeouts_s.get(journey, DEFAULT_TIMEOUT_S)
@@ -62,6 +67,9 @@ class Profile:
         timeouts = {str(k): float(v) for k, v in (data.get("timeouts_s") or {}).items()}
         if any(not 0 < v <= 600 for v in timeouts.values()):
             raise ValueError("timeouts_s gives each journey a client timeout in seconds, above 0 and at most 600")
+        peak_rate = None if data.get("peak_rate") is None else float(data["peak_rate"])
+        if peak_rate is not None and not peak_rate > 0:
+            raise ValueError("peak_rate is journeys started per second at the curve's 1.0: above 0")
         unknown = sorted((set(mix) | set(data.get("pacing_s", {})) | set(timeouts)) - set(JOURNEYS))
         if unknown:
             raise ValueError(f"unknown journey(s) {', '.join(unknown)}: expected {', '.join(JOURNEYS)}")
@@ -75,6 +83,7 @@ class Profile:
             mix=mix,
             failover=str(data["failover"]) if data.get("failover") else None,
             timeouts_s=timeouts,
+            peak_rate=peak_rate,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -84,6 +93,7 @@ class Profile:
             "name": self.name, "description": self.description, "duration_s": self.duration_s,
             "peak_users": self.peak_users, "curve": list(self.curve), "pacing_s": dict(self.pacing_s),
             "mix": dict(self.mix), "failover": self.failover, "timeouts_s": dict(self.timeouts_s),
+            "peak_rate": self.peak_rate,
         }
 
 
@@ -91,7 +101,7 @@ def packaged_profiles() -> dict[str, str]:
     """The profiles shipped in ``scenarios/``, by name (``peak-hour``, ``weighing-morning``)."""
     found = {}
     for entry in resources.files("gosstand.scenarios").iterdir():
-        if entry.name.endswith(".yaml"):
+        if entry.name.endswith(".yaml") and entry.name not in NOT_PROFILES:
             found[entry.name.removesuffix(".yaml").replace("_", "-")] = entry.name
     return found
 
