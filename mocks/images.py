@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .core.filelock import exclusive
+
 if TYPE_CHECKING:
     import docker
 
@@ -344,6 +346,13 @@ def build_images(
     ``mode`` defaults to ``GOSSTAND_IMAGES`` or ``auto``.
     """
     client = client or docker_client()
+    # Two builds at once (two CI jobs, two test sessions) would share the root filesystem's
+    # scratch folder and the tags: the second waits, then finds the images up to date.
+    with exclusive(cache_dir() / "build.lock"):
+        return _build_images(client, mode=mode, force=force, log=log)
+
+
+def _build_images(client: docker.DockerClient, *, mode: str | None, force: bool, log: Log) -> ImageSet:
     mode = choose_mode(client, mode or os.environ.get("GOSSTAND_IMAGES", "auto"))
     root = project_dir()
     dockerfiles = root / "docker"

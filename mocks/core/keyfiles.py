@@ -15,11 +15,12 @@ renamed into place, so a reader that does not take the lock never sees half a fi
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from .filelock import exclusive
 
 LOCK_FILE = ".create.lock"
 
@@ -30,19 +31,14 @@ def create_once(directory: Path, names: Sequence[str], make: Callable[[], Sequen
     Among racing processes ``make`` runs at most once. Its contents (one per name) are written
     in order, so a reader that sees the last file also sees the others.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / LOCK_FILE, "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if all((directory / name).exists() for name in names):
-                return
-            contents = make()
-            if len(contents) != len(names):
-                raise ValueError(f"make() gave {len(contents)} files for {len(names)} names")
-            for name, data in zip(names, contents, strict=True):
-                _write_atomically(directory / name, data)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive(directory / LOCK_FILE):
+        if all((directory / name).exists() for name in names):
+            return
+        contents = make()
+        if len(contents) != len(names):
+            raise ValueError(f"make() gave {len(contents)} files for {len(names)} names")
+        for name, data in zip(names, contents, strict=True):
+            _write_atomically(directory / name, data)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
