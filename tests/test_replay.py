@@ -459,12 +459,16 @@ def test_bad_input_exits_2_with_a_one_line_reason(tmp_path, capsys):
     nginx.write_text(nginx_line(at, "GET", "/static/app.js") + "\n" + nginx_line(at, "GET", "/about") + "\n")
     declarations = tmp_path / "declarations.log"
     declarations.write_text(nginx_line(at, "POST", "/api/v1/declarations") + "\n")
+    not_gzip = tmp_path / "rotated.log.gz"
+    not_gzip.write_text(nginx_line(at, "POST", "/api/v1/declarations") + "\n")
     bad_patterns = tmp_path / "patterns.yaml"
     bad_patterns.write_text("journeys:\n  declarations: {starts: [POST /api/v1/declarations]}\n")
     cases = [
         (["replay", str(app)], "app.log: not an nginx (combined) or HAProxy (httplog) access log, nor a HAR file"),
         (["replay", str(tmp_path / "missing.log")], "missing.log: cannot read it"),
         (["replay", str(declarations), "--format", "haproxy"], "declarations.log: no line of it is a haproxy request"),
+        (["replay", str(declarations), "--format", "har"], "declarations.log: not a HAR file (not valid JSON"),
+        (["replay", str(not_gzip)], "rotated.log.gz: cannot read it"),
         (["replay", str(nginx)], "none of the 2 request(s) in the start–the end starts a journey"),
         (["replay", str(declarations), "--patterns", str(bad_patterns)], "journeys.declarations: unknown journey"),
         (["replay", str(declarations), "--from", "10:00"], "no request of the logs falls in 10:00:00–the end"),

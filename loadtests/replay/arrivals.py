@@ -107,30 +107,47 @@ class ArrivalCounter:
     #: The log clock's offset from UTC (seconds), as of the first request in the window.
     offset_s: int = 0
     dates_in_window: set[dt.date] = field(default_factory=set)
+    #: The second (POSIX, and as the log wrote it) of the request before, and whether it was in
+    #: the window.
+    _second: int | None = field(default=None, repr=False)
+    _wall: dt.datetime | None = field(default=None, repr=False)
+    _in_window: bool = field(default=False, repr=False)
 
     def add(self, request: Request) -> None:
         second = math.floor(request.at)
-        self.first_s = second if self.first_s is None else min(self.first_s, second)
-        self.last_s = second if self.last_s is None else max(self.last_s, second)
-        self.first_wall = request.wall if self.first_wall is None else min(self.first_wall, request.wall)
-        self.last_wall = request.wall if self.last_wall is None else max(self.last_wall, request.wall)
-        if not self.window.contains(request.wall):
+        if second != self._second or request.wall != self._wall:  # lines share their second: once per second
+            self._second, self._wall = second, request.wall
+            self._in_window = self._note(second, request.wall)
+        if not self._in_window:
             return
-        if self.first_in_window_s is None:
-            self.offset_s = calendar.timegm(request.wall.timetuple()) - second
-        self.first_in_window_s = second if self.first_in_window_s is None else min(self.first_in_window_s, second)
-        self.last_in_window_s = second if self.last_in_window_s is None else max(self.last_in_window_s, second)
-        self.dates_in_window.add(request.wall.date())
-        role, journey = self.patterns.classify(request.method, request.path)
-        self.roles[role] += 1
-        if role is Role.START and journey is not None:
-            self.per_second.setdefault(second, Counter())[journey] += 1
-        elif role is Role.UNMATCHED:
+        decided = self.patterns.classify(request.method, request.path)
+        self.roles[decided[0]] += 1
+        if decided[0] is Role.START:
+            counts = self.per_second.get(second)
+            if counts is None:
+                counts = self.per_second[second] = Counter()
+            counts[decided[1]] += 1
+        elif decided[0] is Role.UNMATCHED:
             shape = request_shape(request.method, request.path)
             if shape in self.unmatched or len(self.unmatched) < MAX_SHAPES:
                 self.unmatched[shape] += 1
             else:
                 self.unmatched[OTHER_SHAPES] += 1
+
+    def _note(self, second: int, wall: dt.datetime) -> bool:
+        """Keep the extremes of a second first seen; whether it is in the window."""
+        self.first_s = second if self.first_s is None else min(self.first_s, second)
+        self.last_s = second if self.last_s is None else max(self.last_s, second)
+        self.first_wall = wall if self.first_wall is None else min(self.first_wall, wall)
+        self.last_wall = wall if self.last_wall is None else max(self.last_wall, wall)
+        if not self.window.contains(wall):
+            return False
+        if self.first_in_window_s is None:
+            self.offset_s = calendar.timegm(wall.timetuple()) - second
+        self.first_in_window_s = second if self.first_in_window_s is None else min(self.first_in_window_s, second)
+        self.last_in_window_s = second if self.last_in_window_s is None else max(self.last_in_window_s, second)
+        self.dates_in_window.add(wall.date())
+        return True
 
     @property
     def requests_in_window(self) -> int:

@@ -35,7 +35,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import urlsplit
 
 import ijson
@@ -79,8 +79,7 @@ class LogFormatError(ValueError):
     message is one line naming the file."""
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """One request of a log.
 
     ``at`` is POSIX time in seconds, for spacing; ``wall`` is the time of day as the log wrote

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -50,14 +50,18 @@ class Role(enum.Enum):
     UNMATCHED = "unmatched"
 
 
+#: What a request is to a replay, and its journey for a start or a part.
+Classification = tuple[Role, str | None]
+_UNMATCHED: Classification = (Role.UNMATCHED, None)
+#: Distinct requests (and methods) whose classification is remembered.
+MAX_REMEMBERED = 65536
+
+
 @dataclass(frozen=True, slots=True)
 class RequestPattern:
     text: str
     methods: frozenset[str] | None  # None: any method
     path: re.Pattern[str]
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.methods is None or method.upper() in self.methods) and self.path.fullmatch(path) is not None
 
     @classmethod
     def parse(cls, text: Any) -> RequestPattern:
@@ -90,25 +94,49 @@ class JourneyRule:
     pacing_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class JourneyPatterns:
     source: str
     rules: tuple[JourneyRule, ...]
     ignore: tuple[RequestPattern, ...]
+    #: Every pattern in the order it decides: all starts, then the journeys' other requests,
+    #: then ignore.
+    _ordered: tuple[tuple[RequestPattern, Classification], ...] = field(init=False, repr=False, compare=False)
+    #: Per method, the patterns that can match it; and requests already classified. A log of
+    #: millions of lines tries a handful of regexes per distinct request, once.
+    _by_method: dict[str, tuple[tuple[re.Pattern[str], Classification], ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict)
+    _known: dict[tuple[str, str], Classification] = field(init=False, repr=False, compare=False,
+                                                          default_factory=dict)
 
-    def classify(self, method: str, path: str) -> tuple[Role, str | None]:
+    def __post_init__(self) -> None:
+        ordered = [(pattern, (Role.START, rule.journey)) for rule in self.rules for pattern in rule.starts]
+        ordered += [(pattern, (Role.PART, rule.journey)) for rule in self.rules for pattern in rule.also]
+        ordered += [(pattern, (Role.IGNORED, None)) for pattern in self.ignore]
+        object.__setattr__(self, "_ordered", tuple(ordered))
+
+    def classify(self, method: str, path: str) -> Classification:
         """The request's role, and its journey for a start or a part."""
+        known = self._known.get((method, path))
+        if known is None:
+            known = self._classify(method, path)
+            if len(self._known) < MAX_REMEMBERED:
+                self._known[method, path] = known
+        return known
+
+    def _classify(self, method: str, path: str) -> Classification:
         if not method:
-            return Role.UNMATCHED, None
-        for rule in self.rules:
-            if any(pattern.matches(method, path) for pattern in rule.starts):
-                return Role.START, rule.journey
-        for rule in self.rules:
-            if any(pattern.matches(method, path) for pattern in rule.also):
-                return Role.PART, rule.journey
-        if any(pattern.matches(method, path) for pattern in self.ignore):
-            return Role.IGNORED, None
-        return Role.UNMATCHED, None
+            return _UNMATCHED
+        candidates = self._by_method.get(method)
+        if candidates is None:
+            candidates = tuple((pattern.path, decided) for pattern, decided in self._ordered
+                               if pattern.methods is None or method.upper() in pattern.methods)
+            if len(self._by_method) < MAX_REMEMBERED:
+                self._by_method[method] = candidates
+        for regex, decided in candidates:
+            if regex.fullmatch(path) is not None:
+                return decided
+        return _UNMATCHED
 
     def pacing(self) -> dict[str, float]:
         return {rule.journey: rule.pacing_s for rule in self.rules}
