@@ -36,6 +36,7 @@ def _up(args: argparse.Namespace) -> int:
         replicas=args.replicas,
         state_dir=Path(args.state_dir) if args.state_dir else None,
         signature_mode=args.signature_mode,
+        tcp_faults=args.tcp_faults,
         **({"control_token": args.control_token} if args.control_token else {}),
         **({"ports": ports} if ports else {}),
     )
@@ -59,6 +60,8 @@ def _up(args: argparse.Namespace) -> int:
             print(f"  {service:5} {url}   (contract: {url}/_gosstand/openapi.yaml)")
         print(f"  control token: {stack.control_token}")
         print(f"  manifest: {stack.state_dir}/stack.json")
+        if stack.layer is not None:
+            print(f"  TCP fault layer: {stack.layer.config.control} (blackhole, reset, partition)")
         print("Ctrl-C stops it.", flush=True)
         while not stopping:
             signal.pause()
@@ -167,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="processes on loopback (default) or Docker containers behind HAProxy with Redis")
     up.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT",
                     help="serve SERVICE on this loopback port (default: a free one); e.g. --port esia=8001")
+    up.add_argument("--tcp-faults", action="store_true",
+                    help="put the TCP fault layer in front of the replicas, so a failover schedule can "
+                         "blackhole, reset or partition one (it costs a hop per connection)")
     up.set_defaults(run=_up)
 
     boxes = commands.add_parser("containers", help="images and leftovers of the container backend")

@@ -1,10 +1,12 @@
 """Carrying out a failover schedule during a load run, and recording what each action did.
 
 Each :class:`~gosstand.loadtests.schedule.ScheduledAction` is carried out in two steps —
-:func:`inject`, then (for a pause, a fault rule, an exec with ``undo``) :func:`remove`
-``duration`` seconds later — and leaves one :class:`~gosstand.stand.records.FailoverRecord` in
-``failovers.jsonl`` with the evidence that it took effect: the replica's process gone or stopped,
-the container's state, the exec command's exit code, the fault rule's hit count. An action that
+:func:`inject`, then (for a pause, a network fault, a fault rule, an exec with ``undo``)
+:func:`remove` ``duration`` seconds later — and leaves one
+:class:`~gosstand.stand.records.FailoverRecord` in ``failovers.jsonl`` with the evidence that it
+took effect: the replica's process gone or stopped, the container's state, the connections the
+TCP fault layer held, reset, refused or cut, the exec command's exit code, the fault rule's hit
+count. An action that
 raised, was refused, or was not seen to take effect is recorded as such (``took_effect: false``
 and the reason), and ``gosstand peak`` then exits 2: a run whose fault did not happen proves
 nothing, whatever its figures say.
@@ -31,7 +33,7 @@ from ..scenarios.http import TransportFailure
 from ..stand.actions import ActionUnavailable, ReplicaAction, perform
 from ..stand.manifest import ManifestError, StackManifest
 from ..stand.records import FailoverRecord
-from .schedule import ScheduledAction
+from .schedule import FAULT_TTL_MARGIN, NETWORK_ACTIONS, ScheduledAction
 
 __all__ = ["carry_out", "inject", "register", "remove", "run_command"]
 
@@ -68,6 +70,8 @@ def remove(action: ScheduledAction, manifest: StackManifest, record: FailoverRec
             return removed
         if action.action == "fault":
             return _remove_rule(action, manifest, record, now)
+        if action.action in NETWORK_ACTIONS:
+            return _heal(action, manifest, record, now)
         evidence = perform(manifest, action.service, _replica(action), ReplicaAction.UNPAUSE)
         removed = replace(record, removed_at=now(), evidence=f"{record.evidence}; then {evidence.seen}")
         return removed if evidence.took_effect else replace(removed, error="the replica did not resume")
@@ -96,7 +100,9 @@ def _act(action: ScheduledAction, manifest: StackManifest, base: FailoverRecord,
     assert replica_action is not None, action
     index = _replica(action)
     name = manifest.replica(action.service, index).name
-    evidence = perform(manifest, action.service, index, replica_action)
+    # A network fault's own ttl outlives the run's heal: it ends by itself if the run dies.
+    ttl = None if action.duration is None else action.duration + FAULT_TTL_MARGIN
+    evidence = perform(manifest, action.service, index, replica_action, ttl=ttl)
     record = replace(base, target=name, took_effect=evidence.took_effect, evidence=evidence.seen)
     if not evidence.took_effect:
         return replace(record, error=f"{action.action} of {name} was not seen to take effect ({evidence.seen})")
@@ -104,6 +110,18 @@ def _act(action: ScheduledAction, manifest: StackManifest, base: FailoverRecord,
         served = _wait_healthy(manifest.replica(action.service, index).url, now=now)
         return replace(record, removed_at=now(), took_effect=served,
                        error=None if served else f"{name} did not serve again within 30 s")
+    return record
+
+
+def _heal(action: ScheduledAction, manifest: StackManifest, record: FailoverRecord, now: Clock) -> FailoverRecord:
+    """End a network fault and read back what it did: a fault no connection met did not happen."""
+    evidence = perform(manifest, action.service, _replica(action), ReplicaAction.HEAL)
+    record = replace(record, removed_at=now(), evidence=evidence.seen,
+                     detail={**record.detail, **(evidence.counts or {})})
+    if not evidence.took_effect:
+        return replace(record, took_effect=False,
+                       error=f"{evidence.seen}: no connection met the fault, so it proves nothing"
+                       if evidence.counts is not None else f"the fault could not be healed: {evidence.seen}")
     return record
 
 

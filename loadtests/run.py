@@ -27,7 +27,7 @@ from ..mocks.stack import StackError
 from ..stand.manifest import ManifestError, StackManifest
 from ..stand.records import RunConfig
 from .profile import UTKO_JOURNEYS, Profile, load_profile
-from .schedule import RunShape, ScheduleError, load_schedule
+from .schedule import NETWORK_ACTIONS, RunShape, ScheduleError, load_schedule
 
 PACKAGED_FAILOVER = "failover.yaml"
 
@@ -110,8 +110,10 @@ def run_shape(args: argparse.Namespace, profile: Profile, targets: dict[str, str
     else:
         replicas = {service: args.replicas for service in SERVICES}
         backend = getattr(args, "backend", "embedded")
+    # A stack this run starts gets the TCP fault layer if the schedule asks for it.
+    tcp_faults = manifest is None or manifest.tcp_faults is not None
     return RunShape(duration_s=profile.duration_s, replicas={s: n for s, n in replicas.items() if s not in targets},
-                    targets=targets, backend=backend, healthy_window_s=healthy_window_s)
+                    targets=targets, backend=backend, healthy_window_s=healthy_window_s, tcp_faults=tcp_faults)
 
 
 def unanswered(urls: dict[str, str], *, timeout: float = 5.0) -> list[str]:
@@ -219,9 +221,12 @@ def run_peak(args: argparse.Namespace) -> int:
             manifest = given
         else:
             backend = getattr(args, "backend", "embedded")
-            print(f"Starting the {backend} stack ({args.replicas} replicas per service)…", flush=True)
+            # The layer costs a hop per connection (benchmarks/tcp_faults.py): only when asked for.
+            tcp_faults = any(action.action in NETWORK_ACTIONS for action in schedule)
+            print(f"Starting the {backend} stack ({args.replicas} replicas per service"
+                  f"{', behind the TCP fault layer' if tcp_faults else ''})…", flush=True)
             try:
-                stack = cleanup.enter_context(_stack_class(backend)(replicas=args.replicas,
+                stack = cleanup.enter_context(_stack_class(backend)(replicas=args.replicas, tcp_faults=tcp_faults,
                                                                     state_dir=run_dir / "stack"))
             except StackError as exc:
                 return _broken(f"the stack did not start: {exc}".splitlines()[0])

@@ -24,10 +24,11 @@ from typing import Any, Literal, Self, get_args
 
 import yaml
 
-from ..stand.actions import ReplicaAction
+from ..stand.actions import NETWORK_FAULTS, ReplicaAction
 
 __all__ = [
     "FAULT_TTL_MARGIN",
+    "NETWORK_ACTIONS",
     "Action",
     "RunShape",
     "ScheduleError",
@@ -37,21 +38,31 @@ __all__ = [
 ]
 
 #: Every action a schedule may name. The replica actions are :class:`ReplicaAction`'s (one
-#: vocabulary); ``fault`` sets a fault rule through the control API for ``duration`` seconds;
-#: ``exec`` runs a command of the user's — the way to fail a system gosstand does not run.
-Action = Literal["kill", "stop", "pause", "restart", "fault", "exec"]
+#: vocabulary); ``blackhole``, ``reset`` and ``partition`` fail the path to a replica through the
+#: TCP fault layer for ``duration`` seconds; ``fault`` sets a fault rule through the control API
+#: for ``duration`` seconds; ``exec`` runs a command of the user's — the way to fail a system
+#: gosstand does not run.
+Action = Literal["kill", "stop", "pause", "restart", "blackhole", "reset", "partition", "fault", "exec"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 #: Actions done to one replica of the stand's (they need ``replica``).
 REPLICA_ACTIONS: dict[str, ReplicaAction] = {
     "kill": ReplicaAction.KILL, "stop": ReplicaAction.STOP, "pause": ReplicaAction.PAUSE,
-    "restart": ReplicaAction.RESTART,
+    "restart": ReplicaAction.RESTART, "blackhole": ReplicaAction.BLACKHOLE, "reset": ReplicaAction.RESET,
+    "partition": ReplicaAction.PARTITION,
 }
+#: Actions the TCP fault layer does: the stack must run it.
+NETWORK_ACTIONS = frozenset(action.value for action in NETWORK_FAULTS)
+#: Actions that last ``duration`` seconds and must say how long.
+TIMED_ACTIONS = frozenset({"pause", "fault", *NETWORK_ACTIONS})
 #: The fields each action takes besides ``at``, ``service`` and ``action``.
 FIELDS: dict[str, frozenset[str]] = {
     "kill": frozenset({"replica"}),
     "stop": frozenset({"replica"}),
     "restart": frozenset({"replica"}),
     "pause": frozenset({"replica", "duration"}),
+    "blackhole": frozenset({"replica", "duration"}),
+    "reset": frozenset({"replica", "duration"}),
+    "partition": frozenset({"replica", "duration"}),
     "fault": frozenset({"replica", "duration", "fault"}),
     "exec": frozenset({"command", "undo", "duration", "timeout"}),
 }
@@ -85,6 +96,9 @@ class RunShape:
     backend: str = "embedded"
     #: Each failover needs one healthy window of the run after it ends, to see it recover.
     healthy_window_s: float = 0.0
+    #: Whether the stack runs the TCP fault layer (``blackhole``, ``reset``, ``partition``): a
+    #: stack the run starts gets it when its schedule asks; a running stack's manifest says.
+    tcp_faults: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,6 +213,9 @@ class _Entry:
         if action == "restart" and self.shape.backend == "embedded" and service not in self.shape.targets:
             self.fail("action", "restart needs the container backend (an embedded replica is started by "
                                 "the stack's own process); kill it, or run with --backend containers")
+        if action in NETWORK_ACTIONS and not self.shape.tcp_faults and service not in self.shape.targets:
+            self.fail("action", f"{action} needs the TCP fault layer, and the running stack has none: start it "
+                                f"with `gosstand up --tcp-faults`, or let gosstand peak start its own stack")
         if at is not None and not self.problems:
             self._room(at, duration)
         if self.problems or at is None or service is None:
@@ -252,7 +269,7 @@ class _Entry:
 
     def _duration(self, value: Any, action: str) -> float | None:
         if value is None:
-            if action in ("pause", "fault"):
+            if action in TIMED_ACTIONS:
                 self.fail("duration", f"a {action} needs its duration in seconds (when it is removed)")
             return None
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:

@@ -19,6 +19,10 @@ How it runs (shared/DESIGN.md "Working environment facts"):
   FTS 2), as the embedded stack gives each service its own SQLite file.
 - HAProxy health-checks ``/_gosstand/health`` every 500 ms and retries a request whose
   connection failed on another replica; ``docker/haproxy.cfg.template`` is its configuration.
+- With ``tcp_faults=True`` (``gosstand up --backend containers --tcp-faults``) the TCP fault layer
+  (:mod:`gosstand.stand.tcpfaults`, a process on the host) sits between HAProxy and each replica:
+  HAProxy's server line for a replica is the layer's port for it, so HAProxy's own health checks
+  meet a blackhole, a reset or a partition as they would meet a real one.
 
 The manifest (``stack.json``) says ``"backend": "containers"`` and names each replica's container,
 so :func:`act` (and :func:`gosstand.mocks.stack.kill_replica`) can act on it from any process.
@@ -43,6 +47,7 @@ import httpx
 
 from ..stand.actions import Evidence, ReplicaAction, perform
 from ..stand.manifest import ReplicaEntry, StackManifest
+from ..stand.tcpfaults import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
 from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
@@ -114,10 +119,17 @@ class ContainerReplica:
     port: int
     host: str = "127.0.0.1"
     container: DockerContainer | None = None
+    #: The TCP fault layer's port for this replica, which HAProxy uses instead of ``port``.
+    lane_port: int | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def balanced_port(self) -> int:
+        """Where HAProxy reaches the replica: through the layer when there is one."""
+        return self.lane_port or self.port
 
     @property
     def container_id(self) -> str | None:
@@ -154,6 +166,8 @@ class ContainerStack:
     #: ``auto``, ``registry`` or ``offline`` when images are built here (``GOSSTAND_IMAGES``).
     image_mode: str | None = None
     log: Callable[[str], None] = _stderr
+    #: Put the TCP fault layer between HAProxy and the replicas (module docstring).
+    tcp_faults: bool = False
 
     def __post_init__(self) -> None:
         self.services = tuple(self.services)
@@ -167,6 +181,7 @@ class ContainerStack:
         self.proxies: dict[str, DockerContainer] = {}
         self.redis: DockerContainer | None = None
         self.redis_port: int | None = None
+        self.layer: LayerProcess | None = None
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> Self:
@@ -189,6 +204,9 @@ class ContainerStack:
             for service in self.services:  # type: ignore[union-attr]
                 for replica in self.members[service]:
                     self._wait_replica(replica)
+            if self.tcp_faults:
+                self._start_layer()
+            for service in self.services:  # type: ignore[union-attr]
                 self._start_proxy(service)
             for service in self.services:  # type: ignore[union-attr]
                 self._wait_through_proxy(service)
@@ -278,10 +296,23 @@ class ContainerStack:
                                  f"{self._logs(replica.container)}")
             time.sleep(0.1)
 
+    def _start_layer(self) -> None:
+        """One front per replica, on a port of its own, forwarding to the replica's port."""
+        assert self.state_dir is not None
+        fronts = []
+        for replica in (r for members in self.members.values() for r in members):
+            replica.lane_port = free_port(self.host)
+            fronts.append(FrontConfig(host=self.host, port=replica.lane_port, upstreams=(
+                UpstreamConfig(name=replica.name, host=self.host, port=replica.port),)))
+        try:
+            self.layer = LayerProcess.start(fronts, directory=self.state_dir)
+        except LayerError as exc:
+            raise StackError(str(exc)) from None
+
     def _haproxy_config(self, service: str) -> str:
         template = string.Template((project_dir() / "docker" / HAPROXY_TEMPLATE).read_text())
         servers = "\n".join(
-            f"    server {r.name} {r.host}:{r.port} check" for r in self.members[service]
+            f"    server {r.name} {r.host}:{r.balanced_port} check" for r in self.members[service]
         )
         port = self.urls[service].rsplit(":", 1)[1]
         return template.substitute(service=service, host=self.host, port=port, servers=servers)
@@ -336,6 +367,8 @@ class ContainerStack:
             clean(stack=self.stack_id)
         except ImageBuildError:
             pass
+        if self.layer is not None:
+            self.layer.close()
         if self._own_state_dir and self.state_dir is not None:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -385,6 +418,7 @@ class ContainerStack:
             backend="containers", urls=dict(self.urls), control_token=self.control_token,
             state_dir=str(self.state_dir), stack_id=self.stack_id, store=self.store_url,
             images=None if self.images is None else dict(self.images.__dict__),
+            tcp_faults=self.layer.config.control if self.layer else None,
             replicas={
                 service: [
                     ReplicaEntry(name=r.name, container=r.container_id, url=r.url, status=(status := r.status()),

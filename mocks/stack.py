@@ -10,6 +10,11 @@ A running stack writes a manifest (``stack.json`` in its state directory,
 :class:`~gosstand.stand.manifest.StackManifest`) with URLs, the control token and each replica's
 process group, so another process — a Locust failover hook, an SRE's shell — can act on a replica
 with :func:`gosstand.stand.actions.perform` without holding the object.
+
+With ``tcp_faults=True`` (``gosstand up --tcp-faults``) each replica listens on a private port of
+its own and the TCP fault layer (:mod:`gosstand.stand.tcpfaults`) takes the service's port,
+balancing connections over the replicas round robin, so a replica's path can be blackholed,
+reset or partitioned; the manifest then names the layer's control socket (``tcp_faults``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import httpx
 
 from ..stand.actions import Evidence, ReplicaAction, perform
 from ..stand.manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
+from ..stand.tcpfaults import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
 from .core.serve import REFUSAL
@@ -65,6 +71,8 @@ class Replica:
     name: str
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    #: Its own port, behind the TCP fault layer; ``None``: it shares the service's port.
+    port: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -85,9 +93,12 @@ class EmbeddedStack:
     signature_mode: str = "strict"
     esia_issuer: str = TEST_STAND_ISSUER
     startup_timeout: float = 30.0
+    #: Put the TCP fault layer in front of the replicas (module docstring).
+    tcp_faults: bool = False
 
     def __post_init__(self) -> None:
         self.services = tuple(self.services)
+        self.layer: LayerProcess | None = None
         self._own_state_dir = self.state_dir is None
         self.state_dir = Path(self.state_dir or tempfile.mkdtemp(prefix="gosstand-"))
         self.urls: dict[str, str] = {}
@@ -105,10 +116,14 @@ class EmbeddedStack:
             self._ports[service] = port
             self.urls[service] = f"http://{self.host}:{port}"
             count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
-            self.members[service] = [Replica(service, i, f"{service}-{i}") for i in range(1, count + 1)]
+            self.members[service] = [Replica(service, i, f"{service}-{i}",
+                                             port=free_port(self.host) if self.tcp_faults else None)
+                                     for i in range(1, count + 1)]
             for replica in self.members[service]:
                 self._spawn(replica)
         try:
+            if self.tcp_faults:
+                self._start_layer()
             for service in self.services:  # type: ignore[union-attr]
                 self._wait_ready(service)
         except BaseException:
@@ -130,7 +145,7 @@ class EmbeddedStack:
             **os.environ,
             **settings.to_env(),
             "GOSSTAND_HOST": self.host,
-            "GOSSTAND_PORT": str(self._ports[replica.service]),
+            "GOSSTAND_PORT": str(replica.port or self._ports[replica.service]),
             "GOSSTAND_PARENT_PID": str(os.getpid()),  # replicas stop if the runner dies
         }
         replica.log = self.state_dir / "logs" / f"{replica.name}.log"
@@ -143,6 +158,18 @@ class EmbeddedStack:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: granian's worker dies with it
             )
+
+    def _start_layer(self) -> None:
+        """The layer on each service's port, the service's replicas behind it."""
+        assert self.state_dir is not None
+        fronts = [FrontConfig(host=self.host, port=self._ports[service],
+                              upstreams=tuple(UpstreamConfig(name=r.name, host=self.host, port=r.port or 0)
+                                              for r in replicas))
+                  for service, replicas in self.members.items()]
+        try:
+            self.layer = LayerProcess.start(fronts, directory=self.state_dir)
+        except LayerError as exc:
+            raise StackError(str(exc)) from None
 
     def _wait_ready(self, service: str, names: set[str] | None = None) -> None:
         """Poll the service's port with fresh connections until every replica has answered."""
@@ -176,6 +203,8 @@ class EmbeddedStack:
                     _signal_group(replica, signal.SIGKILL)
                     replica.process.wait()
                 _signal_group(replica, signal.SIGKILL)  # granian's worker, if it outlived its master
+        if self.layer is not None:
+            self.layer.close()
         if self._own_state_dir and self.state_dir is not None:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -220,9 +249,10 @@ class EmbeddedStack:
     def manifest(self) -> StackManifest:
         return StackManifest(
             backend="embedded", urls=dict(self.urls), control_token=self.control_token,
-            state_dir=str(self.state_dir),
+            state_dir=str(self.state_dir), tcp_faults=self.layer.config.control if self.layer else None,
             replicas={
-                service: [ReplicaEntry(name=r.name, pid=r.process.pid if r.process else None, alive=r.alive)
+                service: [ReplicaEntry(name=r.name, pid=r.process.pid if r.process else None, alive=r.alive,
+                                       url=f"http://{self.host}:{r.port}" if r.port else None)
                           for r in replicas]
                 for service, replicas in self.members.items()
             },

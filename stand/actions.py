@@ -7,6 +7,12 @@ group or a Docker call on a container. After acting, the replica is *observed* �
 gone or stopped (``/proc/<pid>/stat``), the container's state — so a run can tell an action that
 happened from one that did not (a replica already dead, a container that would not pause), and
 say which in its report instead of calling a run with no fault a pass.
+
+Three actions fail the *path* to a replica rather than the replica: ``blackhole``, ``reset`` and
+``partition``, done by the TCP fault layer (:mod:`.tcpfaults`) of a stack that runs one (the
+manifest's ``tcp_faults``), and ended by ``heal``. Their evidence is what the layer counted
+while the fault was in force — connections held unanswered, reset, refused or cut — read back
+when it is healed: a fault nobody met proves nothing, and is reported as not taking effect.
 """
 
 from __future__ import annotations
@@ -20,11 +26,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .manifest import ReplicaEntry, StackManifest
+from .tcpfaults_control import ControlFailure, TcpFaultControl
 
 if TYPE_CHECKING:
     import docker
 
 __all__ = [
+    "NETWORK_FAULTS",
     "ActionUnavailable",
     "Evidence",
     "ReplicaAction",
@@ -45,6 +53,18 @@ class ReplicaAction(StrEnum):
     UNPAUSE = "unpause"
     #: Start again from any state and serve (containers; an embedded replica needs its stack object).
     RESTART = "restart"
+    #: The TCP fault layer holds the replica's connections unanswered (a stopped process, a dead path).
+    BLACKHOLE = "blackhole"
+    #: The TCP fault layer answers each request sent to the replica with a TCP RST, before any byte.
+    RESET = "reset"
+    #: The TCP fault layer cuts the replica off: open connections cut, new ones refused.
+    PARTITION = "partition"
+    #: The end of a blackhole, reset or partition; its evidence is what the fault did.
+    HEAL = "heal"
+
+
+#: The actions the TCP fault layer does, on either backend.
+NETWORK_FAULTS = (ReplicaAction.BLACKHOLE, ReplicaAction.RESET, ReplicaAction.PARTITION)
 
 
 #: The signal each action sends to an embedded replica's process group.
@@ -79,26 +99,38 @@ class Evidence:
     """What was seen of the replica after acting on it."""
 
     took_effect: bool
-    #: In a few words: ``pid 4242 gone``, ``pid 4242 stopped``, ``container 3f2a… paused``.
+    #: In a few words: ``pid 4242 gone``, ``pid 4242 stopped``, ``container 3f2a… paused``,
+    #: ``blackhole of esia-1 held 12 connection(s) unanswered in 5.0 s``.
     seen: str
+    #: Counts behind ``seen``, where there are some (a healed network fault's).
+    counts: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"took_effect": self.took_effect, "seen": self.seen}
+        raw: dict[str, Any] = {"took_effect": self.took_effect, "seen": self.seen}
+        if self.counts is not None:
+            raw["counts"] = dict(self.counts)
+        return raw
 
 
 def available(manifest: StackManifest, action: ReplicaAction) -> bool:
     """Whether ``action`` can be done from a manifest of this backend."""
+    if action in NETWORK_FAULTS or action is ReplicaAction.HEAL:
+        return manifest.tcp_faults is not None
     return manifest.backend == "containers" or action in SIGNALS
 
 
 def perform(manifest: StackManifest, service: str, index: int, action: ReplicaAction, *,
-            sleep: Callable[[float], None] = time.sleep) -> Evidence:
+            sleep: Callable[[float], None] = time.sleep, ttl: float | None = None) -> Evidence:
     """Do ``action`` to replica ``index`` (1-based) of ``service`` and observe the result.
 
-    Raises :class:`~gosstand.stand.manifest.ManifestError` for a replica the stack does not
-    have and :class:`ActionUnavailable` for an action its backend cannot do from a manifest.
+    A network fault (``blackhole``, ``reset``, ``partition``) ends with ``heal`` or, as a safety
+    net, after ``ttl`` seconds. Raises :class:`~gosstand.stand.manifest.ManifestError` for a
+    replica the stack does not have and :class:`ActionUnavailable` for an action its backend
+    cannot do from a manifest.
     """
     entry = manifest.replica(service, index)
+    if action in NETWORK_FAULTS or action is ReplicaAction.HEAL:
+        return _network(manifest, entry, action, ttl)
     if manifest.backend == "containers":
         if entry.container is None:
             raise ActionUnavailable(f"{entry.name} has no container in the manifest")
@@ -129,6 +161,24 @@ def _signal(entry: ReplicaEntry, action: ReplicaAction, *, sleep: Callable[[floa
         sleep(0.01)
         state = observe_process(entry.pid)
     return Evidence(took_effect=state in wanted, seen=f"pid {entry.pid} {state}")
+
+
+def _network(manifest: StackManifest, entry: ReplicaEntry, action: ReplicaAction, ttl: float | None) -> Evidence:
+    """Switch the TCP fault layer: a fault is in force once the layer says so; its heal reads
+    back what it did."""
+    if manifest.tcp_faults is None:
+        raise ActionUnavailable(f"{action} needs the TCP fault layer, and this stack runs without it: start it "
+                                f"with `gosstand up --tcp-faults` (gosstand peak starts its own stack with the "
+                                f"layer when its schedule asks for one)")
+    control = TcpFaultControl(manifest.tcp_faults)
+    try:
+        if action is ReplicaAction.HEAL:
+            ended = control.heal(entry.name)
+            return Evidence(took_effect=ended.took_effect, seen=ended.describe(), counts=ended.counts())
+        control.inject(entry.name, action.value, ttl=ttl)  # type: ignore[arg-type]
+    except ControlFailure as failure:
+        return Evidence(took_effect=False, seen=str(failure))
+    return Evidence(took_effect=True, seen=f"{action} of {entry.name} in force")
 
 
 def observe_process(pid: int) -> str:

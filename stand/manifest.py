@@ -31,7 +31,8 @@ class ReplicaEntry:
     name: str
     pid: int | None = None
     container: str | None = None
-    #: A container replica's own URL (behind HAProxy the service URL balances over them).
+    #: The replica's own URL, where something balances the service URL over its replicas
+    #: (HAProxy, or the TCP fault layer).
     url: str | None = None
     alive: bool = True
     status: str | None = None
@@ -56,6 +57,9 @@ class StackManifest:
     stack_id: str | None = None
     store: str | None = None
     images: dict[str, Any] | None = None
+    #: The TCP fault layer's control socket, when the stack runs one (``blackhole``, ``reset``,
+    #: ``partition`` can then be done to its replicas).
+    tcp_faults: str | None = None
 
     def replica(self, service: str, index: int) -> ReplicaEntry:
         """Replica ``index`` (1-based) of ``service``, or a :class:`ManifestError` naming what exists."""
@@ -79,7 +83,7 @@ class StackManifest:
             "state_dir": self.state_dir,
             "replicas": {service: [r.to_json() for r in members] for service, members in self.replicas.items()},
         }
-        for optional in ("stack_id", "store", "images"):
+        for optional in ("stack_id", "store", "images", "tcp_faults"):
             if getattr(self, optional) is not None:
                 raw[optional] = getattr(self, optional)
         return raw
@@ -93,6 +97,7 @@ class StackManifest:
                 replicas={str(service): [ReplicaEntry.from_json(r) for r in members]
                           for service, members in (raw.get("replicas") or {}).items()},
                 stack_id=raw.get("stack_id"), store=raw.get("store"), images=raw.get("images"),
+                tcp_faults=raw.get("tcp_faults"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"not a stack manifest: {exc!r}") from None

@@ -1,0 +1,141 @@
+"""Talking to the TCP fault layer (:mod:`.tcpfaults`) from any process, and what its faults are.
+
+The layer listens on a Unix socket in the stack's state directory, named in the manifest
+(``tcp_faults``); like the manifest, only the stack's owner may use it (mode 0600), so it needs
+no token. One request per connection, one JSON object per line each way::
+
+    {"op": "inject", "replica": "esia-1", "fault": "blackhole", "ttl": 35}
+    {"op": "heal", "replica": "esia-1"}     → the fault's counts: the evidence it took effect
+    {"op": "status"}
+
+It is synchronous on purpose: the failover runner calls it from Locust, whose gevent makes the
+socket cooperative, and tests and ``gosstand up``'s objects call it from plain threads.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+__all__ = [
+    "FAULTS",
+    "ControlFailure",
+    "EndedFault",
+    "FaultKind",
+    "TcpFaultControl",
+]
+
+#: What the layer can do to the path to one replica (the module docstring of :mod:`.tcpfaults`
+#: says what a client sees of each).
+FaultKind = Literal["blackhole", "reset", "partition"]
+FAULTS: tuple[FaultKind, ...] = get_args(FaultKind)
+#: The largest control message either side reads: requests and answers are a few hundred bytes.
+MESSAGE_LIMIT = 64 * 1024
+
+
+class ControlFailure(RuntimeError):
+    """The layer refused a request (no such replica, no fault in force) or did not answer."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndedFault:
+    """A fault as the layer saw it while it was in force: what it did, to how many connections."""
+
+    replica: str
+    kind: FaultKind
+    #: Seconds it was in force.
+    held_for: float
+    #: Connections that sent request bytes into a blackhole and got no answer from it.
+    held: int = 0
+    #: Connections reset (RST) after their request's bytes arrived, before any answer byte.
+    reset: int = 0
+    #: Connection attempts refused: steered away from the replica by the balancer, or reset at
+    #: once where the layer's port is the replica's only way in.
+    refused: int = 0
+    #: Connections open to the replica when the partition began, cut with a reset.
+    cut: int = 0
+    #: Probe connections to the replica's own port behind HAProxy that the kernel refused:
+    #: the listener was shut, as a partition's REJECT rule would make it.
+    probes_refused: int = 0
+
+    @property
+    def affected(self) -> int:
+        """How many connections (or attempts) the fault did something to."""
+        return self.held + self.reset + self.refused + self.cut + self.probes_refused
+
+    @property
+    def took_effect(self) -> bool:
+        """Whether anyone met the fault: a fault no connection met proves nothing."""
+        return self.affected > 0
+
+    def describe(self) -> str:
+        counts = {"blackhole": f"held {self.held} connection(s) unanswered",
+                  "reset": f"reset {self.reset} connection(s) before any answer byte",
+                  "partition": f"refused {self.refused + self.probes_refused} connection attempt(s), "
+                               f"cut {self.cut} open connection(s)"}[self.kind]
+        return f"{self.kind} of {self.replica} {counts} in {self.held_for:.1f} s"
+
+    def counts(self) -> dict[str, int]:
+        return {"held": self.held, "reset": self.reset, "refused": self.refused, "cut": self.cut,
+                "probes_refused": self.probes_refused}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> EndedFault:
+        counts = raw.get("counts") or {}
+        return cls(replica=str(raw["replica"]), kind=raw["kind"], held_for=float(raw.get("held_for", 0.0)),
+                   **{name: int(counts.get(name, 0)) for name in ("held", "reset", "refused", "cut",
+                                                                   "probes_refused")})
+
+
+@dataclass(frozen=True)
+class TcpFaultControl:
+    """The layer's control socket at ``path`` (the manifest's ``tcp_faults``)."""
+
+    path: str | Path
+    timeout: float = 5.0
+
+    def inject(self, replica: str, kind: FaultKind, *, ttl: float | None = None) -> dict[str, Any]:
+        """Put ``replica``'s path into ``kind`` until :meth:`heal` (or ``ttl`` seconds, after which the
+        layer heals it by itself: a run that dies leaves no fault behind). Answers once the fault is
+        in force on every connection to the replica."""
+        return self._ask({"op": "inject", "replica": replica, "fault": kind, "ttl": ttl})["fault"]
+
+    def heal(self, replica: str) -> EndedFault:
+        """End the fault on ``replica``'s path; what it did while in force."""
+        return EndedFault.from_json(self._ask({"op": "heal", "replica": replica})["fault"])
+
+    def status(self) -> dict[str, Any]:
+        """Each replica: its fault in force (or null), its open connections, and its counts."""
+        return self._ask({"op": "status"})["replicas"]
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(self.timeout)
+                conn.connect(str(self.path))
+                conn.sendall(json.dumps(request).encode() + b"\n")
+                answer = _read_line(conn)
+        except OSError as exc:
+            raise ControlFailure(f"the TCP fault layer at {self.path} did not answer: {exc}") from None
+        try:
+            reply = json.loads(answer)
+        except ValueError:
+            raise ControlFailure(f"the TCP fault layer answered {answer[:200]!r}") from None
+        if not reply.get("ok"):
+            raise ControlFailure(str(reply.get("error", "refused")))
+        return reply
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    received = bytearray()
+    while b"\n" not in received:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+        if len(received) > MESSAGE_LIMIT:
+            raise OSError("the answer is too long")
+    return bytes(received).split(b"\n", 1)[0]
