@@ -365,7 +365,10 @@ def test_the_profile_round_trips_into_a_run_profile(tmp_path):
     profile = load_profile(output, duration_s=60)  # as `gosstand peak --profile peak.yaml --duration 60`
     assert profile.name == "my-peak" and profile.peak_rate == 8.0 and profile.duration_s == 60
     assert profile.mix == {"esia_login": 8, "declaration": 10}
-    assert profile.users_at(profile.duration_s * 4 / 5) == 12  # the peak step, at peak_users
+    assert profile.curve == (3 / 8, 1 / 8, 4 / 8, 0.0, 1.0, 2 / 8)
+    closed = load_profile(output, peak_users=12)  # the users-based run the file's peak_users sizes
+    assert closed.users_at(closed.duration_s * 4 / 5) == 12 and closed.pacing_s == {"esia_login": 1.5,
+                                                                                     "declaration": 1.5}
     assert Profile.from_mapping(profile.to_mapping()) == profile
     assert profile.failover is None  # ESIA and FTS traffic: the peak hour's failovers
 
@@ -459,6 +462,11 @@ def test_bad_input_exits_2_with_a_one_line_reason(tmp_path, capsys):
     nginx.write_text(nginx_line(at, "GET", "/static/app.js") + "\n" + nginx_line(at, "GET", "/about") + "\n")
     declarations = tmp_path / "declarations.log"
     declarations.write_text(nginx_line(at, "POST", "/api/v1/declarations") + "\n")
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(gzip.compress(("\n".join([nginx_line(at, "POST", "/api/v1/declarations")] * 2000)).encode())[:-200])
+    har = har_file([("2026-10-10T09:00:00Z", "GET", "https://esia.example/aas/oauth2/ac")] * 3)
+    cut_har = tmp_path / "cut.har"
+    cut_har.write_text(har[: har.rindex('"GET"')])
     not_gzip = tmp_path / "rotated.log.gz"
     not_gzip.write_text(nginx_line(at, "POST", "/api/v1/declarations") + "\n")
     bad_patterns = tmp_path / "patterns.yaml"
@@ -469,6 +477,8 @@ def test_bad_input_exits_2_with_a_one_line_reason(tmp_path, capsys):
         (["replay", str(declarations), "--format", "haproxy"], "declarations.log: no line of it is a haproxy request"),
         (["replay", str(declarations), "--format", "har"], "declarations.log: not a HAR file (not valid JSON"),
         (["replay", str(not_gzip)], "rotated.log.gz: cannot read it"),
+        (["replay", str(cut_har)], "cut.har: not read whole, so its peak would be cut short: not valid JSON after"),
+        (["replay", str(cut)], "cut.log.gz: not read whole, so its peak would be cut short: cannot read past record"),
         (["replay", str(nginx)], "none of the 2 request(s) in the start–the end starts a journey"),
         (["replay", str(declarations), "--patterns", str(bad_patterns)], "journeys.declarations: unknown journey"),
         (["replay", str(declarations), "--from", "10:00"], "no request of the logs falls in 10:00:00–the end"),

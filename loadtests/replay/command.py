@@ -3,8 +3,9 @@
     gosstand replay access.log --from 09:00 --to 10:00 --output my-peak.yaml
     gosstand peak --profile my-peak.yaml --duration 120
 
-Exit codes: 0 the profile was written; 2 nothing usable (a file of no known format, patterns or
-a window that cannot be read, no journey start in the window), with a one-line reason on stderr.
+Exit codes: 0 the profile was written; 2 nothing usable (a file of no known format or not read
+whole, patterns or a window that cannot be read, no journey start in the window), with a
+one-line reason on stderr.
 Unreadable lines inside a readable log are counted and reported, not fatal.
 """
 
@@ -55,7 +56,7 @@ def run_replay(args: argparse.Namespace) -> int:
             readings.append(reading)
             for request in read_requests(source, reading, format=args.format):
                 counter.add(request)
-            if reading.requests == 0:
+            if reading.requests == 0 or reading.stopped:
                 raise LogFormatError(_nothing_read(reading))
         replay = replay_of(counter, step_s=step)
         name = args.name or default_name(args.logs[0])
@@ -84,8 +85,11 @@ def default_name(source: str) -> str:
 
 
 def _nothing_read(reading: FileReading) -> str:
-    if reading.stopped:
+    """Why a file gives nothing, or not all it holds, to replay."""
+    if reading.stopped and reading.requests == 0 and reading.format == "har":
         return f"{reading.source}: not a HAR file ({reading.stopped})"
+    if reading.stopped:
+        return f"{reading.source}: not read whole, so its peak would be cut short: {reading.stopped}"
     if reading.records == 0:
         return f"{reading.source}: no {'entries' if reading.format == 'har' else 'lines'}, no requests to replay"
     at = ", ".join(str(n) for n in reading.unreadable_at)

@@ -33,6 +33,7 @@ import functools
 import gzip
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NamedTuple
@@ -103,7 +104,8 @@ class FileReading:
     requests: int = 0
     unreadable: int = 0
     unreadable_at: list[int] = field(default_factory=list)
-    #: Why reading stopped before the end (a HAR file that is not valid JSON past some entry).
+    #: Why reading stopped before the end (a HAR file that is not valid JSON past some entry, a
+    #: compressed log cut short): the file was not read whole.
     stopped: str = ""
 
     def skip(self, number: int) -> None:
@@ -196,6 +198,8 @@ def read_requests(source: str, reading: FileReading, *, format: str = "auto") ->
         else:
             yield from _text_requests(_chain(head, _numbered(stream, start=len(head) + 1)),
                                       LINE_PARSERS[format], reading)
+    except (OSError, EOFError, zlib.error) as exc:  # a .gz cut short or corrupt past its start
+        reading.stopped = f"cannot read past record {reading.records} ({exc})"
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
