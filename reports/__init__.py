@@ -8,7 +8,9 @@ modules, one job each; lower layers never import higher ones:
     selectors   which requests an objective is about        metrics   the metric catalogue
     timeline    one-second buckets, HDR percentiles          slo       the SLO file format
     windows     sliding-window evaluation, "healthy"         reconcile lost/duplicate writes
-    failover    per-failover figures (TTFE, TTR, outage, availability, goodput, budget)
+    affected    which requests a fault affected, and why    physical  what clients saw: TTFE, outage, TTR
+    failover    per-failover windowed figures (recovery to SLO, availability, goodput, budget)
+    failures    failures by class and status                 parameters the run's header and schedule
     evaluate    objectives → verdicts (Analysis caches the shared figures)
     summary     every figure as JSON     charts  inline SVG     render  HTML     junit  JUnit XML
     build       build_report / verdict_exit_code             cli       the command line

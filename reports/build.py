@@ -20,7 +20,7 @@ from .io import RunData, load_run
 from .junit import write_junit
 from .render import write_html
 from .slo import load_slo
-from .summary import build_summary
+from .summary import build_summary, junit_properties
 
 __all__ = ["ReportResult", "build_report", "verdict_exit_code"]
 
@@ -67,7 +67,7 @@ def build_report(
         breaches=breaches,
         html=write_html(summary, output_dir / "report.html"),
         summary=summary_path,
-        junit=write_junit(results, output_dir / "junit.xml"),
+        junit=write_junit(results, output_dir / "junit.xml", properties=junit_properties(summary)),
         results=results,
     )
 

@@ -4,7 +4,9 @@ Matplotlib's object API (``Figure`` without pyplot) renders straight to SVG: no 
 global state, safe in a CI job. Text stays text (``svg.fonttype: none``) so labels such as
 "kill esia-1" are searchable in the page, and each chart gets its own id salt so the inline
 SVGs' element ids cannot collide. Every chart marks each failover with a vertical line at its
-injection, a shaded band while a timed fault lasted, and a dotted line where it recovered.
+injection, a shaded band while a timed fault lasted, a dark band over the outage its clients
+saw (physical: first affected start to last affected end), and a dotted line where it recovered
+to its SLO (windowed).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["Marker", "latency_chart", "replica_chart", "throughput_chart"]
+__all__ = ["Marker", "replica_chart", "service_latency_chart", "throughput_chart", "users_chart"]
 
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
 
@@ -32,6 +34,8 @@ class Marker:
     until: float | None = None
     recovered_at: float | None = None
     service: str | None = None
+    #: The outage its clients saw, (start, end); ``None`` when no client saw it.
+    outage: tuple[float, float] | None = None
 
 
 def _style() -> dict[str, object]:
@@ -43,6 +47,8 @@ def _mark(axes: Axes, markers: Sequence[Marker]) -> None:
         axes.axvline(marker.at, color="#c0392b", linewidth=1.2)
         if marker.until is not None:
             axes.axvspan(marker.at, marker.until, color="#c0392b", alpha=0.08)
+        if marker.outage is not None:
+            axes.axvspan(*marker.outage, color="#7b241c", alpha=0.3)
         if marker.recovered_at is not None:
             axes.axvline(marker.recovered_at, color="#27ae60", linewidth=1, linestyle=":")
         axes.annotate(
@@ -88,18 +94,34 @@ def throughput_chart(seconds: Sequence[float], requests: Sequence[int], failures
     return _svg(figure, "throughput")
 
 
-def latency_chart(seconds: Sequence[float], percentiles: dict[str, Sequence[float | None]],
-                  markers: Sequence[Marker]) -> str:
-    """Latency percentiles per one-second bucket (ms, from the bucket's HDR histogram)."""
-    figure = _figure()
+def service_latency_chart(seconds: Sequence[float],
+                          by_service: dict[str, dict[str, Sequence[float | None]]],
+                          markers: Sequence[Marker]) -> str:
+    """Latency percentiles per one-second bucket, one row per service (ms)."""
+    services = list(by_service) or ["(no requests)"]
+    figure = _figure(rows=len(services), height=2.2)
+    for axes, service in zip(figure.axes, services, strict=True):
+        for label, values in by_service.get(service, {}).items():
+            axes.plot(seconds, [float("nan") if v is None else v for v in values], label=label, linewidth=1)
+        axes.set_ylabel(f"{service}\nms")
+        if by_service.get(service):
+            axes.legend(loc="upper right", fontsize=7)
+        _mark(axes, [m for m in markers if m.service in (None, service)])
+    figure.axes[-1].set_xlabel("seconds since start (intended start of each request)")
+    return _svg(figure, "service-latency")
+
+
+def users_chart(seconds: Sequence[float], users: Sequence[int | None], markers: Sequence[Marker]) -> str:
+    """Concurrent users the load ran, per second."""
+    figure = _figure(height=1.8)
     axes = figure.axes[0]
-    for label, values in percentiles.items():
-        axes.plot(seconds, [float("nan") if v is None else v for v in values], label=label, linewidth=1)
-    axes.set_ylabel("latency, ms")
+    axes.step(_edges(seconds), [*(float("nan") if u is None else u for u in users),
+                                float("nan") if not users or users[-1] is None else users[-1]],
+              where="post", color="#2c3e50")
+    axes.set_ylabel("users")
     axes.set_xlabel("seconds since start")
-    axes.legend(loc="upper right")
     _mark(axes, markers)
-    return _svg(figure, "latency")
+    return _svg(figure, "users")
 
 
 def replica_chart(seconds: Sequence[float], by_service: dict[str, dict[str, list[int]]],

@@ -11,7 +11,9 @@ objective is ``optional``, because a verdict must not pass on an absence of evid
 ``not_applicable`` (a failover metric in a run without a matching failover, e.g. the control
 run; or an objective on journeys the run's profile gives no share — ``run.json`` ``mix``, or
 for a run without one the journeys its requests carry — so one SLO file judges a peak hour of
-logins and declarations and a morning of UTKO weighings alike: passes). Run metrics
+logins and declarations and a morning of UTKO weighings alike: passes). A failover metric is
+always measured over the faulted service's requests (a selector's journey or name narrows
+them), so with no narrowing it is the very figure the failover table shows. Run metrics
 (lost/duplicate writes, retry amplification) ignore selectors: the reconciliation covers the
 services ``records.json`` names.
 """
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .affected import LatencyObjective, latency_objective
 from .failover import FailoverFigures, RequestSet, analyse_failover, horizons
 from .io import FailoverRecord, RunData
 from .reconcile import Reconciliation, reconcile
@@ -78,7 +81,12 @@ class Analysis:
         self.spec = spec
         self.grid: Grid = grid_for(run)
         self.reconciliation: Reconciliation = reconcile(run.operations, run.reconciled)
+        #: What makes a request "affected" by a fault (failed, or slower than this).
+        self.latency_objective: LatencyObjective = latency_objective(spec, run.info.extra)
         self._sets: dict[Selector, RequestSet] = {}
+        self._canary: dict[str, RequestSet] = {
+            service: RequestSet(sample.as_request() for sample in samples) for service, samples in run.canary.items()
+        }
         self._series: dict[Selector, Series] = {}
         self._figures: dict[tuple[int, Selector], FailoverFigures] = {}
         self._horizons = horizons(run.failovers, self.grid.start(self.grid.buckets))
@@ -94,13 +102,19 @@ class Analysis:
         return self._series[selector]
 
     @staticmethod
-    def service_selector(fault: FailoverRecord) -> Selector:
-        """The per-failover table judges every request to the faulted service."""
-        return Selector(service=(fault.service,)) if fault.service else Selector()
+    def service_selector(fault: FailoverRecord, narrowed_by: Selector | None = None) -> Selector:
+        """The requests a fault's figures are about: every request to the faulted service (the
+        failover table), or those of them an objective's journey or name picks."""
+        narrowed_by = narrowed_by or Selector()
+        service = (fault.service,) if fault.service else ()
+        return Selector(journey=narrowed_by.journey, service=service, name=narrowed_by.name)
 
     def figures(self, index: int, selector: Selector | None = None) -> FailoverFigures:
+        """The figures of failover ``index`` over its service's requests, narrowed by ``selector``'s
+        journey and name; the canary's beside them when the selection is the whole service."""
         fault = self.run.failovers[index]
-        selector = selector if selector is not None else self.service_selector(fault)
+        table = self.service_selector(fault)
+        selector = self.service_selector(fault, selector)
         key = (index, selector)
         if key not in self._figures:
             previous = [
@@ -113,7 +127,8 @@ class Analysis:
                 fault, selection=selector.describe(), requests=self.requests(selector),
                 series=self.series(selector), grid=self.grid, healthy=self.spec.healthy,
                 baseline_s=self.spec.baseline_s, budget=self.spec.budget, horizon=self._horizons[index],
-                previous_end=previous_end,
+                objective=self.latency_objective, previous_end=previous_end,
+                canary=self._canary.get(fault.service or "") if selector == table else None,
             )
         return self._figures[key]
 
@@ -190,11 +205,25 @@ def _nothing_measured(objective: Objective, analysis: Analysis, message: str) ->
     return ObjectiveResult(objective=objective, status="no_data", message=message)
 
 
-def _failover_value(figures: FailoverFigures, metric: str) -> float | None:
-    value = getattr(figures, metric)
-    if value is None and metric in ("ttr_s", "ttfe_s"):
-        return math.inf  # never recovered / never failed
-    return value
+def _clients(value: Callable[[FailoverFigures], float]) -> Callable[[FailoverFigures], float | None]:
+    """A physical figure, or ``None`` when no request of the selection was there to see anything."""
+    return lambda f: value(f) if f.physical.requests else None
+
+
+#: Each failover metric's value in a failover's figures. ``None``: nothing to judge — no request
+#: of the selection near the fault, or the TTFE of a fault no client saw (no error came, which
+#: meets any bound on it).
+FAILOVER_VALUES: dict[str, Callable[[FailoverFigures], float | None]] = {
+    "ttr_s": _clients(lambda f: f.physical.ttr_s),
+    "ttfe_s": lambda f: f.physical.ttfe_s if f.physical.seen else None,
+    "outage_s": _clients(lambda f: f.physical.outage_s),
+    "affected_requests": _clients(lambda f: float(f.physical.affected)),
+    "recovery_to_slo_s": lambda f: f.recovery_to_slo_s if f.recovered else math.inf,
+    "availability": lambda f: f.availability,
+    "time_availability": lambda f: f.time_availability,
+    "goodput_dip": lambda f: f.goodput_dip,
+    "budget_burned": lambda f: f.budget_burned,
+}
 
 
 def _evaluate_failover(objective: Objective, analysis: Analysis) -> ObjectiveResult:
@@ -202,22 +231,29 @@ def _evaluate_failover(objective: Objective, analysis: Analysis) -> ObjectiveRes
     if not indices:
         return ObjectiveResult(objective=objective, status="not_applicable",
                                message="no failover of the selected service in this run")
+    metric = objective.metric.name
     measured = []
     unobserved = []
+    unseen = []
     for i in indices:
         figures = analysis.figures(i, objective.selector)
-        if objective.metric.name == "ttr_s" and not figures.recovered and not figures.observable:
+        if metric == "recovery_to_slo_s" and not figures.recovered and not figures.observable:
             unobserved.append(figures.label)  # censored: the run ended before a healthy window fit
             continue
-        value = _failover_value(figures, objective.metric.name)
+        value = FAILOVER_VALUES[metric](figures)
+        where = f"{figures.label} at +{analysis.grid.offset(figures.t):.1f} s"
         if value is not None:
-            offset = analysis.grid.offset(figures.t)
-            measured.append((f"{figures.label} at +{offset:.1f} s", value))
+            measured.append((where, value))
+        elif metric == "ttfe_s" and figures.physical.requests:
+            unseen.append(where)
     if unobserved:  # one unseen recovery is no evidence, whatever the others show
         return ObjectiveResult(
             objective=objective, status="no_data",
             message=f"recovery not observable after {', '.join(unobserved)}: the run (or the next fault) ended "
                     f"before one {analysis.spec.healthy.window}-s healthy window fit after it")
+    if not measured and unseen:
+        return ObjectiveResult(objective=objective, status="pass", evaluated=len(unseen),
+                               message=f"no client saw {', '.join(unseen)}: no error to time")
     if not measured:
         return _nothing_measured(objective, analysis, "no requests of the selection during the failover episodes")
     return _conclude(objective, measured, whole_run=None, unit_name="failovers")

@@ -1,21 +1,25 @@
-"""The figures of one failover episode (shared/reference/failover-metrics.md, made precise).
+"""The figures of one failover episode: the windowed SLO view, beside the physical one.
+
+Two kinds of figure, each under its own name. The *physical* figures (:mod:`.physical`: TTFE,
+outage window, TTR, affected requests) say to the millisecond what clients saw. The *windowed*
+ones, computed here, say when the service met its SLO again and what the episode cost:
 
 For a fault injected at ``t_f`` on service S, the requests considered are those the selector
 picks (the report's per-failover table uses "every request to S"), with intended start before
 the *horizon* — the next fault on S, or the end of the run — so episodes do not bleed into one
 another.
 
-- TTR. Windows are the ``healthy.window`` (W) second windows of the grid that start at or after
-  ``t_f`` (the first starts at the first bucket boundary ≥ ``t_f``) and end by the horizon. ``T``
-  is the start of the earliest such window from which on *every* window is healthy (success ratio
-  and latency bounds of ``healthy``); ``TTR = T − t_f``. No such window: not recovered, TTR null.
-  Resolution: one bucket (1 s). W is reported with it.
+- Recovery to SLO. Windows are the ``healthy.window`` (W) second windows of the grid that start
+  at or after ``t_f`` (the first starts at the first bucket boundary ≥ ``t_f``) and end by the
+  horizon. ``T`` is the start of the earliest such window from which on *every* window is
+  healthy (success ratio and latency bounds of ``healthy``); recovery to SLO = ``T − t_f``. No
+  such window: not recovered, ``None``. Resolution: one bucket (1 s), so it may come before a
+  client's last error — it is a statement about windows, not about requests. W is reported with it.
 - Episode: ``[t_f, T + W)`` — until the end of the first healthy window, when recovery is
   confirmed (``[t_f, horizon)`` if never recovered). Using ``T + W`` rather than ``T`` keeps the
   failures the first healthy window tolerated inside the episode, so a blip that never breaks
-  the SLO (TTR 0) still shows its failures, availability and budget.
-- TTFE: the first ``e`` of a failed request with ``s`` in the episode, minus ``t_f``; null if none.
-- Outage window: last failed ``e`` − first failed ``e`` in the episode; null if none.
+  the SLO (recovery 0) still shows its failures, availability and budget. The physical figures
+  count the affected requests of this same episode.
 - Availability: request-based = successes / requests with ``s`` in the episode; time-based =
   share of the episode's one-second buckets (from the one holding ``t_f``) meeting the healthy
   bounds, empty buckets left out.
@@ -35,7 +39,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .affected import LatencyObjective
 from .io import FailoverRecord, RequestRecord
+from .physical import PhysicalFigures, physical_figures
 from .slo import ErrorBudget, Healthy
 from .timeline import Grid, Series
 from .windows import bucket_is_healthy, is_healthy
@@ -65,6 +71,12 @@ class RequestSet:
         """Requests with ``t0 ≤ s < t1``."""
         return self.requests[bisect_left(self.starts, t0):bisect_left(self.starts, t1)]
 
+    def physical(self, *, observer: str, t_f: float, episode_end: float,
+                 objective: LatencyObjective) -> PhysicalFigures:
+        """The physical figures of a fault over this set (only the requests that can count)."""
+        nearby = self.between(t_f - objective.lookback_s, episode_end)
+        return physical_figures(nearby, observer=observer, t_f=t_f, episode_end=episode_end, objective=objective)
+
 
 @dataclass(frozen=True)
 class FailoverFigures:
@@ -78,12 +90,13 @@ class FailoverFigures:
     #: (or the next fault) ended before recovery could be seen, and "not recovered" means
     #: "not observed", not "never".
     observable: bool
-    ttr_s: float | None
-    recovery_after_removal_s: float | None
-    ttfe_s: float | None
-    outage_s: float | None
-    first_failure: float | None
-    last_failure: float | None
+    #: Windowed: seconds from the fault to the first window from which on every window is healthy.
+    recovery_to_slo_s: float | None
+    recovery_to_slo_after_removal_s: float | None
+    #: What the load's clients saw (the requests the selector picks).
+    physical: PhysicalFigures
+    #: What the service's canary saw, when the run kept one (the failover table's selection only).
+    canary: PhysicalFigures | None
     episode_start: float
     episode_end: float
     requests: int
@@ -149,7 +162,9 @@ def analyse_failover(
     baseline_s: float,
     budget: ErrorBudget,
     horizon: float,
+    objective: LatencyObjective,
     previous_end: float | None = None,
+    canary: RequestSet | None = None,
 ) -> FailoverFigures:
     W = healthy.window  # noqa: N806 — the reference's name for it
     t_f = fault.injected_at
@@ -157,11 +172,10 @@ def analyse_failover(
     last_window = min(grid.whole_before(horizon), grid.buckets) - W
     start = _recovery_start(series, healthy, first_window, last_window)
     recovered = start is not None
-    ttr = grid.start(start) - t_f if start is not None else None
+    recovery = grid.start(start) - t_f if start is not None else None
     episode_end = min(horizon, grid.start(start + W)) if start is not None else horizon
 
     episode = requests.between(t_f, episode_end)
-    failed_ends = sorted(r.ended for r in episode if not r.ok)
     successes = sum(r.ok for r in episode)
 
     first_bucket = max(0, grid.index(t_f))
@@ -188,15 +202,14 @@ def analyse_failover(
     return FailoverFigures(
         failover=fault, selection=selection, window=W, t=t_f, horizon=horizon, recovered=recovered,
         observable=last_window >= first_window,
-        ttr_s=ttr,
-        recovery_after_removal_s=(
+        recovery_to_slo_s=recovery,
+        recovery_to_slo_after_removal_s=(
             max(0.0, grid.start(start) - fault.removed_at)
             if start is not None and fault.removed_at is not None else None
         ),
-        ttfe_s=failed_ends[0] - t_f if failed_ends else None,
-        outage_s=failed_ends[-1] - failed_ends[0] if failed_ends else None,
-        first_failure=failed_ends[0] if failed_ends else None,
-        last_failure=failed_ends[-1] if failed_ends else None,
+        physical=requests.physical(observer="load", t_f=t_f, episode_end=episode_end, objective=objective),
+        canary=None if canary is None else canary.physical(
+            observer="canary", t_f=t_f, episode_end=episode_end, objective=objective),
         episode_start=t_f, episode_end=episode_end,
         requests=len(episode), failures=len(episode) - successes,
         availability=successes / len(episode) if episode else None,

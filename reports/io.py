@@ -16,6 +16,8 @@ computed from them and from nothing else. Each record's fields are defined once,
   ``{"service": "fts", "records": [{"id": ..., "senderReference": ...}, ...]}``, or for several
   services ``{"services": ["fts", "utko"], "records": [{"service": "fts", "id": ..., ...}, ...]}``.
   Absent: the run was not reconciled, and lost/duplicate writes are not measured.
+- ``locust_stats_history.csv`` — Locust's own once-a-second statistics; only its ``User Count``
+  is read (the concurrent users the load shape ran). Absent: users over time are not shown.
 - ``run.json`` — ``started``, ``ended``, ``title``, ``profile``, ``targets`` ({service: url}),
   ``backend``, ``notes`` (list of str), and the run's parameters; every field optional, unknown
   fields kept in :attr:`RunInfo.extra`.
@@ -26,6 +28,7 @@ any other malformed line is an error, because a report built on a damaged log wo
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -84,6 +87,8 @@ class RunData:
     reconciled: Reconciled | None
     #: Each service's canary samples, by service, sorted by start.
     canary: dict[str, list[CanarySample]] = field(default_factory=dict)
+    #: (epoch second, concurrent users) as Locust sampled them; empty when not recorded.
+    users: list[tuple[float, int]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -152,6 +157,23 @@ def _reconciled(path: Path) -> Reconciled | None:
     return Reconciled(services=tuple(named), records=records)
 
 
+def _users(path: Path, warnings: list[str]) -> list[tuple[float, int]]:
+    """The ``User Count`` of Locust's aggregated history rows; a file Locust was still writing
+    when it died may end mid-row, so a row that does not read is skipped, and said so."""
+    if not path.exists():
+        return []
+    samples = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            if row.get("Name") != "Aggregated":
+                continue
+            try:
+                samples.append((float(row["Timestamp"]), int(row["User Count"])))
+            except (KeyError, TypeError, ValueError):
+                warnings.append(f"{path.name}:{number}: a row without a timestamp and user count skipped")
+    return sorted(samples)
+
+
 def load_run(run_dir: Path) -> RunData:
     """Read a run directory; at least one ``requests*.jsonl`` file must exist."""
     run_dir = Path(run_dir)
@@ -175,5 +197,5 @@ def load_run(run_dir: Path) -> RunData:
     return RunData(
         directory=run_dir, info=_info(run_dir / "run.json"), requests=requests, failovers=failovers,
         operations=operations, reconciled=_reconciled(run_dir / "records.json"), warnings=warnings,
-        canary=canary,
+        canary=canary, users=_users(run_dir / "locust_stats_history.csv", warnings),
     )

@@ -4,12 +4,17 @@ Each metric has a *kind*, which says where its values come from:
 
 - ``window``   — a rate over requests, evaluated on every sliding window of the objective (and
   over the whole run, which the report also shows): success/error ratio, latency percentiles;
-- ``failover`` — one value per fault action whose service the selector matches (TTR, TTFE, ...);
+- ``failover`` — one value per fault action whose service the selector matches, over the
+  faulted service's requests (narrowed by the selector's journey or name, if it gives one): the
+  physical figures of what clients saw (``ttr_s``, ``ttfe_s``, ``outage_s``,
+  ``affected_requests``; :mod:`.physical`) and the windowed SLO view
+  (``recovery_to_slo_s``, availability, goodput, budget; :mod:`.failover`);
 - ``run``      — one value for the whole run (lost and duplicate writes, retry amplification).
 
 and a *direction*: a ``higher`` metric takes a ``min`` threshold, a ``lower`` one a ``max``;
-the worst value is the lowest or highest one respectively. A missing value (no failure, so no
-TTFE; never recovered, so no TTR) counts as +∞, which is the best TTFE and the worst TTR.
+the worst value is the lowest or highest one respectively. A failover no client saw has no TTFE
+(it passes any ``ttfe_s`` bound) and a TTR of 0; one that never recovered to its SLO has a
+recovery to SLO of +∞.
 """
 
 from __future__ import annotations
@@ -48,9 +53,11 @@ METRICS: dict[str, Metric] = {
             Metric(name, "window", "lower", "ms", f"p{p:g} latency")
             for name, p in LATENCY_PERCENTILES.items()
         ),
-        Metric("ttr_s", "failover", "lower", "s", "time to recover"),
-        Metric("ttfe_s", "failover", "higher", "s", "time to first error"),
-        Metric("outage_s", "failover", "lower", "s", "outage window"),
+        Metric("ttr_s", "failover", "lower", "s", "time to recover (last affected request's end)"),
+        Metric("ttfe_s", "failover", "higher", "s", "time to first error (first affected request's end)"),
+        Metric("outage_s", "failover", "lower", "s", "outage window (first affected start to last end)"),
+        Metric("affected_requests", "failover", "lower", "", "requests affected by the fault"),
+        Metric("recovery_to_slo_s", "failover", "lower", "s", "recovery to SLO (windowed)"),
         Metric("availability", "failover", "higher", "", "availability during failover (requests)"),
         Metric("time_availability", "failover", "higher", "", "availability during failover (time)"),
         Metric("goodput_dip", "failover", "lower", "", "goodput dip"),

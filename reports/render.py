@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .charts import Marker, latency_chart, replica_chart, throughput_chart
+from .charts import Marker, replica_chart, service_latency_chart, throughput_chart, users_chart
 from .evaluate import format_value
 
 __all__ = ["charts", "render_html", "write_html"]
@@ -31,11 +31,18 @@ def _environment() -> Environment:
     return env
 
 
+def _outage(figures: dict[str, Any]) -> tuple[float, float] | None:
+    physical = figures["physical"]
+    if not physical["seen"]:
+        return None
+    return physical["outage_start_offset_s"], physical["outage_end_offset_s"]
+
+
 def _markers(summary: dict[str, Any]) -> list[Marker]:
     return [
         Marker(
             at=f["t_offset_s"], label=f["label"], until=f["until_offset_s"],
-            recovered_at=f["recovered_offset_s"], service=f["failover"]["service"],
+            recovered_at=f["recovered_offset_s"], service=f["failover"]["service"], outage=_outage(f),
         )
         for f in summary["failovers"]
     ]
@@ -45,14 +52,19 @@ def charts(summary: dict[str, Any]) -> dict[str, str]:
     timeline = summary["timeline"]
     seconds = timeline["second"]
     markers = _markers(summary)
-    return {
+    drawn = {
         "throughput": throughput_chart(seconds, timeline["requests"], timeline["failures"], markers),
-        "latency": latency_chart(
-            seconds, {name.removesuffix("_ms"): timeline[name] for name in ("p50_ms", "p95_ms", "p99_ms")},
+        "latency": service_latency_chart(
+            seconds,
+            {service: {name.removesuffix("_ms"): values for name, values in rows.items()}
+             for service, rows in timeline["latency_by_service"].items()},
             markers,
         ),
         "replicas": replica_chart(seconds, timeline["replicas"], markers),
     }
+    if timeline["users"] is not None:
+        drawn["users"] = users_chart(seconds, timeline["users"], markers)
+    return drawn
 
 
 def render_html(summary: dict[str, Any]) -> str:

@@ -5,10 +5,12 @@ Format (YAML; see ``reports/slo.yaml`` for the shipped default)::
     title: Peak hour                    # shown in the report
     window: 10s                         # default sliding window of window metrics
     baseline: 10s                       # pre-fault period a failover's goodput is compared with
-    healthy:                            # what "recovered" means (TTR, time-based availability)
+    healthy:                            # what "recovered to SLO" means (and time-based availability)
       window: 10s
       success_ratio: 0.99
       p99_ms: 2000                      # optional latency bounds: p50_ms/p90_ms/p95_ms/p99_ms
+    slow_ms: 2000                       # optional: a request slower than this (from its intended
+                                        # start) is affected by a fault; default healthy.p99_ms
     error_budget: {objective: 0.999, period: 30d, rate: null}   # rate req/s; null = measured
     objectives:
       - name: ESIA login success        # optional; defaults to "<metric> (<selector>)"
@@ -145,6 +147,9 @@ class SloSpec:
     budget: ErrorBudget
     objectives: list[Objective]
     source: str | None = None
+    #: A request slower than this (ms, from its intended start) counts as affected by a fault,
+    #: as a failed one does; ``None``: the healthy p99 bound decides (:mod:`.affected`).
+    slow_ms: float | None = None
 
 
 def _healthy(raw: Mapping[str, Any] | None, default_window: int) -> Healthy:
@@ -214,9 +219,24 @@ def _objective(raw: Any, index: int, default_window: int) -> Objective:
     )
 
 
+_KEYS = {"title", "window", "baseline", "healthy", "error_budget", "objectives", "slow_ms"}
+
+
+def _slow_ms(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise SloError(f"slow_ms: expected milliseconds above 0 (a request slower than this is affected), "
+                       f"got {value!r}")
+    return float(value)
+
+
 def parse_slo(raw: Any, *, source: str | None = None) -> SloSpec:
     if not isinstance(raw, Mapping):
         raise SloError("the SLO file must be a mapping with an `objectives` list")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise SloError(f"unknown key(s) {sorted(unknown)}; an SLO file has {', '.join(sorted(_KEYS))}")
     default_window = parse_window(raw.get("window", 10), "window")
     objectives = raw.get("objectives") or []
     if not isinstance(objectives, list):
@@ -234,6 +254,7 @@ def parse_slo(raw: Any, *, source: str | None = None) -> SloSpec:
         budget=_budget(raw.get("error_budget")),
         objectives=parsed,
         source=source,
+        slow_ms=_slow_ms(raw.get("slow_ms")),
     )
 
 

@@ -14,13 +14,16 @@ from typing import Any
 
 from .evaluate import Analysis, ObjectiveResult
 from .failover import FailoverFigures
+from .failures import failure_breakdown
 from .io import RequestRecord
+from .parameters import run_parameters
+from .physical import PhysicalFigures
 from .selectors import Selector
-from .timeline import histogram_counts, percentiles_from_counts, replica_counts
+from .timeline import histogram_counts, percentiles_from_counts, replica_counts, users_per_bucket
 
-__all__ = ["SCHEMA", "build_summary", "clean"]
+__all__ = ["SCHEMA", "build_summary", "clean", "junit_properties"]
 
-SCHEMA = "gosstand.report/1"
+SCHEMA = "gosstand.report/2"
 _PERCENTILES = {"p50_ms": 50.0, "p95_ms": 95.0, "p99_ms": 99.0}
 _BURN_WINDOW_S = 3600
 
@@ -57,20 +60,43 @@ def _grouped(requests: list[RequestRecord], key: Callable[[RequestRecord], str |
     return {name: _totals(rows, seconds) for name, rows in sorted(groups.items())}
 
 
+def _physical(analysis: Analysis, figures: PhysicalFigures | None) -> dict[str, Any] | None:
+    if figures is None:
+        return None
+    offset = analysis.grid.offset
+    return {
+        **dataclasses.asdict(figures), "seen": figures.seen,
+        "outage_start_offset_s": None if figures.outage_start is None else offset(figures.outage_start),
+        "outage_end_offset_s": None if figures.outage_end is None else offset(figures.outage_end),
+    }
+
+
 def _failover(analysis: Analysis, figures: FailoverFigures) -> dict[str, Any]:
     offset = analysis.grid.offset
     fault = figures.failover
-    data = dataclasses.asdict(figures)
+    data = {k: v for k, v in dataclasses.asdict(figures).items() if k not in ("physical", "canary")}
     data["failover"] = dataclasses.asdict(fault)
     data["label"] = figures.label
+    data["physical"] = _physical(analysis, figures.physical)
+    data["canary"] = _physical(analysis, figures.canary)
     data["t_offset_s"] = offset(fault.injected_at)
     data["until_offset_s"] = offset(fault.removed_at) if fault.removed_at is not None else None
-    data["recovered_offset_s"] = offset(fault.injected_at) + figures.ttr_s if figures.ttr_s is not None else None
-    for name in ("episode_start", "episode_end", "baseline_start", "baseline_end", "horizon",
-                 "first_failure", "last_failure"):
-        value = getattr(figures, name)
-        data[f"{name}_offset_s"] = offset(value) if value is not None else None
+    data["recovered_offset_s"] = (
+        offset(fault.injected_at) + figures.recovery_to_slo_s if figures.recovery_to_slo_s is not None else None
+    )
+    for name in ("episode_start", "episode_end", "baseline_start", "baseline_end", "horizon"):
+        data[f"{name}_offset_s"] = offset(getattr(figures, name))
     return data
+
+
+def _latency_by_service(analysis: Analysis) -> dict[str, dict[str, list[float | None]]]:
+    """p50/p95/p99 per second of each service's requests."""
+    services = sorted({r.service for r in analysis.run.requests if r.service})
+    result = {}
+    for service in services:
+        per_bucket = analysis.series(Selector(service=(service,))).per_bucket(_PERCENTILES.values())
+        result[service] = {name: per_bucket[p] for name, p in _PERCENTILES.items()}
+    return result
 
 
 def _burn_rates(analysis: Analysis) -> dict[str, Any]:
@@ -116,6 +142,7 @@ def build_summary(analysis: Analysis, results: list[ObjectiveResult], *,
             "directory": str(run.directory), "title": info.title, "profile": info.profile,
             "backend": info.backend, "targets": info.targets, "started": info.started, "ended": info.ended,
             "origin": grid.origin, "duration_s": seconds, "notes": info.notes, "extra": info.extra,
+            "parameters": run_parameters(run, spec, grid),
         },
         "verdict": {
             "passed": all(r.passed for r in results) and not broken,
@@ -128,6 +155,9 @@ def build_summary(analysis: Analysis, results: list[ObjectiveResult], *,
             "window_s": spec.window, "baseline_s": spec.baseline_s,
             "healthy": {**dataclasses.asdict(spec.healthy), "description": spec.healthy.describe()},
             "error_budget": {**dataclasses.asdict(spec.budget), "description": spec.budget.describe()},
+            #: What counts as a request affected by a fault (the physical figures).
+            "affected": {**dataclasses.asdict(analysis.latency_objective),
+                         "description": analysis.latency_objective.describe()},
         },
         "objectives": [_objective(r) for r in results],
         "totals": {
@@ -136,6 +166,7 @@ def build_summary(analysis: Analysis, results: list[ObjectiveResult], *,
             "by_journey": _grouped(run.requests, lambda r: r.journey, seconds),
             "by_name": _grouped(run.requests, lambda r: r.name, seconds),
         },
+        "failures": failure_breakdown(run.requests),
         "failovers": [_failover(analysis, f) for f in analysis.failover_table()],
         "reconciliation": {
             **dataclasses.asdict(reconciliation),
@@ -151,7 +182,40 @@ def build_summary(analysis: Analysis, results: list[ObjectiveResult], *,
             "requests": everything.total,
             "failures": everything.failed,
             **{name: per_bucket[p] for name, p in _PERCENTILES.items()},
+            "latency_by_service": _latency_by_service(analysis),
+            "users": users_per_bucket(grid, run.users) if run.users else None,
             "replicas": replica_counts(grid, run.requests, key=lambda r: r.service),
         },
         "warnings": run.warnings,
     })
+
+
+def _seen(physical: dict[str, Any]) -> str:
+    if not physical["requests"]:
+        return "no request near the fault"
+    if not physical["seen"]:
+        return "no client saw it"
+    classes = ", ".join(f"{n} {name}" for name, n in physical["by_class"].items() if n)
+    return (f"TTFE {physical['ttfe_s']:.3f} s, outage {physical['outage_s']:.3f} s, TTR {physical['ttr_s']:.3f} s, "
+            f"{physical['affected']} affected ({classes})")
+
+
+def junit_properties(summary: dict[str, Any]) -> dict[str, str]:
+    """The run's parameters, failures by class and each failover's figures, as JUnit properties."""
+    parameters = summary["run"]["parameters"]
+    properties = {
+        name: str(parameters[name]) for name in ("profile", "peak_users", "rate", "seed", "version", "slo_file")
+        if parameters.get(name) is not None
+    }
+    if parameters["control_run"]:
+        properties["failovers"] = "none scheduled: a control run"
+    for name, count in summary["failures"]["by_class"].items():
+        properties[f"failures.{name}"] = str(count)
+    for number, failover in enumerate(summary["failovers"], start=1):
+        recovery = failover["recovery_to_slo_s"]
+        line = f"load: {_seen(failover['physical'])}"
+        if failover["canary"] is not None:
+            line += f"; canary: {_seen(failover['canary'])}"
+        line += "; recovery to SLO " + (f"{recovery:.3f} s" if recovery is not None else "not seen")
+        properties[f"failover.{number} {failover['label']}"] = line
+    return properties

@@ -27,7 +27,7 @@ from .io import RequestRecord, RunData
 
 __all__ = [
     "BUCKET_SECONDS", "COUNTS_LEN", "Grid", "Series", "grid_for", "hdr_indices", "histogram_counts",
-    "latencies_us", "new_histogram", "percentiles_from_counts", "replica_counts",
+    "latencies_us", "new_histogram", "percentiles_from_counts", "replica_counts", "users_per_bucket",
 ]
 
 BUCKET_SECONDS = 1
@@ -227,3 +227,16 @@ def replica_counts(
         row = counts[group].setdefault(replica, [0] * grid.buckets)
         row[k] += 1
     return {group: dict(sorted(rows.items())) for group, rows in sorted(counts.items())}
+
+
+def users_per_bucket(grid: Grid, samples: Iterable[tuple[float, int]]) -> list[int | None]:
+    """Concurrent users per bucket from timestamped samples: each sample holds until the next;
+    ``None`` before the first sample and after the last one's bucket."""
+    values: list[int | None] = [None] * grid.buckets
+    ordered = sorted(samples)
+    for i, (t, users) in enumerate(ordered):
+        start = grid.index(t)
+        end = grid.index(ordered[i + 1][0]) if i + 1 < len(ordered) else start + 1
+        for k in range(max(0, start), min(grid.buckets, max(end, start + 1))):
+            values[k] = users
+    return values

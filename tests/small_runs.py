@@ -23,6 +23,7 @@ error_budget: {objective: 0.999, period: 30d, rate: null}
 objectives:
   - {name: "p99 latency, every 10 s", metric: p99_ms, max: 2000, window: 10s}
   - {name: Time to recover after each failover, metric: ttr_s, max: 10}
+  - {name: Recovery to SLO after each failover, metric: recovery_to_slo_s, max: 10}
   - {name: No lost writes, metric: lost_writes, max: 0}
   - {name: No duplicate writes, metric: duplicate_writes, max: 0}
 """

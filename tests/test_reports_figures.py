@@ -2,6 +2,7 @@
 
 The reference run: 60 s at 50 req/s on fts (request i intended at start + i/50), a kill of
 fts-1 at t = 20 s and every request intended in [20.0, 21.5) failing (75 resets), 5 ms each.
+Its SLO sets no latency bound, so only failed requests are affected.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from gosstand.reports.evaluate import Analysis
 from gosstand.reports.io import load_run
 from gosstand.reports.selectors import Selector
 from gosstand.reports.slo import parse_slo
-from gosstand.reports.synthetic import START, steady_requests, write_run
+from gosstand.reports.synthetic import START, failover, steady_requests, write_run
 from gosstand.reports.timeline import Grid
 from gosstand.reports.windows import window_starts
 
-KILL = {"t": START + 20, "action": "kill", "service": "fts", "target": "fts-1", "until": None}
+KILL = failover(at=START + 20, target="fts-1")
 INFO = {"started": START, "ended": START + 60}
 
 
@@ -45,43 +46,55 @@ def reference(tmp_path: Path) -> Analysis:
     return analyse(tmp_path, steady_requests(failed=outage(), latency=lambda i, o: 0.005))
 
 
-def test_time_to_first_error_is_first_failed_end_after_the_fault(reference: Analysis) -> None:
-    figures = reference.failover_table()[0]
-    assert figures.ttfe_s == pytest.approx(0.005, abs=1e-6)
+def test_time_to_first_error_is_first_affected_end_after_the_fault(reference: Analysis) -> None:
+    physical = reference.failover_table()[0].physical
+    assert physical.ttfe_s == pytest.approx(0.005, abs=1e-6)
 
 
-def test_outage_window_spans_first_to_last_failed_end(reference: Analysis) -> None:
+def test_outage_window_spans_first_affected_start_to_last_affected_end(reference: Analysis) -> None:
+    physical = reference.failover_table()[0].physical
+    # the first failure is intended at 20.0 (the fault), the last at 21.48 (request 1074), ending 5 ms later
+    assert physical.outage_start == pytest.approx(START + 20.0)
+    assert physical.outage_s == pytest.approx(21.485 - 20.0, abs=1e-6)
+    assert physical.affected == 75 and physical.by_class["reset"] == 75
+    assert physical.by_connection == {"new": 38, "reused": 37, "unknown": 0}
+
+
+def test_time_to_recover_is_the_last_affected_end(reference: Analysis) -> None:
     figures = reference.failover_table()[0]
-    # last failure intended at 21.48 (request 1074), ends 5 ms later; first ends at 20.005
-    assert figures.outage_s == pytest.approx(21.48 - 20.0, abs=1e-6)
+    assert figures.physical.ttr_s == pytest.approx(1.485, abs=1e-6)
     assert figures.failures == 75
 
 
-def test_ttr_is_start_of_first_window_from_which_every_window_is_healthy(reference: Analysis) -> None:
+def test_recovery_to_slo_is_start_of_first_window_from_which_every_window_is_healthy(reference: Analysis) -> None:
     # windows [20,30) holds 75 failures of 500, [21,31) 25: both below 0.99; [22,32) on are clean
     figures = reference.failover_table()[0]
     assert figures.recovered
-    assert figures.ttr_s == pytest.approx(2.0)
+    assert figures.recovery_to_slo_s == pytest.approx(2.0)
     assert figures.window == 10
 
 
-def test_ttr_depends_on_the_healthy_ratio(tmp_path: Path) -> None:
+def test_recovery_to_slo_depends_on_the_healthy_ratio(tmp_path: Path) -> None:
     # at 0.95 the window [21,31) with 25 failures of 500 (0.95 exactly) is already healthy
     analysis = analyse(tmp_path, steady_requests(failed=outage()), spec=slo(0.95))
-    assert analysis.failover_table()[0].ttr_s == pytest.approx(1.0)
+    assert analysis.failover_table()[0].recovery_to_slo_s == pytest.approx(1.0)
 
 
-def test_ttr_waits_for_latency_to_recover_too(tmp_path: Path) -> None:
+def test_recovery_to_slo_waits_for_latency_to_recover_too(tmp_path: Path) -> None:
     # 3 s answers for everything intended in [30, 31): every window holding that second has p99 = 3 s
     slow = steady_requests(failed=outage(), latency=lambda i, offset: 3.0 if 30 <= offset < 31 else 0.01)
     analysis = analyse(tmp_path, slow, spec=slo(0.99, p99_ms=1000))
-    assert analysis.failover_table()[0].ttr_s == pytest.approx(11.0)
+    figures = analysis.failover_table()[0]
+    assert figures.recovery_to_slo_s == pytest.approx(11.0)
+    # and the slow second is inside the episode, so clients saw the fault until its last slow answer
+    assert figures.physical.by_class["slow"] == 50
+    assert figures.physical.ttr_s == pytest.approx(30.98 + 3.0 - 20.0)
 
 
-def test_never_recovering_gives_no_ttr_and_an_episode_to_the_end(tmp_path: Path) -> None:
+def test_never_recovering_gives_no_recovery_and_an_episode_to_the_end(tmp_path: Path) -> None:
     analysis = analyse(tmp_path, steady_requests(failed=outage(20.0, 60.0)))
     figures = analysis.failover_table()[0]
-    assert not figures.recovered and figures.ttr_s is None
+    assert not figures.recovered and figures.recovery_to_slo_s is None
     assert figures.episode_end == pytest.approx(START + 60)
     assert figures.availability == 0.0
 
@@ -89,11 +102,11 @@ def test_never_recovering_gives_no_ttr_and_an_episode_to_the_end(tmp_path: Path)
 def test_an_episode_stops_at_the_next_fault_on_the_same_service(tmp_path: Path) -> None:
     # failures until 35 s, a second kill at 38 s: the first episode's last complete window starts
     # at 28, so it cannot have recovered before the second fault
-    second = {**KILL, "t": START + 38, "target": "fts-2"}
+    second = failover(entry=2, at=START + 38, target="fts-2")
     analysis = analyse(tmp_path, steady_requests(failed=outage(20.0, 35.0)), failovers=(KILL, second))
     first, later = analysis.failover_table()
     assert first.horizon == pytest.approx(START + 38) and not first.recovered
-    assert later.ttfe_s is None and later.ttr_s == pytest.approx(0.0)
+    assert not later.physical.seen and later.recovery_to_slo_s == pytest.approx(0.0)
     assert later.baseline_start == pytest.approx(first.episode_end)
 
 
@@ -136,10 +149,12 @@ def test_retry_amplification_counts_every_attempt_of_operations_begun_in_the_epi
     assert figures.retry_amplification == pytest.approx(600 / 563)
 
 
-def test_no_failure_means_no_ttfe_and_no_outage(tmp_path: Path) -> None:
+def test_no_affected_request_means_no_client_saw_it(tmp_path: Path) -> None:
     figures = analyse(tmp_path, steady_requests()).failover_table()[0]
-    assert figures.ttfe_s is None and figures.outage_s is None
-    assert figures.ttr_s == 0.0 and figures.availability == 1.0
+    physical = figures.physical
+    assert not physical.seen and physical.requests > 0
+    assert (physical.ttfe_s, physical.outage_s, physical.ttr_s) == (0.0, 0.0, 0.0)
+    assert figures.recovery_to_slo_s == 0.0 and figures.availability == 1.0
 
 
 def test_per_failover_figures_only_count_the_faulted_service(tmp_path: Path) -> None:
@@ -163,7 +178,7 @@ def test_per_second_percentiles_match_the_sorted_sample(tmp_path: Path) -> None:
     series = analyse(tmp_path, requests).series(Selector())
     per_bucket = series.per_bucket([50.0, 95.0, 99.0])
     for k in (0, 20, 37):
-        sample = sorted(r["e"] - r["s"] for r in requests if k <= r["s"] - START < k + 1)
+        sample = sorted(r["ended"] - r["intended_start"] for r in requests if k <= r["intended_start"] - START < k + 1)
         for p in (50.0, 95.0, 99.0):
             rank = max(1, round(p / 100 * len(sample)))
             assert per_bucket[p][k] == pytest.approx(sample[rank - 1] * 1000, rel=1e-3)

@@ -1,5 +1,8 @@
 """What a report run leaves behind: report.html, summary.json, junit.xml, the CLI, and how the
-run directory is read (several request files, missing optional files, a truncated last line)."""
+run directory is read (several request files, missing optional files, a truncated last line).
+
+The failovers here are written with the record names of runs before typed records (``t``,
+``until``): old run directories must still give a report."""
 
 from __future__ import annotations
 
@@ -49,7 +52,7 @@ def test_html_has_verdict_slo_table_failovers_and_three_inline_charts(report: Re
     for section in ('id="slo"', 'id="failover-table"', 'id="reconciliation"', 'id="chart-throughput"',
                     'id="chart-latency"', 'id="chart-replicas"'):
         assert section in html
-    assert html.count("<svg") == 3 and "<script" not in html and "<?xml" not in html
+    assert html.count("<svg") == 3 and "<script" not in html and "<?xml" not in html  # no users recorded
     # failovers are marked on the charts as text labels and listed in the table
     assert html.count("kill fts-1") >= 4 and html.count("pause esia-2") >= 3
     # every threshold is shown with its window
@@ -59,13 +62,15 @@ def test_html_has_verdict_slo_table_failovers_and_three_inline_charts(report: Re
 
 def test_summary_json_holds_every_figure(report: ReportResult) -> None:
     summary = json.loads(report.summary.read_text())
-    assert summary["schema"] == "gosstand.report/1" and summary["verdict"]["passed"] is False
+    assert summary["schema"] == "gosstand.report/2" and summary["verdict"]["passed"] is False
     kill = summary["failovers"][0]
     assert kill["label"] == "kill fts-1" and kill["t_offset_s"] == 20.0
-    assert kill["ttr_s"] == pytest.approx(2.0) and kill["window"] == 10
-    assert kill["ttfe_s"] == pytest.approx(0.01) and kill["failures"] == 75
+    assert kill["recovery_to_slo_s"] == pytest.approx(2.0) and kill["window"] == 10
+    assert kill["physical"]["ttfe_s"] == pytest.approx(0.01) and kill["failures"] == 75
+    assert kill["physical"]["affected"] == 75 and kill["physical"]["ttr_s"] == pytest.approx(1.49)
+    assert "ttr_s" not in kill and kill["canary"] is None  # one name, one value: TTR is the physical one
     pause = summary["failovers"][1]
-    assert pause["until_offset_s"] == 45.0 and pause["ttfe_s"] is None
+    assert pause["until_offset_s"] == 45.0 and pause["physical"]["seen"] is False
     timeline = summary["timeline"]
     assert len(timeline["requests"]) == 60 and timeline["requests"][20] == 70 and timeline["failures"][20] == 50
     assert timeline["replicas"]["fts"]["none"][20] == 50 and set(timeline["replicas"]) == {"esia", "fts"}

@@ -11,9 +11,9 @@ from gosstand.reports.evaluate import Analysis, evaluate
 from gosstand.reports.io import load_run
 from gosstand.reports.reconcile import reconcile
 from gosstand.reports.slo import SloError, load_slo, parse_slo
-from gosstand.reports.synthetic import START, steady_requests, write_run
+from gosstand.reports.synthetic import START, failover, steady_requests, write_run
 
-KILL = {"t": START + 20, "action": "kill", "service": "fts", "target": "fts-1", "until": None}
+KILL = failover(at=START + 20, target="fts-1")
 INFO = {"started": START, "ended": START + 60}
 
 
@@ -75,33 +75,42 @@ def test_selectors_pick_journey_service_and_name_patterns(tmp_path: Path) -> Non
 
 
 def test_empty_windows_are_skipped_not_judged(tmp_path: Path) -> None:
-    first_half = [r for r in steady_requests() if r["s"] < START + 30]
+    first_half = [r for r in steady_requests() if r["intended_start"] < START + 30]
     objectives = [objective("ok", "success_ratio", min=0.99)]
     result = results_of(tmp_path, objectives, first_half, failovers=())["ok"]
     assert result.passed and result.evaluated == 30  # windows starting at 0..29 hold requests
 
 
-def test_ttr_objective_per_failover_and_not_recovered_is_a_breach(tmp_path: Path) -> None:
+def test_ttr_objective_bounds_the_last_affected_end_per_failover(tmp_path: Path) -> None:
     recovering = results_of(tmp_path / "a", [objective("ttr", "ttr_s", max=10)])["ttr"]
-    assert recovering.passed and recovering.worst == pytest.approx(2.0)
+    assert recovering.passed and recovering.worst == pytest.approx(1.49)  # the last reset ends at +21.49
     assert recovering.worst_at == "kill fts-1 at +20.0 s"
     never = results_of(tmp_path / "b", [objective("ttr", "ttr_s", max=10)],
                        steady_requests(failed=outage(20, 60)))["ttr"]
+    assert never.status == "fail" and never.worst == pytest.approx(59.98 + 0.01 - 20)
+
+
+def test_recovery_to_slo_objective_per_failover_and_not_recovered_is_a_breach(tmp_path: Path) -> None:
+    recovering = results_of(tmp_path / "a", [objective("rec", "recovery_to_slo_s", max=10)])["rec"]
+    assert recovering.passed and recovering.worst == pytest.approx(2.0)
+    never = results_of(tmp_path / "b", [objective("rec", "recovery_to_slo_s", max=10)],
+                       steady_requests(failed=outage(20, 60)))["rec"]
     assert never.status == "fail" and never.worst == float("inf")
 
 
 def test_a_recovery_the_run_ended_too_soon_to_see_is_not_a_verdict_either_way(tmp_path: Path) -> None:
     """A kill 5 s before the end leaves no 10-s window: "not observable", not "never recovered"."""
-    late = {**KILL, "t": START + 55, "target": "fts-2"}
-    results = results_of(tmp_path, [objective("ttr", "ttr_s", max=10)], failovers=(KILL, late))
-    assert results["ttr"].status == "no_data" and not results["ttr"].passed
-    assert "recovery not observable after kill fts-2" in results["ttr"].message
-    assert "10-s healthy window" in results["ttr"].message
+    late = failover(entry=2, at=START + 55, target="fts-2")
+    results = results_of(tmp_path, [objective("rec", "recovery_to_slo_s", max=10)], failovers=(KILL, late))
+    assert results["rec"].status == "no_data" and not results["rec"].passed
+    assert "recovery not observable after kill fts-2" in results["rec"].message
+    assert "10-s healthy window" in results["rec"].message
 
 
-def test_ttfe_objective_passes_when_nothing_failed(tmp_path: Path) -> None:
+def test_ttfe_objective_passes_when_no_client_saw_the_fault(tmp_path: Path) -> None:
     results = results_of(tmp_path, [objective("ttfe", "ttfe_s", min=1.0)], steady_requests())
-    assert results["ttfe"].passed and results["ttfe"].worst == float("inf")
+    assert results["ttfe"].passed and results["ttfe"].worst is None
+    assert results["ttfe"].message == "no client saw kill fts-1 at +20.0 s: no error to time"
 
 
 def test_failover_objectives_do_not_apply_to_a_control_run(tmp_path: Path) -> None:
@@ -212,6 +221,8 @@ def test_retry_amplification_from_operations_and_optional_no_data(tmp_path: Path
         ({"error_budget": {"objective": 1}}, "below 1"),
         ({"window": "ten"}, "duration"),
         ({"objectives": [{"metric": "ttr_s", "max": 5}, {"metric": "ttr_s", "max": 6}]}, "unique"),
+        ({"slow_ms": -1, "objectives": []}, "slow_ms: expected milliseconds above 0"),
+        ({"slowms": 500, "objectives": []}, r"unknown key\(s\) \['slowms'\]"),
     ],
 )
 def test_malformed_slo_files_are_rejected_with_the_entry_named(raw: dict, message: str) -> None:
@@ -226,6 +237,8 @@ def test_the_shipped_default_slo_parses_and_states_its_windows() -> None:
     assert by_name["Declaration success, every 10 s"].window == 10
     assert by_name["Declaration success, whole run"].describe_window() == "whole run"
     assert by_name["Time to recover after each failover"].threshold == 10
+    assert by_name["Time to recover after each failover"].metric.name == "ttr_s"
+    assert by_name["Recovery to SLO after each failover"].metric.name == "recovery_to_slo_s"
     assert {o.metric.name for o in spec.objectives} >= {"lost_writes", "duplicate_writes", "ttr_s"}
 
 
