@@ -1,12 +1,12 @@
-"""The one-pass DER reader of client secrets (mocks/esia/cms_der.py) must read exactly what
+"""The one-pass DER reader of client secrets (mocks/esia/crypto/cms_der.py) must read exactly what
 asn1crypto's typed parser reads, and leave everything unusual to it."""
 
 from __future__ import annotations
 
 import pytest
-from gosstand.mocks.esia import gost
-from gosstand.mocks.esia.cms_der import NotSignedData, Unusual, read_signed_data
-from gosstand.mocks.esia.signature import SecretRejected, _parse_typed, decode_base64, parse_signed_data
+from gosstand.mocks.esia.crypto import gost
+from gosstand.mocks.esia.crypto.cms_der import NotSignedData, Unusual, read_signed_data
+from gosstand.mocks.esia.crypto.signature import SecretRejected, _parse_typed, decode_base64, parse_signed_data
 from gosstand.scenarios.esia_client import SecretFormat, make_test_identity, sign_cms
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -21,7 +21,7 @@ import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
 from gosstand.mocks.core.store import open_store
-from gosstand.mocks.esia.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
 from gosstand.mocks.fts.bulk import seed_declarations
 from gosstand.mocks.fts.lifecycle import progress_of
 from gosstand.mocks.fts.validation import validate_declaration

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gosstand.mocks.esia.params import parse_timestamp
+from gosstand.mocks.esia.oauth.params import parse_timestamp
 from hypothesis import given
 from hypothesis import strategies as st
 

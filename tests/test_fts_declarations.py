@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER as ISSUER
-from gosstand.mocks.esia.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
 from starlette.testclient import TestClient
 
 BASE = "/api/v1/declarations"

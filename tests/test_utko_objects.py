@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
 from starlette.testclient import TestClient
 
 T0 = calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple())

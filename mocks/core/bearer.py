@@ -125,7 +125,7 @@ def verifier_for(ctx_settings: Any) -> BearerVerifier:
     """The verifier a UTKO or FTS replica builds at start from ESIA's published certificates:
     RS256 access tokens, and GOST3410_2012_256 ones once ESIA's GOST certificate is published
     (the token formats are ESIA's, hence the import)."""
-    from ..esia.gost_tokens import EsiaTokenVerifier, published_gost_key
+    from ..esia.crypto.gost_keys import EsiaTokenVerifier, published_gost_key
 
     certificate = load_certificate(ctx_settings.esia_keys_dir)
     key = certificate.public_key()

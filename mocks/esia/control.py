@@ -28,20 +28,20 @@ from starlette.routing import Route
 from ..core.context import context
 from ..core.identifiers import normalize_mobile
 from ..core.problems import Problem, json_object, read_json
-from .account_changes import apply_changes
-from .clients import client_from_registration, find_client, save_client
-from .faults import set_faults
-from .mailbox import mailbox
-from .organisations import (
+from .accounts.account_changes import apply_changes
+from .accounts.mailbox import mailbox
+from .accounts.organisations import (
     add_employee,
     create_organisation,
     organisation_with_employees,
     parse_oid,
     plan_organisation,
 )
-from .seed_fields import EMAIL
-from .sessions import outbox
-from .users import load_user, plan_user, public_view, save_user, seed_user
+from .accounts.seed_fields import EMAIL
+from .accounts.users import load_user, plan_user, public_view, save_user, seed_user
+from .oauth.clients import client_from_registration, find_client, save_client
+from .oauth.faults import set_faults
+from .oauth.sessions import outbox
 
 
 async def register_client(request: Request) -> Response:

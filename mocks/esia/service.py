@@ -30,17 +30,17 @@ from starlette.routing import Route
 
 from ..core.context import ServiceContext
 from ..core.service import ServiceDefinition
-from . import recovery, registration
-from .authorize import authorize
-from .consent import consent_page, submit_consent
+from .accounts import recovery, registration
 from .control import control_routes
+from .crypto.gost_keys import gost_signing_keys
+from .crypto.keys import signing_keys
 from .errors import EsiaError, RsError, handle_esia_error, handle_rs_error
-from .gost_tokens import gost_signing_keys
-from .grants import token_endpoint
-from .login import logout, otp_page, password_page, submit_otp, submit_password
-from .persons import hot_person_root, person_data
-from .runtime import signing_keys
-from .v2 import authorize_v2, token_v3
+from .oauth.authorize import authorize
+from .oauth.consent import consent_page, submit_consent
+from .oauth.grants import token_endpoint
+from .oauth.login import logout, otp_page, password_page, submit_otp, submit_password
+from .oauth.v2 import authorize_v2, token_v3
+from .rs.persons import hot_person_root, person_data
 
 
 class _Anything(Convertor[str]):

@@ -7,7 +7,7 @@ certificate's key (RFC 5652 §5.4). Declarants sign with RSA (SHA-2) or, as Russ
 signatures are, GOST R 34.10-2012 with 256- or 512-bit keys (CryptoPro and the like); a GOST
 signer must name the Streebog of its key's size (Streebog-256 or Streebog-512, RFC 9215), and
 another digest is refused by name rather than left to fail as a bad signature. Parsing and
-verification reuse the ESIA mock's CMS code (:mod:`..esia.signature`, GOST through
+verification reuse the ESIA mock's CMS code (:mod:`..esia.crypto.signature`, GOST through
 :mod:`..esia.gost`), so a client_secret and a document signature are checked alike. The
 certificate's chain is not checked: the stand has no registry of qualified certificates, so
 "verified" means "made by the key of the certificate it carries".
@@ -26,9 +26,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from ..esia import gost
-from ..esia.cms_der import SignerView
-from ..esia.signature import SecretRejected, parse_signed_data, verify_signer
+from ..esia.crypto import gost
+from ..esia.crypto.cms_der import SignerView
+from ..esia.crypto.signature import SecretRejected, parse_signed_data, verify_signer
 
 __all__ = ["SignatureRejected", "VerifiedSignature", "verify_detached"]
 

@@ -26,19 +26,19 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.bearer import Identity
-from ..core.context import ServiceContext
-from .errors import scope_not_allowed
-from .organisations import employee_view, employees_of, load_organisation, member_key, parse_oid
-from .rs_shapes import collection, embed_wanted, etag, json_response, not_found
-from .scopes import (
+from ...core.bearer import Identity
+from ...core.context import ServiceContext
+from ..accounts.organisations import employee_view, employees_of, load_organisation, member_key, parse_oid
+from ..errors import scope_not_allowed
+from ..oauth.tokens import ORG_SCOPE_PREFIX
+from ..scopes import (
     ORG_BRANCH_COLLECTION_SCOPES,
     ORG_COLLECTION_SCOPES,
     ORG_FIELDS,
     ORG_REGISTRATION_SCOPES,
     ORG_SCOPES,
 )
-from .tokens import ORG_SCOPE_PREFIX
+from .shapes import collection, embed_wanted, etag, json_response, not_found
 
 
 def org_scopes(scope_claim: str) -> dict[int, frozenset[str]]:

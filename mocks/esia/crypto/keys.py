@@ -7,10 +7,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from ..core.bearer import BearerVerifier
-from ..core.keys import SigningKeys, ensure_signing_keys
-from ..core.settings import Settings
-from .gost_tokens import EsiaTokenVerifier, gost_signing_keys
+from ...core.bearer import BearerVerifier
+from ...core.keys import SigningKeys, ensure_signing_keys
+from ...core.settings import Settings
+from .gost_keys import EsiaTokenVerifier, gost_signing_keys
 
 
 @lru_cache(maxsize=8)

@@ -20,15 +20,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.context import ServiceContext, context
-from ..core.hot_path import HotAnswer, HotRequest, HotRoute, caller
-from ..core.problems import Problem
-from .errors import RsError, expired_token, scope_not_allowed
-from .org_data import organisation_data
-from .organisations import parse_oid, roles_of
-from .rs_shapes import collection, embed_wanted, etag, json_response, not_found
-from .runtime import token_verifier
-from .scopes import (
+from ...core.context import ServiceContext, context
+from ...core.hot_path import HotAnswer, HotRequest, HotRoute, caller
+from ...core.problems import Problem
+from ..accounts.organisations import parse_oid, roles_of
+from ..accounts.users import load_user, user_key
+from ..crypto.keys import token_verifier
+from ..errors import RsError, expired_token, scope_not_allowed
+from ..scopes import (
     ADDRESS_SCOPES,
     CONTACT_TYPES,
     DOCUMENT_TYPES,
@@ -38,7 +37,8 @@ from .scopes import (
     VEHICLE_SCOPES,
     visible_kinds,
 )
-from .users import load_user, user_key
+from .org_data import organisation_data
+from .shapes import collection, embed_wanted, etag, json_response, not_found
 
 ALWAYS_ON_ROOT = ("trusted", "citizenship", "status")
 Items = list[dict[str, Any]]

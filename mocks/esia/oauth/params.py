@@ -11,11 +11,11 @@ from typing import Protocol
 
 from starlette.requests import Request
 
-from ..core.context import ServiceContext
-from ..core.forms import NotAForm, form_fields
+from ...core.context import ServiceContext
+from ...core.forms import NotAForm, form_fields
+from ..crypto.signature import SecretRejected, signed_message, verify_client_secret
+from ..errors import EsiaError, missing_parameters
 from .clients import ClientSystem
-from .errors import EsiaError, missing_parameters
-from .signature import SecretRejected, signed_message, verify_client_secret
 
 #: A timestamp whose ``+`` became a space in a query string that did not encode it.
 _UNENCODED_PLUS = re.compile(r"(.* \d{2}:\d{2}:\d{2}) +(\d{4})")

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..core.identifiers import format_snils, is_valid_inn, is_valid_plate, is_valid_snils
+from ...core.identifiers import format_snils, is_valid_inn, is_valid_plate, is_valid_snils
 from .seed_fields import FieldErrors, bounded_list, optional_text
 
 MAX_ITEMS = 20

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.store import Store
+from ...core.store import Store
+from ..accounts.levels import meets
+from ..accounts.users import load_user
+from ..errors import EsiaError
 from .clients import ClientSystem
-from .errors import EsiaError
 from .faults import active_faults
-from .levels import meets
-from .users import load_user
 
 
 def refuse(code: str, text: str, *, state: str, redirect_uri: str) -> EsiaError:

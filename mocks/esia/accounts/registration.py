@@ -23,13 +23,13 @@ from dataclasses import asdict
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core.context import context
-from ..core.problems import Problem
+from ...core.context import context
+from ...core.problems import Problem
+from ..oauth.sessions import LOGIN_REQUEST_LIFETIME, MAX_OTP_ATTEMPTS, OTP_LIFETIME, new_id, new_otp, send_sms
+from ..pages import mask_phone, read_form
 from . import registration_pages as pages
 from .mailbox import send_mail
-from .pages import mask_phone, read_form
 from .registration_rules import check_registration
-from .sessions import LOGIN_REQUEST_LIFETIME, MAX_OTP_ATTEMPTS, OTP_LIFETIME, new_id, new_otp, send_sms
 from .users import SeedPlan, load_user, login_key, save_user, seed_user
 
 ACTIVATION_LIFETIME = 24 * 3600

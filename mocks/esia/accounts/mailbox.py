@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.store import Store
+from ...core.store import Store
 
 
 async def send_mail(store: Store, *, email: str, subject: str, text: str, now: float, **extra: Any) -> None:

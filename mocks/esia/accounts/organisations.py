@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.identifiers import is_valid_inn, is_valid_kpp, is_valid_ogrn, is_valid_ogrnip
-from ..core.problems import Problem
-from ..core.store import Store
+from ...core.identifiers import is_valid_inn, is_valid_kpp, is_valid_ogrn, is_valid_ogrnip
+from ...core.problems import Problem
+from ...core.store import Store
 from .levels import may
 from .seed_fields import EMAIL, FieldErrors, address_list, bounded_list, optional_text, typed_items
 from .users import FIRST_OID, MAX_OID, load_user

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.problems import Problem
+from ...core.problems import Problem
 from .users import SeedPlan, plan_user
 
 MIN_PASSWORD = 8

@@ -11,13 +11,13 @@ OID); there is no person, so no ``id_token`` and no refresh token.
 
 from __future__ import annotations
 
-from ..core.context import ServiceContext
+from ...core.context import ServiceContext
+from ..accounts.organisations import load_organisation
+from ..errors import EsiaError
+from ..scopes import ORG_SCOPES
 from .clients import ClientSystem
 from .codes import Authorization, Redeemed
-from .errors import EsiaError
-from .organisations import load_organisation
 from .params import Params
-from .scopes import ORG_SCOPES
 from .sessions import new_id
 from .tokens import ORG_SCOPE_PREFIX
 

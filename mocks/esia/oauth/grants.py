@@ -17,17 +17,17 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..core.context import ServiceContext, context
-from ..core.store import Writes
+from ...core.context import ServiceContext, context
+from ...core.store import Writes
+from ..crypto.gost_keys import sign_access_token
+from ..crypto.keys import signing_keys
+from ..errors import EsiaError
 from . import tokens
 from .client_credentials import client_credentials_grant
 from .clients import ClientSystem, find_client
 from .codes import Authorization, Proof, Redeemed, redeem_code, refused
-from .errors import EsiaError
 from .faults import WRONG_ISSUER, active_faults, tamper
-from .gost_tokens import sign_access_token
 from .params import Params, SecretCheck, check_client_secret, checked_timestamp, read_params
-from .runtime import signing_keys
 
 TE_MANDATORY = ("client_id", "grant_type", "client_secret", "state", "scope", "timestamp")
 

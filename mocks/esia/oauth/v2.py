@@ -21,15 +21,15 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.context import ServiceContext
-from . import gost
+from ...core.context import ServiceContext
+from ..crypto import gost
+from ..crypto.certificates import streebog_hex
+from ..crypto.signature import SecretRejected, verify_v2_secret
+from ..errors import EsiaError
 from .authorize import AC_MANDATORY, authorize_request
-from .certificates import streebog_hex
 from .clients import ClientSystem
-from .errors import EsiaError
 from .grants import TE_MANDATORY, token_request
 from .params import Params
-from .signature import SecretRejected, verify_v2_secret
 
 CERTIFICATE_HASH = "client_certificate_hash"
 V2_AC_MANDATORY = (*AC_MANDATORY, CERTIFICATE_HASH)

@@ -26,11 +26,11 @@ import jwt
 from asn1crypto import algos, core, keys, x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from ..core.bearer import BearerVerifier, Identity, _scope_names, _unauthorized
-from ..core.keyfiles import create_once
-from ..core.settings import Settings
+from ...core.bearer import BearerVerifier, Identity, _scope_names, _unauthorized
+from ...core.keyfiles import create_once
+from ...core.settings import Settings
+from ..oauth.tokens import header
 from . import gost
-from .tokens import header
 
 GOST_ALGORITHM = "GOST3410_2012_256"
 KEY_FILE = "esia-gost.key"

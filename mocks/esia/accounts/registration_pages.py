@@ -7,7 +7,7 @@ from html import escape
 
 from starlette.responses import HTMLResponse
 
-from .pages import page
+from ..pages import page
 
 #: (field, label, input type, required) of the registration form.
 REGISTRATION_FIELDS = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.problems import Problem
+from ...core.problems import Problem
 from .levels import LEVELS, level_problems
 from .totp import new_secret, valid_secret
 

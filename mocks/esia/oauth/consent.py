@@ -19,14 +19,14 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core.context import ServiceContext, context
-from ..core.store import Store
-from . import pages
+from ...core.context import ServiceContext, context
+from ...core.store import Store
+from .. import pages
+from ..errors import EsiaError
+from ..scopes import SCOPE_TITLES
 from .clients import ClientSystem
 from .codes import Authorization
-from .errors import EsiaError
 from .handback import deliver_code
-from .scopes import SCOPE_TITLES
 from .sessions import LOGIN_REQUEST_LIFETIME, new_id
 
 _EXPIRED = "Запрос на предоставление доступа истёк или не найден. Вернитесь на сайт и начните вход заново."

@@ -6,9 +6,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core.context import ServiceContext
+from ...core.context import ServiceContext
+from ..errors import with_query
 from .codes import Authorization, issue_code
-from .errors import with_query
 
 
 async def deliver_code(

@@ -14,12 +14,12 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..core.problems import Problem
-from ..core.settings import SIGNATURE_MODES
-from ..core.store import Store
-from .certificates import ClientKey, public_key_of
-from .levels import LEVELS
-from .scopes import ALL_SCOPES
+from ...core.problems import Problem
+from ...core.settings import SIGNATURE_MODES
+from ...core.store import Store
+from ..accounts.levels import LEVELS
+from ..crypto.certificates import ClientKey, public_key_of
+from ..scopes import ALL_SCOPES
 
 CLIENT_ID = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,63}")
 #: How far a request ``timestamp`` may be from the mock's clock (assumed; ESIA does not publish it).

@@ -23,10 +23,10 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from ..core.context import ServiceContext
+from ...core.context import ServiceContext
+from ..crypto.keys import signing_keys
+from ..errors import EsiaError
 from . import tokens
-from .errors import EsiaError
-from .runtime import signing_keys
 
 
 @dataclass(frozen=True, kw_only=True)

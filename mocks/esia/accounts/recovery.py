@@ -18,12 +18,12 @@ import json
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core.context import context
+from ...core.context import context
+from ..oauth.sessions import LOGIN_REQUEST_LIFETIME, MAX_OTP_ATTEMPTS, OTP_LIFETIME, new_id, new_otp, send_sms
+from ..pages import mask_phone, read_form
 from . import registration_pages as pages
 from .mailbox import send_mail
-from .pages import mask_phone, read_form
 from .registration_rules import password_faults
-from .sessions import LOGIN_REQUEST_LIFETIME, MAX_OTP_ATTEMPTS, OTP_LIFETIME, new_id, new_otp, send_sms
 from .users import account_for_login, load_user, set_password, unlock
 
 PURPOSES = {

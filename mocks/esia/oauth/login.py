@@ -13,13 +13,15 @@ import hmac
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..core.context import context
-from ..core.store import Store
-from . import pages
+from ...core.context import context
+from ...core.store import Store
+from .. import pages
+from ..accounts.totp import matching_step
+from ..accounts.users import LoginRefused, authenticate, load_user
+from ..errors import EsiaError, missing_parameters, unknown_client
 from .authorize import redirect_with_code
 from .clients import find_client
 from .codes import Authorization
-from .errors import EsiaError, missing_parameters, unknown_client
 from .sessions import (
     MAX_OTP_ATTEMPTS,
     OTP_LIFETIME,
@@ -34,8 +36,6 @@ from .sessions import (
     save_request,
     send_sms,
 )
-from .totp import matching_step
-from .users import LoginRefused, authenticate, load_user
 
 _EXPIRED = "Сеанс входа истёк или не найден. Вернитесь на сайт и начните вход заново."
 

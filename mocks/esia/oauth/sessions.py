@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.store import Store
+from ...core.store import Store
 
 LOGIN_REQUEST_LIFETIME = 1800
 OTP_LIFETIME = 600

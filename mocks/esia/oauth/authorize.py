@@ -12,16 +12,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core.context import ServiceContext, context
+from ...core.context import ServiceContext, context
+from ..errors import EsiaError, missing_parameters, unknown_client
+from ..scopes import PERSON_SCOPES
 from .admission import admit, check_faults
 from .clients import find_client
 from .codes import Authorization
 from .consent import ask_consent, needs_consent
-from .errors import EsiaError, missing_parameters, unknown_client
 from .faults import active_faults
 from .handback import deliver_code
 from .params import Params, SecretCheck, check_client_secret, checked_timestamp, is_uuid, read_params
-from .scopes import PERSON_SCOPES
 from .sessions import SSO_COOKIE, LoginRequest, find_session, new_id, save_request
 
 AC_MANDATORY = ("client_secret", "response_type", "scope", "state", "timestamp")

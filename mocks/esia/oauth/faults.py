@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.problems import Problem
-from ..core.store import Store
+from ...core.problems import Problem
+from ...core.store import Store
 
 FAULTS = ("expired_tokens", "wrong_issuer", "tampered_signature", "overload", "deny_consent")
 WRONG_ISSUER = "http://esia.gosuslugi.invalid/"

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.identifiers import (
+from ...core.identifiers import (
     format_mobile,
     format_snils,
     is_valid_inn,
@@ -28,11 +28,11 @@ from ..core.identifiers import (
     normalize_mobile,
     snils_digits,
 )
-from ..core.problems import Problem
-from ..core.store import Store
+from ...core.problems import Problem
+from ...core.store import Store
+from ..scopes import DOCUMENT_KINDS
 from . import household
 from .levels import LEVELS, level_problems
-from .scopes import DOCUMENT_KINDS
 from .seed_fields import EMAIL, FieldErrors, address_list, optional_text
 from .totp import new_secret, valid_secret
 

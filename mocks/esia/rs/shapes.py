@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import RsError
+from ..errors import RsError
 
 
 def not_found() -> RsError:

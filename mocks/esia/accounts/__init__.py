@@ -1,0 +1,1 @@
+"""ESIA accounts: people and organisations, registration, recovery, levels and second factors."""

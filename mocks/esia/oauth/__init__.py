@@ -1,0 +1,1 @@
+"""ESIA's OAuth flow: authorization requests, the login pages, codes, tokens, grants, consent, sessions."""

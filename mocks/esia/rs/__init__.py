@@ -1,0 +1,1 @@
+"""ESIA's REST API of person and organisation data (``/rs``)."""
