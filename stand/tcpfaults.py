@@ -34,7 +34,9 @@ setting a server to maintenance through its runtime API only stops the balancer 
 there — its checks never see a failure.) A front that reaches no upstream — every replica
 refused the connection, or is partitioned — stops listening, so clients are refused as they
 would be by a service with no process on its port, and it listens again as soon as one
-upstream accepts: a killed replica looks the same with and without the layer.
+upstream accepts. A front with one replica behind it also keeps an idle connection to it and
+stops listening the moment that closes and a new one is refused, so a killed container is
+refused to HAProxy at once, as it is without the layer (HAProxy then redispatches even a POST).
 
 Faults are switched through a Unix socket (:mod:`.tcpfaults_control`), and end after their
 ``ttl`` by themselves too, so a run that dies leaves no fault behind. The layer exits when the
@@ -367,6 +369,8 @@ class Front:
         return f"{self.config.host}:{self.config.port}"
 
     async def listen(self) -> None:
+        if self.server is not None:
+            return
         loop = asyncio.get_running_loop()
         self.server = await loop.create_server(lambda: _Side(Link(self), "client"), self.config.host,
                                                self.config.port, reuse_address=True, backlog=2048)
@@ -469,6 +473,31 @@ class Front:
                         await self.listen()
                         return
 
+    async def watch(self) -> None:
+        """A front with one replica behind it (a lane behind HAProxy) keeps an idle connection to
+        it. The moment the replica's process dies the kernel closes that connection, and the front
+        stops listening at once: the balancer's next connect is refused, as it would be with no
+        layer in between, instead of being accepted and then reset (which HAProxy would not retry
+        for a POST). A stopped (paused) replica keeps it open, as its kernel keeps accepting."""
+        (up,) = self.upstreams
+        loop = asyncio.get_running_loop()
+        while not self.layer.stopping:
+            opened = loop.time()
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(up.host, up.port), CONNECT_TIMEOUT)
+            except ConnectionRefusedError:
+                self.stop_listening()
+                self.reopen_later()
+            except (TimeoutError, OSError):
+                pass
+            else:
+                with contextlib.suppress(OSError):
+                    while await reader.read(65536):  # until the replica closes it, or dies
+                        pass
+                writer.close()
+            if loop.time() - opened < PROBE_INTERVAL:  # a replica that closes idle connections at once
+                await asyncio.sleep(PROBE_INTERVAL)
+
     @staticmethod
     async def _accepts(up: Upstream) -> bool:
         try:
@@ -518,6 +547,8 @@ class FaultLayer:
     async def start(self) -> None:
         for front in self.fronts:
             await front.listen()
+            if len(front.upstreams) == 1:
+                self.spawn(front.watch())
         control = Path(self.config.control)
         control.unlink(missing_ok=True)
         self.control = await asyncio.start_unix_server(self._serve_control, str(control), limit=MESSAGE_LIMIT)
