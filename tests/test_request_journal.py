@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from fts_requests import DECLARATIONS, T0, declaration, token
+from gosstand.mocks.core.clock import Clock
+from gosstand.mocks.core.journal import Journal, Recorder
 from gosstand.mocks.core.ring import Ring
 from gosstand.mocks.core.store_sqlite import SQLiteStore
 from gosstand.scenarios import declarations
@@ -184,3 +186,53 @@ def test_a_404_for_a_path_no_route_takes_names_the_near_misses(fts, esia_signing
     unknown = fts.get(f"{DECLARATIONS}/no-such-id", headers={"Authorization": f"Bearer {token(esia_signing_keys)}"})
     assert unknown.status_code == 404 and "nearMisses" not in unknown.json()  # a route took it: no hints
     assert "nearMisses" not in fts.get("/metrics").json()  # nothing alike
+
+
+def _recorded(tmp_path: Path, messages: list[dict]) -> tuple[list[dict], dict]:
+    """What an app behind the recorder reads of a POST whose body arrives as ``messages``, and
+    the journal entry made of it."""
+    async def scenario() -> tuple[list[dict], dict]:
+        store = SQLiteStore(str(tmp_path / "store.sqlite3"))
+        journal = Journal(store, Clock(store))
+        await journal.switch(True)
+        pending, seen = list(messages), []
+
+        async def receive() -> dict:
+            return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+        async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+            while True:
+                message = await receive()
+                seen.append(message)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def send(message: dict) -> None:
+            pass
+
+        scope = {"type": "http", "method": "POST", "path": "/api/v1/declarations", "query_string": b"",
+                 "headers": []}
+        await Recorder(app, journal=journal, replica="fts-1")(scope, receive, send)
+        (entry,) = (await journal.find(limit=1))["items"]
+        await store.close()
+        return seen, entry
+
+    return asyncio.run(scenario())
+
+
+def test_the_journal_reads_ahead_only_what_it_keeps_and_hands_on_the_rest_as_it_comes(tmp_path):
+    pieces = [bytes([65 + i]) * 10_000 for i in range(5)]
+    messages = [{"type": "http.request", "body": piece, "more_body": i < 4} for i, piece in enumerate(pieces)]
+    seen, entry = _recorded(tmp_path, messages)
+    assert b"".join(message["body"] for message in seen) == b"".join(pieces)
+    assert len(seen) == 4 and len(seen[0]["body"]) == 20_000  # the two read ahead, then the rest one by one
+    assert entry["body"] == ("A" * 4096) and entry["status"] == 204
+
+
+def test_a_body_cut_short_while_the_journal_reads_ahead_stays_cut_short(tmp_path):
+    seen, entry = _recorded(tmp_path, [{"type": "http.request", "body": b'{"senderRef', "more_body": True},
+                                       {"type": "http.disconnect"}])
+    assert seen == [{"type": "http.request", "body": b'{"senderRef', "more_body": True}, {"type": "http.disconnect"}]
+    assert entry["body"] == '{"senderRef'

@@ -1,7 +1,9 @@
 """The app factory: one Starlette app per replica, the same for every service.
 
 Request path: ``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) →
-``Recorder`` (the request journal, when it is on, see :mod:`.journal`) → ``Faults`` (the control
+``RequestHead`` (414/431 for an oversized request head, see :mod:`.limits`) →
+``Recorder`` (the request journal, when it is on, see :mod:`.journal`) → ``BodyLimits`` (each body
+read against its route's limit as it streams, see :mod:`.limits`) → ``Faults`` (the control
 API's fault rules, see :mod:`.faults`) → ``HotPath`` (the plain successful form of the hottest
 reads, see :mod:`.hot_path`)
 → ``ReplicaHeader`` → router → the service's handler → :class:`ServiceContext`
@@ -15,7 +17,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
@@ -28,6 +30,7 @@ from .crash_points import CrashingStore, CrashPoint
 from .faults import FaultBook, Faults
 from .hot_path import HotPath, HotRoute
 from .journal import Journal, Recorder
+from .limits import BodyLimits, RequestHead
 from .middleware import RESERVED_PREFIX, ControlToken, ReplicaHeader, WholeBody
 from .service import load_definition
 from .settings import Settings
@@ -59,7 +62,8 @@ class MockApp(Starlette):
         if self.hot_routes:
             stack = HotPath(stack, routes=self.hot_routes, replica=self.replica)
         stack = Faults(stack, book=self.faults, replica=self.replica)
-        return WholeBody(Recorder(stack, journal=self.journal, replica=self.replica, routes=self.api_routes))
+        stack = Recorder(BodyLimits(stack), journal=self.journal, replica=self.replica, routes=self.api_routes)
+        return WholeBody(RequestHead(stack))
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
@@ -96,6 +100,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     handlers = {
         problems.Problem: problems.handle_problem,
         HTTPException: problems.handle_http_exception,
+        ClientDisconnect: problems.handle_client_disconnect,
         Exception: problems.handle_unexpected,
         **definition.exception_handlers,
     }

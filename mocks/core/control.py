@@ -13,8 +13,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .context import context
+from .json_body import read_json
 from .near_misses import near_misses
-from .problems import Problem, read_json
+from .problems import Problem
 from .query import bounded_int
 
 

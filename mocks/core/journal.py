@@ -40,6 +40,8 @@ __all__ = ["CAPACITY", "Journal", "Recorder"]
 
 CAPACITY = 5000
 MAX_BODY_CHARS = 4096
+#: The request body read ahead of the app: all the entry keeps of it.
+PEEK_BYTES = MAX_BODY_CHARS * 4
 _SWITCH = "journal:recording"
 _MASKED = {"authorization", "cookie"}
 
@@ -107,7 +109,9 @@ class Recorder:
     """ASGI middleware: records each request outside ``/_gosstand`` while the journal is on.
 
     It sits outside the fault rules (:mod:`.faults`), so a faulted answer is recorded as the
-    client saw it. It reads the request body before the app does and hands it on whole."""
+    client saw it. It reads the first :data:`PEEK_BYTES` of the request body before the app does
+    (what the entry keeps, also of a request answered without reading its body) and hands them
+    on, then the rest as it streams: the body's limit (:mod:`.limits`) applies as without it."""
 
     def __init__(self, app: ASGIApp, *, journal: Journal, replica: str, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
@@ -122,15 +126,11 @@ class Recorder:
             return
         started = time.monotonic()
         route = matched_route(self.routes, scope)
-        body = await _read_body(receive) if scope["method"] not in ("GET", "HEAD") else b""
-        handed = False
+        peeked: list[Message] = await _peek_body(receive) if scope["method"] not in ("GET", "HEAD") else []
+        body = b"".join(message.get("body", b"") for message in peeked)
 
         async def replay() -> Message:
-            nonlocal handed
-            if not handed:
-                handed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            return peeked.pop(0) if peeked else await receive()
 
         answer: dict[str, Any] = {"status": None, "answered": False, "type": None, "fault": None}
         response_body: list[bytes] = []
@@ -176,13 +176,21 @@ class Recorder:
             })
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _peek_body(receive: Receive) -> list[Message]:
+    """The body's first :data:`PEEK_BYTES` (or all of a shorter one), to hand on as they came:
+    the first message joins the body chunks read, and a disconnect stays a disconnect."""
     chunks: list[bytes] = []
-    while True:
+    peeked = 0
+    ended: Message | None = None
+    more = True
+    while more and peeked < PEEK_BYTES:
         message = await receive()
         if message["type"] != "http.request":
-            break  # the client went away
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
+            ended = message  # the client went away
             break
-    return b"".join(chunks)
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        peeked += len(chunk)
+        more = bool(message.get("more_body"))
+    joined: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": more or ended is not None}
+    return [joined] if ended is None else [joined, ended]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .limits import declared_length
+
 REPLICA_HEADER = "x-gosstand-replica"
 #: The stand's own paths (health, contract, control API): never faulted, never journaled.
 RESERVED_PREFIX = "/_gosstand"
@@ -77,7 +79,7 @@ class WholeBody:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        length = _declared_length(scope)
+        length = declared_length(scope)
         if length == 0:
             await self.app(scope, receive, send)
             return
@@ -108,9 +110,3 @@ class WholeBody:
 
         await self.app(scope, receive_whole, send_after_body)
 
-
-def _declared_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None

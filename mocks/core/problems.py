@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .forms import media_type
 from .near_misses import near_misses
 
 PROBLEM_JSON = "application/problem+json"
@@ -29,10 +28,12 @@ _TITLES = {
     409: "Conflict",
     412: "Precondition Failed",
     413: "Content Too Large",
+    414: "URI Too Long",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     428: "Precondition Required",
     429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -101,20 +102,21 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(exc.status_code, detail, headers=exc.headers, **extensions), request.url.path)
 
 
+def body_cut_short() -> Problem:
+    """What a request whose body stopped before its end is told — if anyone still listens."""
+    return Problem(400, "the request body ended before it was complete (the client went away, or sent a "
+                        "malformed chunked body or fewer bytes than its Content-Length)")
+
+
+async def handle_client_disconnect(request: Request, exc: Exception) -> Response:
+    """A body cut short is the client's doing, not the server's: a 400, never a 500 logged as
+    an error of the mock (Starlette raises ``ClientDisconnect`` wherever the body is read)."""
+    assert isinstance(exc, ClientDisconnect)
+    return problem_response(body_cut_short(), request.url.path)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(500, f"unexpected {type(exc).__name__}"), request.url.path)
-
-
-async def read_json(request: Request) -> Any:
-    """The request body as JSON, or a 415/400 problem a client can act on."""
-    content_type = media_type(request)
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        raise Problem(415, "send the body as application/json")
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(400, f"the body is not valid JSON: {exc}") from None
 
 
 def json_object(value: Any, pointer: str = "") -> dict[str, Any]:

@@ -27,7 +27,8 @@ from starlette.routing import Route
 
 from ..core.context import context
 from ..core.identifiers import normalize_mobile
-from ..core.problems import Problem, json_object, read_json
+from ..core.json_body import read_json
+from ..core.problems import Problem, json_object
 from .accounts.account_changes import apply_changes
 from .accounts.mailbox import mailbox
 from .accounts.organisations import (

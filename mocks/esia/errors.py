@@ -5,6 +5,9 @@
   ``302 <redirect_uri>?error=…&error_description=ESIA-0070NN: …&state=…``; before that, and on
   ``te``, it is ``400 {"error", "error_description", "state"}`` (an HTML page for browsers).
 - :class:`RsError` — the person data REST API: ``{"code": "ESIA-005013", "message": …}``.
+- A body over its route's limit (413) or cut short (400) — the stand's own refusals, raised
+  wherever a body is read (:mod:`..core.limits`) — is ESIA-007003 in the OAuth form above on
+  ESIA's endpoints (:func:`handle_refused_body`), problem+json on the stand's ``/_gosstand`` paths.
 
 Codes follow shared/reference/esia-protocol.md §7.
 """
@@ -15,8 +18,11 @@ import html
 import json
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..core.middleware import RESERVED_PREFIX
+from ..core.problems import Problem, body_cut_short, handle_client_disconnect, handle_problem
 
 #: ESIA code → the OAuth ``error`` it travels with.
 OAUTH_ERRORS: dict[str, str] = {
@@ -141,3 +147,14 @@ async def handle_rs_error(request: Request, exc: Exception) -> Response:
         media_type="application/json",
         headers=headers,
     )
+
+
+async def handle_refused_body(request: Request, exc: Exception) -> Response:
+    """A refused body (:class:`~..core.limits.BodyTooLarge`, ``ClientDisconnect``) in ESIA's form."""
+    if request.url.path.startswith(RESERVED_PREFIX):
+        return await (handle_client_disconnect if isinstance(exc, ClientDisconnect) else handle_problem)(request, exc)
+    problem = exc if isinstance(exc, Problem) else body_cut_short()
+    text = problem.detail or problem.title
+    response = await handle_esia_error(request, EsiaError("007003", text[:1].upper() + text[1:], status=problem.status))
+    response.headers.update(problem.headers)
+    return response

@@ -24,17 +24,18 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.context import ServiceContext
+from ..core.limits import BodyTooLarge
 from ..core.service import ServiceDefinition
 from .accounts import recovery, registration
 from .control import control_routes
 from .crypto.gost_keys import gost_signing_keys
 from .crypto.keys import signing_keys
-from .errors import EsiaError, RsError, handle_esia_error, handle_rs_error
+from .errors import EsiaError, RsError, handle_esia_error, handle_refused_body, handle_rs_error
 from .oauth.authorize import authorize
 from .oauth.consent import consent_page, submit_consent
 from .oauth.grants import token_endpoint
@@ -154,5 +155,7 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
         exception_handlers={
             EsiaError: handle_esia_error,
             RsError: handle_rs_error,
+            BodyTooLarge: handle_refused_body,
+            ClientDisconnect: handle_refused_body,
         },
     )

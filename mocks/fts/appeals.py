@@ -20,12 +20,13 @@ from starlette.responses import JSONResponse, Response
 from ..core.bearer import BearerVerifier
 from ..core.context import context
 from ..core.identifiers import is_valid_inn
-from ..core.problems import Problem, read_json
+from ..core.json_body import read_json
+from ..core.problems import Problem
 from ..core.query import bounded_int
 from .appeal_repository import AppealRepository
 from .appeal_validation import validate_appeal, validate_comment
 from .cards import iso
-from .handlers import MAX_BODY_BYTES, READ_SCOPES, WRITE_SCOPES, idempotency_key_of
+from .handlers import READ_SCOPES, WRITE_SCOPES, idempotency_key_of
 from .paging import Position, parse_cursor
 
 __all__ = ["APPEALS", "AppealsApi", "STEPS"]
@@ -69,13 +70,6 @@ def _appeal_id(request: Request) -> str:
     return str(parsed)
 
 
-async def _body(request: Request) -> Any:
-    declared = request.headers.get("content-length", "")
-    if (declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(await request.body()) > MAX_BODY_BYTES:
-        raise Problem(413, f"an appeal may be at most {MAX_BODY_BYTES} bytes")
-    return await read_json(request)
-
-
 class AppealsApi:
     def __init__(self, verifier: BearerVerifier) -> None:
         self._verifier = verifier
@@ -88,7 +82,7 @@ class AppealsApi:
     async def file(self, request: Request) -> Response:
         await self._verifier.identify(request, scopes=WRITE_SCOPES)
         key = idempotency_key_of(request)
-        appeal = validate_appeal(await _body(request))
+        appeal = validate_appeal(await read_json(request))
         ctx = context(request)
         now = await ctx.clock.now()
         repository = AppealRepository(ctx.store)
@@ -151,7 +145,7 @@ class AppealsApi:
         record = await repository.get(appeal_id)
         if record is None:
             raise Problem(404, "no appeal has this id")
-        text = validate_comment(await _body(request))
+        text = validate_comment(await read_json(request))
         now = await ctx.clock.now()
         if _history(record, now)[-1]["status"] == FINISHED:
             raise Problem(409, "the appeal is finished (Завершено): file a new one", currentStatus=FINISHED)

@@ -22,16 +22,13 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..core.bearer import BearerVerifier
 from ..core.context import context
-from ..core.forms import media_type
+from ..core.forms import MULTIPART, NotAForm, media_type, multipart_form
 from ..core.problems import Problem
 from .cards import iso
 from .detached_signature import SignatureRejected, verify_detached
@@ -41,11 +38,12 @@ from .lifecycle import FINAL
 from .repository import DeclarationRepository
 from .sniffing import sniff, xml_problems
 
-__all__ = ["DocumentsApi", "MAX_FILE_BYTES", "MAX_SIGNATURE_BYTES", "PROCESSING_SECONDS"]
+__all__ = ["DocumentsApi", "MAX_FILE_BYTES", "MAX_FORM_BYTES", "MAX_SIGNATURE_BYTES", "PROCESSING_SECONDS"]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_SIGNATURE_BYTES = 64 * 1024
-#: The whole form: both parts and generous room for multipart framing.
+#: The whole form, the route's body limit (declared in :mod:`.service`): both parts and
+#: generous room for multipart framing.
 MAX_FORM_BYTES = MAX_FILE_BYTES + MAX_SIGNATURE_BYTES + 64 * 1024
 PROCESSING_SECONDS = 10.0
 _FILE_NAME_LIMIT = 255
@@ -53,16 +51,13 @@ _PARTS_SEEN = 8
 
 
 async def _parts(request: Request) -> tuple[bytes, str, bytes | None]:
-    """The file's bytes and name, and the signature's bytes, or the problem that says why not."""
-    content_type = media_type(request)
-    if content_type != "multipart/form-data":
+    """The file's bytes and name, and the signature's bytes, or the problem that says why not.
+    The whole form is read against :data:`MAX_FORM_BYTES`, the route's body limit."""
+    if media_type(request) != MULTIPART:
         raise Problem(415, "send a multipart/form-data form with the document in its 'file' part")
-    declared = request.headers.get("content-length", "")
-    if (declared.isdigit() and int(declared) > MAX_FORM_BYTES) or len(await request.body()) > MAX_FORM_BYTES:
-        raise Problem(413, f"a document may be at most {MAX_FILE_BYTES} bytes")
     try:
         # Room to see a few parts too many and name them; a form with more is refused unread.
-        async with request.form(max_files=_PARTS_SEEN, max_fields=_PARTS_SEEN) as form:
+        async with multipart_form(request, max_parts=_PARTS_SEEN) as form:
             unknown = sorted(set(form.keys()) - {"file", "signature"})
             if unknown:
                 raise Problem(400, "the form carries parts other than 'file' and 'signature'",
@@ -72,8 +67,8 @@ async def _parts(request: Request) -> tuple[bytes, str, bytes | None]:
             name = (file_part.filename or "document") if isinstance(file_part, UploadFile) else "document"
             signature = (await signature_part.read() if isinstance(signature_part, UploadFile)
                          else signature_part.encode() if isinstance(signature_part, str) else None)
-    except (HTTPException, MultiPartException, MultipartParseError, ValueError, KeyError, AssertionError) as exc:
-        raise Problem(400, f"the form could not be read: {exc}") from None
+    except NotAForm as exc:
+        raise Problem(400, str(exc)) from None
     if content is None:
         raise Problem(400, "the form has no 'file' part with a file in it",
                       errors=[{"parameter": "file", "detail": "required: the document as a file part"}])

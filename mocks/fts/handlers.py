@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.bearer import BearerVerifier
 from ..core.context import context
-from ..core.problems import Problem, read_json
+from ..core.json_body import read_json
+from ..core.problems import Problem
 from .cards import card, status_summary
 from .events import feed, parse_events_query
 from .lifecycle import DEFAULT_PLAN, Progress, progress
@@ -33,7 +34,8 @@ __all__ = ["BASE", "DeclarationsApi", "EVENTS", "MAX_BODY_BYTES", "READ_SCOPES",
 
 READ_SCOPES = ("openid",)
 WRITE_SCOPES = ("openid", "usr_org")
-#: 999 goods items of generous size fit well within this.
+#: The body limit of a declaration, an appeal and a comment (the route table in :mod:`.service`
+#: declares it): 999 goods items of generous size fit well within this.
 MAX_BODY_BYTES = 1 << 20
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,128}$"
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
@@ -65,15 +67,6 @@ def idempotency_key_of(request: Request) -> str:
     return key
 
 
-async def _json_body(request: Request) -> Any:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Problem(413, f"a declaration may be at most {MAX_BODY_BYTES} bytes")
-    if len(await request.body()) > MAX_BODY_BYTES:
-        raise Problem(413, f"a declaration may be at most {MAX_BODY_BYTES} bytes")
-    return await read_json(request)
-
-
 class DeclarationsApi:
     """The handlers, sharing the replica's token verifier (built once at start)."""
 
@@ -88,7 +81,7 @@ class DeclarationsApi:
     async def submit(self, request: Request) -> Response:
         identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
         key = idempotency_key_of(request)
-        submission = validate_declaration(await _json_body(request))
+        submission = validate_declaration(await read_json(request))
         ctx = context(request)
         now = await ctx.clock.now()
         record = {

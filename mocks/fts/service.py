@@ -26,10 +26,11 @@ from starlette.routing import Route
 
 from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
+from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
 from .appeals import APPEALS, AppealsApi
-from .documents import DocumentsApi
-from .handlers import BASE, EVENTS, DeclarationsApi
+from .documents import MAX_FORM_BYTES, DocumentsApi
+from .handlers import BASE, EVENTS, MAX_BODY_BYTES, DeclarationsApi
 from .hot_status import hot_status
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
@@ -42,17 +43,19 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
     appeals = AppealsApi(verifier)
     return ServiceDefinition(
         routes=[
-            Route(BASE, api.collection, methods=["GET", "POST"]),
+            # Each route that takes a body larger than the default 64 KiB says how large (413 past it).
+            LimitedRoute(BASE, api.collection, methods=["GET", "POST"], body_limit=MAX_BODY_BYTES),
             Route(BASE + "/{id}", api.card, methods=["GET"]),
             Route(BASE + "/{id}/status", api.status, methods=["GET"]),
             Route(BASE + "/{id}/withdrawal", api.withdraw, methods=["POST"]),
-            Route(BASE + "/{id}/documents", documents.collection, methods=["GET", "POST"]),
+            LimitedRoute(BASE + "/{id}/documents", documents.collection, methods=["GET", "POST"],
+                         body_limit=MAX_FORM_BYTES),
             Route(BASE + "/{id}/documents/{document_id}", documents.one, methods=["GET"]),
             Route(BASE + "/{id}/documents/{document_id}/content", documents.content, methods=["GET"]),
             Route(EVENTS, api.events, methods=["GET"]),
-            Route(APPEALS, appeals.collection, methods=["GET", "POST"]),
+            LimitedRoute(APPEALS, appeals.collection, methods=["GET", "POST"], body_limit=MAX_BODY_BYTES),
             Route(APPEALS + "/{id}", appeals.card, methods=["GET"]),
-            Route(APPEALS + "/{id}/comments", appeals.comment, methods=["POST"]),
+            LimitedRoute(APPEALS + "/{id}/comments", appeals.comment, methods=["POST"], body_limit=MAX_BODY_BYTES),
         ],
         hot_routes=[hot_status(ctx, verifier)],
         contract=CONTRACT,

@@ -2,7 +2,8 @@
 
 Each entry records when (stand's clock), which replica, the caller's address and ESIA client
 system, method, path, query, status, and the first :data:`MAX_BODY_CHARS` characters of the
-request and response bodies (``Authorization`` is never recorded). Entries live in a ring of
+request body as the endpoint read it (nothing of a body it refused unread) and of the response
+body (``Authorization`` is never recorded). Entries live in a ring of
 :data:`CAPACITY` slots shared by all replicas (:class:`~gosstand.mocks.core.ring.Ring`), so the
 log stays bounded under load. Read it with ``GET /_gosstand/control/audit`` (:func:`read_audit`).
 """
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.context import context
+from ..core.limits import body_seen
 from ..core.problems import Problem, problem_response
 from ..core.ring import Ring
 
@@ -48,7 +50,7 @@ async def _record(request: Request, response: Response) -> None:
         "path": request.url.path,
         "query": request.url.query,
         "status": response.status_code,
-        "requestBody": _text(await request.body()),
+        "requestBody": _text(body_seen(request.scope)),
         "responseBody": _text(bytes(response.body)) if hasattr(response, "body") else "",
     }
     await _ring(request).append(entry)

@@ -19,7 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..core.context import context
-from ..core.problems import Problem, json_object, read_json
+from ..core.json_body import read_json
+from ..core.problems import Problem, json_object
 from ..core.query import bounded_int
 from .access_keys import issue_access_key
 from .allowlist import load_allowlist, parse_networks, remove_allowlist, save_allowlist

@@ -20,7 +20,8 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.context import context
 from ..core.cursors import decode_cursor, encode_cursor
-from ..core.problems import Problem, read_json
+from ..core.json_body import read_json
+from ..core.problems import Problem
 from ..core.query import bounded_int
 from .access_keys import ACCESS_KEY_HEADER, issue_access_key
 from .gate import UtkoGate
@@ -34,6 +35,7 @@ __all__ = ["UtkoApi"]
 
 READ_SCOPES = ("openid",)
 WRITE_SCOPES = ("openid", "usr_org")
+#: An object's body limit (the route table in :mod:`.service` declares it).
 MAX_BODY_BYTES = 256 * 1024
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -64,9 +66,6 @@ def _object_id(request: Request) -> str:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    declared = request.headers.get("content-length", "")
-    if (declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(await request.body()) > MAX_BODY_BYTES:
-        raise Problem(413, f"an object may be at most {MAX_BODY_BYTES} bytes")
     return validate_object(await read_json(request))
 
 

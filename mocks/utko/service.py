@@ -24,12 +24,13 @@ from starlette.routing import Route
 
 from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
+from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
 from .audit import audited
 from .control import control_routes
 from .gate import UtkoGate
-from .handlers import UtkoApi
-from .weight_controls import WeightControlApi
+from .handlers import MAX_BODY_BYTES, UtkoApi
+from .weight_controls import MAX_FILE_BYTES, WeightControlApi
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
 WEIGHT_CONTROLS = "/reo-weight-control-api/api/v1/weight-controls"
@@ -41,10 +42,13 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
     weights = WeightControlApi(verifier)
     return ServiceDefinition(
         routes=[
-            Route("/v1/objects", audited(api.objects), methods=["GET", "POST"]),
-            Route("/v1/objects/{id}", audited(api.object), methods=["GET", "PUT", "DELETE"]),
+            # Each route that takes a body larger than the default 64 KiB says how large (413 past it).
+            LimitedRoute("/v1/objects", audited(api.objects), methods=["GET", "POST"], body_limit=MAX_BODY_BYTES),
+            LimitedRoute("/v1/objects/{id}", audited(api.object), methods=["GET", "PUT", "DELETE"],
+                         body_limit=MAX_BODY_BYTES),
             Route("/v1/requests", audited(api.requests), methods=["GET"]),
-            Route(f"{WEIGHT_CONTROLS}/import", audited(weights.import_file), methods=["POST"]),
+            LimitedRoute(f"{WEIGHT_CONTROLS}/import", audited(weights.import_file), methods=["POST"],
+                         body_limit=MAX_FILE_BYTES),
             Route(WEIGHT_CONTROLS, audited(weights.list), methods=["GET"]),
         ],
         control_routes=control_routes,

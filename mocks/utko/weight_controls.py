@@ -24,18 +24,16 @@ Answers, in the order they are decided:
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..core.context import context
-from ..core.forms import media_type
+from ..core.forms import MULTIPART, NotAForm, media_type, multipart_form
+from ..core.json_body import NotJson, parse_json
 from ..core.problems import Problem
 from ..core.query import bounded_int
 from ..core.store import Store
@@ -46,8 +44,9 @@ from .repository import ObjectRepository
 from .weight_repository import WeightControlRepository
 from .weight_validation import validate_envelope, validate_records, validate_weight_control
 
-__all__ = ["WeightControlApi"]
+__all__ = ["MAX_FILE_BYTES", "WeightControlApi"]
 
+#: The whole form, the route's body limit (declared in :mod:`.service`).
 MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -56,29 +55,28 @@ _INTERNAL = ("key", "atUs", "importedUs")
 
 
 async def _file_payload(request: Request) -> Any:
-    """The JSON of the ``file`` part, or the 415/413/400 problem that says what is wrong."""
-    content_type = media_type(request)
-    if content_type != "multipart/form-data":
+    """The JSON of the ``file`` part, or the 415/413/400 problem that says what is wrong. The
+    whole form is read against :data:`MAX_FILE_BYTES`, the route's body limit."""
+    if media_type(request) != MULTIPART:
         raise Problem(415, "send a multipart/form-data form with the JSON in its 'file' part")
-    declared = request.headers.get("content-length", "")
-    if (declared.isdigit() and int(declared) > MAX_FILE_BYTES) or len(await request.body()) > MAX_FILE_BYTES:
-        raise Problem(413, f"the form may be at most {MAX_FILE_BYTES} bytes")
     try:
-        async with request.form(max_files=4, max_fields=16, max_part_size=MAX_FILE_BYTES) as form:
+        async with multipart_form(request, max_parts=16, max_field_bytes=MAX_FILE_BYTES) as form:
             part = form.get("file")
             raw = await part.read() if isinstance(part, UploadFile) else part
-    except (HTTPException, MultiPartException, ValueError, KeyError, AssertionError) as exc:
-        raise Problem(400, f"the form could not be read: {exc}") from None
+    except NotAForm as exc:
+        raise Problem(400, str(exc)) from None
     if raw is None:
         raise Problem(400, "the form has no 'file' part",
                       errors=[{"parameter": "file", "detail": "required, UTF-8 JSON"}])
     if isinstance(raw, str):
         raw = raw.encode()
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        return parse_json(raw.decode("utf-8-sig"), what="the file")
+    except UnicodeDecodeError as exc:
         raise Problem(400, f"the file is not UTF-8 JSON: {exc}",
                       errors=[{"parameter": "file", "detail": "not UTF-8 JSON"}]) from None
+    except NotJson as exc:
+        raise Problem(400, str(exc), errors=[{"parameter": "file", "detail": str(exc)}]) from None
 
 
 def _view(record: dict[str, Any]) -> dict[str, Any]:
