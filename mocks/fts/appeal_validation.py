@@ -1,9 +1,12 @@
 """Checking a request to customs (обращение) and a comment on it: every bad field at once.
 
 An appeal names the declarant (INN, KPP for an organisation), a subject and a text, may refer
-to one of the declarant's declarations, and may carry attachments inline (base64 PDF, JPEG, PNG
+to one of the declarant's declarations (``declarationId``, ``null`` for none, as the contract
+allows), and may carry attachments inline (base64 PDF, JPEG, PNG
 or XML — the same kinds, judged by content, as documents of a declaration). Only what is
-needed to show the attachment back (name, kind, size, digest) is stored.
+needed to show the attachment back (name, kind, size, digest) is stored. ``kpp`` and
+``attachments`` may be left out but are not nullable, as in the contract. A problem speaks of
+the appeal (or the comment), not of a declaration.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ __all__ = ["MAX_ATTACHMENTS", "validate_appeal", "validate_comment"]
 MAX_ATTACHMENTS = 5
 
 
-def _attachments(findings: Findings, value: Any) -> list[dict[str, Any]]:
-    if value is None:
+def _attachments(findings: Findings, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored form of the attachments; none when the field is absent (``null`` is no array)."""
+    if "attachments" not in body:
         return []
+    value = body["attachments"]
     if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
-        findings.add("/attachments", f"an array of at most {MAX_ATTACHMENTS} attachments")
+        findings.add("/attachments", f"an array of at most {MAX_ATTACHMENTS} attachments (leave it out for none)")
         return []
     stored = []
     for index, item in enumerate(value):
@@ -60,7 +65,7 @@ def _attachments(findings: Findings, value: Any) -> list[dict[str, Any]]:
 
 def validate_appeal(body: Any) -> dict[str, Any]:
     """The stored form of an appeal, or a 422 problem listing every bad field."""
-    findings = Findings()
+    findings = Findings("the appeal")
     if not isinstance(body, dict):
         findings.add("", "the appeal must be a JSON object")
         findings.raise_if_any()
@@ -68,8 +73,8 @@ def validate_appeal(body: Any) -> dict[str, Any]:
     if not isinstance(inn, str) or not is_valid_inn(inn):
         findings.add("/inn", "required: a valid INN")
     kpp = body.get("kpp")
-    if kpp is not None and (not isinstance(kpp, str) or not is_valid_kpp(kpp, digits_only=True)):
-        findings.add("/kpp", "a valid KPP (9 digits)")
+    if "kpp" in body and (not isinstance(kpp, str) or not is_valid_kpp(kpp, digits_only=True)):
+        findings.add("/kpp", "a valid KPP (9 digits); leave kpp out when the declarant has none")
     subject = findings.text(body.get("subject"), "/subject", max_length=256)
     text = findings.text(body.get("text"), "/text", max_length=4000)
     declaration_id = body.get("declarationId")
@@ -80,14 +85,14 @@ def validate_appeal(body: Any) -> dict[str, Any]:
             declaration_id = None
         if declaration_id is None:
             findings.add("/declarationId", "a declaration id (UUID)")
-    attachments = _attachments(findings, body.get("attachments"))
+    attachments = _attachments(findings, body)
     findings.raise_if_any()
     return {"inn": inn, "kpp": kpp, "subject": subject, "text": text, "declarationId": declaration_id,
             "attachments": attachments}
 
 
 def validate_comment(body: Any) -> str:
-    findings = Findings()
+    findings = Findings("the comment")
     if not isinstance(body, dict):
         findings.add("", "the comment must be a JSON object")
         findings.raise_if_any()

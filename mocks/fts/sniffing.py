@@ -5,16 +5,25 @@ FTS accepts scans (PDF, JPEG, PNG) and XML documents of its format album. A clie
 file is. XML is checked for well-formedness with expat and every failure is reported with its
 line, because a broker fixes an XML document by line. A DTD is refused outright: the format
 album uses none, and entity expansion is no business of a customs gateway.
+
+expat reads UTF-8, UTF-16, ISO-8859-1 and US-ASCII itself, and any other single-byte encoding
+(windows-1251, KOI8-R, cp866…) through Python's codecs. A document that declares another
+encoding — a multi-byte one such as Shift_JIS, GB2312, Big5, UTF-7 or UTF-32, or a name no
+codec knows — cannot be read at all, and is reported as such (line 1, naming the encoding),
+not mistaken for a failure of the stand.
 """
 
 from __future__ import annotations
 
+import re
 from xml.parsers import expat
 
 __all__ = ["MEDIA_TYPES", "sniff", "xml_problems"]
 
 MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/xml")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+#: The ``encoding`` pseudo-attribute of an XML declaration (in an ASCII-compatible encoding).
+_DECLARED_ENCODING = re.compile(rb"""\s*<\?xml\s[^>]*?encoding\s*=\s*["']([^"'>]{1,64})["']""")
 
 
 def sniff(content: bytes) -> str | None:
@@ -55,7 +64,15 @@ def xml_problems(content: bytes) -> list[dict[str, object]]:
         return [_problem(line, "a DTD (<!DOCTYPE>) is not allowed in FTS documents")]
     except expat.ExpatError as error:
         return [_problem(error.lineno, expat.ErrorString(error.code) or "not well-formed")]
+    except (ValueError, LookupError) as error:  # expat's handler for encodings it lacks: no codec fits
+        return [_problem(1, f"the declared encoding {_declared_encoding(content)!r} cannot be read ({error}); "
+                            "use UTF-8, UTF-16 or a single-byte encoding such as windows-1251")]
     return []
+
+
+def _declared_encoding(content: bytes) -> str:
+    found = _DECLARED_ENCODING.match(content.removeprefix(b"\xef\xbb\xbf"))
+    return found.group(1).decode("ascii", "replace") if found else "(unnamed)"
 
 
 def _problem(line: int, reason: str) -> dict[str, object]:

@@ -45,7 +45,9 @@ _NOT_BLANK = re.compile(r"[^\t\n\x0B\f\r ]")
 class Findings:
     """Field errors gathered while walking a document."""
 
-    def __init__(self) -> None:
+    def __init__(self, subject: str = "the declaration") -> None:
+        #: What the document is, for the problem's sentence ("the appeal has 2 invalid fields").
+        self.subject = subject
         self.errors: list[dict[str, str]] = []
 
     def add(self, pointer: str, detail: str) -> None:
@@ -75,7 +77,7 @@ class Findings:
     def raise_if_any(self) -> None:
         if self.errors:
             count = len(self.errors)
-            raise Problem(422, f"the declaration has {count} invalid field{'s' if count > 1 else ''}",
+            raise Problem(422, f"{self.subject} has {count} invalid field{'s' if count > 1 else ''}",
                           errors=self.errors)
 
 
