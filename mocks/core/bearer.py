@@ -32,11 +32,14 @@ class Identity:
     claims: dict[str, Any]
 
 
-def _unauthorized(description: str) -> Problem:
+def _unauthorized(detail: str, *, summary: str = "The access token is invalid") -> Problem:
+    """A 401 whose body says exactly why (``detail``, PyJWT's message among others) and whose
+    ``WWW-Authenticate`` carries only ``summary``, a fixed sentence of the visible ASCII that
+    RFC 6750 allows in ``error_description`` — no library message and nothing the client sent."""
     return Problem(
         401,
-        description,
-        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'},
+        detail,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{summary}"'},
     )
 
 
@@ -109,9 +112,9 @@ class BearerVerifier:
 def authorize(identity: Identity, now: float, scopes: tuple[str, ...]) -> None:
     """Whether ``identity``'s token is in force at ``now`` (401) and grants ``scopes`` (403)."""
     if now >= identity.claims["exp"]:
-        raise _unauthorized("token expired")
+        raise _unauthorized("token expired", summary="The access token expired")
     if now < identity.claims.get("nbf", 0) - 5:
-        raise _unauthorized("token not valid yet")
+        raise _unauthorized("token not valid yet", summary="The access token is not valid yet")
     missing = [scope for scope in scopes if scope not in identity.scopes]
     if missing:
         raise Problem(

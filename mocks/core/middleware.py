@@ -3,6 +3,8 @@ every request, and the cheap read endpoints must stay within half of a bare ASGI
 
 from __future__ import annotations
 
+import hmac
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .limits import declared_length
@@ -33,7 +35,9 @@ class ReplicaHeader:
 
 
 class ControlToken:
-    """Guards the control API: ``Authorization: Bearer <control token>`` or a 401 problem."""
+    """Guards the control API: ``Authorization: Bearer <control token>`` or a 401 problem. The
+    comparison takes the same time wherever the first wrong byte is (``hmac.compare_digest``),
+    so timing the answers does not reveal the token a byte at a time."""
 
     def __init__(self, app: ASGIApp, *, token: str) -> None:
         self.app = app
@@ -42,7 +46,7 @@ class ControlToken:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             given = dict(scope["headers"]).get(b"authorization", b"")
-            if given != self.expected:
+            if not hmac.compare_digest(given, self.expected):
                 from .problems import Problem, problem_response
 
                 problem = Problem(
