@@ -165,9 +165,18 @@ def run_command(command: str, *, timeout: float) -> dict[str, Any]:
     return {"exit_code": completed.returncode, "output": (completed.stdout + completed.stderr)[-500:]}
 
 
+_controls: dict[tuple[tuple[tuple[str, str], ...], str], StackControl] = {}
+
+
 def _control(manifest: StackManifest) -> StackControl:
-    """The control API of the stack (any replica: the rules are shared)."""
-    return StackControl(manifest.urls, manifest.control_token)
+    """The control API of the stack (any replica: the rules are shared), one client per stack
+    and process: a new HTTP client loads the CA bundle into an SSL context, tens of milliseconds
+    of CPU during which a Locust process's event loop — the load's, in a local run — stands still,
+    at the very moment the fault begins."""
+    key = (tuple(sorted(manifest.urls.items())), manifest.control_token)
+    if key not in _controls:
+        _controls[key] = StackControl(manifest.urls, manifest.control_token)
+    return _controls[key]
 
 
 def _set_rule(action: ScheduledAction, manifest: StackManifest, base: FailoverRecord, now: Clock) -> FailoverRecord:
@@ -223,6 +232,11 @@ def register(environment: Any, *, schedule: list[ScheduledAction], manifest_path
     from locust.runners import WorkerRunner
 
     log = run_dir / "failovers.jsonl"
+    if any(action.action == "fault" for action in schedule) and not isinstance(environment.runner, WorkerRunner):
+        try:  # make the control client now, before the load, not at the fault (see _control)
+            _control(StackManifest.load(manifest_path))
+        except (ManifestError, OSError):
+            pass  # the action itself will record why it could not run
 
     def write(record: FailoverRecord) -> None:
         with log.open("a", encoding="utf-8") as handle:

@@ -1,4 +1,13 @@
-"""Traffic profiles (``scenarios/*.yaml``): the peak-hour curve and the journey mix, as data."""
+"""Traffic profiles (``scenarios/*.yaml``): the peak-hour curve and the journey mix, as data.
+
+A profile drives one of two models. The closed model (``peak_users``): that many users at the
+curve's peak, each running its journey at its pace — the load a fixed population of clients
+makes, which falls when the target slows them down. The open model (``peak_rate``): journeys
+arrive at ``peak_rate`` per second at the curve's peak, on a timetable no answer can delay — the
+load of a public service whose clients do not wait for each other (k6's arrival-rate
+executors). An open-model profile is ``peak_rate`` + ``curve`` + ``mix`` + ``duration_s``; the mix
+then gives each journey's share of the arrivals.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +21,13 @@ import yaml
 DEFAULT_PROFILE = "peak_hour.yaml"
 #: A journey's client timeout unless its profile says otherwise (``timeouts_s``).
 DEFAULT_TIMEOUT_S = 2.0
-#: The journeys a profile's ``mix`` and ``pacing_s`` may name (loadtests/users.py).
+#: The journeys a profile's ``mix`` and ``pacing_s`` may name (loadtests/journeys.py).
 JOURNEYS = ("esia_login", "declaration", "utko_objects", "weight_controls")
+#: Virtual users an open-model run may have at once unless told (``--max-users``).
+DEFAULT_MAX_USERS = 100
+#: The most journeys per second at the peak a profile may ask for: far beyond one machine, so a
+#: typo of a few zeros is caught before it seeds anything.
+MAX_PEAK_RATE = 100_000.0
 #: Journeys that reach UTKO: a run whose profile gives them a share seeds UTKO objects first.
 UTKO_JOURNEYS = ("utko_objects", "weight_controls")
 #: YAML files packaged beside the profiles that are not profiles.
@@ -24,10 +38,15 @@ NOT_PROFILES = frozenset({"replay_patterns.yaml"})
 class Profile:
     name: str
     duration_s: float
+    #: Closed model: concurrent users at the curve's peak (0 in an open-model profile).
     peak_users: int
     curve: tuple[float, ...]
     pacing_s: dict[str, float]
     mix: dict[str, int]
+    #: Open model: journeys per second at the curve's peak; ``None`` for the closed model.
+    peak_rate: float | None = None
+    #: Open model: the most virtual users running journeys at once, over every load process.
+    max_users: int = DEFAULT_MAX_USERS
     description: str = ""
     #: The packaged failover schedule ``--failover default`` means for this profile (a file name
     #: in ``loadtests/``); ``None``: the peak hour's.
@@ -43,21 +62,41 @@ class Profile:
     def timeout_s(self, journey: str) -> float:
         return self.timeouts_s.get(journey, DEFAULT_TIMEOUT_S)
 
-    def users_at(self, elapsed: float) -> int:
-        """Concurrent users ``elapsed`` seconds into the compressed run (linear between steps)."""
+    @property
+    def open_model(self) -> bool:
+        return self.peak_rate is not None
+
+    def share_at(self, elapsed: float) -> float:
+        """The curve's share of the peak ``elapsed`` seconds into the compressed run (linear
+        between steps; 0 outside the run)."""
         if elapsed < 0 or elapsed >= self.duration_s:
-            return 0
+            return 0.0
         if len(self.curve) == 1:
-            return max(1, round(self.peak_users * self.curve[0]))
+            return self.curve[0]
         position = elapsed / self.duration_s * (len(self.curve) - 1)
         left = int(position)
         right = min(left + 1, len(self.curve) - 1)
-        share = self.curve[left] + (self.curve[right] - self.curve[left]) * (position - left)
-        return max(1, round(self.peak_users * share))
+        return self.curve[left] + (self.curve[right] - self.curve[left]) * (position - left)
+
+    def users_at(self, elapsed: float) -> int:
+        """Concurrent users ``elapsed`` seconds into the compressed run (closed model)."""
+        if elapsed < 0 or elapsed >= self.duration_s:
+            return 0
+        return max(1, round(self.peak_users * self.share_at(elapsed)))
+
+    def rate_at(self, elapsed: float) -> float:
+        """Journeys arriving per second ``elapsed`` seconds into the run (open model)."""
+        return (self.peak_rate or 0.0) * self.share_at(elapsed)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], *, duration_s: float | None = None,
-                     peak_users: int | None = None) -> Profile:
+                     peak_users: int | None = None, peak_rate: float | None = None,
+                     max_users: int | None = None) -> Profile:
+        """A profile file's mapping, with the command line's overrides: ``peak_users`` runs it in
+        the closed model and ``peak_rate`` in the open one, whichever model the file is in (one
+        of them at most)."""
+        if peak_users is not None and peak_rate is not None:
+            raise ValueError("give a number of users (closed model) or an arrival rate (open model), not both")
         curve = tuple(float(x) for x in data["curve"])
         if not curve or any(not 0 <= x <= 1 for x in curve):
             raise ValueError("curve must be a non-empty list of shares between 0 and 1")
@@ -73,11 +112,25 @@ class Profile:
         unknown = sorted((set(mix) | set(data.get("pacing_s", {})) | set(timeouts)) - set(JOURNEYS))
         if unknown:
             raise ValueError(f"unknown journey(s) {', '.join(unknown)}: expected {', '.join(JOURNEYS)}")
+        if peak_users is None and peak_rate is None:
+            rate = data.get("peak_rate")
+            peak_rate = None if rate is None else float(rate)
+            if peak_rate is None:
+                peak_users = int(data["peak_users"])
+        if peak_rate is not None and not 0 < peak_rate <= MAX_PEAK_RATE:
+            raise ValueError(f"peak_rate is journeys per second at the peak: above 0 and at most {MAX_PEAK_RATE:g}")
+        if peak_users is not None and peak_users < 1:
+            raise ValueError("peak_users must be at least 1")
+        max_users = int(max_users if max_users is not None else data.get("max_users", DEFAULT_MAX_USERS))
+        if max_users < 1:
+            raise ValueError("max_users must be at least 1")
         return cls(
             name=str(data.get("name", "profile")),
             description=str(data.get("description", "")),
             duration_s=float(duration_s or data["duration_s"]),
-            peak_users=int(peak_users or data["peak_users"]),
+            peak_users=0 if peak_rate is not None else int(peak_users or 0),
+            peak_rate=peak_rate,
+            max_users=max_users,
             curve=curve,
             pacing_s={str(k): float(v) for k, v in data.get("pacing_s", {}).items()},
             mix=mix,
@@ -91,7 +144,8 @@ class Profile:
         configuration carries to its Locust processes, read back with :meth:`from_mapping`."""
         return {
             "name": self.name, "description": self.description, "duration_s": self.duration_s,
-            "peak_users": self.peak_users, "curve": list(self.curve), "pacing_s": dict(self.pacing_s),
+            "peak_users": self.peak_users, "peak_rate": self.peak_rate, "max_users": self.max_users,
+            "curve": list(self.curve), "pacing_s": dict(self.pacing_s),
             "mix": dict(self.mix), "failover": self.failover, "timeouts_s": dict(self.timeouts_s),
             "peak_rate": self.peak_rate,
         }

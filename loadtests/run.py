@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from importlib import resources
@@ -25,7 +26,8 @@ import yaml
 from ..mocks.core.settings import SERVICES
 from ..mocks.stack import StackError
 from ..stand.manifest import ManifestError, StackManifest
-from ..stand.records import RunConfig
+from ..stand.records import LATE_START_S, RunConfig
+from .live import LIVE_PREFIX
 from .profile import UTKO_JOURNEYS, Profile, load_profile
 from .schedule import NETWORK_ACTIONS, RunShape, ScheduleError, load_schedule
 
@@ -36,7 +38,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="traffic profile: a YAML file, or a packaged one by name — peak-hour "
                                           "(the default) or weighing-morning (UTKO)")
     parser.add_argument("--duration", type=float, help="seconds the hour is compressed into (profile default: 60)")
-    parser.add_argument("--peak-users", type=int, help="concurrent users at the peak (profile default)")
+    parser.add_argument("--peak-users", type=int, help="closed model: concurrent users at the peak (profile default)")
+    parser.add_argument("--rate", type=float, metavar="R",
+                        help="open model: R journeys start per second at the curve's peak, on a timetable a slow "
+                             "target cannot delay (profile field peak_rate); the mix gives each journey's share")
+    parser.add_argument("--max-users", type=int, metavar="N",
+                        help="open model: the most virtual users running journeys at once, over every process "
+                             "(default: the profile's max_users, else 100); at least as many people are seeded")
+    parser.add_argument("--late-start-ms", type=_positive, default=LATE_START_S * 1000, metavar="MS",
+                        help="open model: a journey starting more than MS after its scheduled arrival is a late "
+                             "start; over 1 %% of them marks the generator saturated (default: %(default)g)")
+    parser.add_argument("--web", action="store_true",
+                        help="open Locust's own web UI on this run, on 127.0.0.1 (the run still ends by itself)")
+    parser.add_argument("--live-every", type=float, default=5.0, metavar="S",
+                        help="print a live line every S seconds of the load (0: none)")
     parser.add_argument("--failover", default="default",
                         help="failover schedule YAML; 'default' (the profile's: for the peak hour, kill "
                              "ESIA and FTS replicas) or 'none'")
@@ -81,6 +96,13 @@ def parse_targets(values: list[str]) -> dict[str, str]:
     return targets
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 3_600_000:
+        raise argparse.ArgumentTypeError("a positive number of milliseconds")
+    return value
+
+
 def _processes(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 64:
@@ -93,6 +115,25 @@ def check_traffic(profile: Profile, targets: dict[str, str]) -> None:
     if "utko" in targets and not sends_utko_traffic(profile):
         raise UsageError(f"--target utko: the profile {profile.name!r} sends no UTKO traffic; give "
                          f"{' or '.join(UTKO_JOURNEYS)} a share of its mix (--profile)")
+
+
+def check_processes(profile: Profile, processes: int) -> None:
+    """Each load process of an open-model run needs a virtual user of its own at least."""
+    if profile.open_model and profile.max_users < processes:
+        raise UsageError(f"--max-users {profile.max_users} is fewer than the {processes} load processes: each needs "
+                         "one virtual user at least")
+
+
+def seeded_people(profile: Profile, users: int) -> int:
+    """ESIA people to seed: each virtual user holds one (its SMS codes go to one phone), so an
+    open-model run seeds one for each virtual user it may have."""
+    return max(users, profile.max_users) if profile.open_model else users
+
+
+def _load_size(profile: Profile) -> str:
+    if profile.open_model:
+        return f"{profile.peak_rate:g} journeys/s at the peak (up to {profile.max_users} users)"
+    return f"up to {profile.peak_users} users"
 
 
 def sends_utko_traffic(profile: Profile) -> bool:
@@ -143,20 +184,40 @@ def _failover_path(choice: str, profile: Profile) -> Path | None:
     return Path(choice)
 
 
-def _run_locust(config: RunConfig, processes: int, duration: float) -> int:
+def _run_locust(config: RunConfig, processes: int, duration: float, *, web_port: int | None = None) -> int:
+    """Run the load in Locust — headless, or with its web UI on ``web_port`` (loopback only),
+    starting at once and quitting when the shape ends — and return its exit code."""
     locustfile = Path(str(resources.files("gosstand.loadtests").joinpath("locustfile.py")))
     env = {**os.environ, RunConfig.ENV: str(config.write())}
     run_dir = Path(config.run_dir)
+    mode = (["--autostart", "--autoquit", "0", "--web-host", "127.0.0.1", "--web-port", str(web_port)]
+            if web_port else ["--headless"])
     command = [
-        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
+        sys.executable, "-m", "locust", "-f", str(locustfile), *mode, "--only-summary",
         "--run-time", f"{int(duration) + 20}s",  # a bound in case the shape never ends
         "--stop-timeout", "10", "--loglevel", "WARNING", "--csv", str(run_dir / "locust"),
         *(["--processes", str(processes)] if processes > 1 else []),
     ]
     with (run_dir / "locust.log").open("wb") as log:
-        completed = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, timeout=duration + 120, check=False)
-    return completed.returncode
+        return _follow(command, env, log, timeout=duration + 120)
+
+
+def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float) -> int:
+    """Run ``command``, keeping all its output in ``log`` and passing its live lines on to ours;
+    killed after ``timeout`` seconds (its exit code then says so)."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # ends when the process closes its output
+            log.write(line)
+            if line.startswith(LIVE_PREFIX.encode()):
+                print(line.decode("utf-8", "replace").rstrip(), flush=True)
+        return process.wait()
+    finally:
+        watchdog.cancel()
 
 
 def _stack_class(backend: str) -> type[Any]:
@@ -173,13 +234,17 @@ def _stack_class(backend: str) -> type[Any]:
 def run_peak(args: argparse.Namespace) -> int:
     """The whole job; returns the exit code: 0 PASS, 1 an SLO breached, 2 the run is broken
     (said on stderr in one line per reason)."""
+    from ..mocks.stack import free_port
     from ..reports.build import build_report, verdict_exit_code
+    from ..reports.generator import GeneratorFigures
+    from ..reports.io import load_generator_samples
     from ..reports.slo import load_slo
     from .fixtures import reconcile, seed
 
     try:
         try:
-            profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users)
+            profile = load_profile(args.profile, duration_s=args.duration, peak_users=args.peak_users,
+                                   peak_rate=getattr(args, "rate", None), max_users=getattr(args, "max_users", None))
         except KeyError as exc:
             raise UsageError(f"{args.profile}: the profile has no {exc.args[0]!r}") from None
         except yaml.YAMLError as exc:
@@ -187,6 +252,7 @@ def run_peak(args: argparse.Namespace) -> int:
         failover = _failover_path(args.failover, profile)
         targets = parse_targets(getattr(args, "target", []))
         check_traffic(profile, targets)
+        check_processes(profile, args.processes)
         slo = load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
         given = StackManifest.load(args.manifest) if args.manifest else None
         schedule = load_schedule(failover, run_shape(args, profile, targets, slo.healthy.window, given))
@@ -203,7 +269,10 @@ def run_peak(args: argparse.Namespace) -> int:
         "title": f"{profile.name}: {profile.description}",
         "profile": profile.name,
         "duration_s": profile.duration_s,
-        "peak_users": profile.peak_users,
+        "model": "open" if profile.open_model else "closed",
+        **({"peak_rate": profile.peak_rate, "max_users": profile.max_users,
+            "late_start_ms": getattr(args, "late_start_ms", LATE_START_S * 1000)} if profile.open_model
+           else {"peak_users": profile.peak_users}),
         "mix": profile.mix,
         "timeouts_s": {journey: profile.timeout_s(journey) for journey, share in profile.mix.items() if share},
         "processes": args.processes,
@@ -243,16 +312,20 @@ def run_peak(args: argparse.Namespace) -> int:
             _write_description(run_dir, description)
             return _broken(*silent)
         print("Seeding ESIA users, the client system and declarants…", flush=True)
-        fixtures_path = seed(manifest, run_dir, users=args.users, declarants=args.declarants, seed=args.seed,
-                             utko_objects=sends_utko_traffic(profile))
-        print(f"Load ({profile.name}) for {profile.duration_s:.0f} s, up to {profile.peak_users} users"
+        fixtures_path = seed(manifest, run_dir, users=seeded_people(profile, args.users), declarants=args.declarants,
+                             seed=args.seed, utko_objects=sends_utko_traffic(profile))
+        print(f"Load ({profile.name}) for {profile.duration_s:.0f} s, {_load_size(profile)}"
               + (f", {len(schedule)} failover(s) from {failover}" if schedule else ", no failover") + "…",
               flush=True)
         config = RunConfig(run_dir=str(run_dir), manifest_path=str(manifest_path), fixtures_path=str(fixtures_path),
                            profile=profile.to_mapping(), schedule=[a.to_json() for a in schedule],
-                           processes=args.processes)
+                           processes=args.processes, live_every_s=getattr(args, "live_every", 5.0),
+                           late_start_s=getattr(args, "late_start_ms", LATE_START_S * 1000) / 1000)
+        web_port = free_port() if getattr(args, "web", False) else None
+        if web_port:
+            print(f"Locust's web UI: http://127.0.0.1:{web_port} (until the run ends)", flush=True)
         description["started"] = time.time()
-        code = _run_locust(config, args.processes, profile.duration_s)
+        code = _run_locust(config, args.processes, profile.duration_s, web_port=web_port)
         description["ended"] = time.time()
         description["locust_exit_code"] = code
         if code not in (0, 1):  # 1 only means "some request failed", which the SLOs judge
@@ -262,6 +335,11 @@ def run_peak(args: argparse.Namespace) -> int:
             return _broken(f"the load recorded no request; see {run_dir / 'locust.log'}", *description["problems"])
         print("Reconciling the writes with what the targets hold…", flush=True)
         reconcile(manifest, run_dir)
+    generator = GeneratorFigures.of(load_generator_samples(run_dir))
+    description["generator"] = generator.verdict()
+    if generator.saturated:
+        print(f"Generator saturated: {'; '.join(generator.reasons)} — its latency figures measure the "
+              "generator, not the target", flush=True)
     _write_description(run_dir, description)
     result = build_report(run_dir, slo_path=Path(args.slo) if args.slo else None)
     detail = {"BROKEN": " — the run did not do what it was asked",

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .evaluate import Analysis, ObjectiveResult, evaluate
+from .generator import GeneratorFigures
 from .integrity import broken_reasons
 from .io import RunData, load_run
 from .junit import write_junit
 from .render import write_html
 from .slo import load_slo
-from .summary import build_summary, junit_properties
+from .summary import build_summary, clean, junit_properties
 
 __all__ = ["ReportResult", "build_report", "verdict_exit_code"]
 
@@ -57,6 +58,7 @@ def build_report(
     results = [evaluate(objective, analysis) for objective in analysis.spec.objectives]
     broken = broken_reasons(run)
     summary = build_summary(analysis, results, broken=broken)
+    summary["generator"] = clean(GeneratorFigures.of(run.generator).to_summary())
     summary_path = output_dir / "summary.json"
     text = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False)
     summary_path.write_text(text, encoding="utf-8")

@@ -5,13 +5,15 @@ green and still prove nothing about failover. So a run is *broken* (exit code 2,
 when any action of its schedule (``run.json`` ``schedule``) left no record in
 ``failovers.jsonl``, or left one saying it did not take effect or could not be undone, or when
 the run itself recorded a problem (``run.json`` ``problems``: Locust crashed, a target did not
-answer). The reasons are sentences a CI log can show as they are.
+answer), or when its load generator saturated (:mod:`~gosstand.reports.generator` says why that
+is not a mere warning). The reasons are sentences a CI log can show as they are.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .generator import GeneratorFigures
 from .io import RunData
 
 __all__ = ["broken_reasons"]
@@ -36,6 +38,7 @@ def broken_reasons(run: RunData) -> list[str]:
     for record in run.failovers:
         if record.entry not in known and not record.took_effect:
             reasons.append(f"failover {record.label} did not take effect: {record.error or record.evidence}")
+    reasons += [f"the generator saturated: {reason}" for reason in GeneratorFigures.of(run.generator).reasons]
     return reasons
 
 

@@ -12,6 +12,9 @@ computed from them and from nothing else. Each record's fields are defined once,
   when it was injected (``t_f``) and removed (``t_r``, null for a crash), whether it took effect
   and the evidence.
 - ``operations*.jsonl`` — one :class:`~gosstand.stand.records.Operation` per logical write.
+- ``generator-*.jsonl`` — one file per Locust process, one
+  :class:`~gosstand.stand.records.GeneratorSample` a second: the load it offered and achieved,
+  its late starts, its CPU.
 - ``records.json`` — what the target holds when the run is reconciled at the end:
   ``{"service": "fts", "records": [{"id": ..., "senderReference": ...}, ...]}``, or for several
   services ``{"services": ["fts", "utko"], "records": [{"service": "fts", "id": ..., ...}, ...]}``.
@@ -35,19 +38,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..stand.records import CanarySample, FailoverRecord, Operation, RecordError, RequestRecord
+from ..stand.records import CanarySample, FailoverRecord, GeneratorSample, Operation, RecordError, RequestRecord
 
 T = TypeVar("T")
 
 __all__ = [
     "CanarySample",
     "FailoverRecord",
+    "GeneratorSample",
     "Operation",
     "Reconciled",
     "RequestRecord",
     "RunData",
     "RunDirectoryError",
     "RunInfo",
+    "load_generator_samples",
     "load_run",
 ]
 
@@ -89,6 +94,8 @@ class RunData:
     canary: dict[str, list[CanarySample]] = field(default_factory=dict)
     #: (epoch second, concurrent users) as Locust sampled them; empty when not recorded.
     users: list[tuple[float, int]] = field(default_factory=list)
+    #: What each Locust process offered, achieved and burned, a sample a second, sorted by time.
+    generator: list[GeneratorSample] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -174,6 +181,14 @@ def _users(path: Path, warnings: list[str]) -> list[tuple[float, int]]:
     return sorted(samples)
 
 
+def load_generator_samples(run_dir: Path, warnings: list[str] | None = None) -> list[GeneratorSample]:
+    """Every Locust process's samples (``generator-*.jsonl``), sorted by time; none in a run
+    directory written before the generator was measured."""
+    samples = _records(sorted(Path(run_dir).glob("generator-*.jsonl")), GeneratorSample.from_json,
+                       warnings if warnings is not None else [])
+    return sorted(samples, key=lambda sample: sample.at)
+
+
 def load_run(run_dir: Path) -> RunData:
     """Read a run directory; at least one ``requests*.jsonl`` file must exist."""
     run_dir = Path(run_dir)
@@ -198,4 +213,5 @@ def load_run(run_dir: Path) -> RunData:
         directory=run_dir, info=_info(run_dir / "run.json"), requests=requests, failovers=failovers,
         operations=operations, reconciled=_reconciled(run_dir / "records.json"), warnings=warnings,
         canary=canary, users=_users(run_dir / "locust_stats_history.csv", warnings),
+        generator=load_generator_samples(run_dir, warnings),
     )

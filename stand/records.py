@@ -26,6 +26,8 @@ __all__ = [
     "Connection",
     "FailoverRecord",
     "FailureClass",
+    "GeneratorSample",
+    "LATE_START_S",
     "Operation",
     "RecordError",
     "RequestRecord",
@@ -265,6 +267,84 @@ class FailoverRecord:
         )
 
 
+#: By default, a journey that starts more than this after its scheduled arrival started late: the
+#: generator, not the target, held it back (a busy event loop, a machine short of CPU, no free
+#: virtual user). Ten milliseconds is far above an idle gevent loop's timer jitter (well under a
+#: millisecond) and far below the latency objectives of the services measured here; a run may
+#: set its own (``gosstand peak --late-start-ms``) to match its objectives.
+LATE_START_S = 0.010
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GeneratorSample:
+    """What one Locust process did over about a second (``generator-<pid>.jsonl``): the load it
+    offered and achieved, how late it was, and the CPU it burned. The report sums them over the
+    processes; the generator's own figures are how a run tells the target's slowness from its own.
+
+    Counts are over the interval that ends at ``at``; gauges (``in_flight``, ``pool``) are read at
+    ``at``. In the closed model (a number of users) nothing is scheduled by arrival, so
+    ``offered`` and ``late`` stay ``None``.
+    """
+
+    pid: int
+    #: ``local`` (one process), ``worker`` (sends the load) or ``master`` (shape, failovers).
+    role: str
+    at: float
+    interval_s: float
+    #: CPU time the process used over the interval, as a share of one core (1.0: one core busy).
+    cpu: float
+    worker_index: int | None = None
+    #: Journeys whose scheduled arrival fell in the interval (open model).
+    offered: int | None = None
+    #: Journeys that began in the interval.
+    started: int = 0
+    #: Of those, how many began more than ``late_after_s`` after their arrival.
+    late: int | None = None
+    #: The lag beyond which a start counted as late (:data:`LATE_START_S` unless the run set one).
+    late_after_s: float = LATE_START_S
+    #: The largest delay of a start behind its arrival in the interval, seconds.
+    lag_max_s: float | None = None
+    #: Seconds of the interval an arrival waited because every virtual user was busy and the pool
+    #: was at its maximum.
+    pool_full_s: float | None = None
+    #: Journeys running at ``at``.
+    in_flight: int = 0
+    #: Virtual users at ``at``: the open model's pool, the closed model's running users.
+    pool: int = 0
+    #: The most virtual users this process may have (open model).
+    pool_max: int | None = None
+    #: Requests recorded in the interval, and how many of them failed.
+    requests: int = 0
+    failures: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return _compact(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        at, interval, cpu = _float(raw, "at"), _float(raw, "interval_s"), _float(raw, "cpu")
+        assert at is not None and interval is not None and cpu is not None
+
+        def count(name: str) -> int | None:
+            value = raw.get(name)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise RecordError(f"{name!r} must be a count, not {value!r}")
+            return value
+
+        index = count("worker_index")
+        return cls(
+            pid=count("pid") or 0, role=str(raw.get("role") or "local"), at=at, interval_s=interval, cpu=cpu,
+            worker_index=index, offered=count("offered"), started=count("started") or 0, late=count("late"),
+            late_after_s=_float(raw, "late_after_s", required=False) or LATE_START_S,
+            lag_max_s=_float(raw, "lag_max_s", required=False),
+            pool_full_s=_float(raw, "pool_full_s", required=False), in_flight=count("in_flight") or 0,
+            pool=count("pool") or 0, pool_max=count("pool_max"), requests=count("requests") or 0,
+            failures=count("failures") or 0,
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """What ``gosstand peak`` hands its Locust processes: one file (``run-config.json``), named
@@ -283,6 +363,8 @@ class RunConfig:
     processes: int = 1
     #: Print a live line every this many seconds (0: none).
     live_every_s: float = 5.0
+    #: A journey starting more than this after its scheduled arrival is a late start.
+    late_start_s: float = LATE_START_S
 
     ENV = "GOSSTAND_RUN_CONFIG"
     FILE = "run-config.json"
