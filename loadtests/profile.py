@@ -38,12 +38,14 @@ NOT_PROFILES = frozenset({"replay_patterns.yaml"})
 class Profile:
     name: str
     duration_s: float
-    #: Closed model: concurrent users at the curve's peak (0 in an open-model profile).
+    #: Closed model: concurrent users at the curve's peak (in an open-model profile, 0 or the
+    #: size a users-based run of it would have).
     peak_users: int
     curve: tuple[float, ...]
     pacing_s: dict[str, float]
     mix: dict[str, int]
-    #: Open model: journeys per second at the curve's peak; ``None`` for the closed model.
+    #: Open model: journeys per second at the curve's peak (its 1.0); ``None`` for the closed
+    #: model. A replayed log's profile carries its recorded peak.
     peak_rate: float | None = None
     #: Open model: the most virtual users running journeys at once, over every load process.
     max_users: int = DEFAULT_MAX_USERS
@@ -55,9 +57,6 @@ class Profile:
     #: failure of class ``timeout``, as for every real client (a hang sat out is an outage, not
     #: a slow success). Journeys not named get :data:`DEFAULT_TIMEOUT_S`.
     timeouts_s: dict[str, float] = field(default_factory=dict)
-    #: Journeys started per second at the curve's 1.0, for an arrival-rate (open-model) run;
-    #: ``None`` when the profile gives only users. A replayed log's profile carries its peak.
-    peak_rate: float | None = None
 
     def timeout_s(self, journey: str) -> float:
         return self.timeouts_s.get(journey, DEFAULT_TIMEOUT_S)
@@ -106,9 +105,6 @@ class Profile:
         timeouts = {str(k): float(v) for k, v in (data.get("timeouts_s") or {}).items()}
         if any(not 0 < v <= 600 for v in timeouts.values()):
             raise ValueError("timeouts_s gives each journey a client timeout in seconds, above 0 and at most 600")
-        peak_rate = None if data.get("peak_rate") is None else float(data["peak_rate"])
-        if peak_rate is not None and not peak_rate > 0:
-            raise ValueError("peak_rate is journeys started per second at the curve's 1.0: above 0")
         unknown = sorted((set(mix) | set(data.get("pacing_s", {})) | set(timeouts)) - set(JOURNEYS))
         if unknown:
             raise ValueError(f"unknown journey(s) {', '.join(unknown)}: expected {', '.join(JOURNEYS)}")
@@ -128,7 +124,9 @@ class Profile:
             name=str(data.get("name", "profile")),
             description=str(data.get("description", "")),
             duration_s=float(duration_s or data["duration_s"]),
-            peak_users=0 if peak_rate is not None else int(peak_users or 0),
+            # An open-model profile may carry a users-based size too (a replayed peak does), kept
+            # for --peak-users-less closed runs of it; the arrival rate is what drives it.
+            peak_users=int(peak_users if peak_users is not None else data.get("peak_users") or 0),
             peak_rate=peak_rate,
             max_users=max_users,
             curve=curve,
@@ -136,7 +134,6 @@ class Profile:
             mix=mix,
             failover=str(data["failover"]) if data.get("failover") else None,
             timeouts_s=timeouts,
-            peak_rate=peak_rate,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -147,7 +144,6 @@ class Profile:
             "peak_users": self.peak_users, "peak_rate": self.peak_rate, "max_users": self.max_users,
             "curve": list(self.curve), "pacing_s": dict(self.pacing_s),
             "mix": dict(self.mix), "failover": self.failover, "timeouts_s": dict(self.timeouts_s),
-            "peak_rate": self.peak_rate,
         }
 
 

@@ -270,7 +270,7 @@ def run_peak(args: argparse.Namespace) -> int:
         "profile": profile.name,
         "duration_s": profile.duration_s,
         "model": "open" if profile.open_model else "closed",
-        **({"peak_rate": profile.peak_rate, "max_users": profile.max_users,
+        **({"rate": profile.peak_rate, "max_users": profile.max_users,
             "late_start_ms": getattr(args, "late_start_ms", LATE_START_S * 1000)} if profile.open_model
            else {"peak_users": profile.peak_users}),
         "mix": profile.mix,

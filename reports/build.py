@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .evaluate import Analysis, ObjectiveResult, evaluate
-from .generator import GeneratorFigures
+from .generator import GeneratorFigures, busy_users
 from .integrity import broken_reasons
 from .io import RunData, load_run
 from .junit import write_junit
 from .render import write_html
 from .slo import load_slo
 from .summary import build_summary, clean, junit_properties
+from .timeline import users_per_bucket
 
 __all__ = ["ReportResult", "build_report", "verdict_exit_code"]
 
@@ -58,7 +59,10 @@ def build_report(
     results = [evaluate(objective, analysis) for objective in analysis.spec.objectives]
     broken = broken_reasons(run)
     summary = build_summary(analysis, results, broken=broken)
-    summary["generator"] = clean(GeneratorFigures.of(run.generator).to_summary())
+    generator = GeneratorFigures.of(run.generator)
+    summary["generator"] = clean(generator.to_summary())
+    if generator.model == "open":  # Locust counts one user per dispatcher: the journeys in flight are the users
+        summary["timeline"]["users"] = users_per_bucket(analysis.grid, busy_users(run.generator))
     summary_path = output_dir / "summary.json"
     text = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False)
     summary_path.write_text(text, encoding="utf-8")

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..stand.records import LATE_START_S, GeneratorSample
 
-__all__ = ["LATE_SHARE_LIMIT", "PEGGED_CPU", "PEGGED_FOR_S", "GeneratorFigures", "ProcessFigures"]
+__all__ = ["LATE_SHARE_LIMIT", "PEGGED_CPU", "PEGGED_FOR_S", "GeneratorFigures", "ProcessFigures", "busy_users"]
 
 #: More late (or never started) journeys than this share of the offered ones: saturated.
 LATE_SHARE_LIMIT = 0.01
@@ -193,6 +193,18 @@ def _active_seconds(load: Sequence[GeneratorSample], open_model: bool) -> float:
     if not busy:
         return 0.0
     return max(s.at for s in busy) - min(s.at - s.interval_s for s in busy)
+
+
+def busy_users(samples: Sequence[GeneratorSample]) -> list[tuple[float, int]]:
+    """(time, virtual users running a journey) over every load process, at each sample: the
+    open model's concurrent users (its Locust user count is one dispatcher per process)."""
+    latest: dict[int, int] = {}
+    series = []
+    for sample in samples:  # sorted by time
+        if sample.role != "master":
+            latest[sample.pid] = sample.in_flight
+            series.append((sample.at, sum(latest.values())))
+    return series
 
 
 def _peak_users(load: Sequence[GeneratorSample]) -> int:

@@ -98,7 +98,7 @@ def test_journeys_start_on_the_timetable_while_the_target_is_slow(slow_target: d
 def test_the_run_records_its_model_and_its_generator_and_says_it_live(slow_target: dict) -> None:
     run_dir, stdout = slow_target["dir"], slow_target["stdout"]
     info = json.loads((run_dir / "run.json").read_text())
-    assert (info["model"], info["peak_rate"], info["max_users"], info["late_start_ms"]) == ("open", RATE, 60, 1000)
+    assert (info["model"], info["rate"], info["max_users"], info["late_start_ms"]) == ("open", RATE, 60, 1000)
     samples = _lines("generator-*.jsonl", run_dir)
     assert samples and {s["role"] for s in samples} == {"local"} and all(0 <= s["cpu"] for s in samples)
     live = [line for line in stdout.splitlines() if line.startswith("[live]")]
