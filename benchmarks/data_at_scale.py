@@ -38,8 +38,9 @@ import httpx
 from gosstand.mocks.core.app import create_app
 from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER, Settings
-from gosstand.mocks.core.store import open_store
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.core.store_url import open_store
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.mocks.seed import SeedPlan, seed_stand, store_urls
 from gosstand.mocks.utko.repository import ObjectRepository
 from gosstand.scenarios.data_at_scale import ScaleRequest, scale_requests

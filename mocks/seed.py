@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.clock import Clock
-from .core.store import open_store
+from .core.store_url import open_store
 from .fts.bulk import seed_declarations
 from .utko.bulk import seed_objects
 

@@ -21,7 +21,7 @@ import httpx
 from gosstand.mocks.core.app import create_app
 from gosstand.mocks.core.crash_points import CrashingStore, CrashPoint, ReplicaCrashed, raise_crash
 from gosstand.mocks.core.settings import Settings
-from gosstand.mocks.core.store import open_store
+from gosstand.mocks.core.store_url import open_store
 
 __all__ = ["CrashingReplica", "crash_points"]
 

@@ -9,7 +9,8 @@ import uuid
 
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 
 DECLARATIONS = "/api/v1/declarations"
 #: 2026-05-20 09:00:00 UTC, a whole minute: quota windows start here.

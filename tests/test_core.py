@@ -10,7 +10,7 @@ import hmac
 
 from gosstand.mocks.core import middleware
 from gosstand.mocks.core.clock import Clock
-from gosstand.mocks.core.store import open_store
+from gosstand.mocks.core.store_url import open_store
 
 
 def run(coro):

@@ -17,7 +17,8 @@ import pytest
 from crashing_replicas import crash_points, second_replica
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER, Settings
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from starlette.testclient import TestClient
 from test_fts_plans import BASE, DECLARANT, T0, declaration
 

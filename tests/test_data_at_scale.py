@@ -20,8 +20,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.core.store import open_store
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.core.store_url import open_store
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.mocks.fts.bulk import seed_declarations
 from gosstand.mocks.fts.lifecycle import progress_of
 from gosstand.mocks.fts.validation import validate_declaration

@@ -284,7 +284,7 @@ def test_changing_any_signed_parameter_fails_strict_verification(stand, protocol
 def test_gost_signed_access_tokens_per_client(stand):
     from asn1crypto import pem as asn1_pem
     from gosstand.mocks.esia.crypto import gost
-    from gosstand.mocks.esia.crypto.gost_keys import decode_gost
+    from gosstand.mocks.esia.crypto.gost_jws import decode_gost
 
     stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=stand.v2.certificate_pem,
                                   token_algorithm="GOST3410_2012_256")

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER as ISSUER
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from starlette.testclient import TestClient
 
 BASE = "/api/v1/declarations"

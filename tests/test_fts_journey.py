@@ -12,7 +12,8 @@ from faker import Faker
 from gosstand.mocks.core import identifiers
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.scenarios import declarations
 from gosstand.scenarios.http import HttpResponse, TransportFailure
 from starlette.testclient import TestClient

@@ -12,7 +12,8 @@ import pytest
 from gosstand.mocks.core.identifiers import is_valid_dt_number
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.mocks.fts.lifecycle import FINAL, PLANS, Status, progress
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.crypto.gost_keys import CERT_FILE, gost_signing_keys, sign_gost
+from gosstand.mocks.esia.crypto.gost_keys import CERT_FILE, gost_signing_keys
+from gosstand.mocks.esia.oauth.token_signing import sign_gost
 from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.scenarios.gost import gost_ready
 from test_fts_declarations import BASE, T0, declaration

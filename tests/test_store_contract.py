@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from gosstand.mocks.core.clock import Clock
-from gosstand.mocks.core.store import Store, Writes, open_store
+from gosstand.mocks.core.store import Store, Writes
+from gosstand.mocks.core.store_url import open_store
 from gosstand.mocks.stack import free_port
 
 pytestmark = pytest.mark.anyio

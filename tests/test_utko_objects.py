@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.oauth.tokens import access_token_claims, sign
+from gosstand.mocks.esia.oauth.token_signing import sign
+from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from starlette.testclient import TestClient
 
 T0 = calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple())
@@ -264,7 +265,7 @@ def test_racing_replicas_cannot_both_win():
     """Two replicas that both read v1 before either wrote: the compare-and-set lets only one through."""
     import asyncio
 
-    from gosstand.mocks.core.store import open_store
+    from gosstand.mocks.core.store_url import open_store
     from gosstand.mocks.utko.repository import ObjectRepository
 
     async def race() -> tuple[list[bool], dict | None]:

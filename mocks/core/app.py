@@ -34,7 +34,8 @@ from .limits import BodyLimits, RequestHead
 from .middleware import RESERVED_PREFIX, ControlToken, ReplicaHeader, WholeBody
 from .service import load_definition
 from .settings import Settings
-from .store import Store, open_store
+from .store import Store
+from .store_url import open_store
 
 
 async def health(request: Request) -> Response:

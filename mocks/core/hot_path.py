@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .bearer import BearerVerifier, Identity, authorize
+from .bearer import Identity, TokenVerifier, authorize
 from .clock import Clock
 from .middleware import REPLICA_HEADER
 
@@ -81,7 +81,7 @@ def bearer_token(value: bytes | None) -> str | None:
 
 
 async def caller(
-    request: HotRequest, verifier: BearerVerifier, clock: Clock, scopes: tuple[str, ...]
+    request: HotRequest, verifier: TokenVerifier, clock: Clock, scopes: tuple[str, ...]
 ) -> tuple[Identity, float] | None:
     """The caller of a hot route and the mock's ``now``, or ``None`` without a Bearer token;
     an invalid, expired or under-scoped token raises (the route declines)."""

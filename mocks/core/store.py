@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, Self
 
-__all__ = ["DeleteKey", "IndexAdd", "IndexRemove", "SetKey", "Store", "Write", "Writes", "open_store"]
+__all__ = ["DeleteKey", "IndexAdd", "IndexRemove", "SetKey", "Store", "Write", "Writes"]
 
 
 class SetKey(NamedTuple):
@@ -168,20 +168,3 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
-
-
-def open_store(url: str) -> Store:
-    """Open the store a URL names: ``sqlite:///path/to/file``, ``memory:`` or ``redis://host:port/db``."""
-    if url.startswith("sqlite:///"):
-        from .store_sqlite import SQLiteStore
-
-        return SQLiteStore(url.removeprefix("sqlite:///"))
-    if url == "memory:":
-        from .store_sqlite import SQLiteStore
-
-        return SQLiteStore(":memory:")
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from .store_redis import RedisStore
-
-        return RedisStore(url)
-    raise ValueError(f"unsupported store URL {url!r}")

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..core.bearer import BearerVerifier
+from ..core.bearer import BearerGate
 from ..core.context import context
 from ..core.identifiers import is_valid_inn
 from ..core.json_body import read_json
@@ -71,7 +71,7 @@ def _appeal_id(request: Request) -> str:
 
 
 class AppealsApi:
-    def __init__(self, verifier: BearerVerifier) -> None:
+    def __init__(self, verifier: BearerGate) -> None:
         self._verifier = verifier
 
     async def collection(self, request: Request) -> Response:

@@ -26,7 +26,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..core.bearer import BearerVerifier
+from ..core.bearer import BearerGate
 from ..core.context import context
 from ..core.forms import MULTIPART, NotAForm, media_type, multipart_form
 from ..core.problems import Problem
@@ -98,7 +98,7 @@ def _view(record: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 class DocumentsApi:
-    def __init__(self, verifier: BearerVerifier) -> None:
+    def __init__(self, verifier: BearerGate) -> None:
         self._verifier = verifier
 
     async def collection(self, request: Request) -> Response:

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..core.bearer import BearerVerifier
+from ..core.bearer import BearerGate
 from ..core.context import context
 from ..core.json_body import read_json
 from ..core.problems import Problem
@@ -70,7 +70,7 @@ def idempotency_key_of(request: Request) -> str:
 class DeclarationsApi:
     """The handlers, sharing the replica's token verifier (built once at start)."""
 
-    def __init__(self, verifier: BearerVerifier) -> None:
+    def __init__(self, verifier: BearerGate) -> None:
         self._verifier = verifier
 
     async def collection(self, request: Request) -> Response:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.bearer import BearerVerifier
+from ..core.bearer import BearerGate
 from ..core.context import ServiceContext
 from ..core.hot_path import HotAnswer, HotRequest, HotRoute, caller, compact_json
 from .cards import status_summary
@@ -29,7 +29,7 @@ _CANONICAL_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _RENDERED_LIMIT = 8192
 
 
-def hot_status(ctx: ServiceContext, verifier: BearerVerifier) -> HotRoute:
+def hot_status(ctx: ServiceContext, verifier: BearerGate) -> HotRoute:
     repository = DeclarationRepository(ctx.store)
     heads: dict[str, tuple[str, dict[str, Any]]] = {}
     rendered: dict[tuple[str, int], bytes] = {}

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from starlette.routing import Route
 
-from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
+from ..esia.oauth.token_verifier import relying_party_gate
 from .appeals import APPEALS, AppealsApi
 from .documents import MAX_FORM_BYTES, DocumentsApi
 from .handlers import BASE, EVENTS, MAX_BODY_BYTES, DeclarationsApi
@@ -37,7 +37,7 @@ CONTRACT = Path(__file__).with_name("openapi.yaml")
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    verifier = verifier_for(ctx.settings)
+    verifier = relying_party_gate(ctx.settings)
     api = DeclarationsApi(verifier)
     documents = DocumentsApi(verifier)
     appeals = AppealsApi(verifier)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from ..core.bearer import BearerVerifier, Identity
+from ..core.bearer import BearerGate, Identity
 from ..core.context import context
 from ..core.problems import Problem
 from .allowlist import address_allowed, load_allowlist
@@ -20,7 +20,7 @@ __all__ = ["UtkoGate"]
 
 
 class UtkoGate:
-    def __init__(self, verifier: BearerVerifier) -> None:
+    def __init__(self, verifier: BearerGate) -> None:
         self._verifier = verifier
 
     async def identify(self, request: Request, *, scopes: tuple[str, ...] = ("openid",)) -> Identity:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from starlette.routing import Route
 
-from ..core.bearer import verifier_for
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
+from ..esia.oauth.token_verifier import relying_party_gate
 from .audit import audited
 from .control import control_routes
 from .gate import UtkoGate
@@ -37,7 +37,7 @@ WEIGHT_CONTROLS = "/reo-weight-control-api/api/v1/weight-controls"
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    verifier = UtkoGate(verifier_for(ctx.settings))
+    verifier = UtkoGate(relying_party_gate(ctx.settings))
     api = UtkoApi(verifier)
     weights = WeightControlApi(verifier)
     return ServiceDefinition(

@@ -27,6 +27,7 @@ from ...core.context import ServiceContext
 from ..crypto.keys import signing_keys
 from ..errors import EsiaError
 from . import tokens
+from .token_signing import sign
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +104,7 @@ async def issue_code(
         remote_ip=remote_ip,
         user_agent=user_agent,
     )
-    code = tokens.sign(claims, kind="authorization_code", key=keys.private_key, key_id=keys.key_id)
+    code = sign(claims, kind="authorization_code", key=keys.private_key, key_id=keys.key_id)
     record = {**vars(grant), "ac_state": state, "expires": now + tokens.AUTH_CODE_LIFETIME}
     await ctx.store.set(_key(code), json.dumps(record), ttl=tokens.AUTH_CODE_LIFETIME * 4)
     return code

@@ -19,7 +19,6 @@ from starlette.responses import JSONResponse, Response
 
 from ...core.context import ServiceContext, context
 from ...core.store import Writes
-from ..crypto.gost_keys import sign_access_token
 from ..crypto.keys import signing_keys
 from ..errors import EsiaError
 from . import tokens
@@ -28,6 +27,7 @@ from .clients import ClientSystem, find_client
 from .codes import Authorization, Proof, Redeemed, redeem_code, refused
 from .faults import WRONG_ISSUER, active_faults, tamper
 from .params import Params, SecretCheck, check_client_secret, checked_timestamp, read_params
+from .token_signing import sign, sign_access_token
 
 TE_MANDATORY = ("client_id", "grant_type", "client_secret", "state", "scope", "timestamp")
 
@@ -123,13 +123,12 @@ async def issue_tokens(
             ),
             settings=ctx.settings,
             algorithm=algorithm,
-            rsa_sign=lambda claims: tokens.sign(claims, kind="access", key=keys.private_key, key_id=keys.key_id),
         )
     )
     if grant.subject_type == "O":  # client_credentials: no person, no id_token, no refresh, no proof
         return tokens.organisation_token_response(access_token=access, state=state)
     identity = spoil(
-        tokens.sign(
+        sign(
             tokens.id_token_claims(
                 oid=grant.oid,
                 client_id=grant.client_id,

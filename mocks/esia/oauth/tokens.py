@@ -1,17 +1,17 @@
 """The shapes of the tokens ESIA issues — one place for headers, claims and lifetimes.
 
 Deciding *which* claims a login earns (scopes granted, the person's OID, the session) is the
-grant handlers' job; signing is :func:`sign`. Shapes follow shared/reference/esia-protocol.md §4.
+grant handlers' job; signing is :mod:`.token_signing`'s.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+#: The three kinds of token ESIA signs, as their header's ``sbt`` names them.
+TokenKind = Literal["access", "id", "authorization_code"]
 
 ACCESS_TOKEN_LIFETIME = 3600
 ID_TOKEN_LIFETIME = 10800
@@ -78,16 +78,9 @@ def id_token_claims(
     }
 
 
-def header(kind: str, alg: str = "RS256") -> dict[str, Any]:
+def header(kind: TokenKind, alg: str = "RS256") -> dict[str, Any]:
     """``kind`` is ``access`` (ver 1), ``id`` (ver 0) or ``authorization_code``."""
     return {"ver": 1 if kind != "id" else 0, "typ": "JWT", "sbt": kind, "alg": alg}
-
-
-def sign(claims: dict[str, Any], *, kind: str, key: RSAPrivateKey, key_id: str | None = None) -> str:
-    headers = header(kind)
-    if key_id:
-        headers["kid"] = key_id
-    return jwt.encode(claims, key, algorithm="RS256", headers=headers)
 
 
 def new_refresh_token() -> str:

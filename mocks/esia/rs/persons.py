@@ -25,8 +25,8 @@ from ...core.hot_path import HotAnswer, HotRequest, HotRoute, caller
 from ...core.problems import Problem
 from ..accounts.organisations import parse_oid, roles_of
 from ..accounts.users import load_user, user_key
-from ..crypto.keys import token_verifier
 from ..errors import RsError, expired_token, scope_not_allowed
+from ..oauth.token_verifier import own_gate
 from ..scopes import (
     ADDRESS_SCOPES,
     CONTACT_TYPES,
@@ -106,7 +106,7 @@ async def person_data(request: Request) -> Response:
     ctx = context(request)
     parts = [part for part in request.path_params["rest"].split("/") if part]
     try:
-        identity = await token_verifier(ctx.settings).identify(request, scopes=())
+        identity = await own_gate(ctx.settings).identify(request, scopes=())
     except Problem as problem:
         raise (expired_token() if problem.status == 401 else scope_not_allowed()) from None
     if parts and parts[0] == "orgs":
@@ -153,7 +153,7 @@ def hot_person_root(ctx: ServiceContext) -> HotRoute:
     """``GET /rs/prns/{oid}`` as load runs send it (no query, a valid token for that person):
     one store read, and the rendering reused while the stored record and the granted scopes
     are the same as last time. Anything else is declined to :func:`person_data`."""
-    verifier = token_verifier(ctx.settings)
+    verifier = own_gate(ctx.settings)
     base_url = f"{ctx.settings.public_url}/rs/prns/"
     rendered: dict[tuple[int, frozenset[str]], tuple[str, bytes]] = {}
 
