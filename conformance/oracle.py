@@ -1,4 +1,4 @@
-"""The independent judge of Russian identifiers and codes (shared/reference/identifiers.md).
+"""The independent judge of Russian identifiers and codes (docs/identifiers.md).
 
 The conformance suite must not trust the code it is judging: a wrong weight copied into both the
 mocks and the tests would be invisible. So this module imports nothing from ``gosstand.mocks``

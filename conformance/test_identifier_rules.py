@@ -1,4 +1,4 @@
-"""Identifier rules of the target, judged by the oracle (shared/reference/identifiers.md).
+"""Identifier rules of the target, judged by the oracle (docs/identifiers.md).
 
 For each rule, Hypothesis draws numbers from both the valid and the invalid strategy, puts one
 into an otherwise valid request and sends it. The oracle decides what the answer must be: a

@@ -7,7 +7,7 @@ replica *i* of service *s*, ``manifest()``, ``close()``), plus ``stop``, ``pause
         httpx.get(stack.urls["esia"] + "/_gosstand/health")   # through HAProxy
         stack.kill("esia", 1)                                  # docker kill, SIGKILL
 
-How it runs (shared/DESIGN.md "Working environment facts"):
+How it runs (the testcontainers traps behind these choices: docs/pitfalls.md):
 
 - Containers are started with testcontainers-python, without its reaper (``Ryuk`` cannot be
   pulled here): ``TESTCONTAINERS_RYUK_DISABLED=true``. Every container carries the labels below,

@@ -1,7 +1,7 @@
 """Realistic Russian test identities whose numbers pass the real checks.
 
 A Faker provider for ``ru_RU`` that adds what Faker lacks or gets wrong
-(shared/reference/identifiers.md, pitfalls.md): formatted SNILS, mobile-only phones in E.164 and
+(docs/identifiers.md, docs/pitfalls.md): formatted SNILS, mobile-only phones in E.164 and
 in ESIA's ``+7(9XX)XXXXXXX`` form, internal passports with division codes, gender-consistent
 full names, legal entities and sole proprietors with matching INN/KPP/OGRN(IP), vehicle plates
 in the 12 Cyrillic plate letters, TN VED and FKKO codes, and bank details whose account keys

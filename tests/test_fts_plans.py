@@ -1,5 +1,5 @@
 """Every life-cycle plan of a declaration, the declarant's withdrawal, and the invariants of
-shared/reference/fts-utko.md checked over random plans, withdrawals and clock moves."""
+docs/fts-utko.md checked over random plans, withdrawals and clock moves."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ anything = st.one_of(
 kinds = st.sampled_from(["legal", "person", "any"])
 
 
-# -- reference examples (shared/reference/identifiers.md) -------------------------------------
+# -- reference examples (docs/identifiers.md) --------------------------------------------------
 
 
 @pytest.mark.parametrize(

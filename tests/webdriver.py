@@ -2,9 +2,9 @@
 ``chromedriver`` — enough to fill in forms and follow redirects like a person would, without
 Selenium.
 
-Flags follow shared/DESIGN.md: headless, no sandbox (containers), no GPU, no background
-networking, sync or component updates, and a fresh profile per browser, so the browser talks
-to nothing but the loopback addresses the test gives it.
+The flags: headless, no sandbox (containers), no GPU, no background networking, sync or
+component updates, and a fresh profile per browser, so the browser talks to nothing but the
+loopback addresses the test gives it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The mocks' validators for Russian identifiers and codes (shared/reference/identifiers.md).
+"""The mocks' validators for Russian identifiers and codes (docs/identifiers.md).
 
 These are the rules the mock servers enforce. The conformance suite judges targets with its own
 oracle (``conformance/oracle.py``), written separately, so a bug here cannot hide itself there.

@@ -9,7 +9,7 @@
   wherever a body is read (:mod:`..core.limits`) — is ESIA-007003 in the OAuth form above on
   ESIA's endpoints (:func:`handle_refused_body`), problem+json on the stand's ``/_gosstand`` paths.
 
-Codes follow shared/reference/esia-protocol.md §7.
+Codes follow docs/esia.md §7.
 """
 
 from __future__ import annotations

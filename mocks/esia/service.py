@@ -1,6 +1,6 @@
 """The ESIA mock (v1 authorization-code flow): routes, control routes, contract, error formats.
 
-Public surface (shared/reference/esia-protocol.md):
+Public surface (docs/esia.md):
 
 - ``GET|POST /aas/oauth2/ac`` — authorization request (:mod:`.authorize`);
 - ``GET|POST /aas/oauth2/login``, ``GET|POST /aas/oauth2/otp`` — the login pages (:mod:`.login`);

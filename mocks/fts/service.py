@@ -1,6 +1,6 @@
 """The FTS mock: customs declarations (ДТ) — submit with an idempotency key, list, card, status.
 
-Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/fts-utko.md):
+Public surface (contract: ``openapi.yaml`` beside this file, docs/fts-utko.md):
 
 - ``POST /api/v1/declarations`` — submit (``Idempotency-Key`` header required);
 - ``GET /api/v1/declarations?inn=…`` — a declarant's declarations, newest first, cursor paging;

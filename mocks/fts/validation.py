@@ -3,7 +3,7 @@
 A broker fixing a rejected declaration wants the whole list, not one error per round trip, so
 the checks collect (:class:`Findings`) instead of raising at the first failure, and the result
 is one 422 problem whose ``errors`` name each field (``/goods/0/tnved``). Rules follow
-shared/reference/identifiers.md; FTS takes the KPP as digits only.
+docs/identifiers.md; FTS takes the KPP as digits only.
 
 What passes is returned normalised to exactly the stored fields (unknown members dropped), so
 the idempotency fingerprint and the card see the same data. The optional ``scenario`` (the

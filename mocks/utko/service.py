@@ -1,6 +1,6 @@
 """The FGIS UTKO mock: the register of waste-handling objects and the requests filed each day.
 
-Public surface (contract: ``openapi.yaml`` beside this file, shared/reference/fts-utko.md):
+Public surface (contract: ``openapi.yaml`` beside this file, docs/fts-utko.md):
 
 - ``GET|POST /v1/objects`` — list (``limit`` + ``offset``, creation order) and create;
 - ``GET|PUT|DELETE /v1/objects/{id}`` — read, replace, delete;

@@ -1,7 +1,7 @@
 """Checking REO's weight-control import file: the envelope, then each weight control on its own.
 
 The file is UTF-8 JSON ``{objectId, accessKey, weightControls: [...]}`` (REO's published
-integration, shared/reference/fts-utko.md). The envelope is checked first and as a whole: a bad
+integration, docs/fts-utko.md). The envelope is checked first and as a whole: a bad
 envelope rejects the file. Weight controls are then judged one by one, so the handler can import
 the valid ones and list the invalid ones with JSON pointers (the partial-batch rule is stated in
 the contract and in :mod:`.weight_controls`).

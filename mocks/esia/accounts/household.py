@@ -1,5 +1,5 @@
 """Validating the person's vehicles (``/vhls``) and children (``/kids``) seeded through the
-control API, into the shapes ``/rs`` serves (shared/reference/esia-protocol.md §5).
+control API, into the shapes ``/rs`` serves (docs/esia.md §5).
 
 Every fault is reported as a JSON pointer into the seed body, so a tester sees at once which
 child's SNILS or which plate is wrong.

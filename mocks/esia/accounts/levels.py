@@ -1,5 +1,5 @@
 """Account levels (уровни учётной записи): simplified → standard → confirmed, and what each
-may do (shared/reference/esia-protocol.md §8).
+may do (docs/esia.md §8).
 
 - *simplified* (упрощённая): name and a phone or e-mail; documents not verified; may log in
   to clients that ask for no more;

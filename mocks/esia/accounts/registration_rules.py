@@ -1,4 +1,4 @@
-"""The rules a new account must pass (shared/reference/esia-protocol.md §8): the password
+"""The rules a new account must pass (docs/esia.md §8): the password
 policy, consent to personal-data processing, and the personal data checked by the same
 validator the control API seeds with (:func:`.users.plan_user`), its faults turned into
 Russian messages for the page.

@@ -1,5 +1,5 @@
 """``grant_type=client_credentials``: a client system reads an organisation's data on its own
-behalf, no person involved (shared/reference/esia-protocol.md §6).
+behalf, no person involved (docs/esia.md §6).
 
 Scopes name the organisation: ``http://esia.gosuslugi.ru/org_fullname?org_oid=1000000123``
 (space separated, one organisation per request). The client must be registered for those

@@ -1,7 +1,7 @@
 """The shapes of the tokens ESIA issues — one place for headers, claims and lifetimes.
 
 Deciding *which* claims a login earns (scopes granted, the person's OID, the session) is the
-grant handlers' job; signing is :mod:`.token_signing`'s.
+grant handlers' job; signing is :mod:`.token_signing`'s. Shapes follow docs/esia.md §4.
 """
 
 from __future__ import annotations
