@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -284,3 +287,43 @@ class _Args:
 
 class _Profile:
     duration_s = 60.0
+
+
+def _layer_processes(config: Path) -> list[int]:
+    """Pids of layer processes serving the configuration at ``config`` (read from /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(config).encode() in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_gosstand_up_tcp_faults_is_switched_from_another_process_and_its_layer_dies_with_it(tmp_path):
+    up = subprocess.Popen([sys.executable, "-m", "gosstand", "up", "--tcp-faults", "--replicas", "2",
+                           "--signature-mode", "off", "--state-dir", str(tmp_path)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "stack.json").exists():
+            assert up.poll() is None and time.monotonic() < deadline, "gosstand up did not start"
+            time.sleep(0.1)
+        manifest = StackManifest.load(tmp_path / "stack.json")
+        assert manifest.tcp_faults
+        assert perform(manifest, "fts", 1, ReplicaAction.PARTITION, ttl=60).took_effect
+        assert [ask(manifest.urls["fts"]) for _ in range(2)] == ["fts-2", "fts-2"]
+        healed = perform(manifest, "fts", 1, ReplicaAction.HEAL)
+        assert healed.took_effect and healed.counts and healed.counts["refused"] == 1, healed
+        layer = _layer_processes(tmp_path / "tcp-faults.json")
+        assert len(layer) == 1
+    finally:
+        up.kill()  # a crash: no clean shutdown of the stack
+        up.wait()
+    deadline = time.monotonic() + 30
+    while _layer_processes(tmp_path / "tcp-faults.json") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _layer_processes(tmp_path / "tcp-faults.json"), "the layer outlived the stack that started it"
