@@ -212,7 +212,7 @@ def act_on_container(container_id: str, action: ReplicaAction, *,
         elif action is ReplicaAction.STOP:
             container.stop(timeout=STOP_TIMEOUT)
         elif action is ReplicaAction.PAUSE:
-            container.pause()
+            _ignore_not_running(container.pause, APIError)  # a dead one stays dead: its state says so
         elif action is ReplicaAction.UNPAUSE:
             _ignore_not_running(container.unpause, APIError)
         else:
