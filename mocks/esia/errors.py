@@ -1,48 +1,78 @@
-"""ESIA's own error formats, raised through two exception types and rendered in one place.
+"""The catalogue of ESIA's errors: every code the mock answers with, what it means, the words
+that travel with it and the HTTP status it is answered with. Everywhere else names them.
 
-- :class:`EsiaError` — the OAuth endpoints (``ac``, ``te``, logout). Once ``ac`` has validated
-  the ``redirect_uri`` an error goes back to the client as
-  ``302 <redirect_uri>?error=…&error_description=ESIA-0070NN: …&state=…``; before that, and on
-  ``te``, it is ``400 {"error", "error_description", "state"}`` (an HTML page for browsers).
-- :class:`RsError` — the person data REST API: ``{"code": "ESIA-005013", "message": …}``.
-- A body over its route's limit (413) or cut short (400) — the stand's own refusals, raised
-  wherever a body is read (:mod:`..core.limits`) — is ESIA-007003 in the OAuth form above on
-  ESIA's endpoints (:func:`handle_refused_body`), problem+json on the stand's ``/_gosstand`` paths.
+Two families with two wire forms (rendered by :mod:`.error_answers`):
 
-Codes follow docs/esia.md §7.
+- OAuth errors (:class:`OAuthCode`, ``ESIA-007xxx``) at ``ac``, ``te``, the login pages and
+  logout, raised as :class:`EsiaError`. Once ``ac`` has validated the ``redirect_uri`` the error
+  goes back to the client as ``302 <redirect_uri>?error=…&error_description=ESIA-007nnn: …&state=…``;
+  before that, and at ``te``, it is ``{"error", "error_description", "state"}`` with the code's
+  status (an HTML page for a browser). ``error`` is the RFC 6749 name real ESIA pairs the code with.
+- Errors of the person and organisation data API ``/rs`` (:class:`RsCode`, ``ESIA-005xxx``),
+  raised as :class:`RsError`: ``{"code": "ESIA-005013", "message": "SecurityErrorEnum.expiredToken"}``.
+
+The codes and their pairings are those real ESIA answers relying parties with (docs/esia.md §7); the texts
+after the code are the mock's own, saying exactly what was wrong.
 """
 
 from __future__ import annotations
 
-import html
-import json
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from dataclasses import dataclass
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+__all__ = [
+    "ACCOUNT_LEVEL_TOO_LOW", "BAD_PARAMETER", "CLIENT_NOT_TRUSTED", "CLIENT_SECRET_WRONG", "DENIED", "GRANT_INVALID",
+    "GRANT_TYPE_UNSUPPORTED", "NO_GRANTS", "OPENID_MISSING", "PARAMETER_MISSING", "REDIRECT_NOT_REGISTERED",
+    "RESOURCE_NOT_FOUND", "SCOPE_NOT_ALLOWED", "SCOPE_UNKNOWN", "TIMESTAMP_OUT_OF_TOLERANCE", "TOKEN_EXPIRED",
+    "UNAVAILABLE", "EsiaError", "OAuthCode", "RsCode", "RsError", "denied_by_person", "missing_parameters",
+    "overloaded", "unknown_client",
+]
 
-from ..core.middleware import RESERVED_PREFIX
-from ..core.problems import Problem, body_cut_short, handle_client_disconnect, handle_problem
 
-#: ESIA code → the OAuth ``error`` it travels with.
-OAUTH_ERRORS: dict[str, str] = {
-    "007002": "invalid_client",
-    "007003": "invalid_request",
-    "007004": "access_denied",
-    "007005": "unauthorized_client",
-    "007006": "invalid_scope",
-    "007007": "server_error",
-    "007008": "temporarily_unavailable",
-    "007011": "invalid_grant",
-    "007012": "unsupported_grant_type",
-    "007013": "invalid_scope",
-    "007014": "invalid_request",
-    "007015": "invalid_request",
-    "007019": "access_denied",
-    "007023": "invalid_request",
-    "007053": "access_denied",
-    "007055": "access_denied",
-}
+@dataclass(frozen=True, slots=True)
+class OAuthCode:
+    """An error of the OAuth endpoints."""
+
+    code: str
+    #: The RFC 6749 ``error`` the code travels with.
+    error: str
+    meaning: str
+    #: The status when it is answered rather than redirected.
+    status: int = 400
+
+
+CLIENT_NOT_TRUSTED = OAuthCode("ESIA-007002", "invalid_client", "the client is not registered, or has no "
+                                                                "certificate, or not the one it proves itself with")
+BAD_PARAMETER = OAuthCode("ESIA-007003", "invalid_request", "a parameter is wrong or repeated")
+DENIED = OAuthCode("ESIA-007004", "access_denied", "the person (or ESIA on their behalf) denied the request")
+SCOPE_UNKNOWN = OAuthCode("ESIA-007006", "invalid_scope", "a scope is unknown or not allowed for the client")
+UNAVAILABLE = OAuthCode("ESIA-007008", "temporarily_unavailable", "ESIA is overloaded or in maintenance", 503)
+GRANT_INVALID = OAuthCode("ESIA-007011", "invalid_grant", "the code or refresh token is invalid, expired, spent "
+                                                          "or issued to another client")
+GRANT_TYPE_UNSUPPORTED = OAuthCode("ESIA-007012", "unsupported_grant_type", "the grant type is not supported")
+OPENID_MISSING = OAuthCode("ESIA-007013", "invalid_scope", "the scope openid is missing")
+PARAMETER_MISSING = OAuthCode("ESIA-007014", "invalid_request", "a mandatory parameter is missing")
+TIMESTAMP_OUT_OF_TOLERANCE = OAuthCode("ESIA-007015", "invalid_request", "the request's timestamp is too far "
+                                                                         "from ESIA's clock")
+NO_GRANTS = OAuthCode("ESIA-007019", "access_denied", "nothing grants the data asked for")
+REDIRECT_NOT_REGISTERED = OAuthCode("ESIA-007023", "invalid_request", "the redirect address is not registered "
+                                                                      "for the client")
+CLIENT_SECRET_WRONG = OAuthCode("ESIA-007053", "access_denied", "client_secret (or client_certificate_hash) is wrong")
+ACCOUNT_LEVEL_TOO_LOW = OAuthCode("ESIA-007055", "access_denied", "the account's level is below what the client "
+                                                                  "requires")
+
+
+@dataclass(frozen=True, slots=True)
+class RsCode:
+    """An error of ``/rs``: its code, the fixed message ESIA sends with it, and the status."""
+
+    code: str
+    message: str
+    status: int
+
+
+RESOURCE_NOT_FOUND = RsCode("ESIA-005001", "ResourceNotFound", 404)
+TOKEN_EXPIRED = RsCode("ESIA-005013", "SecurityErrorEnum.expiredToken", 401)
+SCOPE_NOT_ALLOWED = RsCode("ESIA-005029", "SecurityErrorEnum.scopeNotAllowed", 403)
 
 
 class EsiaError(Exception):
@@ -50,111 +80,62 @@ class EsiaError(Exception):
 
     def __init__(
         self,
-        code: str,
+        kind: OAuthCode,
         text: str,
         *,
         state: str | None = None,
         redirect_uri: str | None = None,
-        status: int = 400,
+        status: int | None = None,
     ) -> None:
-        super().__init__(f"ESIA-{code}: {text}")
-        self.code = code
-        self.status = status
-        self.error = OAUTH_ERRORS[code]
-        self.description = f"ESIA-{code}: {text}"
+        super().__init__(f"{kind.code}: {text}")
+        self.kind = kind
+        self.status = kind.status if status is None else status
+        self.description = f"{kind.code}: {text}"
         self.state = state
         self.redirect_uri = redirect_uri
 
+    @property
+    def error(self) -> str:
+        return self.kind.error
+
     def body(self) -> dict[str, str]:
-        body = {"error": self.error, "error_description": self.description}
+        """``{"error", "error_description"[, "state"]}``: the JSON body, and the redirect's query."""
+        body = {"error": self.kind.error, "error_description": self.description}
         if self.state is not None:
             body["state"] = self.state
         return body
 
 
+class RsError(Exception):
+    """An error of the ``/rs`` REST API."""
+
+    def __init__(self, kind: RsCode) -> None:
+        super().__init__(f"{kind.code}: {kind.message}")
+        self.kind = kind
+
+
 def unknown_client(client_id: str) -> EsiaError:
-    """ESIA-007002 for a client system nobody registered. Answered with 401, as RFC 6749 §5.2
-    answers ``invalid_client``, on the browser endpoints (``ac``, logout); ``te`` keeps ESIA's 400."""
-    return EsiaError("007002", f"Client {client_id[:64]} is not registered", status=401)
+    """A client system nobody registered. Answered with 401, as RFC 6749 §5.2 answers
+    ``invalid_client``, on the browser endpoints (``ac``, logout); ``te`` keeps ESIA's 400."""
+    return EsiaError(CLIENT_NOT_TRUSTED, f"Client {client_id[:64]} is not registered", status=401)
 
 
 def missing_parameters(
     names: list[str], *, state: str | None = None, redirect_uri: str | None = None
 ) -> EsiaError:
-    """ESIA-007014 naming the absent mandatory parameters in brackets, as ESIA does."""
+    """:data:`PARAMETER_MISSING` naming the absent mandatory parameters in brackets, as ESIA does."""
     return EsiaError(
-        "007014",
+        PARAMETER_MISSING,
         f"Request doesn't contain mandatory parameter [{', '.join(names)}].",
         state=state,
         redirect_uri=redirect_uri,
     )
 
 
-class RsError(Exception):
-    """An error of the ``/rs`` REST API."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
+def overloaded(state: str | None, redirect_uri: str | None = None) -> EsiaError:
+    return EsiaError(UNAVAILABLE, "Service is temporarily unavailable, try later", state=state,
+                     redirect_uri=redirect_uri)
 
 
-def expired_token() -> RsError:
-    return RsError(401, "ESIA-005013", "SecurityErrorEnum.expiredToken")
-
-
-def scope_not_allowed() -> RsError:
-    return RsError(403, "ESIA-005029", "SecurityErrorEnum.scopeNotAllowed")
-
-
-def with_query(url: str, params: dict[str, str]) -> str:
-    """``url`` with ``params`` appended to whatever query it already has."""
-    parts = urlsplit(url)
-    extra = urlencode(params)
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
-
-
-def error_page(description: str, status: int = 400) -> HTMLResponse:
-    text = html.escape(description)
-    return HTMLResponse(
-        '<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Ошибка — Госуслуги</title></head>'
-        f'<body><h1>Ошибка</h1><p class="error">{text}</p></body></html>',
-        status_code=status,
-    )
-
-
-async def handle_esia_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, EsiaError)
-    if exc.redirect_uri is not None:
-        return RedirectResponse(with_query(exc.redirect_uri, exc.body()), status_code=302)
-    if wants_html(request):
-        return error_page(exc.description, exc.status)
-    return JSONResponse(exc.body(), status_code=exc.status)
-
-
-async def handle_rs_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RsError)
-    headers = {"WWW-Authenticate": 'Bearer realm="esia"'} if exc.status == 401 else None
-    return Response(
-        json.dumps({"code": exc.code, "message": exc.message}),
-        status_code=exc.status,
-        media_type="application/json",
-        headers=headers,
-    )
-
-
-async def handle_refused_body(request: Request, exc: Exception) -> Response:
-    """A refused body (:class:`~..core.limits.BodyTooLarge`, ``ClientDisconnect``) in ESIA's form."""
-    if request.url.path.startswith(RESERVED_PREFIX):
-        return await (handle_client_disconnect if isinstance(exc, ClientDisconnect) else handle_problem)(request, exc)
-    problem = exc if isinstance(exc, Problem) else body_cut_short()
-    text = problem.detail or problem.title
-    response = await handle_esia_error(request, EsiaError("007003", text[:1].upper() + text[1:], status=problem.status))
-    response.headers.update(problem.headers)
-    return response
+def denied_by_person(state: str, redirect_uri: str) -> EsiaError:
+    return EsiaError(DENIED, "The user denied access to the requested data", state=state, redirect_uri=redirect_uri)

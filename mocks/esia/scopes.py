@@ -1,4 +1,4 @@
-"""Which person data each ESIA scope opens (docs/esia.md §5).
+"""Which person and organisation data each ESIA scope opens (docs/esia.md §5).
 
 One table for ``ac`` (which scopes exist), the control API (which a client may be granted)
 and ``/rs`` (which fields and collection elements a token may read).

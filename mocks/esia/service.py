@@ -35,7 +35,8 @@ from .accounts import recovery, registration
 from .control import control_routes
 from .crypto.gost_keys import gost_signing_keys
 from .crypto.keys import signing_keys
-from .errors import EsiaError, RsError, handle_esia_error, handle_refused_body, handle_rs_error
+from .error_answers import handle_esia_error, handle_refused_body, handle_rs_error
+from .errors import EsiaError, RsError
 from .oauth.authorize import authorize
 from .oauth.consent import consent_page, submit_consent
 from .oauth.grants import token_endpoint

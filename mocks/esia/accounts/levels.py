@@ -6,7 +6,7 @@ may do (docs/esia.md §8).
 - *standard* (стандартная): SNILS and passport verified against the registries;
 - *confirmed* (подтверждённая): identity confirmed in person, by a bank, by registered mail or
   with a qualified e-signature; ``trusted`` in ``/rs``; may act for organisations (be an
-  employee) and log in to clients that require a confirmed account (else ESIA-007055).
+  employee) and log in to clients that require a confirmed account (else :data:`~..errors.ACCOUNT_LEVEL_TOO_LOW`).
 """
 
 from __future__ import annotations

@@ -10,20 +10,16 @@ from typing import Any
 from ...core.store import Store
 from ..accounts.levels import meets
 from ..accounts.users import load_user
-from ..errors import EsiaError
+from ..errors import ACCOUNT_LEVEL_TOO_LOW, EsiaError, denied_by_person, overloaded
 from .clients import ClientSystem
 from .faults import active_faults
 
 
-def refuse(code: str, text: str, *, state: str, redirect_uri: str) -> EsiaError:
-    return EsiaError(code, text, state=state, redirect_uri=redirect_uri)
-
-
 def check_faults(faults: frozenset[str], *, state: str, redirect_uri: str) -> None:
     if "overload" in faults:
-        raise refuse("007008", "Service is temporarily unavailable, try later", state=state, redirect_uri=redirect_uri)
+        raise overloaded(state, redirect_uri)
     if "deny_consent" in faults:
-        raise refuse("007004", "The user denied access to the requested data", state=state, redirect_uri=redirect_uri)
+        raise denied_by_person(state, redirect_uri)
 
 
 async def admit(
@@ -36,8 +32,8 @@ async def admit(
     )
     user = await load_user(store, oid)
     if client is not None and user is not None and not meets(user.get("level", "confirmed"), client.required_level):
-        raise refuse(
-            "007055",
+        raise EsiaError(
+            ACCOUNT_LEVEL_TOO_LOW,
             f"Login with an account that is not {client.required_level}; the client requires a "
             f"{client.required_level} account",
             state=state,

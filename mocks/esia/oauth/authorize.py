@@ -13,7 +13,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ...core.context import ServiceContext, context
-from ..errors import EsiaError, missing_parameters, unknown_client
+from ..errors import (
+    BAD_PARAMETER,
+    OPENID_MISSING,
+    REDIRECT_NOT_REGISTERED,
+    SCOPE_UNKNOWN,
+    EsiaError,
+    missing_parameters,
+    unknown_client,
+)
 from ..scopes import PERSON_SCOPES
 from .admission import admit, check_faults
 from .clients import find_client
@@ -32,12 +40,12 @@ def _scopes(params: Params, allowed: frozenset[str]) -> list[str]:
     names = (params.get("scope") or "").split()
     if "openid" not in names:
         raise EsiaError(
-            "007013", "Scope openid is missing", state=params.state, redirect_uri=params.redirect_uri
+            OPENID_MISSING, "Scope openid is missing", state=params.state, redirect_uri=params.redirect_uri
         )
     unknown = [name for name in names if name not in PERSON_SCOPES or name not in allowed]
     if unknown:
         raise EsiaError(
-            "007006",
+            SCOPE_UNKNOWN,
             f"Scope is unknown or not allowed for the client: {' '.join(unknown)}",
             state=params.state,
             redirect_uri=params.redirect_uri,
@@ -82,7 +90,7 @@ async def authorize_request(
     if client is None:
         raise unknown_client(client_id)
     if redirect_uri not in client.redirect_uris:
-        raise EsiaError("007023", "redirect_uri is not registered for the client")
+        raise EsiaError(REDIRECT_NOT_REGISTERED, "redirect_uri is not registered for the client")
 
     # From here on errors go back to the client.
     params.redirect_uri = redirect_uri
@@ -91,15 +99,15 @@ async def authorize_request(
     params.require(mandatory)
     if params.get("response_type") != "code":
         raise EsiaError(
-            "007003", "Parameter response_type must be code", state=state, redirect_uri=redirect_uri
+            BAD_PARAMETER, "Parameter response_type must be code", state=state, redirect_uri=redirect_uri
         )
     if not is_uuid(state or ""):
-        raise EsiaError("007003", "Parameter state must be a UUID", state=state, redirect_uri=redirect_uri)
+        raise EsiaError(BAD_PARAMETER, "Parameter state must be a UUID", state=state, redirect_uri=redirect_uri)
     scopes = _scopes(params, client.scopes)
     access_type = params.get("access_type") or "online"
     if access_type not in ACCESS_TYPES:
         raise EsiaError(
-            "007003",
+            BAD_PARAMETER,
             "Parameter access_type must be online or offline",
             state=state,
             redirect_uri=redirect_uri,

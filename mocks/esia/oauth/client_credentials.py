@@ -3,8 +3,8 @@ behalf, no person involved (docs/esia.md §6).
 
 Scopes name the organisation: ``http://esia.gosuslugi.ru/org_fullname?org_oid=1000000123``
 (space separated, one organisation per request). The client must be registered for those
-scope names (else ESIA-007006) and, when its registration lists ``organisations``, for that
-organisation; an organisation ESIA does not know grants nothing (ESIA-007019).
+scope names (else :data:`~..errors.SCOPE_UNKNOWN`) and, when its registration lists ``organisations``, for that
+organisation; an organisation ESIA does not know grants nothing (:data:`~..errors.NO_GRANTS`).
 The answer is an access token whose subject is the organisation (``urn:esia:sbj_id`` = its
 OID); there is no person, so no ``id_token`` and no refresh token.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ...core.context import ServiceContext
 from ..accounts.organisations import load_organisation
-from ..errors import EsiaError
+from ..errors import NO_GRANTS, SCOPE_UNKNOWN, EsiaError
 from ..scopes import ORG_SCOPES
 from .clients import ClientSystem
 from .codes import Authorization, Redeemed
@@ -23,7 +23,7 @@ from .tokens import ORG_SCOPE_PREFIX
 
 
 def requested_org_scopes(params: Params, client: ClientSystem) -> tuple[int, list[str]]:
-    """(organisation OID, scopes as written) of a client_credentials request, or ESIA-007006."""
+    """(organisation OID, scopes as written) of a client_credentials request, or :data:`~..errors.SCOPE_UNKNOWN`."""
     written = (params.get("scope") or "").split()
     org_oids: set[int] = set()
     wrong: list[str] = []
@@ -42,12 +42,12 @@ def requested_org_scopes(params: Params, client: ClientSystem) -> tuple[int, lis
             wrong.append(item[:120])
     if not written or wrong:
         raise EsiaError(
-            "007006",
+            SCOPE_UNKNOWN,
             f"Scope is unknown or not allowed for the client: {' '.join(wrong) or '(none)'}",
             state=params.state,
         )
     if len(org_oids) != 1:
-        raise EsiaError("007006", "Scopes must name one organisation (org_oid)", state=params.state)
+        raise EsiaError(SCOPE_UNKNOWN, "Scopes must name one organisation (org_oid)", state=params.state)
     return org_oids.pop(), list(dict.fromkeys(written))
 
 
@@ -57,7 +57,7 @@ async def client_credentials_grant(
     org_oid, scopes = requested_org_scopes(params, client)
     permitted = client.organisations is None or org_oid in client.organisations
     if not permitted or await load_organisation(ctx.store, org_oid) is None:
-        raise EsiaError("007019", "OAuthErrorEnum.noGrants", state=params.state)
+        raise EsiaError(NO_GRANTS, "OAuthErrorEnum.noGrants", state=params.state)
     return Redeemed(Authorization(
         oid=org_oid,
         client_id=client.client_id,

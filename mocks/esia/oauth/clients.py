@@ -44,9 +44,9 @@ class ClientSystem:
     #: The ``alg`` of this client's access tokens (one of :data:`TOKEN_ALGORITHMS`).
     token_algorithm: str = "RS256"
     #: MR: the ``te`` state must be a new UUID, not the ``ac`` one (real clients often reuse it,
-    #: so this is off unless asked for); a reused state is then ESIA-007003.
+    #: so this is off unless asked for); a reused state is then :data:`~..errors.BAD_PARAMETER`.
     strict_state: bool = False
-    #: The least account level a person needs to log in here (else ESIA-007055).
+    #: The least account level a person needs to log in here (else :data:`~..errors.ACCOUNT_LEVEL_TOO_LOW`).
     required_level: str = "simplified"
     #: Organisations this client may read with ``client_credentials`` (``None``: any).
     organisations: tuple[int, ...] | None = None

@@ -5,7 +5,7 @@ The code is a JWT signed by ESIA (``sbt: authorization_code``, valid
 a digest of the code text. Redeeming reads it (:func:`redeem_code`), and the code is spent —
 deleted, only if it still holds what was read — in the same store commit that keeps the tokens
 it bought (:func:`~.grants.issue_tokens`): of two replicas redeeming one code only one commit
-lands, and the other answers ESIA-007011, as do a forged code and an expired one.
+lands, and the other answers :data:`~..errors.GRANT_INVALID`, as do a forged code and an expired one.
 
 Why not take the code first: signing the tokens is most of the request's time, and a replica
 killed after the take spent the code with nothing to show for it, so the client's retry was
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ...core.context import ServiceContext
 from ..crypto.keys import signing_keys
-from ..errors import EsiaError
+from ..errors import GRANT_INVALID, EsiaError
 from . import tokens
 from .token_signing import sign
 
@@ -60,7 +60,7 @@ class Proof:
     name: str
 
     def reused(self, state: str | None) -> EsiaError:
-        return EsiaError("007011", f"{self.name} is invalid, expired or already used", state=state)
+        return EsiaError(GRANT_INVALID, f"{self.name} is invalid, expired or already used", state=state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,22 +113,22 @@ async def issue_code(
 async def redeem_code(
     ctx: ServiceContext, code: str, *, client_id: str, redirect_uri: str, state: str, now: float
 ) -> Redeemed:
-    """The authorization a code carries and the code to spend with its tokens; ESIA-007011 (the
+    """The authorization a code carries and the code to spend with its tokens; :data:`~..errors.GRANT_INVALID` (the
     code spent) for anything but a fresh code issued to this client for this redirect URI."""
     key = _key(code)
     raw = await ctx.store.get(key) if len(code) < 8192 else None
     if raw is None:
-        raise EsiaError("007011", "Authorization code is invalid, expired or already used", state=state)
+        raise EsiaError(GRANT_INVALID, "Authorization code is invalid, expired or already used", state=state)
     proof = Proof(key=key, text=raw, name="Authorization code")
     data = json.loads(raw)
     expires = data.pop("expires")
     if now >= expires:
-        raise await refused(ctx, proof, EsiaError("007011", "Authorization code has expired", state=state))
+        raise await refused(ctx, proof, EsiaError(GRANT_INVALID, "Authorization code has expired", state=state))
     grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
     if grant.client_id != client_id:
-        raise await refused(ctx, proof, EsiaError("007011", "Authorization code was issued to another client",
+        raise await refused(ctx, proof, EsiaError(GRANT_INVALID, "Authorization code was issued to another client",
                                                   state=state))
     if grant.redirect_uri != redirect_uri:
         raise await refused(ctx, proof, EsiaError(
-            "007011", "redirect_uri differs from the one the code was issued for", state=state))
+            GRANT_INVALID, "redirect_uri differs from the one the code was issued for", state=state))
     return Redeemed(grant, proof)

@@ -8,7 +8,7 @@ Shown after the login when the client asks for data the person has not yet grant
   buttons ``decision=allow`` (Предоставить) and ``decision=deny`` (Отказать);
 - ``POST /aas/oauth2/consent`` (form ``rid``, ``decision``) — allow: the grant is remembered
   (``esia:consent:<oid>:<client>``) and the browser goes back with a code; deny: back with
-  ``error=access_denied`` and ESIA-007004.
+  :data:`~..errors.DENIED`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from ...core.context import ServiceContext, context
 from ...core.store import Store
 from .. import pages
-from ..errors import EsiaError
+from ..errors import denied_by_person
 from ..scopes import SCOPE_TITLES
 from .clients import ClientSystem
 from .codes import Authorization
@@ -113,12 +113,7 @@ async def submit_consent(request: Request) -> Response:
     data = pending["grant"]
     grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
     if decision == "deny":
-        raise EsiaError(
-            "007004",
-            "The user denied access to the requested data",
-            state=pending["state"],
-            redirect_uri=pending["redirect_uri"],
-        )
+        raise denied_by_person(pending["state"], pending["redirect_uri"])
     key = _remembered_key(grant.oid, grant.client_id)
     raw = await ctx.store.get(key)
     remembered = set(json.loads(raw)) if raw else set()

@@ -1,11 +1,11 @@
 """Failure switches per client system or per person, set through the control API, so a test
 can make ESIA fail the way a relying party must survive:
 
-- ``expired_tokens`` — tokens are issued already expired (``/rs`` answers ESIA-005013);
+- ``expired_tokens`` — tokens are issued already expired (``/rs`` answers :data:`~..errors.TOKEN_EXPIRED`);
 - ``wrong_issuer`` — tokens carry another ``iss`` (:data:`WRONG_ISSUER`);
 - ``tampered_signature`` — a byte of the tokens' signatures is changed;
-- ``overload`` — ESIA-007008 ``temporarily_unavailable`` (``ac`` by redirect, ``te`` 503);
-- ``deny_consent`` — ESIA-007004 ``access_denied``, as if the person refused.
+- ``overload`` — :data:`~..errors.UNAVAILABLE` (``ac`` by redirect, ``te`` 503);
+- ``deny_consent`` — :data:`~..errors.DENIED`, as if the person refused.
 
 Switches live in the store (``esia:faults:client:<id>``, ``esia:faults:user:<oid>``) so every
 replica obeys them; ``for_seconds`` ends them on the mock's clock. A person's switches apply to

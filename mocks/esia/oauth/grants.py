@@ -2,7 +2,7 @@
 
 The endpoint checks what every grant shares (form body, mandatory parameters, the client,
 the timestamp, the ``client_secret`` over ``scope + timestamp + client_id + state``), then
-looks the grant handler up in :data:`GRANT_HANDLERS`; an unknown grant is ESIA-007012.
+looks the grant handler up in :data:`GRANT_HANDLERS`; an unknown grant is :data:`~..errors.GRANT_TYPE_UNSUPPORTED`.
 A handler turns its proof (a code, a refresh token) into an :class:`~.codes.Authorization`;
 :func:`issue_tokens` turns that into the six-field answer, spending the proof in the same store
 commit that keeps the new refresh token (why: :mod:`.codes`). Any refusal after the proof was
@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from ...core.context import ServiceContext, context
 from ...core.store import Writes
 from ..crypto.keys import signing_keys
-from ..errors import EsiaError
+from ..errors import BAD_PARAMETER, CLIENT_NOT_TRUSTED, GRANT_INVALID, GRANT_TYPE_UNSUPPORTED, EsiaError, overloaded
 from . import tokens
 from .client_credentials import client_credentials_grant
 from .clients import ClientSystem, find_client
@@ -54,7 +54,7 @@ async def authorization_code_grant(
     if client.strict_state and params.state == redeemed.grant.ac_state:
         assert redeemed.proof is not None
         raise await refused(ctx, redeemed.proof, EsiaError(
-            "007003", "Parameter state must be a new UUID, not the one of the authorization request",
+            BAD_PARAMETER, "Parameter state must be a new UUID, not the one of the authorization request",
             state=params.state,
         ))
     return redeemed
@@ -69,19 +69,19 @@ async def refresh_token_grant(
     key = _refresh_key(token)
     raw = await ctx.store.get(key) if len(token) <= 64 else None
     if raw is None:
-        raise EsiaError("007011", "Refresh token is invalid, expired or already used", state=params.state)
+        raise EsiaError(GRANT_INVALID, "Refresh token is invalid, expired or already used", state=params.state)
     proof = Proof(key=key, text=raw, name="Refresh token")
     data = json.loads(raw)
     expires = data.pop("expires")
     grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
     if now >= expires:
-        raise await refused(ctx, proof, EsiaError("007011", "Refresh token has expired", state=params.state))
+        raise await refused(ctx, proof, EsiaError(GRANT_INVALID, "Refresh token has expired", state=params.state))
     if grant.client_id != client.client_id:
-        raise await refused(ctx, proof, EsiaError("007011", "Refresh token was issued to another client",
+        raise await refused(ctx, proof, EsiaError(GRANT_INVALID, "Refresh token was issued to another client",
                                                   state=params.state))
     if grant.access_type != "offline":
         raise await refused(ctx, proof, EsiaError(
-            "007011", "Refresh token was issued for online access; ask ac for access_type=offline",
+            GRANT_INVALID, "Refresh token was issued for online access; ask ac for access_type=offline",
             state=params.state,
         ))
     return Redeemed(grant, proof)
@@ -104,7 +104,7 @@ async def issue_tokens(
     faults: frozenset[str] = frozenset(),
     proof: Proof | None = None,
 ) -> dict[str, object]:
-    """Sign the tokens a grant earned, spending ``proof`` as they are kept: ESIA-007011 when
+    """Sign the tokens a grant earned, spending ``proof`` as they are kept: :data:`~..errors.GRANT_INVALID` when
     another request spent it meanwhile. ``faults`` (:mod:`.faults`) spoil them on purpose:
     already expired, another issuer, a tampered signature."""
     keys = signing_keys(ctx.settings)
@@ -156,10 +156,6 @@ async def issue_tokens(
     return tokens.token_response(access_token=access, id_token=identity, refresh_token=refresh, state=state)
 
 
-def overloaded(state: str | None) -> EsiaError:
-    return EsiaError("007008", "Service is temporarily unavailable, try later", state=state, status=503)
-
-
 async def token_endpoint(request: Request) -> Response:
     """v1 ``/aas/oauth2/te``: ``client_secret`` is CMS over ``scope + timestamp + client_id + state``."""
     return await token_request(request)
@@ -178,11 +174,11 @@ async def token_request(
     params.require(mandatory)
     handler = GRANT_HANDLERS.get(params.get("grant_type") or "")
     if handler is None:
-        raise EsiaError("007012", "Grant type is not supported", state=params.state)
+        raise EsiaError(GRANT_TYPE_UNSUPPORTED, "Grant type is not supported", state=params.state)
     client_id = params.get("client_id") or ""
     client = await find_client(ctx.store, client_id) if len(client_id) <= 64 else None
     if client is None:
-        raise EsiaError("007002", f"Client {client_id[:64]} is not registered", state=params.state)
+        raise EsiaError(CLIENT_NOT_TRUSTED, f"Client {client_id[:64]} is not registered", state=params.state)
     now = await ctx.clock.now()
     timestamp = checked_timestamp(params, client, now=now)
     check_secret(ctx, params, client, timestamp=timestamp)

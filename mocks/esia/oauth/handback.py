@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ...core.context import ServiceContext
-from ..errors import with_query
 from .codes import Authorization, issue_code
+from .redirects import with_query
 
 
 async def deliver_code(

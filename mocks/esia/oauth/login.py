@@ -18,7 +18,7 @@ from ...core.store import Store
 from .. import pages
 from ..accounts.totp import matching_step
 from ..accounts.users import LoginRefused, authenticate, load_user
-from ..errors import EsiaError, missing_parameters, unknown_client
+from ..errors import REDIRECT_NOT_REGISTERED, EsiaError, missing_parameters, unknown_client
 from .authorize import redirect_with_code
 from .clients import find_client
 from .codes import Authorization
@@ -165,7 +165,7 @@ async def logout(request: Request) -> Response:
     if client is None:
         raise unknown_client(client_id)
     if redirect_url is not None and redirect_url not in client.redirect_uris:
-        raise EsiaError("007023", "redirect_url is not registered for the client")
+        raise EsiaError(REDIRECT_NOT_REGISTERED, "redirect_url is not registered for the client")
     await end_session(ctx.store, request.cookies.get(SSO_COOKIE))
     response: Response
     if redirect_url is None:

@@ -14,7 +14,14 @@ from starlette.requests import Request
 from ...core.context import ServiceContext
 from ...core.forms import NotAForm, form_fields
 from ..crypto.signature import SecretRejected, signed_message, verify_client_secret
-from ..errors import EsiaError, missing_parameters
+from ..errors import (
+    BAD_PARAMETER,
+    CLIENT_NOT_TRUSTED,
+    CLIENT_SECRET_WRONG,
+    TIMESTAMP_OUT_OF_TOLERANCE,
+    EsiaError,
+    missing_parameters,
+)
 from .clients import ClientSystem
 
 #: A timestamp whose ``+`` became a space in a query string that did not encode it.
@@ -24,7 +31,7 @@ _CANONICAL = re.compile(r"(\d{4})\.(\d\d)\.(\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d
 
 
 class Params:
-    """A request's parameters. A repeated parameter is ESIA-007003, like at ESIA."""
+    """A request's parameters. A repeated parameter is :data:`~..errors.BAD_PARAMETER`, as at ESIA."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, list[str]] = {}
@@ -39,12 +46,12 @@ class Params:
             return None
         if len(values) > 1:
             raise EsiaError(
-                "007003", f"Parameter {name} is repeated", state=self.state, redirect_uri=self.redirect_uri
+                BAD_PARAMETER, f"Parameter {name} is repeated", state=self.state, redirect_uri=self.redirect_uri
             )
         return values[0] if values[0] != "" else None
 
     def require(self, names: Iterable[str]) -> None:
-        """ESIA-007014 naming every mandatory parameter that is absent or empty."""
+        """:data:`~..errors.PARAMETER_MISSING` naming every mandatory parameter that is absent or empty."""
         missing = [name for name in names if not self._values.get(name) or self._values[name] == [""]]
         if missing:
             raise missing_parameters(missing, state=self.state, redirect_uri=self.redirect_uri)
@@ -60,7 +67,7 @@ async def read_params(request: Request) -> Params:
     try:
         fields = await form_fields(request)
     except NotAForm:
-        raise EsiaError("007003", "The request body is not a valid form") from None
+        raise EsiaError(BAD_PARAMETER, "The request body is not a valid form") from None
     return Params(fields or ())
 
 
@@ -89,7 +96,7 @@ def checked_timestamp(params: Params, client: ClientSystem, *, now: float) -> st
     parsed = parse_timestamp(text)
     if parsed is None:
         raise EsiaError(
-            "007003",
+            BAD_PARAMETER,
             "Parameter timestamp is wrong: expected yyyy.MM.dd HH:mm:ss Z",
             state=params.state,
             redirect_uri=params.redirect_uri,
@@ -97,7 +104,10 @@ def checked_timestamp(params: Params, client: ClientSystem, *, now: float) -> st
     moment, signed_text = parsed
     if abs(now - moment) > client.timestamp_tolerance:
         raise EsiaError(
-            "007015", "Request time is out of tolerance", state=params.state, redirect_uri=params.redirect_uri
+            TIMESTAMP_OUT_OF_TOLERANCE,
+            "Request time is out of tolerance",
+            state=params.state,
+            redirect_uri=params.redirect_uri,
         )
     return signed_text
 
@@ -129,7 +139,7 @@ def check_client_secret(ctx: ServiceContext, params: Params, client: ClientSyste
     )
     if mode == "strict" and client.certificate is None:
         raise EsiaError(
-            "007002",
+            CLIENT_NOT_TRUSTED,
             "No certificate is registered for the client",
             state=params.state,
             redirect_uri=params.redirect_uri,
@@ -138,7 +148,7 @@ def check_client_secret(ctx: ServiceContext, params: Params, client: ClientSyste
         verify_client_secret(params.get("client_secret") or "", message, key=client.public_key, mode=mode)
     except SecretRejected as exc:
         raise EsiaError(
-            "007053",
+            CLIENT_SECRET_WRONG,
             f"OAuthErrorEnum.clientSecretWrong ({exc})",
             state=params.state,
             redirect_uri=params.redirect_uri,

@@ -7,8 +7,8 @@ The flow is v1's — same login pages, codes, grants and tokens (:mod:`.authoriz
   base64 in either alphabet with any padding, in gost-engine byte order (CryptoPro CSP users
   reverse its 64 bytes first), over the v2 strings of :func:`signed_string`;
 - ``client_certificate_hash`` is mandatory: Streebog-256 of the registered DER certificate,
-  64 hex digits in any case. A SHA-1 (40 hex) or PEM value is ESIA-007053; a well-formed hash
-  of another certificate is ESIA-007002.
+  64 hex digits in any case. A SHA-1 (40 hex) or PEM value is :data:`~..errors.CLIENT_SECRET_WRONG`; a
+  well-formed hash of another certificate is :data:`~..errors.CLIENT_NOT_TRUSTED`.
 
 Signature modes work as in v1: ``strict`` checks the hash and verifies the signature with the
 client's registered GOST certificate, ``structural`` checks only the shapes, ``off`` nothing.
@@ -25,7 +25,7 @@ from ...core.context import ServiceContext
 from ..crypto import gost
 from ..crypto.certificates import streebog_hex
 from ..crypto.signature import SecretRejected, verify_v2_secret
-from ..errors import EsiaError
+from ..errors import CLIENT_NOT_TRUSTED, CLIENT_SECRET_WRONG, EsiaError, OAuthCode
 from .authorize import AC_MANDATORY, authorize_request
 from .clients import ClientSystem
 from .grants import TE_MANDATORY, token_request
@@ -55,7 +55,7 @@ def signed_string(params: Params, client_id: str, *, timestamp: str, endpoint: s
     return "".join(parts).encode()
 
 
-def _refuse(code: str, text: str, params: Params) -> EsiaError:
+def _refuse(code: OAuthCode, text: str, params: Params) -> EsiaError:
     return EsiaError(code, text, state=params.state, redirect_uri=params.redirect_uri)
 
 
@@ -67,7 +67,7 @@ def check_certificate_hash(params: Params, client: ClientSystem, *, mode: str) -
     sent = params.get(CERTIFICATE_HASH) or ""
     if not _HEX64.fullmatch(sent):
         raise _refuse(
-            "007053",
+            CLIENT_SECRET_WRONG,
             "OAuthErrorEnum.clientSecretWrong (client_certificate_hash must be the Streebog-256 of the "
             "DER certificate: 64 hex digits)",
             params,
@@ -75,9 +75,9 @@ def check_certificate_hash(params: Params, client: ClientSystem, *, mode: str) -
     if mode != "strict":
         return
     if client.certificate is None:
-        raise _refuse("007002", "No certificate is registered for the client", params)
+        raise _refuse(CLIENT_NOT_TRUSTED, "No certificate is registered for the client", params)
     if sent.lower() != streebog_hex(client.certificate):
-        raise _refuse("007002", "client_certificate_hash does not match the client's certificate", params)
+        raise _refuse(CLIENT_NOT_TRUSTED, "client_certificate_hash does not match the client's certificate", params)
 
 
 def _secret_check(endpoint: str):  # type: ignore[no-untyped-def]
@@ -88,12 +88,13 @@ def _secret_check(endpoint: str):  # type: ignore[no-untyped-def]
         try:
             key = client.public_key if mode == "strict" else None
             if mode == "strict" and not isinstance(key, gost.GostPublicKey):
-                raise _refuse("007002", "v2 needs a GOST R 34.10-2012 certificate registered for the client", params)
+                raise _refuse(CLIENT_NOT_TRUSTED, "v2 needs a GOST R 34.10-2012 certificate registered for the client",
+                              params)
             verify_v2_secret(params.get("client_secret") or "", message, key=key, mode=mode)
         except SecretRejected as exc:
-            raise _refuse("007053", f"OAuthErrorEnum.clientSecretWrong ({exc})", params) from None
+            raise _refuse(CLIENT_SECRET_WRONG, f"OAuthErrorEnum.clientSecretWrong ({exc})", params) from None
         except gost.GostUnavailable as exc:
-            raise _refuse("007002", f"GOST is not available on this ESIA replica: {exc}", params) from None
+            raise _refuse(CLIENT_NOT_TRUSTED, f"GOST is not available on this ESIA replica: {exc}", params) from None
 
     return check
 

@@ -15,7 +15,8 @@ Two kinds of token open it:
 - a person's token with ``usr_org`` when the person works there — the organisation's
   registration data, and its employees when the person is its administrator or chief.
 
-A collection the token holds no scope for is ESIA-005029; an id that is not there, ESIA-005001.
+A collection the token holds no scope for is :data:`~..errors.SCOPE_NOT_ALLOWED`; an id that is not there,
+:data:`~..errors.RESOURCE_NOT_FOUND`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from starlette.responses import Response
 from ...core.bearer import Identity
 from ...core.context import ServiceContext
 from ..accounts.organisations import employee_view, employees_of, load_organisation, member_key, parse_oid
-from ..errors import scope_not_allowed
 from ..oauth.tokens import ORG_SCOPE_PREFIX
 from ..scopes import (
     ORG_BRANCH_COLLECTION_SCOPES,
@@ -38,7 +38,7 @@ from ..scopes import (
     ORG_REGISTRATION_SCOPES,
     ORG_SCOPES,
 )
-from .shapes import collection, embed_wanted, etag, json_response, not_found
+from .shapes import collection, embed_wanted, etag, json_response, not_found, scope_not_allowed
 
 
 def org_scopes(scope_claim: str) -> dict[int, frozenset[str]]:

@@ -25,7 +25,7 @@ from ...core.hot_path import HotAnswer, HotRequest, HotRoute, caller
 from ...core.problems import Problem
 from ..accounts.organisations import parse_oid, roles_of
 from ..accounts.users import load_user, user_key
-from ..errors import RsError, expired_token, scope_not_allowed
+from ..errors import TOKEN_EXPIRED, RsError
 from ..oauth.token_verifier import own_gate
 from ..scopes import (
     ADDRESS_SCOPES,
@@ -38,7 +38,7 @@ from ..scopes import (
     visible_kinds,
 )
 from .org_data import organisation_data
-from .shapes import collection, embed_wanted, etag, json_response, not_found
+from .shapes import collection, embed_wanted, etag, json_response, not_found, scope_not_allowed
 
 ALWAYS_ON_ROOT = ("trusted", "citizenship", "status")
 Items = list[dict[str, Any]]
@@ -108,7 +108,7 @@ async def person_data(request: Request) -> Response:
     try:
         identity = await own_gate(ctx.settings).identify(request, scopes=())
     except Problem as problem:
-        raise (expired_token() if problem.status == 401 else scope_not_allowed()) from None
+        raise (RsError(TOKEN_EXPIRED) if problem.status == 401 else scope_not_allowed()) from None
     if parts and parts[0] == "orgs":
         return await organisation_data(ctx, request, identity, parts[1:])
     if "openid" not in identity.scopes:

@@ -10,11 +10,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..errors import RsError
+from ..errors import RESOURCE_NOT_FOUND, SCOPE_NOT_ALLOWED, RsError
 
 
 def not_found() -> RsError:
-    return RsError(404, "ESIA-005001", "ResourceNotFound")
+    return RsError(RESOURCE_NOT_FOUND)
+
+
+def scope_not_allowed() -> RsError:
+    return RsError(SCOPE_NOT_ALLOWED)
 
 
 def json_response(body: Any, status: int = 200) -> Response:

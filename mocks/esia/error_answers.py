@@ -1,0 +1,73 @@
+"""ESIA's errors as HTTP answers, in one place: the exception handlers the app installs for the
+catalogue's two families (:mod:`.errors`), and for the stand's own refusals of a request body.
+
+- :class:`~.errors.EsiaError` with a ``redirect_uri``: ``302`` back to the client with the error
+  in the query; without one: an HTML page for a browser (``Accept: text/html``), else the JSON
+  body, with the error's status.
+- :class:`~.errors.RsError`: ``{"code", "message"}`` with its status; a 401 says
+  ``WWW-Authenticate: Bearer realm="esia"``.
+- A body over its route's limit (413) or cut short (400) — refused wherever a body is read
+  (:mod:`...core.limits`) — is :data:`~.errors.BAD_PARAMETER` in the OAuth form on ESIA's
+  endpoints, problem+json on the stand's ``/_gosstand`` paths.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..core.middleware import RESERVED_PREFIX
+from ..core.problems import Problem, body_cut_short, handle_client_disconnect, handle_problem
+from .errors import BAD_PARAMETER, EsiaError, RsError
+from .oauth.redirects import with_query
+
+__all__ = ["handle_esia_error", "handle_refused_body", "handle_rs_error"]
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(description: str, status: int = 400) -> HTMLResponse:
+    text = html.escape(description)
+    return HTMLResponse(
+        '<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Ошибка — Госуслуги</title></head>'
+        f'<body><h1>Ошибка</h1><p class="error">{text}</p></body></html>',
+        status_code=status,
+    )
+
+
+async def handle_esia_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EsiaError)
+    if exc.redirect_uri is not None:
+        return RedirectResponse(with_query(exc.redirect_uri, exc.body()), status_code=302)
+    if _wants_html(request):
+        return _error_page(exc.description, exc.status)
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+async def handle_rs_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RsError)
+    status = exc.kind.status
+    headers = {"WWW-Authenticate": 'Bearer realm="esia"'} if status == 401 else None
+    return Response(
+        json.dumps({"code": exc.kind.code, "message": exc.kind.message}),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def handle_refused_body(request: Request, exc: Exception) -> Response:
+    """A refused body (:class:`~...core.limits.BodyTooLarge`, ``ClientDisconnect``) in ESIA's form."""
+    if request.url.path.startswith(RESERVED_PREFIX):
+        return await (handle_client_disconnect if isinstance(exc, ClientDisconnect) else handle_problem)(request, exc)
+    problem = exc if isinstance(exc, Problem) else body_cut_short()
+    text = problem.detail or problem.title
+    response = await handle_esia_error(request, EsiaError(BAD_PARAMETER, text[:1].upper() + text[1:],
+                                                          status=problem.status))
+    response.headers.update(problem.headers)
+    return response
