@@ -32,6 +32,11 @@ MAX_PEAK_RATE = 100_000.0
 UTKO_JOURNEYS = ("utko_objects", "weight_controls")
 #: YAML files packaged beside the profiles that are not profiles.
 NOT_PROFILES = frozenset({"replay_patterns.yaml"})
+#: The services each journey sends requests to (all but the weigh station sign in through ESIA).
+JOURNEY_SERVICES: dict[str, tuple[str, ...]] = {
+    "esia_login": ("esia",), "declaration": ("esia", "fts"), "utko_objects": ("esia", "utko"),
+    "weight_controls": ("utko",),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +65,12 @@ class Profile:
 
     def timeout_s(self, journey: str) -> float:
         return self.timeouts_s.get(journey, DEFAULT_TIMEOUT_S)
+
+    def services(self) -> list[str]:
+        """The services the journeys of the mix reach, in a stable order (``esia``, ``fts``…)."""
+        reached = {service for journey, share in self.mix.items() if share > 0
+                   for service in JOURNEY_SERVICES[journey]}
+        return sorted(reached)
 
     @property
     def open_model(self) -> bool:

@@ -27,11 +27,17 @@ from ..mocks.core.settings import SERVICES
 from ..mocks.stack import StackError
 from ..stand.manifest import ManifestError, StackManifest
 from ..stand.records import LATE_START_S, RunConfig
+from .canaries import FIRST_SECOND_WAIT_S, Canaries, start_canaries
+from .canary import DEFAULT_RATE as DEFAULT_CANARY_RATE
+from .canary import DEFAULT_TIMEOUT_S as DEFAULT_CANARY_TIMEOUT_S
+from .canary import MAX_IN_FLIGHT as CANARY_MAX_IN_FLIGHT
 from .live import LIVE_PREFIX
 from .profile import UTKO_JOURNEYS, Profile, load_profile
 from .schedule import NETWORK_ACTIONS, RunShape, ScheduleError, load_schedule
 
 PACKAGED_FAILOVER = "failover.yaml"
+#: How long Locust may run past the load's duration before the run stops it.
+LOAD_GRACE_S = 120
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="send SERVICE's traffic (fts, or utko when the profile has UTKO journeys) to your "
                              "own system at URL instead of the stack's; "
                              "it must accept the stack's ESIA tokens. Its failovers are exec actions")
+    parser.add_argument("--canary-rate", type=float, default=DEFAULT_CANARY_RATE, metavar="N",
+                        help="requests per second of each service's canary, a separate process beside the load "
+                             f"(default {DEFAULT_CANARY_RATE:g}; 0: no canary)")
+    parser.add_argument("--canary-timeout", type=float, default=DEFAULT_CANARY_TIMEOUT_S, metavar="SECONDS",
+                        help=f"the canary's timeout per request (default {DEFAULT_CANARY_TIMEOUT_S:g})")
 
 
 #: Services whose traffic may go to a system of the user's. ESIA stays the stand's (the login's
@@ -157,6 +168,24 @@ def run_shape(args: argparse.Namespace, profile: Profile, targets: dict[str, str
                     targets=targets, backend=backend, healthy_window_s=healthy_window_s, tcp_faults=tcp_faults)
 
 
+def check_canary(rate: float, timeout: float) -> None:
+    """The canary's options, checked before anything starts."""
+    if rate < 0 or not 0 < timeout <= 10:
+        raise UsageError("--canary-rate must be 0 (no canary) or more, --canary-timeout above 0 and at most 10 s")
+    if rate * timeout > CANARY_MAX_IN_FLIGHT:
+        raise UsageError(f"--canary-rate × --canary-timeout is {rate * timeout:g}: a hang would hold that many "
+                         f"canary requests at once; at most {CANARY_MAX_IN_FLIGHT}")
+
+
+def start_run_canaries(args: argparse.Namespace, profile: Profile, urls: dict[str, str], targets: dict[str, str],
+                       run_dir: Path) -> Canaries:
+    """A canary per service the profile reaches, for the whole load (:mod:`.canaries`)."""
+    return start_canaries({service: urls[service] for service in profile.services() if service in urls},
+                          external=set(targets), run_dir=run_dir, rate=args.canary_rate,
+                          timeout=args.canary_timeout,
+                          lasts_s=FIRST_SECOND_WAIT_S + profile.duration_s + LOAD_GRACE_S)
+
+
 def unanswered(urls: dict[str, str], *, timeout: float = 5.0) -> list[str]:
     """Each service URL that gives no HTTP answer at all (any status will do: a target of the
     user's may want a token everywhere) — found before the load, not after it."""
@@ -199,7 +228,7 @@ def _run_locust(config: RunConfig, processes: int, duration: float, *, web_port:
         *(["--processes", str(processes)] if processes > 1 else []),
     ]
     with (run_dir / "locust.log").open("wb") as log:
-        return _follow(command, env, log, timeout=duration + 120)
+        return _follow(command, env, log, timeout=duration + LOAD_GRACE_S)
 
 
 def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float) -> int:
@@ -253,6 +282,7 @@ def run_peak(args: argparse.Namespace) -> int:
         targets = parse_targets(getattr(args, "target", []))
         check_traffic(profile, targets)
         check_processes(profile, args.processes)
+        check_canary(args.canary_rate, args.canary_timeout)
         slo = load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
         given = StackManifest.load(args.manifest) if args.manifest else None
         schedule = load_schedule(failover, run_shape(args, profile, targets, slo.healthy.window, given))
@@ -324,9 +354,17 @@ def run_peak(args: argparse.Namespace) -> int:
         web_port = free_port() if getattr(args, "web", False) else None
         if web_port:
             print(f"Locust's web UI: http://127.0.0.1:{web_port} (until the run ends)", flush=True)
+        canaries = cleanup.enter_context(start_run_canaries(args, profile, manifest.urls, targets, run_dir))
+        unreachable = canaries.unreachable()
+        if unreachable:
+            description["problems"].extend(unreachable)
+            _write_description(run_dir, description)
+            return _broken(*unreachable)
         description["started"] = time.time()
         code = _run_locust(config, args.processes, profile.duration_s, web_port=web_port)
         description["ended"] = time.time()
+        description["canary"], ended_early = canaries.stop()
+        description["problems"].extend(ended_early)
         description["locust_exit_code"] = code
         if code not in (0, 1):  # 1 only means "some request failed", which the SLOs judge
             description["problems"].append(f"Locust ended with exit code {code}; see {run_dir / 'locust.log'}")

@@ -84,6 +84,16 @@ def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
     assert "Verdict: PASS" in external_run["stdout"]
 
 
+def test_the_targets_canary_asks_the_target_with_a_head_of_its_base_url(external_run) -> None:
+    run = external_run["run"]
+    canary = json.loads((run / "run.json").read_text())["canary"]
+    assert canary["fts"]["method"] == "HEAD" and canary["fts"]["url"] == external_run["target"] + "/"
+    assert canary["esia"]["method"] == "GET" and canary["esia"]["url"].endswith("/_gosstand/health")
+    samples = _lines("canary-fts.jsonl", run)
+    # The stand runs one FTS replica, the target two: fts-2 can only be the target's.
+    assert "fts-2" in {s.get("replica") for s in samples} and canary["fts"]["sent"] == len(samples)
+
+
 #: Schedules with the mistakes a user makes: each used to run the whole load and pass having
 #: injected nothing (a typo of a service or replica), or end in a traceback with exit code 1.
 SCHEDULES = {
