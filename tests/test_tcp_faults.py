@@ -30,7 +30,7 @@ from gosstand.reports.io import load_run
 from gosstand.reports.synthetic import steady_requests, write_run
 from gosstand.stand.actions import ActionUnavailable, ReplicaAction, available, perform
 from gosstand.stand.manifest import ReplicaEntry, StackManifest
-from gosstand.stand.tcpfaults import FaultLayer, FrontConfig, LayerConfig, UpstreamConfig
+from gosstand.stand.tcpfaults import HOLD_LIMIT, FaultLayer, FrontConfig, LayerConfig, UpstreamConfig
 from gosstand.stand.tcpfaults_control import ControlFailure, TcpFaultControl
 
 SHAPE = RunShape(duration_s=60, replicas={"esia": 2, "fts": 2}, tcp_faults=True)
@@ -150,6 +150,32 @@ def test_blackhole_freezes_an_open_keep_alive_connection_and_it_answers_after_th
     assert b"esia-1" in on["esia-1"].recv(65536)
     for conn in connections:
         conn.close()
+
+
+@pytest.mark.stack
+def test_a_blackhole_holds_a_bounded_share_of_a_large_upload_and_tcp_makes_the_client_wait(stack):
+    """The layer stops reading a held connection past HOLD_LIMIT: the client's writes block, as
+    they would against a stopped process, and the layer's memory stays bounded."""
+    url = stack.urls["esia"]
+    parts = urlsplit(url)
+    control = TcpFaultControl(stack.manifest().tcp_faults)
+    held = {"esia-1": "esia-2", "esia-2": "esia-1"}[ask(url)]  # the next fresh connection goes there
+    control.inject(held, "blackhole", ttl=60)
+    sent = 0
+    try:
+        with socket.create_connection((parts.hostname, parts.port)) as upload:
+            upload.settimeout(PATIENCE)
+            upload.sendall(b"POST /_gosstand/health HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+            chunk = b"x" * 65536
+            with pytest.raises(TimeoutError):
+                for _ in range(16384):  # 1 GiB at most: far past what the kernel buffers and the layer holds
+                    upload.send(chunk)
+                    sent += len(chunk)
+        status = control.status()[held]
+    finally:
+        ended = control.heal(held)
+    assert HOLD_LIMIT < sent < 256 * 1024 * 1024, sent
+    assert status["fault"]["counts"] == {"held": 1} and ended.held == 1
 
 
 @pytest.mark.stack
