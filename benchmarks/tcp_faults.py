@@ -12,7 +12,8 @@ Prints ratios (layer / direct), never absolute targets:
   new connection per request (the layer also accepts, picks a replica and connects);
 - latency of the same request sent one at a time on one keep-alive connection (the extra hop
   when nothing queues): median and 99th percentile;
-- the layer's own CPU per request, read from /proc, beside the replica's.
+- the layer's own CPU per request, read from /proc, beside the replica's, for both kinds of
+  connection.
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and Linux.
 """
@@ -105,8 +106,8 @@ def main() -> int:
         assert replica.process is not None and stack.layer is not None
         paths = {"direct": stack.manifest().replicas["esia"][0].url or "", "layer": stack.urls["esia"]}
         results: dict[str, dict[str, list[float]]] = {name: {} for name in paths}
-        layer_cpu: list[float] = []
-        replica_cpu: list[float] = []
+        layer_cpu: dict[str, list[float]] = {}
+        replica_cpu: dict[str, list[float]] = {}
         for _ in range(args.rounds):
             for name, url in paths.items():
                 for close in (False, True):
@@ -115,10 +116,12 @@ def main() -> int:
                         replica.process.pid)
                     rate = wrk(url, duration=args.duration, connections=args.connections, close=close)
                     results[name].setdefault(key, []).append(rate)
-                    if name == "layer" and not close:
+                    if name == "layer":
                         served = rate * args.duration
-                        layer_cpu.append((cpu_seconds(stack.layer.process.pid) - layer_before) / served)
-                        replica_cpu.append((cpu_seconds(replica.process.pid) - replica_before) / served)
+                        layer_cpu.setdefault(key, []).append(
+                            (cpu_seconds(stack.layer.process.pid) - layer_before) / served)
+                        replica_cpu.setdefault(key, []).append(
+                            (cpu_seconds(replica.process.pid) - replica_before) / served)
                 latencies = sequential_latencies(url, args.latency_requests)
                 results[name].setdefault("p50", []).append(statistics.median(latencies))
                 results[name].setdefault("p99", []).append(quantile(latencies, 0.99))
@@ -131,9 +134,10 @@ def main() -> int:
         direct, layer = statistics.median(results["direct"][key]), statistics.median(results["layer"][key])
         print(f"  latency {key}, one at a time          direct {direct * 1e3:6.3f} ms   layer {layer * 1e3:6.3f} ms"
               f"   ratio {layer / direct:.2f}   (+{(layer - direct) * 1e6:.0f} µs)")
-    print(f"  CPU per keep-alive request: layer {statistics.median(layer_cpu) * 1e6:.0f} µs, "
-          f"replica {statistics.median(replica_cpu) * 1e6:.0f} µs "
-          f"(layer/replica {statistics.median(layer_cpu) / statistics.median(replica_cpu):.2f})")
+    for key, spent in layer_cpu.items():
+        layer, server = statistics.median(spent), statistics.median(replica_cpu[key])
+        print(f"  CPU per request, {key:<27} layer {layer * 1e6:5.0f} µs   replica {server * 1e6:5.0f} µs"
+              f"   layer/replica {layer / server:.2f}")
     return 0
 
 

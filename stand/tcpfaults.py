@@ -43,15 +43,17 @@ Faults are switched through a Unix socket (:mod:`.tcpfaults_control`), and end a
 process that started it is gone.
 
 Why it runs only when asked: ``benchmarks/tcp_faults.py`` sends the cheapest request to one
-replica directly and through the layer in one run. Through the layer, keep-alive requests/s
-were 0.84–1.09 of direct (the replica stays the bottleneck) but a new connection per request
-only 0.33–0.44 (accepting, connecting and forwarding in Python), with +46–102 µs at the median
-one request at a time and 42–51 µs of the layer's CPU per request beside the replica's
-170–200 µs, on a 2-core machine it shares with the replicas and the load. A load run opens a
-connection per journey, so that would cap every run's connection rate for the sake of the few
-that fail a path: a stack runs the layer only with ``gosstand up --tcp-faults``, and
-``gosstand peak`` starts its stack with it only when the schedule has a ``blackhole``,
-``reset`` or ``partition`` action.
+replica directly and through the layer, in alternating rounds of one run. Through the layer,
+keep-alive requests/s were 0.73–1.09 of direct (the replica stays the bottleneck), but a new
+connection per request only 0.33–0.44, with +46–240 µs at the median one request at a time.
+The layer spent 42–67 µs of CPU per keep-alive request (a quarter of the replica's) and about
+580 µs per new connection (1.7 times the replica's), most of it the kernel's work for the
+second TCP connection (loopback ``send`` and ``connect`` lead a profile of it), on a 2-core
+machine it shares with the replicas and the load. A load run opens a connection per journey,
+so the layer would take a third to half of every run's connection rate and CPU the replicas
+need, for the sake of the few runs that fail a path: a stack runs it only with
+``gosstand up --tcp-faults``, and ``gosstand peak`` starts its stack with it only when the
+schedule has a ``blackhole``, ``reset`` or ``partition`` action.
 
 Run: ``python -m gosstand.stand.tcpfaults CONFIG.json`` (see :class:`LayerConfig`).
 """
