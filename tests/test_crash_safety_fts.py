@@ -2,7 +2,7 @@
 state that the client's retry completes, with nothing acknowledged lost or filed twice.
 
 Each test runs the operation on a replica that dies right after its 1st store write, then one
-that dies after its 2nd, … (:mod:`crashing_replicas`); after every crash the healthy replica,
+that dies after its 2nd, … (:mod:`crashing_replicas`); after every crash the healthy replica (``fts``),
 on the same store, takes the retry. "Nothing filed twice" is checked in the store itself too:
 an abandoned record that no list shows is still a second copy of the declaration or document.
 """
@@ -15,40 +15,17 @@ from collections.abc import Callable
 
 import pytest
 from crashing_replicas import crash_points, second_replica
-from gosstand.mocks.core.keys import SigningKeys
-from gosstand.mocks.core.settings import TEST_STAND_ISSUER, Settings
-from gosstand.mocks.esia.oauth.token_signing import sign
-from gosstand.mocks.esia.oauth.tokens import access_token_claims
+from fts_requests import DECLARATIONS as BASE
+from fts_requests import ORGANISATION as DECLARANT
+from fts_requests import declaration
+from gosstand.mocks.core.settings import Settings
+from signed_documents import PDF
 from starlette.testclient import TestClient
-from test_fts_plans import BASE, DECLARANT, T0, declaration
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def fts(frozen_service: Callable[..., TestClient]) -> TestClient:
-    """The healthy replica."""
-    return frozen_service("fts", T0)
-
-
-@pytest.fixture
-def auth(esia_signing_keys: SigningKeys) -> dict[str, str]:
-    claims = access_token_claims(oid=7, client_id="BROKER", scopes=["openid", "usr_org"],
-                                 issuer=TEST_STAND_ISSUER, now=T0, session_id="sid")
-    return {"Authorization": f"Bearer {sign(claims, kind='access', key=esia_signing_keys.private_key)}"}
 
 
 @pytest.fixture
 def replica_settings(make_settings: Callable[..., Settings]) -> Settings:
     return second_replica(make_settings, "fts")
-
-
-@pytest.fixture
-def advance(fts: TestClient, control_headers: dict[str, str]) -> Callable[[float], None]:
-    def move(seconds: float) -> None:
-        fts.post("/_gosstand/control/clock", json={"advance": seconds}, headers=control_headers).raise_for_status()
-
-    return move
 
 
 def _stored(settings: Settings, prefix: str) -> int:

@@ -20,7 +20,7 @@ from fts_requests import DECLARATIONS, declaration, token
 from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.middleware import REPLICA_HEADER
 from gosstand.mocks.stack import EmbeddedStack
-from test_utko_objects import OBJECT
+from utko_inputs import OBJECT
 
 pytestmark = pytest.mark.stack
 

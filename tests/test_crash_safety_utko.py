@@ -15,7 +15,7 @@ from crashing_replicas import crash_points, second_replica
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import Settings
 from starlette.testclient import TestClient
-from test_utko_objects import OBJECT, T0, bearer
+from utko_inputs import OBJECT, T0, bearer
 
 MOVED = dict(OBJECT, region="50", status="suspended")
 

@@ -1,13 +1,11 @@
 """Requests to customs (обращения): statuses on the clock, history, comments, attachments, keys."""
-# ruff: noqa: F811
 
 from __future__ import annotations
 
 import base64
 import uuid
 
-# The fixtures fts, auth and advance come from the plans module and are named as parameters here.
-from test_fts_plans import advance, auth, fts, submit  # noqa: F401
+from fts_requests import submit
 
 APPEALS = "/api/v1/appeals"
 PDF = b"%PDF-1.7\n%%EOF\n"

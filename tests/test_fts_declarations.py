@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import calendar
 import copy
-import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fts_requests import DECLARATIONS as BASE
+from fts_requests import ORGANISATION, PROPRIETOR, T0, advance, declaration, post
+from fts_requests import token as mint
 from gosstand.mocks.core.keys import SigningKeys
-from gosstand.mocks.core.settings import TEST_STAND_ISSUER as ISSUER
-from gosstand.mocks.esia.oauth.token_signing import sign
-from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from starlette.testclient import TestClient
-
-BASE = "/api/v1/declarations"
-#: The stand's clock is frozen here in every test: 2026-05-20 09:00:00 UTC.
-T0 = calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple())
-ORGANISATION = {"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195", "name": "ПАО «Сбербанк»"}
-PROPRIETOR = {"inn": "500500123491", "ogrn": "304500116000157", "name": "ИП Петров Иван Сергеевич"}
-
-
-def declaration(declarant: dict[str, str] = ORGANISATION, **changes: Any) -> dict[str, Any]:
-    body = {
-        "senderReference": "BRK-0001",
-        "declarant": dict(declarant),
-        "procedure": {"direction": "ИМ", "code": "40"},
-        "customsOffice": "10005020",
-        "goods": [{
-            "tnved": "8471300000", "description": "Ноутбуки", "quantity": 10, "unit": "шт",
-            "customsValue": "125000.00", "currency": "CNY", "originCountry": "CN", "deliveryTerms": "FCA",
-        }],
-    }
-    body.update(changes)
-    return body
-
-
-def mint(keys: SigningKeys, *, scopes: tuple[str, ...] = ("openid", "usr_org"), now: float = T0,
-         issuer: str = ISSUER, oid: int = 1000328686) -> str:
-    claims = access_token_claims(oid=oid, client_id="BROKER", scopes=scopes, issuer=issuer, now=now,
-                                 session_id="sid")
-    return sign(claims, kind="access", key=keys.private_key)
 
 
 @pytest.fixture
@@ -53,14 +23,6 @@ def fts(frozen_service: Callable[..., TestClient]) -> TestClient:
 @pytest.fixture
 def auth(esia_signing_keys: SigningKeys) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(esia_signing_keys)}"}
-
-
-def advance(client: TestClient, headers: dict[str, str], seconds: float) -> None:
-    client.post("/_gosstand/control/clock", json={"advance": seconds}, headers=headers).raise_for_status()
-
-
-def post(client: TestClient, auth: dict[str, str], body: Any, key: str = "key-1"):
-    return client.post(BASE, json=body, headers={**auth, "Idempotency-Key": key})
 
 
 # --- submit ----------------------------------------------------------------------------------

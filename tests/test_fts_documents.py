@@ -1,43 +1,21 @@
 """FTS document submission: content sniffing, limits, XML errors by line, detached CMS
 signatures, application numbers, processing status on the clock, idempotency."""
-# ruff: noqa: F811
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import pytest
 from asn1crypto import cms
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
+from fts_requests import DECLARATIONS as BASE
+from fts_requests import submit, withdraw
+from signed_documents import PDF, p7s
 
-# The fixtures fts, auth and advance come from the plans module and are named as parameters here.
-from test_fts_plans import BASE, advance, auth, fts, submit, withdraw  # noqa: F401
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 XML = "<?xml version='1.0' encoding='UTF-8'?>\n<ESADout_CU>\n  <Номер>1</Номер>\n</ESADout_CU>\n".encode()
-
-
-@pytest.fixture(scope="module")
-def signer() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Петров Иван Сергеевич")])
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(4242).not_valid_before(now).not_valid_after(now + dt.timedelta(days=800))
-                   .sign(key, hashes.SHA256()))
-    return certificate, key
-
-
-def p7s(content: bytes, signer) -> bytes:
-    certificate, key = signer
-    return (pkcs7.PKCS7SignatureBuilder().set_data(content).add_signer(certificate, key, hashes.SHA256())
-            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
 
 
 def upload(fts, auth, declaration_id, content, *, name="scan.pdf", signature=None, key=None):

@@ -1,12 +1,10 @@
 """The FTS event feed: every status change of a declarant's declarations, by cursor, on the clock."""
-# ruff: noqa: F811
 
 from __future__ import annotations
 
 import uuid
 
-# The fixtures fts, auth and advance come from the plans module and are named as parameters here.
-from test_fts_plans import advance, auth, fts, submit, withdraw  # noqa: F401
+from fts_requests import submit, withdraw
 
 EVENTS = "/api/v1/events"
 INN = "7707083893"

@@ -5,11 +5,12 @@ cursor, withdraw, and open and comment a request to customs."""
 from __future__ import annotations
 
 import pytest
+from fts_requests import ORGANISATION, T0, advance, declaration
+from fts_requests import token as mint
 from gosstand.scenarios import declarations
 from gosstand.scenarios.declarations import DeclarationError
 from gosstand.scenarios.http import HttpxClient
-from test_fts_declarations import ORGANISATION, T0, advance, declaration, mint
-from test_fts_documents import PDF, p7s, signer  # noqa: F401 — the signer fixture
+from signed_documents import PDF, p7s
 
 FTS = "http://testserver"
 
@@ -24,7 +25,7 @@ def broker(service_client, control_headers, esia_signing_keys):
     return http, token, filed.id, client
 
 
-def test_a_signed_document_goes_up_and_comes_back_byte_for_byte(broker, signer):  # noqa: F811
+def test_a_signed_document_goes_up_and_comes_back_byte_for_byte(broker, signer):
     http, token, declaration_id, _ = broker
     document = declarations.upload_document(http, fts_url=FTS, token=token, declaration_id=declaration_id,
                                             content=PDF, file_name="invoice.pdf", idempotency_key="doc-1",

@@ -16,6 +16,7 @@ from gosstand.mocks.esia.oauth.token_signing import sign
 from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.scenarios import declarations
 from gosstand.scenarios.http import HttpResponse, TransportFailure
+from scripted_http import ScriptedHttp, answer
 from starlette.testclient import TestClient
 
 
@@ -32,27 +33,6 @@ class InProcessHttp:
         response = self.client.request(method, url, params=params, json=json, headers=headers)
         return HttpResponse(status=response.status_code, headers={k.lower(): v for k, v in response.headers.items()},
                             body=response.content, url=url)
-
-
-class ScriptedHttp:
-    """Answers (or transport failures) in order; records what was sent."""
-
-    def __init__(self, script: list[HttpResponse | Exception]) -> None:
-        self.script = script
-        self.sent: list[dict[str, Any]] = []
-
-    def send(self, method: str, url: str, *, name: str, headers: Mapping[str, str] | None = None,
-             **kwargs: Any) -> HttpResponse:
-        self.sent.append({"name": name, "headers": dict(headers or {}), **kwargs})
-        answer = self.script.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-def answer(status: int, body: bytes = b"{}", **headers: str) -> HttpResponse:
-    return HttpResponse(status=status, headers={k.replace("_", "-").lower(): v for k, v in headers.items()},
-                        body=body, url="http://fts")
 
 
 CARD = b'{"id": "d1", "status": "submitted"}'

@@ -1,76 +1,27 @@
 """Every life-cycle plan of a declaration, the declarant's withdrawal, and the invariants of
-docs/fts-utko.md checked over random plans, withdrawals and clock moves."""
+docs/fts-utko.md checked over random plans, withdrawals and clock moves. The FTS desk the tests
+take (``fts``, ``auth``, ``advance``, on the filing day ``PLANS_T0``) is in conftest.py."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import uuid
-from collections.abc import Callable
 
 import pytest
+from fts_requests import DECLARATIONS as BASE
+from fts_requests import PLANS_T0 as T0
+from fts_requests import declaration, submit, withdraw
+from fts_requests import token as fts_token
 from gosstand.mocks.core.identifiers import is_valid_dt_number
-from gosstand.mocks.core.keys import SigningKeys
-from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.oauth.token_signing import sign
-from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.mocks.fts.lifecycle import FINAL, PLANS, Status, progress
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-BASE = "/api/v1/declarations"
-T0 = calendar.timegm(dt.datetime(2026, 6, 1, 8, 0, 0).timetuple())
-DECLARANT = {"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195", "name": "ПАО «Сбербанк»"}
-
-
-def declaration(scenario: str | None = None, office: str = "10005020") -> dict:
-    body = {
-        "senderReference": "PL-1", "declarant": DECLARANT, "procedure": {"direction": "ИМ", "code": "40"},
-        "customsOffice": office,
-        "goods": [{"tnved": "8471300000", "description": "Ноутбуки", "quantity": 10, "unit": "шт",
-                   "customsValue": "125000.00", "currency": "CNY", "originCountry": "CN",
-                   "deliveryTerms": "FCA"}],
-    }
-    if scenario is not None:
-        body["scenario"] = scenario
-    return body
-
-
-@pytest.fixture
-def fts(frozen_service: Callable[..., TestClient]) -> TestClient:
-    return frozen_service("fts", T0)
-
-
-@pytest.fixture
-def auth(esia_signing_keys: SigningKeys) -> dict[str, str]:
-    claims = access_token_claims(oid=7, client_id="BROKER", scopes=["openid", "usr_org"],
-                                 issuer=TEST_STAND_ISSUER, now=T0, session_id="sid")
-    return {"Authorization": f"Bearer {sign(claims, kind='access', key=esia_signing_keys.private_key)}"}
-
-
-@pytest.fixture
-def advance(fts: TestClient, control_headers: dict[str, str]) -> Callable[[float], None]:
-    def move(seconds: float) -> None:
-        fts.post("/_gosstand/control/clock", json={"advance": seconds}, headers=control_headers).raise_for_status()
-
-    return move
-
-
-def submit(fts: TestClient, auth: dict[str, str], scenario: str | None = None) -> str:
-    response = fts.post(BASE, json=declaration(scenario), headers={**auth, "Idempotency-Key": str(uuid.uuid4())})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
 
 def history(fts: TestClient, auth: dict[str, str], declaration_id: str) -> list[tuple[str, str]]:
     card = fts.get(f"{BASE}/{declaration_id}", headers=auth).json()
     return [(entry["status"], entry["comment"]) for entry in card["statusHistory"]]
-
-
-def withdraw(fts: TestClient, auth: dict[str, str], declaration_id: str, key: str | None = None):
-    return fts.post(f"{BASE}/{declaration_id}/withdrawal",
-                    headers={**auth, "Idempotency-Key": key or str(uuid.uuid4())})
 
 
 @pytest.mark.parametrize(("scenario", "final", "decision"), [
@@ -112,7 +63,7 @@ def test_documents_requested_is_control_then_release(fts, auth, advance):
 
 
 def test_an_unknown_scenario_is_a_422_at_its_pointer(fts, auth):
-    response = fts.post(BASE, json=declaration("teleport"), headers={**auth, "Idempotency-Key": "k-1"})
+    response = fts.post(BASE, json=declaration(scenario="teleport"), headers={**auth, "Idempotency-Key": "k-1"})
     assert response.status_code == 422
     assert [e["pointer"] for e in response.json()["errors"]] == ["/scenario"]
 
@@ -210,9 +161,7 @@ def test_numbers_never_change_dates_match_and_sequences_increase(
     fts = service_client("fts")
     fts.post("/_gosstand/control/reset", headers=control_headers)
     fts.post("/_gosstand/control/clock", json={"freeze": T0}, headers=control_headers).raise_for_status()
-    claims = access_token_claims(oid=7, client_id="BROKER", scopes=["openid", "usr_org"],
-                                 issuer=TEST_STAND_ISSUER, now=T0, session_id="sid")
-    token = sign(claims, kind="access", key=esia_signing_keys.private_key)
+    token = fts_token(esia_signing_keys, now=T0, oid=7)
     now = float(T0)
     ids: list[str] = []
     numbers: dict[str, str] = {}
@@ -224,9 +173,7 @@ def test_numbers_never_change_dates_match_and_sequences_increase(
         elif action == "advance":
             fts.post("/_gosstand/control/clock", json={"advance": amount}, headers=control_headers)
             now += amount
-            claims = access_token_claims(oid=7, client_id="BROKER", scopes=["openid", "usr_org"],
-                                         issuer=TEST_STAND_ISSUER, now=now, session_id="sid")
-            token = sign(claims, kind="access", key=esia_signing_keys.private_key)
+            token = fts_token(esia_signing_keys, now=now, oid=7)
         elif action == "withdraw" and ids:
             assert withdraw(fts, auth, ids[amount % len(ids)]).status_code in (200, 409)
         for declaration_id in (ids if amount % 2 else ids[::-1]):  # reading order must not matter

@@ -11,13 +11,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fts_requests import DECLARATIONS as BASE
+from fts_requests import T0, declaration
 from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
 from gosstand.mocks.esia.crypto.gost_keys import CERT_FILE, gost_signing_keys
 from gosstand.mocks.esia.oauth.token_signing import sign_gost
 from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.scenarios.gost import gost_ready
-from test_fts_declarations import BASE, T0, declaration
 
 pytestmark = pytest.mark.skipif(gost_ready() is not None, reason=f"no GOST here: {gost_ready()}")
 

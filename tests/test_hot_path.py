@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 from esia_stand import make_stand
+from fts_requests import DECLARATIONS as BASE
+from fts_requests import advance, declaration, post
+from fts_requests import token as mint
 from gosstand.mocks.core.hot_path import HotAnswer, HotRequest, bearer_token
 from gosstand.mocks.core.keys import SigningKeys
 from starlette.testclient import TestClient
-from test_fts_declarations import BASE, advance, declaration, mint, post
 
 
 def _hot_answer(client: TestClient, path: str, headers: dict[str, str], query: bytes = b"") -> HotAnswer | None:

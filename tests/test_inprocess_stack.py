@@ -9,13 +9,11 @@ import uuid
 import httpx
 import pytest
 import respx
-from cryptography.hazmat.primitives import serialization
 from gosstand.mocks.inprocess import InProcessStack
 from gosstand.scenarios import declarations, esia_login
-from gosstand.scenarios.control import StackControl
-from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.http import HttpxClient
 from gosstand.scenarios.identities import russian_faker
+from relying_parties import registered_person
 
 SCOPE = "openid fullname snils usr_org"
 
@@ -23,19 +21,6 @@ SCOPE = "openid fullname snils usr_org"
 @pytest.fixture
 def stack(gosstand_inprocess):  # the plugin's fixture, as a user's test would take it
     return gosstand_inprocess
-
-
-def registered_person(stack, client_id: str, scope: str, seed: int):
-    """A relying party registered for ``scope`` and a seeded person: (control, rp, person)."""
-    control = StackControl(stack.urls, stack.control_token)
-    certificate, key = make_test_identity(f"{client_id} RP")
-    rp = RelyingParty(client_id, "https://rp.example/cb", certificate, key, clock=lambda: control.now("esia"))
-    control.register_client(client_id, redirect_uris=[rp.redirect_uri], scopes=scope.split(),
-                            certificate=certificate.public_bytes(serialization.Encoding.PEM).decode())
-    person = russian_faker(seed=seed).person_record()
-    control.seed_user(phone=person["phone"], password=person["password"], email=person["email"],
-                      person={k: person[k] for k in ("firstName", "lastName", "birthDate", "gender", "snils")})
-    return control, rp, person
 
 
 def test_a_login_and_a_declaration_run_on_a_plain_client_without_a_server(stack):

@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 from gosstand.mocks.core.store import Store
-from test_store_contract import connect, redis_server, store_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.anyio
 
@@ -21,7 +20,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def shared(connect: Callable[[], Store]) -> Store:  # noqa: F811
+def shared(connect: Callable[[], Store]) -> Store:
     return connect()
 
 

@@ -3,16 +3,13 @@
 Replicas rely on these semantics for correctness across processes (single-use codes, one
 winner of an idempotency key, shared counters), so both stores must behave identically.
 The Redis leg starts Debian's ``redis-server`` on a free loopback port and is skipped, with
-the reason, when that binary is absent (CI installs it with ``apt-get install redis-server``).
+the reason, when that binary is absent (the fixtures ``connect`` and ``store_url``: conftest.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from gosstand.mocks.core.clock import Clock
@@ -26,65 +23,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    """A throwaway redis-server on loopback, no persistence; yields its base URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--databases", "16"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}"
-    try:
-        _wait_for_redis(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_for_redis(url: str, process: subprocess.Popen[bytes]) -> None:
-    async def answers() -> bool:
-        store = open_store(f"{url}/0")
-        try:
-            return await store.ping()
-        finally:
-            await store.close()
-
-    deadline = time.monotonic() + 10
-    while not asyncio.run(answers()):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("redis-server did not start")
-        time.sleep(0.05)
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    """A URL of an empty store that several connections may open."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    return f"{request.getfixturevalue('redis_server')}/0"
-
-
-@pytest.fixture
-async def connect(store_url: str) -> AsyncIterator[Callable[[], Store]]:
-    """``connect()`` → a new connection to the test's store (as another replica would open)."""
-    opened: list[Store] = []
-
-    def make() -> Store:
-        opened.append(open_store(store_url))
-        return opened[-1]
-
-    await make().flush()
-    yield make
-    for store in opened:
-        await store.close()
 
 
 @pytest.fixture

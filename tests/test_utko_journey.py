@@ -13,8 +13,8 @@ from gosstand.scenarios import esia_login, utko
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.http import HttpResponse, HttpxClient, TransportFailure
 from gosstand.scenarios.identities import russian_faker
-from test_fts_journey import ScriptedHttp, answer
-from test_inprocess_stack import registered_person
+from relying_parties import registered_person
+from scripted_http import ScriptedHttp, answer
 
 SCOPE = "openid fullname usr_org"
 

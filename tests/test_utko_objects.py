@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
-from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.oauth.token_signing import sign
-from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from starlette.testclient import TestClient
-
-T0 = calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple())
-OBJECT = {
-    "name": "Мусоросортировочный комплекс «Восток»",
-    "status": "active",
-    "type": "sorting",
-    "operator": {"inn": "7707083893", "kpp": "7736AB001"},
-    "region": "77",
-    "address": "г. Москва, ул. Промышленная, д. 1",
-    "coordinates": {"lat": 55.75, "lon": 37.62},
-    "fkkoCodes": ["73310001724", "4 71 101 01 52 1"],
-}
-
-
-def bearer(keys: SigningKeys, *, scopes: tuple[str, ...] = ("openid", "usr_org"), issuer: str = TEST_STAND_ISSUER,
-           now: float = T0) -> dict[str, str]:
-    claims = access_token_claims(oid=2, client_id="REGOP", scopes=scopes, issuer=issuer, now=now, session_id="s")
-    return {"Authorization": f"Bearer {sign(claims, kind='access', key=keys.private_key)}"}
+from utko_inputs import OBJECT, T0, bearer
 
 
 @pytest.fixture

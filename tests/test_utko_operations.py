@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from starlette.testclient import TestClient
-from test_utko_objects import OBJECT, T0, bearer
+from utko_inputs import OBJECT, T0, bearer
 
 
 @pytest.fixture

@@ -9,25 +9,7 @@ from typing import Any
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from starlette.testclient import TestClient
-from test_utko_objects import OBJECT, T0, bearer
-
-IMPORT = "/reo-weight-control-api/api/v1/weight-controls/import"
-LIST = "/reo-weight-control-api/api/v1/weight-controls"
-RECORD = {
-    "id": "wc-1",
-    "dateBefore": "2026-05-20T08:10:00+03:00",
-    "dateAfter": "2026-05-20T08:25:00+03:00",
-    "registrationNumber": "А123ВС77",
-    "truckType": "Мусоровоз",
-    "companyName": "ООО «ЭкоЛайн»",
-    "companyInn": "7707083893",
-    "companyKpp": "773601001",
-    "weightBefore": 18500,
-    "weightAfter": 11200,
-    "weightDriver": 80,
-    "garbageWeight": 7220,
-    "codeFKKO": "73310001724",
-}
+from utko_inputs import IMPORT, LIST, OBJECT, RECORD, T0, bearer
 
 
 @pytest.fixture
