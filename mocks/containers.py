@@ -47,7 +47,7 @@ import httpx
 
 from ..stand.actions import Evidence, ReplicaAction, perform
 from ..stand.manifest import ReplicaEntry, StackManifest
-from ..stand.tcpfaults import FrontConfig, LayerError, LayerProcess, UpstreamConfig
+from ..stand.tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
 from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings

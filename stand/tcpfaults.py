@@ -38,7 +38,8 @@ upstream accepts. A front with one replica behind it also keeps an idle connecti
 stops listening the moment that closes and a new one is refused, so a killed container is
 refused to HAProxy at once, as it is without the layer (HAProxy then redispatches even a POST).
 
-Faults are switched through a Unix socket (:mod:`.tcpfaults_control`), and end after their
+Faults are switched through a Unix socket (:mod:`.tcpfaults_control`, which also starts the
+layer as a process of its own, :class:`~.tcpfaults_control.LayerProcess`), and end after their
 ``ttl`` by themselves too, so a run that dies leaves no fault behind. The layer exits when the
 process that started it is gone.
 
@@ -55,7 +56,7 @@ need, for the sake of the few runs that fail a path: a stack runs it only with
 ``gosstand up --tcp-faults``, and ``gosstand peak`` starts its stack with it only when the
 schedule has a ``blackhole``, ``reset`` or ``partition`` action.
 
-Run: ``python -m gosstand.stand.tcpfaults CONFIG.json`` (see :class:`LayerConfig`).
+Run: ``python -m gosstand.stand.tcpfaults CONFIG.json`` (see :class:`~.tcpfaults_control.LayerConfig`).
 """
 
 from __future__ import annotations
@@ -68,9 +69,7 @@ import os
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -78,9 +77,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .tcpfaults_control import FAULTS, MESSAGE_LIMIT, FaultKind
+from .tcpfaults_control import FAULTS, MESSAGE_LIMIT, FaultKind, FrontConfig, LayerConfig, UpstreamConfig
 
-__all__ = ["FaultLayer", "FrontConfig", "LayerConfig", "LayerProcess", "UpstreamConfig", "main"]
+__all__ = ["HOLD_LIMIT", "FaultLayer", "main"]
 
 #: Bytes of a held connection's request kept while a blackhole lasts; past that the layer stops
 #: reading it and TCP's flow control makes the client's writes wait, as a stopped process would.
@@ -93,42 +92,6 @@ PROBE_INTERVAL = 0.05
 #: How often faults past their ttl are ended and the parent process is looked for.
 TICK = 0.1
 _RST = struct.pack("ii", 1, 0)
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpstreamConfig:
-    name: str
-    host: str
-    port: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class FrontConfig:
-    host: str
-    port: int
-    upstreams: tuple[UpstreamConfig, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class LayerConfig:
-    """What one layer process serves: its fronts and its control socket."""
-
-    control: str
-    fronts: tuple[FrontConfig, ...]
-    #: The layer exits once this process is gone (the stack that started it).
-    parent_pid: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"control": self.control, "parent_pid": self.parent_pid,
-                "fronts": [{"host": f.host, "port": f.port,
-                            "upstreams": [u.__dict__ for u in f.upstreams]} for f in self.fronts]}
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> LayerConfig:
-        return cls(control=raw["control"], parent_pid=raw.get("parent_pid"),
-                   fronts=tuple(FrontConfig(host=f["host"], port=int(f["port"]),
-                                            upstreams=tuple(UpstreamConfig(**u) for u in f["upstreams"]))
-                                for f in raw["fronts"]))
 
 
 @dataclass
@@ -267,7 +230,7 @@ class Link:
                 reset(other)  # a reset travels on as a reset
             else:
                 other.close()  # a close as a close, after what was written is sent
-        self.close(quietly=True)
+        self.close()
 
     # -- flow control: a side's reading is paused while any reason holds --------------------
     def pause(self, role: str, reason: str) -> None:
@@ -299,7 +262,7 @@ class Link:
         client = self.transports.get("client")
         if client is not None:
             reset(client)
-        self.close(quietly=True)
+        self.close()
 
     def blackhole(self) -> None:
         """Stop both ways: the client's bytes are held, the replica's are left unread."""
@@ -313,7 +276,7 @@ class Link:
         self.count("cut")
         for transport in list(self.transports.values()):
             reset(transport)
-        self.close(quietly=True)
+        self.close()
 
     def heal(self) -> None:
         """The fault ended: let bytes flow again, handing on what was held both ways."""
@@ -342,7 +305,7 @@ class Link:
         self.resume("client", "hold")
         self.resume("client", "route")
 
-    def close(self, *, quietly: bool = False) -> None:
+    def close(self) -> None:
         if self.closed:
             return
         self.closed = True
@@ -365,10 +328,6 @@ class Front:
         #: Listening stopped because no upstream may take a connection; it listens again when one can.
         self.shut = False
         self.reopening: asyncio.Task[None] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"{self.config.host}:{self.config.port}"
 
     async def listen(self) -> None:
         if self.server is not None:
@@ -420,7 +379,7 @@ class Front:
         client = link.transports.get("client")
         if client is not None:
             reset(client)
-        link.close(quietly=True)
+        link.close()
         self.no_upstream()
 
     def attach(self, link: Link, up: Upstream) -> None:
@@ -456,7 +415,7 @@ class Front:
                 client = link.transports.get("client")
                 if client is not None:
                     reset(client)
-                link.close(quietly=True)
+                link.close()
 
         self.layer.spawn(reach())
 
@@ -671,65 +630,6 @@ class FaultLayer:
             raise ValueError(f"unknown op {op!r}; known: inject, heal, status")
         except ValueError as exc:
             return {"ok": False, "error": str(exc)}
-
-
-class LayerError(RuntimeError):
-    """The layer process did not start."""
-
-
-@dataclass
-class LayerProcess:
-    """The layer running as a process of its own (its own interpreter: the stack's owner, a test
-    or ``gosstand up``, does not share its GIL with the bytes of every request)."""
-
-    config: LayerConfig
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @classmethod
-    def start(cls, fronts: Sequence[FrontConfig], *, directory: Path, timeout: float = 15.0) -> LayerProcess:
-        """Start a layer serving ``fronts``, its files in ``directory``; returns once it answers."""
-        from .tcpfaults_control import ControlFailure, TcpFaultControl
-
-        config = LayerConfig(control=control_path(directory), fronts=tuple(fronts), parent_pid=os.getpid())
-        path = directory / "tcp-faults.json"
-        path.write_text(json.dumps(config.to_json(), indent=2), encoding="utf-8")
-        log = directory / "tcp-faults.log"
-        with log.open("ab") as output:
-            process = subprocess.Popen([sys.executable, "-m", "gosstand.stand.tcpfaults", str(path)],
-                                       stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
-        layer = cls(config, process, log)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                TcpFaultControl(config.control, timeout=1.0).status()
-                return layer
-            except ControlFailure as failure:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    layer.close()
-                    raise LayerError(f"the TCP fault layer did not start ({failure}):\n"
-                                     f"{log.read_text(errors='replace')[-2000:]}") from None
-                time.sleep(0.05)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        Path(self.config.control).unlink(missing_ok=True)
-
-
-def control_path(directory: Path) -> str:
-    """The control socket's path: in ``directory``, unless that is too long for a Unix socket
-    address (about 100 bytes), then in a private temporary folder."""
-    path = directory.absolute() / "tcp-faults.sock"
-    if len(str(path).encode()) < 100:
-        return str(path)
-    return str(Path(tempfile.mkdtemp(prefix="gosstand-tcp-")) / "tcp-faults.sock")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Talking to the TCP fault layer (:mod:`.tcpfaults`) from any process, and what its faults are.
+"""The TCP fault layer (:mod:`.tcpfaults`) from other processes: what it serves, starting it as a
+process, and switching its faults.
 
 The layer listens on a Unix socket in the stack's state directory, named in the manifest
 (``tcp_faults``); like the manifest, only the stack's owner may use it (mode 0600), so it needs
@@ -15,7 +16,13 @@ socket cooperative, and tests and ``gosstand up``'s objects call it from plain t
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -25,7 +32,12 @@ __all__ = [
     "ControlFailure",
     "EndedFault",
     "FaultKind",
+    "FrontConfig",
+    "LayerConfig",
+    "LayerError",
+    "LayerProcess",
     "TcpFaultControl",
+    "UpstreamConfig",
 ]
 
 #: What the layer can do to the path to one replica (the module docstring of :mod:`.tcpfaults`
@@ -34,6 +46,42 @@ FaultKind = Literal["blackhole", "reset", "partition"]
 FAULTS: tuple[FaultKind, ...] = get_args(FaultKind)
 #: The largest control message either side reads: requests and answers are a few hundred bytes.
 MESSAGE_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpstreamConfig:
+    name: str
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrontConfig:
+    host: str
+    port: int
+    upstreams: tuple[UpstreamConfig, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerConfig:
+    """What one layer process serves: its fronts and its control socket."""
+
+    control: str
+    fronts: tuple[FrontConfig, ...]
+    #: The layer exits once this process is gone (the stack that started it).
+    parent_pid: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"control": self.control, "parent_pid": self.parent_pid,
+                "fronts": [{"host": f.host, "port": f.port,
+                            "upstreams": [u.__dict__ for u in f.upstreams]} for f in self.fronts]}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> LayerConfig:
+        return cls(control=raw["control"], parent_pid=raw.get("parent_pid"),
+                   fronts=tuple(FrontConfig(host=f["host"], port=int(f["port"]),
+                                            upstreams=tuple(UpstreamConfig(**u) for u in f["upstreams"]))
+                                for f in raw["fronts"]))
 
 
 class ControlFailure(RuntimeError):
@@ -139,3 +187,60 @@ def _read_line(conn: socket.socket) -> bytes:
         if len(received) > MESSAGE_LIMIT:
             raise OSError("the answer is too long")
     return bytes(received).split(b"\n", 1)[0]
+
+
+class LayerError(RuntimeError):
+    """The layer process did not start."""
+
+
+@dataclass
+class LayerProcess:
+    """The layer running as a process of its own (its own interpreter: the stack's owner, a test
+    or ``gosstand up``, does not share its GIL with the bytes of every request)."""
+
+    config: LayerConfig
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @classmethod
+    def start(cls, fronts: Sequence[FrontConfig], *, directory: Path, timeout: float = 15.0) -> LayerProcess:
+        """Start a layer serving ``fronts``, its files in ``directory``; returns once it answers."""
+        config = LayerConfig(control=control_path(directory), fronts=tuple(fronts), parent_pid=os.getpid())
+        path = directory / "tcp-faults.json"
+        path.write_text(json.dumps(config.to_json(), indent=2), encoding="utf-8")
+        log = directory / "tcp-faults.log"
+        with log.open("ab") as output:
+            process = subprocess.Popen([sys.executable, "-m", "gosstand.stand.tcpfaults", str(path)],
+                                       stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
+        layer = cls(config, process, log)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                TcpFaultControl(config.control, timeout=1.0).status()
+                return layer
+            except ControlFailure as failure:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    layer.close()
+                    raise LayerError(f"the TCP fault layer did not start ({failure}):\n"
+                                     f"{log.read_text(errors='replace')[-2000:]}") from None
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        Path(self.config.control).unlink(missing_ok=True)
+
+
+def control_path(directory: Path) -> str:
+    """The control socket's path: in ``directory``, unless that is too long for a Unix socket
+    address (about 100 bytes), then in a private temporary folder."""
+    path = directory.absolute() / "tcp-faults.sock"
+    if len(str(path).encode()) < 100:
+        return str(path)
+    return str(Path(tempfile.mkdtemp(prefix="gosstand-tcp-")) / "tcp-faults.sock")
