@@ -172,6 +172,7 @@ def parse_schedule(data: Any, shape: RunShape, *, source: str = "schedule") -> l
         problems.extend(checked.problems)
         if action is not None:
             actions.append(action)
+    problems.extend(_overlapping_network_faults(actions))
     if problems:
         raise ScheduleError(source, problems)
     return sorted(actions, key=lambda a: (a.at, a.entry))
@@ -318,6 +319,23 @@ class _Entry:
             self.fail("at", f"the fault ends at {ends:g} s and a {self.shape.duration_s:g}-s run leaves no "
                             f"{self.shape.healthy_window_s:g}-s healthy window after it to see it recover; "
                             f"lengthen --duration to at least {needed:g} s or move it earlier")
+
+
+def _overlapping_network_faults(actions: Sequence[ScheduledAction]) -> list[str]:
+    """The TCP fault layer holds one fault per replica at a time: a second one on the same
+    replica before the first ends could not be injected, so it is refused now, not mid-run."""
+    problems = []
+    last: dict[tuple[str, int | None], ScheduledAction] = {}
+    for action in sorted((a for a in actions if a.action in NETWORK_ACTIONS), key=lambda a: (a.at, a.entry)):
+        key = (action.service, action.replica)
+        earlier = last.get(key)
+        if earlier is not None and action.at < earlier.ends_at:
+            problems.append(f"entry {action.entry}, at: {action.service}-{action.replica} is still under entry "
+                            f"{earlier.entry}'s {earlier.action} until {earlier.ends_at:g} s; one network fault "
+                            f"per replica at a time")
+        if earlier is None or action.ends_at > earlier.ends_at:
+            last[key] = action
+    return problems
 
 
 def scoped_rule(fault: Mapping[str, Any], service: str, replica: int | None,

@@ -323,6 +323,17 @@ def test_malformed_network_actions_are_refused_naming_entry_and_field(fields, sa
         parse_schedule({"actions": [{"at": 1, "service": "esia", **fields}]}, SHAPE)
 
 
+def test_two_network_faults_on_one_replica_at_once_are_refused_before_the_run():
+    entries = [{"at": 10, "service": "esia", "replica": 1, "action": "blackhole", "duration": 5},
+               {"at": 12, "service": "esia", "replica": 1, "action": "reset", "duration": 2},
+               {"at": 12, "service": "esia", "replica": 2, "action": "reset", "duration": 2},
+               {"at": 15, "service": "esia", "replica": 1, "action": "partition", "duration": 2}]
+    with pytest.raises(ScheduleError) as refused:
+        parse_schedule({"actions": entries}, SHAPE)
+    assert refused.value.problems == ["entry 2, at: esia-1 is still under entry 1's blackhole until 15 s; one "
+                                      "network fault per replica at a time"]
+
+
 def test_a_network_action_on_a_running_stack_without_the_layer_is_refused_before_the_run():
     without = StackManifest(backend="embedded", urls={"esia": "http://127.0.0.1:1"}, control_token="t",
                             replicas={"esia": []})
