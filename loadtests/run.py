@@ -21,10 +21,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from ..mocks.core.settings import SERVICES
 from ..mocks.stack import StackError
+from ..scenarios.answers import ServiceError
+from ..scenarios.control import ControlError
+from ..scenarios.esia_login import EsiaJourneyError
+from ..scenarios.http import TransportFailure
 from ..stand.manifest import ManifestError, StackManifest
 from ..stand.records import LATE_START_S, RunConfig
 from .canaries import FIRST_SECOND_WAIT_S, Canaries, start_canaries
@@ -342,8 +347,14 @@ def run_peak(args: argparse.Namespace) -> int:
             _write_description(run_dir, description)
             return _broken(*silent)
         print("Seeding ESIA users, the client system and declarants…", flush=True)
-        fixtures_path = seed(manifest, run_dir, users=seeded_people(profile, args.users), declarants=args.declarants,
-                             seed=args.seed, utko_objects=sends_utko_traffic(profile))
+        try:
+            fixtures_path = seed(manifest, run_dir, users=seeded_people(profile, args.users),
+                                 declarants=args.declarants, seed=args.seed,
+                                 utko_objects=sends_utko_traffic(profile))
+        except HARNESS_ERRORS as exc:
+            description["problems"].append(f"seeding the stand failed: {type(exc).__name__}: {exc}"[:500])
+            _write_description(run_dir, description)
+            return _broken(*description["problems"])
         print(f"Load ({profile.name}) for {profile.duration_s:.0f} s, {_load_size(profile)}"
               + (f", {len(schedule)} failover(s) from {failover}" if schedule else ", no failover") + "…",
               flush=True)
@@ -372,7 +383,10 @@ def run_peak(args: argparse.Namespace) -> int:
             _write_description(run_dir, description)
             return _broken(f"the load recorded no request; see {run_dir / 'locust.log'}", *description["problems"])
         print("Reconciling the writes with what the targets hold…", flush=True)
-        reconcile(manifest, run_dir)
+        try:
+            reconcile(manifest, run_dir)
+        except HARNESS_ERRORS as exc:  # lost and duplicated writes cannot be judged: the run is broken
+            description["problems"].append(f"reconciling the writes failed: {type(exc).__name__}: {exc}"[:500])
     generator = GeneratorFigures.of(load_generator_samples(run_dir))
     description["generator"] = generator.verdict()
     if generator.saturated:
@@ -387,6 +401,13 @@ def run_peak(args: argparse.Namespace) -> int:
         print(f"gosstand peak: {reason}", file=sys.stderr)
     print(f"Report: {result.html.resolve()}")
     return verdict_exit_code(result)
+
+
+#: What the harness's own calls to the stand (seeding, reconciling) raise when the stand or a
+#: target fails them: the run is then broken (exit 2), said in one line, not a traceback.
+HARNESS_ERRORS: tuple[type[BaseException], ...] = (
+    ServiceError, ControlError, EsiaJourneyError, TransportFailure, httpx.HTTPError, ValueError,
+)
 
 
 def _broken(*reasons: str) -> int:

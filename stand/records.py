@@ -87,8 +87,10 @@ def _connection(value: Any) -> Connection | None:
 
 
 def _compact(record: Any) -> dict[str, Any]:
-    """A dataclass as JSON, without the fields that are ``None``."""
-    return {key: value for key, value in asdict(record).items() if value is not None}
+    """A record as JSON, without the fields that are ``None``. Read field by field, not with
+    ``dataclasses.asdict``, which deep-copies every value: on the recorder's hot path (every
+    request of a load run, every canary sample) that cost about ten times as much."""
+    return {name: value for name in record.__slots__ if (value := getattr(record, name)) is not None}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
