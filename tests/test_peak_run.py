@@ -80,9 +80,12 @@ def test_killed_replicas_stop_answering_and_survivors_take_over(run_dir: Path) -
 def test_a_scheduled_fault_rule_holds_for_its_duration_only(run_dir: Path) -> None:
     (fault,) = [event for event in _lines("failovers.jsonl", run_dir) if event["action"] == "fault"]
     assert fault["target"] == f"fts latency {SLOW_MS} ms" and fault["detail"]["rule"]["delay_ms"] == SLOW_MS
-    # Removed once its duration is over (the runner's timer is cooperative: a few ms late at most),
-    # and the evidence it took effect is the requests it hit.
-    assert SLOW_FTS_FOR <= fault["removed_at"] - fault["injected_at"] < SLOW_FTS_FOR + 0.5
+    # Removed once its duration is over, never before; ``removed_at`` is when the control API
+    # confirmed the removal, which on a loaded machine comes a second or two after the timer
+    # (measured: 2.58 s for a 2-s fault at load average 20) — so the bound is loose, and what
+    # the removal did is judged below by the requests after it. The evidence it took effect is
+    # the requests it hit.
+    assert SLOW_FTS_FOR <= fault["removed_at"] - fault["injected_at"] < SLOW_FTS_FOR + 5
     assert fault["took_effect"] and fault["detail"]["hit"] > 0
     fts = [r for r in _lines("requests*.jsonl", run_dir) if r["service"] == "fts" and r["ok"]]
     # t is when the control API answered, i.e. when every replica applies the rule
