@@ -4,7 +4,7 @@
 - ``POST /users`` — seed an account → 201 ``{"oid": …, …}``;
 - ``GET /users/{oid}`` — the stored account (no password hash);
 - ``PATCH /users/{oid}`` — change ``level``, ``second_factor`` (sms|totp), ``totp_secret``,
-  and switch ``faults`` (:mod:`.faults`) → the account with ``"faults"``;
+  and switch ``faults`` (:mod:`.oauth.faults`) → the account with ``"faults"``;
 - ``PATCH /clients/{client_id}`` — ``{"faults": {...}}`` for a client system → its switches;
 - ``GET /outbox?phone=+7…`` — the SMS messages sent to a phone, newest last;
 - ``GET /mailbox?email=…`` — the e-mails sent to an address (activation links, codes);
@@ -30,72 +30,79 @@ from ..core.identifiers import normalize_mobile
 from ..core.json_body import read_json
 from ..core.problems import Problem, json_object
 from .accounts.account_changes import apply_changes
-from .accounts.mailbox import mailbox
-from .accounts.organisations import (
-    add_employee,
-    create_organisation,
-    organisation_with_employees,
-    parse_oid,
-    plan_organisation,
-)
+from .accounts.message_repository import MessageRepository
+from .accounts.organisation_repository import OrganisationRepository
+from .accounts.organisations import add_employee, create_organisation, parse_oid, plan_organisation
 from .accounts.seed_fields import EMAIL
-from .accounts.users import load_user, plan_user, public_view, save_user, seed_user
-from .oauth.clients import client_from_registration, find_client, save_client
-from .oauth.faults import set_faults
-from .oauth.sessions import outbox
+from .accounts.user_repository import UserRepository
+from .accounts.users import plan_user
+from .oauth.client_repository import ClientRepository
+from .oauth.clients import client_from_registration
+from .oauth.fault_repository import FaultRepository
+from .oauth.faults import plan_faults
+
+__all__ = ["control_routes"]
 
 
 async def register_client(request: Request) -> Response:
     client = client_from_registration(json_object(await read_json(request)))
-    await save_client(context(request).store, client)
+    await ClientRepository(context(request).store).save(client)
     return JSONResponse(client.to_json(), status_code=201)
 
 
 async def create_user(request: Request) -> Response:
     ctx = context(request)
     plan = plan_user(json_object(await read_json(request)))
-    record = await seed_user(ctx.store, plan, now=await ctx.clock.now())
-    return JSONResponse(public_view(record), status_code=201)
+    account = await UserRepository(ctx.store).create(plan, now=await ctx.clock.now())
+    return JSONResponse(account.public_view(), status_code=201)
+
+
+def _user_oid(request: Request) -> int | None:
+    raw = request.path_params["oid"]
+    return int(raw) if raw.isdigit() and len(raw) <= 16 else None
 
 
 async def show_user(request: Request) -> Response:
-    raw = request.path_params["oid"]
-    record = await load_user(context(request).store, int(raw)) if raw.isdigit() and len(raw) <= 18 else None
-    if record is None:
-        raise Problem(404, f"no user with oid {raw[:40]}")
-    return JSONResponse(public_view(record))
+    oid = _user_oid(request)
+    account = await UserRepository(context(request).store).get(oid) if oid is not None else None
+    if account is None:
+        raise Problem(404, f"no user with oid {request.path_params['oid'][:40]}")
+    return JSONResponse(account.public_view())
 
 
 async def patch_client(request: Request) -> Response:
     ctx = context(request)
     client_id = request.path_params["client_id"]
-    if len(client_id) > 64 or await find_client(ctx.store, client_id) is None:
+    if await ClientRepository(ctx.store).find(client_id) is None:
         raise Problem(404, f"no client system {client_id[:64]}")
     body = json_object(await read_json(request))
     if set(body) != {"faults"}:
         raise Problem(422, 'send {"faults": {...}}', errors=[{"pointer": "/", "detail": "only faults change here"}])
-    record = await set_faults(ctx.store, "client", client_id, body["faults"], now=await ctx.clock.now())
-    return JSONResponse(record)
+    switches, seconds = plan_faults(body["faults"])
+    changed = await FaultRepository(ctx.store).change("client", client_id, switches, seconds,
+                                                      now=await ctx.clock.now())
+    return JSONResponse(changed.to_json())
 
 
 async def patch_user(request: Request) -> Response:
     ctx = context(request)
-    raw = request.path_params["oid"]
-    oid = int(raw) if raw.isdigit() and len(raw) <= 16 else None
-    record = await load_user(ctx.store, oid) if oid is not None else None
-    if record is None or oid is None:
-        raise Problem(404, f"no user with oid {raw[:40]}")
+    users = UserRepository(ctx.store)
+    oid = _user_oid(request)
+    account = await users.get(oid) if oid is not None else None
+    if account is None or oid is None:
+        raise Problem(404, f"no user with oid {request.path_params['oid'][:40]}")
     body = json_object(await read_json(request))
-    changed = apply_changes(record, body)
+    changed = apply_changes(account, body)
     now = await ctx.clock.now()
     faults = None
     if "faults" in body:
-        faults = await set_faults(ctx.store, "user", oid, body["faults"], now=now)
-    if changed != record:
-        await save_user(ctx.store, changed)
-    view = public_view(changed)
+        switches, seconds = plan_faults(body["faults"])
+        faults = await FaultRepository(ctx.store).change("user", oid, switches, seconds, now=now)
+    if changed != account:
+        await users.save(changed)
+    view = changed.public_view()
     if faults is not None:
-        view["faults"] = faults
+        view["faults"] = faults.to_json()
     return JSONResponse(view)
 
 
@@ -111,15 +118,16 @@ async def read_outbox(request: Request) -> Response:
     if last is not None and not (last.isdigit() and 1 <= int(last) <= 1000):
         raise Problem(422, "?last= is how many of the latest messages to show, 1 to 1000",
                       errors=[{"pointer": "/last", "detail": "an integer from 1 to 1000"}])
-    messages = await outbox(context(request).store, phone, last=int(last) if last else None)
+    messages = await MessageRepository(context(request).store).outbox(phone, last=int(last) if last else None)
     return JSONResponse({"phone": phone, "messages": messages})
 
 
 async def create_org(request: Request) -> Response:
     ctx = context(request)
-    organisation, employees = plan_organisation(json_object(await read_json(request)))
-    record = await create_organisation(ctx.store, organisation, employees, now=await ctx.clock.now())
-    return JSONResponse(record, status_code=201)
+    plan = plan_organisation(json_object(await read_json(request)))
+    organisation, employees = await create_organisation(
+        OrganisationRepository(ctx.store), UserRepository(ctx.store), plan, now=await ctx.clock.now())
+    return JSONResponse({**organisation.to_json(), "employees": [e.to_json() for e in employees]}, status_code=201)
 
 
 def _org_oid(request: Request) -> int:
@@ -132,25 +140,28 @@ def _org_oid(request: Request) -> int:
 
 async def show_org(request: Request) -> Response:
     org_oid = _org_oid(request)
-    record = await organisation_with_employees(context(request).store, org_oid)
-    if record is None:
+    organisations = OrganisationRepository(context(request).store)
+    organisation = await organisations.get(org_oid)
+    if organisation is None:
         raise Problem(404, f"no organisation with oid {org_oid}")
-    return JSONResponse(record)
+    employees = await organisations.employees(org_oid)
+    return JSONResponse({**organisation.to_json(), "employees": [e.to_json() for e in employees]})
 
 
 async def link_employee(request: Request) -> Response:
     ctx = context(request)
     org_oid = _org_oid(request)
     body = await read_json(request)
-    employment = await add_employee(ctx.store, org_oid, body, now=await ctx.clock.now())
-    return JSONResponse(employment, status_code=201)
+    employment = await add_employee(OrganisationRepository(ctx.store), UserRepository(ctx.store), org_oid, body,
+                                    now=await ctx.clock.now())
+    return JSONResponse(employment.to_json(), status_code=201)
 
 
 async def read_mailbox(request: Request) -> Response:
     email = request.query_params.get("email", "")
     if not EMAIL.fullmatch(email):
         raise Problem(422, "give ?email= an e-mail address", errors=[{"pointer": "/email", "detail": "an e-mail"}])
-    return JSONResponse({"email": email, "messages": await mailbox(context(request).store, email)})
+    return JSONResponse({"email": email, "messages": await MessageRepository(context(request).store).mailbox(email)})
 
 
 control_routes = [

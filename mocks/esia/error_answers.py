@@ -7,7 +7,7 @@ catalogue's two families (:mod:`.errors`), and for the stand's own refusals of a
 - :class:`~.errors.RsError`: ``{"code", "message"}`` with its status; a 401 says
   ``WWW-Authenticate: Bearer realm="esia"``.
 - A body over its route's limit (413) or cut short (400) — refused wherever a body is read
-  (:mod:`...core.limits`) — is :data:`~.errors.BAD_PARAMETER` in the OAuth form on ESIA's
+  (:mod:`..core.limits`) — is :data:`~.errors.BAD_PARAMETER` in the OAuth form on ESIA's
   endpoints, problem+json on the stand's ``/_gosstand`` paths.
 """
 
@@ -62,7 +62,7 @@ async def handle_rs_error(request: Request, exc: Exception) -> Response:
 
 
 async def handle_refused_body(request: Request, exc: Exception) -> Response:
-    """A refused body (:class:`~...core.limits.BodyTooLarge`, ``ClientDisconnect``) in ESIA's form."""
+    """A refused body (:class:`~..core.limits.BodyTooLarge`, ``ClientDisconnect``) in ESIA's form."""
     if request.url.path.startswith(RESERVED_PREFIX):
         return await (handle_client_disconnect if isinstance(exc, ClientDisconnect) else handle_problem)(request, exc)
     problem = exc if isinstance(exc, Problem) else body_cut_short()

@@ -1,5 +1,6 @@
-"""The login pages a person sees: plain Russian HTML forms that work in a real browser
-(no scripts) and with plain form posts from a load generator.
+"""The pages a person sees, as :class:`~.browser.Page` values: the frame every page shares and the
+login pages — plain Russian HTML forms that work in a real browser (no scripts) and with plain
+form posts from a load generator. Registration's pages: :mod:`.accounts.registration_pages`.
 
 Form contract (reported to the journeys in ``scenarios/esia_login.py``):
 
@@ -12,19 +13,7 @@ from __future__ import annotations
 
 from html import escape
 
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-
-from ..core.forms import NotAForm, form_fields
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """The text fields of a posted form; nothing for any other body (never an exception)."""
-    try:
-        fields = await form_fields(request)
-    except NotAForm:
-        return {}
-    return dict(fields or ())  # a repeated field: its last value, as Starlette's FormData gives
+from .browser import Page
 
 _STYLE = (
     "body{font-family:Lato,Arial,sans-serif;background:#f5f7fa;margin:0}"
@@ -35,14 +24,13 @@ _STYLE = (
 )
 
 
-def page(title: str, body: str, status: int) -> HTMLResponse:
-    return HTMLResponse(
-        '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
+def page(title: str, body: str, status: int) -> Page:
+    return Page(
+        html='<!doctype html><html lang="ru"><head><meta charset="utf-8">'
         f"<title>{escape(title)} — Госуслуги</title>"
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_STYLE}</style></head>'
         f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>",
-        status_code=status,
-        headers={"Cache-Control": "no-store"},
+        status=status,
     )
 
 
@@ -50,7 +38,7 @@ def _error(message: str | None) -> str:
     return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
 
 
-def password_form(rid: str, *, error: str | None = None, login: str = "", status: int = 200) -> HTMLResponse:
+def password_form(rid: str, *, error: str | None = None, login: str = "", status: int = 200) -> Page:
     body = (
         f"{_error(error)}"
         '<form method="post" action="/aas/oauth2/login">'
@@ -69,7 +57,7 @@ def password_form(rid: str, *, error: str | None = None, login: str = "", status
 
 def otp_form(
     rid: str, *, masked_phone: str, error: str | None = None, status: int = 200, totp: bool = False
-) -> HTMLResponse:
+) -> Page:
     """The second factor: the SMS code, or (``totp``) the code of the authenticator app."""
     if totp:
         hint, label = "Введите код из приложения-аутентификатора.", "Код из приложения"
@@ -88,7 +76,7 @@ def otp_form(
     return page("Подтверждение входа", body, status)
 
 
-def message_page(title: str, message: str, *, status: int) -> HTMLResponse:
+def message_page(title: str, message: str, *, status: int) -> Page:
     return page(title, f'<p class="error" role="alert">{escape(message)}</p>', status)
 
 

@@ -1,29 +1,34 @@
-"""The ESIA mock (v1 authorization-code flow): routes, control routes, contract, error formats.
+"""The ESIA mock, put together: its routes, hot route, control routes, helper files, contract
+and error answers. What ESIA does with a request, and where it lives:
 
-Public surface (docs/esia.md):
+- ``oauth/`` — the OAuth flow: ``ac`` and ``v2/ac`` (:mod:`.oauth.authorize`), the login and
+  one-time code pages and logout (:mod:`.oauth.login`), consent, codes, ``te`` and ``v3/te``
+  with one handler per grant (:mod:`.oauth.grants`), the tokens' shapes, signing and checking,
+  client registrations and failure switches; routes in :mod:`.oauth.handlers`;
+- ``accounts/`` — people and organisations: seeding, typed records (:mod:`.accounts.records`),
+  registration, recovery and unlock (routes in :mod:`.accounts.handlers`), levels, TOTP;
+- ``rs/`` — person and organisation data, ``/rs/prns/{oid}…`` and ``/rs/orgs/{org_oid}…``
+  (routes and the hot read in :mod:`.rs.handlers`);
+- ``crypto/`` — GOST R 34.10-2012 and Streebog through the system OpenSSL, CMS, client
+  signatures, certificates, ESIA's own keys;
+- beside them: the error catalogue (:mod:`.errors`) and its HTTP forms (:mod:`.error_answers`),
+  the scopes (:mod:`.scopes`), the pages (:mod:`.pages`), what flows and handlers exchange
+  (:mod:`.browser`, :mod:`.web`) and the control API (:mod:`.control`).
 
-- ``GET|POST /aas/oauth2/ac`` — authorization request (:mod:`.authorize`);
-- ``GET|POST /aas/oauth2/login``, ``GET|POST /aas/oauth2/otp`` — the login pages (:mod:`.login`);
-- ``GET|POST /aas/oauth2/consent`` — the consent page (:mod:`.consent`);
-- ``/registration[/confirm|/activate]`` — registration (:mod:`.registration`);
-  ``/login/recovery[/confirm]``, ``/login/unlock[/confirm]`` — recovery and unlock (:mod:`.recovery`);
-- ``POST /aas/oauth2/te`` — token endpoint (:mod:`.grants`);
-- ``GET /aas/oauth2/v2/ac``, ``POST /aas/oauth2/v3/te`` — the same with v2's raw GOST
-  signature and ``client_certificate_hash`` (:mod:`.v2`);
-- ``GET /rs/prns/{oid}[/ctts|/addrs|/docs[/{id}]]`` — person data (:mod:`.persons`);
-- ``GET /idp/ext/Logout`` — end the SSO session;
-- ``GET /_gosstand/esia/cert.pem`` and ``/_gosstand/esia/jwks.json`` — ESIA's signing
-  certificate and JWKS, for relying parties that verify tokens.
+Each ``*_repository.py`` owns its part of the shared store; nothing else touches it. The
+handlers read HTTP and call a flow; the flows see no Starlette object. Helper paths (not ESIA's
+own API): ``GET /_gosstand/esia/cert.pem``, ``/jwks.json`` and, where the gost engine is
+present, ``/cert-gost.pem`` — ESIA's signing certificates, for relying parties that verify tokens.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -31,36 +36,14 @@ from starlette.routing import Route
 from ..core.context import ServiceContext
 from ..core.limits import BodyTooLarge
 from ..core.service import ServiceDefinition
-from .accounts import recovery, registration
+from .accounts import handlers as accounts
 from .control import control_routes
 from .crypto.gost_keys import gost_signing_keys
 from .crypto.keys import signing_keys
 from .error_answers import handle_esia_error, handle_refused_body, handle_rs_error
 from .errors import EsiaError, RsError
-from .oauth.authorize import authorize
-from .oauth.consent import consent_page, submit_consent
-from .oauth.grants import token_endpoint
-from .oauth.login import logout, otp_page, password_page, submit_otp, submit_password
-from .oauth.v2 import authorize_v2, token_v3
-from .rs.persons import hot_person_root, person_data
-
-
-class _Anything(Convertor[str]):
-    """The rest of a path, newlines included. Starlette's ``path`` convertor is ``.*``, which
-    stops at a decoded newline — and its ``$`` then matches before a trailing one, so
-    ``/rs/prns/1/ctts/1%0A`` was served as ``…/ctts/1`` and ``…/ctts/1%0Ax`` fell through to the
-    router's problem+json 404 instead of ESIA's own error."""
-
-    regex = r"[\s\S]*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("anything", _Anything())
+from .oauth import handlers as oauth
+from .rs import handlers as rs
 
 CONTRACT = Path(__file__).with_name("openapi.yaml")
 
@@ -105,7 +88,7 @@ def helper_files(ctx: ServiceContext) -> dict[str, tuple[bytes, str]]:
 def helper_routes(ctx: ServiceContext) -> list[Route]:
     """GET routes answering each helper file (mounted by the core under ``/_gosstand/esia``)."""
 
-    def serve(body: bytes, media_type: str):  # type: ignore[no-untyped-def]
+    def serve(body: bytes, media_type: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             return Response(body, media_type=media_type)
 
@@ -120,36 +103,8 @@ def helper_routes(ctx: ServiceContext) -> list[Route]:
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
     return ServiceDefinition(
-        routes=[
-            Route("/aas/oauth2/ac", authorize, methods=["GET", "POST"]),
-            Route("/aas/oauth2/login", password_page, methods=["GET"]),
-            Route("/aas/oauth2/login", submit_password, methods=["POST"]),
-            Route("/aas/oauth2/otp", otp_page, methods=["GET"]),
-            Route("/aas/oauth2/otp", submit_otp, methods=["POST"]),
-            Route("/aas/oauth2/consent", consent_page, methods=["GET"]),
-            Route("/aas/oauth2/consent", submit_consent, methods=["POST"]),
-            Route("/registration", registration.registration_page, methods=["GET"]),
-            Route("/registration", registration.submit_registration, methods=["POST"]),
-            Route("/registration/confirm", registration.confirmation_page, methods=["GET"]),
-            Route("/registration/confirm", registration.submit_confirmation, methods=["POST"]),
-            Route("/registration/activate", registration.activate, methods=["GET"]),
-            *(
-                route
-                for start in ("/login/recovery", "/login/unlock")
-                for route in (
-                    Route(start, recovery.start_page, methods=["GET"]),
-                    Route(start, recovery.submit_start, methods=["POST"]),
-                    Route(f"{start}/confirm", recovery.confirm_page, methods=["GET"]),
-                    Route(f"{start}/confirm", recovery.submit_confirm, methods=["POST"]),
-                )
-            ),
-            Route("/aas/oauth2/te", token_endpoint, methods=["POST"]),
-            Route("/aas/oauth2/v2/ac", authorize_v2, methods=["GET"]),
-            Route("/aas/oauth2/v3/te", token_v3, methods=["POST"]),
-            Route("/rs/{rest:anything}", person_data, methods=["GET"]),
-            Route("/idp/ext/Logout", logout, methods=["GET"]),
-        ],
-        hot_routes=[hot_person_root(ctx)],
+        routes=[*oauth.routes, *accounts.routes, *rs.routes],
+        hot_routes=[rs.hot_person_root(ctx)],
         control_routes=control_routes,
         helper_routes=helper_routes(ctx),
         contract=CONTRACT,

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from ...core.identifiers import format_snils, is_valid_inn, is_valid_plate, is_valid_snils
+from .records import Kid, Vehicle, VehicleCertificate
 from .seed_fields import FieldErrors, bounded_list, optional_text
 
 MAX_ITEMS = 20
@@ -32,7 +33,7 @@ def is_date(value: Any) -> bool:
     return True
 
 
-def vehicles(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
+def vehicles(items: Any, errors: FieldErrors) -> list[Vehicle]:
     """``[{"name", "numberPlate", "regCertificate": {"series", "number"}}]``."""
     result = []
     for index, item in enumerate(bounded_list(items, "/vehicles", errors, MAX_ITEMS)):
@@ -48,7 +49,7 @@ def vehicles(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
             vehicle["name"] = name
         plate = item.get("numberPlate")
         if is_valid_plate(plate):
-            vehicle["numberPlate"] = plate
+            vehicle["number_plate"] = plate
         else:
             errors.add(f"{pointer}/numberPlate", "a Russian plate such as А123ВС77 (Cyrillic letters)")
         certificate = item.get("regCertificate")
@@ -60,14 +61,14 @@ def vehicles(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
                 and isinstance(certificate.get("number"), str)
                 and _REG_NUMBER.fullmatch(certificate["number"])
             ):
-                vehicle["regCertificate"] = {"series": certificate["series"], "number": certificate["number"]}
+                vehicle["certificate"] = VehicleCertificate(series=certificate["series"], number=certificate["number"])
             else:
                 errors.add(f"{pointer}/regCertificate", "{series: 4 characters, number: 6 digits}")
-        result.append(vehicle)
+        result.append(Vehicle(**vehicle))
     return result
 
 
-def kids(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
+def kids(items: Any, errors: FieldErrors) -> list[Kid]:
     """``[{"firstName", "lastName", "middleName"?, "birthDate", "gender", "snils"?, "inn"?}]``."""
     result = []
     for index, item in enumerate(bounded_list(items, "/kids", errors, MAX_ITEMS)):
@@ -76,14 +77,14 @@ def kids(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
             errors.add(pointer, "an object with firstName, lastName, birthDate, gender")
             continue
         kid: dict[str, Any] = {}
-        for name in ("firstName", "lastName", "middleName"):
+        for name, field in (("firstName", "first_name"), ("lastName", "last_name"), ("middleName", "middle_name")):
             value = optional_text(item, name, pointer, errors, 100)
             if value is not None:
-                kid[name] = value
+                kid[field] = value
             elif name != "middleName" and name not in item:
                 errors.add(f"{pointer}/{name}", "required")
         if is_date(item.get("birthDate")):
-            kid["birthDate"] = item["birthDate"]
+            kid["birth_date"] = item["birthDate"]
         else:
             errors.add(f"{pointer}/birthDate", "a date dd.MM.yyyy")
         if item.get("gender") in ("M", "F"):
@@ -100,5 +101,5 @@ def kids(items: Any, errors: FieldErrors) -> list[dict[str, Any]]:
                 kid["inn"] = item["inn"]
             else:
                 errors.add(f"{pointer}/inn", "a valid 12-digit INN of a person")
-        result.append(kid)
+        result.append(Kid(**kid))
     return result

@@ -6,15 +6,18 @@ may do (docs/esia.md §8).
 - *standard* (стандартная): SNILS and passport verified against the registries;
 - *confirmed* (подтверждённая): identity confirmed in person, by a bank, by registered mail or
   with a qualified e-signature; ``trusted`` in ``/rs``; may act for organisations (be an
-  employee) and log in to clients that require a confirmed account (else :data:`~..errors.ACCOUNT_LEVEL_TOO_LOW`).
+  employee) and log in to clients that require a confirmed account (else
+  :data:`~..errors.ACCOUNT_LEVEL_TOO_LOW`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import get_args
 
-LEVELS = ("simplified", "standard", "confirmed")
+from .records import Document, Level, Person
+
+LEVELS: tuple[Level, ...] = get_args(Level)
 
 #: What each level may do; the table the control API and the login consult.
 RIGHTS: dict[str, frozenset[str]] = {
@@ -37,12 +40,12 @@ def meets(level: str, required: str) -> bool:
     return rank(level) >= rank(required)
 
 
-def level_problems(level: str, person: dict[str, Any], documents: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
+def level_problems(level: str, person: Person, documents: Sequence[Document]) -> Iterator[tuple[str, str]]:
     """Why an account cannot have ``level``: standard and confirmed need a SNILS and a passport
     of the Russian Federation (the data the registries verify)."""
     if rank(level) < rank("standard"):
         return
-    if not person.get("snils"):
+    if not person.snils:
         yield "/person/snils", f"a {level} account needs a verified SNILS"
-    if not any(document.get("type") == "RF_PASSPORT" for document in documents):
+    if not any(document.type == "RF_PASSPORT" for document in documents):
         yield "/documents", f"a {level} account needs a passport of the Russian Federation"

@@ -7,61 +7,54 @@
 - ``GET|POST /login/unlock`` and ``/login/unlock/confirm`` (``rid``, ``code``) only end the
   lockout that three wrong passwords started.
 
-Codes are valid 10 minutes on the mock's clock, three tries, single use.
+Codes are valid 10 minutes on the mock's clock, three tries, single use. The HTTP side:
+:mod:`.handlers`.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
+from typing import Literal
 
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-
-from ...core.context import context
-from ..oauth.sessions import LOGIN_REQUEST_LIFETIME, MAX_OTP_ATTEMPTS, OTP_LIFETIME, new_id, new_otp, send_sms
-from ..pages import mask_phone, read_form
+from ...core.context import ServiceContext
+from ..browser import Answer, Page, Redirect
+from ..pages import mask_phone
 from . import registration_pages as pages
-from .mailbox import send_mail
+from .message_repository import MessageRepository
+from .one_time_codes import MAX_ATTEMPTS, OTP_LIFETIME, new_handle, new_otp
+from .pending_repository import PendingRepository, RecoveryRequest
 from .registration_rules import password_faults
-from .users import account_for_login, load_user, set_password, unlock
+from .user_repository import UserRepository
 
-PURPOSES = {
+__all__ = ["PURPOSES", "Purpose", "confirm_page", "start_page", "submit_confirm", "submit_start"]
+
+Purpose = Literal["recovery", "unlock"]
+#: Each purpose's page title and the path its pages live under.
+PURPOSES: dict[Purpose, tuple[str, str]] = {
     "recovery": ("Восстановление доступа", "/login/recovery"),
     "unlock": ("Разблокировка учётной записи", "/login/unlock"),
 }
 _EXPIRED = "Запрос не найден или его срок истёк. Начните заново."
 
 
-def _key(rid: str) -> str:
-    return f"esia:recovery:{rid}"
-
-
-def _purpose(request: Request) -> str:
-    return "unlock" if request.url.path.startswith("/login/unlock") else "recovery"
-
-
-async def start_page(request: Request) -> Response:
-    title, action = PURPOSES[_purpose(request)]
+def start_page(purpose: Purpose) -> Page:
+    title, action = PURPOSES[purpose]
     return pages.login_request_form(action, title)
 
 
-async def submit_start(request: Request) -> Response:
-    ctx = context(request)
-    purpose = _purpose(request)
+async def submit_start(ctx: ServiceContext, purpose: Purpose, login: str) -> Answer:
     title, action = PURPOSES[purpose]
-    login = (await read_form(request)).get("login", "").strip()
-    oid = await account_for_login(ctx.store, login)
-    user = await load_user(ctx.store, oid) if oid is not None else None
-    if user is None:
+    users = UserRepository(ctx.store)
+    oid = await users.oid_for_login(login)
+    account = await users.get(oid) if oid is not None else None
+    if account is None:
         return pages.login_request_form(action, title, ["Учётная запись не найдена"], status=400)
     now = await ctx.clock.now()
-    rid, code = new_id(), new_otp()
-    by_mail = "@" in login and user["logins"].get("email")
-    if by_mail:
-        await send_mail(
-            ctx.store,
-            email=user["logins"]["email"],
+    rid, code = new_handle(), new_otp()
+    messages = MessageRepository(ctx.store)
+    if "@" in login and account.logins.email:
+        await messages.send_mail(
+            email=account.logins.email,
             subject=f"{title} — Госуслуги",
             text=f"Код подтверждения: {code}. Никому не сообщайте его.",
             now=now,
@@ -69,63 +62,57 @@ async def submit_start(request: Request) -> Response:
         )
         hint = "Код отправлен на вашу электронную почту. Он действует 10 минут."
     else:
-        await send_sms(ctx.store, phone=user["logins"]["phone"], code=code, now=now)
-        hint = f"Код отправлен на номер {mask_phone(user['logins']['phone'])}. Он действует 10 минут."
-    pending = {"oid": oid, "purpose": purpose, "code": code, "sent": now, "attempts": 0, "hint": hint}
-    await ctx.store.set(_key(rid), json.dumps(pending), ttl=LOGIN_REQUEST_LIFETIME)
-    return RedirectResponse(f"{str(request.base_url).rstrip('/')}{action}/confirm?rid={rid}", status_code=302)
+        await messages.send_sms(phone=account.logins.phone, code=code, now=now)
+        hint = f"Код отправлен на номер {mask_phone(account.logins.phone)}. Он действует 10 минут."
+    request = RecoveryRequest(oid=account.oid, purpose=purpose, code=code, sent=now, hint=hint)
+    await PendingRepository(ctx.store).save_recovery(rid, request)
+    return Redirect(location=f"{action}/confirm?rid={rid}")
 
 
-async def _pending(request: Request, rid: str) -> dict | None:
-    if not rid or len(rid) > 64:
-        return None
-    raw = await context(request).store.get(_key(rid))
-    pending = json.loads(raw) if raw else None
-    return pending if pending is not None and pending["purpose"] == _purpose(request) else None
+async def _pending(ctx: ServiceContext, purpose: Purpose, rid: str) -> RecoveryRequest | None:
+    request = await PendingRepository(ctx.store).recovery(rid)
+    return request if request is not None and request.purpose == purpose else None
 
 
-async def confirm_page(request: Request) -> Response:
-    purpose = _purpose(request)
-    rid = request.query_params.get("rid", "")
-    pending = await _pending(request, rid)
+async def confirm_page(ctx: ServiceContext, purpose: Purpose, rid: str) -> Page:
+    pending = await _pending(ctx, purpose, rid)
     if pending is None:
         return pages.done_page(PURPOSES[purpose][0], _EXPIRED, status=400)
     action = f"{PURPOSES[purpose][1]}/confirm"
-    return pages.code_form(action, rid, hint=pending["hint"], new_password=purpose == "recovery")
+    return pages.code_form(action, rid, hint=pending.hint, new_password=purpose == "recovery")
 
 
-async def submit_confirm(request: Request) -> Response:
-    ctx = context(request)
-    purpose = _purpose(request)
+async def submit_confirm(ctx: ServiceContext, purpose: Purpose, form: dict[str, str]) -> Page:
     title, start = PURPOSES[purpose]
-    form = await read_form(request)
     rid, code = form.get("rid", ""), form.get("code", "").strip()
+    requests = PendingRepository(ctx.store)
     now = await ctx.clock.now()
-    pending = await _pending(request, rid)
+    pending = await _pending(ctx, purpose, rid)
     if pending is None:
         return pages.done_page(title, _EXPIRED, status=400)
-    if now - pending["sent"] > OTP_LIFETIME:
-        await ctx.store.delete(_key(rid))
+    if now - pending.sent > OTP_LIFETIME:
+        await requests.drop_recovery(rid)
         return pages.done_page(title, "Срок действия кода истёк. Запросите новый код.", status=400)
     recovery = purpose == "recovery"
     faults = []
-    if not hmac.compare_digest(code.encode(), pending["code"].encode()):
-        pending["attempts"] += 1
-        if pending["attempts"] >= MAX_OTP_ATTEMPTS:
-            await ctx.store.delete(_key(rid))
+    if not hmac.compare_digest(code.encode(), pending.code.encode()):
+        pending.attempts += 1
+        if pending.attempts >= MAX_ATTEMPTS:
+            await requests.drop_recovery(rid)
             return pages.done_page(title, "Код введён неверно слишком много раз.", status=400)
-        await ctx.store.set(_key(rid), json.dumps(pending), ttl=LOGIN_REQUEST_LIFETIME)
+        await requests.save_recovery(rid, pending)
         faults.append("Неверный код")
     elif recovery:
         faults.extend(password_faults(form.get("password", ""), form.get("password2", "")))
     if faults:
         return pages.code_form(
-            f"{start}/confirm", rid, hint=pending["hint"], errors=faults, new_password=recovery, status=400
+            f"{start}/confirm", rid, hint=pending.hint, errors=faults, new_password=recovery, status=400
         )
-    if await ctx.store.take(_key(rid)) is None:
+    if not await requests.take_recovery(rid):
         return pages.done_page(title, _EXPIRED, status=400)
+    users = UserRepository(ctx.store)
     if recovery:
-        await set_password(ctx.store, pending["oid"], form["password"])
-    await unlock(ctx.store, pending["oid"])
+        await users.set_password(pending.oid, form["password"])
+    await users.unlock(pending.oid)
     done = "Пароль изменён. Войдите с новым паролем." if recovery else "Учётная запись разблокирована."
     return pages.done_page(title, done)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from starlette.responses import HTMLResponse
-
+from ..browser import Page
 from ..pages import page
 
 #: (field, label, input type, required) of the registration form.
@@ -44,7 +43,7 @@ def _field(name: str, label: str, kind: str, required: bool, values: dict[str, s
 
 def registration_form(
     values: dict[str, str] | None = None, errors: list[str] | None = None, status: int = 200
-) -> HTMLResponse:
+) -> Page:
     values = values or {}
     fields = "".join(_field(name, label, kind, required, values) for name, label, kind, required in REGISTRATION_FIELDS)
     body = (
@@ -61,7 +60,7 @@ def registration_form(
 
 def code_form(
     action: str, rid: str, *, hint: str, errors: list[str] | None = None, new_password: bool = False, status: int = 200
-) -> HTMLResponse:
+) -> Page:
     """A one-time code form (registration, recovery, unlock); with the new password fields for
     recovery."""
     password = (
@@ -84,7 +83,7 @@ def code_form(
     return page("Подтверждение", body, status)
 
 
-def login_request_form(action: str, title: str, errors: list[str] | None = None, status: int = 200) -> HTMLResponse:
+def login_request_form(action: str, title: str, errors: list[str] | None = None, status: int = 200) -> Page:
     """Recovery and unlock start: which account (phone, e-mail or SNILS)."""
     body = (
         f"{_errors(errors or [])}"
@@ -96,5 +95,5 @@ def login_request_form(action: str, title: str, errors: list[str] | None = None,
     return page(title, body, status)
 
 
-def done_page(title: str, message: str, status: int = 200) -> HTMLResponse:
+def done_page(title: str, message: str, status: int = 200) -> Page:
     return page(title, f'<p class="done">{escape(message)}</p>', status)

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from .records import Address, wire_fields
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}")
 
-#: The fields an address may carry, as ``/rs/.../addrs`` shows them.
-ADDRESS_FIELDS = (
-    "addressStr",
-    "fiasCode",
-    "zipCode",
-    "region",
-    "city",
-    "street",
-    "house",
-    "flat",
-    "countryId",
-)
+#: The fields an address may carry, as ``/rs/.../addrs`` shows them, in the order they are checked.
+ADDRESS_FIELDS = ("addressStr", "fiasCode", "zipCode", "region", "city", "street", "house", "flat", "countryId")
+_ADDRESS_NAMES = {wire_name: name for name, wire_name in wire_fields(Address)}
+
+Item = TypeVar("Item")
 
 
 class FieldErrors:
@@ -69,34 +64,34 @@ def typed_items(
     errors: FieldErrors,
     pointer: str,
     types: Mapping[str, str],
-    build: Callable[[dict[str, Any], str], dict[str, Any]],
+    build: Callable[[dict[str, Any], str, str], Item],
     noun: str,
-) -> list[dict[str, Any]]:
-    """A list of up to 20 objects whose ``type`` is one of ``types``; ``build(item, pointer)``
-    checks the rest of each and returns what is stored after its type."""
+) -> list[Item]:
+    """A list of up to 20 objects whose ``type`` is one of ``types``; ``build(item, pointer, type)``
+    checks the rest of each and makes its record."""
     built = []
     for index, item in enumerate(bounded_list(items, pointer, errors, 20, noun)):
         where = f"{pointer}/{index}"
         if not isinstance(item, dict) or not is_code(item.get("type"), types):
             errors.add(f"{where}/type", one_of(types))
             continue
-        built.append({"type": item["type"], **build(item, where)})
+        built.append(build(item, where, item["type"]))
     return built
 
 
 def address_list(
     items: Any, errors: FieldErrors, types: Mapping[str, str], pointer: str = "/addresses"
-) -> list[dict[str, Any]]:
+) -> list[Address]:
     """Addresses of the given ``types`` (code → what it means); ``addressStr`` is required."""
 
-    def build(item: dict[str, Any], where: str) -> dict[str, Any]:
-        address: dict[str, Any] = {"countryId": "RUS"}
-        for name in ADDRESS_FIELDS:
-            value = optional_text(item, name, where, errors)
+    def build(item: dict[str, Any], where: str, kind: str) -> Address:
+        values = {}
+        for wire_name in ADDRESS_FIELDS:
+            value = optional_text(item, wire_name, where, errors)
             if value is not None:
-                address[name] = value
-        if "addressStr" not in address:
+                values[_ADDRESS_NAMES[wire_name]] = value
+        if "text" not in values:
             errors.add(f"{where}/addressStr", "required")
-        return address
+        return Address(type=kind, **values)
 
     return typed_items(items, errors, pointer, types, build, "addresses")

@@ -1,18 +1,18 @@
 """What may still stop a person who has logged in from being sent back to the client with a
 code: the failure switches (:mod:`.faults`) and the client's required account level
-(:mod:`.levels`). Every refusal goes back to the client by redirect, with its ESIA code.
+(:mod:`..accounts.levels`). Every refusal goes back to the client by redirect, with its ESIA code.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from ...core.store import Store
+from ...core.context import ServiceContext
 from ..accounts.levels import meets
-from ..accounts.users import load_user
+from ..accounts.user_repository import UserRepository
 from ..errors import ACCOUNT_LEVEL_TOO_LOW, EsiaError, denied_by_person, overloaded
 from .clients import ClientSystem
-from .faults import active_faults
+from .fault_repository import FaultRepository
+
+__all__ = ["admit", "check_faults"]
 
 
 def check_faults(faults: frozenset[str], *, state: str, redirect_uri: str) -> None:
@@ -23,15 +23,17 @@ def check_faults(faults: frozenset[str], *, state: str, redirect_uri: str) -> No
 
 
 async def admit(
-    store: Store, client: ClientSystem | None, *, oid: int, state: str, redirect_uri: str, now: float
-) -> dict[str, Any] | None:
-    """The person's record once nothing stops the login, or the refusal to redirect with."""
+    ctx: ServiceContext, client: ClientSystem | None, *, oid: int, state: str, redirect_uri: str, now: float
+) -> None:
+    """Nothing stops the login, or the refusal to redirect with is raised."""
     client_id = client.client_id if client is not None else None
     check_faults(
-        await active_faults(store, client_id=client_id, oid=oid, now=now), state=state, redirect_uri=redirect_uri
+        await FaultRepository(ctx.store).active(client_id=client_id, oid=oid, now=now),
+        state=state,
+        redirect_uri=redirect_uri,
     )
-    user = await load_user(store, oid)
-    if client is not None and user is not None and not meets(user.get("level", "confirmed"), client.required_level):
+    account = await UserRepository(ctx.store).get(oid)
+    if client is not None and account is not None and not meets(account.level, client.required_level):
         raise EsiaError(
             ACCOUNT_LEVEL_TOO_LOW,
             f"Login with an account that is not {client.required_level}; the client requires a "
@@ -39,4 +41,3 @@ async def admit(
             state=state,
             redirect_uri=redirect_uri,
         )
-    return user

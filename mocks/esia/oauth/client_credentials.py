@@ -12,13 +12,14 @@ OID); there is no person, so no ``id_token`` and no refresh token.
 from __future__ import annotations
 
 from ...core.context import ServiceContext
-from ..accounts.organisations import load_organisation
+from ..accounts.one_time_codes import new_handle
+from ..accounts.organisation_repository import OrganisationRepository
 from ..errors import NO_GRANTS, SCOPE_UNKNOWN, EsiaError
 from ..scopes import ORG_SCOPES
 from .clients import ClientSystem
-from .codes import Authorization, Redeemed
+from .codes import Redeemed
+from .grant_repository import Authorization
 from .params import Params
-from .sessions import new_id
 from .tokens import ORG_SCOPE_PREFIX
 
 
@@ -56,13 +57,13 @@ async def client_credentials_grant(
 ) -> Redeemed:
     org_oid, scopes = requested_org_scopes(params, client)
     permitted = client.organisations is None or org_oid in client.organisations
-    if not permitted or await load_organisation(ctx.store, org_oid) is None:
+    if not permitted or await OrganisationRepository(ctx.store).get(org_oid) is None:
         raise EsiaError(NO_GRANTS, "OAuthErrorEnum.noGrants", state=params.state)
     return Redeemed(Authorization(
         oid=org_oid,
         client_id=client.client_id,
         scopes=tuple(scopes),
-        session_id=new_id(),
+        session_id=new_handle(),
         auth_time=now,
         method="CRT",
         subject_type="O",

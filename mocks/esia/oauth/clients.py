@@ -1,22 +1,18 @@
-"""Registered client systems (ИС): mnemonic, redirect URIs, certificate, allowed scopes.
-
-Registrations live in the shared store (``esia:client:<mnemonic>``) so every replica sees the
-same clients; the certificate's parsed public key is cached per PEM text in process memory,
-which is safe because a PEM never changes meaning.
+"""Registered client systems (ИС): mnemonic, redirect URIs, certificate, allowed scopes — the
+record (:class:`ClientSystem`) and the control API's registration of one. Where they are kept:
+:mod:`.client_repository`. The certificate's parsed public key is cached per PEM text in process
+memory, which is safe because a PEM never changes meaning.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from ...core.problems import Problem
 from ...core.settings import SIGNATURE_MODES
-from ...core.store import Store
 from ..accounts.levels import LEVELS
 from ..crypto.certificates import ClientKey, public_key_of
 from ..scopes import ALL_SCOPES
@@ -26,10 +22,6 @@ CLIENT_ID = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,63}")
 DEFAULT_TIMESTAMP_TOLERANCE = 300
 #: How ESIA signs a client's access tokens (the id_token is always RS256).
 TOKEN_ALGORITHMS = ("RS256", "GOST3410_2012_256")
-
-
-def _key(client_id: str) -> str:
-    return f"esia:client:{client_id}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,34 +56,22 @@ class ClientSystem:
         data["scopes"] = sorted(self.scopes)
         return data
 
-
-async def find_client(store: Store, client_id: str) -> ClientSystem | None:
-    raw = await store.get(_key(client_id))
-    return None if raw is None else _client_from_record(raw)
-
-
-@lru_cache(maxsize=256)
-def _client_from_record(raw: str) -> ClientSystem:
-    """Parsed once per distinct stored text: a login reads its client three times, and a
-    registration changed on another replica is new text, so nothing stale is served."""
-    data = json.loads(raw)
-    return ClientSystem(
-        client_id=data["client_id"],
-        redirect_uris=tuple(data["redirect_uris"]),
-        certificate=data["certificate"],
-        scopes=frozenset(data["scopes"]),
-        signature_mode=data.get("signature_mode"),
-        timestamp_tolerance=int(data.get("timestamp_tolerance", DEFAULT_TIMESTAMP_TOLERANCE)),
-        token_algorithm=data.get("token_algorithm", "RS256"),
-        strict_state=bool(data.get("strict_state", False)),
-        required_level=data.get("required_level", "simplified"),
-        organisations=None if data.get("organisations") is None else tuple(data["organisations"]),
-        consent=data.get("consent", "remember"),
-    )
-
-
-async def save_client(store: Store, client: ClientSystem) -> None:
-    await store.set(_key(client.client_id), json.dumps(client.to_json()))
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClientSystem:
+        """A stored registration; fields added since it was stored take their defaults."""
+        return cls(
+            client_id=data["client_id"],
+            redirect_uris=tuple(data["redirect_uris"]),
+            certificate=data["certificate"],
+            scopes=frozenset(data["scopes"]),
+            signature_mode=data.get("signature_mode"),
+            timestamp_tolerance=int(data.get("timestamp_tolerance", DEFAULT_TIMESTAMP_TOLERANCE)),
+            token_algorithm=data.get("token_algorithm", "RS256"),
+            strict_state=bool(data.get("strict_state", False)),
+            required_level=data.get("required_level", "simplified"),
+            organisations=None if data.get("organisations") is None else tuple(data["organisations"]),
+            consent=data.get("consent", "remember"),
+        )
 
 
 def _is_redirect_uri(value: Any) -> bool:

@@ -2,7 +2,7 @@
 
 The code is a JWT signed by ESIA (``sbt: authorization_code``, valid
 :data:`~.tokens.AUTH_CODE_LIFETIME` seconds). What it grants is kept in the shared store under
-a digest of the code text. Redeeming reads it (:func:`redeem_code`), and the code is spent —
+a digest of the code text (:mod:`.grant_repository`). Redeeming reads it (:func:`redeem_code`), and the code is spent —
 deleted, only if it still holds what was read — in the same store commit that keeps the tokens
 it bought (:func:`~.grants.issue_tokens`): of two replicas redeeming one code only one commit
 lands, and the other answers :data:`~..errors.GRANT_INVALID`, as do a forged code and an expired one.
@@ -18,8 +18,6 @@ state cannot be tried again with other parameters.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 
@@ -27,40 +25,10 @@ from ...core.context import ServiceContext
 from ..crypto.keys import signing_keys
 from ..errors import GRANT_INVALID, EsiaError
 from . import tokens
+from .grant_repository import Authorization, GrantRepository, Proof
 from .token_signing import sign
 
-
-@dataclass(frozen=True, kw_only=True)
-class Authorization:
-    """What a user granted a client: carried by a code, then by a refresh token."""
-
-    oid: int
-    client_id: str
-    scopes: tuple[str, ...]
-    session_id: str
-    auth_time: float
-    method: str = "PWD"
-    redirect_uri: str = ""
-    access_type: str = "online"
-    #: The ``state`` of the ``ac`` request the code answered (strict clients: ``te`` must differ).
-    ac_state: str = ""
-    #: ``P`` — a person logged in; ``O`` — an organisation's data for a client system
-    #: (``client_credentials``: ``oid`` is then the organisation's).
-    subject_type: str = "P"
-
-
-@dataclass(frozen=True, slots=True)
-class Proof:
-    """A single-use proof (an authorization code, a refresh token) as read from the store: it
-    is spent by deleting ``key`` while it still holds ``text``."""
-
-    key: str
-    text: str
-    #: What to call it when it turns out to be spent already: "Authorization code", "Refresh token".
-    name: str
-
-    def reused(self, state: str | None) -> EsiaError:
-        return EsiaError(GRANT_INVALID, f"{self.name} is invalid, expired or already used", state=state)
+__all__ = ["Redeemed", "issue_code", "redeem_code", "refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +42,8 @@ class Redeemed:
 
 async def refused(ctx: ServiceContext, proof: Proof, error: EsiaError) -> EsiaError:
     """Spend ``proof`` and give back ``error`` to raise: a refused redemption uses it up."""
-    await ctx.store.delete(proof.key)
+    await GrantRepository(ctx.store).spend(proof)
     return error
-
-
-def _key(code: str) -> str:
-    return "esia:code:" + hashlib.sha256(code.encode()).hexdigest()
 
 
 async def issue_code(
@@ -105,26 +69,22 @@ async def issue_code(
         user_agent=user_agent,
     )
     code = sign(claims, kind="authorization_code", key=keys.private_key, key_id=keys.key_id)
-    record = {**vars(grant), "ac_state": state, "expires": now + tokens.AUTH_CODE_LIFETIME}
-    await ctx.store.set(_key(code), json.dumps(record), ttl=tokens.AUTH_CODE_LIFETIME * 4)
+    await GrantRepository(ctx.store).keep_code(code, grant, state=state, now=now)
     return code
 
 
 async def redeem_code(
     ctx: ServiceContext, code: str, *, client_id: str, redirect_uri: str, state: str, now: float
 ) -> Redeemed:
-    """The authorization a code carries and the code to spend with its tokens; :data:`~..errors.GRANT_INVALID` (the
-    code spent) for anything but a fresh code issued to this client for this redirect URI."""
-    key = _key(code)
-    raw = await ctx.store.get(key) if len(code) < 8192 else None
-    if raw is None:
+    """The authorization a code carries and the code to spend with its tokens;
+    :data:`~..errors.GRANT_INVALID` (the code spent) for anything but a fresh code issued to this
+    client for this redirect URI."""
+    stored = await GrantRepository(ctx.store).find_code(code)
+    if stored is None:
         raise EsiaError(GRANT_INVALID, "Authorization code is invalid, expired or already used", state=state)
-    proof = Proof(key=key, text=raw, name="Authorization code")
-    data = json.loads(raw)
-    expires = data.pop("expires")
-    if now >= expires:
+    proof, grant = stored.proof, stored.grant
+    if now >= stored.expires:
         raise await refused(ctx, proof, EsiaError(GRANT_INVALID, "Authorization code has expired", state=state))
-    grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
     if grant.client_id != client_id:
         raise await refused(ctx, proof, EsiaError(GRANT_INVALID, "Authorization code was issued to another client",
                                                   state=state))

@@ -7,75 +7,53 @@ Shown after the login when the client asks for data the person has not yet grant
 - ``GET /aas/oauth2/consent?rid=…`` — the page: the client's mnemonic, the list of scopes,
   buttons ``decision=allow`` (Предоставить) and ``decision=deny`` (Отказать);
 - ``POST /aas/oauth2/consent`` (form ``rid``, ``decision``) — allow: the grant is remembered
-  (``esia:consent:<oid>:<client>``) and the browser goes back with a code; deny: back with
+  (:mod:`.consent_repository`) and the browser goes back with a code; deny: back with
   :data:`~..errors.DENIED`.
 """
 
 from __future__ import annotations
 
-import json
 from html import escape
 
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-
-from ...core.context import ServiceContext, context
-from ...core.store import Store
-from .. import pages
+from ...core.context import ServiceContext
+from ..accounts.one_time_codes import new_handle
+from ..browser import Answer, Browser, Page, Redirect
 from ..errors import denied_by_person
+from ..pages import message_page, page
 from ..scopes import SCOPE_TITLES
 from .clients import ClientSystem
-from .codes import Authorization
+from .consent_repository import ConsentRepository, PendingConsent
+from .grant_repository import Authorization
 from .handback import deliver_code
-from .sessions import LOGIN_REQUEST_LIFETIME, new_id
+
+__all__ = ["ask_consent", "consent_page", "needs_consent", "submit_consent"]
 
 _EXPIRED = "Запрос на предоставление доступа истёк или не найден. Вернитесь на сайт и начните вход заново."
-
-
-def _remembered_key(oid: int, client_id: str) -> str:
-    return f"esia:consent:{oid}:{client_id}"
-
-
-def _request_key(crid: str) -> str:
-    return f"esia:consent-rid:{crid}"
 
 
 def data_scopes(grant: Authorization) -> list[str]:
     return [scope for scope in grant.scopes if scope != "openid"]
 
 
-async def needs_consent(store: Store, client: ClientSystem | None, grant: Authorization) -> bool:
+async def needs_consent(ctx: ServiceContext, client: ClientSystem | None, grant: Authorization) -> bool:
     wanted = data_scopes(grant)
     if not wanted or client is None or client.consent == "never":
         return False
     if client.consent == "always":
         return True
-    raw = await store.get(_remembered_key(grant.oid, grant.client_id))
-    granted = set(json.loads(raw)) if raw else set()
-    return not set(wanted) <= granted
+    return not set(wanted) <= await ConsentRepository(ctx.store).granted(grant.oid, grant.client_id)
 
 
 async def ask_consent(
-    ctx: ServiceContext, request: Request, grant: Authorization, *, state: str, redirect_uri: str, now: float
-) -> Response:
+    ctx: ServiceContext, grant: Authorization, *, state: str, redirect_uri: str, now: float
+) -> Redirect:
     """Park the finished login and send the browser to the consent page."""
-    crid = new_id()
-    pending = {"grant": vars(grant), "state": state, "redirect_uri": redirect_uri, "created": now}
-    await ctx.store.set(_request_key(crid), json.dumps(pending), ttl=LOGIN_REQUEST_LIFETIME * 2)
-    return RedirectResponse(f"{str(request.base_url).rstrip('/')}/aas/oauth2/consent?rid={crid}", status_code=302)
+    crid = new_handle()
+    await ConsentRepository(ctx.store).park(crid, PendingConsent(grant, state, redirect_uri, now))
+    return Redirect(location=f"/aas/oauth2/consent?rid={crid}")
 
 
-async def _pending(store: Store, crid: str, *, now: float, take: bool = False) -> dict | None:
-    if not crid or len(crid) > 64:
-        return None
-    raw = await (store.take if take else store.get)(_request_key(crid))
-    if raw is None:
-        return None
-    pending = json.loads(raw)
-    return pending if now - pending["created"] <= LOGIN_REQUEST_LIFETIME else None
-
-
-def consent_form(crid: str, client_id: str, scopes: list[str]) -> Response:
+def consent_form(crid: str, client_id: str, scopes: list[str]) -> Page:
     items = "".join(f"<li>{escape(SCOPE_TITLES.get(scope, scope))}</li>" for scope in scopes)
     body = (
         f"<p>Система <b>{escape(client_id)}</b> запрашивает доступ к вашим данным:</p>"
@@ -85,39 +63,29 @@ def consent_form(crid: str, client_id: str, scopes: list[str]) -> Response:
         '<button type="submit" name="decision" value="allow">Предоставить</button>'
         '<button type="submit" name="decision" value="deny" class="secondary">Отказать</button></form>'
     )
-    return pages.page("Предоставление прав доступа", body, 200)
+    return page("Предоставление прав доступа", body, 200)
 
 
-async def consent_page(request: Request) -> Response:
-    ctx = context(request)
-    crid = request.query_params.get("rid", "")
-    pending = await _pending(ctx.store, crid, now=await ctx.clock.now())
+async def consent_page(ctx: ServiceContext, crid: str) -> Page:
+    pending = await ConsentRepository(ctx.store).pending(crid, now=await ctx.clock.now())
     if pending is None:
-        return pages.message_page("Доступ не предоставлен", _EXPIRED, status=400)
-    grant = pending["grant"]
-    return consent_form(crid, grant["client_id"], [s for s in grant["scopes"] if s != "openid"])
+        return message_page("Доступ не предоставлен", _EXPIRED, status=400)
+    return consent_form(crid, pending.grant.client_id, data_scopes(pending.grant))
 
 
-async def submit_consent(request: Request) -> Response:
-    ctx = context(request)
-    form = await pages.read_form(request)
-    crid, decision = form.get("rid", ""), form.get("decision", "")
+async def submit_consent(ctx: ServiceContext, crid: str, decision: str, browser: Browser) -> Answer:
+    consents = ConsentRepository(ctx.store)
     now = await ctx.clock.now()
     if decision not in ("allow", "deny"):
-        if await _pending(ctx.store, crid, now=now) is None:
-            return pages.message_page("Доступ не предоставлен", _EXPIRED, status=400)
-        return pages.message_page("Доступ не предоставлен", "Выберите: предоставить или отказать.", status=400)
-    pending = await _pending(ctx.store, crid, now=now, take=True)
+        if await consents.pending(crid, now=now) is None:
+            return message_page("Доступ не предоставлен", _EXPIRED, status=400)
+        return message_page("Доступ не предоставлен", "Выберите: предоставить или отказать.", status=400)
+    pending = await consents.pending(crid, now=now, take=True)
     if pending is None:
-        return pages.message_page("Доступ не предоставлен", _EXPIRED, status=400)
-    data = pending["grant"]
-    grant = Authorization(**{**data, "scopes": tuple(data["scopes"])})
+        return message_page("Доступ не предоставлен", _EXPIRED, status=400)
+    grant = pending.grant
     if decision == "deny":
-        raise denied_by_person(pending["state"], pending["redirect_uri"])
-    key = _remembered_key(grant.oid, grant.client_id)
-    raw = await ctx.store.get(key)
-    remembered = set(json.loads(raw)) if raw else set()
-    await ctx.store.set(key, json.dumps(sorted(remembered | set(data_scopes(grant)))))
-    return await deliver_code(
-        ctx, request, grant, state=pending["state"], redirect_uri=pending["redirect_uri"], now=now
-    )
+        raise denied_by_person(pending.state, pending.redirect_uri)
+    await consents.remember(grant.oid, grant.client_id, data_scopes(grant))
+    return await deliver_code(ctx, grant, state=pending.state, redirect_uri=pending.redirect_uri, browser=browser,
+                              now=now)

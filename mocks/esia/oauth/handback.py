@@ -3,24 +3,19 @@ login, after the password, the second factor, the admission checks and the conse
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-
 from ...core.context import ServiceContext
-from .codes import Authorization, issue_code
+from ..browser import Browser, Redirect
+from .codes import issue_code
+from .grant_repository import Authorization
 from .redirects import with_query
+
+__all__ = ["deliver_code"]
 
 
 async def deliver_code(
-    ctx: ServiceContext, request: Request, grant: Authorization, *, state: str, redirect_uri: str, now: float
-) -> Response:
+    ctx: ServiceContext, grant: Authorization, *, state: str, redirect_uri: str, browser: Browser, now: float
+) -> Redirect:
     """``302 <redirect_uri>?code=…&state=…``."""
-    code = await issue_code(
-        ctx,
-        grant,
-        state=state,
-        now=now,
-        remote_ip=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", "")[:200],
-    )
-    return RedirectResponse(with_query(redirect_uri, {"code": code, "state": state}), status_code=302)
+    code = await issue_code(ctx, grant, state=state, now=now, remote_ip=browser.remote_ip,
+                            user_agent=browser.user_agent)
+    return Redirect(location=with_query(redirect_uri, {"code": code, "state": state}))

@@ -1,5 +1,6 @@
-"""Reading and checking the parameters ``ac`` and ``te`` share: the request's parameter set,
-``timestamp`` against the mock's clock, ``state``, and the ``client_secret`` signature."""
+"""The parameters ``ac`` and ``te`` share, and their checks: the request's parameter set
+(:class:`Params`, read from the query or the form by :mod:`.handlers`), ``timestamp`` against
+the mock's clock, ``state``, and v1's ``client_secret`` signature (v2's: :mod:`.v2`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Protocol
 
-from starlette.requests import Request
-
 from ...core.context import ServiceContext
-from ...core.forms import NotAForm, form_fields
 from ..crypto.signature import SecretRejected, signed_message, verify_client_secret
 from ..errors import (
     BAD_PARAMETER,
@@ -58,17 +56,6 @@ class Params:
 
     def __contains__(self, name: str) -> bool:
         return name in self._values
-
-
-async def read_params(request: Request) -> Params:
-    """Query parameters of a GET; the form of a POST (nothing, for any other body)."""
-    if request.method != "POST":
-        return Params(request.query_params.multi_items())
-    try:
-        fields = await form_fields(request)
-    except NotAForm:
-        raise EsiaError(BAD_PARAMETER, "The request body is not a valid form") from None
-    return Params(fields or ())
 
 
 def parse_timestamp(text: str) -> tuple[float, str] | None:

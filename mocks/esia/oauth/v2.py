@@ -1,14 +1,16 @@
 """ESIA v2 (MR 2.90+): ``GET /aas/oauth2/v2/ac`` and ``POST /aas/oauth2/v3/te``.
 
 The flow is v1's — same login pages, codes, grants and tokens (:mod:`.authorize`,
-:mod:`.grants`); only the proof of the client differs, and that is all this module holds:
+:mod:`.grants`); only the proof of the client differs, and that is all this module holds
+(the routes are in :mod:`.handlers`):
 
 - ``client_secret`` is a raw 64-byte GOST R 34.10-2012-256 signature (Streebog-256 digest),
   base64 in either alphabet with any padding, in gost-engine byte order (CryptoPro CSP users
   reverse its 64 bytes first), over the v2 strings of :func:`signed_string`;
 - ``client_certificate_hash`` is mandatory: Streebog-256 of the registered DER certificate,
-  64 hex digits in any case. A SHA-1 (40 hex) or PEM value is :data:`~..errors.CLIENT_SECRET_WRONG`; a
-  well-formed hash of another certificate is :data:`~..errors.CLIENT_NOT_TRUSTED`.
+  64 hex digits in any case. A SHA-1 (40 hex) or PEM value is
+  :data:`~..errors.CLIENT_SECRET_WRONG`; a well-formed hash of another certificate is
+  :data:`~..errors.CLIENT_NOT_TRUSTED`.
 
 Signature modes work as in v1: ``strict`` checks the hash and verifies the signature with the
 client's registered GOST certificate, ``structural`` checks only the shapes, ``off`` nothing.
@@ -18,18 +20,15 @@ from __future__ import annotations
 
 import re
 
-from starlette.requests import Request
-from starlette.responses import Response
-
 from ...core.context import ServiceContext
 from ..crypto import gost
 from ..crypto.certificates import streebog_hex
 from ..crypto.signature import SecretRejected, verify_v2_secret
 from ..errors import CLIENT_NOT_TRUSTED, CLIENT_SECRET_WRONG, EsiaError, OAuthCode
-from .authorize import AC_MANDATORY, authorize_request
+from .authorize import AC_MANDATORY
 from .clients import ClientSystem
-from .grants import TE_MANDATORY, token_request
-from .params import Params
+from .grants import TE_MANDATORY
+from .params import Params, SecretCheck
 
 CERTIFICATE_HASH = "client_certificate_hash"
 V2_AC_MANDATORY = (*AC_MANDATORY, CERTIFICATE_HASH)
@@ -80,7 +79,7 @@ def check_certificate_hash(params: Params, client: ClientSystem, *, mode: str) -
         raise _refuse(CLIENT_NOT_TRUSTED, "client_certificate_hash does not match the client's certificate", params)
 
 
-def _secret_check(endpoint: str):  # type: ignore[no-untyped-def]
+def _secret_check(endpoint: str) -> SecretCheck:
     def check(ctx: ServiceContext, params: Params, client: ClientSystem, *, timestamp: str) -> None:
         mode = client.signature_mode or ctx.settings.signature_mode
         check_certificate_hash(params, client, mode=mode)
@@ -101,13 +100,3 @@ def _secret_check(endpoint: str):  # type: ignore[no-untyped-def]
 
 check_ac_secret = _secret_check("ac")
 check_te_secret = _secret_check("te")
-
-
-async def authorize_v2(request: Request) -> Response:
-    """``GET /aas/oauth2/v2/ac``."""
-    return await authorize_request(request, mandatory=V2_AC_MANDATORY, check_secret=check_ac_secret)
-
-
-async def token_v3(request: Request) -> Response:
-    """``POST /aas/oauth2/v3/te``."""
-    return await token_request(request, mandatory=V3_TE_MANDATORY, check_secret=check_te_secret)

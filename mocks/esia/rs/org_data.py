@@ -21,15 +21,11 @@ A collection the token holds no scope for is :data:`~..errors.SCOPE_NOT_ALLOWED`
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import Response
-
 from ...core.bearer import Identity
 from ...core.context import ServiceContext
-from ..accounts.organisations import employee_view, employees_of, load_organisation, member_key, parse_oid
+from ..accounts.organisation_repository import OrganisationRepository
+from ..accounts.organisations import parse_oid
+from ..accounts.records import Employment, Organisation
 from ..oauth.tokens import ORG_SCOPE_PREFIX
 from ..scopes import (
     ORG_BRANCH_COLLECTION_SCOPES,
@@ -38,7 +34,11 @@ from ..scopes import (
     ORG_REGISTRATION_SCOPES,
     ORG_SCOPES,
 )
-from .shapes import collection, embed_wanted, etag, json_response, not_found, scope_not_allowed
+from .shapes import Json, collection, etag, not_found, scope_not_allowed
+
+__all__ = ["employee_view", "org_scopes", "organisation_data"]
+
+Items = list[Json]
 
 
 def org_scopes(scope_claim: str) -> dict[int, frozenset[str]]:
@@ -53,81 +53,99 @@ def org_scopes(scope_claim: str) -> dict[int, frozenset[str]]:
     return {org: frozenset(names) for org, names in granted.items()}
 
 
-async def _granted(ctx: ServiceContext, identity: Identity, org_oid: int) -> frozenset[str]:
+async def _granted(organisations: OrganisationRepository, identity: Identity, org_oid: int) -> frozenset[str]:
     """The organisation scopes this token holds for ``org_oid`` (empty: none)."""
     by_org = org_scopes(str(identity.claims.get("scope", "")))
     if org_oid in by_org:
         return by_org[org_oid]
     if "usr_org" in identity.scopes:
-        raw = await ctx.store.get(member_key(org_oid, identity.oid))
-        if raw is not None:
-            membership = json.loads(raw)
-            staff = membership["role"] == "administrator" or membership["chief"]
-            return ORG_REGISTRATION_SCOPES | (frozenset({"org_emps"}) if staff else frozenset())
+        employment = await organisations.employment(org_oid, identity.oid)
+        if employment is not None:
+            return ORG_REGISTRATION_SCOPES | (frozenset({"org_emps"}) if employment.is_staff else frozenset())
     return frozenset()
 
 
-async def organisation_data(ctx: ServiceContext, request: Request, identity: Identity, parts: list[str]) -> Response:
+async def organisation_data(ctx: ServiceContext, identity: Identity, parts: list[str], embed: set[str]) -> Json:
     """``parts``: the path after ``/rs/orgs/``, split at slashes."""
     if not parts or len(parts) > 5:
         raise not_found()
     org_oid = parse_oid(parts[0])
     if org_oid is None:
         raise not_found()
-    granted = await _granted(ctx, identity, org_oid)
+    organisations = OrganisationRepository(ctx.store)
+    granted = await _granted(organisations, identity, org_oid)
     if not granted:
         raise scope_not_allowed()
-    organisation = await load_organisation(ctx.store, org_oid)
+    organisation = await organisations.get(org_oid)
     if organisation is None:
         raise not_found()
     if len(parts) == 1:
-        return json_response(_root(organisation, granted))
+        return _root(organisation, granted)
     base = f"{ctx.settings.public_url}/rs/orgs/{org_oid}"
     name, rest = parts[1], parts[2:]
+    embedded = "elements" in embed
     if name == "brhs" and len(rest) >= 2:
         if ORG_COLLECTION_SCOPES["brhs"] not in granted:
             raise scope_not_allowed()
-        branch = _element(organisation.get("branches", []), rest[0])
-        return _collection_or_element(request, granted, ORG_BRANCH_COLLECTION_SCOPES,
-                                      f"{base}/brhs/{branch['id']}", _holder(branch), rest[1], rest[2:])
+        branch = next((branch for branch in organisation.branches if str(branch.id) == rest[0]), None)
+        if branch is None:
+            raise not_found()
+        holder = {"ctts": [item.to_json() for item in branch.contacts],
+                  "addrs": [item.to_json() for item in branch.addresses], "brhs": []}
+        return _collection_or_element(granted, ORG_BRANCH_COLLECTION_SCOPES, f"{base}/brhs/{branch.id}", holder,
+                                      rest[1], rest[2:], embedded)
     if name == "emps":
         if ORG_COLLECTION_SCOPES["emps"] not in granted:
             raise scope_not_allowed()
-        employees = {"emps": [employee_view(item, org_oid) for item in await employees_of(ctx.store, org_oid)]}
-        return _collection_or_element(request, granted, ORG_COLLECTION_SCOPES, base, employees, name, rest)
-    return _collection_or_element(request, granted, ORG_COLLECTION_SCOPES, base, _holder(organisation), name, rest)
+        employees = {"emps": [employee_view(item, org_oid) for item in await organisations.employees(org_oid)]}
+        return _collection_or_element(granted, ORG_COLLECTION_SCOPES, base, employees, name, rest, embedded)
+    return _collection_or_element(granted, ORG_COLLECTION_SCOPES, base, _holder(organisation), name, rest, embedded)
 
 
-def _root(organisation: dict[str, Any], granted: frozenset[str]) -> dict[str, Any]:
-    body: dict[str, Any] = {"stateFacts": ["EntityRoot"], "oid": organisation["oid"]}
-    for scope, fields in ORG_FIELDS.items():
+def _root(organisation: Organisation, granted: frozenset[str]) -> Json:
+    fields = organisation.fields()
+    body: Json = {"stateFacts": ["EntityRoot"], "oid": organisation.oid}
+    for scope, names in ORG_FIELDS.items():
         if scope in granted:
-            body.update({name: organisation[name] for name in fields if name in organisation})
-    body["updatedOn"] = organisation["updatedOn"]
+            body.update({name: fields[name] for name in names if name in fields})
+    body["updatedOn"] = organisation.updated_on
     body["eTag"] = etag(body)
     return body
 
 
-def _holder(record: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """An organisation's or a branch's collections by their path name; a branch as an element
-    of ``/brhs`` leaves its own collections to ``/brhs/{id}/ctts`` and ``/addrs``."""
+def _holder(organisation: Organisation) -> dict[str, Items]:
+    """An organisation's collections by their path name; a branch as an element of ``/brhs``
+    leaves its own collections to ``/brhs/{id}/ctts`` and ``/addrs``."""
     return {
-        "ctts": record.get("contacts", []),
-        "addrs": record.get("addresses", []),
-        "brhs": [{key: value for key, value in branch.items() if key not in ("contacts", "addresses")}
-                 for branch in record.get("branches", [])],
+        "ctts": [item.to_json() for item in organisation.contacts],
+        "addrs": [item.to_json() for item in organisation.addresses],
+        "brhs": [branch.head() for branch in organisation.branches],
+    }
+
+
+def employee_view(employment: Employment, org_oid: int) -> Json:
+    """An element of ``/rs/orgs/{org_oid}/emps``."""
+    return {
+        "stateFacts": ["Identifiable"],
+        "id": employment.oid,
+        "prnOid": employment.oid,
+        "orgOid": org_oid,
+        "role": employment.role,
+        "chief": employment.chief,
+        "admin": employment.role == "administrator",
+        "active": True,
     }
 
 
 def _collection_or_element(
-    request: Request,
     granted: frozenset[str],
     scopes: dict[str, str],
     base: str,
-    collections: dict[str, list[dict[str, Any]]],
+    collections: dict[str, Items],
     name: str,
     rest: list[str],
-) -> Response:
+    embedded: bool,
+) -> Json:
     """``<base>/<name>`` (a collection) or ``<base>/<name>/<id>`` (one of its elements)."""
     if name not in scopes or len(rest) > 1:
         raise not_found()
@@ -135,12 +153,14 @@ def _collection_or_element(
     if scopes[name] not in granted:
         raise scope_not_allowed()
     if not rest:
-        return json_response(collection(base, name, items, embed="elements" in embed_wanted(request)))
-    return json_response(_element(items, rest[0]))
+        return collection(base, name, items, embed=embedded)
+    return _element(items, rest[0])
 
 
-def _element(items: list[dict[str, Any]], item_id: str) -> dict[str, Any]:
+def _element(items: Items, item_id: str) -> Json:
     found = [item for item in items if str(item["id"]) == item_id]
     if not found:
         raise not_found()
     return found[0]
+
+

@@ -7,26 +7,22 @@ Collections list absolute URLs of their elements on this server unless asked to
 ``?embed=(elements)``.
 
 Person collections: ``ctts``, ``addrs``, ``docs``, ``vhls``, ``kids`` (from the person's
-record) and ``roles``, ``orgs`` (the person's employments, scope ``usr_org``; see
-:mod:`.organisations`). Organisation data is served by :mod:`.org_data`.
+record) and ``roles``, ``orgs`` (the person's employments, scope ``usr_org``). Organisation data is served by
+:mod:`.org_data`; the HTTP side is :mod:`.handlers`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from ...core.context import ServiceContext, context
-from ...core.hot_path import HotAnswer, HotRequest, HotRoute, caller
-from ...core.problems import Problem
-from ..accounts.organisations import parse_oid, roles_of
-from ..accounts.users import load_user, user_key
-from ..errors import TOKEN_EXPIRED, RsError
-from ..oauth.token_verifier import own_gate
+from ...core.bearer import Identity
+from ...core.context import ServiceContext
+from ..accounts.organisation_repository import OrganisationRepository
+from ..accounts.organisations import parse_oid
+from ..accounts.records import Employment, Organisation, UserAccount
+from ..accounts.user_repository import UserRepository
+from ..errors import RsError
 from ..scopes import (
     ADDRESS_SCOPES,
     CONTACT_TYPES,
@@ -37,8 +33,9 @@ from ..scopes import (
     VEHICLE_SCOPES,
     visible_kinds,
 )
-from .org_data import organisation_data
-from .shapes import collection, embed_wanted, etag, json_response, not_found, scope_not_allowed
+from .shapes import Json, collection, etag, not_found, scope_not_allowed
+
+__all__ = ["person_data", "role_view", "root"]
 
 ALWAYS_ON_ROOT = ("trusted", "citizenship", "status")
 Items = list[dict[str, Any]]
@@ -83,34 +80,57 @@ COLLECTIONS: dict[str, tuple[str, str, Callable[[frozenset[str], Items], Items],
 }
 
 
-def _root(record: dict[str, Any], granted: frozenset[str], base: str, embed: set[str]) -> dict[str, Any]:
-    person = record["person"]
-    body: dict[str, Any] = {"stateFacts": ["EntityRoot"]}
+def _collections(account: UserAccount, places: list[tuple[Organisation, Employment]]) -> dict[str, Items]:
+    """The person's collections by their record name, as ``/rs`` shows their elements."""
+    collections: dict[str, Items] = {name: [item.to_json() for item in getattr(account, name)]
+                                     for name in UserAccount.COLLECTIONS}
+    collections["roles"] = [role_view(organisation, employment) for organisation, employment in places]
+    return collections
+
+
+def role_view(organisation: Organisation, employment: Employment) -> Json:
+    """One employment as ESIA shows it; ``role`` names the mock's role (administrator,
+    accountant, employee), which ESIA itself expresses through ``admin`` and its groups."""
+    admin = employment.role == "administrator"
+    return {
+        "stateFacts": ["Identifiable"],
+        "oid": organisation.oid,
+        "prnOid": employment.oid,
+        "fullName": organisation.full_name,
+        "shortName": organisation.short_name,
+        "ogrn": organisation.ogrn,
+        "type": organisation.type,
+        "chief": employment.chief,
+        "admin": admin,
+        "active": True,
+        "hasRightOfSubstitution": admin or employment.chief,
+        "role": employment.role,
+    }
+
+
+def root(account: UserAccount, collections: dict[str, Items], granted: frozenset[str], base: str,
+         embed: set[str]) -> Json:
+    """``/rs/prns/{oid}``: the fields the scopes open, and the collections asked to be embedded."""
+    person = account.person.to_json()
+    body: Json = {"stateFacts": ["EntityRoot"]}
     for scope, fields in ROOT_FIELDS.items():
         if scope in granted:
             body.update({name: person[name] for name in fields if name in person})
     body.update({name: person[name] for name in ALWAYS_ON_ROOT if name in person})
-    body["updatedOn"] = record["updatedOn"]
+    body["updatedOn"] = account.updated_on
     body["eTag"] = etag(body)
     for path, (key, embedded_name, visible, element_key) in COLLECTIONS.items():
         if f"{embedded_name}.elements" in embed:
             try:
-                items = visible(granted, record.get(key, []))
+                items = visible(granted, collections.get(key, []))
             except RsError:
                 continue
             body[embedded_name] = collection(base, path, items, embed=True, key=element_key)
     return body
 
 
-async def person_data(request: Request) -> Response:
-    ctx = context(request)
-    parts = [part for part in request.path_params["rest"].split("/") if part]
-    try:
-        identity = await own_gate(ctx.settings).identify(request, scopes=())
-    except Problem as problem:
-        raise (RsError(TOKEN_EXPIRED) if problem.status == 401 else scope_not_allowed()) from None
-    if parts and parts[0] == "orgs":
-        return await organisation_data(ctx, request, identity, parts[1:])
+async def person_data(ctx: ServiceContext, identity: Identity, parts: list[str], embed: set[str]) -> Json:
+    """``parts``: the path after ``/rs/``, split at slashes (``["prns", "<oid>", "ctts", "<id>"]``)."""
     if "openid" not in identity.scopes:
         raise scope_not_allowed()
     if len(parts) < 2 or parts[0] != "prns" or len(parts) > 4:
@@ -120,63 +140,28 @@ async def person_data(request: Request) -> Response:
         raise not_found()
     if oid != identity.oid:
         raise scope_not_allowed()
-    record = await load_user(ctx.store, oid)
-    if record is None:
+    account = await UserRepository(ctx.store).get(oid)
+    if account is None:
         raise not_found()
     granted = identity.scopes
-    embed = embed_wanted(request)
     wants_roles = len(parts) > 2 and parts[2] in ("roles", "orgs")
-    if wants_roles or {"roles.elements", "organizations.elements"} & embed:
-        record["roles"] = await roles_of(ctx.store, oid) if "usr_org" in granted else []
+    places = []
+    if "usr_org" in granted and (wants_roles or {"roles.elements", "organizations.elements"} & embed):
+        places = await OrganisationRepository(ctx.store).places_of(oid)
+    collections = _collections(account, places)
     base = f"{ctx.settings.public_url}/rs/prns/{oid}"
     if len(parts) == 2:
-        return json_response(_root(record, granted, base, embed))
+        return root(account, collections, granted, base, embed)
     path = parts[2]
     if path not in COLLECTIONS:
         raise not_found()
     key, _, visible, element_key = COLLECTIONS[path]
-    items = visible(granted, record.get(key, []))
+    items = visible(granted, collections[key])
     if len(parts) == 3:
-        return json_response(collection(base, path, items, embed="elements" in embed, key=element_key))
+        return collection(base, path, items, embed="elements" in embed, key=element_key)
     found = [item for item in items if str(item[element_key]) == parts[3]]
     if not found:
-        if any(str(item[element_key]) == parts[3] for item in record.get(key, [])):
+        if any(str(item[element_key]) == parts[3] for item in collections[key]):
             raise scope_not_allowed()
         raise not_found()
-    return json_response(found[0])
-
-
-_RENDERED_LIMIT = 4096
-
-
-def hot_person_root(ctx: ServiceContext) -> HotRoute:
-    """``GET /rs/prns/{oid}`` as load runs send it (no query, a valid token for that person):
-    one store read, and the rendering reused while the stored record and the granted scopes
-    are the same as last time. Anything else is declined to :func:`person_data`."""
-    verifier = own_gate(ctx.settings)
-    base_url = f"{ctx.settings.public_url}/rs/prns/"
-    rendered: dict[tuple[int, frozenset[str]], tuple[str, bytes]] = {}
-
-    async def answer(request: HotRequest) -> HotAnswer | None:
-        known_caller = None if request.query else await caller(request, verifier, ctx.clock, ("openid",))
-        if known_caller is None:
-            return None
-        identity = known_caller[0]
-        oid = parse_oid(request.groups[0])
-        if oid is None or oid != identity.oid:
-            return None
-        raw = await ctx.store.get(user_key(oid))
-        if raw is None:
-            return None
-        key = (oid, identity.scopes)
-        earlier = rendered.get(key)
-        if earlier is not None and earlier[0] == raw:
-            return HotAnswer(earlier[1])
-        body = json.dumps(_root(json.loads(raw), identity.scopes, f"{base_url}{oid}", set()),
-                          ensure_ascii=False).encode()
-        if len(rendered) >= _RENDERED_LIMIT:
-            rendered.clear()
-        rendered[key] = (raw, body)
-        return HotAnswer(body)
-
-    return HotRoute(r"/rs/prns/([0-9]{1,16})", answer)
+    return found[0]

@@ -1,5 +1,5 @@
-"""What every ``/rs`` answer shares: JSON bodies, eTags, collections of absolute links (or
-embedded objects), the ``embed`` parameter and the not-found error."""
+"""What every ``/rs`` answer shares: eTags, collections of absolute links (or embedded objects),
+and the not-found and scope errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from ..accounts.records import Json
 from ..errors import RESOURCE_NOT_FOUND, SCOPE_NOT_ALLOWED, RsError
 
 
@@ -21,21 +19,16 @@ def scope_not_allowed() -> RsError:
     return RsError(SCOPE_NOT_ALLOWED)
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type="application/json")
-
-
 def etag(value: Any) -> str:
     return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest().upper()
 
 
-def embed_wanted(request: Request) -> set[str]:
-    """``?embed=(contacts.elements,documents.elements)`` → ``{"contacts.elements", ...}``."""
-    raw = request.query_params.get("embed", "")
+def parse_embed(raw: str) -> set[str]:
+    """``(contacts.elements,documents.elements)`` → ``{"contacts.elements", ...}``."""
     return {part.strip() for part in raw.strip("()").split(",") if part.strip()}
 
 
-def collection(base: str, name: str, items: list[dict[str, Any]], *, embed: bool, key: str = "id") -> dict[str, Any]:
+def collection(base: str, name: str, items: list[Json], *, embed: bool, key: str = "id") -> Json:
     """``{"stateFacts": ["hasSize"], "size", "eTag", "elements"}``; elements are absolute URLs
     ``<base>/<name>/<key>`` pointing back at this server unless ``embed``."""
     elements: list[Any] = items if embed else [f"{base}/{name}/{item[key]}" for item in items]

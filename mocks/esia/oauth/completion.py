@@ -1,0 +1,28 @@
+"""The end of every successful login, wherever it ends (the SMS code, or ``ac`` itself for a
+browser with an SSO session): the admission checks (:mod:`.admission`), the consent page if the
+person must first consent to the data asked for (:mod:`.consent`), then the code (:mod:`.handback`)."""
+
+from __future__ import annotations
+
+from ...core.context import ServiceContext
+from ..browser import Answer, Browser
+from .admission import admit
+from .clients import ClientSystem
+from .consent import ask_consent, needs_consent
+from .grant_repository import Authorization
+from .handback import deliver_code
+
+__all__ = ["complete_login"]
+
+
+async def complete_login(
+    ctx: ServiceContext, client: ClientSystem | None, grant: Authorization, *, state: str, redirect_uri: str,
+    browser: Browser, now: float,
+) -> Answer:
+    """``302 <redirect_uri>?code=…&state=…`` — unless a failure switch or the client's required
+    account level refuses it, or the person must first consent. ``client`` is the registration
+    the request already read (``None``: no longer registered), so it is read once per request."""
+    await admit(ctx, client, oid=grant.oid, state=state, redirect_uri=redirect_uri, now=now)
+    if await needs_consent(ctx, client, grant):
+        return await ask_consent(ctx, grant, state=state, redirect_uri=redirect_uri, now=now)
+    return await deliver_code(ctx, grant, state=state, redirect_uri=redirect_uri, browser=browser, now=now)
