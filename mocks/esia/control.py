@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ..core.context import context
 from ..core.identifiers import normalize_mobile
@@ -164,7 +164,7 @@ async def read_mailbox(request: Request) -> Response:
     return JSONResponse({"email": email, "messages": await MessageRepository(context(request).store).mailbox(email)})
 
 
-control_routes = [
+control_routes: list[BaseRoute] = [
     Route("/clients", register_client, methods=["POST"]),
     Route("/users", create_user, methods=["POST"]),
     Route("/users/{oid}", show_user, methods=["GET"]),

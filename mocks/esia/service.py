@@ -31,7 +31,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ..core.context import ServiceContext
 from ..core.limits import BodyTooLarge
@@ -85,7 +85,7 @@ def helper_files(ctx: ServiceContext) -> dict[str, tuple[bytes, str]]:
     return files
 
 
-def helper_routes(ctx: ServiceContext) -> list[Route]:
+def helper_routes(ctx: ServiceContext) -> list[BaseRoute]:
     """GET routes answering each helper file (mounted by the core under ``/_gosstand/esia``)."""
 
     def serve(body: bytes, media_type: str) -> Callable[[Request], Awaitable[Response]]:

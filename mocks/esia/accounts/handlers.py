@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ...core.context import context
 from ..web import read_form, respond
@@ -62,7 +62,7 @@ async def submit_recovery_confirm(request: Request) -> Response:
     return respond(request, page)
 
 
-routes = [
+routes: list[BaseRoute] = [
     Route("/registration", registration_page, methods=["GET"]),
     Route("/registration", submit_registration, methods=["POST"]),
     Route("/registration/confirm", confirmation_page, methods=["GET"]),

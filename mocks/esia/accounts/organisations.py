@@ -87,7 +87,7 @@ def _branches(items: Any, head_kpp: str | None, errors: FieldErrors) -> list[Bra
         elif kpp in taken:
             errors.add(f"{where}/kpp", "a KPP of its own: the head office or another branch has this one")
         else:
-            taken.add(kpp)
+            taken.add(str(kpp))
         branches.append(Branch(
             name=name,
             short_name=short_name,
@@ -149,7 +149,7 @@ def plan_organisation(body: dict[str, Any]) -> OrganisationPlan:
             errors.items.extend(faults)
             if plan is not None:
                 plans.append(plan)
-    if errors.items:
+    if errors.items or full_name is None or short_name is None or not isinstance(ogrn, str) or not isinstance(inn, str):
         raise Problem(422, "the organisation is invalid", errors=errors.items)
     organisation = Organisation(
         oid=0, full_name=full_name, short_name=short_name, ogrn=ogrn, inn=inn, type=kind, kpp=kpp,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from functools import cache
 from typing import Any, ClassVar, Literal, Self
 
 __all__ = [
@@ -35,9 +34,15 @@ def wire(name: str, default: Any = None) -> Any:
     return field(default=default, metadata={"wire": name})
 
 
-@cache
+_WIRE_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 def wire_fields(cls: type) -> tuple[tuple[str, str], ...]:
-    return tuple((f.name, f.metadata.get("wire", f.name)) for f in fields(cls))
+    """``(field, wire name)`` of each field of the record class ``cls``, in order."""
+    names = _WIRE_FIELDS.get(cls)
+    if names is None:
+        names = _WIRE_FIELDS[cls] = tuple((f.name, f.metadata.get("wire", f.name)) for f in fields(cls))
+    return names
 
 
 def _read(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,7 +71,8 @@ class _Element(_Flat):
         return {"stateFacts": list(IDENTIFIABLE), **super().to_json()}
 
     def numbered(self, element_id: int) -> Self:
-        return replace(self, id=element_id)
+        record: Any = self  # every element is a dataclass with an ``id``
+        return replace(record, id=element_id)
 
 
 # --- a person ------------------------------------------------------------------------------

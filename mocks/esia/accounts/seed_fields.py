@@ -85,7 +85,7 @@ def address_list(
     """Addresses of the given ``types`` (code → what it means); ``addressStr`` is required."""
 
     def build(item: dict[str, Any], where: str, kind: str) -> Address:
-        values = {}
+        values: dict[str, Any] = {}
         for wire_name in ADDRESS_FIELDS:
             value = optional_text(item, wire_name, where, errors)
             if value is not None:

@@ -100,11 +100,14 @@ class UserRepository:
         numbering = Numbering(self._store)
         oid = plan.oid if plan.oid is not None else await numbering.next_oid()
         draft = plan.account(oid=oid, password=new_password_hash(plan.password), now=now)
-        numbered = {
-            name: tuple([item.numbered(await numbering.next_element_id()) for item in getattr(draft, name)])
-            for name in UserAccount.COLLECTIONS
-        }
-        account = replace(draft, **numbered)
+        account = replace(  # ids drawn in the order the collections are stored
+            draft,
+            contacts=tuple([item.numbered(await numbering.next_element_id()) for item in draft.contacts]),
+            documents=tuple([item.numbered(await numbering.next_element_id()) for item in draft.documents]),
+            addresses=tuple([item.numbered(await numbering.next_element_id()) for item in draft.addresses]),
+            vehicles=tuple([item.numbered(await numbering.next_element_id()) for item in draft.vehicles]),
+            kids=tuple([item.numbered(await numbering.next_element_id()) for item in draft.kids]),
+        )
         if not await self._store.set(_user_key(oid), json.dumps(account.to_json()), only_if_absent=True):
             raise Problem(409, f"a user with oid {oid} exists")
         claimed: list[str] = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ...core.context import context
 from ...core.forms import NotAForm, form_fields
@@ -113,7 +113,7 @@ async def logout(request: Request) -> Response:
     return respond(request, answer)
 
 
-routes = [
+routes: list[BaseRoute] = [
     Route("/aas/oauth2/ac", authorize_v1, methods=["GET", "POST"]),
     Route("/aas/oauth2/login", password_page, methods=["GET"]),
     Route("/aas/oauth2/login", submit_password, methods=["POST"]),

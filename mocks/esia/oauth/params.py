@@ -72,7 +72,8 @@ def parse_timestamp(text: str) -> tuple[float, str] | None:
             return dt.datetime.strptime(text, "%Y.%m.%d %H:%M:%S %z").timestamp(), text
         *moment, sign, hours, minutes = canonical.groups()
         offset = (1 if sign == "+" else -1) * dt.timedelta(hours=int(hours), minutes=int(minutes))
-        return dt.datetime(*map(int, moment), tzinfo=dt.timezone(offset)).timestamp(), text
+        year, month, day, hour, minute, second = map(int, moment)
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.timezone(offset)).timestamp(), text
     except (ValueError, OverflowError):
         return None
 

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ...core.context import ServiceContext, context
 from ...core.hot_path import HotAnswer, HotRequest, HotRoute, caller
@@ -98,4 +98,4 @@ def hot_person_root(ctx: ServiceContext) -> HotRoute:
     return HotRoute(r"/rs/prns/([0-9]{1,16})", answer)
 
 
-routes = [Route("/rs/{rest:anything}", rs_data, methods=["GET"])]
+routes: list[BaseRoute] = [Route("/rs/{rest:anything}", rs_data, methods=["GET"])]
