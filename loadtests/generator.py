@@ -5,7 +5,9 @@ process of a run keeps a :class:`GeneratorMeter` — journeys offered by the arr
 journeys started and how late, virtual users busy, requests sent — and once a second appends one
 :class:`~gosstand.stand.records.GeneratorSample` to ``generator-<pid>.jsonl`` in the run
 directory, with the CPU the process used over that second (from ``os.times()``: the kernel's
-own accounting of the process, no sampling library). ``reports/generator.py`` turns the samples
+own accounting of the process, no sampling library) and, on Linux, how long its event loop's
+thread waited for a CPU while it had work (``/proc/self/schedstat``): a generator can be late
+with its own CPU low, when the machine has none to give it. ``reports/generator.py`` turns the samples
 into the report's figures and the "generator saturated" flag.
 
 Workers also hand their running totals to the master with each of Locust's worker reports
@@ -25,7 +27,7 @@ from typing import Any
 
 from ..stand.records import LATE_START_S, GeneratorSample
 
-__all__ = ["GeneratorMeter", "Totals", "cpu_seconds", "meter", "register"]
+__all__ = ["GeneratorMeter", "Totals", "cpu_seconds", "cpu_wait_seconds", "meter", "register"]
 
 #: Seconds between two samples of a process.
 SAMPLE_EVERY_S = 1.0
@@ -39,6 +41,16 @@ def cpu_seconds() -> float:
     """CPU time this process has used, user and system, in seconds."""
     times = os.times()
     return times.user + times.system
+
+
+def cpu_wait_seconds() -> float | None:
+    """Seconds this process's main thread — the event loop's — has spent ready to run but waiting
+    for a CPU (the run-queue delay the kernel accounts in ``/proc/self/schedstat``); ``None``
+    where the kernel does not say."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,8 @@ class Totals:
     failures: int
     #: CPU seconds the process has used (user and system).
     cpu_s: float = 0.0
+    #: Seconds its event loop's thread has waited for a CPU (``None``: not known here).
+    cpu_wait_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -73,11 +87,12 @@ class GeneratorMeter:
     """
 
     def __init__(self, *, role: str, late_after_s: float = LATE_START_S, clock: Clock = time.time,
-                 cpu: Callable[[], float] = cpu_seconds) -> None:
+                 cpu: Callable[[], float] = cpu_seconds,
+                 cpu_wait: Callable[[], float | None] = cpu_wait_seconds) -> None:
         self.role = role
         self.late_after_s = late_after_s
         self.worker_index: int | None = None
-        self._clock, self._cpu = clock, cpu
+        self._clock, self._cpu, self._cpu_wait = clock, cpu, cpu_wait
         #: This process's arrivals due so far; ``None`` in the closed model.
         self.offered: Callable[[], int] | None = None
         self.pool_max: int | None = None
@@ -125,7 +140,8 @@ class GeneratorMeter:
         full = self._full_s + (now - self._full_since if self._full_since is not None else 0.0)
         return Totals(at=now, offered=self.offered() if self.offered is not None else None, started=self._started,
                       late=self._late, in_flight=self._in_flight, pool=self.pool, pool_full_s=full,
-                      requests=self._requests, failures=self._failures, cpu_s=self._cpu())
+                      requests=self._requests, failures=self._failures, cpu_s=self._cpu(),
+                      cpu_wait_s=self._cpu_wait())
 
     def start(self) -> None:
         """Begin the first interval (the load starts)."""
@@ -142,6 +158,8 @@ class GeneratorMeter:
         sample = GeneratorSample(
             pid=os.getpid(), role=self.role, worker_index=self.worker_index, at=now.at, interval_s=interval,
             cpu=max(0.0, now.cpu_s - last.cpu_s) / interval,
+            cpu_wait_s=(max(0.0, now.cpu_wait_s - last.cpu_wait_s)
+                        if now.cpu_wait_s is not None and last.cpu_wait_s is not None else None),
             offered=(now.offered - (last.offered or 0)) if open_model else None,  # type: ignore[operator]
             started=now.started - last.started,
             late=now.late - last.late if open_model else None, late_after_s=self.late_after_s,

@@ -34,12 +34,15 @@ class _Rates:
     requests: float
     #: The busiest load process's CPU, a share of one core.
     cpu: float | None
+    #: The largest share of the time a load process's event loop waited for a CPU.
+    waited: float | None
 
 
 def _rates(pairs: Sequence[tuple[Totals, Totals]]) -> _Rates:
     offered: float | None = None
     started = requests = 0.0
     cpu: float | None = None
+    waited: float | None = None
     for before, now in pairs:
         span = now.at - before.at
         if span <= 0:
@@ -51,7 +54,10 @@ def _rates(pairs: Sequence[tuple[Totals, Totals]]) -> _Rates:
         if not math.isnan(before.cpu_s):  # a process's first line has no CPU reading to start from
             share = (now.cpu_s - before.cpu_s) / span
             cpu = share if cpu is None else max(cpu, share)
-    return _Rates(offered=offered, started=started, requests=requests, cpu=cpu)
+        if now.cpu_wait_s is not None and before.cpu_wait_s is not None:
+            wait = (now.cpu_wait_s - before.cpu_wait_s) / span
+            waited = wait if waited is None else max(waited, wait)
+    return _Rates(offered=offered, started=started, requests=requests, cpu=cpu, waited=waited)
 
 
 def next_failover(schedule: Sequence[ScheduledAction], elapsed: float) -> str:
@@ -101,7 +107,7 @@ class LiveView:
                   f"failures {failures} ({failures / requests if requests else 0.0:.1%})",
                   f"p95 {'—' if p95_ms is None else f'{p95_ms:.0f} ms'}"]
         if rates.cpu is not None:
-            parts.append(f"cpu {rates.cpu:.0%}")
+            parts.append(f"cpu {rates.cpu:.0%}" + (f" (waited {rates.waited:.0%})" if rates.waited is not None else ""))
         parts.append(next_failover(self.schedule, elapsed))
         return " · ".join(parts)
 
@@ -109,7 +115,7 @@ class LiveView:
 def _zero(at: float, like: Totals) -> Totals:
     """Totals of nothing at the start of the load, for a process's first line."""
     return Totals(at=at, offered=0 if like.offered is not None else None, started=0, late=0, in_flight=0, pool=0,
-                  pool_full_s=0.0, requests=0, failures=0, cpu_s=math.nan)
+                  pool_full_s=0.0, requests=0, failures=0, cpu_s=math.nan, cpu_wait_s=None)
 
 
 def register(environment: Any, *, meter: GeneratorMeter, schedule: Sequence[ScheduledAction], duration_s: float,

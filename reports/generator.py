@@ -35,6 +35,9 @@ PEGGED_CPU = 0.9
 #: …for at least this many one-second samples in a row is pegged: its event loop had no time
 #: left to send on time or to read answers when they came.
 PEGGED_FOR_S = 3
+#: A process whose event loop waited for a CPU this share of the time or more was starved by the
+#: machine (other work had the cores) rather than busy itself.
+STARVED_SHARE = 0.25
 #: Samples shorter than this (the last, partial second of a process) say little about its CPU.
 _SHORT_S = 0.5
 
@@ -50,6 +53,8 @@ class ProcessFigures:
     pegged_s: int
     started: int
     requests: int
+    #: The share of the time its event loop's thread waited for a CPU (``None``: not measured).
+    cpu_wait_share: float | None = None
 
     @property
     def label(self) -> str:
@@ -163,6 +168,7 @@ class GeneratorFigures:
             "pegged_cpu": PEGGED_CPU, "pegged_for_s": PEGGED_FOR_S,
             "processes": [{"pid": p.pid, "role": p.role, "worker_index": p.worker_index, "label": p.label,
                            "cpu_mean": p.cpu_mean, "cpu_max": p.cpu_max, "pegged_s": p.pegged_s,
+                           "cpu_wait_share": p.cpu_wait_share,
                            "started": p.started, "requests": p.requests} for p in self.processes],
             "timeline": self.timeline,
         }
@@ -177,6 +183,7 @@ def _processes(samples: Sequence[GeneratorSample]) -> list[ProcessFigures]:
         timed = [s for s in rows if s.interval_s >= _SHORT_S] or rows
         busy = sum(s.cpu * s.interval_s for s in rows)
         span = sum(s.interval_s for s in rows)
+        waits = [s.cpu_wait_s for s in rows if s.cpu_wait_s is not None]
         longest = run = 0
         for s in timed:
             run = run + 1 if s.cpu >= PEGGED_CPU else 0
@@ -184,7 +191,8 @@ def _processes(samples: Sequence[GeneratorSample]) -> list[ProcessFigures]:
         result.append(ProcessFigures(pid=pid, role=rows[0].role, worker_index=rows[0].worker_index,
                                      cpu_mean=busy / span if span else 0.0, cpu_max=max(s.cpu for s in timed),
                                      pegged_s=longest, started=sum(s.started for s in rows),
-                                     requests=sum(s.requests for s in rows)))
+                                     requests=sum(s.requests for s in rows),
+                                     cpu_wait_share=sum(waits) / span if waits and span else None))
     return sorted(result, key=lambda p: (p.role != "master", p.worker_index or 0, p.pid))
 
 
@@ -232,13 +240,24 @@ def _timeline(load: Sequence[GeneratorSample], origin: float, seconds: float) ->
     return timeline
 
 
+def _late_cause(figures: GeneratorFigures) -> str:
+    """Why journeys started late, and what to change."""
+    if figures.pool_full_s >= figures.late_after_s:
+        return (f"every one of its {figures.users_limit} virtual users was busy for up to {figures.pool_full_s:.1f} s "
+                "(raise --max-users)")
+    starved = [p for p in figures.processes if p.role != "master" and (p.cpu_wait_share or 0.0) >= STARVED_SHARE]
+    if starved:
+        worst = max(starved, key=lambda p: p.cpu_wait_share or 0.0)
+        return (f"the machine kept Locust {worst.label} waiting for a CPU {worst.cpu_wait_share:.0%} of the time, "
+                f"its own CPU at {worst.cpu_mean:.0%} of a core: other work had the cores (a quieter machine)")
+    return "it could not start them on time (add --processes, or lower --rate)"
+
+
 def _judged(figures: GeneratorFigures) -> GeneratorFigures:
     reasons = []
     share = figures.late_share
     if share is not None and share > LATE_SHARE_LIMIT:
-        cause = (f"every one of its {figures.users_limit} virtual users was busy for up to {figures.pool_full_s:.1f} s "
-                 "(raise --max-users)" if figures.pool_full_s >= figures.late_after_s
-                 else "it could not start them on time (add --processes, or lower --rate)")
+        cause = _late_cause(figures)
         reasons.append(f"{(figures.late or 0) + (figures.missed or 0)} of {figures.offered} journeys ({share:.1%}) "
                        f"started more than {figures.late_after_s * 1000:g} ms after their arrival or never: {cause}")
     for process in figures.processes:

@@ -295,6 +295,9 @@ class GeneratorSample:
     interval_s: float
     #: CPU time the process used over the interval, as a share of one core (1.0: one core busy).
     cpu: float
+    #: Seconds of the interval its event loop's thread was ready to run but waited for a CPU the
+    #: machine gave to other work (Linux); ``None`` where the kernel does not say.
+    cpu_wait_s: float | None = None
     worker_index: int | None = None
     #: Journeys whose scheduled arrival fell in the interval (open model).
     offered: int | None = None
@@ -338,6 +341,7 @@ class GeneratorSample:
         index = count("worker_index")
         return cls(
             pid=count("pid") or 0, role=str(raw.get("role") or "local"), at=at, interval_s=interval, cpu=cpu,
+            cpu_wait_s=_float(raw, "cpu_wait_s", required=False),
             worker_index=index, offered=count("offered"), started=count("started") or 0, late=count("late"),
             late_after_s=_float(raw, "late_after_s", required=False) or LATE_START_S,
             lag_max_s=_float(raw, "lag_max_s", required=False),

@@ -21,6 +21,7 @@ class Clock:
     def __init__(self) -> None:
         self.now = START
         self.cpu = 0.0
+        self.waited = 10.0
 
     def __call__(self) -> float:
         return self.now
@@ -28,7 +29,8 @@ class Clock:
 
 def test_the_meter_counts_late_starts_cpu_and_waits_for_a_free_user_per_interval():
     clock = Clock()
-    meter = GeneratorMeter(role="local", late_after_s=0.010, clock=clock, cpu=lambda: clock.cpu)
+    meter = GeneratorMeter(role="local", late_after_s=0.010, clock=clock, cpu=lambda: clock.cpu,
+                           cpu_wait=lambda: clock.waited)
     due = {"n": 0}
     meter.offered = lambda: due["n"]
     meter.start()
@@ -46,16 +48,19 @@ def test_the_meter_counts_late_starts_cpu_and_waits_for_a_free_user_per_interval
     meter.pool_full(True)
     clock.now, due["n"] = START + 1.5, 6
     meter.pool_full(False)
-    clock.now, clock.cpu = START + 2.0, 1.2
+    clock.now, clock.cpu, clock.waited = START + 2.0, 1.2, 10.3
     second = meter.sample()
     assert (second.offered, second.started, second.late, second.lag_max_s) == (2, 0, 0, None)
+    assert first.cpu_wait_s == 0 and second.cpu_wait_s == pytest.approx(0.3)
     assert second.pool_full_s == pytest.approx(0.5) and second.cpu == pytest.approx(0.95)
     assert GeneratorSample.from_json(json.loads(json.dumps(second.to_json()))) == second
 
 
 def sample(second: int, *, pid: int = 1, offered: int | None = 10, started: int = 10, late: int = 0,
-           cpu: float = 0.2, role: str = "local", pool_full_s: float = 0.0, pool: int = 4) -> GeneratorSample:
-    return GeneratorSample(pid=pid, role=role, at=START + second + 1, interval_s=1.0, cpu=cpu, offered=offered,
+           cpu: float = 0.2, role: str = "local", pool_full_s: float = 0.0, pool: int = 4,
+           cpu_wait_s: float = 0.01) -> GeneratorSample:
+    return GeneratorSample(pid=pid, role=role, at=START + second + 1, interval_s=1.0, cpu=cpu, cpu_wait_s=cpu_wait_s,
+                           offered=offered,
                            started=started, late=None if offered is None else late, lag_max_s=0.002,
                            pool_full_s=None if offered is None else pool_full_s, pool=pool, pool_max=20,
                            requests=5 * started)
@@ -82,6 +87,9 @@ def test_more_than_one_percent_late_or_never_started_is_saturation_naming_the_ca
     # a busy process: late without waiting for a user
     busy = GeneratorFigures.of([sample(k, late=2) for k in range(10)])
     assert busy.saturated and "add --processes" in busy.reasons[0]
+    # late with its own CPU low, because the machine gave the loop no core: said so
+    starved = GeneratorFigures.of([sample(k, late=2, cpu=0.1, cpu_wait_s=0.6) for k in range(10)])
+    assert "waiting for a CPU 60% of the time, its own CPU at 10% of a core" in starved.reasons[0]
 
 
 def test_a_process_pegged_for_three_seconds_in_a_row_is_saturation_two_are_not():
@@ -131,13 +139,13 @@ def test_the_live_line_sums_the_processes_and_names_the_next_failover():
 
     def totals(at: float, started: int, late: int) -> Totals:
         return Totals(at=START + at, offered=started, started=started, late=late, in_flight=2, pool=5,
-                      pool_full_s=0.0, requests=started * 4, failures=1, cpu_s=at / 4)
+                      pool_full_s=0.0, requests=started * 4, failures=1, cpu_s=at / 4, cpu_wait_s=at / 10)
 
     view.line(5, {"w1": totals(5, 50, 0), "w2": totals(5, 50, 1)}, p95_ms=40)
     line = view.line(10, {"w1": totals(10, 100, 0), "w2": totals(10, 100, 1)}, p95_ms=42.4)
     assert line.startswith("[live]") and "10/60 s" in line
     assert "offered 20.0/s" in line and "started 20.0/s" in line and "late 1 (0.5%)" in line
-    assert "80 req/s" in line and "failures 2" in line and "p95 42 ms" in line and "cpu 25%" in line
+    assert "80 req/s" in line and "failures 2" in line and "p95 42 ms" in line and "cpu 25% (waited 10%)" in line
     assert "next kill fts-1 in 10 s" in line and "users 10 (4 busy)" in line
     assert next_failover(schedule, 31) == "now pause esia-2 (4 s left)"
     assert next_failover(schedule, 40) == "no failover left" and next_failover([], 1) == "no failover"
