@@ -7,9 +7,10 @@ Starts one embedded stack, seeds it once, then runs the open-model load (``gosst
 --rate``'s Locust side, one process, no failover) at a baseline rate and at doubling rates until
 more than 1 % of the journeys start late (more than 10 ms after their arrival) or never start,
 then bisects between the last rate held and the first one lost. Prints, per rate, what the
-generator offered and started, its late share, its CPU and the machine's, the requests per second
-and the median latency — and every figure as a ratio to the baseline measured in the same run, so
-the result says how far one process scales here, not a number to hold another machine to.
+generator offered and started, its late share, its CPU (and how long it waited for one) and the
+machine's, the requests per second and the median latency — and every figure as a ratio to the
+baseline measured in the same run, so the result says how far one process scales here, not a
+number to hold another machine to.
 
 The stack runs on the same machine: when the machine is busy (its CPU share near 100 %), the
 limit found is the machine's, and the generator's own CPU says how much of it was Locust's.
@@ -48,6 +49,8 @@ class Step:
     #: The Locust process's CPU over the load, a share of one core (mean, and its busiest second).
     cpu_mean: float
     cpu_max: float
+    #: The share of the time Locust's event loop waited for a CPU held by other work.
+    cpu_wait: float | None
     #: The whole machine's CPU over the load, a share of all its cores.
     machine: float
     requests_per_s: float
@@ -87,7 +90,7 @@ def measure(rate: float, *, base: Path, manifest_path: Path, fixtures: Path, mix
     latencies = [RequestRecord.from_json(json.loads(line)).latency * 1000
                  for path in run_dir.glob("requests-*.jsonl") for line in path.read_text().splitlines()]
     return Step(rate=rate, offered=figures.offered or 0, started=figures.started, late_share=figures.late_share or 0.0,
-                cpu_mean=process.cpu_mean, cpu_max=process.cpu_max,
+                cpu_mean=process.cpu_mean, cpu_max=process.cpu_max, cpu_wait=process.cpu_wait_share,
                 machine=(busy_after - busy_before) / max(total_after - total_before, 1.0),
                 requests_per_s=figures.requests / figures.active_s if figures.active_s else 0.0,
                 p50_ms=statistics.median(latencies) if latencies else None)
@@ -97,7 +100,7 @@ def _print(step: Step, baseline: Step) -> None:
     p50 = f"{step.p50_ms:6.1f} ms" if step.p50_ms is not None else "     —"
     print(f"{step.rate:8.1f}/s  {step.rate / baseline.rate:6.1f}×  {step.started:6d}/{step.offered:<6d} "
           f"late {step.late_share:6.2%}  {'held' if step.held else 'LOST'}  "
-          f"Locust CPU {step.cpu_mean:5.0%} (max {step.cpu_max:4.0%}), "
+          f"Locust CPU {step.cpu_mean:5.0%} (max {step.cpu_max:4.0%}, waited {step.cpu_wait or 0:4.0%}), "
           f"{step.cpu_per_journey_ms / baseline.cpu_per_journey_ms:4.2f}× CPU per journey  "
           f"machine {step.machine:4.0%}  {step.requests_per_s:7.1f} req/s "
           f"({step.requests_per_s / max(baseline.requests_per_s, 1e-9):5.1f}×)  p50 {p50}", flush=True)
