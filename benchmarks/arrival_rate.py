@@ -1,11 +1,12 @@
 """The highest arrival rate one Locust process holds, open model, against the embedded stack.
 
     python benchmarks/arrival_rate.py [--duration 10] [--baseline 4] [--max-users 300] [--steps 3]
-                                      [--mix esia_login=2,declaration=1] [--replicas 2]
+                                      [--mix esia_login=2,declaration=1] [--replicas 2] [--late-start-ms 10]
 
 Starts one embedded stack, seeds it once, then runs the open-model load (``gosstand peak
 --rate``'s Locust side, one process, no failover) at a baseline rate and at doubling rates until
-more than 1 % of the journeys start late (more than 10 ms after their arrival) or never start,
+more than 1 % of the journeys start late (by default more than 10 ms after their arrival, as in
+``gosstand peak``) or never start,
 then bisects between the last rate held and the first one lost. Prints, per rate, what the
 generator offered and started, its late share, its CPU (and how long it waited for one) and the
 machine's, the requests per second and the median latency — and every figure as a ratio to the
@@ -38,6 +39,8 @@ from gosstand.stand.records import LATE_START_S, RequestRecord, RunConfig
 
 #: Doublings above the baseline at most (4/s × 2¹⁰ ≈ 4000/s: far beyond one process).
 MAX_DOUBLINGS = 10
+#: Seconds between two rates, for the stack to finish what an overloaded rate left queued.
+SETTLE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -73,13 +76,14 @@ def machine_busy() -> tuple[float, float]:
 
 
 def measure(rate: float, *, base: Path, manifest_path: Path, fixtures: Path, mix: dict[str, int], duration: float,
-            max_users: int) -> Step:
+            max_users: int, late_start_s: float) -> Step:
     run_dir = base / f"rate-{rate:g}"
     run_dir.mkdir()
+    time.sleep(SETTLE_S)
     profile = Profile.from_mapping({"name": f"bench-{rate:g}", "duration_s": duration, "peak_rate": rate,
                                     "max_users": max_users, "curve": [1.0], "mix": mix})
     config = RunConfig(run_dir=str(run_dir), manifest_path=str(manifest_path), fixtures_path=str(fixtures),
-                       profile=profile.to_mapping(), live_every_s=0)
+                       profile=profile.to_mapping(), live_every_s=0, late_start_s=late_start_s)
     busy_before, total_before = machine_busy()
     code = run_locust(config, 1, duration)
     busy_after, total_after = machine_busy()
@@ -115,6 +119,8 @@ def main() -> int:
     parser.add_argument("--mix", default="esia_login=2,declaration=1",
                         help="journey=weight,… (default: the peak hour's)")
     parser.add_argument("--replicas", type=int, default=2, help="replicas per service of the stack (default 2)")
+    parser.add_argument("--late-start-ms", type=float, default=LATE_START_S * 1000,
+                        help="a start later than this after its arrival is late (default %(default)g)")
     args = parser.parse_args()
     mix = {journey: int(weight) for journey, _, weight in (part.partition("=") for part in args.mix.split(","))}
     with tempfile.TemporaryDirectory(prefix="arrival-rate-") as tmp, \
@@ -125,11 +131,11 @@ def main() -> int:
               flush=True)
         fixtures = seed(stack.manifest(), base, users=args.max_users, declarants=8, seed=2026)
         print(f"One Locust process, open model, mix {mix}, {args.duration:g} s per rate; a rate is held with at most "
-              f"{LATE_SHARE_LIMIT:.0%} of its journeys more than {LATE_START_S * 1000:g} ms late.", flush=True)
+              f"{LATE_SHARE_LIMIT:.0%} of its journeys more than {args.late_start_ms:g} ms late.", flush=True)
 
         def run(rate: float) -> Step:
             return measure(rate, base=base, manifest_path=manifest_path, fixtures=fixtures, mix=mix,
-                           duration=args.duration, max_users=args.max_users)
+                           duration=args.duration, max_users=args.max_users, late_start_s=args.late_start_ms / 1000)
 
         started = time.monotonic()
         baseline = run(args.baseline)

@@ -41,6 +41,9 @@ log = logging.getLogger("gosstand.load")
 #: which an arrival would otherwise wait for; the first one also loads Faker's locale data
 #: (a tenth of a second). k6 calls these pre-allocated VUs.
 WARM_USERS_PER_RATE = 0.25
+#: How long after the shape's clock the dispatchers' timetables may start (Locust spawning them,
+#: and their first virtual users made), seconds.
+DISPATCHERS_START_WITHIN_S = 3.0
 #: How long journeys still running at the end of the run are waited for, in seconds: within
 #: the ``--stop-timeout`` gosstand gives Locust, after which Locust cuts them off itself.
 FINISH_WITHIN_S = 8.0
@@ -187,7 +190,13 @@ class ArrivalDispatcher(User):
 
 
 class ArrivalShape(LoadTestShape):
-    """One dispatcher per load process until the compressed hour is over (``None`` ends it)."""
+    """One dispatcher per load process until the compressed hour is over (``None`` ends it).
+
+    A dispatcher's timetable starts when it does — after Locust has spawned it and it has made
+    its first virtual users — a moment after this shape's clock; the shape waits
+    :data:`DISPATCHERS_START_WITHIN_S` more, so stopping the run (which costs Locust's event loop
+    a pause of its own) never falls on the last arrivals.
+    """
 
     profile: ClassVar[Profile | None] = None
     processes: ClassVar[int] = 1
@@ -195,6 +204,6 @@ class ArrivalShape(LoadTestShape):
     def tick(self) -> tuple[int, float] | None:
         if self.profile is None:
             raise RuntimeError("ArrivalShape.profile was not set by the locustfile")
-        if self.get_run_time() >= self.profile.duration_s:
+        if self.get_run_time() >= self.profile.duration_s + DISPATCHERS_START_WITHIN_S:
             return None
         return self.processes, float(self.processes)
