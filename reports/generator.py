@@ -35,9 +35,13 @@ PEGGED_CPU = 0.9
 #: …for at least this many one-second samples in a row is pegged: its event loop had no time
 #: left to send on time or to read answers when they came.
 PEGGED_FOR_S = 3
-#: A process whose event loop waited for a CPU this share of the time or more was starved by the
-#: machine (other work had the cores) rather than busy itself.
+#: Load processes whose event loops waited for a CPU this share of the time or more, in the seconds
+#: they started journeys late, were starved by the machine (other work had the cores) rather than
+#: busy themselves.
 STARVED_SHARE = 0.25
+#: A process using this share of a core or more in the seconds it started journeys late was
+#: busy itself: more processes would help.
+BUSY_CPU = 0.5
 #: Samples shorter than this (the last, partial second of a process) say little about its CPU.
 _SHORT_S = 0.5
 
@@ -88,6 +92,11 @@ class GeneratorFigures:
     failures: int
     #: The lag beyond which a start was late (what the run was told, or the default).
     late_after_s: float = LATE_START_S
+    #: Over the seconds with late starts: the load processes' CPU (a share of one core each) and
+    #: the share of the time their event loops waited for a CPU (``None``: no late second, or
+    #: not measured) — what tells a busy generator from a starved one.
+    late_cpu: float | None = None
+    late_cpu_wait: float | None = None
     #: Per second of the load: journeys offered and started, over every process.
     timeline: dict[str, list[Any]] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
@@ -141,6 +150,7 @@ class GeneratorFigures:
             users_limit=sum(limits.values()) if limits else None,
             pool_full_s=max(pool_full.values(), default=0.0),
             late_after_s=max(s.late_after_s for s in load) if load else LATE_START_S,
+            **_when_late(load),
             requests=sum(s.requests for s in load), failures=sum(s.failures for s in load),
             timeline=_timeline(load, origin, seconds),
         )
@@ -203,6 +213,17 @@ def _active_seconds(load: Sequence[GeneratorSample], open_model: bool) -> float:
     return max(s.at for s in busy) - min(s.at - s.interval_s for s in busy)
 
 
+def _when_late(load: Sequence[GeneratorSample]) -> dict[str, float | None]:
+    late = [s for s in load if s.late]
+    span = sum(s.interval_s for s in late)
+    waits = [s for s in late if s.cpu_wait_s is not None]
+    return {
+        "late_cpu": sum(s.cpu * s.interval_s for s in late) / span if span else None,
+        "late_cpu_wait": (sum(s.cpu_wait_s or 0.0 for s in waits) / sum(s.interval_s for s in waits)
+                          if waits else None),
+    }
+
+
 def busy_users(samples: Sequence[GeneratorSample]) -> list[tuple[float, int]]:
     """(time, virtual users running a journey) over every load process, at each sample: the
     open model's concurrent users (its Locust user count is one dispatcher per process)."""
@@ -241,16 +262,20 @@ def _timeline(load: Sequence[GeneratorSample], origin: float, seconds: float) ->
 
 
 def _late_cause(figures: GeneratorFigures) -> str:
-    """Why journeys started late, and what to change."""
+    """Why journeys started late, and what to change (each cause seen, most specific first)."""
+    causes = []
     if figures.pool_full_s >= figures.late_after_s:
-        return (f"every one of its {figures.users_limit} virtual users was busy for up to {figures.pool_full_s:.1f} s "
-                "(raise --max-users)")
-    starved = [p for p in figures.processes if p.role != "master" and (p.cpu_wait_share or 0.0) >= STARVED_SHARE]
-    if starved:
-        worst = max(starved, key=lambda p: p.cpu_wait_share or 0.0)
-        return (f"the machine kept Locust {worst.label} waiting for a CPU {worst.cpu_wait_share:.0%} of the time, "
-                f"its own CPU at {worst.cpu_mean:.0%} of a core: other work had the cores (a quieter machine)")
-    return "it could not start them on time (add --processes, or lower --rate)"
+        causes.append(f"every one of its {figures.users_limit} virtual users was busy for up to "
+                      f"{figures.pool_full_s:.1f} s (raise --max-users)")
+    cpu, waited = figures.late_cpu or 0.0, figures.late_cpu_wait
+    if waited is not None and waited >= STARVED_SHARE:
+        causes.append(f"in the seconds with late starts Locust waited for a CPU {waited:.0%} of the time, its own "
+                      f"CPU at {cpu:.0%} of a core: other work had the machine's cores (a quieter machine)")
+    elif cpu >= BUSY_CPU:
+        causes.append(f"in the seconds with late starts Locust used {cpu:.0%} of a core (add --processes, or lower "
+                      "--rate)")
+    return "; ".join(causes) or (f"it could not start them on time, its CPU at {cpu:.0%} of a core "
+                                 "(lower --rate, or add --processes)")
 
 
 def _judged(figures: GeneratorFigures) -> GeneratorFigures:

@@ -85,11 +85,14 @@ def test_more_than_one_percent_late_or_never_started_is_saturation_naming_the_ca
     assert pooled.late_share == pytest.approx(0.5)
     assert "50 of 100 journeys" in pooled.reasons[0] and "raise --max-users" in pooled.reasons[0]
     # a busy process: late without waiting for a user
-    busy = GeneratorFigures.of([sample(k, late=2) for k in range(10)])
-    assert busy.saturated and "add --processes" in busy.reasons[0]
+    busy = GeneratorFigures.of([sample(k, late=2 if k % 2 else 0, cpu=0.8 if k % 2 else 0.2) for k in range(10)])
+    assert busy.saturated and "Locust used 80% of a core (add --processes" in busy.reasons[0]
     # late with its own CPU low, because the machine gave the loop no core: said so
-    starved = GeneratorFigures.of([sample(k, late=2, cpu=0.1, cpu_wait_s=0.6) for k in range(10)])
-    assert "waiting for a CPU 60% of the time, its own CPU at 10% of a core" in starved.reasons[0]
+    starved = GeneratorFigures.of([sample(k, late=2 if k % 2 else 0, cpu=0.1, cpu_wait_s=0.6 if k % 2 else 0.0)
+                                   for k in range(10)])
+    assert "Locust waited for a CPU 60% of the time, its own CPU at 10% of a core" in starved.reasons[0]
+    both = GeneratorFigures.of([sample(k, late=2, cpu=0.1, cpu_wait_s=0.6, pool_full_s=0.5) for k in range(10)])
+    assert "raise --max-users" in both.reasons[0] and "a quieter machine" in both.reasons[0]
 
 
 def test_a_process_pegged_for_three_seconds_in_a_row_is_saturation_two_are_not():
