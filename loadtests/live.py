@@ -136,8 +136,10 @@ def register(environment: Any, *, meter: GeneratorMeter, schedule: Sequence[Sche
         return dict(reported) if isinstance(runner, MasterRunner) else {"local": meter.totals()}
 
     def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
-        if REPORT_KEY in data:
+        try:
             reported[client_id] = Totals.from_json(data[REPORT_KEY])
+        except (KeyError, TypeError):  # a report without our totals: nothing to sum, and no reason to
+            pass                       # disturb the master's message loop
 
     def run(started: float) -> None:
         view = LiveView(schedule=schedule, duration_s=duration_s, started_at=time.time())

@@ -9,9 +9,11 @@ at the end, and the run's own description. ``gosstand report`` can rebuild the r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -237,19 +239,32 @@ def _run_locust(config: RunConfig, processes: int, duration: float, *, web_port:
 
 
 def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float) -> int:
-    """Run ``command``, keeping all its output in ``log`` and passing its live lines on to ours;
-    killed after ``timeout`` seconds (its exit code then says so)."""
+    """Run ``command``, keeping all its output in ``log`` and passing its live lines on to ours.
+
+    It runs in a process group of its own — Locust's workers are its forked children and hold
+    its output too — so the whole group is killed after ``timeout`` seconds (its exit code then
+    says so), and asked to stop (SIGTERM) if this process is interrupted (Ctrl-C reaches the
+    terminal's foreground group, which it is no longer in), leaving nothing behind.
+    """
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL)
-    watchdog = threading.Timer(timeout, process.kill)
+                               stdin=subprocess.DEVNULL, process_group=0)
+
+    def signal_group(number: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, number)
+
+    watchdog = threading.Timer(timeout, signal_group, args=(signal.SIGKILL,))
     watchdog.start()
     try:
         assert process.stdout is not None
-        for line in process.stdout:  # ends when the process closes its output
+        for line in process.stdout:  # ends when the group has closed its output
             log.write(line)
             if line.startswith(LIVE_PREFIX.encode()):
                 print(line.decode("utf-8", "replace").rstrip(), flush=True)
         return process.wait()
+    except BaseException:
+        signal_group(signal.SIGTERM)
+        raise
     finally:
         watchdog.cancel()
 
