@@ -86,15 +86,17 @@ class GeneratorMeter:
     :attr:`pool_max`; a journey reports its start with its lag behind its arrival, and its end.
     """
 
-    def __init__(self, *, role: str, late_after_s: float = LATE_START_S, clock: Clock = time.time,
+    def __init__(self, *, role: str, open_model: bool = False, late_after_s: float = LATE_START_S,
+                 clock: Clock = time.time,
                  cpu: Callable[[], float] = cpu_seconds,
                  cpu_wait: Callable[[], float | None] = cpu_wait_seconds) -> None:
         self.role = role
         self.late_after_s = late_after_s
         self.worker_index: int | None = None
         self._clock, self._cpu, self._cpu_wait = clock, cpu, cpu_wait
-        #: This process's arrivals due so far; ``None`` in the closed model.
-        self.offered: Callable[[], int] | None = None
+        #: This process's arrivals due so far (none until its timetable starts); ``None`` in the
+        #: closed model.
+        self.offered: Callable[[], int] | None = (lambda: 0) if open_model else None
         self.pool_max: int | None = None
         self.pool = 0
         self._started = self._late = self._in_flight = self._requests = self._failures = 0
@@ -181,7 +183,8 @@ def meter() -> GeneratorMeter:
     return _meter
 
 
-def register(environment: Any, *, run_dir: Path, late_after_s: float = LATE_START_S) -> GeneratorMeter:
+def register(environment: Any, *, run_dir: Path, open_model: bool = False,
+             late_after_s: float = LATE_START_S) -> GeneratorMeter:
     """Measure this Locust process from the load's start to its end, one sample a second."""
     import gevent
     from locust.runners import MasterRunner, WorkerRunner
@@ -189,7 +192,9 @@ def register(environment: Any, *, run_dir: Path, late_after_s: float = LATE_STAR
     global _meter
     runner = environment.runner
     role = "master" if isinstance(runner, MasterRunner) else "worker" if isinstance(runner, WorkerRunner) else "local"
-    current = _meter = GeneratorMeter(role=role, late_after_s=late_after_s)
+    # A master dispatches no arrival of its own: its samples hold its CPU only.
+    current = _meter = GeneratorMeter(role=role, open_model=open_model and role != "master",
+                                      late_after_s=late_after_s)
     path = run_dir / f"generator-{os.getpid()}.jsonl"
     sampler: list[Any] = []
 

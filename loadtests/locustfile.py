@@ -44,7 +44,8 @@ else:
 @events.init.add_listener
 def _attach(environment: Any, **_: Any) -> None:
     journeys.configure(_config)
-    meter = generator.register(environment, run_dir=_config.run_dir, late_after_s=_config.run.late_start_s)
+    meter = generator.register(environment, run_dir=_config.run_dir, open_model=_config.profile.open_model,
+                               late_after_s=_config.run.late_start_s)
     live.register(environment, meter=meter, schedule=_config.schedule, duration_s=_config.profile.duration_s,
                   every_s=_config.run.live_every_s)
     if not isinstance(environment.runner, MasterRunner):  # a master sends no request of its own

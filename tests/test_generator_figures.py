@@ -29,12 +29,15 @@ class Clock:
 
 def test_the_meter_counts_late_starts_cpu_and_waits_for_a_free_user_per_interval():
     clock = Clock()
-    meter = GeneratorMeter(role="local", late_after_s=0.010, clock=clock, cpu=lambda: clock.cpu,
+    meter = GeneratorMeter(role="local", open_model=True, late_after_s=0.010, clock=clock, cpu=lambda: clock.cpu,
                            cpu_wait=lambda: clock.waited)
+    meter.start()
+    clock.now = START + 0.5
+    before = meter.sample()  # the load began, the timetable not yet: nothing offered, and said so
+    assert (before.offered, before.started, before.late) == (0, 0, 0)
     due = {"n": 0}
     meter.offered = lambda: due["n"]
-    meter.start()
-    clock.now, clock.cpu, due["n"] = START + 1.0, 0.25, 4
+    clock.now, clock.cpu, due["n"] = START + 1.5, 0.25, 4
     for lag in (0.0, 0.010, 0.0101, 0.5):  # exactly the tolerance is on time
         meter.journey_started(lag)
     meter.journey_ended()
@@ -46,14 +49,16 @@ def test_the_meter_counts_late_starts_cpu_and_waits_for_a_free_user_per_interval
     assert first.cpu == pytest.approx(0.25) and first.lag_max_s == pytest.approx(0.5)
     assert (first.requests, first.failures, first.pool_full_s) == (2, 1, 0.0)
     meter.pool_full(True)
-    clock.now, due["n"] = START + 1.5, 6
+    clock.now, due["n"] = START + 2.0, 6
     meter.pool_full(False)
-    clock.now, clock.cpu, clock.waited = START + 2.0, 1.2, 10.3
+    clock.now, clock.cpu, clock.waited = START + 2.5, 1.2, 10.3
     second = meter.sample()
     assert (second.offered, second.started, second.late, second.lag_max_s) == (2, 0, 0, None)
     assert first.cpu_wait_s == 0 and second.cpu_wait_s == pytest.approx(0.3)
     assert second.pool_full_s == pytest.approx(0.5) and second.cpu == pytest.approx(0.95)
     assert GeneratorSample.from_json(json.loads(json.dumps(second.to_json()))) == second
+    closed = GeneratorMeter(role="local", clock=clock, cpu=lambda: clock.cpu, cpu_wait=lambda: None).sample()
+    assert (closed.offered, closed.late, closed.cpu_wait_s) == (None, None, None)
 
 
 def sample(second: int, *, pid: int = 1, offered: int | None = 10, started: int = 10, late: int = 0,
