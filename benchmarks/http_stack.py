@@ -78,7 +78,7 @@ def _serve_bare(port: int, server: str) -> None:
         uvicorn.Server(config).run(sockets=[_reuseport_socket("127.0.0.1", port)])
 
 
-def _group_pids(pgid: int) -> list[int]:
+def group_pids(pgid: int) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -91,7 +91,7 @@ def _group_pids(pgid: int) -> list[int]:
 
 
 def _pin(pgid: int, cpu: int) -> None:
-    for pid in _group_pids(pgid):
+    for pid in group_pids(pgid):
         try:
             os.sched_setaffinity(pid, {cpu})
         except (ProcessLookupError, OSError):
@@ -101,7 +101,7 @@ def _pin(pgid: int, cpu: int) -> None:
 def _cpu_seconds(pgid: int) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for pid in _group_pids(pgid):
+    for pid in group_pids(pgid):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
