@@ -16,6 +16,7 @@ from gosstand.mocks.core.clock import Clock
 from gosstand.mocks.core.store import Store, Writes
 from gosstand.mocks.core.store_url import open_store
 from gosstand.mocks.stack import free_port
+from redis.exceptions import RedisError
 
 pytestmark = pytest.mark.anyio
 
@@ -243,3 +244,17 @@ async def test_concurrent_commits_on_one_expectation_have_one_winner(connect):
     winner = results.index(True)
     assert await racers[0].get("object:race") == f"v2 by {winner}"
     assert await racers[0].index_range("winners") == [str(winner)]
+
+
+async def test_a_redis_commit_that_cannot_apply_a_write_applies_none(redis_server):
+    """Redis keeps the writes a script made before one of its commands failed, so the commit
+    must refuse before writing anything (SQLite keeps strings and indexes apart: no such case)."""
+    store = open_store(f"{redis_server}/3")
+    try:
+        await store.flush()
+        await store.set("taken", "a string")
+        with pytest.raises(RedisError):
+            await store.commit(Writes().set("record", "new").index_add("taken", "member", 1.0))
+        assert await store.get("record") is None and await store.get("taken") == "a string"
+    finally:
+        await store.close()

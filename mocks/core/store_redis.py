@@ -6,7 +6,9 @@ Lua script, so each is atomic across replicas exactly as the SQLite store's tran
 (+ ``PEXPIRE``), indexes are sorted sets and lists are lists. ``commit`` is a Lua script
 (:data:`_COMMIT`): Redis runs a script to its end before any other command, so checking the
 expected values and applying the writes cannot interleave with another replica, and needs no
-``WATCH``/retry loop as ``MULTI`` would for a compare-and-set. ``flush`` walks keys with ``SCAN``
+``WATCH``/retry loop as ``MULTI`` would for a compare-and-set. Redis does not undo a script's
+writes when a later command in it fails, so the script first checks everything that could fail
+(a sorted-index write to a key holding a string) and only then writes. ``flush`` walks keys with ``SCAN``
 and removes them with ``UNLINK`` so a large flush never blocks the server.
 
 The services of one stack share one Redis server and keep apart by database number
@@ -41,6 +43,14 @@ local plan = cjson.decode(ARGV[1])
 for _, wanted in ipairs(plan.expect) do
   local held = redis.call('GET', KEYS[wanted[1]])
   if held ~= wanted[2] then return 0 end
+end
+for _, op in ipairs(plan.writes) do
+  if op[1] == 'zadd' or op[1] == 'zrem' then
+    local kind = redis.call('TYPE', KEYS[op[2]]).ok
+    if kind ~= 'none' and kind ~= 'zset' then
+      return redis.error_reply('WRONGTYPE ' .. KEYS[op[2]] .. ' is no sorted index: nothing written')
+    end
+  end
 end
 for _, op in ipairs(plan.writes) do
   local key = KEYS[op[2]]
