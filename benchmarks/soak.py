@@ -17,7 +17,8 @@ One run, one machine, figures as ratios within the run:
    sampled every few seconds.
 
 Printed: the ramp; each replica's RSS at the start of the soak (the baseline), at the end, their
-ratio and the growth per ten minutes (least squares over every sample); per service the p99 of
+ratio and the growth per ten minutes (least squares over every sample, and over each half of the
+soak: caches warming up grow in the first half only); per service the p99 of
 the first ``--window`` minutes (the baseline) and of the last, and their ratio. Exit 0 when the
 soak held its rate with no failed journey; 1 when a journey failed or the rate fell more than
 10 % short (the figures are printed first); 2 when the stand could not be started or seeded.
@@ -413,12 +414,17 @@ def report(sampler: RssSampler, latencies: Latencies, outcome: Outcome, *, start
     print(f"\nSoak: {sum(outcome.done.values())} journeys in {elapsed / 60:.1f} min "
           f"({sum(outcome.done.values()) / elapsed:.2f}/s; {dict(outcome.done)}), "
           f"{sum(outcome.failed.values())} failed, {outcome.late_starts} started over 1 s late")
-    print("\nResident memory per replica (baseline: the start of the soak):")
-    print(f"  {'replica':8} {'start MiB':>10} {'end MiB':>9} {'end/start':>10} {'MiB per 10 min':>15}")
+    print("\nResident memory per replica (baseline: the start of the soak; growth per 10 min by least squares"
+          " over the whole soak and over each half — a warm-up flattens in the second half, a leak does not):")
+    print(f"  {'replica':8} {'start MiB':>10} {'end MiB':>9} {'end/start':>10} {'MiB/10 min':>11} "
+          f"{'1st half':>9} {'2nd half':>9}")
+    middle = start + elapsed / 2
     for name, points in sampler.samples.items():
         first, last = points[0][1], points[-1][1]
-        growth = slope_per_second(points) * 600 / 2**20
-        print(f"  {name:8} {first / 2**20:10.1f} {last / 2**20:9.1f} {last / first:10.3f} {growth:15.2f}")
+        whole, early, late = (slope_per_second(part) * 600 / 2**20 for part in (
+            points, [p for p in points if p[0] < middle], [p for p in points if p[0] >= middle]))
+        print(f"  {name:8} {first / 2**20:10.1f} {last / 2**20:9.1f} {last / first:10.3f} {whole:11.2f} "
+              f"{early:9.2f} {late:9.2f}")
     print(f"\np99 latency per service (baseline: the first {window / 60:g} min; then the last {window / 60:g} min):")
     print(f"  {'service':8} {'requests':>9} {'first ms':>9} {'last ms':>8} {'last/first':>11} {'5xx+lost':>9}")
     for service in ("esia", "fts", "utko"):
