@@ -123,3 +123,52 @@ def test_a_document_upload_killed_at_any_write_is_kept_once_by_its_retry(fts, au
         assert _stored(replica_settings, "fts:document:") == len(acknowledged), \
             f"crash {crashes}: a second record of the document was left behind"
     assert crashes >= 1
+
+
+APPEALS = "/api/v1/appeals"
+
+
+def _appeal() -> dict:
+    return {"inn": DECLARANT["inn"], "kpp": DECLARANT["kpp"], "subject": "Корректировка таможенной стоимости",
+            "text": "Просим разъяснить порядок корректировки."}
+
+
+def test_an_appeal_killed_at_any_write_is_filed_once_by_its_retry(fts, auth, replica_settings):
+    acknowledged: list[str] = []
+    crashes = 0
+    for replica in crash_points(replica_settings):
+        body, headers = _appeal(), {**auth, "Idempotency-Key": str(uuid.uuid4())}
+        answer = replica.send("POST", APPEALS, json=body, headers=headers)
+        if answer is not None:
+            assert answer.status_code == 201, answer.text
+            acknowledged.append(answer.json()["id"])
+            continue
+        crashes += 1
+        retried = fts.post(APPEALS, json=body, headers=headers)
+        assert retried.status_code == 201, f"crash {crashes}: the retry got {retried.status_code} {retried.text}"
+        assert fts.post(APPEALS, json=body, headers=headers).json()["id"] == retried.json()["id"]
+        acknowledged.append(retried.json()["id"])
+        listed = fts.get(APPEALS, params={"inn": DECLARANT["inn"], "limit": 100}, headers=auth).json()["items"]
+        assert sorted(item["id"] for item in listed) == sorted(acknowledged), f"crash {crashes}: the list disagrees"
+        assert _stored(replica_settings, "fts:appeal:") == len(acknowledged), \
+            f"crash {crashes}: a second record of the appeal was left behind"
+    assert crashes >= 1
+
+
+def test_a_comment_killed_at_any_write_is_kept_once_when_its_retry_is_acknowledged(fts, auth, replica_settings):
+    filed = fts.post(APPEALS, json=_appeal(), headers={**auth, "Idempotency-Key": str(uuid.uuid4())})
+    url = f"{APPEALS}/{filed.json()['id']}/comments"
+    acknowledged: list[str] = []
+    crashes = 0
+    for n, replica in enumerate(crash_points(replica_settings)):
+        body, headers = {"text": f"Дополнение №{n}"}, {**auth, "Idempotency-Key": str(uuid.uuid4())}
+        answer = replica.send("POST", url, json=body, headers=headers)
+        if answer is None:
+            crashes += 1
+            answer = fts.post(url, json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        acknowledged.append(body["text"])
+        card = fts.get(f"{APPEALS}/{filed.json()['id']}", headers=auth).json()
+        assert [comment["text"] for comment in card["comments"]] == acknowledged, \
+            f"crash {crashes}: an acknowledged comment is missing or doubled"
+    assert crashes >= 1

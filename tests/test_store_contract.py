@@ -202,10 +202,13 @@ async def test_commit_applies_every_write_or_none(connect):
     writer, reader = connect(), connect()
     await writer.set("record:old", "gone soon")
     await writer.index_add("records", "old", 1.0)
+    await writer.append("comments", "first")
     writes = (Writes().set("record:new", "новая запись").set("claim:k", "new").delete("record:old")
-              .index_add("records", "new", 1_732_262_400_123_456.0).index_remove("records", "old"))
+              .index_add("records", "new", 1_732_262_400_123_456.0).index_remove("records", "old")
+              .append("comments", "второй"))
     assert await writer.commit(writes, expect={"claim:k": None}) is True
     assert await reader.get_many(["record:new", "claim:k", "record:old"]) == ["новая запись", "new", None]
+    assert await reader.items("comments") == ["first", "второй"]
     assert await reader.index_range("records", min_score=1_732_262_400_123_456.0,
                                     max_score=1_732_262_400_123_456.0) == ["new"]
     assert await reader.index_count("records") == 1
@@ -214,11 +217,12 @@ async def test_commit_applies_every_write_or_none(connect):
 async def test_commit_writes_nothing_when_an_expectation_fails(connect):
     writer, reader = connect(), connect()
     await writer.set("object:1", "v1")
-    stale = Writes().set("object:1", "v2 from a stale read").index_add("objects", "1", 1.0)
+    stale = Writes().set("object:1", "v2 from a stale read").index_add("objects", "1", 1.0).append("log", "x")
     assert await writer.commit(stale, expect={"object:1": "v0"}) is False
     assert await writer.commit(stale, expect={"object:2": "anything"}) is False  # absent ≠ a value
     assert await writer.commit(Writes().set("object:1", "dup"), expect={"object:1": None}) is False
     assert await reader.get("object:1") == "v1" and await reader.index_count("objects") == 0
+    assert await reader.items("log") == []
     assert await writer.commit(Writes().set("object:1", "v2"), expect={"object:1": "v1"}) is True
     assert await reader.get("object:1") == "v2"
 

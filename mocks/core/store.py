@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, Self
 
-__all__ = ["DeleteKey", "IndexAdd", "IndexRemove", "SetKey", "Store", "Write", "Writes"]
+__all__ = ["Append", "DeleteKey", "IndexAdd", "IndexRemove", "SetKey", "Store", "Write", "Writes"]
 
 
 class SetKey(NamedTuple):
@@ -50,7 +50,12 @@ class IndexRemove(NamedTuple):
     member: str
 
 
-Write = SetKey | DeleteKey | IndexAdd | IndexRemove
+class Append(NamedTuple):
+    key: str
+    value: str
+
+
+Write = SetKey | DeleteKey | IndexAdd | IndexRemove | Append
 
 
 @dataclass(slots=True)
@@ -76,6 +81,10 @@ class Writes:
 
     def index_remove(self, index: str, member: str) -> Self:
         self.operations.append(IndexRemove(index, member))
+        return self
+
+    def append(self, key: str, value: str) -> Self:
+        self.operations.append(Append(key, value))
         return self
 
     def __iter__(self) -> Iterator[Write]:

@@ -8,7 +8,7 @@ Lua script, so each is atomic across replicas exactly as the SQLite store's tran
 expected values and applying the writes cannot interleave with another replica, and needs no
 ``WATCH``/retry loop as ``MULTI`` would for a compare-and-set. Redis does not undo a script's
 writes when a later command in it fails, so the script first checks everything that could fail
-(a sorted-index write to a key holding a string) and only then writes. ``flush`` walks keys with ``SCAN``
+(an index or list write to a key holding another kind of value) and only then writes. ``flush`` walks keys with ``SCAN``
 and removes them with ``UNLINK`` so a large flush never blocks the server.
 
 The services of one stack share one Redis server and keep apart by database number
@@ -27,7 +27,7 @@ from itertools import islice
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from .store import DeleteKey, IndexAdd, IndexRemove, SetKey, Writes
+from .store import Append, DeleteKey, IndexAdd, IndexRemove, SetKey, Writes
 
 __all__ = ["RedisStore"]
 
@@ -44,11 +44,13 @@ for _, wanted in ipairs(plan.expect) do
   local held = redis.call('GET', KEYS[wanted[1]])
   if held ~= wanted[2] then return 0 end
 end
+local kinds = {zadd = 'zset', zrem = 'zset', rpush = 'list'}
 for _, op in ipairs(plan.writes) do
-  if op[1] == 'zadd' or op[1] == 'zrem' then
+  local wanted = kinds[op[1]]
+  if wanted then
     local kind = redis.call('TYPE', KEYS[op[2]]).ok
-    if kind ~= 'none' and kind ~= 'zset' then
-      return redis.error_reply('WRONGTYPE ' .. KEYS[op[2]] .. ' is no sorted index: nothing written')
+    if kind ~= 'none' and kind ~= wanted then
+      return redis.error_reply('WRONGTYPE ' .. KEYS[op[2]] .. ' is no ' .. wanted .. ': nothing written')
     end
   end
 end
@@ -62,6 +64,8 @@ for _, op in ipairs(plan.writes) do
     redis.call('ZADD', key, op[3], op[4])
   elseif op[1] == 'zrem' then
     redis.call('ZREM', key, op[3])
+  elseif op[1] == 'rpush' then
+    redis.call('RPUSH', key, op[3])
   end
 end
 return 1
@@ -147,6 +151,8 @@ class RedisStore:
                     plan.append(["zadd", number(index), _score_text(score), member])
                 case IndexRemove(index, member):
                     plan.append(["zrem", number(index), member])
+                case Append(key, value):
+                    plan.append(["rpush", number(key), value])
         arguments = json.dumps({"expect": wanted, "writes": plan}, ensure_ascii=False)
         return bool(await self._commit(keys=list(keys), args=[arguments]))
 

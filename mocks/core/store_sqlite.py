@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .sqlite_commits import RememberedReads, create_change_log
-from .store import DeleteKey, IndexAdd, IndexRemove, SetKey, Write, Writes
+from .store import Append, DeleteKey, IndexAdd, IndexRemove, SetKey, Write, Writes
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value, expires REAL) WITHOUT ROWID;
@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS list (name TEXT NOT NULL, pos INTEGER NOT NULL, value
 _LIVE = "(expires IS NULL OR expires > ?)"
 _UPSERT_KV = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
               "value = excluded.value, expires = excluded.expires")
+_APPEND = "INSERT INTO list (name, pos, value) SELECT ?, COALESCE(MAX(pos), -1) + 1, ? FROM list WHERE name = ?"
 _UPSERT_ZSET = ("INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
                 "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score")
 #: Page cache (KiB) while a bulk write runs; the connection's usual one returns afterwards.
@@ -237,6 +238,8 @@ class SQLiteStore:
                 self._db.execute(_UPSERT_ZSET, (index, member, score))
             case IndexRemove(index, member):
                 self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
+            case Append(key, value):
+                self._db.execute(_APPEND, (key, value, key))
 
     async def delete(self, *keys: str) -> int:
         if not keys:
@@ -297,11 +300,7 @@ class SQLiteStore:
         return int(row[0])
 
     async def append(self, key: str, value: str) -> int:
-        row = self._db.execute(
-            "INSERT INTO list (name, pos, value) "
-            "SELECT ?, COALESCE(MAX(pos), -1) + 1, ? FROM list WHERE name = ? RETURNING pos",
-            (key, value, key),
-        ).fetchone()
+        row = self._db.execute(_APPEND + " RETURNING pos", (key, value, key)).fetchone()
         return int(row[0]) + 1
 
     async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:

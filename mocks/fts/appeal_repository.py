@@ -4,8 +4,14 @@ Keys (under ``fts:``): ``fts:appeal:{id}`` — the appeal; ``fts:appeals:{inn}``
 declarant's appeals by submission µs; ``fts:appeal-idempotency:{inn}:{sha256(key)}`` — the
 appeal a key produced; ``fts:appeal-comments:{id}`` — the comments, a list in order;
 ``fts:appeal-comment-idempotency:{id}:{sha256(key)}`` — the comment a key produced;
-``fts:appeal-sequence:{year}`` — appeal numbers. Idempotency as for declarations: the record is
-written, then the key claimed with ``set(only_if_absent=True)``; only the winner indexes.
+``fts:appeal-sequence:{year}`` — appeal numbers.
+
+Idempotency as for declarations: an appeal's record, its key and its index entry are one
+:meth:`~..core.store.Store.commit` expecting the key absent, and so are a comment's key and its
+place in the list. A replica killed during either leaves all of it or none. (Written one by one,
+a crash between a comment's key and the list left a comment that the client's retry
+acknowledged — the key said it existed — and no list ever showed.) An appeal number drawn before
+the commit is lost with the crash: a gap in the sequence.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import hashlib
 import json
 from typing import Any
 
-from ..core.store import Store
+from ..core.store import Store, Writes
 from .paging import Position
 
 __all__ = ["AppealRepository"]
@@ -43,20 +49,16 @@ class AppealRepository:
         claim_key = f"fts:appeal-idempotency:{record['inn']}:{_digest(idempotency_key)}"
         earlier = await self._store.get(claim_key)
         if earlier is None:
-            await self._store.set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
-            if await self._store.set(claim_key, record["id"], only_if_absent=True):
-                await self._store.index_add(f"fts:appeals:{record['inn']}", record["id"],
-                                            float(record["submittedUs"]))
+            writes = (Writes().set(_record_key(record["id"]), json.dumps(record, ensure_ascii=False))
+                      .set(claim_key, record["id"])
+                      .index_add(f"fts:appeals:{record['inn']}", record["id"], float(record["submittedUs"])))
+            if await self._store.commit(writes, expect={claim_key: None}):
                 return record, True
-            await self._store.delete(_record_key(record["id"]))
             earlier = await self._store.get(claim_key)
             if earlier is None:
                 return None
         winner = await self.get(earlier)
-        if winner is None:
-            return None
-        await self._store.index_add(f"fts:appeals:{winner['inn']}", winner["id"], float(winner["submittedUs"]))
-        return winner, False
+        return None if winner is None else (winner, False)
 
     async def get(self, appeal_id: str) -> dict[str, Any] | None:
         raw = await self._store.get(_record_key(appeal_id))
@@ -87,8 +89,8 @@ class AppealRepository:
         """Append ``comment`` unless this key already added one; then that one comes back."""
         claim_key = f"fts:appeal-comment-idempotency:{appeal_id}:{_digest(idempotency_key)}"
         encoded = json.dumps(comment, ensure_ascii=False)
-        if await self._store.set(claim_key, encoded, only_if_absent=True):
-            await self._store.append(f"fts:appeal-comments:{appeal_id}", encoded)
+        writes = Writes().set(claim_key, encoded).append(f"fts:appeal-comments:{appeal_id}", encoded)
+        if await self._store.commit(writes, expect={claim_key: None}):
             return comment, True
         earlier = await self._store.get(claim_key)
         return (comment, True) if earlier is None else (json.loads(earlier), False)
