@@ -1,4 +1,5 @@
-"""A UTKO replica killed at any point of a PUT or DELETE leaves an object the next request can use.
+"""A UTKO replica killed at any point of a PUT, a DELETE or a weight-control import leaves state
+the next request can use.
 
 Each test runs the operation on a replica that dies right after its 1st store write, then one
 that dies after its 2nd, … (:mod:`crashing_replicas`), and after every crash the healthy replica
@@ -8,6 +9,7 @@ and must take the client's retry.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -15,7 +17,7 @@ from crashing_replicas import crash_points, second_replica
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import Settings
 from starlette.testclient import TestClient
-from utko_inputs import OBJECT, T0, bearer
+from utko_inputs import IMPORT, LIST, OBJECT, RECORD, T0, bearer
 
 MOVED = dict(OBJECT, region="50", status="suspended")
 
@@ -90,4 +92,28 @@ def test_a_delete_killed_at_any_write_leaves_the_object_whole_or_gone(utko, auth
             f"crash {crashes}: the object refuses a PUT"
         assert utko.delete(location, headers=auth).status_code == 204, f"crash {crashes}: the retry was refused"
         assert not _listed(utko, auth, object_id)
+    assert crashes >= 1
+
+
+def test_a_weight_control_import_killed_at_any_write_is_completed_by_its_retry(utko, auth, replica_settings):
+    """A weigh station posts its file again when it got no answer; each weighing must then be
+    listed exactly once — one that the retry reports as imported before must be there."""
+    crashes = 0
+    for replica in crash_points(replica_settings):
+        created = utko.post("/v1/objects", json=OBJECT, headers=auth)
+        object_id, access_key = created.json()["id"], created.headers["x-access-key"]
+        weighings = [dict(RECORD, id=f"wc-{n}") for n in range(3)]
+        content = json.dumps({"objectId": object_id, "accessKey": access_key, "weightControls": weighings},
+                             ensure_ascii=False).encode()
+        files = {"file": ("weights.json", content, "application/json")}
+        answer = replica.send("POST", IMPORT, files=files)
+        if answer is None:
+            crashes += 1
+            answer = utko.post(IMPORT, files=files)
+        assert answer.status_code == 200, answer.text
+        assert sorted(answer.json()["imported"] + answer.json()["skipped"]) == ["wc-0", "wc-1", "wc-2"]
+        listed = utko.get(LIST, params={"objectId": object_id}, headers=auth).json()
+        assert sorted(item["id"] for item in listed["items"]) == ["wc-0", "wc-1", "wc-2"], \
+            f"crash {crashes}: a weighing the import acknowledged is not listed"
+        assert listed["total"] == 3
     assert crashes >= 1

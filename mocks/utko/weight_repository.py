@@ -4,6 +4,10 @@
   *is* the idempotency check, so a file posted twice — to two replicas at once, even — stores
   each id once;
 - ``utko:wc:{objectId}`` — sorted index of ids by ``dateBefore`` (µs, UTC): the reading order.
+
+A weight control and its index entry are one :meth:`~..core.store.Store.commit` expecting the
+record absent. Written one after the other, a replica killed between them left a record that the
+station's retry reported as imported before ("skipped") and no list ever showed.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.store import Store
+from ..core.store import Store, Writes
 
 __all__ = ["WeightControlRepository"]
 
@@ -31,11 +35,10 @@ class WeightControlRepository:
 
     async def add(self, record: dict[str, Any]) -> bool:
         """Store a validated weight control; ``False`` when its id was imported before."""
-        written = await self._store.set(_record_key(self._object_id, record["key"]),
-                                        json.dumps(record, ensure_ascii=False), only_if_absent=True)
-        if written:
-            await self._store.index_add(_index(self._object_id), record["key"], float(record["atUs"]))
-        return written
+        key = _record_key(self._object_id, record["key"])
+        writes = (Writes().set(key, json.dumps(record, ensure_ascii=False))
+                  .index_add(_index(self._object_id), record["key"], float(record["atUs"])))
+        return await self._store.commit(writes, expect={key: None})
 
     async def page(self, *, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """Weight controls ``offset``..``offset+limit`` by ``dateBefore``, and how many there are."""
