@@ -352,6 +352,7 @@ def run_peak(args: argparse.Namespace) -> int:
             manifest_path = stack.write_manifest()
             manifest = stack.manifest()
         description["backend"] = manifest.backend
+        description["tcp_faults"] = manifest.tcp_faults is not None  # the TCP fault layer in front of replicas
         if targets:  # the run's own manifest: the stack's, with the user's systems in place
             manifest = manifest.with_urls(targets)
             manifest_path = manifest.write(run_dir / "manifest.json")
