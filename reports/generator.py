@@ -138,6 +138,7 @@ class GeneratorFigures:
         pool_full: dict[int, float] = {}
         for s in load:
             pool_full[s.pid] = pool_full.get(s.pid, 0.0) + (s.pool_full_s or 0.0)
+        late_cpu, late_cpu_wait = _when_late(load)
         figures = cls(
             model="open" if open_model else "closed",
             processes=_processes(samples),
@@ -150,7 +151,7 @@ class GeneratorFigures:
             users_limit=sum(limits.values()) if limits else None,
             pool_full_s=max(pool_full.values(), default=0.0),
             late_after_s=max(s.late_after_s for s in load) if load else LATE_START_S,
-            **_when_late(load),
+            late_cpu=late_cpu, late_cpu_wait=late_cpu_wait,
             requests=sum(s.requests for s in load), failures=sum(s.failures for s in load),
             timeline=_timeline(load, origin, seconds),
         )
@@ -213,15 +214,14 @@ def _active_seconds(load: Sequence[GeneratorSample], open_model: bool) -> float:
     return max(s.at for s in busy) - min(s.at - s.interval_s for s in busy)
 
 
-def _when_late(load: Sequence[GeneratorSample]) -> dict[str, float | None]:
+def _when_late(load: Sequence[GeneratorSample]) -> tuple[float | None, float | None]:
+    """Over the seconds with late starts: the load processes' CPU and their CPU wait share."""
     late = [s for s in load if s.late]
     span = sum(s.interval_s for s in late)
     waits = [s for s in late if s.cpu_wait_s is not None]
-    return {
-        "late_cpu": sum(s.cpu * s.interval_s for s in late) / span if span else None,
-        "late_cpu_wait": (sum(s.cpu_wait_s or 0.0 for s in waits) / sum(s.interval_s for s in waits)
-                          if waits else None),
-    }
+    cpu = sum(s.cpu * s.interval_s for s in late) / span if span else None
+    cpu_wait = sum(s.cpu_wait_s or 0.0 for s in waits) / sum(s.interval_s for s in waits) if waits else None
+    return cpu, cpu_wait
 
 
 def busy_users(samples: Sequence[GeneratorSample]) -> list[tuple[float, int]]:
