@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
+import probe_comparison as compare
 import pytest
 from gosstand.mocks.containers import ContainerStack, clean, docker_unavailable_reason
 from gosstand.mocks.core.middleware import REPLICA_HEADER
@@ -221,3 +222,30 @@ def test_clean_removes_containers_by_label(stack):
     name = leftover.get_wrapped_container().name
     assert clean(stack="crashed-run") == [name]
     assert clean(stack="crashed-run") == []
+
+
+@pytest.fixture(scope="module")
+def images() -> object:
+    """The images the fixtures' stacks run (built once, reused while unchanged)."""
+    reason = docker_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        return build_images(log=lambda message: None)
+    except ImageBuildError as error:
+        if "not installed" in str(error):
+            pytest.skip(str(error))
+        raise
+
+
+@pytest.mark.parametrize("fault", [compare.KILL, compare.PAUSE], ids=["kill", "pause"])
+def test_failover_figures_agree_with_an_independent_probe_through_haproxy(
+    fault: compare.Fault, images: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The embedded test's comparison (tests/test_failover_probe.py) with HAProxy in front: a
+    paused container keeps receiving requests until HAProxy's checks take it out, and a killed
+    one's are retried elsewhere or reset. The probe speaks to HAProxy as the load does."""
+    base = tmp_path_factory.mktemp(f"probe-{fault.action}")
+    with ContainerStack(replicas=compare.REPLICAS, services=("esia", "fts"), images=images,
+                        log=lambda message: None) as stack:
+        compare.check_all(compare.observe(stack, fault, base))

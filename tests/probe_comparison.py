@@ -1,0 +1,215 @@
+"""Observing one failover twice — by gosstand's report and by an independent probe — and
+comparing what each saw. Used by the embedded-stack test (``test_failover_probe.py``) and the
+container one (``test_containers.py``); the reasoning behind each tolerance is in
+``test_failover_probe.py``'s docstring.
+
+:func:`observe` runs ``gosstand peak`` against a running stack (its manifest) with a one-fault
+schedule while ``failover_probe.py`` probes the faulted service in a process of its own; the
+``check_*`` functions are the comparisons.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import failover_probe
+import pytest
+
+PROBE = Path(failover_probe.__file__)
+PROBE_RATE = 100.0
+TIMEOUT_S = 1.0
+SLOW_AFTER_S = 3.0
+REPLICAS = 2
+#: Scheduling on a loaded two-core machine: a thread woken a few tens of ms late.
+JITTER_S = 0.05
+#: How long before a moment a request still samples it: an observer that sent the faulted replica
+#: nothing for this long before the moment is credited with this much uncertainty.
+SAMPLED_WITHIN_S = 0.5
+#: At most this many seconds of probing, whatever happens (the probe also stops on SIGTERM).
+PROBE_BOUND_S = 600
+
+
+@dataclass(frozen=True)
+class Fault:
+    action: str
+    service: str = "fts"
+
+    def schedule(self) -> str:
+        extra = ", duration: 2" if self.action == "pause" else ""
+        entry = f"{{at: {FAULT_AT_S}, service: {self.service}, replica: 1, action: {self.action}{extra}}}"
+        return f"actions:\n  - {entry}\n"
+
+
+#: The load: declarations arriving on an evenly spaced timetable (the open model), so a journey
+#: hanging on the paused replica does not delay the next one and the load's requests are spread
+#: evenly in time; after each virtual user's one login a journey is two cheap FTS requests. Few
+#: enough that one surviving replica on a loaded machine keeps up — a journey falling behind its
+#: timetable is affected too, which a health probe cannot see: the comparison is of availability,
+#: so the load must not measure capacity instead.
+RATE = 10
+DURATION_S = 18
+FAULT_AT_S = 8
+#: Three times the rate for the first seconds, falling to it by 3.6 s: the open model makes a
+#: virtual user when an arrival finds none free, and a new user's first declaration signs in to
+#: ESIA first. Growing the pool before the fault keeps a journey arriving during it two FTS
+#: requests, not a login that sends FTS nothing for a while.
+CURVE = "[1.0, 0.33, 0.33, 0.33, 0.33, 0.33]"
+#: Virtual users (and people seeded for them): a journey may hang through four one-second
+#: attempts on the paused replica, so 10 a second need up to 40 at once; three times that.
+USERS = 120
+#: A journey starting this late is counted late; 1 % of them would mark the generator saturated
+#: and the run broken. A loaded machine's greenlets wake tens of ms late, which is not what is
+#: being tested here.
+LATE_START_MS = 1000
+
+KILL = Fault(action="kill")
+PAUSE = Fault(action="pause")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One fault as the report and the probe saw it."""
+
+    failover: dict[str, Any]
+    origin: float
+    probe: list[dict[str, Any]]
+    load: list[dict[str, Any]]
+
+    @property
+    def t_f(self) -> float:
+        return float(self.failover["failover"]["injected_at"])
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return self.failover["physical"]
+
+    def probe_figures(self) -> dict[str, Any]:
+        until = self.origin + self.failover["episode_end_offset_s"]
+        return failover_probe.figures(self.probe, t_f=self.t_f, until=until, slow_after_s=SLOW_AFTER_S)
+
+    @property
+    def target(self) -> str:
+        return str(self.failover["failover"]["target"])
+
+    def tolerance(self, moment: float) -> float:
+        """How finely the two observers sampled the faulted replica at ``moment`` (epoch seconds)."""
+        probe = [r["started"] for r in self.probe if r["replica"] in (self.target, None)]
+        load = [r["started"] for r in self.load if r.get("replica") in (self.target, None)]
+        return (failover_probe.spacing(probe, moment, within=SAMPLED_WITHIN_S)
+                + failover_probe.spacing(load, moment, within=SAMPLED_WITHIN_S) + JITTER_S)
+
+    def end_sent_at(self) -> float:
+        """When the probe sent its last affected request: the moment that placed the outage's end."""
+        until = self.origin + self.failover["episode_end_offset_s"]
+        hit = [r["started"] for r in self.probe
+               if self.t_f - SLOW_AFTER_S <= r["intended"] < until and r["ended"] >= self.t_f
+               and failover_probe.affected(r, SLOW_AFTER_S)]
+        return max(hit, default=self.t_f)
+
+
+def _write_inputs(base: Path, fault: Fault) -> dict[str, Path]:
+    profile = base / "profile.yaml"
+    profile.write_text(
+        f"name: probe-{fault.action}\nduration_s: {DURATION_S}\npeak_rate: {RATE * 3}\nmax_users: {USERS}\n"
+        f"curve: {CURVE}\nmix: {{declaration: 1}}\ntimeouts_s: {{declaration: {TIMEOUT_S}}}\n")
+    schedule = base / "failover.yaml"
+    schedule.write_text(fault.schedule())
+    slo = base / "slo.yaml"
+    slo.write_text(f"healthy: {{window: 5s, success_ratio: 0.99}}\nslow_ms: {SLOW_AFTER_S * 1000:g}\n"
+                   "objectives:\n  - {metric: ttr_s, max: 60}\n")
+    return {"profile": profile, "failover": schedule, "slo": slo}
+
+
+def _jsonl(paths: Iterator[Path]) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
+
+
+class RunningStack(Protocol):
+    """What :func:`observe` needs of a stack: the embedded one and the container one alike."""
+
+    urls: dict[str, str]
+
+    def write_manifest(self) -> Path: ...
+
+
+def observe(stack: RunningStack, fault: Fault, base: Path) -> Observed:
+    """Run ``gosstand peak`` with ``fault`` against ``stack`` while the probe watches its service."""
+    inputs = _write_inputs(base, fault)
+    probe_file = base / "probe.jsonl"
+    manifest = stack.write_manifest()
+    probe = subprocess.Popen(
+        [sys.executable, str(PROBE), "--url", f"{stack.urls[fault.service]}/_gosstand/health",
+         "--rate", str(PROBE_RATE), "--timeout", str(TIMEOUT_S), "--seconds", str(PROBE_BOUND_S),
+         "--out", str(probe_file)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "gosstand", "peak", "--manifest", str(manifest),
+             "--profile", str(inputs["profile"]), "--failover", str(inputs["failover"]),
+             "--slo", str(inputs["slo"]), "--users", str(USERS), "--late-start-ms", str(LATE_START_MS),
+             "--live-every", "0", "--output", str(base / "runs")],
+            capture_output=True, text=True, timeout=600)
+    finally:
+        probe.terminate()
+        probe.wait(timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (run,) = (base / "runs").iterdir()
+    summary = json.loads((run / "summary.json").read_text())
+    (failover,) = summary["failovers"]
+    assert failover["failover"]["took_effect"], failover["failover"]
+    load = [r for r in _jsonl(run.glob("requests*.jsonl")) if r.get("service") == fault.service]
+    return Observed(failover=failover, origin=summary["run"]["origin"], probe=_jsonl(iter([probe_file])), load=load)
+
+
+def check_both_observers_were_watching(observed: Observed) -> None:
+    for rows, start in ((observed.probe, "intended"), (observed.load, "intended_start")):
+        assert any(observed.t_f - 1 < row[start] < observed.t_f for row in rows)
+        assert any(observed.t_f < row[start] < observed.t_f + 1 for row in rows)
+    if observed.failover["failover"]["action"] == "pause":  # a 2-s hang no observer can miss
+        assert observed.probe_figures()["affected"] > 0 and observed.report["by_class"]["timeout"] > 0
+
+
+def check_definitions_applied_to_the_loads_records(observed: Observed) -> None:
+    rows = [{"intended": r["intended_start"], "ended": r["ended"], "status": r.get("status", 0),
+             "error": None if r["ok"] else r.get("failure") or "failed"} for r in observed.load]
+    until = observed.origin + observed.failover["episode_end_offset_s"]
+    mine = failover_probe.figures(rows, t_f=observed.t_f, until=until, slow_after_s=SLOW_AFTER_S)
+    report = observed.report
+    assert (report["requests"], report["affected"]) == (mine["requests"], mine["affected"])
+    for name in ("ttfe_s", "outage_s", "ttr_s"):
+        assert report[name] == pytest.approx(mine[name], abs=1e-6), name
+
+
+def check_time_to_first_error(observed: Observed) -> None:
+    probe = observed.probe_figures()
+    assert abs(observed.report["ttfe_s"] - probe["ttfe_s"]) <= observed.tolerance(observed.t_f), (
+        observed.report, probe)
+
+
+def check_outage_window(observed: Observed) -> None:
+    probe, report = observed.probe_figures(), observed.report
+    if report["seen"] and probe["affected"]:
+        start = observed.origin + report["outage_start_offset_s"]
+        end = observed.origin + report["outage_end_offset_s"]
+        assert abs(start - probe["outage_start"]) <= observed.tolerance(observed.t_f), (report, probe)
+        assert abs(end - probe["outage_end"]) <= observed.tolerance(observed.end_sent_at()), (report, probe)
+    assert abs(report["outage_s"] - probe["outage_s"]) <= (
+        observed.tolerance(observed.t_f) + observed.tolerance(observed.end_sent_at())), (report, probe)
+
+
+def check_time_to_recover(observed: Observed) -> None:
+    probe = observed.probe_figures()
+    tolerance = observed.tolerance(observed.end_sent_at())
+    assert abs(observed.report["ttr_s"] - probe["ttr_s"]) <= tolerance, (observed.report, probe)
+
+
+def check_all(observed: Observed) -> None:
+    for check in (check_both_observers_were_watching, check_definitions_applied_to_the_loads_records,
+                  check_time_to_first_error, check_outage_window, check_time_to_recover):
+        check(observed)
