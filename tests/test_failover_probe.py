@@ -21,7 +21,9 @@ TTR of 0.598 s that clients saw for 2 ms; a 2-s pause that no figure noticed). N
 asserts how fast anything is.
 
 And the definitions themselves: the probe's own implementation of them, applied to the load's
-recorded requests, must give the report's figures to the microsecond.
+recorded requests and to the run's canary samples, must give the report's figures to the
+microsecond. The run's canary — a dense observer gosstand records, here at 50 requests a second
+with the probe's timeout — must agree with the probe to within the two's spacing (tens of ms).
 
 The latency objective (``slow_ms``) is set above the client timeout: what the observers compare
 is which requests failed — a reset, a timeout — which both measure the same way, not how
@@ -51,7 +53,7 @@ def test_both_observers_were_watching_when_the_fault_struck(observed: compare.Ob
     compare.check_both_observers_were_watching(observed)
 
 
-def test_the_reports_figures_are_the_definitions_applied_to_the_loads_records(observed: compare.Observed) -> None:
+def test_the_reports_figures_are_the_definitions_applied_to_what_was_recorded(observed: compare.Observed) -> None:
     compare.check_definitions_applied_to_the_loads_records(observed)
 
 
@@ -65,3 +67,7 @@ def test_outage_window_agrees_with_the_probe(observed: compare.Observed) -> None
 
 def test_time_to_recover_agrees_with_the_probe(observed: compare.Observed) -> None:
     compare.check_time_to_recover(observed)
+
+
+def test_the_runs_canary_agrees_with_the_probe(observed: compare.Observed) -> None:
+    compare.check_canary_agrees_with_the_probe(observed)
