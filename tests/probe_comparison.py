@@ -91,6 +91,9 @@ class Observed:
     #: Why the run's generator fell behind its timetable, if it did (gosstand then calls the run
     #: broken: the load's figures measure the generator, and are not compared).
     saturated: list[str]
+    #: How long each of the canary's kept-alive connections waits between uses (its pool's size
+    #: over the rate of its kept-alive half), from the run's canary summary.
+    canary_reuse_s: float = 0.0
 
     def require_load_on_time(self) -> None:
         if self.saturated:
@@ -187,8 +190,10 @@ def observe(stack: RunningStack, fault: Fault, base: Path) -> Observed:
     (failover,) = summary["failovers"]
     assert failover["failover"]["took_effect"], failover["failover"]
     load = [r for r in _jsonl(run.glob("requests*.jsonl")) if r.get("service") == fault.service]
+    pool = json.loads((run / "run.json").read_text())["canary"][fault.service]
     return Observed(failover=failover, origin=summary["run"]["origin"], probe=_jsonl(iter([probe_file])), load=load,
-                    canary=_jsonl(iter([run / f"canary-{fault.service}.jsonl"])), saturated=saturated)
+                    canary=_jsonl(iter([run / f"canary-{fault.service}.jsonl"])), saturated=saturated,
+                    canary_reuse_s=pool["kept_alive"] / (pool["rate"] / 2))
 
 
 def check_both_observers_were_watching(observed: Observed) -> None:
@@ -220,11 +225,17 @@ def check_definitions_applied_to_the_loads_records(observed: Observed) -> None:
 
 def check_canary_agrees_with_the_probe(observed: Observed) -> None:
     """The run's canary, a dense observer the report measures, against the probe: TTFE, outage
-    and TTR to within the two's spacing (tens of ms) plus the scheduling allowance."""
+    and TTR to within the two's spacing (tens of ms) plus the scheduling allowance.
+
+    Half the canary's requests ride kept-alive connections, as a pooled client's do. One left
+    open to a killed replica fails at its next use — up to a reuse interval after the kill —
+    which a probe opening a new connection for every request never meets; when the canary's
+    affected requests include such ones, that interval is allowed too."""
     canary, probe = observed.failover["canary"], observed.probe_figures()
     assert canary is not None, "the run kept no canary of the faulted service"
-    start = observed.tolerance(observed.t_f, observer="canary")
-    end = observed.tolerance(observed.end_sent_at(), observer="canary")
+    pooled = observed.canary_reuse_s if canary["by_connection"]["reused"] else 0.0
+    start = observed.tolerance(observed.t_f, observer="canary") + pooled
+    end = observed.tolerance(observed.end_sent_at(), observer="canary") + pooled
     assert abs(canary["ttfe_s"] - probe["ttfe_s"]) <= start, (canary, probe)
     assert abs(canary["ttr_s"] - probe["ttr_s"]) <= end, (canary, probe)
     assert abs(canary["outage_s"] - probe["outage_s"]) <= start + end, (canary, probe)
@@ -254,11 +265,3 @@ def check_time_to_recover(observed: Observed) -> None:
     probe = observed.probe_figures()
     tolerance = observed.tolerance(observed.end_sent_at())
     assert abs(observed.report["ttr_s"] - probe["ttr_s"]) <= tolerance, (observed.report, probe)
-
-
-def check_all(observed: Observed) -> None:
-    """Every comparison; the load's last, as they are skipped when the generator fell behind."""
-    for check in (check_both_observers_were_watching, check_definitions_applied_to_the_loads_records,
-                  check_canary_agrees_with_the_probe, check_time_to_first_error, check_outage_window,
-                  check_time_to_recover):
-        check(observed)
