@@ -168,7 +168,6 @@ class Link:
         self.withheld = bytearray()  # the replica's bytes read before its reading stopped
         self.counted = False  # counted once per fault it meets
         self.pauses: dict[str, set[str]] = {"client": set(), "upstream": set()}
-        self.eofs: set[str] = set()
         self.closed = False
         self.connecting = False
         #: The replica closed its side while a blackhole held the link: told to the client at the end.
@@ -205,17 +204,12 @@ class Link:
             self.transports["upstream"].write(data)
 
     def eof(self, role: str) -> bool:
-        if self.mode == "held" and role == "client":  # a client that stops sending gave up on us
-            self.close()
-            return False
-        self.eofs.add(role)
-        other = self.transports.get(_other(role))
-        if other is not None and other.can_write_eof() and not self.withheld:
-            other.write_eof()
-        if len(self.eofs) == 2:
-            self.close()
-            return False
-        return True
+        """Either side's FIN ends the link: both sockets close once what was written is sent. An
+        HTTP client's FIN means it closed (it never half-closes to read on), and a replica's means
+        its answer ended; a link kept open for the other side's FIN stayed in CLOSE-WAIT when a
+        stalled replica never sent one, until the replicas ran out of connections."""
+        self.close()
+        return False
 
     def lost(self, role: str, exc: Exception | None) -> None:
         self.transports.pop(role, None)

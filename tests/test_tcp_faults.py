@@ -237,6 +237,27 @@ def test_partition_cuts_open_connections_and_steers_new_ones_to_the_other_replic
 
 
 @pytest.mark.stack
+def test_a_client_that_leaves_a_stalled_replica_leaves_no_connection_open_through_the_layer(stack):
+    """Clients that time out on a paused replica close their connections; the layer closes its
+    side at once too, instead of waiting in CLOSE-WAIT for the FIN a stopped process cannot send
+    (a canary's 100 new connections a second used to pile up so until the replicas refused)."""
+    quiet(stack)
+    url = stack.urls["esia"]
+    control = TcpFaultControl(stack.manifest().tcp_faults)
+    stalled = {"esia-1": 2, "esia-2": 1}[ask(url)]  # the next fresh connection goes to the other one
+    stack.act("esia", stalled, ReplicaAction.PAUSE)
+    try:
+        assert ask(url) == "timeout"  # the client gives up and closes
+        deadline = time.monotonic() + 10
+        while control.status()[f"esia-{stalled}"]["open"]:
+            assert time.monotonic() < deadline, "the layer kept the left connection open"
+            time.sleep(0.05)
+    finally:
+        stack.act("esia", stalled, ReplicaAction.UNPAUSE)
+    assert sorted(ask(url) for _ in range(2)) == ["esia-1", "esia-2"]
+
+
+@pytest.mark.stack
 def test_a_fault_no_connection_met_did_not_take_effect_and_breaks_the_run(stack, tmp_path):
     quiet(stack)
     action = scheduled("blackhole", replica=2)
