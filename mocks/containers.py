@@ -50,7 +50,7 @@ from ..stand.manifest import ReplicaEntry, StackManifest
 from ..stand.tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
-from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
+from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
 from .images import ImageBuildError, ImageSet, build_images, docker_client, project_dir
 from .stack import MANIFEST, StackError, free_port
 
@@ -158,7 +158,7 @@ class ContainerStack:
     host: str = "127.0.0.1"
     ports: Mapping[str, int] = field(default_factory=dict)
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    signature_mode: str = "strict"
+    signature_mode: SignatureMode = "strict"
     esia_issuer: str = TEST_STAND_ISSUER
     startup_timeout: float = 60.0
     #: Images to run; ``None`` builds (or reuses) them with :func:`~.images.build_images`.
@@ -191,7 +191,7 @@ class ContainerStack:
         ensure_signing_keys(self.keys_dir)
         try:
             self._start_redis()
-            for service in self.services:  # type: ignore[union-attr]
+            for service in self.services:
                 port = self.ports.get(service) or free_port(self.host)
                 self.urls[service] = f"http://{self.host}:{port}"
                 count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
@@ -201,14 +201,14 @@ class ContainerStack:
                 ]
                 for replica in self.members[service]:
                     self._start_replica(replica)
-            for service in self.services:  # type: ignore[union-attr]
+            for service in self.services:
                 for replica in self.members[service]:
                     self._wait_replica(replica)
             if self.tcp_faults:
                 self._start_layer()
-            for service in self.services:  # type: ignore[union-attr]
+            for service in self.services:
                 self._start_proxy(service)
-            for service in self.services:  # type: ignore[union-attr]
+            for service in self.services:
                 self._wait_through_proxy(service)
         except BaseException:
             self.close()
@@ -442,5 +442,5 @@ def clean(*, stack: str | None = None, client: docker.DockerClient | None = None
     removed = []
     for container in client.containers.list(all=True, filters={"label": selector}):
         container.remove(force=True, v=True)
-        removed.append(container.name)
+        removed.append(container.name or container.short_id)
     return removed

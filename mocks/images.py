@@ -360,7 +360,10 @@ def _build_images(client: docker.DockerClient, *, mode: str | None, force: bool,
     if mode == "registry":
         if not (_pull(client, REGISTRY_PYTHON) and _pull(client, REGISTRY_REDIS) and _pull(client, REGISTRY_HAPROXY)):
             raise ImageBuildError("the registry images cannot be pulled; use the offline build (--offline)")
-        base, base_id = REGISTRY_PYTHON, client.images.get(REGISTRY_PYTHON).id
+        base, pulled_id = REGISTRY_PYTHON, client.images.get(REGISTRY_PYTHON).id
+        if pulled_id is None:
+            raise ImageBuildError(f"the pulled {REGISTRY_PYTHON} has no image id")
+        base_id = pulled_id
         redis, haproxy = REGISTRY_REDIS, REGISTRY_HAPROXY
     else:
         base = build_base_image(client, force=force, log=log)

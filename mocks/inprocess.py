@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -29,7 +29,7 @@ from starlette.testclient import TestClient
 
 from .core.app import create_app
 from .core.keys import ensure_signing_keys
-from .core.settings import TEST_STAND_ISSUER, Settings
+from .core.settings import TEST_STAND_ISSUER, Settings, SignatureMode
 
 __all__ = ["DEFAULT_URLS", "InProcessStack"]
 
@@ -46,7 +46,7 @@ class InProcessStack:
     services: Iterable[str] = tuple(DEFAULT_URLS)
     urls: Mapping[str, str] = field(default_factory=dict)
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    signature_mode: str = "strict"
+    signature_mode: SignatureMode = "strict"
     esia_issuer: str = TEST_STAND_ISSUER
     #: Requests to URLs no service answers: refused (the default), or let through to the network.
     pass_through_others: bool = False
@@ -62,7 +62,7 @@ class InProcessStack:
         self.state_dir = Path(tempfile.mkdtemp(prefix="gosstand-inprocess-"))
         ensure_signing_keys(self.state_dir / "esia-keys")
         router = respx.mock(assert_all_called=False, assert_all_mocked=True)
-        for service in self.services:  # type: ignore[union-attr]
+        for service in self.services:
             client = TestClient(create_app(self._settings(service)), raise_server_exceptions=False,
                                 follow_redirects=False)
             self.apps[service] = client
@@ -97,7 +97,7 @@ class InProcessStack:
         self.close()
 
 
-def _forward_to(app: TestClient):  # type: ignore[no-untyped-def]
+def _forward_to(app: TestClient) -> Callable[[httpx.Request], httpx.Response]:
     """A respx side effect handing a request to an app and its answer back to the caller."""
 
     def forward(request: httpx.Request) -> httpx.Response:

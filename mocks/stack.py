@@ -41,7 +41,7 @@ from ..stand.tcpfaults_control import FrontConfig, LayerError, LayerProcess, Ups
 from .core.keys import ensure_signing_keys
 from .core.middleware import REPLICA_HEADER
 from .core.serve import REFUSAL
-from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings
+from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
 
 MANIFEST = MANIFEST_NAME
 
@@ -90,7 +90,7 @@ class EmbeddedStack:
     host: str = "127.0.0.1"
     ports: Mapping[str, int] = field(default_factory=dict)
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    signature_mode: str = "strict"
+    signature_mode: SignatureMode = "strict"
     esia_issuer: str = TEST_STAND_ISSUER
     startup_timeout: float = 30.0
     #: Put the TCP fault layer in front of the replicas (module docstring).
@@ -111,7 +111,7 @@ class EmbeddedStack:
         assert self.state_dir is not None
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         ensure_signing_keys(self.state_dir / "esia-keys")
-        for service in self.services:  # type: ignore[union-attr]
+        for service in self.services:
             port = self.ports.get(service) or free_port(self.host)
             self._ports[service] = port
             self.urls[service] = f"http://{self.host}:{port}"
@@ -124,7 +124,7 @@ class EmbeddedStack:
         try:
             if self.tcp_faults:
                 self._start_layer()
-            for service in self.services:  # type: ignore[union-attr]
+            for service in self.services:
                 self._wait_ready(service)
         except BaseException:
             self.close()

@@ -123,7 +123,7 @@ class _Engine:
         if size <= 0:
             raise self.fail("DER encoding")
         buffer = ctypes.create_string_buffer(size)
-        cursor = ctypes.c_char_p(ctypes.addressof(buffer))  # type: ignore[arg-type]
+        cursor = ctypes.c_char_p(ctypes.addressof(buffer))
         encode(pointer, ctypes.byref(cursor))
         return buffer.raw
 

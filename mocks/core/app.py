@@ -108,7 +108,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     app = MockApp(
         routes=[*definition.routes, reserved],  # the real API first: it takes the traffic
         middleware=[Middleware(ReplicaHeader, replica=settings.replica)],
-        exception_handlers=handlers,  # type: ignore[arg-type]
+        exception_handlers=handlers,
         hot_routes=definition.hot_routes if settings.hot_path else [],
         replica=settings.replica,
         faults=ctx.faults,

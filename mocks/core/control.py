@@ -100,7 +100,8 @@ async def requests(request: Request) -> Response:
     if request.method == "DELETE":
         await journal.clear()
         return Response(status_code=204)
-    query, errors = request.query_params, []
+    query = request.query_params
+    errors: list[dict[str, str]] = []
     limit = bounded_int(query, "limit", 100, 1, 1000, errors)
     status = bounded_int(query, "status", 0, 100, 599, errors) if "status" in query else None
     after = bounded_int(query, "after", 0, 0, 2**62, errors)

@@ -40,7 +40,7 @@ from email.utils import formatdate
 from fnmatch import fnmatchcase
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import Clock
 from .middleware import REPLICA_HEADER, RESERVED_PREFIX
@@ -425,7 +425,7 @@ async def _handled(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, l
     start: dict[str, Any] = {}
     body: list[bytes] = []
 
-    async def keep(message: dict[str, Any]) -> None:
+    async def keep(message: Message) -> None:
         if message["type"] == "http.response.start":
             start.update(message)
         elif message["type"] == "http.response.body":
@@ -438,7 +438,7 @@ async def _handled(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, l
 def _with_headers(send: Send, headers: list[tuple[str, str]]) -> Send:
     extra = [(name.encode(), value.encode()) for name, value in headers]
 
-    async def send_with_headers(message: dict[str, Any]) -> None:
+    async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
             message["headers"] = [*message.get("headers", ()), *extra]
         await send(message)

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, NotRequired, TypedDict, Unpack, get_args
 
 from .crash_points import CrashPoint
 
@@ -19,7 +20,19 @@ SERVICES = ("esia", "utko", "fts")
 #: The issuer the ESIA test stand writes into its tokens (plain http, trailing slash).
 TEST_STAND_ISSUER = "http://esia-portal1.test.gosuslugi.ru/"
 
-SIGNATURE_MODES = ("strict", "structural", "off")
+#: How ESIA checks a client's signature (a v1 ``client_secret``, a v2 certificate hash):
+#: ``strict`` verifies it with the client's registered key, ``structural`` only parses it,
+#: ``off`` checks nothing.
+SignatureMode = Literal["strict", "structural", "off"]
+SIGNATURE_MODES: tuple[SignatureMode, ...] = get_args(SignatureMode)
+
+
+def parse_signature_mode(value: str) -> SignatureMode:
+    """``value`` as a signature mode; :class:`ValueError` naming the modes when it is none."""
+    for mode in SIGNATURE_MODES:
+        if value == mode:
+            return mode
+    raise ValueError(f"signature mode must be one of {SIGNATURE_MODES}, not {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +50,8 @@ class Settings:
     #: Directory with ESIA's signing key and certificate; UTKO and FTS read the certificate
     #: from here to verify access tokens.
     esia_keys_dir: Path = field(default=Path("."))
-    #: How ESIA checks a client_secret: ``strict`` (cryptographic), ``structural`` or ``off``.
-    signature_mode: str = "strict"
+    #: How ESIA checks a client's signature (:data:`SignatureMode`).
+    signature_mode: SignatureMode = "strict"
     #: Whether the hot reads are answered by :mod:`.hot_path` (off only to measure or rule it out).
     hot_path: bool = True
     #: ``"N:GLOB"``: exit right after the Nth store write touching a matching key, to test that
@@ -54,9 +67,9 @@ class Settings:
             CrashPoint.parse(self.crash_after_write)  # a malformed one fails at start, not at the write
 
     @classmethod
-    def in_state_dir(cls, service: str, replica: str, state_dir: Path, **options: object) -> Settings:
+    def in_state_dir(cls, service: str, replica: str, state_dir: Path, **options: Unpack[ReplicaOptions]) -> Settings:
         """A replica of a local stack: its service's SQLite file and ESIA's keys in ``state_dir``."""
-        return cls(service=service, replica=replica, state_dir=state_dir,  # type: ignore[arg-type]
+        return cls(service=service, replica=replica, state_dir=state_dir,
                    store_url=f"sqlite:///{state_dir / (service + '.sqlite3')}",
                    esia_keys_dir=state_dir / "esia-keys", **options)
 
@@ -73,7 +86,7 @@ class Settings:
             public_url=environ.get("GOSSTAND_PUBLIC_URL", "http://127.0.0.1").rstrip("/"),
             esia_issuer=environ.get("GOSSTAND_ESIA_ISSUER", TEST_STAND_ISSUER),
             esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
-            signature_mode=environ.get("GOSSTAND_SIGNATURE_MODE", "strict"),
+            signature_mode=parse_signature_mode(environ.get("GOSSTAND_SIGNATURE_MODE", "strict")),
             hot_path=environ.get("GOSSTAND_HOT_PATH", "1") not in ("0", "false", "no", "off"),
             crash_after_write=environ.get("GOSSTAND_CRASH_AFTER_WRITE", ""),
         )
@@ -95,3 +108,15 @@ class Settings:
             "GOSSTAND_SIGNATURE_MODE": self.signature_mode,
             "GOSSTAND_HOT_PATH": "1" if self.hot_path else "0",
         }
+
+
+class ReplicaOptions(TypedDict):
+    """The settings :meth:`Settings.in_state_dir` passes through as they are (mypy checks each
+    against the field of the same name)."""
+
+    control_token: str
+    public_url: NotRequired[str]
+    esia_issuer: NotRequired[str]
+    signature_mode: NotRequired[SignatureMode]
+    hot_path: NotRequired[bool]
+    crash_after_write: NotRequired[str]

@@ -40,13 +40,15 @@ class DeleteKey(NamedTuple):
 
 
 class IndexAdd(NamedTuple):
-    index: str
+    #: The index's key (a NamedTuple field may not be called ``index``: that is tuple's method).
+    key: str
     member: str
     score: float
 
 
 class IndexRemove(NamedTuple):
-    index: str
+    #: The index's key.
+    key: str
     member: str
 
 
@@ -95,7 +97,7 @@ class Writes:
 
     def keys(self) -> list[str]:
         """Every key and index these writes touch, in order (what a crash point matches)."""
-        return [operation[0] for operation in self.operations]
+        return [operation.key for operation in self.operations]
 
 
 class Store(Protocol):

@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from itertools import islice
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -92,18 +93,21 @@ def _milliseconds(ttl: float) -> int:
 
 
 class RedisStore:
+    # redis-py types every reply as ``bytes | str`` whatever decode_responses says; this client
+    # decodes (decode_responses=True), so the replies are str and the casts below only say so.
+
     def __init__(self, url: str) -> None:
         # Connections are made on first use, inside the event loop that serves requests.
         self._redis: Redis = Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._commit = self._redis.register_script(_COMMIT)
 
     async def get(self, key: str) -> str | None:
-        return await self._redis.get(key)
+        return cast(str | None, await self._redis.get(key))
 
     async def get_many(self, keys: list[str]) -> list[str | None]:
         if not keys:
             return []
-        return list(await self._redis.mget(keys))
+        return cast(list[str | None], await self._redis.mget(keys))
 
     async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
         if ttl is not None and ttl <= 0:
@@ -162,7 +166,7 @@ class RedisStore:
         return int(await self._redis.delete(*keys))
 
     async def take(self, key: str) -> str | None:
-        return await self._redis.getdel(key)
+        return cast(str | None, await self._redis.getdel(key))
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         if ttl is None:
@@ -194,8 +198,8 @@ class RedisStore:
             return []
         low, high = _score(min_score), _score(max_score)
         if reverse:
-            return list(await self._redis.zrevrangebyscore(index, high, low, start=offset, num=count))
-        return list(await self._redis.zrangebyscore(index, low, high, start=offset, num=count))
+            return cast(list[str], await self._redis.zrevrangebyscore(index, high, low, start=offset, num=count))
+        return cast(list[str], await self._redis.zrangebyscore(index, low, high, start=offset, num=count))
 
     async def index_count(self, index: str, *, min_score: float = -math.inf, max_score: float = math.inf) -> int:
         return int(await self._redis.zcount(index, _score(min_score), _score(max_score)))
@@ -204,7 +208,7 @@ class RedisStore:
         return int(await self._redis.rpush(key, value))
 
     async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:
-        return list(await self._redis.lrange(key, start, stop))
+        return cast(list[str], await self._redis.lrange(key, start, stop))
 
     async def flush(self, prefix: str = "") -> None:
         if not prefix:

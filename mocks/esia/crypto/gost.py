@@ -282,7 +282,7 @@ class GostPublicKey(_Key):
         gost = _lib()
         size = gost.lib.i2d_PUBKEY(self._pointer, None)
         buffer = ctypes.create_string_buffer(max(size, 0))
-        cursor = ctypes.c_char_p(ctypes.addressof(buffer))  # type: ignore[arg-type]
+        cursor = ctypes.c_char_p(ctypes.addressof(buffer))
         if size <= 0 or gost.lib.i2d_PUBKEY(self._pointer, ctypes.byref(cursor)) != size:
             gost.lib.ERR_clear_error()
             raise GostError("cannot encode the public key")

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from ...core.settings import SignatureMode
 from . import gost
 from .cms_der import CmsView, NotSignedData, SignerView, Unusual, read_signed_data
 
@@ -141,7 +142,7 @@ def verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey | gost.G
 
 
 def verify_client_secret(
-    secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: str
+    secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: SignatureMode
 ) -> None:
     """Accept or raise :class:`SecretRejected`, per ``mode``: ``strict`` verifies the signature
     with the client's registered key, ``structural`` only parses, ``off`` checks nothing."""
@@ -170,7 +171,9 @@ def _is_cms(raw: bytes) -> bool:
     return True
 
 
-def verify_v2_secret(secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: str) -> None:
+def verify_v2_secret(
+    secret: str, message: bytes, *, key: RSAPublicKey | gost.GostPublicKey | None, mode: SignatureMode
+) -> None:
     """Accept a v2 ``client_secret`` or raise :class:`SecretRejected`, per ``mode`` as in v1.
 
     The secret must be 64 bytes in gost-engine order (a CryptoPro CSP signature reversed first);

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...core.problems import Problem
-from ...core.settings import SIGNATURE_MODES
+from ...core.settings import SIGNATURE_MODES, SignatureMode
 from ..accounts.levels import LEVELS
 from ..crypto.certificates import ClientKey, public_key_of
 from ..scopes import ALL_SCOPES
@@ -31,7 +31,7 @@ class ClientSystem:
     certificate: str | None
     scopes: frozenset[str]
     #: Overrides the replica's ``signature_mode`` for this client (``None``: use the setting).
-    signature_mode: str | None = None
+    signature_mode: SignatureMode | None = None
     timestamp_tolerance: int = DEFAULT_TIMESTAMP_TOLERANCE
     #: The ``alg`` of this client's access tokens (one of :data:`TOKEN_ALGORITHMS`).
     token_algorithm: str = "RS256"
@@ -87,9 +87,11 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
     client_id = body.get("client_id")
     if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         errors.append({"pointer": "/client_id", "detail": "a mnemonic of capital Latin letters and digits"})
+        client_id = ""  # never used: the errors are raised first
     uris = body.get("redirect_uris")
     if not isinstance(uris, list) or not uris or not all(_is_redirect_uri(u) for u in uris):
         errors.append({"pointer": "/redirect_uris", "detail": "a non-empty list of absolute http(s) URLs"})
+        uris = []
     certificate = body.get("certificate")
     if certificate is not None:
         try:
@@ -118,13 +120,13 @@ def client_from_registration(body: dict[str, Any]) -> ClientSystem:
     if errors:
         raise Problem(422, "the client registration is invalid", errors=errors)
     return ClientSystem(
-        client_id=client_id,  # type: ignore[arg-type]
-        redirect_uris=tuple(uris),  # type: ignore[arg-type]
+        client_id=client_id,
+        redirect_uris=tuple(uris),
         certificate=certificate,
-        scopes=frozenset(scopes) | {"openid"},  # type: ignore[arg-type]
+        scopes=frozenset(scopes) | {"openid"},
         signature_mode=mode,
-        timestamp_tolerance=tolerance,  # type: ignore[arg-type]
-        token_algorithm=algorithm,  # type: ignore[arg-type]
+        timestamp_tolerance=tolerance,
+        token_algorithm=algorithm,
         **options,
     )
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ...core.context import ServiceContext
+from ...core.settings import SignatureMode
 from ..crypto import gost
 from ..crypto.certificates import streebog_hex
 from ..crypto.signature import SecretRejected, verify_v2_secret
@@ -58,7 +59,7 @@ def _refuse(code: OAuthCode, text: str, params: Params) -> EsiaError:
     return EsiaError(code, text, state=params.state, redirect_uri=params.redirect_uri)
 
 
-def check_certificate_hash(params: Params, client: ClientSystem, *, mode: str) -> None:
+def check_certificate_hash(params: Params, client: ClientSystem, *, mode: SignatureMode) -> None:
     """``client_certificate_hash``: its shape unless ``off``; in ``strict`` also that it names
     the client's registered certificate."""
     if mode == "off":
