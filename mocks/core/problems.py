@@ -40,7 +40,9 @@ _TITLES = {
 
 
 class Problem(Exception):
-    """An error answer. ``errors`` lists field-level failures as ``{"pointer", "detail"}``."""
+    """An error answer. ``errors`` lists field-level failures as ``{"pointer", "detail"}`` (or
+    ``"parameter"`` for a query parameter), with whatever else the check knows (an XML document's
+    ``line``): JSON objects whose members are not all strings."""
 
     def __init__(
         self,
@@ -49,7 +51,7 @@ class Problem(Exception):
         *,
         title: str | None = None,
         type: str = "about:blank",
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
         **extensions: Any,
     ) -> None:

@@ -67,7 +67,8 @@ class AppealRepository:
     async def newest_first(self, inn: str, limit: int, *, after: Position | None = None) -> list[dict[str, Any]]:
         """Up to ``limit`` of the declarant's appeals, newest first (ties by id), strictly after
         ``after`` — the same cursor order as the declaration list (:mod:`.paging`)."""
-        index, found, offset = f"fts:appeals:{inn}", [], 0
+        index, offset = f"fts:appeals:{inn}", 0
+        found: list[dict[str, Any]] = []
         max_score = float("inf") if after is None else float(after.submitted_us)
         while len(found) < limit:
             ids = await self._store.index_range(index, max_score=max_score, offset=offset,

@@ -37,11 +37,11 @@ def _attachments(findings: Findings, body: dict[str, Any]) -> list[dict[str, Any
     stored = []
     for index, item in enumerate(value):
         pointer = f"/attachments/{index}"
-        body = findings.object(item, pointer)
-        if body is None:
+        attachment = findings.object(item, pointer)
+        if attachment is None:
             continue
-        name = findings.text(body.get("fileName"), f"{pointer}/fileName", max_length=255)
-        raw = body.get("content")
+        name = findings.text(attachment.get("fileName"), f"{pointer}/fileName", max_length=255)
+        raw = attachment.get("content")
         content = None
         if not isinstance(raw, str) or not raw:
             findings.add(f"{pointer}/content", "required: the file in base64")

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ..core.context import context
 from ..core.json_body import read_json
@@ -61,10 +61,10 @@ async def allowlist(request: Request) -> Response:
     if request.method == "DELETE":
         await remove_allowlist(store, client_id)
         return Response(status_code=204)
-    networks = await load_allowlist(store, client_id)
-    if networks is None:
+    allowlist = await load_allowlist(store, client_id)
+    if allowlist is None:
         raise Problem(404, "no allowlist is set for this client: it may call from anywhere")
-    return JSONResponse({"clientId": client_id, "addresses": networks})
+    return JSONResponse({"clientId": client_id, "addresses": allowlist})
 
 
 async def audit(request: Request) -> Response:
@@ -76,7 +76,7 @@ async def audit(request: Request) -> Response:
                                          path=request.query_params.get("path")))
 
 
-control_routes = [
+control_routes: list[BaseRoute] = [
     Route("/objects/{id}/access-key", reissue_access_key, methods=["POST"]),
     Route("/allowlist/{client_id}", allowlist, methods=["GET", "PUT", "DELETE"]),
     Route("/audit", audit, methods=["GET"]),

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..core.identifiers import is_valid_fkko, is_valid_inn, is_valid_kpp, is_valid_plate
 from ..core.problems import Problem
@@ -52,7 +52,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
-def _is_text(value: Any, max_length: int = _MAX_TEXT) -> bool:
+def _is_text(value: Any, max_length: int = _MAX_TEXT) -> TypeGuard[str]:
     return isinstance(value, str) and 1 <= len(value) <= max_length and _NOT_BLANK.search(value) is not None
 
 
@@ -65,15 +65,15 @@ def validate_envelope(body: Any) -> tuple[str, str, Any]:
     if not isinstance(body, dict):
         raise Problem(422, "the file must hold a JSON object {objectId, accessKey, weightControls}",
                       errors=[{"pointer": "", "detail": "must be an object"}])
-    errors = []
     object_id, access_key = body.get("objectId"), body.get("accessKey")
+    if _is_text(object_id, 100) and _is_text(access_key, 200):
+        return object_id, access_key, body.get("weightControls")
+    errors = []
     if not _is_text(object_id, 100):
         errors.append({"pointer": "/objectId", "detail": "required, the id of the object (a string)"})
     if not _is_text(access_key, 200):
         errors.append({"pointer": "/accessKey", "detail": "required, the object's access key (a string)"})
-    if errors:
-        raise Problem(422, "the file does not say which object it is for", errors=errors)
-    return object_id, access_key, body.get("weightControls")
+    raise Problem(422, "the file does not say which object it is for", errors=errors)
 
 
 def validate_records(records: Any) -> list[Any]:
