@@ -20,16 +20,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Self, get_args
+from typing import Any, Self
 
 import yaml
 
 from ..stand.actions import NETWORK_FAULTS, ReplicaAction
+from ..stand.records import FAILOVER_ACTIONS, FailoverAction
 
 __all__ = [
     "FAULT_TTL_MARGIN",
     "NETWORK_ACTIONS",
-    "Action",
     "RunShape",
     "ScheduleError",
     "ScheduledAction",
@@ -37,15 +37,9 @@ __all__ = [
     "parse_schedule",
 ]
 
-#: Every action a schedule may name. The replica actions are :class:`ReplicaAction`'s (one
-#: vocabulary); ``blackhole``, ``reset`` and ``partition`` fail the path to a replica through the
-#: TCP fault layer for ``duration`` seconds; ``fault`` sets a fault rule through the control API
-#: for ``duration`` seconds; ``exec`` runs a command of the user's — the way to fail a system
-#: gosstand does not run.
-Action = Literal["kill", "stop", "pause", "restart", "blackhole", "reset", "partition", "fault", "exec"]
-ACTIONS: tuple[Action, ...] = get_args(Action)
-#: Actions done to one replica of the stand's (they need ``replica``).
-REPLICA_ACTIONS: dict[str, ReplicaAction] = {
+#: Actions done to one replica of the stand's (they need ``replica``); every action a schedule may
+#: name is a :data:`~..stand.records.FailoverAction`.
+REPLICA_ACTIONS: dict[FailoverAction, ReplicaAction] = {
     "kill": ReplicaAction.KILL, "stop": ReplicaAction.STOP, "pause": ReplicaAction.PAUSE,
     "restart": ReplicaAction.RESTART, "blackhole": ReplicaAction.BLACKHOLE, "reset": ReplicaAction.RESET,
     "partition": ReplicaAction.PARTITION,
@@ -55,7 +49,7 @@ NETWORK_ACTIONS = frozenset(action.value for action in NETWORK_FAULTS)
 #: Actions that last ``duration`` seconds and must say how long.
 TIMED_ACTIONS = frozenset({"pause", "fault", *NETWORK_ACTIONS})
 #: The fields each action takes besides ``at``, ``service`` and ``action``.
-FIELDS: dict[str, frozenset[str]] = {
+FIELDS: dict[FailoverAction, frozenset[str]] = {
     "kill": frozenset({"replica"}),
     "stop": frozenset({"replica"}),
     "restart": frozenset({"replica"}),
@@ -107,7 +101,7 @@ class ScheduledAction:
     entry: int
     #: Seconds after the load starts.
     at: float
-    action: Action
+    action: FailoverAction
     service: str
     replica: int | None = None
     duration: float | None = None
@@ -196,9 +190,9 @@ class _Entry:
                             f"not {raw!r}")
             return None
         action = raw.get("action")
-        if action not in ACTIONS:
-            self.fail("action", f"{action!r} is not an action{_did_you_mean(action, ACTIONS)}; "
-                                f"known: {', '.join(ACTIONS)}")
+        if action not in FAILOVER_ACTIONS:
+            self.fail("action", f"{action!r} is not an action{_did_you_mean(action, FAILOVER_ACTIONS)}; "
+                                f"known: {', '.join(FAILOVER_ACTIONS)}")
             return None
         allowed = COMMON | FIELDS[action]
         for key in raw:

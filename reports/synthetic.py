@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..stand.records import CanarySample, FailoverRecord, RequestRecord
+from ..stand.records import CanarySample, FailoverAction, FailoverRecord, RequestRecord
 
 __all__ = ["canary_samples", "failover", "steady_requests", "write_run"]
 
@@ -80,7 +80,7 @@ def canary_samples(
     return samples
 
 
-def failover(*, entry: int = 1, action: str = "kill", service: str = "fts", target: str | None = None,
+def failover(*, entry: int = 1, action: FailoverAction = "kill", service: str = "fts", target: str | None = None,
              at: float, until: float | None = None, took_effect: bool = True,
              evidence: str | None = None) -> dict[str, Any]:
     """One failover action's record, ``at``/``until`` as epoch seconds (``injected_at``/``removed_at``)."""

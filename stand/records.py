@@ -21,9 +21,11 @@ from typing import Any, Literal, Self, get_args
 
 __all__ = [
     "CONNECTIONS",
+    "FAILOVER_ACTIONS",
     "FAILURE_CLASSES",
     "CanarySample",
     "Connection",
+    "FailoverAction",
     "FailoverRecord",
     "FailureClass",
     "GeneratorSample",
@@ -45,6 +47,13 @@ FAILURE_CLASSES: tuple[FailureClass, ...] = get_args(FailureClass)
 #: Whether a request opened its connection (``new``) or rode one kept alive (``reused``).
 Connection = Literal["new", "reused"]
 CONNECTIONS: tuple[Connection, ...] = get_args(Connection)
+#: Every action a failover schedule may name, and a failover record says it did. The replica
+#: actions are :class:`~.actions.ReplicaAction`'s (one vocabulary); ``blackhole``, ``reset`` and
+#: ``partition`` fail the path to a replica through the TCP fault layer for ``duration`` seconds;
+#: ``fault`` sets a fault rule through the control API for ``duration`` seconds; ``exec`` runs a
+#: command of the user's — the way to fail a system gosstand does not run.
+FailoverAction = Literal["kill", "stop", "pause", "restart", "blackhole", "reset", "partition", "fault", "exec"]
+FAILOVER_ACTIONS: tuple[FailoverAction, ...] = get_args(FailoverAction)
 
 
 class RecordError(ValueError):
@@ -79,11 +88,21 @@ def _failure(value: Any) -> FailureClass | None:
         return None
     if value not in FAILURE_CLASSES:
         raise RecordError(f"'failure' must be one of {', '.join(FAILURE_CLASSES)}, not {value!r}")
-    return value  # type: ignore[no-any-return]  # checked against the literal's members above
+    return value
 
 
 def _connection(value: Any) -> Connection | None:
-    return value if value in CONNECTIONS else None  # type: ignore[no-any-return]  # checked above
+    return value if value in CONNECTIONS else None
+
+
+def _failover_action(value: Any) -> FailoverAction:
+    """A record's action; one written before records named it was a fault rule's."""
+    if value is None:
+        return "fault"
+    for action in FAILOVER_ACTIONS:
+        if value == action:
+            return action
+    raise RecordError(f"'action' must be one of {', '.join(FAILOVER_ACTIONS)}, not {value!r}")
 
 
 def _compact(record: Any) -> dict[str, Any]:
@@ -218,7 +237,7 @@ class FailoverRecord:
 
     #: The action's place in the schedule (1-based), so every entry can be accounted for.
     entry: int
-    action: str
+    action: FailoverAction
     service: str | None = None
     replica: int | None = None
     #: What it acted on: ``esia-1``, the command, ``fts-1 error 503``.
@@ -260,7 +279,7 @@ class FailoverRecord:
                  "removed_at", "until", "took_effect", "evidence", "error", "detail"}
         detail = dict(raw.get("detail") or {}) | {k: v for k, v in raw.items() if k not in known}
         return cls(
-            entry=int(raw.get("entry") or 0), action=str(raw.get("action") or "fault"),
+            entry=int(raw.get("entry") or 0), action=_failover_action(raw.get("action")),
             service=_str(raw.get("service")), replica=None if replica is None else int(replica),
             target=_str(raw.get("target")), scheduled_at=_float(raw, "scheduled_at", required=False),
             injected_at=injected, removed_at=_float(raw, "removed_at", "until", required=False),

@@ -75,7 +75,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .tcpfaults_control import FAULTS, MESSAGE_LIMIT, FaultKind, FrontConfig, LayerConfig, UpstreamConfig
 
@@ -117,7 +117,7 @@ class Upstream:
         self.connections = 0
 
 
-def reset(transport: asyncio.BaseTransport) -> None:
+def reset(transport: asyncio.Transport) -> None:
     """Close with a TCP RST instead of a FIN: ``SO_LINGER`` on, timeout 0, then close."""
     sock = transport.get_extra_info("socket")
     if sock is not None:
@@ -133,7 +133,8 @@ class _Side(asyncio.Protocol):
         self.link, self.role = link, role
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.link.made(self.role, transport)  # type: ignore[arg-type]
+        # asyncio types the argument BaseTransport for every kind of protocol; a stream's is a Transport
+        self.link.made(self.role, cast(asyncio.Transport, transport))
 
     def data_received(self, data: bytes) -> None:
         self.link.received(self.role, data)
@@ -533,9 +534,10 @@ class FaultLayer:
             task.cancel()
 
     # -- faults ------------------------------------------------------------------------------
-    def inject(self, replica: str, kind: str, ttl: float | None) -> tuple[Fault, list[Front]]:
+    def inject(self, replica: object, kind: object, ttl: float | None) -> tuple[Fault, list[Front]]:
         """Put the fault in force on every connection to ``replica``; the fronts it shut (a
-        partition of their every upstream), whose refusal the caller verifies."""
+        partition of their every upstream), whose refusal the caller verifies. The arguments come
+        from the control socket's JSON as they are: each is checked here."""
         up = self._upstream(replica)
         if kind not in FAULTS:
             raise ValueError(f"{kind!r} is not a fault; known: {', '.join(FAULTS)}")
@@ -544,7 +546,7 @@ class FaultLayer:
         if up.fault is not None:
             raise ValueError(f"{replica} already has a {up.fault.kind} in force; heal it first")
         now = self.clock()
-        up.fault = Fault(kind=kind, started=now, until=None if ttl is None else now + ttl)  # type: ignore[arg-type]
+        up.fault = Fault(kind=kind, started=now, until=None if ttl is None else now + ttl)
         for link in list(up.links):
             if kind == "blackhole":
                 link.blackhole()
@@ -560,7 +562,7 @@ class FaultLayer:
                     shut.append(front)
         return up.fault, shut
 
-    def heal(self, replica: str) -> tuple[Fault, float]:
+    def heal(self, replica: object) -> tuple[Fault, float]:
         up = self._upstream(replica)
         fault = up.fault
         if fault is None:
@@ -588,7 +590,7 @@ class FaultLayer:
                        "open": len(up.links), "connections": up.connections}
                 for name, up in self.upstreams.items()}
 
-    def _upstream(self, replica: Any) -> Upstream:
+    def _upstream(self, replica: object) -> Upstream:
         if replica not in self.upstreams:
             raise ValueError(f"no replica {replica!r} behind this layer; it has {', '.join(sorted(self.upstreams))}")
         return self.upstreams[replica]

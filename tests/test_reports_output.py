@@ -150,3 +150,12 @@ def test_a_malformed_line_inside_a_log_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "requests-1.jsonl").unlink()
     with pytest.raises(RunDirectoryError, match="no requests"):
         load_run(tmp_path)
+
+
+def test_a_failover_record_names_an_action_of_the_schedule_vocabulary(tmp_path: Path) -> None:
+    write_run(tmp_path, requests={"fts": steady_requests(duration=2)}, failovers=[KILL, {**PAUSE, "action": "freeze"}])
+    with pytest.raises(RunDirectoryError, match=r"failovers.jsonl:2: 'action' must be one of kill, .*not 'freeze'"):
+        load_run(tmp_path)
+    legacy_rule = {key: value for key, value in PAUSE.items() if key != "action"}  # written before records named it
+    write_run(tmp_path, requests={"fts": steady_requests(duration=2)}, failovers=[legacy_rule])
+    assert [failover.action for failover in load_run(tmp_path).failovers] == ["fault"]
