@@ -89,7 +89,7 @@ def measure(rate: float, *, base: Path, manifest_path: Path, fixtures: Path, mix
     busy_after, total_after = machine_busy()
     if code not in (0, 1):
         raise SystemExit(f"Locust ended with exit code {code} at {rate:g}/s; see {run_dir / 'locust.log'}")
-    figures = GeneratorFigures.of(load_generator_samples(run_dir))
+    figures = GeneratorFigures.of(load_generator_samples(run_dir), duration_s=duration)
     (process,) = [p for p in figures.processes if p.role == "local"]
     latencies = [RequestRecord.from_json(json.loads(line)).latency * 1000
                  for path in run_dir.glob("requests-*.jsonl") for line in path.read_text().splitlines()]

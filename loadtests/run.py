@@ -403,7 +403,7 @@ def run_peak(args: argparse.Namespace) -> int:
             reconcile(manifest, run_dir)
         except HARNESS_ERRORS as exc:  # lost and duplicated writes cannot be judged: the run is broken
             description["problems"].append(f"reconciling the writes failed: {type(exc).__name__}: {exc}"[:500])
-    generator = GeneratorFigures.of(load_generator_samples(run_dir))
+    generator = GeneratorFigures.of(load_generator_samples(run_dir), duration_s=profile.duration_s)
     description["generator"] = generator.verdict()
     if generator.saturated:
         print(f"Generator saturated: {'; '.join(generator.reasons)} — its latency figures measure the "

@@ -59,7 +59,8 @@ def build_report(
     results = [evaluate(objective, analysis) for objective in analysis.spec.objectives]
     broken = broken_reasons(run)
     summary = build_summary(analysis, results, broken=broken)
-    generator = GeneratorFigures.of(run.generator)
+    duration = run.info.extra.get("duration_s")
+    generator = GeneratorFigures.of(run.generator, duration_s=duration if isinstance(duration, int | float) else None)
     summary["generator"] = clean(generator.to_summary())
     if generator.model == "open":  # Locust counts one user per dispatcher: the journeys in flight are the users
         summary["timeline"]["users"] = users_per_bucket(analysis.grid, busy_users(run.generator))

@@ -74,8 +74,9 @@ class GeneratorFigures:
     processes: list[ProcessFigures]
     #: Seconds the samples span.
     seconds: float
-    #: Seconds from the first to the last sample that offered (open model) or started a journey:
-    #: what the rates are over.
+    #: Seconds the rates are over: the load's duration when the run says it (the timetable spans
+    #: exactly that), else from the first to the last sample that offered (open model) or started
+    #: a journey — a second or so longer, as samples are whole seconds of the process's clock.
     active_s: float
     #: Open model: journeys the timetable offered, and of them started, late and never started.
     offered: int | None
@@ -121,7 +122,7 @@ class GeneratorFigures:
         return self.started / self.active_s if self.active_s else None
 
     @classmethod
-    def of(cls, samples: Sequence[GeneratorSample]) -> GeneratorFigures:
+    def of(cls, samples: Sequence[GeneratorSample], *, duration_s: float | None = None) -> GeneratorFigures:
         if not samples:
             return cls(model=None, processes=[], seconds=0.0, active_s=0.0, offered=None, started=0, late=None,
                        missed=None, lag_max_s=None, users_peak=0, users_limit=None, pool_full_s=0.0, requests=0,
@@ -143,7 +144,7 @@ class GeneratorFigures:
             model="open" if open_model else "closed",
             processes=_processes(samples),
             seconds=seconds,
-            active_s=_active_seconds(load, open_model),
+            active_s=duration_s if duration_s else _active_seconds(load, open_model),
             offered=offered, started=started, late=late,
             missed=max(0, offered - started) if offered is not None else None,
             lag_max_s=max(lags) if lags else None,

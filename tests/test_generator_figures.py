@@ -79,6 +79,8 @@ def test_a_generator_that_kept_up_is_not_saturated_and_its_rates_agree():
     assert (figures.offered, figures.started, figures.late, figures.missed) == (200, 200, 1, 0)
     assert figures.late_share == pytest.approx(0.005)
     assert figures.offered_rate == pytest.approx(10) and figures.achieved_rate == pytest.approx(10)
+    over_the_run = GeneratorFigures.of([sample(k) for k in range(20)], duration_s=25)  # what run.json says
+    assert over_the_run.offered_rate == pytest.approx(8) and over_the_run.achieved_rate == pytest.approx(8)
     assert figures.timeline["offered"] == [10] * 20 and figures.timeline["started"] == [10] * 20
     assert [p.role for p in figures.processes] == ["master", "local"]
 
