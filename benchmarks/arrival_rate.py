@@ -1,6 +1,6 @@
 """The highest arrival rate one Locust process holds, open model, against the embedded stack.
 
-    python benchmarks/arrival_rate.py [--duration 10] [--baseline 4] [--max-users 300] [--steps 3]
+    python benchmarks/arrival_rate.py [--duration 20] [--baseline 4] [--max-users 300] [--steps 3]
                                       [--mix esia_login=2,declaration=1] [--replicas 2] [--late-start-ms 10]
 
 Starts one embedded stack, seeds it once, then runs the open-model load (``gosstand peak
@@ -33,7 +33,7 @@ from gosstand.loadtests.fixtures import seed
 from gosstand.loadtests.profile import Profile
 from gosstand.loadtests.run import _run_locust as run_locust  # the very launch `gosstand peak` uses
 from gosstand.mocks.stack import EmbeddedStack
-from gosstand.reports.generator import LATE_SHARE_LIMIT, GeneratorFigures
+from gosstand.reports.generator import BUSY_CPU, LATE_SHARE_LIMIT, STARVED_SHARE, GeneratorFigures
 from gosstand.reports.io import load_generator_samples
 from gosstand.stand.records import LATE_START_S, RequestRecord, RunConfig
 
@@ -110,9 +110,17 @@ def _print(step: Step, baseline: Step) -> None:
           f"({step.requests_per_s / max(baseline.requests_per_s, 1e-9):5.1f}×)  p50 {p50}", flush=True)
 
 
+def _limit(lost: Step) -> str:
+    """What stopped the first rate lost: Locust's own CPU, or a machine that gave it none."""
+    if (lost.cpu_wait or 0.0) >= STARVED_SHARE and lost.cpu_mean < BUSY_CPU:
+        return (f"At {lost.rate:g}/s Locust used {lost.cpu_mean:.0%} of a core and waited for one {lost.cpu_wait:.0%} "
+                "of the time: the machine (the stack on it, and any other work) was the limit, not Locust.")
+    return f"At {lost.rate:g}/s Locust used {lost.cpu_mean:.0%} of a core: its own CPU was the limit."
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per rate (default 10)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per rate (default 20)")
     parser.add_argument("--baseline", type=float, default=4.0, help="the baseline rate, journeys/s (default 4)")
     parser.add_argument("--max-users", type=int, default=300, help="virtual users at most (default 300)")
     parser.add_argument("--steps", type=int, default=3, help="bisection steps after the doubling (default 3)")
@@ -161,6 +169,8 @@ def main() -> int:
               f"at {held.cpu_mean:.0%} of a core for Locust and {held.machine:.0%} of the machine; "
               f"{held.requests_per_s:.0f} requests/s. "
               f"Measured in {time.monotonic() - started:.0f} s.")
+        if lost is not None:
+            print(_limit(lost))
     return 0
 
 
