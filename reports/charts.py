@@ -15,10 +15,14 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # the rcParams names, for the type checker only
 
 __all__ = ["Marker", "replica_chart", "service_latency_chart", "throughput_chart", "users_chart"]
 
@@ -38,7 +42,7 @@ class Marker:
     outage: tuple[float, float] | None = None
 
 
-def _style() -> dict[str, object]:
+def _style() -> dict[RcKeyType, Any]:
     return {"svg.fonttype": "none", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3}
 
 

@@ -79,9 +79,9 @@ def _key(service: str | None, value: Any, services: tuple[str, ...]) -> str:
 def reconcile(operations: list[Operation], reconciled: Reconciled | None) -> Reconciliation:
     judged = _judged(operations, reconciled.services if reconciled else ())
     counted = [op for op in judged if op.attempts is not None]
-    attempts = {"attempts": sum(op.attempts or 0 for op in counted), "attempted_operations": len(counted)}
+    attempts, attempted = sum(op.attempts or 0 for op in counted), len(counted)
     if reconciled is None:
-        return Reconciliation(measured=False, operations=len(judged), **attempts)
+        return Reconciliation(measured=False, operations=len(judged), attempts=attempts, attempted_operations=attempted)
     services = reconciled.services
     records: list[dict[str, Any]] = reconciled.records
     held_ids = {_key(r.get("service"), r["id"], services) for r in records if r.get("id") is not None}
@@ -119,5 +119,5 @@ def reconcile(operations: list[Operation], reconciled: Reconciled | None) -> Rec
     return Reconciliation(
         measured=True, services=services, operations=len(judged),
         acknowledged=sum(op.acked for op in judged), records=len(records), lost=lost, duplicates=duplicates,
-        unacknowledged_applied=unacknowledged, **attempts,
+        unacknowledged_applied=unacknowledged, attempts=attempts, attempted_operations=attempted,
     )

@@ -36,7 +36,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 import ijson
@@ -205,31 +205,43 @@ def read_requests(source: str, reading: FileReading, *, format: str = "auto") ->
             stream.close()
 
 
-def _open(source: str) -> BinaryIO:
+class _ByteStream(Protocol):
+    """What the readers take of a file: a file opened ``rb``, a gzip file and standard input's
+    buffer all have it."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def _open(source: str) -> _ByteStream:
     if source == "-":
         return sys.stdin.buffer
     try:
         if source.endswith(".gz"):
-            stream: BinaryIO = gzip.open(source, "rb")  # type: ignore[assignment]
-            stream.peek(1)  # type: ignore[attr-defined]  # not gzip: fail here, with the file's name
-            return stream
+            unzipped = gzip.open(source, "rb")
+            unzipped.peek(1)  # not gzip: fail here, with the file's name
+            return unzipped
         return open(source, "rb")  # noqa: SIM115 - closed by read_requests
     except (OSError, EOFError) as exc:
-        raise LogFormatError(f"{source}: cannot read it ({exc.strerror or exc})") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise LogFormatError(f"{source}: cannot read it ({reason})") from None
 
 
 #: A numbered line; ``None`` for one over :data:`MAX_LINE_BYTES`, skipped a chunk at a time.
 Line = tuple[int, bytes | None]
 
 
-def _numbered(stream: BinaryIO, *, start: int = 1) -> Iterator[Line]:
+def _numbered(stream: _ByteStream, *, start: int = 1) -> Iterator[Line]:
     number = start
     while line := stream.readline(MAX_LINE_BYTES):
         yield number, _whole(line, stream)
         number += 1
 
 
-def _whole(line: bytes, stream: BinaryIO) -> bytes | None:
+def _whole(line: bytes, stream: _ByteStream) -> bytes | None:
     if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
         while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
             pass
@@ -237,7 +249,7 @@ def _whole(line: bytes, stream: BinaryIO) -> bytes | None:
     return line
 
 
-def _head(stream: BinaryIO) -> list[Line]:
+def _head(stream: _ByteStream) -> list[Line]:
     """The file's first lines, up to :data:`DETECT_LINES` that are not blank, kept to be read
     again once the format is known. A first line opening a JSON document ends the head at once,
     kept as it was read (a HAR written on one line may be far longer than any log line)."""
@@ -321,7 +333,7 @@ class _Prefixed:
     """``prefix`` then the rest of ``stream``: the HAR's lines read to tell its format, then
     the remainder, as one stream for ijson."""
 
-    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, stream: _ByteStream) -> None:
         self._prefix, self._stream = prefix, stream
 
     def read(self, size: int = -1) -> bytes:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from wcmatch import glob
@@ -50,8 +50,8 @@ class Role(enum.Enum):
     UNMATCHED = "unmatched"
 
 
-#: What a request is to a replay, and its journey for a start or a part.
-Classification = tuple[Role, str | None]
+#: What a request is to a replay, and its journey for a start or a part (``None`` otherwise).
+Classification = tuple[Literal[Role.START, Role.PART], str] | tuple[Literal[Role.IGNORED, Role.UNMATCHED], None]
 _UNMATCHED: Classification = (Role.UNMATCHED, None)
 #: Distinct requests (and methods) whose classification is remembered.
 MAX_REMEMBERED = 65536
@@ -110,7 +110,8 @@ class JourneyPatterns:
                                                           default_factory=dict)
 
     def __post_init__(self) -> None:
-        ordered = [(pattern, (Role.START, rule.journey)) for rule in self.rules for pattern in rule.starts]
+        ordered: list[tuple[RequestPattern, Classification]] = [
+            (pattern, (Role.START, rule.journey)) for rule in self.rules for pattern in rule.starts]
         ordered += [(pattern, (Role.PART, rule.journey)) for rule in self.rules for pattern in rule.also]
         ordered += [(pattern, (Role.IGNORED, None)) for pattern in self.ignore]
         object.__setattr__(self, "_ordered", tuple(ordered))
