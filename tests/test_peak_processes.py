@@ -30,7 +30,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     schedule.write_text("actions:\n  - {at: 6, service: fts, replica: 1, action: kill}\n")
     completed = subprocess.run(
         [sys.executable, "-m", "gosstand", "peak", "--profile", str(profile), "--users", "8", "--processes", "2",
-         "--failover", str(schedule), "--slo", str(write_small_run_slo(base)), "--output", str(base / "runs")],
+         "--failover", str(schedule), "--slo", str(write_small_run_slo(base)), "--output", str(base / "runs"),
+         "--canary-rate", "50"],  # a light canary: 200/s per service costs as much as these few users
         capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
