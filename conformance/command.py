@@ -16,7 +16,7 @@ options (``--esia-url`` …, see :mod:`.plugin`) work as usual.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -68,11 +68,11 @@ class _Gate:
             self.passed += 1
 
 
-def _unanswered(urls: dict[str, str] | object) -> list[str]:
+def _unanswered(urls: Mapping[str, str]) -> list[str]:
     import httpx
 
     silent = []
-    for service, url in dict(urls).items():  # type: ignore[call-overload]  # a Mapping of str to str
+    for service, url in urls.items():
         try:
             httpx.get(url, timeout=5.0)
         except httpx.HTTPError as exc:
@@ -96,7 +96,7 @@ def run(arguments: Sequence[str]) -> int:
     return _broken(_REASONS.get(code, f"pytest ended with exit code {code}"))
 
 
-_REASONS = {
+_REASONS: dict[int, str] = {
     pytest.ExitCode.NO_TESTS_COLLECTED: "no conformance test was selected (check -k / -m)",
     pytest.ExitCode.USAGE_ERROR: "pytest refused the options (see above)",
     pytest.ExitCode.INTERRUPTED: "the run was interrupted",

@@ -49,7 +49,7 @@ def bearer(token: str) -> type:
             return token
 
         def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+            case.headers["Authorization"] = f"Bearer {data}"  # case-insensitive: replaces a generated one
 
     return EsiaBearer
 

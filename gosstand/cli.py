@@ -37,8 +37,8 @@ def _up(args: argparse.Namespace) -> int:
         state_dir=Path(args.state_dir) if args.state_dir else None,
         signature_mode=args.signature_mode,
         tcp_faults=args.tcp_faults,
+        ports=ports,
         **({"control_token": args.control_token} if args.control_token else {}),
-        **({"ports": ports} if ports else {}),
     )
     stopping = False
 

@@ -19,15 +19,19 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from .esia_client import RelyingParty
 from .gost import GostCertificate
 from .http import HttpClient, HttpResponse
+
+if TYPE_CHECKING:
+    from jwt.types import Options
 
 
 class EsiaJourneyError(Exception):
@@ -339,7 +343,7 @@ def organisation_token(http: HttpClient, *, esia_url: str, rp: RelyingParty, sco
 
 
 GOST_ALGORITHM = "GOST3410_2012_256"
-_CHECKS = {"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False,
+_CHECKS: Options = {"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False,
            "verify_sub": False}  # ESIA writes the OID as a number; lifetimes are checked below
 
 
@@ -374,6 +378,8 @@ def verify_tokens(
     and the lifetime of both tokens. Returns the id_token's claims; any fault raises
     :class:`EsiaJourneyError` (step ``esia: verify``)."""
     key = x509.load_pem_x509_certificate(certificate_pem).public_key()
+    if not isinstance(key, RSAPublicKey):
+        raise EsiaJourneyError("esia: verify", "ESIA's certificate for RS256 holds no RSA key")
     claims: dict[str, Any] = {}
     for name, token in (("access_token", tokens.access_token), ("id_token", tokens.id_token)):
         try:

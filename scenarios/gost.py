@@ -24,7 +24,9 @@ import ctypes.util
 import datetime as dt
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import algos, core, keys, x509
 
@@ -117,7 +119,7 @@ class _Engine:
         self.lib.ERR_clear_error()
         return RuntimeError(f"OpenSSL GOST: {what} failed")
 
-    def der_of(self, encode, pointer: int) -> bytes:  # type: ignore[no-untyped-def]
+    def der_of(self, encode: Callable[[int, Any], int], pointer: int) -> bytes:
         """Run an ``i2d_*`` function twice: for the size, then into a buffer."""
         size = encode(pointer, None)
         if size <= 0:
