@@ -90,8 +90,9 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 
 def _may_hold_lone_surrogates(raw: bytes | str) -> bool:
-    pattern = _SURROGATE_ESCAPE_BYTES if isinstance(raw, bytes) else _SURROGATE_ESCAPE
-    return pattern.search(raw) is not None  # type: ignore[arg-type]
+    if isinstance(raw, bytes):
+        return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+    return _SURROGATE_ESCAPE.search(raw) is not None
 
 
 def _encodable(value: Any) -> bool:

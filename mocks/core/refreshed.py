@@ -33,9 +33,11 @@ class Refreshed(Generic[T]):
 
     async def get(self) -> T:
         """The value, read again when what this replica holds is :attr:`seconds` old."""
-        if self._value is None or self._monotonic() - self._read_at >= self.seconds:
-            self.remember(await self._read())
-        return self._value  # type: ignore[return-value]
+        value = self._value
+        if value is None or self._monotonic() - self._read_at >= self.seconds:
+            value = await self._read()
+            self.remember(value)
+        return value
 
     def remember(self, value: T) -> None:
         """Hold ``value`` as just read (after this replica wrote it)."""

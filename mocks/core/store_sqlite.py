@@ -113,21 +113,21 @@ class SQLiteStore:
 
         ``many_keys`` (a bulk load, a reset) logs one "everything changed" entry for the other
         replicas' remembered reads instead of a row per key written (:mod:`.sqlite_commits`)."""
-        quiet = many_keys and self._reads is not None
-        if quiet:
-            self._reads.log_writes(False)  # type: ignore[union-attr]
+        quiet = self._reads if many_keys else None
+        if quiet is not None:
+            quiet.log_writes(False)
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
-            if quiet:
-                self._reads.changed_everything()  # type: ignore[union-attr]
+            if quiet is not None:
+                quiet.changed_everything()
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         finally:
-            if quiet:
-                self._reads.log_writes(True)  # type: ignore[union-attr]
+            if quiet is not None:
+                quiet.log_writes(True)
 
     @staticmethod
     def _expiry(ttl: float | None) -> float | None:

@@ -253,6 +253,17 @@ class _Key:
         """The Streebog of this key's size over ``data`` (what a CMS ``messageDigest`` holds)."""
         return _streebog(data, self.algorithm)
 
+    def spki(self) -> bytes:
+        """The DER SubjectPublicKeyInfo of the key (of a key pair, its public half)."""
+        gost = _lib()
+        size = gost.lib.i2d_PUBKEY(self._pointer, None)
+        buffer = ctypes.create_string_buffer(max(size, 0))
+        cursor = ctypes.c_char_p(ctypes.addressof(buffer))
+        if size <= 0 or gost.lib.i2d_PUBKEY(self._pointer, ctypes.byref(cursor)) != size:
+            gost.lib.ERR_clear_error()
+            raise GostError("cannot encode the public key")
+        return buffer.raw
+
 
 def _algorithm_of(pointer: int) -> GostAlgorithm:
     """The size of a freshly read key, or :class:`GostError` when it is no GOST R 34.10-2012 key
@@ -277,16 +288,6 @@ class GostPublicKey(_Key):
             gost.lib.ERR_clear_error()
             raise GostError("not a public key OpenSSL can read")
         return cls(pointer)
-
-    def spki(self) -> bytes:
-        gost = _lib()
-        size = gost.lib.i2d_PUBKEY(self._pointer, None)
-        buffer = ctypes.create_string_buffer(max(size, 0))
-        cursor = ctypes.c_char_p(ctypes.addressof(buffer))
-        if size <= 0 or gost.lib.i2d_PUBKEY(self._pointer, ctypes.byref(cursor)) != size:
-            gost.lib.ERR_clear_error()
-            raise GostError("cannot encode the public key")
-        return buffer.raw
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         """Whether ``signature`` (gost-engine order: 64 bytes for a 256-bit key, 128 for a 512-bit
@@ -362,7 +363,7 @@ class GostPrivateKey(_Key):
             gost.lib.BIO_free(bio)
 
     def public_key(self) -> GostPublicKey:
-        return _public_from_spki(GostPublicKey.spki(self))  # type: ignore[arg-type]
+        return _public_from_spki(self.spki())
 
     def sign(self, data: bytes) -> bytes:
         """The signature in gost-engine order over the Streebog of the key's size of ``data``:
