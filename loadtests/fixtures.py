@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..scenarios import declarations, esia_login, utko
 from ..scenarios.control import StackControl
@@ -109,13 +110,15 @@ def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int,
 def relying_party(fixtures: Mapping[str, Any]) -> RelyingParty:
     client = fixtures["client"]
     key = serialization.load_pem_private_key(client["private_key"].encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"the fixtures' client key is {type(key).__name__}, not the RSA key they are written with")
     from cryptography import x509
 
     return RelyingParty(
         client_id=client["client_id"],
         redirect_uri=client["redirect_uri"],
         certificate=x509.load_pem_x509_certificate(client["certificate"].encode()),
-        private_key=key,  # type: ignore[arg-type]
+        private_key=key,
     )
 
 

@@ -162,7 +162,7 @@ class GeneratorMeter:
             cpu=max(0.0, now.cpu_s - last.cpu_s) / interval,
             cpu_wait_s=(max(0.0, now.cpu_wait_s - last.cpu_wait_s)
                         if now.cpu_wait_s is not None and last.cpu_wait_s is not None else None),
-            offered=(now.offered - (last.offered or 0)) if open_model else None,  # type: ignore[operator]
+            offered=None if now.offered is None else now.offered - (last.offered or 0),
             started=now.started - last.started,
             late=now.late - last.late if open_model else None, late_after_s=self.late_after_s,
             lag_max_s=self._lag_max, pool_full_s=now.pool_full_s - last.pool_full_s if open_model else None,

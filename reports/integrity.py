@@ -22,11 +22,10 @@ __all__ = ["broken_reasons"]
 def broken_reasons(run: RunData) -> list[str]:
     reasons = [str(problem) for problem in run.info.extra.get("problems") or []]
     scheduled: list[dict[str, Any]] = list(run.info.extra.get("schedule") or [])
-    by_entry = {record.entry: record for record in run.failovers}
     for action in scheduled:
         entry = action.get("entry")
         what = _summary(action)
-        record = by_entry.get(entry)  # type: ignore[arg-type]  # entry numbers are ints in run.json
+        record = run.failover_of(entry)
         if record is None:
             reasons.append(f"failover entry {entry} ({what}) never ran: the load ended before it, or its runner "
                            f"died (see locust.log)")

@@ -98,6 +98,13 @@ class RunData:
     generator: list[GeneratorSample] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def failover_of(self, entry: object) -> FailoverRecord | None:
+        """The record of the schedule's entry ``entry`` (a number as ``run.json``'s schedule
+        gives it), or ``None`` when that entry never ran; of two, the later."""
+        if not isinstance(entry, int):
+            return None
+        return next((record for record in reversed(self.failovers) if record.entry == entry), None)
+
 
 def _json_lines(path: Path, warnings: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     lines = path.read_text(encoding="utf-8").splitlines()

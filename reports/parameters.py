@@ -40,11 +40,10 @@ def _carried_out(record: FailoverRecord | None, grid: Grid) -> dict[str, Any]:
 def _schedule(run: RunData, grid: Grid) -> list[dict[str, Any]]:
     """Each scheduled action with its record; records no schedule entry names follow."""
     scheduled = [a for a in run.info.extra.get("schedule") or [] if isinstance(a, dict)]
-    by_entry = {record.entry: record for record in run.failovers}
     rows = [
         {"entry": action.get("entry"), "action": action.get("action"), "service": action.get("service"),
          "replica": action.get("replica"), "at_s": action.get("at"), "duration_s": action.get("duration"),
-         **_carried_out(by_entry.get(action.get("entry")), grid)}  # type: ignore[arg-type]
+         **_carried_out(run.failover_of(action.get("entry")), grid)}
         for action in scheduled
     ]
     named = {action.get("entry") for action in scheduled}

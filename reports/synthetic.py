@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..stand.records import CanarySample, FailoverAction, FailoverRecord, RequestRecord
+from ..stand.records import CanarySample, Connection, FailoverAction, FailoverRecord, FailureClass, RequestRecord
 
 __all__ = ["canary_samples", "failover", "steady_requests", "write_run"]
 
@@ -26,13 +26,13 @@ def steady_requests(
     duration: float = 60.0,
     rate: float = 50.0,
     latency: Callable[[int, float], float] = lambda i, offset: 0.010,
-    failed: Callable[[float], bool | str] = lambda offset: False,
+    failed: Callable[[float], bool | FailureClass] = lambda offset: False,
     service: str = "fts",
     journey: str = "declaration",
     name: str | None = None,
     replicas: Sequence[str] = ("fts-1", "fts-2"),
     op: Callable[[int], str | None] = lambda i: None,
-    connection: Callable[[int], str | None] = lambda i: "new" if i % 2 == 0 else "reused",
+    connection: Callable[[int], Connection | None] = lambda i: "new" if i % 2 == 0 else "reused",
 ) -> list[dict[str, Any]]:
     """``duration · rate`` requests, request ``i`` intended to start at ``start + i / rate``.
 
@@ -45,13 +45,13 @@ def steady_requests(
         offset = i / rate
         s = start + offset
         bad = failed(offset)
-        failure = None if not bad else "reset" if bad is True else str(bad)
+        failure: FailureClass | None = None if not bad else "reset" if bad is True else bad
         answered = failure in (None, "5xx", "status")
         records.append(RequestRecord(
             intended_start=s, started=s, ended=s + latency(i, offset), ok=failure is None,
             name=name or f"{service}: call", journey=journey, service=service,
-            status={None: 200, "5xx": 503, "status": 409}.get(failure, 0), failure=failure,  # type: ignore[arg-type]
-            connection=connection(i), replica=replicas[i % len(replicas)] if answered else None,  # type: ignore[arg-type]
+            status={None: 200, "5xx": 503, "status": 409}.get(failure, 0), failure=failure,
+            connection=connection(i), replica=replicas[i % len(replicas)] if answered else None,
             op=op(i), error=None if answered else failure,
         ).to_json())
     return records
@@ -64,7 +64,7 @@ def canary_samples(
     duration: float = 60.0,
     rate: float = 200.0,
     latency: Callable[[float], float] = lambda offset: 0.002,
-    failed: Callable[[float], str | None] = lambda offset: None,
+    failed: Callable[[float], FailureClass | None] = lambda offset: None,
 ) -> list[dict[str, Any]]:
     """A canary's samples: one every ``1/rate`` s, half on new connections; ``failed(offset)`` is
     the failure class of the sample sent at ``offset`` s, or ``None``."""
@@ -74,7 +74,7 @@ def canary_samples(
         failure = failed(offset)
         samples.append(CanarySample(
             service=service, started=start + offset, ended=start + offset + latency(offset), ok=failure is None,
-            status=200 if failure is None else 503 if failure == "5xx" else 0, failure=failure,  # type: ignore[arg-type]
+            status=200 if failure is None else 503 if failure == "5xx" else 0, failure=failure,
             connection="new" if i % 2 == 0 else "reused",
         ).to_json())
     return samples

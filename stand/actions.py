@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .manifest import ReplicaEntry, StackManifest
-from .tcpfaults_control import ControlFailure, TcpFaultControl
+from .tcpfaults_control import FAULTS, ControlFailure, TcpFaultControl
 
 if TYPE_CHECKING:
     import docker
@@ -175,7 +175,10 @@ def _network(manifest: StackManifest, entry: ReplicaEntry, action: ReplicaAction
         if action is ReplicaAction.HEAL:
             ended = control.heal(entry.name)
             return Evidence(took_effect=ended.took_effect, seen=ended.describe(), counts=ended.counts())
-        control.inject(entry.name, action.value, ttl=ttl)  # type: ignore[arg-type]
+        kind = next((fault for fault in FAULTS if fault == action.value), None)  # the layer's name for it
+        if kind is None:
+            raise ActionUnavailable(f"{action} is not a fault the TCP fault layer makes")
+        control.inject(entry.name, kind, ttl=ttl)
     except ControlFailure as failure:
         return Evidence(took_effect=False, seen=str(failure))
     return Evidence(took_effect=True, seen=f"{action} of {entry.name} in force")

@@ -43,7 +43,7 @@ class Window:
             window = cls(start=window.start, end=dt.datetime.combine(window.start.date(), window.end))
         if isinstance(window.end, dt.datetime) and isinstance(window.start, dt.time):
             window = cls(start=dt.datetime.combine(window.end.date(), window.start), end=window.end)
-        if window.start is not None and window.end is not None and window.end <= window.start:  # type: ignore[operator]
+        if window.start is not None and window.end is not None and _order(window.end, window.start) <= 0:
             raise WindowError(f"--to {end} is not after --from {start}: a window across midnight takes dates "
                               "(--from 2026-10-10T23:30 --to 2026-10-11T00:30)")
         return window
@@ -54,11 +54,22 @@ class Window:
 
     def contains(self, wall: dt.datetime) -> bool:
         moment: dt.datetime | dt.time = wall if self.dated else wall.time()
-        return ((self.start is None or moment >= self.start)  # type: ignore[operator]
-                and (self.end is None or moment < self.end))  # type: ignore[operator]
+        return ((self.start is None or _order(moment, self.start) >= 0)
+                and (self.end is None or _order(moment, self.end) < 0))
 
     def describe(self) -> str:
         return f"{_show(self.start) or 'the start'}–{_show(self.end) or 'the end'}"
+
+
+def _order(moment: dt.datetime | dt.time, other: dt.datetime | dt.time) -> int:
+    """-1, 0 or 1 as ``moment`` is before, at or after ``other``. A window's ends are alike (both
+    dated or both times of day: :meth:`Window.parse` dates an undated end beside a dated one),
+    and :meth:`Window.contains` compares a line's time in the same form."""
+    if isinstance(moment, dt.datetime) and isinstance(other, dt.datetime):
+        return (moment > other) - (moment < other)
+    if isinstance(moment, dt.time) and isinstance(other, dt.time):
+        return (moment > other) - (moment < other)
+    raise TypeError(f"cannot order {moment!r} against {other!r}: a date and a time of day")
 
 
 def _moment(text: str | None, option: str) -> dt.datetime | dt.time | None:
