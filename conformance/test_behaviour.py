@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from gosstand.conformance.reference_requests import ORGANISATION, declaration, utko_object
-from gosstand.conformance.targets import Target, TargetUnavailable
+from gosstand.conformance.targets import Target, TargetOptions, TargetUnavailable
 from gosstand.scenarios import declarations, utko
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.http import HttpxClient
@@ -58,7 +58,8 @@ def _ours(http: HttpxClient, fts: str, token: str, reference: str) -> list[dict[
 
 # -- FTS: idempotent submission ------------------------------------------------------------------
 
-def test_fts_a_retry_with_the_same_key_returns_the_first_declaration(gosstand_target, esia_access_token, http):
+def test_fts_a_retry_with_the_same_key_returns_the_first_declaration(
+        gosstand_target: Target, esia_access_token: str, http: HttpxClient) -> None:
     fts = _url(gosstand_target, "fts")
     body, key = _declaration(), str(uuid.uuid4())
     first = declarations.submit(http, fts_url=fts, token=esia_access_token, declaration=body, idempotency_key=key)
@@ -68,7 +69,8 @@ def test_fts_a_retry_with_the_same_key_returns_the_first_declaration(gosstand_ta
     assert [card["id"] for card in _ours(http, fts, esia_access_token, body["senderReference"])] == [first.id]
 
 
-def test_fts_the_same_key_with_another_declaration_is_409(gosstand_target, esia_access_token, http):
+def test_fts_the_same_key_with_another_declaration_is_409(
+        gosstand_target: Target, esia_access_token: str, http: HttpxClient) -> None:
     fts = _url(gosstand_target, "fts")
     key = str(uuid.uuid4())
     declarations.submit(http, fts_url=fts, token=esia_access_token, declaration=_declaration(), idempotency_key=key)
@@ -79,7 +81,7 @@ def test_fts_the_same_key_with_another_declaration_is_409(gosstand_target, esia_
     assert refused.value.problem.get("status") == 409, "the refusal is problem+json"
 
 
-def test_fts_retries_racing_on_replicas_file_once(gosstand_target, esia_access_token):
+def test_fts_retries_racing_on_replicas_file_once(gosstand_target: Target, esia_access_token: str) -> None:
     """Eight copies of one submission sent at once, each on its own connection (so they spread
     over the replicas): one declaration, and every answer names it."""
     fts = _url(gosstand_target, "fts") + "/api/v1/declarations"
@@ -101,7 +103,7 @@ def test_fts_retries_racing_on_replicas_file_once(gosstand_target, esia_access_t
 # -- FTS: the life cycle, on the target's clock --------------------------------------------------
 
 def test_fts_a_declaration_is_registered_then_released_and_its_number_holds(
-        gosstand_target, gosstand_control: StackControl, esia_access_token, http):
+        gosstand_target: Target, gosstand_control: StackControl, esia_access_token: str, http: HttpxClient) -> None:
     fts = _url(gosstand_target, "fts")
     body = _declaration(scenario="release")
     submitted = declarations.submit(http, fts_url=fts, token=esia_access_token, declaration=body,
@@ -133,7 +135,8 @@ def test_fts_a_declaration_is_registered_then_released_and_its_number_holds(
     assert late.value.status == 409, "no withdrawal after a decision"
 
 
-def test_fts_a_withdrawal_before_registration_takes_no_decision(gosstand_target, esia_access_token, http):
+def test_fts_a_withdrawal_before_registration_takes_no_decision(
+        gosstand_target: Target, esia_access_token: str, http: HttpxClient) -> None:
     fts = _url(gosstand_target, "fts")
     submitted = declarations.submit(http, fts_url=fts, token=esia_access_token, declaration=_declaration(),
                                     idempotency_key=str(uuid.uuid4()))
@@ -153,7 +156,8 @@ def test_fts_a_withdrawal_before_registration_takes_no_decision(gosstand_target,
 
 # -- UTKO: an object's round trip, with optimistic concurrency --------------------------------------
 
-def test_utko_an_object_reads_back_as_written_and_stale_writes_are_refused(gosstand_target, esia_access_token):
+def test_utko_an_object_reads_back_as_written_and_stale_writes_are_refused(
+        gosstand_target: Target, esia_access_token: str) -> None:
     utko = _url(gosstand_target, "utko") + "/v1/objects"
     headers = {"Authorization": f"Bearer {esia_access_token}"}
     body = utko_object(name=f"Площадка накопления ТКО {uuid.uuid4().hex[:6]}")
@@ -179,7 +183,7 @@ def test_utko_an_object_reads_back_as_written_and_stale_writes_are_refused(gosst
 # -- UTKO: REO's weight-control import -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def weighed_object(gosstand_target, esia_access_token, http) -> utko.Registered:
+def weighed_object(gosstand_target: Target, esia_access_token: str, http: HttpxClient) -> utko.Registered:
     """An object registered for this module, with the access key UTKO gave it."""
     registered = utko.register_object(
         http, utko_url=_url(gosstand_target, "utko"), token=esia_access_token,
@@ -194,8 +198,8 @@ def _weighings(count: int) -> list[dict[str, Any]]:
                                        ids=lambda: f"conformance-{uuid.uuid4().hex[:12]}")
 
 
-def test_utko_a_weight_control_file_posted_again_stores_nothing_twice(gosstand_target, esia_access_token, http,
-                                                                     weighed_object):
+def test_utko_a_weight_control_file_posted_again_stores_nothing_twice(
+        gosstand_target: Target, esia_access_token: str, http: HttpxClient, weighed_object: utko.Registered) -> None:
     url = _url(gosstand_target, "utko")
     controls = _weighings(4)
     ids = [control["id"] for control in controls]
@@ -210,7 +214,8 @@ def test_utko_a_weight_control_file_posted_again_stores_nothing_twice(gosstand_t
     assert sorted(held) == sorted(ids)
 
 
-def test_utko_a_partly_invalid_file_imports_the_rest_and_names_each_error(gosstand_target, http, weighed_object):
+def test_utko_a_partly_invalid_file_imports_the_rest_and_names_each_error(
+        gosstand_target: Target, http: HttpxClient, weighed_object: utko.Registered) -> None:
     controls = _weighings(3)
     controls[1]["registrationNumber"] = "A123BC77"  # Latin look-alikes: not a Russian plate
     del controls[2]["dateBefore"]
@@ -221,8 +226,8 @@ def test_utko_a_partly_invalid_file_imports_the_rest_and_names_each_error(gossta
     assert rejected == {1: {"/weightControls/1/registrationNumber"}, 2: {"/weightControls/2/dateBefore"}}
 
 
-def test_utko_a_wrong_access_key_is_refused_and_stores_nothing(gosstand_target, esia_access_token, http,
-                                                              weighed_object):
+def test_utko_a_wrong_access_key_is_refused_and_stores_nothing(
+        gosstand_target: Target, esia_access_token: str, http: HttpxClient, weighed_object: utko.Registered) -> None:
     url = _url(gosstand_target, "utko")
     controls = _weighings(1)
     with pytest.raises(utko.UtkoError) as refused:
@@ -236,8 +241,8 @@ def test_utko_a_wrong_access_key_is_refused_and_stores_nothing(gosstand_target, 
 
 # -- the stand's own fault rules and journal (targets with the gosstand control API) ---------------
 
-def test_a_fault_rule_reaches_every_replica_and_the_journal_sees_them_all(gosstand_target, gosstand_options,
-                                                                         gosstand_control):
+def test_a_fault_rule_reaches_every_replica_and_the_journal_sees_them_all(
+        gosstand_target: Target, gosstand_options: TargetOptions, gosstand_control: StackControl) -> None:
     """Set once through any replica, a rule is applied by all of them, and every replica writes
     the one journal; requests go out on fresh connections so they spread over the replicas."""
     fts = _url(gosstand_target, "fts")

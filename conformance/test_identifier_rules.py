@@ -27,6 +27,7 @@ from gosstand.conformance import oracle
 from gosstand.conformance import strategies as ids
 from gosstand.conformance.reference_requests import ORGANISATION, PROPRIETOR, UTKO_OBJECT, declaration
 from gosstand.conformance.targets import Target, TargetOptions, TargetUnavailable
+from gosstand.scenarios.control import StackControl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -149,7 +150,8 @@ FTS_RULES = [
 ]
 
 
-def test_fts_reference_declarations_are_accepted(gosstand_target, esia_access_token, http):
+def test_fts_reference_declarations_are_accepted(
+        gosstand_target: Target, esia_access_token: str, http: httpx.Client) -> None:
     """The fixed valid requests the rules vary must themselves be accepted."""
     url = _service_url(gosstand_target, "fts") + "/api/v1/declarations"
     for name, body in FTS_BASES.items():
@@ -162,7 +164,9 @@ def _fts_headers(token: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("rule", FTS_RULES, ids=lambda rule: rule.id)
-def test_fts_declaration_identifiers(rule, gosstand_target, gosstand_options, esia_access_token, http):
+def test_fts_declaration_identifiers(
+        rule: Rule, gosstand_target: Target, gosstand_options: TargetOptions, esia_access_token: str, http:
+        httpx.Client) -> None:
     url = _service_url(gosstand_target, "fts") + "/api/v1/declarations"
     base = FTS_BASES[rule.base]
 
@@ -186,14 +190,16 @@ UTKO_RULES = [
 ]
 
 
-def test_utko_reference_object_is_accepted(gosstand_target, esia_access_token, http):
+def test_utko_reference_object_is_accepted(gosstand_target: Target, esia_access_token: str, http: httpx.Client) -> None:
     url = _service_url(gosstand_target, "utko") + "/v1/objects"
     response = http.post(url, json=UTKO_OBJECT, headers={"Authorization": f"Bearer {esia_access_token}"})
     assert response.status_code == 201, f"HTTP {response.status_code} {response.text[:500]}"
 
 
 @pytest.mark.parametrize("rule", UTKO_RULES, ids=lambda rule: rule.id)
-def test_utko_object_identifiers(rule, gosstand_target, gosstand_options, esia_access_token, http):
+def test_utko_object_identifiers(
+        rule: Rule, gosstand_target: Target, gosstand_options: TargetOptions, esia_access_token: str, http:
+        httpx.Client) -> None:
     url = _service_url(gosstand_target, "utko") + "/v1/objects"
     headers = {"Authorization": f"Bearer {esia_access_token}"}
 
@@ -234,7 +240,9 @@ ESIA_RULES = [
 
 
 @pytest.mark.parametrize("rule", ESIA_RULES, ids=lambda rule: rule.id)
-def test_esia_person_identifiers(rule, gosstand_target, gosstand_options, gosstand_control, http):
+def test_esia_person_identifiers(
+        rule: Rule, gosstand_target: Target, gosstand_options: TargetOptions, gosstand_control: StackControl, http:
+        httpx.Client) -> None:
     """The accounts ESIA keeps carry identifiers that pass the real checks."""
     url = _service_url(gosstand_target, "esia") + "/_gosstand/control/users"
     headers = {"Authorization": f"Bearer {gosstand_target.control_token}"}
