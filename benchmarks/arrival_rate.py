@@ -111,11 +111,17 @@ def _print(step: Step, baseline: Step) -> None:
 
 
 def _limit(lost: Step) -> str:
-    """What stopped the first rate lost: Locust's own CPU, or a machine that gave it none."""
-    if (lost.cpu_wait or 0.0) >= STARVED_SHARE and lost.cpu_mean < BUSY_CPU:
-        return (f"At {lost.rate:g}/s Locust used {lost.cpu_mean:.0%} of a core and waited for one {lost.cpu_wait:.0%} "
-                "of the time: the machine (the stack on it, and any other work) was the limit, not Locust.")
-    return f"At {lost.rate:g}/s Locust used {lost.cpu_mean:.0%} of a core: its own CPU was the limit."
+    """What stopped the first rate lost: Locust's own CPU, a machine that gave it none, or
+    neither — short stalls of its event loop."""
+    waited = lost.cpu_wait or 0.0
+    if lost.cpu_mean >= BUSY_CPU:
+        return f"At {lost.rate:g}/s Locust used {lost.cpu_mean:.0%} of a core: its own CPU was the limit."
+    if waited >= STARVED_SHARE:
+        return (f"At {lost.rate:g}/s Locust used {lost.cpu_mean:.0%} of a core and waited for one {waited:.0%} of the "
+                "time: the machine (the stack on it, and any other work) was the limit, not Locust.")
+    return (f"At {lost.rate:g}/s Locust used {lost.cpu_mean:.0%} of a core and waited for one {waited:.0%} of the "
+            "time, neither near a limit: its late starts came from short stalls of its event loop (a journey's "
+            "signature or parsing running as an arrival fell due, a moment's wait for a CPU the stack had).")
 
 
 def main() -> int:
