@@ -32,10 +32,10 @@ from pathlib import Path
 from gosstand.loadtests.fixtures import seed
 from gosstand.loadtests.profile import Profile
 from gosstand.loadtests.run import _run_locust as run_locust  # the very launch `gosstand peak` uses
-from gosstand.mocks.stack import EmbeddedStack
 from gosstand.reports.generator import BUSY_CPU, LATE_SHARE_LIMIT, STARVED_SHARE, GeneratorFigures
 from gosstand.reports.io import load_generator_samples
 from gosstand.stand.records import LATE_START_S, RequestRecord, RunConfig
+from gosstand.stand.stack import EmbeddedStack
 
 #: Doublings above the baseline at most (4/s × 2¹⁰ ≈ 4000/s: far beyond one process).
 MAX_DOUBLINGS = 10

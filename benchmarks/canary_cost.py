@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import psutil
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand.stack import EmbeddedStack
 
 
 def _tree_cpu(pid: int) -> float:

@@ -41,9 +41,9 @@ from gosstand.mocks.core.settings import TEST_STAND_ISSUER, Settings
 from gosstand.mocks.core.store_url import open_store
 from gosstand.mocks.esia.oauth.token_signing import sign
 from gosstand.mocks.esia.oauth.tokens import access_token_claims
-from gosstand.mocks.seed import SeedPlan, seed_stand, store_urls
 from gosstand.mocks.utko.repository import ObjectRepository
 from gosstand.scenarios.data_at_scale import ScaleRequest, scale_requests
+from gosstand.stand.seed import SeedPlan, seed_stand, store_urls
 
 #: The instant both stands' clocks stand still at (a year of data lies before it).
 NOW = float(calendar.timegm(dt.datetime(2026, 5, 20, 9, 0, 0).timetuple()))

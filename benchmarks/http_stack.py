@@ -38,12 +38,13 @@ from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives import serialization
-from gosstand.mocks.stack import EmbeddedStack, free_port
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.http import HttpxClient
 from gosstand.scenarios.identities import russian_faker
+from gosstand.stand.ports import free_port
+from gosstand.stand.stack import EmbeddedStack
 
 SERVER_CPU, CLIENT_CPU = 0, 1
 _BODY = json.dumps({"firstName": "Иван", "lastName": "Петров", "middleName": "Сергеевич",

@@ -42,12 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from gosstand.mocks.stack import EmbeddedStack, StackError
 from gosstand.scenarios import declarations, esia_login, utko
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.http import HttpResponse, HttpxClient
 from gosstand.scenarios.identities import russian_faker
+from gosstand.stand.protocol import StackError
+from gosstand.stand.stack import EmbeddedStack
 from http_stack import group_pids
 
 LOGIN_SCOPE = "openid fullname snils inn usr_org"

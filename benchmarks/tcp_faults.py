@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand.stack import EmbeddedStack
 
 PATH = "/_gosstand/health"
 

@@ -43,7 +43,7 @@ class _Gate:
             self._stop(str(exc))
             return
         if options.kind == "containers":
-            from gosstand.mocks.containers import docker_unavailable_reason
+            from gosstand.stand.containers import docker_unavailable_reason
 
             unavailable = docker_unavailable_reason()
             if unavailable:

@@ -17,7 +17,7 @@ Options (each also read from an environment variable, for CI)::
     --contract-examples N             GOSSTAND_CONTRACT_EXAMPLES  examples per operation / property (20)
 
 Fixtures: ``gosstand_inprocess`` (the mocks inside the test process, reached by any httpx
-client at their URLs: :class:`~gosstand.mocks.inprocess.InProcessStack`),
+client at their URLs: :class:`~gosstand.stand.inprocess.InProcessStack`),
 ``gosstand_options``, ``gosstand_target`` (a :class:`~.targets.Target`),
 ``gosstand_stack`` (the stack the suite started: embedded or containers), ``gosstand_control`` (a
 :class:`~gosstand.scenarios.control.StackControl`), ``esia_session`` and ``esia_access_token``.
@@ -42,10 +42,10 @@ from .targets import (
 )
 
 if TYPE_CHECKING:
-    from gosstand.mocks.containers import ContainerStack
-    from gosstand.mocks.inprocess import InProcessStack
-    from gosstand.mocks.stack import EmbeddedStack
     from gosstand.scenarios.control import StackControl
+    from gosstand.stand.containers import ContainerStack
+    from gosstand.stand.inprocess import InProcessStack
+    from gosstand.stand.stack import EmbeddedStack
 
     from .targets import EsiaSession, Target
 
@@ -107,7 +107,7 @@ def options_from(config: pytest.Config) -> TargetOptions:
 def gosstand_inprocess() -> Iterator[InProcessStack]:
     """ESIA, UTKO and FTS inside this test: httpx requests to ``stack.urls`` reach them, requests
     anywhere else fail; fresh state for every test."""
-    from gosstand.mocks.inprocess import InProcessStack
+    from gosstand.stand.inprocess import InProcessStack
 
     with InProcessStack() as stack:
         yield stack

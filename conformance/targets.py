@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gosstand.mocks.containers import ContainerStack
-    from gosstand.mocks.stack import EmbeddedStack
     from gosstand.scenarios.control import StackControl
+    from gosstand.stand.containers import ContainerStack
+    from gosstand.stand.stack import EmbeddedStack
 
 __all__ = [
     "ENVIRONMENT",
@@ -168,13 +168,13 @@ def open_target(options: TargetOptions) -> Target:
 
 def _stack_class(kind: str) -> type[EmbeddedStack] | type[ContainerStack]:
     if kind == "containers":
-        from gosstand.mocks.containers import ContainerStack, docker_unavailable_reason
+        from gosstand.stand.containers import ContainerStack, docker_unavailable_reason
 
         reason = docker_unavailable_reason()
         if reason is not None:
             raise TargetUnavailable(f"--gosstand-target containers: {reason}")
         return ContainerStack
-    from gosstand.mocks.stack import EmbeddedStack
+    from gosstand.stand.stack import EmbeddedStack
 
     return EmbeddedStack
 

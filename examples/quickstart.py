@@ -17,12 +17,12 @@ import uuid
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
-from gosstand.mocks.stack import EmbeddedStack
 from gosstand.scenarios import declarations, esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.http import HttpxClient
 from gosstand.scenarios.identities import russian_faker
+from gosstand.stand.stack import EmbeddedStack
 
 SCOPE = "openid fullname snils inn mobile usr_org"
 

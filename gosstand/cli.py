@@ -20,8 +20,9 @@ from pathlib import Path
 
 
 def _up(args: argparse.Namespace) -> int:
-    from gosstand.mocks.containers import ContainerStack
-    from gosstand.mocks.stack import EmbeddedStack, StackError
+    from gosstand.stand.containers import ContainerStack
+    from gosstand.stand.protocol import StackError
+    from gosstand.stand.stack import EmbeddedStack
 
     stack_class = ContainerStack if args.backend == "containers" else EmbeddedStack
     try:
@@ -85,7 +86,7 @@ def _ports(values: list[str]) -> dict[str, int]:
 
 
 def _containers(args: argparse.Namespace) -> int:
-    from gosstand.mocks import containers, images
+    from gosstand.stand import containers, images
 
     if args.action == "build":
         mode = "offline" if args.offline else "registry" if args.registry else None
@@ -132,7 +133,7 @@ def _seed(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from gosstand.mocks.seed import SeedPlan, seed_stand, store_urls
+    from gosstand.stand.seed import SeedPlan, seed_stand, store_urls
 
     urls = store_urls(Path(args.state_dir)) if args.state_dir else {}
     fts_url, utko_url = args.fts_store or urls.get("fts"), args.utko_store or urls.get("utko")

@@ -27,12 +27,12 @@ import httpx
 import yaml
 
 from ..mocks.core.settings import SERVICES
-from ..mocks.stack import StackError
 from ..scenarios.answers import ServiceError
 from ..scenarios.control import ControlError
 from ..scenarios.esia_login import EsiaJourneyError
 from ..scenarios.http import TransportFailure
 from ..stand.manifest import ManifestError, StackManifest
+from ..stand.protocol import StackError
 from ..stand.records import LATE_START_S, RunConfig
 from .canaries import FIRST_SECOND_WAIT_S, Canaries, start_canaries
 from .canary import DEFAULT_RATE as DEFAULT_CANARY_RATE
@@ -272,10 +272,10 @@ def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float
 def _stack_class(backend: str) -> type[Any]:
     """The stack class of a backend; both share one API (``urls``, ``write_manifest``, …)."""
     if backend == "containers":
-        from ..mocks.containers import ContainerStack
+        from ..stand.containers import ContainerStack
 
         return ContainerStack
-    from ..mocks.stack import EmbeddedStack
+    from ..stand.stack import EmbeddedStack
 
     return EmbeddedStack
 
@@ -283,11 +283,11 @@ def _stack_class(backend: str) -> type[Any]:
 def run_peak(args: argparse.Namespace) -> int:
     """The whole job; returns the exit code: 0 PASS, 1 an SLO breached, 2 the run is broken
     (said on stderr in one line per reason)."""
-    from ..mocks.stack import free_port
     from ..reports.build import build_report, verdict_exit_code
     from ..reports.generator import GeneratorFigures
     from ..reports.io import load_generator_samples
     from ..reports.slo import load_slo
+    from ..stand.ports import free_port
     from .fixtures import reconcile, seed
 
     try:

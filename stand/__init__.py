@@ -1,5 +1,11 @@
-"""The stand's runtime contracts: what crosses between the processes of a stand and a run.
+"""The stand's runtime: the stacks that run the mocks, and what crosses between the processes of a
+stand and a run.
 
+- :mod:`.stack` — :class:`~.stack.EmbeddedStack`, replica processes on loopback;
+  :mod:`.containers` — :class:`~.containers.ContainerStack`, replicas in Docker behind HAProxy,
+  from the images :mod:`.images` builds; :mod:`.inprocess` — :class:`~.inprocess.InProcessStack`,
+  the mocks inside the test process; :mod:`.protocol` — what all three share;
+  :mod:`.ports` — free loopback ports; :mod:`.seed` — bulk data written straight into a store;
 - :mod:`.manifest` — ``stack.json``: where a running stack's services answer, its control token,
   and each replica (process or container), so another process can act on it;
 - :mod:`.actions` — the one vocabulary of things done to a replica (kill, stop, pause, …) and

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 from gosstand.mocks.core.middleware import REPLICA_HEADER
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand.stack import EmbeddedStack
 
 __all__ = ["answering_replicas", "peak_kib", "reset_peak", "workers"]
 

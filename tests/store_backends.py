@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gosstand.mocks.core.store_url import open_store
-from gosstand.mocks.stack import free_port
+from gosstand.stand.ports import free_port
 
 #: Every store the contract must hold on.
 BACKENDS = ("sqlite", "redis")

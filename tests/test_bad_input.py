@@ -29,9 +29,10 @@ from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.limits import DEFAULT_BODY_LIMIT, MAX_HEADER_BYTES, MAX_TARGET_BYTES
 from gosstand.mocks.fts.documents import MAX_FORM_BYTES
 from gosstand.mocks.fts.handlers import MAX_BODY_BYTES as FTS_BODY_BYTES
-from gosstand.mocks.stack import MANIFEST, EmbeddedStack
 from gosstand.mocks.utko.handlers import MAX_BODY_BYTES as UTKO_OBJECT_BYTES
 from gosstand.mocks.utko.weight_controls import MAX_FILE_BYTES as UTKO_IMPORT_BYTES
+from gosstand.stand.manifest import MANIFEST_NAME
+from gosstand.stand.stack import EmbeddedStack
 from raw_http import Answer, chunked, exchange, zeros
 from replica_processes import answering_replicas, peak_kib, reset_peak, workers
 
@@ -441,7 +442,7 @@ def test_an_invalid_token_gets_a_fixed_rfc6750_description_and_the_reason_in_the
 def test_stack_json_is_readable_by_its_owner_only_in_a_state_dir_the_user_made(corpus):
     state_dir = corpus.stack.state_dir
     assert state_dir is not None and stat.S_IMODE(state_dir.stat().st_mode) == 0o755
-    manifest = Path(state_dir) / MANIFEST
+    manifest = Path(state_dir) / MANIFEST_NAME
     assert corpus.stack.control_token in manifest.read_text()
     assert stat.S_IMODE(manifest.stat().st_mode) == 0o600
 

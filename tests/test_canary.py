@@ -31,7 +31,7 @@ import pytest
 from gosstand.loadtests.canaries import start_canaries
 from gosstand.loadtests.canary import KEPT_ALIVE
 from gosstand.mocks.core.middleware import REPLICA_HEADER
-from gosstand.mocks.stack import free_port
+from gosstand.stand.ports import free_port
 from gosstand.stand.records import CanarySample
 from small_runs import write_small_run_slo
 

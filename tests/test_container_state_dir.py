@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from gosstand.mocks.containers import ContainerStack
+from gosstand.stand.containers import ContainerStack
 
 
 def test_relative_state_dir_is_made_absolute_against_the_working_directory(tmp_path, monkeypatch):

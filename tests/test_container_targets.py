@@ -17,9 +17,9 @@ from gosstand.conformance.targets import TargetOptions, TargetUnavailable, open_
 from gosstand.loadtests import run
 from gosstand.loadtests.failover import inject
 from gosstand.loadtests.schedule import RunShape, ScheduleError, parse_schedule
-from gosstand.mocks import containers
-from gosstand.mocks.containers import ContainerStack, docker_unavailable_reason
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand import containers
+from gosstand.stand.containers import ContainerStack, docker_unavailable_reason
+from gosstand.stand.stack import EmbeddedStack
 
 
 def test_containers_is_a_target_kind_from_the_command_line_or_the_environment() -> None:

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from gosstand.loadtests.failover import carry_out
 from gosstand.loadtests.schedule import RunShape, parse_schedule
-from gosstand.mocks.containers import ContainerStack, docker_unavailable_reason
 from gosstand.mocks.core.middleware import REPLICA_HEADER
-from gosstand.mocks.images import ImageBuildError, build_images
+from gosstand.stand.containers import ContainerStack, docker_unavailable_reason
+from gosstand.stand.images import ImageBuildError, build_images
 
 pytestmark = [pytest.mark.containers, pytest.mark.slow]
 

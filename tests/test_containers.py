@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 import httpx
 import probe_comparison as compare
 import pytest
-from gosstand.mocks.containers import ContainerStack, clean, docker_unavailable_reason
 from gosstand.mocks.core.middleware import REPLICA_HEADER
-from gosstand.mocks.images import ImageBuildError, build_images
-from gosstand.mocks.stack import load_manifest
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.esia_login import EsiaJourneyError
 from gosstand.scenarios.http import HttpResponse, HttpxClient, TransportFailure
 from gosstand.stand.actions import ReplicaAction, perform
+from gosstand.stand.containers import ContainerStack, clean, docker_unavailable_reason
+from gosstand.stand.images import ImageBuildError, build_images
+from gosstand.stand.manifest import StackManifest
 
 pytestmark = [pytest.mark.containers, pytest.mark.slow]
 
@@ -101,7 +101,7 @@ def replica_url(stack: ContainerStack, index: int) -> str:
 def test_every_replica_answers_through_haproxy_and_state_is_in_redis(stack):
     seen = {httpx.get(f"{stack.urls['esia']}/_gosstand/health").headers[REPLICA_HEADER] for _ in range(6)}
     assert seen == {"esia-1", "esia-2"}
-    manifest = load_manifest(stack.write_manifest())
+    manifest = StackManifest.load(stack.write_manifest())
     assert manifest.backend == "containers" and (manifest.store or "").startswith("redis://127.0.0.1:")
     assert [entry.status for entry in manifest.replicas["esia"]] == ["running", "running"]
 
@@ -148,7 +148,7 @@ def test_lockout_is_counted_across_replicas(stack, esia):
 
 
 def test_pause_unpause_and_kill_through_the_manifest(stack):
-    manifest = load_manifest(stack.write_manifest())
+    manifest = StackManifest.load(stack.write_manifest())
     paused = perform(manifest, "esia", 2, ReplicaAction.PAUSE)
     assert paused.took_effect and paused.seen.endswith("paused")
     assert stack.replica("esia", 2).status() == "paused"

@@ -19,7 +19,7 @@ import pytest
 from fts_requests import DECLARATIONS, declaration, token
 from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.middleware import REPLICA_HEADER
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand.stack import EmbeddedStack
 from utko_inputs import OBJECT
 
 pytestmark = pytest.mark.stack

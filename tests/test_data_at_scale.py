@@ -26,10 +26,10 @@ from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.mocks.fts.bulk import seed_declarations
 from gosstand.mocks.fts.lifecycle import progress_of
 from gosstand.mocks.fts.validation import validate_declaration
-from gosstand.mocks.seed import SeedPlan, seed_stand, store_urls
 from gosstand.mocks.utko.bulk import access_key_for
 from gosstand.mocks.utko.validation import validate_object
 from gosstand.scenarios.data_at_scale import scale_requests
+from gosstand.stand.seed import SeedPlan, seed_stand, store_urls
 from starlette.testclient import TestClient
 
 from gosstand.cli import main as cli_main

@@ -15,11 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from gosstand.mocks.stack import EmbeddedStack, free_port
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.http import HttpxClient
+from gosstand.stand.ports import free_port
+from gosstand.stand.stack import EmbeddedStack
 from webdriver import INSTALL_HINT, Browser, chromium_paths
 
 pytestmark = [

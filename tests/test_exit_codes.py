@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from gosstand.mocks.stack import EmbeddedStack
 from gosstand.reports.cli import main as report_main
 from gosstand.reports.synthetic import START, steady_requests, write_run
 from gosstand.stand.actions import ReplicaAction, perform
+from gosstand.stand.stack import EmbeddedStack
 from small_runs import write_small_run_slo
 
 GOSSTAND = [sys.executable, "-m", "gosstand"]

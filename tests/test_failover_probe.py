@@ -36,7 +36,7 @@ from collections.abc import Iterator
 
 import probe_comparison as compare
 import pytest
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand.stack import EmbeddedStack
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 

@@ -20,10 +20,10 @@ from gosstand.mocks.core.clock import Clock
 from gosstand.mocks.core.faults import FaultBook, Faults
 from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.store_sqlite import SQLiteStore
-from gosstand.mocks.stack import EmbeddedStack
 from gosstand.scenarios import declarations
 from gosstand.scenarios.http import HttpxClient
 from gosstand.stand.manifest import StackManifest
+from gosstand.stand.stack import EmbeddedStack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient

@@ -9,10 +9,10 @@ import uuid
 import httpx
 import pytest
 import respx
-from gosstand.mocks.inprocess import InProcessStack
 from gosstand.scenarios import declarations, esia_login
 from gosstand.scenarios.http import HttpxClient
 from gosstand.scenarios.identities import russian_faker
+from gosstand.stand.inprocess import InProcessStack
 from relying_parties import registered_person
 
 SCOPE = "openid fullname snils usr_org"

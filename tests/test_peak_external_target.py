@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand.stack import EmbeddedStack
 from small_runs import write_small_run_slo
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 RUNNER = """
 import sys, time
-from gosstand.mocks.stack import EmbeddedStack
+from gosstand.stand.stack import EmbeddedStack
 stack = EmbeddedStack(replicas=1, services=("fts",)).start()
 print(stack.replica("fts", 1).process.pid, flush=True)
 time.sleep(600)

@@ -15,7 +15,7 @@ import pytest
 from gosstand.mocks.core.clock import Clock
 from gosstand.mocks.core.store import Store, Writes
 from gosstand.mocks.core.store_url import open_store
-from gosstand.mocks.stack import free_port
+from gosstand.stand.ports import free_port
 from redis.exceptions import RedisError
 
 pytestmark = pytest.mark.anyio

@@ -24,12 +24,12 @@ import pytest
 from gosstand.loadtests.failover import carry_out, inject, remove
 from gosstand.loadtests.run import run_shape
 from gosstand.loadtests.schedule import RunShape, ScheduledAction, ScheduleError, parse_schedule
-from gosstand.mocks.stack import EmbeddedStack
 from gosstand.reports.integrity import broken_reasons
 from gosstand.reports.io import load_run
 from gosstand.reports.synthetic import steady_requests, write_run
 from gosstand.stand.actions import ActionUnavailable, ReplicaAction, available, perform
 from gosstand.stand.manifest import ReplicaEntry, StackManifest
+from gosstand.stand.stack import EmbeddedStack
 from gosstand.stand.tcpfaults import HOLD_LIMIT, FaultLayer
 from gosstand.stand.tcpfaults_control import (
     ControlFailure,

@@ -24,11 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from gosstand.mocks.stack import EmbeddedStack
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import make_test_identity
 from gosstand.scenarios.http import HttpxClient
+from gosstand.stand.stack import EmbeddedStack
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = ROOT / ".venv" / "thirdparty" / "esia-connector-0.16"

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core.clock import Clock
-from .core.store_url import open_store
-from .fts.bulk import seed_declarations
-from .utko.bulk import seed_objects
+from ..mocks.core.clock import Clock
+from ..mocks.core.store_url import open_store
+from ..mocks.fts.bulk import seed_declarations
+from ..mocks.utko.bulk import seed_objects
 
 __all__ = ["SeedPlan", "seed_stand", "store_urls"]
 

@@ -25,7 +25,7 @@ How it runs (the testcontainers traps behind these choices: docs/pitfalls.md):
   meet a blackhole, a reset or a partition as they would meet a real one.
 
 The manifest (``stack.json``) says ``"backend": "containers"`` and names each replica's container,
-so :func:`act` (and :func:`gosstand.mocks.stack.kill_replica`) can act on it from any process.
+so :func:`gosstand.stand.actions.perform` can act on it from any process.
 """
 
 from __future__ import annotations
@@ -45,14 +45,15 @@ from typing import TYPE_CHECKING, Self
 
 import httpx
 
-from ..stand.actions import Evidence, ReplicaAction, perform
-from ..stand.manifest import ReplicaEntry, StackManifest
-from ..stand.tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
-from .core.keys import ensure_signing_keys
-from .core.middleware import REPLICA_HEADER
-from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
+from ..mocks.core.keys import ensure_signing_keys
+from ..mocks.core.middleware import REPLICA_HEADER
+from ..mocks.core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
+from .actions import Evidence, ReplicaAction, perform
 from .images import ImageBuildError, ImageSet, build_images, docker_client, project_dir
-from .stack import MANIFEST, StackError, free_port
+from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
+from .ports import free_port
+from .protocol import StackError
+from .tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
@@ -431,7 +432,7 @@ class ContainerStack:
 
     def write_manifest(self) -> Path:
         assert self.state_dir is not None
-        return self.manifest().write(self.state_dir / MANIFEST)
+        return self.manifest().write(self.state_dir / MANIFEST_NAME)
 
 
 # -- acting on containers from any process ---------------------------------------------------------

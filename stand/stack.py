@@ -23,7 +23,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,33 +34,15 @@ from typing import Self
 
 import httpx
 
-from ..stand.actions import Evidence, ReplicaAction, perform
-from ..stand.manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
-from ..stand.tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
-from .core.keys import ensure_signing_keys
-from .core.middleware import REPLICA_HEADER
-from .core.serve import REFUSAL
-from .core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
-
-MANIFEST = MANIFEST_NAME
-
-
-class StackError(RuntimeError):
-    """The stack could not start (a replica died, a port never answered)."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on now. SO_REUSEPORT would let a leftover server share a busy
-    port silently, so the port is also probed with a connection attempt."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
-            client.settimeout(0.2)
-            if client.connect_ex((host, port)) != 0:
-                return port
-    raise StackError("no free port found")
+from ..mocks.core.keys import ensure_signing_keys
+from ..mocks.core.middleware import REPLICA_HEADER
+from ..mocks.core.serve import REFUSAL
+from ..mocks.core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
+from .actions import Evidence, ReplicaAction, perform
+from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
+from .ports import free_port
+from .protocol import StackError
+from .tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 
 
 @dataclass
@@ -260,7 +241,7 @@ class EmbeddedStack:
 
     def write_manifest(self) -> Path:
         assert self.state_dir is not None
-        return self.manifest().write(self.state_dir / MANIFEST)
+        return self.manifest().write(self.state_dir / MANIFEST_NAME)
 
 
 def _why_it_died(replica: Replica) -> str:
@@ -277,7 +258,3 @@ def _signal_group(replica: Replica, sig: signal.Signals) -> None:
         os.killpg(replica.process.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def load_manifest(path: Path) -> StackManifest:
-    return StackManifest.load(path)

@@ -9,7 +9,7 @@ them — the code under test needs no change, only the base URLs.
 
 The same control API answers at ``{url}/_gosstand/control`` (:class:`~gosstand.scenarios.control.StackControl`
 works unchanged). What it cannot do: reach code that does not use httpx (``requests``,
-``aiohttp``, another process) — use :class:`~gosstand.mocks.stack.EmbeddedStack` for those — or
+``aiohttp``, another process) — use :class:`~gosstand.stand.stack.EmbeddedStack` for those — or
 kill replicas (there is one, and it is this process).
 """
 
@@ -27,9 +27,9 @@ import httpx
 import respx
 from starlette.testclient import TestClient
 
-from .core.app import create_app
-from .core.keys import ensure_signing_keys
-from .core.settings import TEST_STAND_ISSUER, Settings, SignatureMode
+from ..mocks.core.app import create_app
+from ..mocks.core.keys import ensure_signing_keys
+from ..mocks.core.settings import TEST_STAND_ISSUER, Settings, SignatureMode
 
 __all__ = ["DEFAULT_URLS", "InProcessStack"]
 

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .core.filelock import exclusive
+from ..mocks.core.filelock import exclusive
 
 if TYPE_CHECKING:
     import docker
