@@ -43,9 +43,8 @@ from .targets import (
 
 if TYPE_CHECKING:
     from gosstand.scenarios.control import StackControl
-    from gosstand.stand.containers import ContainerStack
     from gosstand.stand.inprocess import InProcessStack
-    from gosstand.stand.stack import EmbeddedStack
+    from gosstand.stand.protocol import ReplicatedStack
 
     from .targets import EsiaSession, Target
 
@@ -136,7 +135,7 @@ def gosstand_target(gosstand_options: TargetOptions) -> Iterator[Target]:
 
 
 @pytest.fixture(scope="session")
-def gosstand_stack(gosstand_target: Target) -> EmbeddedStack | ContainerStack:
+def gosstand_stack(gosstand_target: Target) -> ReplicatedStack:
     """The stack the suite started (replica kills, restarts); skips for a ``urls`` target."""
     if gosstand_target.stack is None:
         pytest.skip("needs a stack the suite starts (--gosstand-target embedded or containers)")

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gosstand.scenarios.control import StackControl
-    from gosstand.stand.containers import ContainerStack
-    from gosstand.stand.stack import EmbeddedStack
+    from gosstand.stand.protocol import ReplicatedStack, StackFactory
 
 __all__ = [
     "ENVIRONMENT",
@@ -120,7 +119,7 @@ class Target:
     urls: Mapping[str, str]
     control_token: str | None = None
     access_token: str | None = None
-    stack: EmbeddedStack | ContainerStack | None = None
+    stack: ReplicatedStack | None = None
 
     def has(self, service: str) -> bool:
         return service in self.urls
@@ -161,22 +160,24 @@ def open_target(options: TargetOptions) -> Target:
     if options.kind == "urls":
         return Target(kind="urls", urls=dict(options.urls), control_token=options.control_token,
                       access_token=options.access_token)
-    stack = _stack_class(options.kind)(replicas=options.replicas).start()
+    stack = _stack_factory(options.kind)(replicas=options.replicas).start()
     return Target(kind=options.kind, urls=dict(stack.urls), control_token=stack.control_token,
                   access_token=options.access_token, stack=stack)
 
 
-def _stack_class(kind: str) -> type[EmbeddedStack] | type[ContainerStack]:
+def _stack_factory(kind: str) -> StackFactory:
+    """The stack class of an ``embedded`` or ``containers`` target; the stand is imported only
+    here, when the suite starts a stack, not whenever pytest loads the plugin."""
+    from gosstand.stand.backends import stack_factory
+
     if kind == "containers":
-        from gosstand.stand.containers import ContainerStack, docker_unavailable_reason
+        from gosstand.stand.containers import docker_unavailable_reason
 
         reason = docker_unavailable_reason()
         if reason is not None:
             raise TargetUnavailable(f"--gosstand-target containers: {reason}")
-        return ContainerStack
-    from gosstand.stand.stack import EmbeddedStack
-
-    return EmbeddedStack
+        return stack_factory("containers")
+    return stack_factory("embedded")
 
 
 def close_target(target: Target) -> None:

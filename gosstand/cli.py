@@ -20,11 +20,9 @@ from pathlib import Path
 
 
 def _up(args: argparse.Namespace) -> int:
-    from gosstand.stand.containers import ContainerStack
+    from gosstand.stand.backends import stack_factory
     from gosstand.stand.protocol import StackError
-    from gosstand.stand.stack import EmbeddedStack
 
-    stack_class = ContainerStack if args.backend == "containers" else EmbeddedStack
     try:
         ports = _ports(args.port)
     except ValueError as exc:
@@ -33,7 +31,7 @@ def _up(args: argparse.Namespace) -> int:
     if ports and args.backend == "containers":
         print("gosstand up: --port is for the embedded backend (containers choose their ports)", file=sys.stderr)
         return 2
-    stack = stack_class(
+    stack = stack_factory(args.backend)(
         replicas=args.replicas,
         state_dir=Path(args.state_dir) if args.state_dir else None,
         signature_mode=args.signature_mode,
@@ -55,14 +53,16 @@ def _up(args: argparse.Namespace) -> int:
         print(f"gosstand up: {exc}", file=sys.stderr)
         return 2
     try:
+        manifest_path = stack.write_manifest()
+        manifest = stack.manifest()
         print(f"gosstand stack up ({args.backend}): {args.replicas} replica(s) per service, "
-              f"state in {stack.state_dir}")
+              f"state in {manifest.state_dir}")
         for service, url in stack.urls.items():
             print(f"  {service:5} {url}   (contract: {url}/_gosstand/openapi.yaml)")
         print(f"  control token: {stack.control_token}")
-        print(f"  manifest: {stack.state_dir}/stack.json")
-        if stack.layer is not None:
-            print(f"  TCP fault layer: {stack.layer.config.control} (blackhole, reset, partition)")
+        print(f"  manifest: {manifest_path}")
+        if manifest.tcp_faults is not None:
+            print(f"  TCP fault layer: {manifest.tcp_faults} (blackhole, reset, partition)")
         print("Ctrl-C stops it.", flush=True)
         while not stopping:
             signal.pause()
@@ -157,6 +157,8 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gosstand.stand.backends import BACKENDS
+
     parser = argparse.ArgumentParser(
         prog="gosstand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -167,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--state-dir", help="keep state here (default: a temporary directory)")
     up.add_argument("--control-token", help="token of the control API (default: random, printed)")
     up.add_argument("--signature-mode", choices=["strict", "structural", "off"], default="strict")
-    up.add_argument("--backend", choices=["embedded", "containers"], default="embedded",
+    up.add_argument("--backend", choices=BACKENDS, default="embedded",
                     help="processes on loopback (default) or Docker containers behind HAProxy with Redis")
     up.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT",
                     help="serve SERVICE on this loopback port (default: a free one); e.g. --port esia=8001")

@@ -31,6 +31,7 @@ from ..scenarios.answers import ServiceError
 from ..scenarios.control import ControlError
 from ..scenarios.esia_login import EsiaJourneyError
 from ..scenarios.http import TransportFailure
+from ..stand.backends import BACKENDS, StackBackend, stack_factory
 from ..stand.manifest import ManifestError, StackManifest
 from ..stand.protocol import StackError
 from ..stand.records import LATE_START_S, RunConfig
@@ -69,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="failover schedule YAML; 'default' (the profile's: for the peak hour, kill "
                              "ESIA and FTS replicas) or 'none'")
     parser.add_argument("--slo", help="SLO file (default: the packaged reports/slo.yaml)")
-    parser.add_argument("--backend", choices=["embedded", "containers"], default="embedded",
+    parser.add_argument("--backend", choices=BACKENDS, default="embedded",
                         help="stack to start: processes on loopback (default) or Docker containers "
                              "behind HAProxy with Redis")
     parser.add_argument("--replicas", type=int, default=2, help="replicas per service of the stack")
@@ -158,6 +159,12 @@ def sends_utko_traffic(profile: Profile) -> bool:
     return any(profile.mix.get(journey, 0) > 0 for journey in UTKO_JOURNEYS)
 
 
+def _backend(args: argparse.Namespace) -> StackBackend:
+    """The backend of the stack a run starts: ``--backend`` (argparse keeps it to
+    :data:`BACKENDS`), embedded when the arguments, built by a caller of its own, have none."""
+    return "containers" if getattr(args, "backend", "embedded") == "containers" else "embedded"
+
+
 def run_shape(args: argparse.Namespace, profile: Profile, targets: dict[str, str], healthy_window_s: float,
               manifest: StackManifest | None) -> RunShape:
     """What the schedule is judged against: the stack's services and replica counts (the
@@ -168,7 +175,7 @@ def run_shape(args: argparse.Namespace, profile: Profile, targets: dict[str, str
         backend = manifest.backend
     else:
         replicas = {service: args.replicas for service in SERVICES}
-        backend = getattr(args, "backend", "embedded")
+        backend = _backend(args)
     # A stack this run starts gets the TCP fault layer if the schedule asks for it.
     tcp_faults = manifest is None or manifest.tcp_faults is not None
     return RunShape(duration_s=profile.duration_s, replicas={s: n for s, n in replicas.items() if s not in targets},
@@ -269,17 +276,6 @@ def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float
         watchdog.cancel()
 
 
-def _stack_class(backend: str) -> type[Any]:
-    """The stack class of a backend; both share one API (``urls``, ``write_manifest``, …)."""
-    if backend == "containers":
-        from ..stand.containers import ContainerStack
-
-        return ContainerStack
-    from ..stand.stack import EmbeddedStack
-
-    return EmbeddedStack
-
-
 def run_peak(args: argparse.Namespace) -> int:
     """The whole job; returns the exit code: 0 PASS, 1 an SLO breached, 2 the run is broken
     (said on stderr in one line per reason)."""
@@ -339,14 +335,14 @@ def run_peak(args: argparse.Namespace) -> int:
             manifest_path = Path(args.manifest)
             manifest = given
         else:
-            backend = getattr(args, "backend", "embedded")
+            backend = _backend(args)
             # The layer costs a hop per connection (benchmarks/tcp_faults.py): only when asked for.
             tcp_faults = any(action.action in NETWORK_ACTIONS for action in schedule)
             print(f"Starting the {backend} stack ({args.replicas} replicas per service"
                   f"{', behind the TCP fault layer' if tcp_faults else ''})…", flush=True)
             try:
-                stack = cleanup.enter_context(_stack_class(backend)(replicas=args.replicas, tcp_faults=tcp_faults,
-                                                                    state_dir=run_dir / "stack"))
+                stack = cleanup.enter_context(stack_factory(backend)(replicas=args.replicas, tcp_faults=tcp_faults,
+                                                                     state_dir=run_dir / "stack"))
             except StackError as exc:
                 return _broken(f"the stack did not start: {exc}".splitlines()[0])
             manifest_path = stack.write_manifest()

@@ -1,7 +1,8 @@
 """The stack in containers: N replicas per service behind one HAProxy each, one Redis for all state.
 
-Same API as :class:`~.stack.EmbeddedStack` (``urls``, ``control_token``, ``kill``/``restart`` of
-replica *i* of service *s*, ``manifest()``, ``close()``), plus ``stop``, ``pause`` and ``unpause``::
+The same API as :class:`~.stack.EmbeddedStack`, :class:`~.protocol.ReplicatedStack` (``urls``,
+``control_token``, ``act``/``kill``/``restart`` of replica *i* of service *s*, ``manifest()``,
+``close()``)::
 
     with ContainerStack(replicas=2) as stack:
         httpx.get(stack.urls["esia"] + "/_gosstand/health")   # through HAProxy
@@ -74,7 +75,7 @@ LABEL_ROLE = "org.gosstand.role"
 LABEL_SERVICE = "org.gosstand.service"
 LABEL_REPLICA = "org.gosstand.replica"
 
-#: Failover actions on a container replica.
+#: Each service's Redis database: one Redis for the stack, a keyspace per service.
 SERVICE_DATABASES = {"esia": 0, "utko": 1, "fts": 2}
 HAPROXY_TEMPLATE = "haproxy.cfg.template"
 
@@ -397,16 +398,8 @@ class ContainerStack:
         return evidence
 
     def kill(self, service: str, index: int) -> None:
+        """``docker kill`` of one replica: a hard crash (SIGKILL)."""
         self.act(service, index, ReplicaAction.KILL)
-
-    def stop(self, service: str, index: int) -> None:
-        self.act(service, index, ReplicaAction.STOP)
-
-    def pause(self, service: str, index: int) -> None:
-        self.act(service, index, ReplicaAction.PAUSE)
-
-    def unpause(self, service: str, index: int) -> None:
-        self.act(service, index, ReplicaAction.UNPAUSE)
 
     def restart(self, service: str, index: int) -> None:
         """Start the replica's container again (whatever state it is in) and wait until it serves,

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 import respx
@@ -30,6 +30,9 @@ from starlette.testclient import TestClient
 from ..mocks.core.app import create_app
 from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.settings import TEST_STAND_ISSUER, Settings, SignatureMode
+
+if TYPE_CHECKING:
+    from .protocol import Stack
 
 __all__ = ["DEFAULT_URLS", "InProcessStack"]
 
@@ -107,3 +110,9 @@ def _forward_to(app: TestClient) -> Callable[[httpx.Request], httpx.Response]:
         return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
     return forward
+
+
+if TYPE_CHECKING:
+    # The life cycle every stack shares (stand/protocol.py); no failover API: there is one replica,
+    # and it is the calling process.
+    _is_a_stack: type[Stack] = InProcessStack
