@@ -89,6 +89,11 @@ class Writes:
         self.operations.append(Append(key, value))
         return self
 
+    def extend(self, other: Iterable[Write]) -> Self:
+        """Add ``other``'s writes after these: one operation's writes landing with another's."""
+        self.operations.extend(other)
+        return self
+
     def __iter__(self) -> Iterator[Write]:
         return iter(self.operations)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...core.store import Store
+from ...core.store import Store, Writes
 
 __all__ = ["MessageRepository"]
 
@@ -18,13 +18,19 @@ class MessageRepository:
         self._store = store
 
     async def send_sms(self, *, phone: str, code: str, now: float) -> None:
+        await self._store.commit(self.sms(phone=phone, code=code, now=now))
+
+    @staticmethod
+    def sms(*, phone: str, code: str, now: float) -> Writes:
+        """The write that sends an SMS, to commit with whatever the code belongs to (a login's
+        request carries its code: both land in one commit)."""
         message = {
             "phone": phone,
             "code": code,
             "sent_at": now,
             "text": f"Код подтверждения: {code}. Никому не сообщайте его. Госуслуги",
         }
-        await self._store.append(f"esia:sms:{phone}", json.dumps(message, ensure_ascii=False))
+        return Writes().append(f"esia:sms:{phone}", json.dumps(message, ensure_ascii=False))
 
     async def outbox(self, phone: str, *, last: int | None = None) -> list[dict[str, Any]]:
         """The messages sent to ``phone``, oldest first; only the ``last`` few when given (a load

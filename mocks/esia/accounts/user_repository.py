@@ -20,6 +20,7 @@ import hmac
 import json
 import secrets
 from dataclasses import replace
+from functools import lru_cache
 
 from ...core.identifiers import normalize_mobile, snils_digits
 from ...core.problems import Problem
@@ -64,6 +65,14 @@ def _hash_password(password: str, salt: str) -> str:
 def new_password_hash(password: str) -> PasswordHash:
     salt = secrets.token_hex(8)
     return PasswordHash(salt, _hash_password(password, salt))
+
+
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> UserAccount:
+    """An account parsed once per distinct stored text: a login reads its person at the password
+    and again at the code (the level), and ``/rs`` at every read; an account changed on any
+    replica is new text, so nothing stale is served. Accounts are frozen values, safe to share."""
+    return UserAccount.from_json(json.loads(text))
 
 
 class LoginRefused(Exception):
@@ -129,7 +138,7 @@ class UserRepository:
 
     @staticmethod
     def parse(text: str) -> UserAccount:
-        return UserAccount.from_json(json.loads(text))
+        return _parsed(text)
 
     async def save(self, account: UserAccount) -> None:
         """Replace a stored account (its logins are not re-keyed)."""

@@ -26,6 +26,7 @@ from ..crypto.keys import signing_keys
 from ..errors import GRANT_INVALID, EsiaError
 from . import tokens
 from .grant_repository import Authorization, GrantRepository, Proof
+from .login_repository import Ending
 from .token_signing import sign
 
 __all__ = ["Redeemed", "issue_code", "redeem_code", "refused"]
@@ -54,7 +55,10 @@ async def issue_code(
     now: float,
     remote_ip: str = "",
     user_agent: str = "",
+    along: Ending | None = None,
 ) -> str:
+    """A signed code for ``grant``, kept in the store — with ``along`` (the end of the login
+    request it finishes) in the same commit."""
     keys = signing_keys(ctx.settings)
     claims = tokens.auth_code_claims(
         oid=grant.oid,
@@ -69,7 +73,7 @@ async def issue_code(
         user_agent=user_agent,
     )
     code = sign(claims, kind="authorization_code", key=keys.private_key, key_id=keys.key_id)
-    await GrantRepository(ctx.store).keep_code(code, grant, state=state, now=now)
+    await GrantRepository(ctx.store).keep_code(code, grant, state=state, now=now, along=along)
     return code
 
 

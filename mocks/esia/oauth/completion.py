@@ -11,18 +11,22 @@ from .clients import ClientSystem
 from .consent import ask_consent, needs_consent
 from .grant_repository import Authorization
 from .handback import deliver_code
+from .login_repository import Ending
 
 __all__ = ["complete_login"]
 
 
 async def complete_login(
     ctx: ServiceContext, client: ClientSystem | None, grant: Authorization, *, state: str, redirect_uri: str,
-    browser: Browser, now: float,
+    browser: Browser, now: float, along: Ending | None = None,
 ) -> Answer:
     """``302 <redirect_uri>?code=…&state=…`` — unless a failure switch or the client's required
     account level refuses it, or the person must first consent. ``client`` is the registration
-    the request already read (``None``: no longer registered), so it is read once per request."""
+    the request already read (``None``: no longer registered), so it is read once per request.
+    ``along`` (the end of the login request, after a right code) lands in the same commit as
+    the code or the parked consent; a refusal raises before anything is written."""
     await admit(ctx, client, oid=grant.oid, state=state, redirect_uri=redirect_uri, now=now)
     if await needs_consent(ctx, client, grant):
-        return await ask_consent(ctx, grant, state=state, redirect_uri=redirect_uri, now=now)
-    return await deliver_code(ctx, grant, state=state, redirect_uri=redirect_uri, browser=browser, now=now)
+        return await ask_consent(ctx, grant, state=state, redirect_uri=redirect_uri, now=now, along=along)
+    return await deliver_code(ctx, grant, state=state, redirect_uri=redirect_uri, browser=browser, now=now,
+                              along=along)

@@ -25,6 +25,7 @@ from .clients import ClientSystem
 from .consent_repository import ConsentRepository, PendingConsent
 from .grant_repository import Authorization
 from .handback import deliver_code
+from .login_repository import Ending
 
 __all__ = ["ask_consent", "consent_page", "needs_consent", "submit_consent"]
 
@@ -45,11 +46,13 @@ async def needs_consent(ctx: ServiceContext, client: ClientSystem | None, grant:
 
 
 async def ask_consent(
-    ctx: ServiceContext, grant: Authorization, *, state: str, redirect_uri: str, now: float
+    ctx: ServiceContext, grant: Authorization, *, state: str, redirect_uri: str, now: float,
+    along: Ending | None = None,
 ) -> Redirect:
-    """Park the finished login and send the browser to the consent page."""
+    """Park the finished login (with ``along``, the end of its login request, in one commit)
+    and send the browser to the consent page."""
     crid = new_handle()
-    await ConsentRepository(ctx.store).park(crid, PendingConsent(grant, state, redirect_uri, now))
+    await ConsentRepository(ctx.store).park(crid, PendingConsent(grant, state, redirect_uri, now), along=along)
     return Redirect(location=f"/aas/oauth2/consent?rid={crid}")
 
 

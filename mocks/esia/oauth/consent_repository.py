@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ...core.store import Store
+from ...core.store import Store, Writes
 from .grant_repository import Authorization
-from .login_repository import LOGIN_REQUEST_LIFETIME
+from .login_repository import LOGIN_REQUEST_LIFETIME, Ending, commit_ending
 
 __all__ = ["ConsentRepository", "PendingConsent"]
 
@@ -58,8 +58,10 @@ class ConsentRepository:
         granted = await self.granted(oid, client_id)
         await self._store.set(_granted_key(oid, client_id), json.dumps(sorted(granted | set(scopes))))
 
-    async def park(self, crid: str, pending: PendingConsent) -> None:
-        await self._store.set(_pending_key(crid), json.dumps(pending.to_json()), ttl=LOGIN_REQUEST_LIFETIME * 2)
+    async def park(self, crid: str, pending: PendingConsent, *, along: Ending | None = None) -> None:
+        """Park the login — with ``along``, the end of its login request, in the same commit."""
+        writes = Writes().set(_pending_key(crid), json.dumps(pending.to_json()), ttl=LOGIN_REQUEST_LIFETIME * 2)
+        await commit_ending(self._store, writes, along)
 
     async def pending(self, crid: str, *, now: float, take: bool = False) -> PendingConsent | None:
         """The live parked login ``crid`` names (taken, so only one decision counts, with ``take``)."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from ...core.store import Store, Writes
 from ..errors import GRANT_INVALID, EsiaError
+from .login_repository import Ending, commit_ending
 from .tokens import AUTH_CODE_LIFETIME, REFRESH_TOKEN_LIFETIME
 
 __all__ = ["Authorization", "GrantRepository", "Proof", "Stored"]
@@ -89,9 +90,13 @@ class GrantRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def keep_code(self, code: str, grant: Authorization, *, state: str, now: float) -> None:
+    async def keep_code(self, code: str, grant: Authorization, *, state: str, now: float,
+                        along: Ending | None = None) -> None:
+        """Keep what ``code`` grants — with ``along``, the end of the login it finishes, in the
+        same commit (:class:`~.login_repository.LoginFinished` when that login ended meanwhile)."""
         record = {**grant.to_json(), "ac_state": state, "expires": now + AUTH_CODE_LIFETIME}
-        await self._store.set(_code_key(code), json.dumps(record), ttl=AUTH_CODE_LIFETIME * 4)
+        writes = Writes().set(_code_key(code), json.dumps(record), ttl=AUTH_CODE_LIFETIME * 4)
+        await commit_ending(self._store, writes, along)
 
     async def find_code(self, code: str) -> Stored | None:
         return await self._find(_code_key(code), "Authorization code") if len(code) < _MAX_CODE else None

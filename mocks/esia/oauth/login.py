@@ -22,7 +22,7 @@ from ..pages import mask_phone, message_page, otp_form, password_form
 from .client_repository import ClientRepository
 from .completion import complete_login
 from .grant_repository import Authorization
-from .login_repository import LoginRepository
+from .login_repository import LoginFinished, LoginRepository
 
 __all__ = ["logout", "otp_page", "password_page", "submit_otp", "submit_password", "totp_accepted"]
 
@@ -74,8 +74,7 @@ async def submit_password(ctx: ServiceContext, rid: str, login: str, password: s
         await logins.save_request(pending)
     else:
         pending.otp = new_otp()
-        await logins.save_request(pending)
-        await MessageRepository(ctx.store).send_sms(phone=pending.phone, code=pending.otp, now=now)
+        await logins.save_request(pending, along=MessageRepository.sms(phone=pending.phone, code=pending.otp, now=now))
     return Redirect(location=f"/aas/oauth2/otp?rid={rid}")
 
 
@@ -108,9 +107,8 @@ async def submit_otp(ctx: ServiceContext, rid: str, code: str, browser: Browser)
             return message_page("Вход не выполнен", "Код введён неверно слишком много раз.", status=400)
         await logins.save_request(pending)
         return otp_form(rid, masked_phone=masked, error="Неверный код", status=400, totp=totp)
-    if not await logins.finish_request(rid):
-        return _expired()
-    session = await logins.open_session(oid=pending.oid, now=now)
+    ending = logins.ending(pending, oid=pending.oid, now=now)
+    session = ending.session
     grant = Authorization(
         oid=pending.oid,
         client_id=pending.client_id,
@@ -121,8 +119,17 @@ async def submit_otp(ctx: ServiceContext, rid: str, code: str, browser: Browser)
         access_type=pending.access_type,
     )
     client = await ClientRepository(ctx.store).find(pending.client_id)
-    answer = await complete_login(ctx, client, grant, state=pending.state, redirect_uri=pending.redirect_uri,
-                                  browser=browser, now=now)
+    try:
+        answer = await complete_login(ctx, client, grant, state=pending.state, redirect_uri=pending.redirect_uri,
+                                      browser=browser, now=now, along=ending)
+    except EsiaError:  # refused after the right code: the login request ends all the same
+        try:
+            await logins.end(ending)
+        except LoginFinished:
+            return _expired()
+        raise
+    except LoginFinished:  # another request with the right code ended this login first
+        return _expired()
     return replace(answer, open_sso=session.sid)  # the browser keeps the session it just logged in to
 
 

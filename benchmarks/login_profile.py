@@ -1,0 +1,209 @@
+"""Where an ESIA login flow's server CPU goes, without an HTTP server: the app is called as
+ASGI directly, in this process, and only the app's own calls are timed and profiled.
+
+    python benchmarks/login_profile.py [--logins 300] [--mode strict] [--top 30] [--no-profile]
+
+The flow is the one ``http_stack.py --only login`` measures (ac, login page, password, SMS
+code, te; the client's ``client_secret`` signatures made before the clock starts, consent
+given in a first login). It prints the app's CPU per flow and per request, split into the
+three RS256 signatures ESIA must make and the rest, then (unless ``--no-profile``) cProfile's
+top functions by own time and by cumulative time over the timed flows. The CPU figures are
+without cProfile's overhead: a first pass runs unprofiled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import pstats
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from gosstand.mocks.core.app import create_app
+from gosstand.mocks.core.keys import ensure_signing_keys
+from gosstand.mocks.core.settings import Settings
+from gosstand.scenarios import esia_login
+from gosstand.scenarios.control import StackControl
+from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
+from gosstand.scenarios.http import HttpResponse
+from gosstand.scenarios.identities import russian_faker
+
+ESIA = "http://127.0.0.1:8000"
+SCOPE = "openid fullname snils inn usr_org"
+CONTROL_TOKEN = "bench-control"
+
+
+class AsgiClient:
+    """The journeys' :class:`~gosstand.scenarios.http.HttpClient` over a direct ASGI call, with
+    a cookie jar; times (and, when asked, profiles) only the app's part of each request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.cookies: dict[str, str] = {}
+        self.profile: cProfile.Profile | None = None
+        self.timing = False
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.count: dict[str, int] = defaultdict(int)
+
+    def send(self, method: str, url: str, *, name: str, params: Mapping[str, str] | None = None,
+             data: Mapping[str, str] | None = None, json: Any = None, files: Any = None,
+             headers: Mapping[str, str] | None = None, context: Any = None) -> HttpResponse:
+        import json as jsonlib
+
+        parts = urlsplit(url)
+        query = parts.query
+        if params:
+            query = f"{query}&{urlencode(params)}" if query else urlencode(params)
+        body = b""
+        sent_headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"python-httpx/0.28.1"),
+                        (b"accept", b"*/*"), (b"accept-encoding", b"gzip, deflate"), (b"connection", b"keep-alive")]
+        if data is not None:
+            body = urlencode(data).encode()
+            sent_headers.append((b"content-type", b"application/x-www-form-urlencoded"))
+        elif json is not None:
+            body = jsonlib.dumps(json).encode()
+            sent_headers.append((b"content-type", b"application/json"))
+        if body:
+            sent_headers.append((b"content-length", str(len(body)).encode()))
+        for key, value in (headers or {}).items():
+            sent_headers.append((key.lower().encode(), value.encode()))
+        if self.cookies:
+            sent_headers.append((b"cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()).encode()))
+        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+                 "method": method, "scheme": "http", "path": parts.path, "raw_path": parts.path.encode(),
+                 "query_string": query.encode(), "root_path": "", "headers": sent_headers,
+                 "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        answer: dict[str, Any] = {"body": b""}
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"], answer["headers"] = message["status"], message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                answer["body"] += message.get("body", b"")
+
+        started = time.process_time()
+        if self.profile is not None:
+            self.profile.enable()
+        self.loop.run_until_complete(self.app(scope, receive, send))
+        if self.profile is not None:
+            self.profile.disable()
+        if self.timing:
+            self.cpu[name] += time.process_time() - started
+            self.count[name] += 1
+        response_headers: dict[str, str] = {}
+        for key, value in answer["headers"]:
+            key_text, value_text = key.decode().lower(), value.decode()
+            if key_text == "set-cookie":
+                cookie: SimpleCookie = SimpleCookie()
+                cookie.load(value_text)
+                for morsel in cookie.values():
+                    if morsel["max-age"] == "0" or morsel.value == "":
+                        self.cookies.pop(morsel.key, None)
+                    else:
+                        self.cookies[morsel.key] = morsel.value
+            response_headers[key_text] = value_text
+        return HttpResponse(status=answer["status"], headers=response_headers, body=answer["body"], url=url)
+
+
+class PresignedParty(RelyingParty):
+    """``client_secret`` signatures made before the clock starts (as ``http_stack.py`` does)."""
+
+    def presign(self, count: int, scope: str) -> None:
+        self._ready = [RelyingParty._signed(self, scope, None) for _ in range(count)]
+
+    def _signed(self, scope: str, state: str | None, *, code: str | None = None,
+                grant: str | None = None) -> dict[str, str]:
+        return dict(self._ready.pop())
+
+
+def rsa_floor(keys_dir: Path, rounds: int = 200) -> float:
+    key = ensure_signing_keys(keys_dir).private_key
+    started = time.process_time()
+    for _ in range(rounds):
+        key.sign(b"x" * 700, padding.PKCS1v15(), hashes.SHA256())
+    return 3 * (time.process_time() - started) / rounds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--logins", type=int, default=300)
+    parser.add_argument("--mode", choices=["strict", "structural", "off"], default="strict")
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--hot-path", choices=["on", "off"], default="on")
+    parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--dump", type=Path, help="also write the cProfile statistics to this file (for pstats)")
+    args = parser.parse_args()
+
+    state = Path(tempfile.mkdtemp(prefix="gosstand-profile-"))
+    settings = Settings(service="esia", replica="esia-1", state_dir=state, store_url=f"sqlite:///{state}/esia.sqlite3",
+                        control_token=CONTROL_TOKEN, public_url=ESIA, esia_issuer="http://esia.test/",
+                        esia_keys_dir=state / "keys", signature_mode=args.mode, hot_path=args.hot_path == "on")
+    ensure_signing_keys(state / "keys")
+    http = AsgiClient(create_app(settings))
+    control = StackControl({"esia": ESIA}, CONTROL_TOKEN, http=http)
+    certificate, key = make_test_identity("bench client")
+    rp = PresignedParty(client_id="BENCH", redirect_uri="http://127.0.0.1/cb", certificate=certificate,
+                        private_key=key)
+    control.register_client("BENCH", redirect_uris=[rp.redirect_uri],
+                            certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+                            scopes=["openid", "fullname", "snils", "inn", "usr_org"])
+    record = russian_faker(seed=7).person_record()
+    control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
+                      person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate", "gender",
+                                                     "snils", "inn")})
+    passes = 1 if args.no_profile else 2
+    rp.presign(2 * (passes * args.logins + 4), SCOPE)
+
+    def flow() -> None:
+        esia_login.login(http, esia_url=ESIA, rp=rp, login=record["phone"], password=record["password"],
+                         read_sms=control.read_sms, scope=SCOPE)
+        http.timing = False
+        esia_login.logout(http, esia_url=ESIA, rp=rp)
+
+    for _ in range(3):  # consent once, warm caches
+        flow()
+    read_sms = control.read_sms
+    control.read_sms = lambda phone: (setattr(http, "timing", False), read_sms(phone), setattr(http, "timing", True))[1]  # type: ignore[method-assign]
+    for _ in range(args.logins):
+        http.timing = True
+        flow()
+    total = sum(http.cpu.values()) / args.logins
+    rsa = rsa_floor(state / "keys")
+    print(f"ESIA login flow in-process ({args.logins} flows, {args.mode}, hot path {args.hot_path}): "
+          f"{total * 1000:.2f} ms of app CPU, of which the three RS256 signatures {rsa * 1000:.2f} ms, "
+          f"the rest {(total - rsa) * 1000:.2f} ms")
+    for name in http.cpu:
+        print(f"  {name:18} {http.cpu[name] / http.count[name] * 1e6:7.0f} µs")
+    if not args.no_profile:
+        http.profile = cProfile.Profile()
+        for _ in range(args.logins):
+            http.timing = True
+            flow()
+        if args.dump:
+            http.profile.dump_stats(args.dump)
+        out = io.StringIO()
+        stats = pstats.Stats(http.profile, stream=out)
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
