@@ -54,6 +54,7 @@ MARKERS = (
     "contract: a schemathesis contract test of one service's OpenAPI document",
     "identifier_rules: the target's validation of identifiers, judged by the oracle",
     "behaviour: behaviour the contracts state in prose (idempotency, life cycle, round trips)",
+    "authentication: RFC 6750 refusals of every protected operation (bad, expired, spoiled tokens, scopes)",
 )
 
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from gosstand.scenarios.control import StackControl
     from gosstand.stand.protocol import ReplicatedStack, StackFactory
 
+    from .suite_esia import SuiteEsia
+
 __all__ = [
     "ENVIRONMENT",
     "SERVICES",
@@ -190,70 +192,30 @@ def close_target(target: Target) -> None:
 # An ESIA session for the suite
 # ---------------------------------------------------------------------------------------------
 
-#: The suite's own client system, registered on targets with a control API.
-CONFORMANCE_CLIENT_ID = "GOSSTANDCONFORMANCE"
-CONFORMANCE_REDIRECT_URI = "http://127.0.0.1/gosstand/conformance/callback"
-#: Enough person data for ``/rs`` to answer, and ``usr_org`` for UTKO and FTS writes.
-CONFORMANCE_SCOPES = ("openid", "fullname", "birthdate", "gender", "snils", "inn", "birthplace", "mobile",
-                      "email", "contacts", "id_doc", "addresses", "usr_org")
-
-
 @dataclass(frozen=True, kw_only=True)
 class EsiaSession:
-    """A logged-in test person. ``oid`` and ``person`` are known only when the suite seeded
-    the person itself (targets with a control API)."""
+    """A logged-in test person. ``oid``, ``person`` and the login's other tokens are known only
+    when the suite seeded the person itself (targets with a control API)."""
 
     access_token: str
     oid: int | None = None
     person: Mapping[str, Any] | None = None
+    id_token: str | None = None
+    refresh_token: str | None = None
 
 
-def esia_account(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A :func:`~gosstand.scenarios.identities.RussianIdentityProvider.person_record` as the body
-    of the control API's ``POST /users``."""
-    person_fields = ("firstName", "lastName", "middleName", "birthDate", "birthPlace", "gender", "snils",
-                     "inn")
-    return {
-        "phone": record["phone"],
-        "email": record["email"],
-        "password": record["password"],
-        "person": {name: record[name] for name in person_fields},
-        "documents": [{"type": "RF_PASSPORT", **record["passport"]}],
-    }
-
-
-def log_in(target: Target) -> EsiaSession:
-    """A real ESIA login on a target with a control API (register the suite's client, seed a
-    fresh person, run the password + SMS journey), else the given ``--access-token``."""
+def log_in(target: Target, esia: SuiteEsia | None = None) -> EsiaSession:
+    """A real ESIA login on a target with a control API (the suite's client, a fresh person,
+    the password + SMS journey: :class:`~.suite_esia.SuiteEsia`), else the given ``--access-token``."""
     if target.control_token is None or not target.has("esia"):
         if target.access_token:
             return EsiaSession(access_token=target.access_token)
         raise TargetUnavailable("no way to obtain an ESIA access token: this target has no control API "
                                 f"and no --access-token (or {ENVIRONMENT['access_token']}) was given")
-    import secrets
+    from .suite_esia import SuiteEsia
 
-    from cryptography.hazmat.primitives import serialization
-    from gosstand.scenarios import esia_login
-    from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
-    from gosstand.scenarios.http import HttpxClient
-    from gosstand.scenarios.identities import russian_faker
-
-    control = target.control()
-    certificate, key = make_test_identity("gosstand conformance suite")
-    control.register_client(
-        CONFORMANCE_CLIENT_ID,
-        redirect_uris=[CONFORMANCE_REDIRECT_URI],
-        certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        scopes=list(CONFORMANCE_SCOPES),
-    )
-    # A random seed: a shared staging target keeps people from earlier runs (phones are unique).
-    record = russian_faker(seed=secrets.randbits(48)).person_record()
-    oid = control.seed_user(**esia_account(record))
-    esia_url = target.url("esia")
-    rp = RelyingParty(CONFORMANCE_CLIENT_ID, CONFORMANCE_REDIRECT_URI, certificate, key,
-                      clock=lambda: control.now("esia"))  # timestamps follow the mock's clock
-    with HttpxClient() as http:
-        tokens = esia_login.login(http, esia_url=esia_url, rp=rp, login=record["phone"],
-                                  password=record["password"], read_sms=control.read_sms,
-                                  scope=" ".join(CONFORMANCE_SCOPES))
-    return EsiaSession(access_token=tokens.access_token, oid=oid, person=record)
+    esia = esia or SuiteEsia(target)
+    person = esia.seed_person()
+    tokens = esia.log_in(person)
+    return EsiaSession(access_token=tokens.access_token, oid=person.oid, person=person.record,
+                       id_token=tokens.id_token, refresh_token=tokens.refresh_token)

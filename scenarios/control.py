@@ -88,8 +88,9 @@ class StackControl:
 
     def set_client_faults(self, client_id: str, **faults: Any) -> dict[str, Any]:
         """Switch failures on (``True``) or off for one client system: ``expired_tokens``,
-        ``wrong_issuer``, ``tampered_signature``, ``overload`` (ESIA-007008), ``deny_consent``
-        (ESIA-007004); ``for_seconds`` limits them on the mock's clock."""
+        ``premature_tokens`` (valid only in an hour), ``wrong_issuer``, ``tampered_signature``,
+        ``overload`` (ESIA-007008), ``deny_consent`` (ESIA-007004); ``for_seconds`` limits them on
+        the mock's clock."""
         return self._call("esia", "PATCH", f"/clients/{client_id}", json={"faults": faults}).json()
 
     def set_user_faults(self, oid: int, **faults: Any) -> dict[str, Any]:

@@ -35,7 +35,8 @@ def test_healthy_tokens_pass_the_reference_checks(stand):
 
 @pytest.mark.parametrize(
     ("fault", "complaint"),
-    [("expired_tokens", "not valid now"), ("wrong_issuer", "issuer"), ("tampered_signature", "Signature")],
+    [("expired_tokens", "not valid now"), ("premature_tokens", "not valid now"), ("wrong_issuer", "issuer"),
+     ("tampered_signature", "Signature")],
 )
 @pytest.mark.parametrize("scope", ["client", "user"])
 def test_spoiled_tokens_are_caught_by_the_client_and_refused_by_rs(stand, fault, complaint, scope):

@@ -2,6 +2,8 @@
 can make ESIA fail the way a relying party must survive:
 
 - ``expired_tokens`` — tokens are issued already expired (``/rs`` answers :data:`~..errors.TOKEN_EXPIRED`);
+- ``premature_tokens`` — tokens become valid only an hour after they are issued (``nbf`` and
+  ``iat`` in the future: a relying party whose clock runs behind sees this);
 - ``wrong_issuer`` — tokens carry another ``iss`` (:data:`WRONG_ISSUER`);
 - ``tampered_signature`` — a byte of the tokens' signatures is changed;
 - ``overload`` — :data:`~..errors.UNAVAILABLE` (``ac`` by redirect, ``te`` 503);
@@ -18,8 +20,10 @@ from typing import Any
 
 from ...core.problems import Problem
 
-FAULTS = ("expired_tokens", "wrong_issuer", "tampered_signature", "overload", "deny_consent")
+FAULTS = ("expired_tokens", "premature_tokens", "wrong_issuer", "tampered_signature", "overload", "deny_consent")
 WRONG_ISSUER = "http://esia.gosuslugi.invalid/"
+#: How far in the future ``premature_tokens`` start.
+PREMATURE_BY = 3600
 
 
 def plan_faults(body: Any) -> tuple[dict[str, bool], float | None]:

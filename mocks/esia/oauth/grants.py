@@ -24,7 +24,7 @@ from .client_repository import ClientRepository
 from .clients import ClientSystem
 from .codes import Redeemed, redeem_code, refused
 from .fault_repository import FaultRepository
-from .faults import WRONG_ISSUER, tamper
+from .faults import PREMATURE_BY, WRONG_ISSUER, tamper
 from .grant_repository import Authorization, GrantRepository, Proof
 from .params import Params, SecretCheck, checked_timestamp
 from .token_signing import sign, sign_access_token
@@ -99,10 +99,15 @@ async def issue_tokens(
 ) -> dict[str, Any]:
     """Sign the tokens a grant earned, spending ``proof`` as they are kept:
     :data:`~..errors.GRANT_INVALID` when another request spent it meanwhile. ``faults``
-    (:mod:`.faults`) spoil them on purpose: already expired, another issuer, a tampered signature."""
+    (:mod:`.faults`) spoil them on purpose: already expired, not valid yet, another issuer, a tampered
+    signature."""
     keys = signing_keys(ctx.settings)
     issuer = WRONG_ISSUER if "wrong_issuer" in faults else ctx.settings.esia_issuer
-    issued = now - tokens.ID_TOKEN_LIFETIME - 60 if "expired_tokens" in faults else now
+    issued = now
+    if "expired_tokens" in faults:
+        issued = now - tokens.ID_TOKEN_LIFETIME - 60
+    elif "premature_tokens" in faults:
+        issued = now + PREMATURE_BY
     spoil = tamper if "tampered_signature" in faults else (lambda token: token)
     access = spoil(
         sign_access_token(
