@@ -16,7 +16,7 @@ from gosstand.conformance.suite_esia import SuiteEsia
 from gosstand.conformance.targets import Target, log_in
 from gosstand.mocks.core import bearer, hot_path
 from gosstand.mocks.core.bearer import Identity
-from gosstand.mocks.inprocess import InProcessStack
+from gosstand.stand.inprocess import InProcessStack
 
 OPERATIONS = [op for service in ("fts", "utko") for op in protected_operations(service, contract_document(service))]
 
