@@ -11,7 +11,8 @@ objective is ``optional``, because a verdict must not pass on an absence of evid
 ``not_applicable`` (a failover metric in a run without a matching failover, e.g. the control
 run; or an objective on journeys the run's profile gives no share — ``run.json`` ``mix``, or
 for a run without one the journeys its requests carry — so one SLO file judges a peak hour of
-logins and declarations and a morning of UTKO weighings alike: passes). A failover metric is
+logins and declarations and a morning of UTKO weighings alike: passes; or a canary metric in a
+run that kept no canary of the faulted service). A failover metric is
 always measured over the faulted service's requests (a selector's journey or name narrows
 them), so with no narrowing it is the very figure the failover table shows. Run metrics
 (lost/duplicate writes, retry amplification) ignore selectors: the reconciliation covers the
@@ -88,6 +89,7 @@ class Analysis:
             service: RequestSet(sample.as_request() for sample in samples) for service, samples in run.canary.items()
         }
         self._series: dict[Selector, Series] = {}
+        self._canary_series: dict[str, Series] = {}
         self._figures: dict[tuple[int, Selector], FailoverFigures] = {}
         self._horizons = horizons(run.failovers, self.grid.start(self.grid.buckets))
 
@@ -100,6 +102,20 @@ class Analysis:
         if selector not in self._series:
             self._series[selector] = Series(self.grid, self.requests(selector).requests)
         return self._series[selector]
+
+    def canary_series(self, service: str) -> Series:
+        """One service's canary samples on the run's grid."""
+        if service not in self._canary_series:
+            canary = self._canary.get(service)
+            self._canary_series[service] = Series(self.grid, canary.requests if canary else ())
+        return self._canary_series[service]
+
+    def kept_canaries(self) -> set[str]:
+        """The services the run kept a canary of: it recorded samples, or ``run.json`` has the
+        canary's summary. A canary that was kept yet recorded nothing where it is asked is then no
+        evidence, not an absent observer."""
+        summaries = self.run.info.extra.get("canary")
+        return {*self.run.canary, *(str(service) for service in (summaries if isinstance(summaries, dict) else ()))}
 
     @staticmethod
     def service_selector(fault: FailoverRecord, narrowed_by: Selector | None = None) -> Selector:
@@ -167,23 +183,39 @@ def _conclude(
     )
 
 
+def _observed_series(objective: Objective, analysis: Analysis) -> list[tuple[str, Series]]:
+    """The series a window objective judges, each with the label its windows are named by: the
+    selected requests of the load, or each selected service's canary on its own (merging them
+    would let one service's healthy canary dilute another's outage)."""
+    if objective.metric.observer == "load":
+        return [("", analysis.series(objective.selector))]
+    services = sorted(s for s in analysis.kept_canaries() if objective.selector.matches_service(s))
+    return [(f"{service} canary ", analysis.canary_series(service)) for service in services]
+
+
 def _evaluate_window(objective: Objective, analysis: Analysis) -> ObjectiveResult:
-    series = analysis.series(objective.selector)
+    observed = _observed_series(objective, analysis)
+    if not observed:
+        return ObjectiveResult(objective=objective, status="not_applicable",
+                               message="the run kept no canary of the selected services (--canary-rate 0)")
     buckets = analysis.grid.buckets
-    metric = objective.metric.name
-    whole = window_value(series, metric, 0, buckets).value
-    if objective.window is None:
-        values = [window_value(series, metric, 0, buckets)]
-    else:
-        width = objective.window
-        values = [window_value(series, metric, k, width) for k in window_starts(buckets, width)]
-    measured = [
-        (f"+{w.start}…+{w.start + w.width} s", w.value) for w in values if w.value is not None
-    ]
+    metric = objective.metric.quantity
+    measured: list[tuple[str, float]] = []
+    wholes: list[float] = []
+    for label, series in observed:
+        whole = window_value(series, metric, 0, buckets).value
+        if whole is not None:
+            wholes.append(whole)
+        if objective.window is None:
+            values = [window_value(series, metric, 0, buckets)]
+        else:
+            width = objective.window
+            values = [window_value(series, metric, k, width) for k in window_starts(buckets, width)]
+        measured += [(f"{label}+{w.start}…+{w.start + w.width} s", w.value) for w in values if w.value is not None]
     if not measured:
         return _nothing_measured(objective, analysis, f"no requests match {objective.selector.describe()}")
     unit_name = "windows" if objective.window is not None else "whole-run values"
-    return _conclude(objective, measured, whole_run=whole, unit_name=unit_name)
+    return _conclude(objective, measured, whole_run=_worst(objective, wholes), unit_name=unit_name)
 
 
 def _sent_journeys(analysis: Analysis) -> set[str]:
@@ -218,6 +250,8 @@ FAILOVER_VALUES: dict[str, Callable[[FailoverFigures], float | None]] = {
     "ttfe_s": lambda f: f.physical.ttfe_s if f.physical.seen else None,
     "outage_s": _clients(lambda f: f.physical.outage_s),
     "affected_requests": _clients(lambda f: float(f.physical.affected)),
+    "canary_outage_s": lambda f: f.canary.outage_s if f.canary is not None and f.canary.requests else None,
+    "canary_availability": lambda f: f.canary_availability,
     "recovery_to_slo_s": lambda f: f.recovery_to_slo_s if f.recovered else math.inf,
     "availability": lambda f: f.availability,
     "time_availability": lambda f: f.time_availability,
@@ -231,6 +265,11 @@ def _evaluate_failover(objective: Objective, analysis: Analysis) -> ObjectiveRes
     if not indices:
         return ObjectiveResult(objective=objective, status="not_applicable",
                                message="no failover of the selected service in this run")
+    if objective.metric.observer == "canary":
+        indices = [i for i in indices if analysis.run.failovers[i].service in analysis.kept_canaries()]
+        if not indices:
+            return ObjectiveResult(objective=objective, status="not_applicable",
+                                   message="the run kept no canary of the faulted service (--canary-rate 0)")
     metric = objective.metric.name
     measured = []
     unobserved = []

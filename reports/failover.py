@@ -20,7 +20,8 @@ another.
   failures the first healthy window tolerated inside the episode, so a blip that never breaks
   the SLO (recovery 0) still shows its failures, availability and budget. The physical figures
   count the affected requests of this same episode.
-- Availability: request-based = successes / requests with ``s`` in the episode; time-based =
+- Availability: request-based = successes / requests with ``s`` in the episode (and the same over
+  the service's canary samples, when the run kept a canary); time-based =
   share of the episode's one-second buckets (from the one holding ``t_f``) meeting the healthy
   bounds, empty buckets left out.
 - Goodput dip: ``1 − (successes/s in the episode) / (successes/s in the baseline)``, baseline =
@@ -97,6 +98,9 @@ class FailoverFigures:
     physical: PhysicalFigures
     #: What the service's canary saw, when the run kept one (the failover table's selection only).
     canary: PhysicalFigures | None
+    #: The canary's availability over the episode (its successes / its samples sent in it), as
+    #: ``availability`` is the load's; ``None`` without a canary or with no sample in the episode.
+    canary_availability: float | None
     episode_start: float
     episode_end: float
     requests: int
@@ -143,6 +147,11 @@ def _recovery_start(series: Series, healthy: Healthy, first: int, last: int) -> 
         if not is_healthy(series, healthy, k):
             return k + 1 if k < last else None
     return first
+
+
+def _availability(requests: list[RequestRecord]) -> float | None:
+    """Successes / requests; ``None`` for none."""
+    return sum(r.ok for r in requests) / len(requests) if requests else None
 
 
 def _goodput(requests: list[RequestRecord], seconds: float) -> float | None:
@@ -210,9 +219,10 @@ def analyse_failover(
         physical=requests.physical(observer="load", t_f=t_f, episode_end=episode_end, objective=objective),
         canary=None if canary is None else canary.physical(
             observer="canary", t_f=t_f, episode_end=episode_end, objective=objective),
+        canary_availability=None if canary is None else _availability(canary.between(t_f, episode_end)),
         episode_start=t_f, episode_end=episode_end,
         requests=len(episode), failures=len(episode) - successes,
-        availability=successes / len(episode) if episode else None,
+        availability=_availability(episode),
         time_availability=sum(evaluated) / len(evaluated) if evaluated else None,
         buckets_meeting=sum(evaluated), buckets_evaluated=len(evaluated),
         baseline_start=baseline_start, baseline_end=t_f,

@@ -61,7 +61,11 @@ class Selector:
 
     def matches_failover(self, failover: FailoverRecord) -> bool:
         """A failover is about a service; journey and name do not restrict it."""
-        return self._matches(self.service, failover.service)
+        return self.matches_service(failover.service)
+
+    def matches_service(self, service: str | None) -> bool:
+        """Whether the selector picks ``service`` (its journey and name not considered)."""
+        return self._matches(self.service, service)
 
     def describe(self) -> str:
         parts = [f"{column}={'|'.join(getattr(self, column))}" for column in COLUMNS if getattr(self, column)]

@@ -206,6 +206,9 @@ def _objective(raw: Any, index: int, default_window: int) -> Objective:
         selector = Selector.parse(raw.get("select"))
     except ValueError as exc:
         raise SloError(f"{where}.select: {exc}") from exc
+    if metric.observer == "canary" and (selector.journey or selector.name):
+        raise SloError(f"{where}: {metric.name} is measured on the canary's own requests, which have no journey "
+                       f"or name; select it by service only")
     window: int | None = None
     if metric.kind == "window":
         given = raw.get("window", default_window)

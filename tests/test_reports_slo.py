@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 from gosstand.reports.build import build_report, verdict_exit_code
+from gosstand.reports.cli import main as report_main
 from gosstand.reports.evaluate import Analysis, evaluate
 from gosstand.reports.io import load_run
 from gosstand.reports.reconcile import reconcile
 from gosstand.reports.slo import SloError, load_slo, parse_slo
-from gosstand.reports.synthetic import START, failover, steady_requests, write_run
+from gosstand.reports.synthetic import START, canary_samples, failover, steady_requests, write_run
 
 KILL = failover(at=START + 20, target="fts-1")
 INFO = {"started": START, "ended": START + 60}
@@ -23,8 +24,9 @@ def outage(start: float = 20.0, end: float = 21.5):
 
 def results_of(tmp_path: Path, objectives: list[dict], requests: list[dict] | None = None, *,
                failovers=(KILL,), **files) -> dict:
+    files.setdefault("info", INFO)
     write_run(tmp_path / "run", requests=requests or steady_requests(failed=outage()), failovers=failovers,
-              info=INFO, **files)
+              **files)
     spec = parse_slo({"healthy": {"success_ratio": 0.99}, "objectives": objectives})
     analysis = Analysis(load_run(tmp_path / "run"), spec)
     return {o.name: evaluate(o, analysis) for o in spec.objectives}
@@ -223,6 +225,8 @@ def test_retry_amplification_from_operations_and_optional_no_data(tmp_path: Path
         ({"objectives": [{"metric": "ttr_s", "max": 5}, {"metric": "ttr_s", "max": 6}]}, "unique"),
         ({"slow_ms": -1, "objectives": []}, "slow_ms: expected milliseconds above 0"),
         ({"slowms": 500, "objectives": []}, r"unknown key\(s\) \['slowms'\]"),
+        ({"objectives": [{"metric": "canary_outage_s", "max": 2, "select": {"journey": "declaration"}}]},
+         "canary's own requests"),
     ],
 )
 def test_malformed_slo_files_are_rejected_with_the_entry_named(raw: dict, message: str) -> None:
@@ -265,3 +269,69 @@ def test_custom_slo_file_and_exit_code(tmp_path: Path) -> None:
     passed = build_report(tmp_path / "run", slo_path=lenient, output_dir=tmp_path / "lenient")
     assert (failed.passed, verdict_exit_code(failed), len(failed.breaches)) == (False, 1, 1)
     assert (passed.passed, verdict_exit_code(passed), passed.breaches) == (True, 0, [])
+
+
+def canary_down(start: float, end: float):
+    """A canary whose samples sent in ``[start, end)`` s time out."""
+    return lambda offset: "timeout" if start <= offset < end else None
+
+
+def quiet_load_noisy_canary(run_dir: Path, canary_outage: tuple[float, float]) -> Path:
+    """A run the default SLO passes on the load's records alone: the kill of fts-1 at +20 s costs
+    the load one reset; the canary's samples time out over ``canary_outage``."""
+    fts = steady_requests(failed=lambda offset: 20.0 <= offset < 20.05, rate=20, op=lambda i: f"op{i}")
+    esia = steady_requests(service="esia", journey="esia_login", replicas=("esia-1", "esia-2"), rate=20)
+    return write_run(run_dir, requests={"fts": fts, "esia": esia}, failovers=[KILL], info=INFO,
+                     operations=[operation(i) for i in range(5)],
+                     records=records(*((f"D{i}", f"ref{i}") for i in range(5))),
+                     canary={"fts": canary_samples(service="fts", failed=canary_down(*canary_outage))})
+
+
+def test_a_canary_outage_fails_the_default_slo_when_the_load_barely_met_it(tmp_path: Path, capsys) -> None:
+    """The load met the kill once; the canary, probing every 5 ms, saw the service down for 4 s —
+    a balancer still sending clients to the dead replica. Before the canary was an SLO metric
+    this run passed. A 0.3-s blip (60 of the episode's 2,000 samples) passes."""
+    blip = quiet_load_noisy_canary(tmp_path / "blip", (20.0, 20.3))
+    assert report_main([str(blip)]) == 0
+    outage = quiet_load_noisy_canary(tmp_path / "outage", (20.0, 24.0))
+    assert report_main([str(outage)]) == 1
+    printed = capsys.readouterr().out
+    # the episode is the fault's 10 s (the load's windows were healthy at once): 800 of 2,000 failed
+    assert ("✗ Canary availability during each failover: worst 0.6000 (kill fts-1 at +20.0 s), threshold ≥ 0.95"
+            in printed)
+    assert printed.count("✗") == 1  # the load's objectives all met
+
+
+def test_each_services_canary_is_judged_on_its_own(tmp_path: Path) -> None:
+    """A healthy ESIA canary beside FTS's does not dilute FTS's outage into a pass."""
+    canaries = {"fts": canary_samples(service="fts", failed=canary_down(20.0, 21.0)),
+                "esia": canary_samples(service="esia")}
+    results = results_of(tmp_path, [objective("canary", "canary_success_ratio", min=0.95, window="10s")],
+                         canary=canaries)
+    assert results["canary"].status == "fail" and results["canary"].worst == pytest.approx(0.9)
+    assert results["canary"].worst_at.startswith("fts canary")
+    assert results["canary"].whole_run == pytest.approx(1 - 200 / 12000)
+
+
+def test_canary_objectives_are_not_judged_without_a_canary_and_fail_when_one_recorded_nothing(
+        tmp_path: Path) -> None:
+    bounds = [objective("outage", "canary_outage_s", max=2),
+              objective("availability", "canary_availability", min=0.95),
+              objective("ratio", "canary_success_ratio", min=0.95, window="10s")]
+    none = results_of(tmp_path / "none", bounds)
+    assert {result.status for result in none.values()} == {"not_applicable"}
+    assert "kept no canary" in none["outage"].message
+    # run.json says an fts canary ran, yet it recorded no sample: no evidence, which fails
+    silent = results_of(tmp_path / "silent", bounds, info={**INFO, "canary": {"fts": {"rate": 200}}})
+    assert {result.status for result in silent.values()} == {"no_data"}
+    assert not any(result.passed for result in silent.values())
+
+
+def test_canary_outage_per_failover_is_the_canarys_outage_window(tmp_path: Path) -> None:
+    bound = [objective("canary", "canary_outage_s", max=2)]
+    seen = results_of(tmp_path / "seen", bound,
+                      canary={"fts": canary_samples(service="fts", failed=canary_down(20.0, 20.5))})
+    assert seen["canary"].status == "pass" and seen["canary"].worst == pytest.approx(0.497)
+    long = results_of(tmp_path / "long", bound,
+                      canary={"fts": canary_samples(service="fts", failed=canary_down(20.0, 23.0))})
+    assert long["canary"].status == "fail" and long["canary"].worst == pytest.approx(2.997)
