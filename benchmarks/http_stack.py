@@ -175,7 +175,7 @@ def signing_floor(keys_dir: Path, rounds: int = 200) -> dict[str, float]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
     from gosstand.mocks.core.keys import ensure_signing_keys
-    from gosstand.mocks.esia.crypto import gost
+    from gosstand.mocks.crypto import gost
 
     key = ensure_signing_keys(keys_dir).private_key
     message = b"x" * 700  # about a JWS signing input

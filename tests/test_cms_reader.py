@@ -1,12 +1,13 @@
-"""The one-pass DER reader of client secrets (mocks/esia/crypto/cms_der.py) must read exactly what
+"""The one-pass DER reader of client secrets (mocks/crypto/cms_der.py) must read exactly what
 asn1crypto's typed parser reads, and leave everything unusual to it."""
 
 from __future__ import annotations
 
 import pytest
-from gosstand.mocks.esia.crypto import gost
-from gosstand.mocks.esia.crypto.cms_der import NotSignedData, Unusual, read_signed_data
-from gosstand.mocks.esia.crypto.signature import SecretRejected, _parse_typed, decode_base64, parse_signed_data
+from gosstand.mocks.crypto import gost
+from gosstand.mocks.crypto.cms_der import NotSignedData, Unusual, read_signed_data
+from gosstand.mocks.crypto.cms_signature import NotCmsSignature, _parse_typed, parse_signed_data
+from gosstand.mocks.esia.crypto.signature import decode_base64
 from gosstand.scenarios.esia_client import SecretFormat, make_test_identity, sign_cms
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -71,7 +72,7 @@ def test_another_content_type_is_refused_by_name(rsa_identity):
     der[oid_at + 8] = 0x01  # pkcs7-data instead of signedData
     with pytest.raises(NotSignedData):
         read_signed_data(bytes(der))
-    with pytest.raises(SecretRejected, match="not CMS SignedData"):
+    with pytest.raises(NotCmsSignature, match="not CMS SignedData"):
         parse_signed_data(bytes(der))
 
 
@@ -92,8 +93,8 @@ def test_damaged_secrets_are_refused_or_read_as_asn1crypto_reads_them(rsa_identi
             der.insert(at, data.draw(st.integers(0, 255), label="byte"))
     damaged = bytes(der)
     try:
-        view = parse_signed_data(damaged)  # nothing but SecretRejected may escape
-    except SecretRejected:
+        view = parse_signed_data(damaged)  # nothing but NotCmsSignature may escape
+    except NotCmsSignature:
         return
     try:
         fast = read_signed_data(damaged)
@@ -101,6 +102,6 @@ def test_damaged_secrets_are_refused_or_read_as_asn1crypto_reads_them(rsa_identi
         return  # the typed parser answered alone
     try:
         typed = _parse_typed(damaged)
-    except SecretRejected:
+    except NotCmsSignature:
         return  # asn1crypto trips over a field the check never reads; the signature decides
     assert fast == typed == view

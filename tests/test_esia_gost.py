@@ -1,7 +1,7 @@
 """ESIA with GOST: v1 with a GOST client certificate (CMS by OpenSSL's gost engine), the v2
 protocol (raw GOST signature, ``client_certificate_hash``), GOST-signed access tokens, the
 property that changing any signed parameter fails verification in strict mode, ESIA taking
-256-bit GOST client keys only, and the mocks' GOST primitives (:mod:`mocks.esia.crypto.gost`) for both
+256-bit GOST client keys only, and the mocks' GOST primitives (:mod:`mocks.crypto.gost`) for both
 key sizes against the standard's test vectors and the independent signer in ``scenarios.gost``.
 
 Skipped with the reason when the system OpenSSL has no gost engine
@@ -283,8 +283,8 @@ def test_changing_any_signed_parameter_fails_strict_verification(stand, protocol
 
 def test_gost_signed_access_tokens_per_client(stand):
     from asn1crypto import pem as asn1_pem
-    from gosstand.mocks.esia.crypto import gost
-    from gosstand.mocks.esia.crypto.gost_jws import decode_gost
+    from gosstand.mocks.crypto import gost
+    from gosstand.mocks.crypto.gost_jws import decode_gost
 
     stand.control.register_client("GOSTSYS", redirect_uris=[REDIRECT], certificate=stand.v2.certificate_pem,
                                   token_algorithm="GOST3410_2012_256")
@@ -372,7 +372,7 @@ M1_DIGEST = {
 
 @pytest.mark.parametrize("bits", [256, 512])
 def test_streebog_of_the_standards_example(bits):
-    from gosstand.mocks.esia.crypto import gost
+    from gosstand.mocks.crypto import gost
 
     digest = {256: gost.streebog256, 512: gost.streebog512}[bits](M1)
     assert digest.hex() == M1_DIGEST[bits]
@@ -380,7 +380,7 @@ def test_streebog_of_the_standards_example(bits):
 
 @pytest.mark.parametrize(("bits", "paramset"), [(256, "A"), (512, "A"), (512, "B"), (512, "C")])
 def test_sign_and_verify_round_trip_and_a_wrong_key_or_message_is_refused(bits, paramset):
-    from gosstand.mocks.esia.crypto import gost
+    from gosstand.mocks.crypto import gost
 
     key = gost.GostPrivateKey.generate(paramset, bits=bits)
     public = gost.GostPublicKey.from_spki(key.public_key().spki())
@@ -398,7 +398,7 @@ def test_sign_and_verify_round_trip_and_a_wrong_key_or_message_is_refused(bits, 
 
 
 def test_a_signature_of_the_other_size_never_verifies():
-    from gosstand.mocks.esia.crypto import gost
+    from gosstand.mocks.crypto import gost
 
     small, large = gost.GostPrivateKey.generate(bits=256), gost.GostPrivateKey.generate(bits=512)
     assert not large.public_key().verify(small.sign(M1), M1)
@@ -410,7 +410,7 @@ def test_a_signature_of_the_other_size_never_verifies():
 @pytest.mark.parametrize("bits", [256, 512])
 def test_the_mock_reads_certificates_and_signatures_of_the_independent_signer(bits):
     """``scenarios.gost`` builds its certificate and signs without the mocks' code."""
-    from gosstand.mocks.esia.crypto import gost
+    from gosstand.mocks.crypto import gost
 
     certificate, key = make_gost_identity("INDEPENDENT", bits=bits)
     public = gost.public_key_from_certificate(certificate.der)

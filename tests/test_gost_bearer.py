@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from fts_requests import DECLARATIONS as BASE
 from fts_requests import T0, declaration
-from gosstand.mocks.core.keys import ensure_signing_keys
+from gosstand.mocks.core.keys import GOST_CERT_FILE, ensure_signing_keys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
-from gosstand.mocks.esia.crypto.gost_keys import CERT_FILE, gost_signing_keys
+from gosstand.mocks.esia.crypto.gost_keys import gost_signing_keys
 from gosstand.mocks.esia.oauth.token_signing import sign_gost
 from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.scenarios.gost import gost_ready
@@ -69,7 +69,7 @@ def test_utko_takes_gost_signed_access_tokens(service_client, make_settings, con
 def test_gost_tokens_are_accepted_once_esia_publishes_its_certificate(service_client, make_settings,
                                                                       control_headers, tmp_path: Path):
     token = gost_token(make_settings)  # ESIA's GOST key pair now exists in the shared keys dir
-    published = make_settings("esia").esia_keys_dir / CERT_FILE
+    published = make_settings("esia").esia_keys_dir / GOST_CERT_FILE
     fresh_keys = tmp_path / "fresh-keys"
     ensure_signing_keys(fresh_keys)  # the same directory before ESIA wrote its GOST certificate
     fts = service_client("fts", esia_keys_dir=fresh_keys)
@@ -77,5 +77,5 @@ def test_gost_tokens_are_accepted_once_esia_publishes_its_certificate(service_cl
     url, auth = f"{BASE}?inn=7707083893", {"Authorization": f"Bearer {token}"}
     refused = fts.get(url, headers=auth)
     assert refused.status_code == 401 and "GOST" in refused.json()["detail"]
-    shutil.copy(published, fresh_keys / CERT_FILE)  # ESIA starts and publishes it
+    shutil.copy(published, fresh_keys / GOST_CERT_FILE)  # ESIA starts and publishes it
     assert fts.get(url, headers=auth).status_code == 200

@@ -1,29 +1,35 @@
-"""The mocks' import graph, read from the source: no module imports itself back through others
-(a circle makes the import order matter and the layers meaningless), and the shared core
-imports none of the services — UTKO and FTS reach ESIA's token checks through the core's
-``TokenVerifier`` interface, handed to them by their own ``service`` module."""
+"""The project's import graph, read from the source, so the layers stay the way the README draws
+them: no module imports itself back through others (a circle makes the import order matter and
+the layers meaningless); the mocks' shared core and shared crypto import none of the services;
+UTKO and FTS import nothing of ESIA (they accept its tokens through the core's
+``access_tokens``, and check signatures with the shared ``crypto``); the servers know nothing of
+the stand that runs them; and the stand's runtime knows nothing of the load runs and reports
+built on it."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
-import gosstand.mocks
+#: Every package of the distribution; each lives in a folder of its own (pyproject's package-dir).
+PACKAGES = ("gosstand.mocks", "gosstand.scenarios", "gosstand.conformance", "gosstand.loadtests",
+            "gosstand.reports", "gosstand.stand")
 
-MOCKS = Path(gosstand.mocks.__file__).parent
-PACKAGE = "gosstand.mocks"
+
+def _folders() -> dict[str, Path]:
+    return {package: Path(importlib.import_module(package).__file__ or "").parent for package in PACKAGES}
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(MOCKS).with_suffix("").parts
+def _module_name(package: str, folder: Path, path: Path) -> str:
+    parts = path.relative_to(folder).with_suffix("").parts
     if parts[-1] == "__init__":
         parts = parts[:-1]
-    return ".".join((PACKAGE, *parts))
+    return ".".join((package, *parts))
 
 
-def _imports(path: Path, modules: set[str]) -> set[str]:
-    """The mocks' modules ``path`` imports, at any depth of its code (function-level imports too)."""
-    name = _module_name(path)
+def _imports(name: str, path: Path, modules: set[str]) -> set[str]:
+    """The project's modules ``path`` imports, at any depth of its code (function-level imports too)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -41,10 +47,11 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
     return found - {name}
 
 
-def import_graph() -> dict[str, set[str]]:
-    paths = sorted(MOCKS.rglob("*.py"))
-    modules = {_module_name(path) for path in paths}
-    return {_module_name(path): _imports(path, modules) for path in paths}
+def import_graph(folders: dict[str, Path] | None = None) -> dict[str, set[str]]:
+    """Module → the project's modules it imports, for every module of :data:`PACKAGES`."""
+    paths = {_module_name(package, folder, path): path
+             for package, folder in (folders or _folders()).items() for path in sorted(folder.rglob("*.py"))}
+    return {name: _imports(name, path, set(paths)) for name, path in paths.items()}
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -89,16 +96,51 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_no_module_of_the_mocks_imports_itself_back():
+def reaching(graph: dict[str, set[str]], importers: tuple[str, ...], imported: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each module under one of the ``importers`` prefixes that imports a module under one of the
+    ``imported`` prefixes, with what it imports there."""
+    def under(module: str, prefixes: tuple[str, ...]) -> bool:
+        return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
+
+    leaks = {module: sorted(target for target in targets if under(target, imported))
+             for module, targets in graph.items() if under(module, importers)}
+    return {module: targets for module, targets in leaks.items() if targets}
+
+
+SERVICES = ("gosstand.mocks.esia", "gosstand.mocks.fts", "gosstand.mocks.utko")
+
+
+def test_no_module_of_the_project_imports_itself_back():
     assert circles(import_graph()) == []
 
 
-def test_the_core_imports_no_service():
-    services = tuple(f"{PACKAGE}.{service}" for service in ("esia", "fts", "utko"))
-    leaks = {module: sorted(target for target in targets if target.startswith(services))
-             for module, targets in import_graph().items() if module.startswith(f"{PACKAGE}.core")}
-    assert {module: targets for module, targets in leaks.items() if targets} == {}
+def test_the_core_and_the_shared_crypto_import_no_service():
+    assert reaching(import_graph(), ("gosstand.mocks.core", "gosstand.mocks.crypto"), SERVICES) == {}
+
+
+def test_the_shared_crypto_imports_nothing_else_of_the_mocks():
+    graph = import_graph()
+    outside = {module: [target for target in targets if not target.startswith("gosstand.mocks.crypto")]
+               for module, targets in reaching(graph, ("gosstand.mocks.crypto",), ("gosstand.mocks",)).items()}
+    assert {module: targets for module, targets in outside.items() if targets} == {}
+
+
+def test_utko_and_fts_import_nothing_of_esia():
+    assert reaching(import_graph(), ("gosstand.mocks.fts", "gosstand.mocks.utko"), ("gosstand.mocks.esia",)) == {}
+
+
+def test_the_servers_know_nothing_of_the_stand_that_runs_them():
+    assert reaching(import_graph(), ("gosstand.mocks",), ("gosstand.stand",)) == {}
+
+
+def test_the_stand_knows_nothing_of_the_runs_and_reports_built_on_it():
+    assert reaching(import_graph(), ("gosstand.stand",), ("gosstand.loadtests", "gosstand.reports")) == {}
 
 
 def test_a_circle_is_found_where_there_is_one():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_a_leak_is_found_where_there_is_one():
+    graph = {"p.fts.x": {"p.esia.y", "p.core.z"}, "p.fts": set(), "p.esia.y": set(), "p.core.z": set()}
+    assert reaching(graph, ("p.fts",), ("p.esia",)) == {"p.fts.x": ["p.esia.y"]}

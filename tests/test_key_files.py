@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from gosstand.mocks.core import keyfiles
 from gosstand.mocks.core.keys import CERT_FILE, KEY_FILE, ensure_signing_keys
 from gosstand.mocks.core.settings import Settings
-from gosstand.mocks.esia.crypto import gost
+from gosstand.mocks.crypto import gost
 from gosstand.mocks.esia.crypto.gost_keys import gost_signing_keys
 
 RACERS = 6

@@ -1,10 +1,11 @@
 """Bearer tokens at UTKO and FTS (RFC 6750 answers), behind a one-method interface.
 
-The core knows nothing of how a token is signed. A service is handed a :class:`TokenVerifier`
-(ESIA's, for UTKO and FTS: the tokens are ESIA's, and so are their formats) and wraps it in a
-:class:`BearerGate`, which reads the ``Authorization`` header, remembers what each token text
-proved (the same bytes always verify the same way), and checks on every request that the token
-is in force on the mock's clock and carries the scopes the operation needs.
+The gate knows nothing of how a token is signed. A service is handed a :class:`TokenVerifier`
+(for UTKO and FTS, ESIA's access tokens checked as a relying party checks them,
+:mod:`.access_tokens`) and wraps it in a :class:`BearerGate`, which reads the ``Authorization``
+header, remembers what each token text proved (the same bytes always verify the same way), and
+checks on every request that the token is in force on the mock's clock and carries the scopes
+the operation needs.
 """
 
 from __future__ import annotations

@@ -17,10 +17,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from ..crypto import gost
 from .keyfiles import create_once
 
 KEY_FILE = "esia-signing.key"
 CERT_FILE = "esia-signing.pem"
+#: ESIA's GOST token-signing pair beside the RSA one, written by ESIA where the gost engine is
+#: present (``esia/crypto/gost_keys.py``); relying parties read only the certificate.
+GOST_KEY_FILE = "esia-gost.key"
+GOST_CERT_FILE = "esia-gost.pem"
 
 
 @dataclass(frozen=True)
@@ -86,3 +91,14 @@ def load_signing_keys(directory: Path) -> SigningKeys:
 
 def load_certificate(directory: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate((directory / CERT_FILE).read_bytes())
+
+
+def published_gost_key(directory: Path) -> gost.GostPublicKey | None:
+    """ESIA's GOST token key as its replicas publish it in the keys directory (the certificate
+    only), or ``None`` while there is none or the gost engine is missing here. UTKO and FTS
+    verify GOST-signed access tokens with it."""
+    path = directory / GOST_CERT_FILE
+    if not gost.available() or not path.exists():
+        return None
+    certificate = x509.load_pem_x509_certificate(path.read_bytes())
+    return gost.public_key_from_certificate(certificate.public_bytes(serialization.Encoding.DER))

@@ -7,8 +7,8 @@ certificate's key (RFC 5652 §5.4). Declarants sign with RSA (SHA-2) or, as Russ
 signatures are, GOST R 34.10-2012 with 256- or 512-bit keys (CryptoPro and the like); a GOST
 signer must name the Streebog of its key's size (Streebog-256 or Streebog-512, RFC 9215), and
 another digest is refused by name rather than left to fail as a bad signature. Parsing and
-verification reuse the ESIA mock's CMS code (:mod:`..esia.crypto.signature`, GOST through
-:mod:`..esia.gost`), so a client_secret and a document signature are checked alike. The
+verification are the mocks' shared CMS code (:mod:`..crypto.cms_signature`, GOST through
+:mod:`..crypto.gost`), which ESIA's client_secret check uses too, so the two are checked alike. The
 certificate's chain is not checked: the stand has no registry of qualified certificates, so
 "verified" means "made by the key of the certificate it carries".
 """
@@ -26,9 +26,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from ..esia.crypto import gost
-from ..esia.crypto.cms_der import SignerView
-from ..esia.crypto.signature import SecretRejected, parse_signed_data, verify_signer
+from ..crypto import gost
+from ..crypto.cms_der import SignerView
+from ..crypto.cms_signature import NotCmsSignature, parse_signed_data, verify_signer
 
 __all__ = ["SignatureRejected", "VerifiedSignature", "verify_detached"]
 
@@ -119,7 +119,7 @@ def verify_detached(signature: bytes, content: bytes) -> VerifiedSignature:
     der = _der(signature)
     try:
         view = parse_signed_data(der)
-    except SecretRejected:
+    except NotCmsSignature:
         raise SignatureRejected("the signature is not DER CMS SignedData") from None
     if view.attached not in (None, b""):
         raise SignatureRejected("the signature must be detached (.p7s without the file inside)")

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from starlette.routing import Route
 
+from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
-from ..esia.oauth.token_verifier import relying_party_gate
 from .appeals import APPEALS, AppealsApi
 from .documents import MAX_FORM_BYTES, DocumentsApi
 from .handlers import BASE, EVENTS, MAX_BODY_BYTES, DeclarationsApi

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from starlette.routing import Route
 
+from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
-from ..esia.oauth.token_verifier import relying_party_gate
 from .audit import audited
 from .control import control_routes
 from .gate import UtkoGate

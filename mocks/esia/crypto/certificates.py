@@ -14,7 +14,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from . import gost
+from ...crypto import gost
 
 ClientKey = RSAPublicKey | gost.GostPublicKey
 

@@ -3,7 +3,8 @@
 
 The key pair lives beside the RSA one in the keys directory (``esia-gost.key``,
 ``esia-gost.pem``), created once (:mod:`...core.keyfiles`, so racing replicas agree) and cached per process.
-Its certificate is published at ``/_gosstand/esia/cert-gost.pem``.
+Its certificate is published at ``/_gosstand/esia/cert-gost.pem``, and relying parties read it from
+the keys directory (:func:`gosstand.mocks.core.keys.published_gost_key`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from pathlib import Path
 from asn1crypto import algos, core, keys, x509
 
 from ...core.keyfiles import create_once
+from ...core.keys import GOST_CERT_FILE, GOST_KEY_FILE
 from ...core.settings import Settings
-from . import gost
-
-KEY_FILE = "esia-gost.key"
-CERT_FILE = "esia-gost.pem"
+from ...crypto import gost
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,8 @@ def _pem_to_der(pem: bytes) -> bytes:
 
 @lru_cache(maxsize=8)
 def _ensure(directory: Path) -> GostSigningKeys:
-    create_once(directory, (KEY_FILE, CERT_FILE), _new_pair)
-    key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
+    create_once(directory, (GOST_KEY_FILE, GOST_CERT_FILE), _new_pair)
+    key_path, cert_path = directory / GOST_KEY_FILE, directory / GOST_CERT_FILE
     return GostSigningKeys(gost.GostPrivateKey.from_pem(key_path.read_bytes()), _pem_to_der(cert_path.read_bytes()))
 
 
@@ -90,13 +89,3 @@ def gost_signing_keys(settings: Settings) -> GostSigningKeys | None:
     if not gost.available():
         return None
     return _ensure(settings.esia_keys_dir)
-
-
-def published_gost_key(directory: Path) -> gost.GostPublicKey | None:
-    """ESIA's GOST token key as its replicas publish it in the keys directory (the certificate
-    only), or ``None`` while there is none or the gost engine is missing here. UTKO and FTS
-    verify GOST-signed access tokens with it."""
-    path = directory / CERT_FILE
-    if not gost.available() or not path.exists():
-        return None
-    return gost.public_key_from_certificate(_pem_to_der(path.read_bytes()))

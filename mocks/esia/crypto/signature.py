@@ -1,47 +1,25 @@
 """Checking a v1 ``client_secret``: a CMS/PKCS#7 SignedData over
-``scope + timestamp + client_id + state``.
+``scope + timestamp + client_id + state``, and a v2 one: the bare GOST R 34.10-2012-256 signature.
 
 Real clients send it in every shape real ESIA accepts, so every one of them is accepted here:
 detached or attached content; url-safe or standard base64; padding kept, stripped or
-half-stripped; with or without signed attributes (then the ``messageDigest`` attribute must
-match the message and the signature covers the DER ``SET OF`` the attributes, RFC 5652 §5.4).
-
-asn1crypto parses (it never raises on unknown extensions and keeps the original bytes, which
-the signed attributes need); ``cryptography`` verifies RSA (PKCS#1 v1.5) and the system
-OpenSSL's gost engine verifies GOST R 34.10-2012 (:mod:`.gost`) — the key type of the
-certificate decides which. A GOST signer must use the Streebog of its key's size (256-bit key:
-Streebog-256, 512-bit key: Streebog-512, RFC 9215); ESIA registers 256-bit client keys only,
-FTS document signatures come with either. A GOST SignerInfo carries the signature bytes in
-gost-engine order (RFC 4491: ``s || r``, big-endian; 64 bytes, or 128 for a 512-bit key).
+half-stripped; with or without signed attributes. The CMS is read and its signer checked by the
+mocks' shared CMS code (:mod:`...crypto.cms_signature`, which FTS's document signatures use
+too); what is ESIA's here is the message, the base64 forms, the client's registered key and the
+signature modes. ESIA registers 256-bit GOST client keys only.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 
-from asn1crypto import cms
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ...core.settings import SignatureMode
-from . import gost
-from .cms_der import CmsView, NotSignedData, SignerView, Unusual, read_signed_data
-
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
-_SET_TAG = b"\x31"
-#: How asn1crypto names the Streebog digest algorithms (it has no names for the OIDs).
-STREEBOG_256 = gost.OID_STREEBOG_256
-STREEBOG_512 = gost.OID_STREEBOG_512
+from ...crypto import gost
+from ...crypto.cms_der import CmsView
+from ...crypto.cms_signature import NotCmsSignature, parse_signed_data, verify_signer
 
 
 class SecretRejected(Exception):
@@ -62,83 +40,12 @@ def decode_base64(text: str) -> bytes:
         raise SecretRejected("client_secret is not base64") from None
 
 
-def _signer_view(signer: cms.SignerInfo) -> SignerView:
-    attributes = signer["signed_attrs"]
-    signed: bytes | None = None
-    digests: tuple[bytes, ...] = ()
-    if isinstance(attributes, cms.CMSAttributes) and len(attributes):
-        signed = _SET_TAG + attributes.dump()[1:]
-        digests = tuple(a["values"][0].native for a in attributes if a["type"].native == "message_digest")
-    return SignerView(
-        digest=signer["digest_algorithm"]["algorithm"].native,
-        signature=signer["signature"].native,
-        signed_attributes=signed,
-        message_digests=digests,
-    )
-
-
-def parse_signed_data(der: bytes) -> CmsView:
-    """The fields of a ContentInfo/SignedData that matter, or :class:`SecretRejected`: read by
-    :mod:`.cms_der` when the input is plain DER (nearly always), else by asn1crypto's typed parser."""
+def _signed_data(raw: bytes) -> CmsView:
+    """The SignedData of a decoded ``client_secret``, or :class:`SecretRejected` saying why not."""
     try:
-        view = read_signed_data(der)
-    except NotSignedData:
-        raise SecretRejected("client_secret is not CMS SignedData") from None
-    except Unusual:
-        view = _parse_typed(der)
-    if not view.signers:
-        raise SecretRejected("client_secret has no signer")
-    return view
-
-
-def _parse_typed(der: bytes) -> CmsView:
-    try:
-        info = cms.ContentInfo.load(der)
-        if info["content_type"].native != "signed_data":
-            raise SecretRejected("client_secret is not CMS SignedData")
-        signed = info["content"]
-        attached = signed["encap_content_info"]["content"].native
-        view = CmsView(attached=attached, signers=tuple(_signer_view(s) for s in signed["signer_infos"]))
-    except SecretRejected:
-        raise
-    except Exception as exc:  # asn1crypto raises ValueError, TypeError, KeyError... on garbage
-        raise SecretRejected(f"client_secret is not DER CMS: {type(exc).__name__}") from None
-    return view
-
-
-def _verify_gost_signer(signer: SignerView, message: bytes, key: gost.GostPublicKey) -> bool:
-    """The signer's digest must be the Streebog of the key's size: the engine hashes with that
-    one, so a signer naming the other would be "verified" over a digest it never declared."""
-    if signer.digest != key.algorithm.digest_oid:
-        return False
-    signed_bytes = message
-    if signer.signed_attributes is not None:
-        if signer.message_digests != (key.digest(message),):
-            return False
-        signed_bytes = signer.signed_attributes
-    return key.verify(signer.signature, signed_bytes)
-
-
-def verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey | gost.GostPublicKey) -> bool:
-    """Whether ``signer`` signed ``message`` with ``key`` (RFC 5652 §5.4: the digest in the
-    signed attributes, then the signature over them): RSA with SHA-2, or GOST R 34.10-2012 with
-    the Streebog of the key's size (256 or 512 bit). Shared by ESIA's client_secret and FTS's
-    detached document signatures."""
-    if isinstance(key, gost.GostPublicKey):
-        return _verify_gost_signer(signer, message, key)
-    algorithm = _HASHES.get(signer.digest)
-    if algorithm is None:
-        return False
-    signed_bytes = message
-    if signer.signed_attributes is not None:
-        if signer.message_digests != (hashlib.new(signer.digest, message).digest(),):
-            return False
-        signed_bytes = signer.signed_attributes
-    try:
-        key.verify(signer.signature, signed_bytes, padding.PKCS1v15(), algorithm())
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
+        return parse_signed_data(raw)
+    except NotCmsSignature as exc:
+        raise SecretRejected(f"client_secret {exc}") from None
 
 
 def verify_client_secret(
@@ -148,7 +55,7 @@ def verify_client_secret(
     with the client's registered key, ``structural`` only parses, ``off`` checks nothing."""
     if mode == "off":
         return
-    signed = parse_signed_data(decode_base64(secret))
+    signed = _signed_data(decode_base64(secret))
     if mode != "strict":
         return
     if key is None:
@@ -166,7 +73,7 @@ V2_SIGNATURE_SIZE = gost.SIGNATURE_SIZE
 def _is_cms(raw: bytes) -> bool:
     try:
         parse_signed_data(raw)
-    except SecretRejected:
+    except NotCmsSignature:
         return False
     return True
 

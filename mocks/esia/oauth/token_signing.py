@@ -14,7 +14,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ...core.settings import Settings
-from ..crypto.gost_jws import GOST_ALGORITHM, sign_gost_jws
+from ...crypto.gost_jws import GOST_ALGORITHM, sign_gost_jws
 from ..crypto.gost_keys import GostSigningKeys, gost_signing_keys
 from ..crypto.keys import signing_keys
 from .tokens import TokenKind, header

@@ -22,7 +22,7 @@ import re
 
 from ...core.context import ServiceContext
 from ...core.settings import SignatureMode
-from ..crypto import gost
+from ...crypto import gost
 from ..crypto.certificates import streebog_hex
 from ..crypto.signature import SecretRejected, verify_v2_secret
 from ..errors import CLIENT_NOT_TRUSTED, CLIENT_SECRET_WRONG, EsiaError, OAuthCode

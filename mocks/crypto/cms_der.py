@@ -6,7 +6,7 @@ This reader walks the same structure (RFC 5652 §5) by its DER headers alone (X.
 keeping offsets into the input and copying only the fields it returns; the signed attributes
 are returned exactly as they were encoded, since that is what was signed. It declines with
 :class:`Unusual` on anything it was not written for (indefinite lengths, a constructed octet
-string, an unexpected tag, trailing bytes, garbage), and :func:`.signature.parse_signed_data`
+string, an unexpected tag, trailing bytes, garbage), and :func:`.cms_signature.parse_signed_data`
 then asks asn1crypto's typed parser, so unusual input still gets the library's judgement.
 """
 
