@@ -13,14 +13,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from gosstand.scenarios.control import StackControl
     from gosstand.scenarios.esia_client import RelyingParty
     from gosstand.scenarios.esia_login import TokenSet
-
-    from .targets import Target
 
 __all__ = ["CONFORMANCE_CLIENT_ID", "CONFORMANCE_REDIRECT_URI", "CONFORMANCE_SCOPES", "SeededPerson",
            "SuiteEsia", "esia_account"]
@@ -54,10 +52,19 @@ class SeededPerson:
     record: Mapping[str, Any]
 
 
+class EsiaTarget(Protocol):
+    """What the suite needs of a target here (a :class:`~.targets.Target` is one): its control API
+    and ESIA's URL. A protocol, so this module does not import the targets that import it."""
+
+    def control(self) -> StackControl: ...
+
+    def url(self, service: str) -> str: ...
+
+
 class SuiteEsia:
     """The suite's client system at one target's ESIA (registered on first use)."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: EsiaTarget) -> None:
         from gosstand.scenarios.identities import russian_faker
 
         self._target = target
