@@ -10,7 +10,9 @@ suite would skip its way to a green build. Run through this command the suite fa
   a usage error or an internal error. One line on stderr says which.
 
 Everything after ``conformance`` goes to pytest, so ``-k``, ``--junitxml`` and the suite's own
-options (``--esia-url`` …, see :mod:`.plugin`) work as usual.
+options (``--esia-url`` …, see :mod:`.plugin`) work as usual. ``--report DIR`` (the plugin's
+``--gosstand-report``) writes the report grouped by rule: ``DIR/conformance.html``,
+``DIR/junit.xml`` and the ``results.json`` they are computed from.
 """
 
 from __future__ import annotations
@@ -82,8 +84,8 @@ def _unanswered(urls: Mapping[str, str]) -> list[str]:
 
 def run(arguments: Sequence[str]) -> int:
     gate = _Gate()
-    code = int(pytest.main(["--pyargs", "gosstand.conformance", "-p", "no:cacheprovider", *arguments],
-                           plugins=[gate]))
+    code = int(pytest.main(["--pyargs", "gosstand.conformance", "-p", "no:cacheprovider",
+                            *_report_option(arguments)], plugins=[gate]))
     if gate.reason is not None:
         return _broken(gate.reason)
     if code == pytest.ExitCode.OK and gate.passed == 0:
@@ -94,6 +96,19 @@ def run(arguments: Sequence[str]) -> int:
     if code == pytest.ExitCode.OK:
         return EXIT_PASSED
     return _broken(_REASONS.get(code, f"pytest ended with exit code {code}"))
+
+
+def _report_option(arguments: Sequence[str]) -> list[str]:
+    """``--report DIR`` / ``--report=DIR`` as the plugin's ``--gosstand-report``; the rest as given."""
+    translated: list[str] = []
+    for argument in arguments:
+        if argument == "--report":
+            translated.append("--gosstand-report")
+        elif argument.startswith("--report="):
+            translated.append("--gosstand-report=" + argument.removeprefix("--report="))
+        else:
+            translated.append(argument)
+    return translated
 
 
 _REASONS: dict[int, str] = {

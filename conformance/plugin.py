@@ -15,6 +15,8 @@ Options (each also read from an environment variable, for CI)::
     --access-token T                  GOSSTAND_ACCESS_TOKEN   a ready ESIA access token (no control API)
     --gosstand-replicas N             GOSSTAND_REPLICAS       replicas per service of the stack (default 2)
     --contract-examples N             GOSSTAND_CONTRACT_EXAMPLES  examples per operation / property (20)
+    --gosstand-report DIR                                     write the report grouped by rule (HTML,
+                                                              JUnit, results.json) into DIR
 
 Fixtures: ``gosstand_inprocess`` (the mocks inside the test process, reached by any httpx
 client at their URLs: :class:`~gosstand.stand.inprocess.InProcessStack`),
@@ -80,9 +82,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"[{ENVIRONMENT['contract_examples']}]")
 
 
+    group.addoption("--gosstand-report", dest="gosstand_report", default=None, metavar="DIR",
+                    help="write the conformance report grouped by rule into DIR: conformance.html, junit.xml "
+                         "and the results.json they are computed from")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    report_dir = config.getoption("gosstand_report", default=None)
+    if report_dir:
+        from .ledger import Ledger, LedgerPlugin
+        from .rule_report import write_report_of
+
+        def write(ledger: Ledger) -> None:
+            files = write_report_of(ledger, Path(report_dir))
+            print(f"\nConformance report: {files.html} (JUnit by rule: {files.junit})", flush=True)
+
+        config.pluginmanager.register(LedgerPlugin(write), "gosstand-ledger")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,7 +4,9 @@ in chains of calls (UTKO and FTS).
 schemathesis generates valid and invalid requests per operation and runs all its default
 checks on each answer: no server errors, status codes and content types as declared, response
 bodies matching their schemas, invalid data rejected with a 4xx, authentication really enforced
-(the request is resent without credentials), undeclared methods answered with 405.
+(the request is resent without credentials), undeclared methods answered with 405. The rules the
+contracts state in prose (:mod:`gosstand.conformance.checks`: ETags, Retry-After, problem
+documents and their pointers, marked replays, Location) run on every answer too.
 
 The documents come from the target itself (``/_gosstand/openapi.yaml``) when it is a gosstand
 deployment, else from this repository (``mocks/<service>/openapi.yaml``) — the contract a real
@@ -26,6 +28,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from gosstand.conformance import checks
 from gosstand.conformance.overrides import contract_config, contract_config_toml
 from gosstand.conformance.strategies import contract_formats
 from gosstand.conformance.targets import EsiaSession, Target, TargetOptions, TargetUnavailable, log_in
@@ -36,6 +39,8 @@ pytestmark = pytest.mark.contract
 # Formats must be known before a schema is loaded.
 for _name, _strategy in contract_formats().items():
     schemathesis.openapi.format(_name, _strategy)
+# The rules the contracts state in prose join schemathesis' own checks on every answer.
+checks.register()
 
 #: Network round trips make single examples slow; shrinking a failure still runs.
 CONTRACT_SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck))
