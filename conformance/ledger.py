@@ -62,6 +62,12 @@ class Tally:
 @dataclass
 class Ledger:
     tallies: dict[tuple[RuleKind, str, str], Tally] = field(default_factory=dict)
+    #: Rules the run was meant to apply, by name, with their descriptions: a rule that judged
+    #: nothing still appears in the report (as not exercised) instead of vanishing.
+    expected: dict[str, str] = field(default_factory=dict)
+
+    def expect(self, rule: str, description: str) -> None:
+        self.expected[rule] = description
 
     def record(self, *, kind: RuleKind, rule: str, scope: str, outcome: Literal["passed", "failed", "skipped"],
                description: str = "", message: str | None = None, curl: str | None = None) -> None:
@@ -76,7 +82,10 @@ class Ledger:
                 tally.first_failure = FirstFailure(message=(message or "")[:MAX_MESSAGE], curl=curl)
 
     def as_json(self) -> dict[str, Any]:
-        return {"rules": [asdict(tally) for tally in self.tallies.values()]}
+        judged = {tally.rule for tally in self.tallies.values()}
+        unjudged = [Tally(kind="check", rule=rule, scope="", description=description)
+                    for rule, description in self.expected.items() if rule not in judged]
+        return {"rules": [asdict(tally) for tally in [*self.tallies.values(), *unjudged]]}
 
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -146,6 +155,8 @@ class LedgerPlugin:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         global _active
         _register_hook()
+        for rule, doc in _check_docs().items():
+            self.ledger.expect(rule, _first_line(doc))
         _active = self.ledger
 
     @pytest.hookimpl(wrapper=True)

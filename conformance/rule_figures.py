@@ -67,7 +67,9 @@ def rule_figures(tallies: Iterable[Tally]) -> list[RuleFigure]:
 
 
 def _figure(kind: RuleKind, rule: str, scopes: list[Tally]) -> RuleFigure:
-    ordered = tuple(sorted(scopes, key=lambda tally: (tally.failed == 0, tally.scope)))
+    # a rule the run expected but nothing judged comes as one empty tally: no scope to list
+    ordered = tuple(sorted((tally for tally in scopes if tally.cases), key=lambda tally: (tally.failed == 0,
+                                                                                       tally.scope)))
     first = next(((tally.scope, tally.first_failure) for tally in ordered if tally.first_failure is not None), None)
     return RuleFigure(
         kind=kind, rule=rule, description=next((tally.description for tally in scopes if tally.description), ""),

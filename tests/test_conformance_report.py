@@ -29,13 +29,15 @@ def a_run() -> Ledger:
     ledger.record(kind="check", rule="utko_object_answers_carry_an_etag", scope="GET /v1/objects/{id}",
                   outcome="failed", message="a later failure", curl="curl later")
     ledger.record(kind="test", rule="test_fts_life_cycle", scope="", outcome="skipped")
+    ledger.expect("throttled_answers_carry_retry_after", "A 429 or 503 says when to come back.")
+    ledger.expect("not_a_server_error", "")
     return ledger
 
 
 def test_the_page_lists_a_broken_rule_with_its_first_failing_request(tmp_path: Path) -> None:
     files = write_report_of(a_run(), tmp_path / "out")
     page = files.html.read_text(encoding="utf-8")
-    assert "FAIL:" in page and "1 of 3 rules broken" in page and "1 not exercised" in page
+    assert "FAIL:" in page and "1 of 4 rules broken" in page and "2 not exercised" in page
     broken = page.index('id="check-utko_object_answers_carry_an_etag"')
     assert page.index("curl -X GET -H &#39;authorization: [Filtered]&#39;", broken) > broken, "the first failure"
     assert "curl later" not in page, "only the first failure is shown"
@@ -43,14 +45,20 @@ def test_the_page_lists_a_broken_rule_with_its_first_failing_request(tmp_path: P
     rules = page[page.index('id="rules"'):page.index("</table>")]
     assert rules.index("utko_object_answers_carry_an_etag") < rules.index("test_fts_life_cycle") < rules.index(
         "not_a_server_error"), "broken first, then never exercised, then kept"
-    assert '<td class="idle">not exercised</td>' in rules
+    idle = rules[rules.index("throttled_answers_carry_retry_after"):]
+    assert idle.index('<td class="idle">not exercised</td>') < idle.index("</tr>"), (
+        "a rule the run expected and nothing judged is listed, not passed")
 
 
 def test_the_junit_file_is_xml_with_one_suite_per_rule(tmp_path: Path) -> None:
     junit = ET.parse(write_report_of(a_run(), tmp_path).junit).getroot()
-    assert (junit.tag, junit.get("tests"), junit.get("failures")) == ("testsuites", "3", "1")
+    assert (junit.tag, junit.get("tests"), junit.get("failures")) == ("testsuites", "4", "1")
     suites = {suite.get("name"): suite for suite in junit.iter("testsuite")}
-    assert set(suites) == {"utko_object_answers_carry_an_etag", "test_fts_life_cycle", "not_a_server_error"}
+    assert set(suites) == {"utko_object_answers_carry_an_etag", "test_fts_life_cycle", "not_a_server_error",
+                           "throttled_answers_carry_retry_after"}
+    idle = suites["throttled_answers_carry_retry_after"]
+    assert (idle.get("tests"), idle.find("properties/property[@name='verdict']").get("value")) == (
+        "0", "not exercised")
     kept = suites["not_a_server_error"]
     assert [case.get("name") for case in kept.iter("testcase")] == ["GET /v1/objects/{id}", "PUT /v1/objects/{id}"]
     assert kept.find("testcase/failure") is None
