@@ -30,6 +30,7 @@ from starlette.testclient import TestClient
 from ..mocks.core.app import create_app
 from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.settings import TEST_STAND_ISSUER, Settings, SignatureMode
+from .accounts import prepare_account_keys, register_accounts
 
 if TYPE_CHECKING:
     from .protocol import Stack
@@ -64,6 +65,7 @@ class InProcessStack:
     def start(self) -> Self:
         self.state_dir = Path(tempfile.mkdtemp(prefix="gosstand-inprocess-"))
         ensure_signing_keys(self.state_dir / "esia-keys")
+        prepare_account_keys(self.state_dir, tuple(self.services))
         router = respx.mock(assert_all_called=False, assert_all_mocked=True)
         for service in self.services:
             client = TestClient(create_app(self._settings(service)), raise_server_exceptions=False,
@@ -74,13 +76,14 @@ class InProcessStack:
             router.route().pass_through()
         router.start()
         self._router = router
+        register_accounts(self.urls, self.control_token, self.state_dir)
         return self
 
     def _settings(self, service: str) -> Settings:
         assert self.state_dir is not None
         return Settings.in_state_dir(service, f"{service}-1", self.state_dir, control_token=self.control_token,
                                      public_url=self.urls[service], esia_issuer=self.esia_issuer,
-                                     signature_mode=self.signature_mode)
+                                     esia_url=self.urls.get("esia", ""), signature_mode=self.signature_mode)
 
     def close(self) -> None:
         if self._router is not None:

@@ -38,6 +38,7 @@ from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.middleware import REPLICA_HEADER
 from ..mocks.core.serve import REFUSAL
 from ..mocks.core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
+from .accounts import prepare_account_keys, register_accounts
 from .actions import Evidence, ReplicaAction, perform
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .ports import free_port
@@ -92,10 +93,12 @@ class EmbeddedStack:
         assert self.state_dir is not None
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         ensure_signing_keys(self.state_dir / "esia-keys")
-        for service in self.services:
+        prepare_account_keys(self.state_dir, tuple(self.services))
+        for service in self.services:  # every URL first: FTS and UTKO are told ESIA's
             port = self.ports.get(service) or free_port(self.host)
             self._ports[service] = port
             self.urls[service] = f"http://{self.host}:{port}"
+        for service in self.services:
             count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
             self.members[service] = [Replica(service, i, f"{service}-{i}",
                                              port=free_port(self.host) if self.tcp_faults else None)
@@ -107,6 +110,7 @@ class EmbeddedStack:
                 self._start_layer()
             for service in self.services:
                 self._wait_ready(service)
+            register_accounts(self.urls, self.control_token, self.state_dir)
         except BaseException:
             self.close()
             raise
@@ -117,7 +121,7 @@ class EmbeddedStack:
         assert self.state_dir is not None
         return Settings.in_state_dir(service, replica, self.state_dir, control_token=self.control_token,
                                      public_url=self.urls[service], esia_issuer=self.esia_issuer,
-                                     signature_mode=self.signature_mode)
+                                     esia_url=self.urls.get("esia", ""), signature_mode=self.signature_mode)
 
     def _spawn(self, replica: Replica) -> None:
         assert self.state_dir is not None

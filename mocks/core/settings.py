@@ -47,6 +47,9 @@ class Settings:
     #: The address clients use to reach this service; absolute links in responses point here.
     public_url: str = "http://127.0.0.1"
     esia_issuer: str = TEST_STAND_ISSUER
+    #: Where ESIA answers (browser redirects and back-channel calls of the personal accounts of
+    #: UTKO and FTS, :mod:`gosstand.mocks.accounts`); empty: no ESIA to sign in with.
+    esia_url: str = ""
     #: Directory with ESIA's signing key and certificate; UTKO and FTS read the certificate
     #: from here to verify access tokens.
     esia_keys_dir: Path = field(default=Path("."))
@@ -85,6 +88,7 @@ class Settings:
             control_token=environ["GOSSTAND_CONTROL_TOKEN"],
             public_url=environ.get("GOSSTAND_PUBLIC_URL", "http://127.0.0.1").rstrip("/"),
             esia_issuer=environ.get("GOSSTAND_ESIA_ISSUER", TEST_STAND_ISSUER),
+            esia_url=environ.get("GOSSTAND_ESIA_URL", "").rstrip("/"),
             esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
             signature_mode=parse_signature_mode(environ.get("GOSSTAND_SIGNATURE_MODE", "strict")),
             hot_path=environ.get("GOSSTAND_HOT_PATH", "1") not in ("0", "false", "no", "off"),
@@ -104,6 +108,7 @@ class Settings:
             "GOSSTAND_CONTROL_TOKEN": self.control_token,
             "GOSSTAND_PUBLIC_URL": self.public_url,
             "GOSSTAND_ESIA_ISSUER": self.esia_issuer,
+            "GOSSTAND_ESIA_URL": self.esia_url,
             "GOSSTAND_ESIA_KEYS": str(self.esia_keys_dir),
             "GOSSTAND_SIGNATURE_MODE": self.signature_mode,
             "GOSSTAND_HOT_PATH": "1" if self.hot_path else "0",
@@ -117,6 +122,7 @@ class ReplicaOptions(TypedDict):
     control_token: str
     public_url: NotRequired[str]
     esia_issuer: NotRequired[str]
+    esia_url: NotRequired[str]
     signature_mode: NotRequired[SignatureMode]
     hot_path: NotRequired[bool]
     crash_after_write: NotRequired[str]

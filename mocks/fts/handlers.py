@@ -23,8 +23,7 @@ from ..core.problems import Problem
 from .cards import card, status_summary
 from .events import feed, parse_events_query
 from .lifecycle import DEFAULT_PLAN, Progress, progress
-from .list_indexes import scan_for
-from .paging import Position
+from .listing import declarations_page
 from .queries import parse_list_query
 from .repository import DeclarationRepository, StillChanging, fingerprint
 from .validation import validate_declaration
@@ -113,22 +112,7 @@ class DeclarationsApi:
         await self._verifier.identify(request, scopes=READ_SCOPES)
         query = parse_list_query(request.query_params)
         ctx = context(request)
-        now = await ctx.clock.now()
-        repository = DeclarationRepository(ctx.store)
-        page: list[dict[str, Any]] = []
-        last: Position | None = None
-        more = False
-        scan = await scan_for(ctx.store, query, round(now * 1_000_000))
-        async for record in repository.newest_first(scan, after=query.after, page=query.limit):
-            state = await repository.settle(record, now)
-            if not query.matches(record, state.status.value):
-                continue
-            if len(page) == query.limit:
-                more = True
-                break
-            page.append(card(record, state))
-            last = Position(record["submittedUs"], record["id"])
-        next_cursor = last.cursor if more and last is not None else None
+        page, next_cursor = await declarations_page(ctx.store, query, await ctx.clock.now())
         return JSONResponse({"items": page, "nextCursor": next_cursor})
 
     async def card(self, request: Request) -> Response:

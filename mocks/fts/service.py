@@ -12,7 +12,8 @@ Public surface (contract: ``openapi.yaml`` beside this file, docs/fts-utko.md):
   and its bytes, :mod:`.documents`;
 - ``POST``/``GET /api/v1/appeals``, ``GET …/{id}``, ``POST …/{id}/comments`` — requests to
   customs (обращения), :mod:`.appeals`;
-- ``GET /api/v1/events?inn=…&cursor=…`` — every status change of a declarant's declarations.
+- ``GET /api/v1/events?inn=…&cursor=…`` — every status change of a declarant's declarations;
+- ``GET /login`` and the participant's personal account signed in through ESIA, :mod:`.account`.
 
 The life cycle runs on the shared mock clock (:mod:`.lifecycle`); there are no FTS-specific
 control endpoints in this cut: the common ``/_gosstand/control/clock`` and ``/reset`` suffice.
@@ -24,10 +25,12 @@ from pathlib import Path
 
 from starlette.routing import Route
 
+from ..accounts.routes import account_routes
 from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
+from .account import FTS_ACCOUNT
 from .appeals import APPEALS, AppealsApi
 from .documents import MAX_FORM_BYTES, DocumentsApi
 from .handlers import BASE, EVENTS, MAX_BODY_BYTES, DeclarationsApi
@@ -56,6 +59,7 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             LimitedRoute(APPEALS, appeals.collection, methods=["GET", "POST"], body_limit=MAX_BODY_BYTES),
             Route(APPEALS + "/{id}", appeals.card, methods=["GET"]),
             LimitedRoute(APPEALS + "/{id}/comments", appeals.comment, methods=["POST"], body_limit=MAX_BODY_BYTES),
+            *account_routes(FTS_ACCOUNT, verifier),
         ],
         hot_routes=[hot_status(ctx, verifier)],
         contract=CONTRACT,

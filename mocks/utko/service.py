@@ -8,7 +8,9 @@ Public surface (contract: ``openapi.yaml`` beside this file, docs/fts-utko.md):
   date (:mod:`.requests`), so every replica and run agrees without seeding;
 - ``POST /reo-weight-control-api/api/v1/weight-controls/import`` and
   ``GET /reo-weight-control-api/api/v1/weight-controls?objectId=`` — REO's weight-control
-  integration (:mod:`.weight_controls`).
+  integration (:mod:`.weight_controls`);
+- ``GET /login`` and the personal account signed in through ESIA, with the organisation's
+  first-login registration (:mod:`.account`).
 
 Every public endpoint is audited (:mod:`.audit`); ESIA-authenticated ones also pass the
 address allowlist and the session idle limit (:mod:`.gate`).
@@ -22,10 +24,12 @@ from pathlib import Path
 
 from starlette.routing import Route
 
+from ..accounts.routes import account_routes
 from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
 from ..core.service import ServiceDefinition
+from .account import UTKO_ACCOUNT
 from .audit import audited
 from .control import control_routes
 from .gate import UtkoGate
@@ -37,7 +41,8 @@ WEIGHT_CONTROLS = "/reo-weight-control-api/api/v1/weight-controls"
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    verifier = UtkoGate(relying_party_gate(ctx.settings))
+    gate = relying_party_gate(ctx.settings)
+    verifier = UtkoGate(gate)
     api = UtkoApi(verifier)
     weights = WeightControlApi(verifier)
     return ServiceDefinition(
@@ -50,6 +55,7 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             LimitedRoute(f"{WEIGHT_CONTROLS}/import", audited(weights.import_file), methods=["POST"],
                          body_limit=MAX_FILE_BYTES),
             Route(WEIGHT_CONTROLS, audited(weights.list), methods=["GET"]),
+            *account_routes(UTKO_ACCOUNT, gate),
         ],
         control_routes=control_routes,
         contract=CONTRACT,

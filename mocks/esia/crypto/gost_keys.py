@@ -10,18 +10,15 @@ the keys directory (:func:`gosstand.mocks.core.keys.published_gost_key`).
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-from asn1crypto import algos, core, keys, x509
 
 from ...core.keyfiles import create_once
 from ...core.keys import GOST_CERT_FILE, GOST_KEY_FILE
 from ...core.settings import Settings
 from ...crypto import gost
+from ...crypto.gost_certificates import pem_of, self_signed_certificate
 
 
 @dataclass(frozen=True)
@@ -39,32 +36,7 @@ class GostSigningKeys:
 
     @property
     def certificate_pem(self) -> bytes:
-        body = base64.encodebytes(self.certificate_der).decode().replace("\n", "")
-        lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-        return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n".encode()
-
-
-def self_signed_certificate(key: gost.GostPrivateKey, common_name: str, *, days: int = 3650) -> bytes:
-    """A DER X.509 v3 certificate for ``key``, signed by itself (RFC 4491 signature layout)."""
-    name = x509.Name.build({"country_name": "RU", "organization_name": "gosstand mock ESIA",
-                            "common_name": common_name})
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    algorithm = algos.SignedDigestAlgorithm({"algorithm": gost.OID_SIGNATURE_256})
-    tbs = x509.TbsCertificate({
-        "version": "v3",
-        "serial_number": secrets.randbits(63),
-        "signature": algorithm,
-        "issuer": name,
-        "validity": {"not_before": x509.Time({"utc_time": now - dt.timedelta(days=1)}),
-                     "not_after": x509.Time({"utc_time": now + dt.timedelta(days=days)})},
-        "subject": name,
-        "subject_public_key_info": keys.PublicKeyInfo.load(key.public_key().spki()),
-    })
-    return x509.Certificate({
-        "tbs_certificate": tbs,
-        "signature_algorithm": algorithm,
-        "signature_value": core.OctetBitString(key.sign(tbs.dump())),
-    }).dump()
+        return pem_of(self.certificate_der)
 
 
 def _pem_to_der(pem: bytes) -> bytes:
@@ -80,7 +52,7 @@ def _ensure(directory: Path) -> GostSigningKeys:
 
 def _new_pair() -> tuple[bytes, bytes]:
     key = gost.GostPrivateKey.generate()
-    certificate = self_signed_certificate(key, "ESIA mock GOST token signing")
+    certificate = self_signed_certificate(key, "ESIA mock GOST token signing", organisation="gosstand mock ESIA")
     return key.to_pem(), GostSigningKeys(key, certificate).certificate_pem
 
 

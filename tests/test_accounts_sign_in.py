@@ -1,0 +1,141 @@
+"""Signing in to FTS's and UTKO's personal accounts through ESIA (in process): the redirect with a
+signed v2 request, the callback's checks, the session, the choice of whom to act for, logout
+and the idle and absolute lifetimes on the service's clock."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from account_people import seed_organisation, seed_person
+from cryptography.hazmat.primitives import serialization
+from gosstand.scenarios import accounts, declarations, esia_login
+from gosstand.scenarios.control import StackControl
+from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
+from gosstand.scenarios.http import HttpxClient
+from gosstand.scenarios.identities import russian_faker
+
+
+@pytest.fixture
+def control(gosstand_inprocess) -> StackControl:
+    return StackControl(gosstand_inprocess.urls, gosstand_inprocess.control_token)
+
+
+def _sign_in(stack, control, person, service="fts") -> tuple[HttpxClient, accounts.SignedIn]:
+    http = HttpxClient()
+    signed = accounts.sign_in(http, account_url=stack.urls[service], esia_url=stack.urls["esia"],
+                              login=person.phone, password=person.password, read_sms=control.read_sms)
+    return http, signed
+
+
+@pytest.mark.parametrize("service,client_id", [("fts", "FTSLK"), ("utko", "UTKOLK")])
+def test_login_sends_the_browser_to_esia_with_a_signed_v2_request(gosstand_inprocess, service, client_id):
+    with HttpxClient() as http:
+        target = urlsplit(accounts.start(http, gosstand_inprocess.urls[service]))
+    query = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert target.path == "/aas/oauth2/v2/ac" and query["client_id"] == client_id
+    assert query["redirect_uri"] == f"{gosstand_inprocess.urls[service]}/login/callback"
+    assert {"client_secret", "client_certificate_hash", "state", "timestamp"} <= set(query)
+    assert "usr_org" in query["scope"].split()
+
+
+def test_a_person_signs_in_and_sees_their_organisation_s_declarations_only(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=31)
+    firm = seed_organisation(control, seed=32, employees=[{"oid": person.oid, "role": "employee"}])
+    other = seed_organisation(control, seed=33, employees=[])
+    http, signed = _sign_in(stack, control, person)
+    assert signed.location == "/account/choose"
+    offered = accounts.choices(http, stack.urls["fts"])
+    assert offered == ["self", f"org:{firm['oid']}"]
+    token = _api_token(stack, control, person)
+    mine = _submit(stack, token, firm)
+    _submit(stack, token, other)
+    assert accounts.choose(http, stack.urls["fts"], f"org:{firm['oid']}") == "/account"
+    rows = accounts.open_list(http, stack.urls["fts"])
+    assert len(rows) == 1 and rows[0][1] == mine["procedure"]["code"]
+
+
+def test_an_organisation_the_person_does_not_work_for_cannot_be_chosen(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=34)
+    other = seed_organisation(control, seed=35, employees=[])
+    http, _ = _sign_in(stack, control, person)
+    answer = http.send("POST", f"{stack.urls['fts']}/account/choose", name="choose",
+                       data={"choice": f"org:{other['oid']}"})
+    assert answer.status == 422 and "Такой роли у вас нет" in answer.text
+
+
+def test_a_state_this_browser_did_not_start_is_refused(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=36)
+    with HttpxClient() as attacker:
+        back_to = esia_login.sign_in(attacker, esia_url=stack.urls["esia"],
+                                     authorization_url=accounts.start(attacker, stack.urls["fts"]),
+                                     login=person.phone, password=person.password, read_sms=control.read_sms)
+    with HttpxClient() as victim:  # the attacker's callback link, opened in another browser
+        answer = victim.send("GET", back_to, name="callback")
+    assert answer.status == 400 and "lk_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_a_replayed_callback_opens_nothing(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=37)
+    http, signed = _sign_in(stack, control, person)
+    again = http.send("GET", signed.callback_url, name="callback again")
+    assert again.status == 400
+
+
+def test_logout_ends_the_session_and_the_esia_session(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=38)
+    http, _ = _sign_in(stack, control, person)
+    assert accounts.logout(http, stack.urls["fts"]) == f"{stack.urls['fts']}/logged-out"
+    assert http.send("GET", f"{stack.urls['fts']}/account", name="after").location == "/login"
+    # ESIA's session is gone too: signing in again asks for the password.
+    to_esia = accounts.start(http, stack.urls["fts"])
+    assert "/aas/oauth2/login" in (http.send("GET", to_esia, name="ac").location or "")
+
+
+@pytest.mark.parametrize("idle,alive", [(29 * 60, True), (30 * 60, False)])
+def test_a_session_ends_after_thirty_idle_minutes(gosstand_inprocess, control, idle, alive):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=39)
+    http, _ = _sign_in(stack, control, person)
+    control.advance_clock("fts", idle)
+    answer = http.send("GET", f"{stack.urls['fts']}/account/choose", name="choose")
+    assert (answer.status == 200) is alive
+
+
+def test_a_session_ends_eight_hours_after_sign_in_however_busy(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=40)
+    http, _ = _sign_in(stack, control, person)
+    for _ in range(17):  # a request every 29 minutes: never idle, 8 h 13 min in all
+        control.advance_clock("fts", 29 * 60)
+        last = http.send("GET", f"{stack.urls['fts']}/account/choose", name="choose")
+    assert last.status == 303 and last.location == "/login"
+
+
+def _api_token(stack, control, person) -> str:
+    """A machine client's bearer token for the same person (the APIs stay as they were)."""
+    certificate, key = make_test_identity("APIRP")
+    rp = RelyingParty("APIRP", "https://rp.example/cb", certificate, key, clock=lambda: control.now("esia"))
+    control.register_client("APIRP", redirect_uris=[rp.redirect_uri],
+                            certificate=certificate.public_bytes(serialization.Encoding.PEM).decode())
+    with HttpxClient() as http:
+        return esia_login.login(http, esia_url=stack.urls["esia"], rp=rp, login=person.phone,
+                                password=person.password, read_sms=control.read_sms,
+                                scope="openid fullname usr_org").access_token
+
+
+def _submit(stack, token, organisation) -> dict:
+    body = declarations.sample_declaration(russian_faker(seed=organisation["oid"] % 1000))
+    body["declarant"] = {**body["declarant"], "inn": organisation["inn"], "kpp": organisation["kpp"],
+                         "ogrn": organisation["ogrn"]}
+    with HttpxClient() as http:
+        answer = http.send("POST", f"{stack.urls['fts']}/api/v1/declarations", name="submit", json=body,
+                           headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status == 201, answer.text
+    return answer.json()
