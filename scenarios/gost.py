@@ -7,7 +7,11 @@ or a declarant's crypto provider does, through the system OpenSSL 3 with Debian'
 Independent of the mock's code on purpose (the mock verifies what this module signs): keys are
 made and CMS is built by the engine itself (``CMS_sign``, which picks the Streebog of the key's
 size), the raw signature is made over a Streebog digest of the key's size (``EVP_PKEY_sign``),
-and the certificate is assembled with asn1crypto.
+and the certificate is assembled with asn1crypto; the mocks sign and verify with other OpenSSL
+calls (``EVP_DigestSign``/``EVP_DigestVerify``). Only loading the library and the engine, and
+the C declarations of its functions, are shared (:mod:`gosstand.mocks.crypto.engine`); how a
+key, a digest, a signature or a CMS is made stays apart, since that is where a mistake on one
+side would otherwise be repeated on the other and pass unnoticed.
 
 Byte order: :meth:`GostKey.sign` returns gost-engine's order, which ESIA reads. A signature
 that came from CryptoPro CSP is the same bytes (64, or 128 for a 512-bit key) reversed;
@@ -20,15 +24,14 @@ from __future__ import annotations
 
 import base64
 import ctypes
-import ctypes.util
 import datetime as dt
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import algos, core, keys, x509
+from gosstand.mocks.crypto.engine import GostEngine, engine, loaded, unavailable_reason
 
 __all__ = [
     "GostCertificate",
@@ -44,123 +47,45 @@ _vp = ctypes.c_void_p
 _CMS_NOCERTS, _CMS_DETACHED, _CMS_BINARY, _CMS_NOATTR, _CMS_NOSMIMECAP = 0x2, 0x40, 0x80, 0x100, 0x200
 _BIO_CTRL_INFO = 3
 #: Per key size: the certificate signature OID (GOST R 34.10-2012 with GOST R 34.11-2012 of
-#: that size, RFC 9215), the engine's key type and Streebog, and the signature size.
+#: that size, RFC 9215) and the signature size.
 _SIGNATURE_OID = {256: "1.2.643.7.1.1.3.2", 512: "1.2.643.7.1.1.3.3"}
-_ENGINE_NAMES = {256: (b"gost2012_256", b"md_gost12_256"), 512: (b"gost2012_512", b"md_gost12_512")}
 _SIGNATURE_SIZE = {256: 64, 512: 128}
 
 
-class GostNotAvailable(RuntimeError):
-    """No GOST engine in the system OpenSSL."""
-
-
-_PROTOTYPES: dict[str, tuple[object, list[object]]] = {
-    "ENGINE_by_id": (_vp, [ctypes.c_char_p]),
-    "ENGINE_init": (ctypes.c_int, [_vp]),
-    "ENGINE_set_default": (ctypes.c_int, [_vp, ctypes.c_uint]),
-    "ERR_clear_error": (None, []),
-    "EVP_get_digestbyname": (_vp, [ctypes.c_char_p]),
-    "OBJ_sn2nid": (ctypes.c_int, [ctypes.c_char_p]),
-    "EVP_Digest": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
-                                  ctypes.POINTER(ctypes.c_uint), _vp, _vp]),
-    "EVP_PKEY_CTX_new_id": (_vp, [ctypes.c_int, _vp]),
-    "EVP_PKEY_CTX_new": (_vp, [_vp, _vp]),
-    "EVP_PKEY_CTX_free": (None, [_vp]),
-    "EVP_PKEY_CTX_ctrl_str": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.c_char_p]),
-    "EVP_PKEY_keygen_init": (ctypes.c_int, [_vp]),
-    "EVP_PKEY_keygen": (ctypes.c_int, [_vp, ctypes.POINTER(_vp)]),
-    "EVP_PKEY_sign_init": (ctypes.c_int, [_vp]),
-    "EVP_PKEY_sign": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.POINTER(ctypes.c_size_t),
-                                     ctypes.c_char_p, ctypes.c_size_t]),
-    "EVP_PKEY_verify_init": (ctypes.c_int, [_vp]),
-    "EVP_PKEY_verify": (ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
-    "EVP_PKEY_free": (None, [_vp]),
-    "EVP_PKEY_get_base_id": (ctypes.c_int, [_vp]),
-    "d2i_PUBKEY": (_vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
-    "i2d_PUBKEY": (ctypes.c_int, [_vp, ctypes.POINTER(ctypes.c_char_p)]),
-    "d2i_X509": (_vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
-    "X509_free": (None, [_vp]),
-    "BIO_new_mem_buf": (_vp, [ctypes.c_char_p, ctypes.c_int]),
-    "BIO_new": (_vp, [_vp]),
-    "BIO_s_mem": (_vp, []),
-    "BIO_ctrl": (ctypes.c_long, [_vp, ctypes.c_int, ctypes.c_long, _vp]),
-    "BIO_free": (ctypes.c_int, [_vp]),
-    "PEM_write_bio_PrivateKey": (ctypes.c_int, [_vp, _vp, _vp, _vp, ctypes.c_int, _vp, _vp]),
-    "PEM_read_bio_PrivateKey": (_vp, [_vp, _vp, _vp, _vp]),
-    "CMS_sign": (_vp, [_vp, _vp, _vp, _vp, ctypes.c_uint]),
-    "CMS_ContentInfo_free": (None, [_vp]),
-    "i2d_CMS_ContentInfo": (ctypes.c_int, [_vp, ctypes.POINTER(ctypes.c_char_p)]),
-}
-
-
-class _Engine:
-    def __init__(self) -> None:
-        lib = ctypes.CDLL(ctypes.util.find_library("crypto") or "libcrypto.so.3")
-        for name, (restype, argtypes) in _PROTOTYPES.items():
-            function = getattr(lib, name)
-            function.restype, function.argtypes = restype, argtypes
-        engine = lib.ENGINE_by_id(b"gost")
-        if not engine or lib.ENGINE_init(engine) != 1 or lib.ENGINE_set_default(engine, 0xFFFF) != 1:
-            lib.ERR_clear_error()
-            raise GostNotAvailable("OpenSSL has no gost engine: apt-get install -y libengine-gost-openssl")
-        self.lib = lib
-        self.md = {bits: lib.EVP_get_digestbyname(md) for bits, (_, md) in _ENGINE_NAMES.items()}
-        self.nid = {bits: lib.OBJ_sn2nid(key) for bits, (key, _) in _ENGINE_NAMES.items()}
-
-    def bits_of(self, key: int) -> int:
-        """256 or 512: the size of an ``EVP_PKEY*`` the engine holds."""
-        kind = self.lib.EVP_PKEY_get_base_id(key)
-        for bits, nid in self.nid.items():
-            if nid == kind:
-                return bits
+def _bits_of(gost: GostEngine, key: int) -> int:
+    """256 or 512: the size of an ``EVP_PKEY*`` the engine holds."""
+    bits = gost.bits_of(key)
+    if bits is None:
         raise RuntimeError("OpenSSL GOST: not a GOST R 34.10-2012 key")
-
-    def fail(self, what: str) -> RuntimeError:
-        self.lib.ERR_clear_error()
-        return RuntimeError(f"OpenSSL GOST: {what} failed")
-
-    def der_of(self, encode: Callable[[int, Any], int], pointer: int) -> bytes:
-        """Run an ``i2d_*`` function twice: for the size, then into a buffer."""
-        size = encode(pointer, None)
-        if size <= 0:
-            raise self.fail("DER encoding")
-        buffer = ctypes.create_string_buffer(size)
-        cursor = ctypes.c_char_p(ctypes.addressof(buffer))
-        encode(pointer, ctypes.byref(cursor))
-        return buffer.raw
+    return bits
 
 
-_lock = threading.Lock()
-_engine: _Engine | GostNotAvailable | None = None
+def _failed(gost: GostEngine, what: str) -> RuntimeError:
+    gost.clear_errors()
+    return RuntimeError(f"OpenSSL GOST: {what} failed")
 
 
-def _gost() -> _Engine:
-    global _engine
-    with _lock:
-        if _engine is None:
-            try:
-                _engine = _Engine()
-            except (OSError, AttributeError, GostNotAvailable) as exc:
-                _engine = GostNotAvailable(str(exc))
-    if isinstance(_engine, GostNotAvailable):
-        raise _engine
-    return _engine
+def _der_of(gost: GostEngine, encode: Callable[[int, Any], int], pointer: int) -> bytes:
+    """Run an ``i2d_*`` function twice: for the size, then into a buffer."""
+    size = encode(pointer, None)
+    if size <= 0:
+        raise _failed(gost, "DER encoding")
+    buffer = ctypes.create_string_buffer(size)
+    cursor = ctypes.c_char_p(ctypes.addressof(buffer))
+    encode(pointer, ctypes.byref(cursor))
+    return buffer.raw
 
 
 def gost_ready() -> str | None:
     """``None`` when GOST works here, else the reason it does not."""
-    try:
-        _gost()
-    except GostNotAvailable as exc:
-        return str(exc)
-    return None
+    return unavailable_reason()
 
 
 def _streebog(data: bytes, bits: int) -> bytes:
-    gost = _gost()
+    gost = engine()
     out, size = ctypes.create_string_buffer(bits // 8), ctypes.c_uint(0)
     if gost.lib.EVP_Digest(data, len(data), out, ctypes.byref(size), gost.md[bits], None) != 1:
-        raise gost.fail(f"Streebog-{bits}")
+        raise _failed(gost, f"Streebog-{bits}")
     return out.raw[: size.value]
 
 
@@ -187,12 +112,13 @@ class GostKey:
 
     def __init__(self, pointer: int) -> None:
         self._pointer = pointer
-        self.bits = _gost().bits_of(pointer)
+        self.bits = _bits_of(engine(), pointer)
 
     def __del__(self) -> None:
         try:
-            if self._pointer and isinstance(_engine, _Engine):
-                _engine.lib.EVP_PKEY_free(self._pointer)
+            gost = loaded()
+            if self._pointer and gost is not None:
+                gost.lib.EVP_PKEY_free(self._pointer)
         except TypeError:  # interpreter shutdown: module globals are already gone
             pass
 
@@ -201,7 +127,7 @@ class GostKey:
         """A new ``bits``-bit key (256 or 512) on the engine's parameter set ``paramset``."""
         if bits not in _SIGNATURE_SIZE:
             raise ValueError(f"GOST R 34.10-2012 keys are 256 or 512 bit, not {bits}")
-        gost = _gost()
+        gost = engine()
         context = gost.lib.EVP_PKEY_CTX_new_id(gost.nid[bits], None)
         pointer = _vp()
         try:
@@ -210,27 +136,27 @@ class GostKey:
                 or gost.lib.EVP_PKEY_CTX_ctrl_str(context, b"paramset", paramset.encode()) <= 0
                 or gost.lib.EVP_PKEY_keygen(context, ctypes.byref(pointer)) != 1
             ):
-                raise gost.fail("key generation")
+                raise _failed(gost, "key generation")
         finally:
             gost.lib.EVP_PKEY_CTX_free(context)
         return cls(pointer.value or 0)
 
     @classmethod
     def from_pem(cls, pem: bytes) -> GostKey:
-        gost = _gost()
+        gost = engine()
         bio = gost.lib.BIO_new_mem_buf(pem, len(pem))
         pointer = gost.lib.PEM_read_bio_PrivateKey(bio, None, None, None)
         gost.lib.BIO_free(bio)
         if not pointer:
-            raise gost.fail("reading the PEM key")
+            raise _failed(gost, "reading the PEM key")
         return cls(pointer)
 
     def pem(self) -> bytes:
-        gost = _gost()
+        gost = engine()
         bio = gost.lib.BIO_new(gost.lib.BIO_s_mem())
         try:
             if gost.lib.PEM_write_bio_PrivateKey(bio, self._pointer, None, None, 0, None, None) != 1:
-                raise gost.fail("writing the PEM key")
+                raise _failed(gost, "writing the PEM key")
             data = ctypes.c_char_p()
             size = gost.lib.BIO_ctrl(bio, _BIO_CTRL_INFO, 0, ctypes.byref(data))
             return ctypes.string_at(data, size)
@@ -239,11 +165,11 @@ class GostKey:
 
     def public_key_info(self) -> bytes:
         """DER SubjectPublicKeyInfo (for the certificate)."""
-        gost = _gost()
-        return gost.der_of(gost.lib.i2d_PUBKEY, self._pointer)
+        gost = engine()
+        return _der_of(gost, gost.lib.i2d_PUBKEY, self._pointer)
 
     def sign_digest(self, digest: bytes) -> bytes:
-        gost = _gost()
+        gost = engine()
         context = gost.lib.EVP_PKEY_CTX_new(self._pointer, None)
         capacity = _SIGNATURE_SIZE[self.bits]
         out, size = ctypes.create_string_buffer(capacity), ctypes.c_size_t(capacity)
@@ -252,7 +178,7 @@ class GostKey:
                 gost.lib.EVP_PKEY_sign_init(context) != 1
                 or gost.lib.EVP_PKEY_sign(context, out, ctypes.byref(size), digest, len(digest)) != 1
             ):
-                raise gost.fail("signing")
+                raise _failed(gost, "signing")
         finally:
             gost.lib.EVP_PKEY_CTX_free(context)
         return out.raw[: size.value]
@@ -265,7 +191,7 @@ class GostKey:
     def sign_cms(self, message: bytes, certificate: GostCertificate, *, detached: bool = True,
                  signed_attributes: bool = True) -> bytes:
         """DER CMS SignedData of ``message`` made by OpenSSL's ``CMS_sign`` with the engine."""
-        gost = _gost()
+        gost = engine()
         cursor = ctypes.c_char_p(certificate.der)
         cert = gost.lib.d2i_X509(None, ctypes.byref(cursor), len(certificate.der))
         data = gost.lib.BIO_new_mem_buf(message, len(message))
@@ -275,9 +201,9 @@ class GostKey:
         try:
             signed = gost.lib.CMS_sign(cert, self._pointer, None, data, flags) if cert else None
             if not signed:
-                raise gost.fail("CMS_sign")
+                raise _failed(gost, "CMS_sign")
             try:
-                return gost.der_of(gost.lib.i2d_CMS_ContentInfo, signed)
+                return _der_of(gost, gost.lib.i2d_CMS_ContentInfo, signed)
             finally:
                 gost.lib.CMS_ContentInfo_free(signed)
         finally:
@@ -313,21 +239,21 @@ class GostCertificate:
     def verify(self, signature: bytes, message: bytes) -> bool:
         """Whether ``signature`` (gost-engine order, as ESIA signs) is this certificate's key's
         GOST R 34.10-2012 signature of ``message`` (over the Streebog of the key's size)."""
-        gost = _gost()
+        gost = engine()
         spki = x509.Certificate.load(self.der)["tbs_certificate"]["subject_public_key_info"].dump()
         cursor = ctypes.c_char_p(spki)
         key = gost.lib.d2i_PUBKEY(None, ctypes.byref(cursor), len(spki))
         if not key:
-            raise gost.fail("reading the certificate's public key")
+            raise _failed(gost, "reading the certificate's public key")
         context = gost.lib.EVP_PKEY_CTX_new(key, None)
         try:
-            digest = _streebog(message, gost.bits_of(key))
+            digest = _streebog(message, _bits_of(gost, key))
             verified = gost.lib.EVP_PKEY_verify_init(context) == 1 and gost.lib.EVP_PKEY_verify(
                 context, signature, len(signature), digest, len(digest)) == 1
         finally:
             gost.lib.EVP_PKEY_CTX_free(context)
             gost.lib.EVP_PKEY_free(key)
-        gost.lib.ERR_clear_error()
+        gost.clear_errors()
         return verified
 
 

@@ -2,9 +2,10 @@
 them: no module imports itself back through others (a circle makes the import order matter and
 the layers meaningless); the mocks' shared core and shared crypto import none of the services;
 UTKO and FTS import nothing of ESIA (they accept its tokens through the core's
-``access_tokens``, and check signatures with the shared ``crypto``); the servers know nothing of
-the stand that runs them; and the stand's runtime knows nothing of the load runs and reports
-built on it."""
+``access_tokens``, and check signatures with the shared ``crypto``); the reference client signs
+independently of the mocks it tests, sharing only the loading of the OpenSSL gost engine; the
+servers know nothing of the stand that runs them; and the stand's runtime knows nothing of the
+load runs and reports built on it."""
 
 from __future__ import annotations
 
@@ -128,6 +129,13 @@ def test_the_shared_crypto_imports_nothing_else_of_the_mocks():
 def test_utko_and_fts_import_nothing_of_esia():
     importers = ("gosstand.mocks.fts", "gosstand.mocks.utko", "gosstand.mocks.accounts")  # their accounts too
     assert reaching(import_graph(), importers, ("gosstand.mocks.esia",)) == {}
+
+
+def test_the_traffic_takes_nothing_of_the_mocks_but_the_gost_engine_loader():
+    """The reference client's signatures test the mocks' checks: if it signed with the mocks' own
+    code, a mistake there would be made on both sides and pass."""
+    taken = reaching(import_graph(), ("gosstand.scenarios",), ("gosstand.mocks",))
+    assert {target for targets in taken.values() for target in targets} <= {"gosstand.mocks.crypto.engine"}, taken
 
 
 def test_the_servers_know_nothing_of_the_stand_that_runs_them():

@@ -1,16 +1,14 @@
 """GOST R 34.10-2012 (256- and 512-bit keys) and Streebog (GOST R 34.11-2012) for the mocks.
 
-Python has no GOST of its own and ``cryptography`` does not offer it, but Debian's
-``libengine-gost-openssl`` teaches the *system* OpenSSL 3 (the ``libcrypto.so.3`` Python's
-own ``hashlib`` links) GOST keys, signatures and Streebog. This module reaches that engine
-through :mod:`ctypes`: one native call per operation, no subprocess, no pure-Python curve
-arithmetic. Measured on this machine (2 cores): Streebog-256 of 100 bytes ≈ 4 µs, sign ≈ 0.2 ms,
-verify ≈ 0.25 ms — against ≈ 8 ms per ``openssl`` CLI call and ≈ 80 ms per pure-Python
-``gostcrypto`` verify. 512-bit keys cost more (``python -m timeit`` on 100 bytes, best of three
-runs): Streebog-512 ≈ 5–8 µs (Streebog-256 ≈ 7 µs in the same runs), sign ≈ 0.26 ms and verify
-≈ 0.9 ms on paramset A (256-bit A in the same runs: 0.07 ms and 0.25 ms), ≈ 0.2 and 0.5 ms on C,
-≈ 0.6 and 2.1 ms on B; a whole FTS detached-signature check with signed attributes ≈ 1.4 ms
-against ≈ 0.6 ms with a 256-bit key. Cheap enough for document uploads; ESIA's logins stay 256.
+Through the system OpenSSL's gost engine (:mod:`.engine`, which loads it): one native call per
+operation, no subprocess, no pure-Python curve arithmetic. Measured on this machine (2 cores):
+Streebog-256 of 100 bytes ≈ 4 µs, sign ≈ 0.2 ms, verify ≈ 0.25 ms — against ≈ 8 ms per ``openssl``
+CLI call and ≈ 80 ms per pure-Python ``gostcrypto`` verify. 512-bit keys cost more (``python -m
+timeit`` on 100 bytes, best of three runs): Streebog-512 ≈ 5–8 µs (Streebog-256 ≈ 7 µs in the same
+runs), sign ≈ 0.26 ms and verify ≈ 0.9 ms on paramset A (256-bit A in the same runs: 0.07 ms and
+0.25 ms), ≈ 0.2 and 0.5 ms on C, ≈ 0.6 and 2.1 ms on B; a whole FTS detached-signature check with
+signed attributes ≈ 1.4 ms against ≈ 0.6 ms with a 256-bit key. Cheap enough for document uploads;
+ESIA's logins stay 256.
 
 Two key sizes, each with its own Streebog (RFC 9215, TC26): a 256-bit key signs Streebog-256
 digests, a 512-bit key Streebog-512 ones, and the engine pairs them by itself. A key knows its
@@ -25,16 +23,16 @@ signature with all its bytes reversed; its users reverse it before sending (see
 
 When the engine is missing, :func:`available` is ``False``, :func:`unavailable_reason` says why
 and every operation raises :class:`GostUnavailable`; callers turn that into a clean refusal
-(the server) or a skip (the tests). Install: ``apt-get install -y libengine-gost-openssl``.
+(the server) or a skip (the tests).
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .engine import GostUnavailable, engine, loaded, unavailable_reason
 
 __all__ = [
     "GOST_256",
@@ -67,8 +65,8 @@ DIGEST_SIZE = 32
 
 @dataclass(frozen=True, slots=True)
 class GostAlgorithm:
-    """One key size of GOST R 34.10-2012 with the Streebog it signs, their OIDs and the
-    engine's names for them: what differs between 256- and 512-bit keys, in one place."""
+    """One key size of GOST R 34.10-2012 with the Streebog it signs and their OIDs: what differs
+    between 256- and 512-bit keys, in one place (the engine's names for them: :mod:`.engine`)."""
 
     bits: int
     public_key_oid: str
@@ -76,8 +74,6 @@ class GostAlgorithm:
     digest_oid: str
     signature_size: int
     digest_size: int
-    engine_key: bytes
-    engine_digest: bytes
 
     @property
     def name(self) -> str:
@@ -88,107 +84,16 @@ class GostAlgorithm:
         return f"Streebog-{self.bits}"
 
 
-GOST_256 = GostAlgorithm(256, OID_PUBLIC_KEY_256, OID_SIGNATURE_256, OID_STREEBOG_256,
-                         SIGNATURE_SIZE, DIGEST_SIZE, b"gost2012_256", b"md_gost12_256")
-GOST_512 = GostAlgorithm(512, OID_PUBLIC_KEY_512, OID_SIGNATURE_512, OID_STREEBOG_512,
-                         128, 64, b"gost2012_512", b"md_gost12_512")
+GOST_256 = GostAlgorithm(256, OID_PUBLIC_KEY_256, OID_SIGNATURE_256, OID_STREEBOG_256, SIGNATURE_SIZE, DIGEST_SIZE)
+GOST_512 = GostAlgorithm(512, OID_PUBLIC_KEY_512, OID_SIGNATURE_512, OID_STREEBOG_512, 128, 64)
 _ALGORITHMS = {algorithm.bits: algorithm for algorithm in (GOST_256, GOST_512)}
 
-_ENGINE_METHOD_ALL = 0xFFFF
 _BIO_CTRL_INFO = 3
 _vp = ctypes.c_void_p
-_size_p = ctypes.POINTER(ctypes.c_size_t)
-
-
-class GostUnavailable(RuntimeError):
-    """The system OpenSSL has no GOST engine here."""
 
 
 class GostError(ValueError):
     """OpenSSL refused an input (a malformed key, a certificate that is not GOST ...)."""
-
-
-class _Lib:
-    """The bound libcrypto functions and the engine, set up once per process."""
-
-    def __init__(self) -> None:
-        path = ctypes.util.find_library("crypto") or "libcrypto.so.3"
-        lib = ctypes.CDLL(path)
-        if lib.OpenSSL_version_num() >> 28 < 3:
-            raise GostUnavailable(f"{path} is not OpenSSL 3")
-        for name, restype, argtypes in _SIGNATURES:
-            function = getattr(lib, name)
-            function.restype, function.argtypes = restype, argtypes
-        self.lib = lib
-        engine = lib.ENGINE_by_id(b"gost")
-        if not engine:
-            lib.ERR_clear_error()
-            raise GostUnavailable(
-                "the OpenSSL gost engine is not installed (apt-get install -y libengine-gost-openssl)"
-            )
-        if lib.ENGINE_init(engine) != 1 or lib.ENGINE_set_default(engine, _ENGINE_METHOD_ALL) != 1:
-            lib.ERR_clear_error()
-            raise GostUnavailable("the OpenSSL gost engine did not initialise")
-        self.engine = engine
-        #: per key size: the engine's Streebog and its key type (NID)
-        self.md = {bits: lib.EVP_get_digestbyname(a.engine_digest) for bits, a in _ALGORITHMS.items()}
-        self.nid = {bits: lib.OBJ_sn2nid(a.engine_key) for bits, a in _ALGORITHMS.items()}
-        if not all(self.md.values()) or not all(self.nid.values()):
-            lib.ERR_clear_error()
-            raise GostUnavailable("the gost engine lacks GOST R 34.11-2012 or 34.10-2012 (256 and 512 bit)")
-        self.bits_of_nid = {nid: bits for bits, nid in self.nid.items()}
-
-
-_SIGNATURES: list[tuple[str, object, list[object]]] = [
-    ("OpenSSL_version_num", ctypes.c_ulong, []),
-    ("ENGINE_by_id", _vp, [ctypes.c_char_p]),
-    ("ENGINE_init", ctypes.c_int, [_vp]),
-    ("ENGINE_set_default", ctypes.c_int, [_vp, ctypes.c_uint]),
-    ("ERR_clear_error", None, []),
-    ("EVP_get_digestbyname", _vp, [ctypes.c_char_p]),
-    ("OBJ_sn2nid", ctypes.c_int, [ctypes.c_char_p]),
-    ("EVP_Digest", ctypes.c_int,
-     [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint), _vp, _vp]),
-    ("EVP_MD_CTX_new", _vp, []),
-    ("EVP_MD_CTX_free", None, [_vp]),
-    ("EVP_DigestSignInit", ctypes.c_int, [_vp, _vp, _vp, _vp, _vp]),
-    ("EVP_DigestSign", ctypes.c_int, [_vp, ctypes.c_char_p, _size_p, ctypes.c_char_p, ctypes.c_size_t]),
-    ("EVP_DigestVerifyInit", ctypes.c_int, [_vp, _vp, _vp, _vp, _vp]),
-    ("EVP_DigestVerify", ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
-    ("EVP_PKEY_free", None, [_vp]),
-    ("EVP_PKEY_CTX_new_id", _vp, [ctypes.c_int, _vp]),
-    ("EVP_PKEY_CTX_free", None, [_vp]),
-    ("EVP_PKEY_keygen_init", ctypes.c_int, [_vp]),
-    ("EVP_PKEY_CTX_ctrl_str", ctypes.c_int, [_vp, ctypes.c_char_p, ctypes.c_char_p]),
-    ("EVP_PKEY_keygen", ctypes.c_int, [_vp, ctypes.POINTER(_vp)]),
-    ("EVP_PKEY_get_base_id", ctypes.c_int, [_vp]),
-    ("d2i_PUBKEY", _vp, [_vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
-    ("i2d_PUBKEY", ctypes.c_int, [_vp, ctypes.POINTER(ctypes.c_char_p)]),
-    ("BIO_new_mem_buf", _vp, [ctypes.c_char_p, ctypes.c_int]),
-    ("BIO_s_mem", _vp, []),
-    ("BIO_new", _vp, [_vp]),
-    ("BIO_free", ctypes.c_int, [_vp]),
-    ("BIO_ctrl", ctypes.c_long, [_vp, ctypes.c_int, ctypes.c_long, _vp]),
-    ("PEM_read_bio_PrivateKey", _vp, [_vp, _vp, _vp, _vp]),
-    ("PEM_write_bio_PrivateKey", ctypes.c_int, [_vp, _vp, _vp, _vp, ctypes.c_int, _vp, _vp]),
-]
-
-_setup_lock = threading.Lock()
-_state: _Lib | GostUnavailable | None = None
-
-
-def _lib() -> _Lib:
-    global _state
-    if _state is None:
-        with _setup_lock:
-            if _state is None:
-                try:
-                    _state = _Lib()
-                except (OSError, AttributeError, GostUnavailable) as exc:
-                    _state = exc if isinstance(exc, GostUnavailable) else GostUnavailable(str(exc))
-    if isinstance(_state, GostUnavailable):
-        raise _state
-    return _state
 
 
 def available() -> bool:
@@ -196,20 +101,12 @@ def available() -> bool:
     return unavailable_reason() is None
 
 
-def unavailable_reason() -> str | None:
-    try:
-        _lib()
-    except GostUnavailable as exc:
-        return str(exc)
-    return None
-
-
 def _streebog(data: bytes, algorithm: GostAlgorithm) -> bytes:
-    gost = _lib()
+    gost = engine()
     out = ctypes.create_string_buffer(algorithm.digest_size)
     size = ctypes.c_uint(0)
     if gost.lib.EVP_Digest(data, len(data), out, ctypes.byref(size), gost.md[algorithm.bits], None) != 1:
-        gost.lib.ERR_clear_error()
+        gost.clear_errors()
         raise GostError(f"{algorithm.digest_name} failed")
     return out.raw[: size.value]
 
@@ -238,8 +135,9 @@ class _Key:
 
     def __del__(self) -> None:
         try:
-            if self._pointer and isinstance(_state, _Lib):
-                _state.lib.EVP_PKEY_free(self._pointer)
+            gost = loaded()
+            if self._pointer and gost is not None:
+                gost.lib.EVP_PKEY_free(self._pointer)
                 self._pointer = 0
         except TypeError:  # interpreter shutdown: module globals are already gone
             pass
@@ -255,12 +153,12 @@ class _Key:
 
     def spki(self) -> bytes:
         """The DER SubjectPublicKeyInfo of the key (of a key pair, its public half)."""
-        gost = _lib()
+        gost = engine()
         size = gost.lib.i2d_PUBKEY(self._pointer, None)
         buffer = ctypes.create_string_buffer(max(size, 0))
         cursor = ctypes.c_char_p(ctypes.addressof(buffer))
         if size <= 0 or gost.lib.i2d_PUBKEY(self._pointer, ctypes.byref(cursor)) != size:
-            gost.lib.ERR_clear_error()
+            gost.clear_errors()
             raise GostError("cannot encode the public key")
         return buffer.raw
 
@@ -268,8 +166,7 @@ class _Key:
 def _algorithm_of(pointer: int) -> GostAlgorithm:
     """The size of a freshly read key, or :class:`GostError` when it is no GOST R 34.10-2012 key
     (the half-made object holding it frees it as it goes)."""
-    gost = _lib()
-    bits = gost.bits_of_nid.get(gost.lib.EVP_PKEY_get_base_id(pointer))
+    bits = engine().bits_of(pointer)
     if bits is None:
         raise GostError("not a GOST R 34.10-2012 key (256 or 512 bit)")
     return _ALGORITHMS[bits]
@@ -281,11 +178,11 @@ class GostPublicKey(_Key):
     @classmethod
     def from_spki(cls, der: bytes) -> GostPublicKey:
         """From a DER SubjectPublicKeyInfo (as in a certificate), of either size."""
-        gost = _lib()
+        gost = engine()
         cursor = ctypes.c_char_p(der)
         pointer = gost.lib.d2i_PUBKEY(None, ctypes.byref(cursor), len(der))
         if not pointer:
-            gost.lib.ERR_clear_error()
+            gost.clear_errors()
             raise GostError("not a public key OpenSSL can read")
         return cls(pointer)
 
@@ -294,18 +191,18 @@ class GostPublicKey(_Key):
         one) signs ``data`` hashed with the Streebog of the key's size."""
         if len(signature) != self.algorithm.signature_size:
             return False
-        gost = _lib()
+        gost = engine()
         context = gost.lib.EVP_MD_CTX_new()
         try:
             md = gost.md[self.bits]
             if gost.lib.EVP_DigestVerifyInit(context, None, md, None, self._pointer) != 1:
-                gost.lib.ERR_clear_error()
+                gost.clear_errors()
                 raise GostError("cannot verify with this key")
             ok = gost.lib.EVP_DigestVerify(context, signature, len(signature), data, len(data)) == 1
         finally:
             gost.lib.EVP_MD_CTX_free(context)
         if not ok:
-            gost.lib.ERR_clear_error()
+            gost.clear_errors()
         return ok
 
 
@@ -319,7 +216,7 @@ class GostPrivateKey(_Key):
         algorithm = _ALGORITHMS.get(bits)
         if algorithm is None:
             raise GostError(f"GOST R 34.10-2012 keys are 256 or 512 bit, not {bits}")
-        gost = _lib()
+        gost = engine()
         context = gost.lib.EVP_PKEY_CTX_new_id(gost.nid[bits], None)
         pointer = _vp()
         try:
@@ -329,7 +226,7 @@ class GostPrivateKey(_Key):
                 or gost.lib.EVP_PKEY_CTX_ctrl_str(context, b"paramset", paramset.encode()) <= 0
                 or gost.lib.EVP_PKEY_keygen(context, ctypes.byref(pointer)) != 1
             ):
-                gost.lib.ERR_clear_error()
+                gost.clear_errors()
                 raise GostError(f"cannot generate a {bits}-bit key on parameter set {paramset!r}")
         finally:
             gost.lib.EVP_PKEY_CTX_free(context)
@@ -337,24 +234,24 @@ class GostPrivateKey(_Key):
 
     @classmethod
     def from_pem(cls, pem: bytes) -> GostPrivateKey:
-        gost = _lib()
+        gost = engine()
         bio = gost.lib.BIO_new_mem_buf(pem, len(pem))
         try:
             pointer = gost.lib.PEM_read_bio_PrivateKey(bio, None, None, None)
         finally:
             gost.lib.BIO_free(bio)
         if not pointer:
-            gost.lib.ERR_clear_error()
+            gost.clear_errors()
             raise GostError("not a PEM private key OpenSSL can read")
         return cls(pointer)
 
     def to_pem(self) -> bytes:
         """PKCS#8 PEM, unencrypted (a test key)."""
-        gost = _lib()
+        gost = engine()
         bio = gost.lib.BIO_new(gost.lib.BIO_s_mem())
         try:
             if gost.lib.PEM_write_bio_PrivateKey(bio, self._pointer, None, None, 0, None, None) != 1:
-                gost.lib.ERR_clear_error()
+                gost.clear_errors()
                 raise GostError("cannot encode the private key")
             data = ctypes.c_char_p()
             size = gost.lib.BIO_ctrl(bio, _BIO_CTRL_INFO, 0, ctypes.byref(data))
@@ -368,7 +265,7 @@ class GostPrivateKey(_Key):
     def sign(self, data: bytes) -> bytes:
         """The signature in gost-engine order over the Streebog of the key's size of ``data``:
         64 bytes for a 256-bit key, 128 for a 512-bit one."""
-        gost = _lib()
+        gost = engine()
         context = gost.lib.EVP_MD_CTX_new()
         out = ctypes.create_string_buffer(self.algorithm.signature_size)
         size = ctypes.c_size_t(self.algorithm.signature_size)
@@ -377,7 +274,7 @@ class GostPrivateKey(_Key):
                 gost.lib.EVP_DigestSignInit(context, None, gost.md[self.bits], None, self._pointer) != 1
                 or gost.lib.EVP_DigestSign(context, out, ctypes.byref(size), data, len(data)) != 1
             ):
-                gost.lib.ERR_clear_error()
+                gost.clear_errors()
                 raise GostError("signing failed")
         finally:
             gost.lib.EVP_MD_CTX_free(context)
