@@ -115,6 +115,24 @@ class StackControl:
     def organisation(self, org_oid: int) -> dict[str, Any]:
         return self._call("esia", "GET", f"/organisations/{org_oid}").json()
 
+    def issue_certificate(self, oid: int | None, *, org_oid: int | None = None, **options: Any) -> dict[str, Any]:
+        """The stand's test CA issues a certificate of an electronic signature to a seeded
+        person (standard or confirmed), for signing in to ESIA with it. ``org_oid`` makes it the
+        certificate of an employee acting for that organisation (OGRN and INNLE in the subject).
+        ``options``: ``bits`` (256 | 512), ``qualified`` (False: without the qualified marks),
+        ``expired`` (True: ended a day ago on the stand's clock), ``days`` (validity), and,
+        with ``oid=None``, ``holder={"lastName", "firstName", "snils", "inn"}`` for someone
+        ESIA has no account for. Returns ``serial`` (hex), ``certificate``, ``private_key``
+        and ``ca_certificate`` (PEM), ``not_before``/``not_after`` (epoch seconds)."""
+        body: dict[str, Any] = {**options} if oid is None else {"oid": oid, **options}
+        if org_oid is not None:
+            body["org_oid"] = org_oid
+        return self._call("esia", "POST", "/certificates", json=body).json()
+
+    def revoke_certificate(self, serial: str) -> dict[str, Any]:
+        """Put a certificate the stand's CA issued on its revocation list (ESIA then refuses it)."""
+        return self._call("esia", "POST", f"/certificates/{serial}/revoke").json()
+
     def mails(self, email: str) -> list[dict[str, Any]]:
         """The e-mails ESIA sent to ``email`` (activation links), oldest first."""
         return self._call("esia", "GET", "/mailbox", params={"email": email}).json()["messages"]

@@ -5,7 +5,10 @@ consent page when new data is asked for → back to the client with a code → t
 end exchanges it at ``te``. Each request is named (``esia: ac``, ``esia: login form``,
 ``esia: login``, ``esia: otp form``, ``esia: otp``, ``esia: consent form``, ``esia: consent``,
 ``esia: te``, ``esia: refresh``, ``esia: person``, ``esia: logout``) so load statistics group
-them. Any answer the journey does not expect raises :class:`EsiaJourneyError` naming the step.
+them. Signing in with an electronic signature instead of the password and code
+(:func:`sign_in_with_signature`, :func:`login_with_signature`) names its steps
+``esia: signature form`` and ``esia: signature``. Any answer the journey does not expect
+raises :class:`EsiaJourneyError` naming the step.
 
 The HTTP client must keep cookies (ESIA's SSO session), as a browser does: with a live
 session, ``ac`` answers with the code at once and the password and SMS steps are skipped.
@@ -244,6 +247,75 @@ def _through_the_pages(
     if code is None:
         return _consent(http, esia_url=esia_url, location=confirmed.location or "", back=back)
     return code, confirmed.location or ""
+
+
+#: A signature tool: the DER CMS SignedData (detached) of the bytes it is given.
+Sign = Callable[[bytes], bytes]
+_CHALLENGE = re.compile(r'<code id="challenge">([^<]+)</code>')
+
+
+def _signature_login(http: HttpClient, esia_url: str, rid: str, sign: Sign, certificate_pem: str | None) -> str:
+    """The signature page: read the challenge, sign it, send it back; the Location ESIA answers
+    with (the client, or the consent page)."""
+    page = _expect("esia: signature form", http.send(
+        "GET", f"{esia_url}/aas/oauth2/signature?rid={rid}", name="esia: signature form"), 200)
+    found = _CHALLENGE.search(page.text)
+    if found is None:
+        raise EsiaJourneyError("esia: signature form", "the page shows no challenge to sign")
+    signature = base64.b64encode(sign(html.unescape(found.group(1)).encode())).decode()
+    form = {"rid": rid, "signature": signature, "certificate": certificate_pem or ""}
+    sent = http.send("POST", f"{esia_url}/aas/oauth2/signature", name="esia: signature", data=form)
+    if sent.status != 302 and (alert := _ALERT.search(sent.text)):
+        message = html.unescape(alert.group(1))
+        raise EsiaJourneyError("esia: signature", f"refused: {message}", status=sent.status,
+                               description=message if message.startswith("ESIA-") else None)
+    return _expect("esia: signature", sent, 302).location or ""
+
+
+def sign_in_with_signature(
+    http: HttpClient, *, esia_url: str, authorization_url: str, sign: Sign, certificate_pem: str | None = None
+) -> str:
+    """:func:`sign_in` with an electronic signature instead of the password and code: follow the
+    relying party's authorization URL, choose "Электронная подпись", sign the challenge with
+    ``sign`` (:func:`scenarios.gost.cms_signer` of a certificate the stand's CA issued) and
+    return the URL ESIA sends the browser back to. ``certificate_pem`` is needed only when the
+    signature does not carry the certificate. A refusal raises :class:`EsiaJourneyError` whose
+    ``esia_code`` is ESIA's (``ESIA-008008`` for a revoked certificate, …)."""
+    query = _query(authorization_url)
+    redirect_uri, state = query.get("redirect_uri", ""), query.get("state", "")
+
+    def back(step: str, to: str) -> str | None:
+        return _returned_to_client(step, to, redirect_uri, state)
+
+    location = _expect("esia: ac", http.send("GET", authorization_url, name="esia: ac"), 302).location or ""
+    if back("esia: ac", location) is not None:  # a live SSO session
+        return location
+    if "/aas/oauth2/consent" not in location:
+        rid = _query(_absolute(esia_url, location)).get("rid")
+        if not rid:
+            raise EsiaJourneyError("esia: ac", f"no login page to go to: {location!r}")
+        location = _signature_login(http, esia_url, rid, sign, certificate_pem)
+        if back("esia: signature", location) is not None:
+            return location
+    _, back_to = _consent(http, esia_url=esia_url, location=location, back=back)
+    return back_to
+
+
+def login_with_signature(
+    http: HttpClient,
+    *,
+    esia_url: str,
+    rp: RelyingParty,
+    sign: Sign,
+    scope: str = "openid fullname",
+    access_type: str = "online",
+    certificate_pem: str | None = None,
+) -> TokenSet:
+    """The whole journey with an electronic signature: the browser part, then ``te``."""
+    params = rp.authorization_params(scope, access_type=access_type)
+    back_to = sign_in_with_signature(http, esia_url=esia_url, sign=sign, certificate_pem=certificate_pem,
+                                     authorization_url=f"{esia_url}{rp.authorize_path}?{urlencode(params)}")
+    return exchange(http, esia_url=esia_url, rp=rp, code=_query(back_to)["code"], scope=scope)
 
 
 def consent(

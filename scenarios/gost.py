@@ -36,6 +36,7 @@ from gosstand.mocks.crypto.engine import GostEngine, engine, loaded, unavailable
 __all__ = [
     "GostCertificate",
     "GostKey",
+    "cms_signer",
     "cryptopro_to_engine",
     "gost_ready",
     "make_gost_identity",
@@ -255,6 +256,19 @@ class GostCertificate:
             gost.lib.EVP_PKEY_free(key)
         gost.clear_errors()
         return verified
+
+
+def cms_signer(certificate_pem: str | bytes, private_key_pem: str | bytes) -> Callable[[bytes], bytes]:
+    """A person's signature tool holding one certificate and its key (256 or 512 bit): it signs
+    what it is given with a detached CMS SignedData (signed attributes, the certificate inside),
+    as a signature plug-in does on ESIA's signature login page."""
+    certificate = GostCertificate.from_pem(certificate_pem)
+    key = GostKey.from_pem(private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem)
+
+    def sign(message: bytes) -> bytes:
+        return key.sign_cms(message, certificate)
+
+    return sign
 
 
 def make_gost_identity(

@@ -44,7 +44,8 @@ class NotCmsSignature(ValueError):
     (``"client_secret " + message``)."""
 
 
-def _signer_view(signer: cms.SignerInfo) -> SignerView:
+def signer_view(signer: cms.SignerInfo) -> SignerView:
+    """The parts of an asn1crypto SignerInfo a check needs (the signed attributes as signed)."""
     attributes = signer["signed_attrs"]
     signed: bytes | None = None
     digests: tuple[bytes, ...] = ()
@@ -80,7 +81,7 @@ def _parse_typed(der: bytes) -> CmsView:
             raise NotCmsSignature("is not CMS SignedData")
         signed = info["content"]
         attached = signed["encap_content_info"]["content"].native
-        view = CmsView(attached=attached, signers=tuple(_signer_view(s) for s in signed["signer_infos"]))
+        view = CmsView(attached=attached, signers=tuple(signer_view(s) for s in signed["signer_infos"]))
     except NotCmsSignature:
         raise
     except Exception as exc:  # asn1crypto raises ValueError, TypeError, KeyError... on garbage

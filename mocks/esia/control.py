@@ -14,7 +14,13 @@
   ``employees: [{oid, role, chief}]``) → 201;
 - ``GET /organisations/{org_oid}`` — the organisation with its employees;
 - ``POST /organisations/{org_oid}/employees`` — link a seeded (confirmed) person
-  ``{"oid", "role": "administrator"|"accountant"|"employee", "chief"}`` → 201.
+  ``{"oid", "role": "administrator"|"accountant"|"employee", "chief"}`` → 201;
+- ``POST /certificates`` — the stand's test CA issues a certificate of an electronic signature
+  to a seeded person (``{"oid", "org_oid"?, "bits"?: 256|512, "qualified"?, "expired"?,
+  "days"?}``, :mod:`.ca.issuance`) → 201 with ``serial``, ``certificate``, ``private_key`` and
+  ``ca_certificate`` (PEM);
+- ``GET /certificates/{serial}`` — what the CA recorded of it (``revoked_at`` once revoked);
+- ``POST /certificates/{serial}/revoke`` — put it on the CA's revocation list → the record.
 
 Bodies are JSON; faults are 422 problem+json with pointers, conflicts 409.
 """
@@ -36,6 +42,8 @@ from .accounts.organisations import add_employee, create_organisation, parse_oid
 from .accounts.seed_fields import EMAIL
 from .accounts.user_repository import UserRepository
 from .accounts.users import plan_user
+from .ca.certificate_repository import CertificateRepository
+from .ca.issuance import issue_certificate, plan_certificate
 from .oauth.client_repository import ClientRepository
 from .oauth.clients import client_from_registration
 from .oauth.fault_repository import FaultRepository
@@ -164,6 +172,29 @@ async def read_mailbox(request: Request) -> Response:
     return JSONResponse({"email": email, "messages": await MessageRepository(context(request).store).mailbox(email)})
 
 
+async def create_certificate(request: Request) -> Response:
+    ctx = context(request)
+    plan = plan_certificate(json_object(await read_json(request)))
+    return JSONResponse(await issue_certificate(ctx, plan), status_code=201)
+
+
+async def show_certificate(request: Request) -> Response:
+    serial = request.path_params["serial"].upper()
+    record = await CertificateRepository(context(request).store).get(serial)
+    if record is None:
+        raise Problem(404, f"the CA issued no certificate with serial {serial[:40]}")
+    return JSONResponse(record.to_json())
+
+
+async def revoke_certificate(request: Request) -> Response:
+    ctx = context(request)
+    serial = request.path_params["serial"].upper()
+    record = await CertificateRepository(ctx.store).revoke(serial, now=await ctx.clock.now())
+    if record is None:
+        raise Problem(404, f"the CA issued no certificate with serial {serial[:40]}")
+    return JSONResponse(record.to_json())
+
+
 control_routes: list[BaseRoute] = [
     Route("/clients", register_client, methods=["POST"]),
     Route("/users", create_user, methods=["POST"]),
@@ -175,4 +206,7 @@ control_routes: list[BaseRoute] = [
     Route("/organisations", create_org, methods=["POST"]),
     Route("/organisations/{org_oid}", show_org, methods=["GET"]),
     Route("/organisations/{org_oid}/employees", link_employee, methods=["POST"]),
+    Route("/certificates", create_certificate, methods=["POST"]),
+    Route("/certificates/{serial}", show_certificate, methods=["GET"]),
+    Route("/certificates/{serial}/revoke", revoke_certificate, methods=["POST"]),
 ]

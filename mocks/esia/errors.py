@@ -1,7 +1,7 @@
 """The catalogue of ESIA's errors: every code the mock answers with, what it means, the words
 that travel with it and the HTTP status it is answered with. Everywhere else names them.
 
-Two families with two wire forms (rendered by :mod:`.error_answers`):
+Three families (the first two rendered by :mod:`.error_answers`):
 
 - OAuth errors (:class:`OAuthCode`, ``ESIA-007xxx``) at ``ac``, ``te``, the login pages and
   logout, raised as :class:`EsiaError`. Once ``ac`` has validated the ``redirect_uri`` the error
@@ -10,6 +10,11 @@ Two families with two wire forms (rendered by :mod:`.error_answers`):
   status (an HTML page for a browser). ``error`` is the RFC 6749 name real ESIA pairs the code with.
 - Errors of the person and organisation data API ``/rs`` (:class:`RsCode`, ``ESIA-005xxx``),
   raised as :class:`RsError`: ``{"code": "ESIA-005013", "message": "SecurityErrorEnum.expiredToken"}``.
+
+- Refusals of a sign-in on ESIA's own pages (:class:`SignInCode`, ``ESIA-008xxx``, raised as
+  :class:`SignInRefused`): the person sees the code and its text on the page and may try again;
+  nothing goes to the client. The signature login's codes are the mock's choice, as ESIA
+  publishes none for them.
 
 The codes and their pairings are those real ESIA answers relying parties with (docs/esia.md §7); the texts
 after the code are the mock's own, saying exactly what was wrong.
@@ -25,6 +30,9 @@ __all__ = [
     "RESOURCE_NOT_FOUND", "SCOPE_NOT_ALLOWED", "SCOPE_UNKNOWN", "TIMESTAMP_OUT_OF_TOLERANCE", "TOKEN_EXPIRED",
     "UNAVAILABLE", "EsiaError", "OAuthCode", "RsCode", "RsError", "denied_by_person", "missing_parameters",
     "overloaded", "unknown_client",
+    "CERTIFICATE_EXPIRED", "CERTIFICATE_REVOKED", "CERTIFICATE_UNQUALIFIED", "CERTIFICATE_UNTRUSTED",
+    "CHALLENGE_EXPIRED", "CHALLENGE_REPLAYED", "CHALLENGE_WRONG", "HOLDER_UNKNOWN", "SIGNATURE_INVALID",
+    "SIGNATURE_MALFORMED", "SignInCode", "SignInRefused",
 ]
 
 
@@ -73,6 +81,45 @@ class RsCode:
 RESOURCE_NOT_FOUND = RsCode("ESIA-005001", "ResourceNotFound", 404)
 TOKEN_EXPIRED = RsCode("ESIA-005013", "SecurityErrorEnum.expiredToken", 401)
 SCOPE_NOT_ALLOWED = RsCode("ESIA-005029", "SecurityErrorEnum.scopeNotAllowed", 403)
+
+
+@dataclass(frozen=True, slots=True)
+class SignInCode:
+    """A refusal on ESIA's sign-in pages: its code, the words the page shows, the status."""
+
+    code: str
+    text: str
+    status: int = 400
+
+
+# The signature login (our choice of codes: ESIA publishes none for these refusals).
+SIGNATURE_MALFORMED = SignInCode("ESIA-008001", "Подпись не распознана: нужна отсоединённая подпись CMS "
+                                                "(ГОСТ Р 34.10-2012) в base64 с сертификатом")
+CHALLENGE_EXPIRED = SignInCode("ESIA-008002", "Срок действия строки для подписи истёк. Подпишите новую строку")
+CHALLENGE_WRONG = SignInCode("ESIA-008003", "Подписана не та строка, которую показала страница")
+CHALLENGE_REPLAYED = SignInCode("ESIA-008004", "Эта строка уже была подписана и использована для входа")
+SIGNATURE_INVALID = SignInCode("ESIA-008005", "Подпись не соответствует сертификату: она сделана другим ключом")
+CERTIFICATE_UNTRUSTED = SignInCode("ESIA-008006", "Сертификат выдан неизвестным удостоверяющим центром", 403)
+CERTIFICATE_EXPIRED = SignInCode("ESIA-008007", "Срок действия сертификата истёк или ещё не начался", 403)
+CERTIFICATE_REVOKED = SignInCode("ESIA-008008", "Сертификат отозван удостоверяющим центром", 403)
+CERTIFICATE_UNQUALIFIED = SignInCode("ESIA-008009", "Сертификат не является квалифицированным", 403)
+HOLDER_UNKNOWN = SignInCode("ESIA-008010", "Владелец сертификата не зарегистрирован: нет учётной записи "
+                                           "с этим СНИЛС", 403)
+
+
+class SignInRefused(Exception):
+    """A sign-in refused with a :class:`SignInCode`; ``detail`` says what exactly was wrong."""
+
+    def __init__(self, kind: SignInCode, detail: str = "") -> None:
+        super().__init__(f"{kind.code}: {detail or kind.text}")
+        self.kind = kind
+        self.detail = detail
+
+    @property
+    def message(self) -> str:
+        """What the page shows: ``ESIA-008008: Сертификат отозван … (serial 4F3A…)``; the detail
+        in brackets is for the engineer reading a failed test, in the mock's English."""
+        return f"{self.kind.code}: {self.kind.text}" + (f" ({self.detail})" if self.detail else "")
 
 
 class EsiaError(Exception):

@@ -6,7 +6,10 @@ Form contract (reported to the journeys in ``scenarios/esia_login.py``):
 
 - ``GET /aas/oauth2/login?rid=…`` → form posting ``rid``, ``login``, ``password`` to
   ``POST /aas/oauth2/login``;
-- ``GET /aas/oauth2/otp?rid=…`` → form posting ``rid``, ``code`` to ``POST /aas/oauth2/otp``.
+- ``GET /aas/oauth2/otp?rid=…`` → form posting ``rid``, ``code`` to ``POST /aas/oauth2/otp``;
+- ``GET /aas/oauth2/signature?rid=…`` → the challenge in ``<code id="challenge">`` and a form
+  posting ``rid``, ``signature`` (base64 CMS) and ``certificate`` (PEM, optional) to
+  ``POST /aas/oauth2/signature``. The password page links to it ("Электронная подпись").
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from .browser import Page
 _STYLE = (
     "body{font-family:Lato,Arial,sans-serif;background:#f5f7fa;margin:0}"
     "main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:.5rem}"
-    "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}"
+    "label{display:block;margin:.8rem 0 .2rem}input,textarea{width:100%;padding:.5rem;box-sizing:border-box}"
+    "code{word-break:break-all}"
     "button{margin-top:1.2rem;width:100%;padding:.7rem;background:#0d4cd3;color:#fff;border:0;border-radius:.3rem}"
     ".error{color:#c00}.secondary{background:#fff;color:#0d4cd3;border:1px solid #0d4cd3}"
 )
@@ -41,6 +45,7 @@ def _error(message: str | None) -> str:
 def password_form(rid: str, *, error: str | None = None, login: str = "", status: int = 200) -> Page:
     body = (
         f"{_error(error)}"
+        f'{_ways(rid, current="password")}'
         '<form method="post" action="/aas/oauth2/login">'
         f'<input type="hidden" name="rid" value="{escape(rid)}">'
         '<label for="login">Телефон, почта или СНИЛС</label>'
@@ -53,6 +58,33 @@ def password_form(rid: str, *, error: str | None = None, login: str = "", status
         '<a href="/registration">Зарегистрироваться</a></p>'
     )
     return page("Вход", body, status)
+
+
+def _ways(rid: str, *, current: str) -> str:
+    """The two ways in, side by side: the current one named, the other one a link."""
+    ways = (("password", "Пароль", "/aas/oauth2/login"), ("signature", "Электронная подпись", "/aas/oauth2/signature"))
+    items = [f"<strong>{label}</strong>" if name == current else f'<a href="{path}?rid={escape(rid)}">{label}</a>'
+             for name, label, path in ways]
+    return f'<p class="ways">Способ входа: {" · ".join(items)}</p>'
+
+
+def signature_form(rid: str, challenge: str, *, lifetime: int, error: str | None = None, status: int = 200) -> Page:
+    """The signature login: the challenge to sign and the form that returns the signature."""
+    body = (
+        f"{_error(error)}"
+        f'{_ways(rid, current="signature")}'
+        "<p>Подпишите строку ниже квалифицированной электронной подписью (отсоединённая подпись CMS, "
+        f"ГОСТ Р 34.10-2012). Строка действует {lifetime // 60} минут и подходит для одного входа.</p>"
+        f'<p><code id="challenge">{escape(challenge)}</code></p>'
+        '<form method="post" action="/aas/oauth2/signature">'
+        f'<input type="hidden" name="rid" value="{escape(rid)}">'
+        '<label for="signature">Подпись (base64)</label>'
+        '<textarea id="signature" name="signature" rows="6" required></textarea>'
+        '<label for="certificate">Сертификат (PEM), если его нет в подписи</label>'
+        '<textarea id="certificate" name="certificate" rows="4"></textarea>'
+        '<button type="submit">Войти</button></form>'
+    )
+    return page("Вход с электронной подписью", body, status)
 
 
 def otp_form(

@@ -11,6 +11,8 @@ and error answers. What ESIA does with a request, and where it lives:
   (routes and the hot read in :mod:`.rs.handlers`);
 - ``crypto/`` — GOST R 34.10-2012 and Streebog through the system OpenSSL, CMS, client
   signatures, certificates, ESIA's own keys;
+- ``ca/`` — the stand's test certification authority: issuing and revoking the certificates
+  people sign in with, and checking one (:mod:`.oauth.signature_login` is that login);
 - beside them: the error catalogue (:mod:`.errors`) and its HTTP forms (:mod:`.error_answers`),
   the scopes (:mod:`.scopes`), the pages (:mod:`.pages`), what flows and handlers exchange
   (:mod:`.browser`, :mod:`.web`) and the control API (:mod:`.control`).
@@ -18,7 +20,8 @@ and error answers. What ESIA does with a request, and where it lives:
 Each ``*_repository.py`` owns its part of the shared store; nothing else touches it. The
 handlers read HTTP and call a flow; the flows see no Starlette object. Helper paths (not ESIA's
 own API): ``GET /_gosstand/esia/cert.pem``, ``/jwks.json`` and, where the gost engine is
-present, ``/cert-gost.pem`` — ESIA's signing certificates, for relying parties that verify tokens.
+present, ``/cert-gost.pem`` — ESIA's signing certificates, for relying parties that verify tokens —
+and ``/ca.pem``, the root of the stand's test CA (:mod:`.ca`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ..core.context import ServiceContext
 from ..core.limits import BodyTooLarge
 from ..core.service import ServiceDefinition
 from .accounts import handlers as accounts
+from .ca.authority import certification_authority
 from .control import control_routes
 from .crypto.gost_keys import gost_signing_keys
 from .crypto.keys import signing_keys
@@ -82,6 +86,9 @@ def helper_files(ctx: ServiceContext) -> dict[str, tuple[bytes, str]]:
     gost_keys = gost_signing_keys(ctx.settings)
     if gost_keys is not None:  # verifies access tokens of clients registered for GOST3410_2012_256
         files["/_gosstand/esia/cert-gost.pem"] = (gost_keys.certificate_pem, "application/x-pem-file")
+        # the root of the stand's test CA, which issues the certificates of the signature login
+        files["/_gosstand/esia/ca.pem"] = (certification_authority(ctx.settings).certificate_pem.encode(),
+                                           "application/x-pem-file")
     return files
 
 

@@ -9,10 +9,22 @@ from typing import Any
 
 from ...core.problems import Problem
 from .levels import LEVELS, level_problems
-from .records import SecondFactor, UserAccount
+from .records import Level, SecondFactor, UserAccount
 from .totp import new_secret, valid_secret
 
 CHANGEABLE = ("level", "second_factor", "totp_secret", "faults")
+
+
+def with_level(account: UserAccount, level: Level) -> UserAccount:
+    """The account at ``level``: ``trusted`` exactly when confirmed, its documents verified
+    unless simplified. Checking that the account has the data the level needs is the caller's."""
+    status = "NOT_VERIFIED" if level == "simplified" else "VERIFIED"
+    return replace(
+        account,
+        level=level,
+        person=replace(account.person, trusted=level == "confirmed"),
+        documents=tuple(replace(document, verification=status) for document in account.documents),
+    )
 
 
 def apply_changes(account: UserAccount, body: dict[str, Any]) -> UserAccount:
@@ -28,13 +40,7 @@ def apply_changes(account: UserAccount, body: dict[str, Any]) -> UserAccount:
         else:
             problems = list(level_problems(level, account.person, account.documents))
             errors.extend({"pointer": pointer, "detail": detail} for pointer, detail in problems)
-            status = "NOT_VERIFIED" if level == "simplified" else "VERIFIED"
-            changed = replace(
-                changed,
-                level=level,
-                person=replace(account.person, trusted=level == "confirmed"),
-                documents=tuple(replace(document, verification=status) for document in account.documents),
-            )
+            changed = with_level(changed, level)
     factor = account.second_factor or SecondFactor("sms", new_secret())
     if "second_factor" in body:
         if body["second_factor"] not in ("sms", "totp"):

@@ -2,16 +2,17 @@
 calls its flow and turns what comes back into the response. Errors the flows raise
 (:class:`~..errors.EsiaError`) are rendered by :mod:`..error_answers`.
 
-=================================  ==========================================================
-``GET|POST /aas/oauth2/ac``        :func:`.authorize.authorize`, v1 ``client_secret`` (CMS)
-``GET /aas/oauth2/v2/ac``          the same, v2 ``client_secret`` (:mod:`.v2`)
-``GET|POST /aas/oauth2/login``     :mod:`.login`: the password page
-``GET|POST /aas/oauth2/otp``       :mod:`.login`: the one-time code page
-``GET|POST /aas/oauth2/consent``   :mod:`.consent`
-``POST /aas/oauth2/te``            :func:`.grants.exchange`, v1 ``client_secret``
-``POST /aas/oauth2/v3/te``         the same, v2 ``client_secret``
-``GET /idp/ext/Logout``            :func:`.login.logout`
-=================================  ==========================================================
+===================================  ==========================================================
+``GET|POST /aas/oauth2/ac``          :func:`.authorize.authorize`, v1 ``client_secret`` (CMS)
+``GET /aas/oauth2/v2/ac``            the same, v2 ``client_secret`` (:mod:`.v2`)
+``GET|POST /aas/oauth2/login``       :mod:`.login`: the password page
+``GET|POST /aas/oauth2/otp``         :mod:`.login`: the one-time code page
+``GET|POST /aas/oauth2/signature``   :mod:`.signature_login`: signing in with a signature
+``GET|POST /aas/oauth2/consent``     :mod:`.consent`
+``POST /aas/oauth2/te``              :func:`.grants.exchange`, v1 ``client_secret``
+``POST /aas/oauth2/v3/te``           the same, v2 ``client_secret``
+``GET /idp/ext/Logout``              :func:`.login.logout`
+===================================  ==========================================================
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ...core.context import context
 from ...core.forms import NotAForm, form_fields
 from ..errors import BAD_PARAMETER, EsiaError
 from ..web import browser_of, read_form, respond
-from . import consent, login
+from . import consent, login, signature_login
 from .authorize import AC_MANDATORY, authorize
 from .grants import TE_MANDATORY, exchange
 from .params import Params, check_client_secret
@@ -79,6 +80,17 @@ async def submit_otp(request: Request) -> Response:
     return respond(request, answer)
 
 
+async def signature_page(request: Request) -> Response:
+    return respond(request, await signature_login.signature_page(context(request), request.query_params.get("rid", "")))
+
+
+async def submit_signature(request: Request) -> Response:
+    form = await read_form(request)
+    answer = await signature_login.submit_signature(context(request), form.get("rid", ""), form.get("signature", ""),
+                                                    form.get("certificate", ""), browser_of(request))
+    return respond(request, answer)
+
+
 async def consent_page(request: Request) -> Response:
     return respond(request, await consent.consent_page(context(request), request.query_params.get("rid", "")))
 
@@ -119,6 +131,8 @@ routes: list[BaseRoute] = [
     Route("/aas/oauth2/login", submit_password, methods=["POST"]),
     Route("/aas/oauth2/otp", otp_page, methods=["GET"]),
     Route("/aas/oauth2/otp", submit_otp, methods=["POST"]),
+    Route("/aas/oauth2/signature", signature_page, methods=["GET"]),
+    Route("/aas/oauth2/signature", submit_signature, methods=["POST"]),
     Route("/aas/oauth2/consent", consent_page, methods=["GET"]),
     Route("/aas/oauth2/consent", submit_consent, methods=["POST"]),
     Route("/aas/oauth2/te", token_v1, methods=["POST"]),

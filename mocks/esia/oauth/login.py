@@ -22,9 +22,9 @@ from ..pages import mask_phone, message_page, otp_form, password_form
 from .client_repository import ClientRepository
 from .completion import complete_login
 from .grant_repository import Authorization
-from .login_repository import LoginFinished, LoginRepository
+from .login_repository import LoginFinished, LoginRepository, LoginRequest
 
-__all__ = ["logout", "otp_page", "password_page", "submit_otp", "submit_password", "totp_accepted"]
+__all__ = ["finish_login", "logout", "otp_page", "password_page", "submit_otp", "submit_password", "totp_accepted"]
 
 _EXPIRED = "Сеанс входа истёк или не найден. Вернитесь на сайт и начните вход заново."
 
@@ -107,14 +107,24 @@ async def submit_otp(ctx: ServiceContext, rid: str, code: str, browser: Browser)
             return message_page("Вход не выполнен", "Код введён неверно слишком много раз.", status=400)
         await logins.save_request(pending)
         return otp_form(rid, masked_phone=masked, error="Неверный код", status=400, totp=totp)
-    ending = logins.ending(pending, oid=pending.oid, now=now)
+    return await finish_login(ctx, pending, oid=pending.oid, method="PWD", browser=browser, now=now)
+
+
+async def finish_login(ctx: ServiceContext, pending: LoginRequest, *, oid: int, method: str, browser: Browser,
+                       now: float) -> Answer:
+    """End a login whose person has proved who they are — ``PWD`` (password and code) or ``DS``
+    (an electronic signature): the SSO session, the admission checks, consent, the code, all in
+    the one commit the login request ends with."""
+    logins = LoginRepository(ctx.store)
+    ending = logins.ending(pending, oid=oid, now=now, method=method)
     session = ending.session
     grant = Authorization(
-        oid=pending.oid,
+        oid=oid,
         client_id=pending.client_id,
         scopes=tuple(pending.scopes),
         session_id=session.sid,
         auth_time=now,
+        method=method,
         redirect_uri=pending.redirect_uri,
         access_type=pending.access_type,
     )

@@ -135,10 +135,12 @@ class LoginRepository:
         return await self._store.take(_request_key(rid)) is not None
 
     @staticmethod
-    def ending(request: LoginRequest, *, oid: int, now: float) -> Ending:
+    def ending(request: LoginRequest, *, oid: int, now: float, method: str = "PWD") -> Ending:
         """What ends ``request`` (as it was read) with a new SSO session for ``oid``; nothing is
-        written until the ending is committed (:func:`commit_ending`, :meth:`end`)."""
-        session = SsoSession(sid=new_handle(), oid=oid, auth_time=now)
+        written until the ending is committed (:func:`commit_ending`, :meth:`end`). ``method`` is
+        how the person proved who they are (``PWD``, or ``DS`` for an electronic signature),
+        which every code the session yields carries."""
+        session = SsoSession(sid=new_handle(), oid=oid, auth_time=now, method=method)
         body = {**vars(session), "expires": now + SSO_LIFETIME, "last_seen": now}
         key = _request_key(request.rid)
         writes = Writes().delete(key).set(_session_key(session.sid), json.dumps(body), ttl=SSO_LIFETIME * 2)

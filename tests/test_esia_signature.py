@@ -1,0 +1,293 @@
+"""ESIA login with an electronic signature, through the HTTP flow: the stand's test CA issues a
+qualified certificate to a seeded person (control API), the login page shows a challenge, and
+the OpenSSL command line with the gost engine — a signer that shares no code with the mock —
+signs it as a detached CMS. Each refusal has its own ESIA code.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from asn1crypto import x509
+from esia_stand import ESIA, Stand, make_stand, new_snils
+from gosstand.scenarios import esia_login
+from gosstand.scenarios.esia_login import EsiaJourneyError, jwt_claims
+from gosstand.scenarios.gost import cms_signer, gost_ready
+
+OPENSSL = shutil.which("openssl")
+
+
+def _openssl_gost() -> str | None:
+    """Why the openssl CLI cannot sign GOST CMS here (``None``: it can)."""
+    if OPENSSL is None:
+        return "no openssl command"
+    probe = subprocess.run([OPENSSL, "engine", "gost"], capture_output=True, text=True, check=False)
+    return None if probe.returncode == 0 else "openssl has no gost engine (apt-get install libengine-gost-openssl)"
+
+
+pytestmark = pytest.mark.skipif(bool(gost_ready() or _openssl_gost()), reason=str(gost_ready() or _openssl_gost()))
+
+SCOPE = "openid fullname snils"
+
+
+class OpensslSigner:
+    """The openssl CLI as a person's signature tool: ``openssl cms -sign`` with the gost engine."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.calls = 0
+
+    def _file(self, name: str, data: bytes) -> str:
+        path = self.directory / f"{self.calls}-{name}"
+        path.write_bytes(data)
+        return str(path)
+
+    def __call__(self, certificate: str, key: str, *, with_certificate: bool = True,
+                 attributes: bool = True) -> Callable[[bytes], bytes]:
+        def sign(message: bytes) -> bytes:
+            self.calls += 1
+            out = self.directory / f"{self.calls}-signature.der"
+            command = [OPENSSL, "cms", "-sign", "-engine", "gost", "-binary", "-outform", "DER",
+                       "-in", self._file("challenge", message), "-signer", self._file("cert.pem", certificate.encode()),
+                       "-inkey", self._file("key.pem", key.encode()), "-out", str(out)]
+            command += [] if with_certificate else ["-nocerts"]
+            command += [] if attributes else ["-noattr"]
+            subprocess.run(command, capture_output=True, check=True)
+            return out.read_bytes()
+
+        return sign
+
+
+@pytest.fixture
+def stand(service_client, control_headers) -> Stand:
+    return make_stand(service_client, control_headers)
+
+
+@pytest.fixture
+def openssl(tmp_path: Path) -> OpensslSigner:
+    return OpensslSigner(tmp_path)
+
+
+def _login(stand: Stand, sign: Callable[[bytes], bytes], **options) -> esia_login.TokenSet:
+    stand.http._client.cookies.clear()  # type: ignore[attr-defined]  # a fresh browser, no SSO session
+    return esia_login.login_with_signature(stand.http, esia_url=ESIA, rp=stand.rp, sign=sign, scope=SCOPE, **options)
+
+
+def _refusal(stand: Stand, sign: Callable[[bytes], bytes], **options) -> str | None:
+    with pytest.raises(EsiaJourneyError) as refused:
+        _login(stand, sign, **options)
+    assert refused.value.step == "esia: signature"
+    return refused.value.esia_code
+
+
+def _standard_person(stand: Stand) -> int:
+    oid = stand.seed()
+    stand.control.update_user(oid, level="standard")
+    return oid
+
+
+def test_signature_login_signs_a_standard_person_in_at_the_confirmed_level(stand, openssl):
+    oid = _standard_person(stand)
+    issued = stand.control.issue_certificate(oid)
+    tokens = _login(stand, openssl(issued["certificate"], issued["private_key"]))
+    claims = jwt_claims(tokens.id_token)
+    assert (tokens.oid, claims["amr"], claims["urn:esia:amd"]) == (oid, "DS", "DS")
+    person = esia_login.person(stand.http, esia_url=ESIA, tokens=tokens)
+    assert person["trusted"] is True
+    assert stand.control.user(oid)["level"] == "confirmed"
+    stand.http._client.cookies.clear()  # type: ignore[attr-defined]
+    # the password page offers the signature beside the password
+    params = stand.rp.authorization_params(SCOPE)
+    login_page = stand.http.send("GET", stand.ac(params).location or "", name="login form")
+    assert "Электронная подпись" in login_page.text and "/aas/oauth2/signature?rid=" in login_page.text
+
+
+def test_a_512_bit_key_and_the_reference_clients_signer_sign_in_too(stand):
+    oid = _standard_person(stand)
+    issued = stand.control.issue_certificate(oid, bits=512)
+    tokens = _login(stand, cms_signer(issued["certificate"], issued["private_key"]))
+    assert tokens.oid == oid
+
+
+def test_an_employees_certificate_names_the_organisation_and_signs_in(stand, openssl):
+    oid = stand.seed()
+    org = stand.control.create_organisation(fullName="ООО «Ромашка»", shortName="ООО «Ромашка»", ogrn="1027700132195",
+                                            inn="7707083893", kpp="770701001", type="LEGAL")
+    stand.control.add_employee(org["oid"], oid, role="administrator", chief=True)
+    issued = stand.control.issue_certificate(oid, org_oid=org["oid"])
+    certificate = x509.Certificate.load(base64.b64decode("".join(issued["certificate"].splitlines()[1:-1])))
+    subject = {pair["type"].dotted: pair["value"].native for rdn in certificate.subject.chosen for pair in rdn}
+    snils = re.sub(r"\D", "", stand.control.user(oid)["person"]["snils"])
+    assert subject["1.2.643.100.3"] == snils and subject["1.2.643.3.131.1.1"] == "500500123491"
+    assert (subject["1.2.643.100.1"], subject["1.2.643.100.4"]) == ("1027700132195", "7707083893")
+    extensions = {extension["extn_id"].dotted: extension for extension in certificate["tbs_certificate"]["extensions"]}
+    assert {"1.2.643.100.111", "1.2.643.100.112"} <= set(extensions)
+    policies = [policy["policy_identifier"].dotted for policy in extensions["2.5.29.32"]["extn_value"].parsed]
+    assert policies == ["1.2.643.100.113.1"]
+    assert _login(stand, openssl(issued["certificate"], issued["private_key"])).oid == oid
+
+
+def test_openssl_verifies_the_issued_certificate_against_the_published_ca_root(stand, tmp_path):
+    issued = stand.control.issue_certificate(stand.seed())
+    root = stand.get("/_gosstand/esia/ca.pem", None)
+    assert root.status == 200 and root.text == issued["ca_certificate"]
+    (tmp_path / "ca.pem").write_text(root.text)
+    (tmp_path / "cert.pem").write_text(issued["certificate"])
+    checked = subprocess.run([OPENSSL, "verify", "-engine", "gost", "-CAfile", str(tmp_path / "ca.pem"),
+                              str(tmp_path / "cert.pem")], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_expired_revoked_and_unqualified_certificates_are_refused_each_with_its_code(stand, openssl):
+    oid = _standard_person(stand)
+    expired = stand.control.issue_certificate(oid, expired=True)
+    assert _refusal(stand, openssl(expired["certificate"], expired["private_key"])) == "ESIA-008007"
+    revoked = stand.control.issue_certificate(oid)
+    stand.control.revoke_certificate(revoked["serial"])
+    assert _refusal(stand, openssl(revoked["certificate"], revoked["private_key"])) == "ESIA-008008"
+    unqualified = stand.control.issue_certificate(oid, qualified=False)
+    assert _refusal(stand, openssl(unqualified["certificate"], unqualified["private_key"])) == "ESIA-008009"
+    assert stand.control.user(oid)["level"] == "standard"  # no refused attempt confirmed anyone
+
+
+def test_a_certificate_expires_on_the_stands_clock(stand, openssl):
+    oid = stand.seed()
+    issued = stand.control.issue_certificate(oid, days=1)
+    sign = openssl(issued["certificate"], issued["private_key"])
+    assert _login(stand, sign).oid == oid
+    stand.control.advance_clock("esia", 2 * 86_400)
+    assert _refusal(stand, sign) == "ESIA-008007"
+
+
+def test_a_foreign_ca_and_a_holder_esia_does_not_know_are_refused(stand, openssl, tmp_path):
+    oid = stand.seed()
+    snils = re.sub(r"\D", "", stand.control.user(oid)["person"]["snils"])
+    key, cert = tmp_path / "foreign.key", tmp_path / "foreign.pem"
+    subprocess.run([OPENSSL, "genpkey", "-engine", "gost", "-algorithm", "gost2012_256", "-pkeyopt", "paramset:A",
+                    "-out", str(key)], capture_output=True, check=True)
+    subprocess.run([OPENSSL, "req", "-engine", "gost", "-new", "-x509", "-key", str(key), "-days", "30",
+                    "-subj", f"/C=RU/CN=Foreign holder/SNILS={snils}/INN=500500123491",
+                    "-addext", "certificatePolicies=1.2.643.100.113.1",
+                    "-addext", "subjectSignTool=ASN1:UTF8String:tool", "-out", str(cert)],
+                   capture_output=True, check=True)
+    assert _refusal(stand, openssl(cert.read_text(), key.read_text())) == "ESIA-008006"
+    stranger = stand.control.issue_certificate(
+        None, holder={"lastName": "Сидоров", "firstName": "Пётр", "snils": new_snils(), "inn": "500500123491"})
+    assert _refusal(stand, openssl(stranger["certificate"], stranger["private_key"])) == "ESIA-008010"
+
+
+def _rid(stand: Stand) -> str:
+    stand.http._client.cookies.clear()  # type: ignore[attr-defined]
+    location = stand.ac(stand.rp.authorization_params(SCOPE)).location or ""
+    return location.split("rid=", 1)[1]
+
+
+def _challenge(stand: Stand, rid: str) -> str:
+    page = stand.http.send("GET", f"{ESIA}/aas/oauth2/signature?rid={rid}", name="signature form")
+    found = re.search(r'<code id="challenge">([^<]+)</code>', page.text)
+    assert page.status == 200 and found
+    return found.group(1)
+
+
+def _submit(stand: Stand, rid: str, signature: bytes, certificate: str = ""):
+    form = {"rid": rid, "signature": base64.b64encode(signature).decode(), "certificate": certificate}
+    return stand.http.send("POST", f"{ESIA}/aas/oauth2/signature", name="signature", data=form)
+
+
+def _code(answer) -> str | None:
+    found = re.search(r'role="alert">(ESIA-\d{6})', answer.text)
+    return found.group(1) if found else None
+
+
+def test_a_challenge_is_single_use_and_a_signature_of_another_string_is_refused(stand, openssl):
+    oid = stand.seed()
+    issued = stand.control.issue_certificate(oid)
+    sign = openssl(issued["certificate"], issued["private_key"])
+    rid = _rid(stand)
+    challenge = _challenge(stand, rid)
+    wrong = _submit(stand, rid, sign(b"gosstand-esia-ds:not-the-challenge"))
+    assert (wrong.status, _code(wrong)) == (400, "ESIA-008003")
+    # the refused attempt spent the challenge: a signature of it is now a replay
+    replayed = _submit(stand, rid, sign(challenge.encode()))
+    assert (replayed.status, _code(replayed)) == (400, "ESIA-008004")
+    # the page shows a fresh challenge after each refusal, and that one signs the person in
+    fresh = re.search(r'<code id="challenge">([^<]+)</code>', replayed.text)
+    assert fresh and fresh.group(1) != challenge
+    signed_in = _submit(stand, rid, sign(fresh.group(1).encode()))
+    assert signed_in.status == 302 and "/aas/oauth2/consent?" in (signed_in.location or "")  # then the code
+    # the same signature once more, in a new login: a replay, not a way in
+    again = _rid(stand)
+    _challenge(stand, again)
+    replay = _submit(stand, again, sign(fresh.group(1).encode()))
+    assert (replay.status, _code(replay)) == (400, "ESIA-008004")
+
+
+def test_a_challenge_expires_on_the_stands_clock(stand, openssl):
+    issued = stand.control.issue_certificate(stand.seed())
+    sign = openssl(issued["certificate"], issued["private_key"])
+    rid = _rid(stand)
+    challenge = _challenge(stand, rid)
+    stand.control.advance_clock("esia", 301)
+    late = _submit(stand, rid, sign(challenge.encode()))
+    assert (late.status, _code(late)) == (400, "ESIA-008002")
+
+
+def test_a_signature_by_another_key_than_the_certificates_is_refused(stand, openssl):
+    oid = stand.seed()
+    shown = stand.control.issue_certificate(oid)
+    other = stand.control.issue_certificate(oid)
+    for attributes in (True, False):
+        rid = _rid(stand)
+        challenge = _challenge(stand, rid)
+        signature = openssl(other["certificate"], other["private_key"], with_certificate=False,
+                            attributes=attributes)(challenge.encode())
+        answer = _submit(stand, rid, signature, certificate=shown["certificate"])
+        assert (answer.status, _code(answer)) == (400, "ESIA-008005")
+
+
+def test_garbage_and_a_signature_without_its_certificate_are_refused_as_malformed(stand, openssl):
+    issued = stand.control.issue_certificate(stand.seed())
+    rid = _rid(stand)
+    _challenge(stand, rid)
+    garbage = _submit(stand, rid, b"\x30\x03\x02\x01\x01")
+    assert (garbage.status, _code(garbage)) == (400, "ESIA-008001")
+    challenge = re.search(r'<code id="challenge">([^<]+)</code>', garbage.text)
+    assert challenge
+    bare = openssl(issued["certificate"], issued["private_key"], with_certificate=False)(challenge.group(1).encode())
+    answer = _submit(stand, rid, bare)
+    assert (answer.status, _code(answer)) == (400, "ESIA-008001")
+
+
+def test_the_control_api_refuses_what_a_ca_would_not_issue(stand):
+    simplified = stand.seed()
+    stand.control.update_user(simplified, level="simplified")
+    calls = [
+        ({"oid": simplified}, 409),
+        ({"oid": 999_999_999}, 404),
+        ({"oid": stand.seed(), "bits": 1024}, 422),
+        ({"holder": {"lastName": "Сидоров", "firstName": "Пётр", "snils": "112-233-445 00"}}, 422),
+    ]
+    for body, status in calls:
+        answer = stand.http.send("POST", f"{ESIA}/_gosstand/control/certificates", name="issue", json=body,
+                                 headers=stand.control._headers)
+        assert answer.status == status, (body, answer.text)
+    revoke = stand.http.send("POST", f"{ESIA}/_gosstand/control/certificates/ABCDEF/revoke", name="revoke",
+                             headers=stand.control._headers)
+    assert revoke.status == 404
+
+
+def test_a_signature_session_signs_the_next_client_in_without_the_pages(stand, openssl):
+    oid = stand.seed()
+    issued = stand.control.issue_certificate(oid)
+    _login(stand, openssl(issued["certificate"], issued["private_key"]))
+    params = stand.rp.authorization_params(SCOPE)
+    answer = stand.http.send("GET", f"{ESIA}/aas/oauth2/ac?{urlencode(params)}", name="ac")
+    code = answer.location.split("code=", 1)[1].split("&", 1)[0]
+    assert jwt_claims(code)["auth_mthd"] == "DS"
