@@ -29,6 +29,7 @@ from gosstand.mocks.fts.validation import validate_declaration
 from gosstand.mocks.utko.bulk import access_key_for
 from gosstand.mocks.utko.validation import validate_object
 from gosstand.scenarios.data_at_scale import scale_requests
+from gosstand.scenarios.identities import russian_faker
 from gosstand.stand.seed import SeedPlan, seed_stand, store_urls
 from starlette.testclient import TestClient
 
@@ -279,7 +280,7 @@ def test_seeding_refuses_a_store_that_holds_declarations(stand):
     store = open_store(stand["urls"]["fts"])
     try:
         with pytest.raises(ValueError, match="already holds declarations"):
-            asyncio.run(seed_declarations(store, count=10, now=T0))
+            asyncio.run(seed_declarations(store, count=10, now=T0, people=lambda seed: russian_faker(seed=seed)))
     finally:
         asyncio.run(store.close())
 

@@ -17,8 +17,9 @@ reading a seeded list never writes. Some declarations are withdrawn by their dec
 Seed only a store that holds no declarations yet: the numbers issued here would otherwise
 collide with those issued before. :func:`seed_declarations` refuses a store that has any.
 
-Identifiers pass the real checks (they come from :mod:`gosstand.scenarios.identities`); the
-same ``seed`` gives the same data.
+Identifiers pass the real checks: the caller hands in ``people``, which makes a Faker seeded with
+the number it is given (the stand passes the identities of :mod:`gosstand.scenarios.identities`,
+which the mocks do not import); the same ``seed`` gives the same data.
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from gosstand.scenarios.identities import russian_faker
+from typing import TYPE_CHECKING, Any
 
 from ..core.store import Store
 from .lifecycle import MAX_PLAN_SPAN, PLANS, registration_delay
 from .list_indexes import filing_indexes
 from .repository import fingerprint, head_of
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = ["Declarant", "SeededDeclarations", "seed_declarations"]
 
@@ -117,9 +119,9 @@ def declaration_counts(total: int, rng: random.Random) -> list[int]:
     return counts
 
 
-def _declarants(total: int, seed: int) -> list[Declarant]:
+def _declarants(total: int, seed: int, people: Callable[[int], Faker]) -> list[Declarant]:
     rng = random.Random(seed)
-    fake = russian_faker(seed=seed)
+    fake = people(seed)
     found: list[Declarant] = []
     for index, count in enumerate(declaration_counts(total, rng)):
         if index > 10 and rng.random() < 0.15:
@@ -272,7 +274,7 @@ async def _write_chunk(store: Store, filings: list[_Filing], declarants: list[De
     return plans
 
 
-async def seed_declarations(store: Store, *, count: int, now: float, seed: int = 1,
+async def seed_declarations(store: Store, *, count: int, now: float, people: Callable[[int], Faker], seed: int = 1,
                             progress: Callable[[int], None] | None = None) -> SeededDeclarations:
     """Write ``count`` declarations filed over the year before ``now`` (the stand's clock,
     seconds); ``progress`` hears how many are written after each batch."""
@@ -284,7 +286,7 @@ async def seed_declarations(store: Store, *, count: int, now: float, seed: int =
         return result
     now_us = round(now * 1_000_000)
     rng = random.Random(seed)
-    declarants = _declarants(count, seed)
+    declarants = _declarants(count, seed, people)
     filings = _filings(declarants, now_us, rng)
     numbers = _numbers(filings, now_us)
     plans: dict[str, int] = defaultdict(int)

@@ -9,7 +9,9 @@ objects so that reading them back has something to page through.
 
 The access key of a seeded object is :func:`access_key_for` of its id and the seed, so a load
 test can import weight controls into seeded objects without asking the control API for keys.
-The same ``seed`` gives the same register.
+The same ``seed`` gives the same register. Operators' identifiers pass the real checks: the
+caller hands in ``people``, which makes a Faker seeded with the number it is given (the stand
+passes the identities of :mod:`gosstand.scenarios.identities`, which the mocks do not import).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from gosstand.scenarios.identities import russian_faker
+from typing import TYPE_CHECKING, Any
 
 from ..core.store import Store
 from .repository import indexes_of
 from .weight_validation import validate_weight_control
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = ["SeededObjects", "access_key_for", "seed_objects"]
 
@@ -70,8 +73,8 @@ class SeededObjects:
                 "objectWithWeightControls": self.object_with_weight_controls, "types": self.types}
 
 
-def _operators(count: int, seed: int, rng: random.Random) -> list[dict[str, str]]:
-    fake = russian_faker(seed=seed + 1)
+def _operators(count: int, seed: int, rng: random.Random, people: Callable[[int], Faker]) -> list[dict[str, str]]:
+    fake = people(seed + 1)
     found: list[dict[str, str]] = []
     for _ in range(max(1, count // 8)):
         if rng.random() < 0.1:
@@ -120,7 +123,8 @@ def _weight_control(object_index: int, number: int, created_us: int, now_us: int
     return stored
 
 
-async def seed_objects(store: Store, *, count: int, now: float, seed: int = 1, weight_controls: int = 0,
+async def seed_objects(store: Store, *, count: int, now: float, people: Callable[[int], Faker], seed: int = 1,
+                       weight_controls: int = 0,
                        progress: Callable[[int], None] | None = None) -> SeededObjects:
     """Write ``count`` objects registered over the year before ``now`` (seconds, the stand's
     clock) and ``weight_controls`` weight controls spread over the first few of them."""
@@ -129,8 +133,8 @@ async def seed_objects(store: Store, *, count: int, now: float, seed: int = 1, w
     result = SeededObjects()
     if count <= 0:
         return result
-    operators = _operators(count, seed, rng)
-    fake = russian_faker(seed=seed + 2)
+    operators = _operators(count, seed, rng, people)
+    fake = people(seed + 2)
     fkko = list({fake.fkko_code() for _ in range(200)})
     plates = [fake.vehicle_plate() for _ in range(200)]
     weights = [1 / (rank + 1) for rank in range(len(operators))]
