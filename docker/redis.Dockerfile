@@ -2,4 +2,8 @@
 # root filesystem (debootstrap --include). With a registry the stack uses the official image.
 ARG BASE=gosstand-base:bookworm
 FROM ${BASE}
-CMD ["redis-server", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no"]
+# Binds GOSSTAND_HOST (every interface of the container's network unless told otherwise; protected
+# mode off as in the official image, whose network is the container's own).
+ENV GOSSTAND_HOST=0.0.0.0 GOSSTAND_PORT=6379
+EXPOSE 6379
+CMD ["sh", "-c", "exec redis-server --bind \"$GOSSTAND_HOST\" --port \"$GOSSTAND_PORT\" --protected-mode no --save '' --appendonly no"]

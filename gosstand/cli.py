@@ -20,16 +20,15 @@ from pathlib import Path
 
 
 def _up(args: argparse.Namespace) -> int:
+    from gosstand.mocks.core.settings import configured_issuer, parse_issuer
     from gosstand.stand.backends import stack_factory
     from gosstand.stand.protocol import StackError
 
     try:
         ports = _ports(args.port)
+        issuer = parse_issuer(args.esia_issuer) if args.esia_issuer else configured_issuer()
     except ValueError as exc:
         print(f"gosstand up: {exc}", file=sys.stderr)
-        return 2
-    if ports and args.backend == "containers":
-        print("gosstand up: --port is for the embedded backend (containers choose their ports)", file=sys.stderr)
         return 2
     stack = stack_factory(args.backend)(
         replicas=args.replicas,
@@ -37,6 +36,8 @@ def _up(args: argparse.Namespace) -> int:
         signature_mode=args.signature_mode,
         tcp_faults=args.tcp_faults,
         ports=ports,
+        host=args.host,
+        esia_issuer=issuer,
         **({"control_token": args.control_token} if args.control_token else {}),
     )
     stopping = False
@@ -59,6 +60,8 @@ def _up(args: argparse.Namespace) -> int:
               f"state in {manifest.state_dir}")
         for service, url in stack.urls.items():
             print(f"  {service:5} {url}   (contract: {url}/_gosstand/openapi.yaml)")
+        if manifest.esia_issuer:
+            print(f"  ESIA issuer: {manifest.esia_issuer}")
         print(f"  control token: {stack.control_token}")
         print(f"  manifest: {manifest_path}")
         if manifest.tcp_faults is not None:
@@ -73,15 +76,24 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _ports(values: list[str]) -> dict[str, int]:
-    """``["esia=8001"]`` → ``{"esia": 8001}``."""
+    """``["esia=8001"]`` → ``{"esia": 8001}``; a bare ``["8000"]`` is a base port, the services on
+    it and the ports after it in their usual order (esia 8000, utko 8001, fts 8002)."""
     from gosstand.mocks.core.settings import SERVICES
 
-    ports = {}
+    ports: dict[str, int] = {}
     for value in values:
-        service, _, port = value.partition("=")
-        if service not in SERVICES or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"--port {value!r}: expected SERVICE=PORT with SERVICE one of {', '.join(SERVICES)}")
-        ports[service] = int(port)
+        service, sign, port = value.rpartition("=")
+        if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536 or (sign and service not in SERVICES):
+            raise ValueError(f"--port {value!r}: expected PORT (a base port) or SERVICE=PORT with SERVICE one of "
+                             f"{', '.join(SERVICES)}")
+        if sign:
+            ports[service] = int(port)
+        elif int(port) + len(SERVICES) - 1 >= 65536:
+            raise ValueError(f"--port {value}: the base port leaves no room for {len(SERVICES)} services")
+        else:
+            ports |= {name: int(port) + offset for offset, name in enumerate(SERVICES) if name not in ports}
+    if len(set(ports.values())) < len(ports):
+        raise ValueError(f"--port: two services on one port ({', '.join(f'{k}={v}' for k, v in ports.items())})")
     return ports
 
 
@@ -171,8 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--signature-mode", choices=["strict", "structural", "off"], default="strict")
     up.add_argument("--backend", choices=BACKENDS, default="embedded",
                     help="processes on loopback (default) or Docker containers behind HAProxy with Redis")
-    up.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT",
-                    help="serve SERVICE on this loopback port (default: a free one); e.g. --port esia=8001")
+    up.add_argument("--host", default="127.0.0.1",
+                    help="the address to bind and to put in the URLs (default 127.0.0.1); another machine's "
+                         "clients need this machine's address here")
+    up.add_argument("--port", action="append", default=[], metavar="[SERVICE=]PORT",
+                    help="fixed ports, so the URLs stay the same between starts: --port 8000 puts esia, utko "
+                         "and fts on 8000, 8001, 8002; --port esia=8443 one service (default: free ports)")
+    up.add_argument("--esia-issuer", metavar="URL",
+                    help="the issuer ESIA writes into tokens, e.g. http://esia.gosuslugi.ru/ for clients that "
+                         "expect production's (default: $GOSSTAND_ESIA_ISSUER, else the test stand's)")
     up.add_argument("--tcp-faults", action="store_true",
                     help="put the TCP fault layer in front of the replicas, so a failover schedule can "
                          "blackhole, reset or partition one (it costs a hop per connection)")

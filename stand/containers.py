@@ -48,7 +48,7 @@ import httpx
 
 from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.middleware import REPLICA_HEADER
-from ..mocks.core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
+from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_issuer
 from .actions import Evidence, ReplicaAction, perform
 from .images import ImageBuildError, ImageSet, build_images, docker_client, project_dir
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
@@ -161,7 +161,8 @@ class ContainerStack:
     ports: Mapping[str, int] = field(default_factory=dict)
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     signature_mode: SignatureMode = "strict"
-    esia_issuer: str = TEST_STAND_ISSUER
+    #: Written into ESIA's tokens; ``GOSSTAND_ESIA_ISSUER`` when set, else the test stand's.
+    esia_issuer: str = field(default_factory=configured_issuer)
     startup_timeout: float = 60.0
     #: Images to run; ``None`` builds (or reuses) them with :func:`~.images.build_images`.
     images: ImageSet | None = None
@@ -413,6 +414,7 @@ class ContainerStack:
             state_dir=str(self.state_dir), stack_id=self.stack_id, store=self.store_url,
             images=None if self.images is None else dict(self.images.__dict__),
             tcp_faults=self.layer.config.control if self.layer else None,
+            esia_issuer=self.esia_issuer if "esia" in self.services else None,
             replicas={
                 service: [
                     ReplicaEntry(name=r.name, container=r.container_id, url=r.url, status=(status := r.status()),

@@ -29,7 +29,7 @@ from starlette.testclient import TestClient
 
 from ..mocks.core.app import create_app
 from ..mocks.core.keys import ensure_signing_keys
-from ..mocks.core.settings import TEST_STAND_ISSUER, Settings, SignatureMode
+from ..mocks.core.settings import Settings, SignatureMode, configured_issuer
 from .accounts import prepare_account_keys, register_accounts
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ class InProcessStack:
     urls: Mapping[str, str] = field(default_factory=dict)
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     signature_mode: SignatureMode = "strict"
-    esia_issuer: str = TEST_STAND_ISSUER
+    #: Written into ESIA's tokens; ``GOSSTAND_ESIA_ISSUER`` when set, else the test stand's.
+    esia_issuer: str = field(default_factory=configured_issuer)
     #: Requests to URLs no service answers: refused (the default), or let through to the network.
     pass_through_others: bool = False
 

@@ -60,6 +60,8 @@ class StackManifest:
     #: The TCP fault layer's control socket, when the stack runs one (``blackhole``, ``reset``,
     #: ``partition`` can then be done to its replicas).
     tcp_faults: str | None = None
+    #: The issuer ESIA's replicas write into tokens (``None``: a manifest from before it was kept).
+    esia_issuer: str | None = None
 
     def replica(self, service: str, index: int) -> ReplicaEntry:
         """Replica ``index`` (1-based) of ``service``, or a :class:`ManifestError` naming what exists."""
@@ -83,7 +85,7 @@ class StackManifest:
             "state_dir": self.state_dir,
             "replicas": {service: [r.to_json() for r in members] for service, members in self.replicas.items()},
         }
-        for optional in ("stack_id", "store", "images", "tcp_faults"):
+        for optional in ("stack_id", "store", "images", "tcp_faults", "esia_issuer"):
             if getattr(self, optional) is not None:
                 raw[optional] = getattr(self, optional)
         return raw
@@ -97,7 +99,7 @@ class StackManifest:
                 replicas={str(service): [ReplicaEntry.from_json(r) for r in members]
                           for service, members in (raw.get("replicas") or {}).items()},
                 stack_id=raw.get("stack_id"), store=raw.get("store"), images=raw.get("images"),
-                tcp_faults=raw.get("tcp_faults"),
+                tcp_faults=raw.get("tcp_faults"), esia_issuer=raw.get("esia_issuer"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"not a stack manifest: {exc!r}") from None

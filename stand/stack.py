@@ -37,7 +37,7 @@ import httpx
 from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.middleware import REPLICA_HEADER
 from ..mocks.core.serve import REFUSAL
-from ..mocks.core.settings import SERVICES, TEST_STAND_ISSUER, Settings, SignatureMode
+from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_issuer
 from .accounts import prepare_account_keys, register_accounts
 from .actions import Evidence, ReplicaAction, perform
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
@@ -73,7 +73,8 @@ class EmbeddedStack:
     ports: Mapping[str, int] = field(default_factory=dict)
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     signature_mode: SignatureMode = "strict"
-    esia_issuer: str = TEST_STAND_ISSUER
+    #: Written into ESIA's tokens; ``GOSSTAND_ESIA_ISSUER`` when set, else the test stand's.
+    esia_issuer: str = field(default_factory=configured_issuer)
     startup_timeout: float = 30.0
     #: Put the TCP fault layer in front of the replicas (module docstring).
     tcp_faults: bool = False
@@ -235,6 +236,7 @@ class EmbeddedStack:
         return StackManifest(
             backend="embedded", urls=dict(self.urls), control_token=self.control_token,
             state_dir=str(self.state_dir), tcp_faults=self.layer.config.control if self.layer else None,
+            esia_issuer=self.esia_issuer if "esia" in self.services else None,
             replicas={
                 service: [ReplicaEntry(name=r.name, pid=r.process.pid if r.process else None, alive=r.alive,
                                        url=f"http://{self.host}:{r.port}" if r.port else None)

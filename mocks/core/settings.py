@@ -24,6 +24,10 @@ TEST_STAND_ISSUER = "http://esia-portal1.test.gosuslugi.ru/"
 #: ``strict`` verifies it with the client's registered key, ``structural`` only parses it,
 #: ``off`` checks nothing.
 SignatureMode = Literal["strict", "structural", "off"]
+
+#: The variable that names the issuer ESIA writes into its tokens, for a replica and for a stack
+#: started from a shell alike.
+ISSUER_VARIABLE = "GOSSTAND_ESIA_ISSUER"
 SIGNATURE_MODES: tuple[SignatureMode, ...] = get_args(SignatureMode)
 
 
@@ -33,6 +37,24 @@ def parse_signature_mode(value: str) -> SignatureMode:
         if value == mode:
             return mode
     raise ValueError(f"signature mode must be one of {SIGNATURE_MODES}, not {value!r}")
+
+
+def configured_issuer(environ: Mapping[str, str] = os.environ) -> str:
+    """The ESIA issuer the environment asks for, else the test stand's. A stack reads it when it
+    is made, so ``GOSSTAND_ESIA_ISSUER=… gosstand up`` (or ``peak``) reaches every replica instead
+    of being overwritten by the default the stack hands each one."""
+    issuer = environ.get(ISSUER_VARIABLE, "").strip()
+    return parse_issuer(issuer) if issuer else TEST_STAND_ISSUER
+
+
+def parse_issuer(value: str) -> str:
+    """``value`` as an issuer: an absolute http(s) URL, written into tokens exactly as given (a
+    relying party compares ``iss`` byte for byte, trailing slash included); :class:`ValueError`
+    saying what is wrong otherwise."""
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in value):
+        raise ValueError(f"the ESIA issuer must be an http(s) URL such as {TEST_STAND_ISSUER}, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +88,7 @@ class Settings:
             raise ValueError(f"unknown service {self.service!r}; expected one of {SERVICES}")
         if self.signature_mode not in SIGNATURE_MODES:
             raise ValueError(f"signature mode must be one of {SIGNATURE_MODES}")
+        parse_issuer(self.esia_issuer)
         if self.crash_after_write:
             CrashPoint.parse(self.crash_after_write)  # a malformed one fails at start, not at the write
 
@@ -87,7 +110,7 @@ class Settings:
             store_url=environ.get("GOSSTAND_STORE", f"sqlite:///{state_dir / (service + '.sqlite3')}"),
             control_token=environ["GOSSTAND_CONTROL_TOKEN"],
             public_url=environ.get("GOSSTAND_PUBLIC_URL", "http://127.0.0.1").rstrip("/"),
-            esia_issuer=environ.get("GOSSTAND_ESIA_ISSUER", TEST_STAND_ISSUER),
+            esia_issuer=configured_issuer(environ),
             esia_url=environ.get("GOSSTAND_ESIA_URL", "").rstrip("/"),
             esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
             signature_mode=parse_signature_mode(environ.get("GOSSTAND_SIGNATURE_MODE", "strict")),
@@ -107,7 +130,7 @@ class Settings:
             "GOSSTAND_STORE": self.store_url,
             "GOSSTAND_CONTROL_TOKEN": self.control_token,
             "GOSSTAND_PUBLIC_URL": self.public_url,
-            "GOSSTAND_ESIA_ISSUER": self.esia_issuer,
+            ISSUER_VARIABLE: self.esia_issuer,
             "GOSSTAND_ESIA_URL": self.esia_url,
             "GOSSTAND_ESIA_KEYS": str(self.esia_keys_dir),
             "GOSSTAND_SIGNATURE_MODE": self.signature_mode,
