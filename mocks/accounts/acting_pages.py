@@ -79,7 +79,7 @@ class ActingPages:
             consent = await register.consent_of(place.oid)
             if consent is None:
                 return RedirectResponse("/account/registration", status_code=303)
-            role = await register.role_of(place, session.oid)
+            role = await register.role_of(place.oid, session.oid, esia_admin=place.admin)
             roles_link = ' · <a id="roles-link" href="/account/roles">Роли сотрудников</a>' if role == "admin" else ""
             role_line = (f'<p>Ваша роль: <span id="role">{escape(ROLE_TITLES[role])}</span>{roles_link}</p>'
                          f'<p id="consent">Организация зарегистрирована: согласие на обработку персональных данных '

@@ -89,13 +89,14 @@ async def read_person(client: EsiaClient, oid: int, access_token: str) -> Person
     return Person(oid=oid, name=name or f"OID {oid}", inn=str(root.get("inn") or ""), places=places)
 
 
-async def read_employees(client: EsiaClient, org_oid: int, access_token: str) -> list[int]:
-    """The OIDs of an organisation's employees, as ESIA lists them to its administrator
-    (``org_emps``); an empty list when ESIA shows this person none."""
+async def read_employees(client: EsiaClient, org_oid: int, access_token: str) -> dict[int, bool]:
+    """An organisation's employees as ESIA lists them to its administrator (``org_emps``): each
+    OID with whether ESIA names them its administrator or chief; none when ESIA shows this
+    person none."""
     response = await _call("GET", f"{client.esia_url}/rs/orgs/{org_oid}/emps", params={"embed": "(elements)"},
                            headers={"Authorization": f"Bearer {access_token}"})
     if response.status_code != 200:
-        return []
+        return {}
     elements = _json(response, "rs employees").get("elements") or []
-    return [element["prnOid"] for element in elements
-            if isinstance(element, dict) and isinstance(element.get("prnOid"), int)]
+    return {element["prnOid"]: bool(element.get("admin") or element.get("chief")) for element in elements
+            if isinstance(element, dict) and isinstance(element.get("prnOid"), int)}

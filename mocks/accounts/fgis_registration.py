@@ -104,13 +104,14 @@ class FgisRegister:
         raw = await self._store.get(f"{_ROLES}{org_oid}")
         return {int(oid): role for oid, role in json.loads(raw).items()} if raw else {}
 
-    async def role_of(self, place: Place, oid: int) -> Role:
-        """``oid``'s role in ``place`` (registered): admin for ESIA's administrators and the
-        registrant, else what an administrator gave, else reader."""
-        consent = await self.consent_of(place.oid)
-        if place.admin or (consent is not None and consent.oid == oid):
+    async def role_of(self, org_oid: int, oid: int, *, esia_admin: bool) -> Role:
+        """``oid``'s role in the registered organisation: admin for the registrant and for whom
+        ESIA names its administrator or chief (``esia_admin``), else what an administrator gave,
+        else reader."""
+        consent = await self.consent_of(org_oid)
+        if esia_admin or (consent is not None and consent.oid == oid):
             return "admin"
-        return (await self.roles(place.oid)).get(oid, "reader")
+        return (await self.roles(org_oid)).get(oid, "reader")
 
     async def assign(self, org_oid: int, oid: int, role: Role) -> None:
         roles = await self.roles(org_oid)

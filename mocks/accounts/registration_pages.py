@@ -125,7 +125,8 @@ class RegistrationPages:
         if isinstance(found, Response):
             return found
         session, place = found
-        if await FgisRegister(context(request).store).role_of(place, session.oid) != "admin":
+        role = await FgisRegister(context(request).store).role_of(place.oid, session.oid, esia_admin=place.admin)
+        if role != "admin":
             return message(self._title, "Роли сотрудников", "Назначать роли может только администратор организации",
                            status=403, link=("/account", "В личный кабинет"))
         return found
@@ -138,8 +139,8 @@ class RegistrationPages:
         employees = await self._employees(request, session, place)
         register = FgisRegister(context(request).store)
         rows, forms = [], []
-        for oid in employees:
-            role = await register.role_of(place, oid) if oid != session.oid else "admin"
+        for oid, esia_admin in employees.items():
+            role = await register.role_of(place.oid, oid, esia_admin=esia_admin)
             rows.append([str(oid), ROLE_TITLES[role]])
             if role != "admin":
                 options = "".join(f'<option value="{r}"{" selected" if r == role else ""}>{ROLE_TITLES[r]}</option>'
@@ -158,14 +159,15 @@ class RegistrationPages:
         session, place = found
         oid, role = await form_value(request, "oid"), assignable_role(await form_value(request, "role"))
         employees = await self._employees(request, session, place)
-        if not oid.isdigit() or int(oid) not in employees or int(oid) == session.oid or role is None:
+        if not oid.isdigit() or int(oid) not in employees or employees[int(oid)] or role is None:
             return message(self._title, "Роли сотрудников", "Такого сотрудника или роли нет", status=422,
                            link=("/account/roles", "Назад"))
         await FgisRegister(context(request).store).assign(place.oid, int(oid), role)
         return RedirectResponse("/account/roles", status_code=303)
 
-    async def _employees(self, request: Request, session: Session, place: Place) -> list[int]:
+    async def _employees(self, request: Request, session: Session, place: Place) -> dict[int, bool]:
+        """The organisation's employees, each with whether ESIA names them its administrator."""
         try:
             return await read_employees(self._account.client(context(request)), place.oid, session.access_token)
         except SignInRefused:
-            return []
+            return {}

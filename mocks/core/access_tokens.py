@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..crypto import gost
 from ..crypto.gost_jws import GOST_ALGORITHM, decode_gost
-from .bearer import BearerGate, Identity, unauthorized
+from .bearer import BearerGate, Identity, SessionSource, unauthorized
 from .keys import load_certificate, published_gost_key
 from .settings import Settings
 
@@ -87,10 +87,10 @@ class AccessTokenVerifier:
             raise unauthorized(str(exc)) from None
 
 
-def relying_party_gate(settings: Settings) -> BearerGate:
+def relying_party_gate(settings: Settings, *, sessions: SessionSource | None = None) -> BearerGate:
     """The gate a UTKO or FTS replica builds at start from the certificates ESIA publishes in
     the shared keys directory: RS256 tokens at once, GOST ones once ESIA's GOST certificate is
-    there."""
+    there. ``sessions``: the service's personal-account sessions, let in beside the tokens."""
     key = load_certificate(settings.esia_keys_dir).public_key()
     assert isinstance(key, RSAPublicKey)
     found: list[gost.GostPublicKey] = []
@@ -100,4 +100,4 @@ def relying_party_gate(settings: Settings) -> BearerGate:
             found.append(published)
         return found[0] if found else None
 
-    return BearerGate(AccessTokenVerifier(key, settings.esia_issuer, gost_key))
+    return BearerGate(AccessTokenVerifier(key, settings.esia_issuer, gost_key), sessions=sessions)

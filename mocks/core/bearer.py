@@ -19,7 +19,7 @@ from starlette.requests import Request
 from .context import context
 from .problems import Problem
 
-__all__ = ["BearerGate", "Identity", "TokenVerifier", "authorize", "unauthorized"]
+__all__ = ["BearerGate", "Identity", "SessionSource", "TokenVerifier", "authorize", "unauthorized"]
 
 _CACHE_SIZE = 8192
 
@@ -54,11 +54,25 @@ def unauthorized(detail: str, *, summary: str = "The access token is invalid") -
     )
 
 
-class BearerGate:
-    """A :class:`TokenVerifier` with memory, and the door of every authenticated operation."""
+class SessionSource(Protocol):
+    """A second way in beside the bearer token: a browser session of the service's personal
+    account, whose pages and API calls carry a cookie instead of a token."""
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    async def identify(self, request: Request, gate: BearerGate, scopes: tuple[str, ...]) -> Identity | None:
+        """The session's caller (``None`` when the request carries no session at all), or the
+        401/403 :class:`Problem` of a session that ended or may not do this."""
+        ...
+
+
+class BearerGate:
+    """A :class:`TokenVerifier` with memory, and the door of every authenticated operation.
+
+    With ``sessions``, a request without an ``Authorization`` header may come in through a
+    browser session instead (:class:`SessionSource`)."""
+
+    def __init__(self, verifier: TokenVerifier, *, sessions: SessionSource | None = None) -> None:
         self._verifier = verifier
+        self._sessions = sessions
         self._verified: OrderedDict[str, Identity] = OrderedDict()
 
     def identity(self, token: str) -> Identity:
@@ -76,6 +90,10 @@ class BearerGate:
     async def identify(self, request: Request, *, scopes: tuple[str, ...] = ("openid",)) -> Identity:
         """The caller, or a 401 (no/invalid/expired token) or 403 (a scope is missing)."""
         header = request.headers.get("authorization", "")
+        if not header and self._sessions is not None:
+            from_session = await self._sessions.identify(request, self, scopes)
+            if from_session is not None:
+                return from_session
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "send Authorization: Bearer <ESIA access token>",

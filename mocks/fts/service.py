@@ -25,6 +25,7 @@ from pathlib import Path
 
 from starlette.routing import Route
 
+from ..accounts.api_sessions import AccountSessions
 from ..accounts.routes import account_routes
 from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
@@ -40,7 +41,7 @@ CONTRACT = Path(__file__).with_name("openapi.yaml")
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    verifier = relying_party_gate(ctx.settings)
+    verifier = relying_party_gate(ctx.settings, sessions=AccountSessions(FTS_ACCOUNT))
     api = DeclarationsApi(verifier)
     documents = DocumentsApi(verifier)
     appeals = AppealsApi(verifier)

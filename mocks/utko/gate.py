@@ -31,8 +31,9 @@ class UtkoGate:
         address = request.client.host if request.client else None
         if networks is not None and not address_allowed(address, networks):
             raise Problem(403, f"{address} is not an address registered for client {identity.client_id}")
-        token = request.headers["authorization"].partition(" ")[2].strip()
-        if not await session_alive(ctx.store, token, now=await ctx.clock.now()):
+        token = request.headers.get("authorization", "").partition(" ")[2].strip()
+        # A personal-account session (no token) keeps its own idle limit (:mod:`..accounts.sessions`).
+        if token and not await session_alive(ctx.store, token, now=await ctx.clock.now()):
             minutes = IDLE_SECONDS // 60
             raise Problem(401, f"the session ended after {minutes} min without requests; log in again",
                           headers={"WWW-Authenticate": 'Bearer error="invalid_token", '

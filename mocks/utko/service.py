@@ -24,6 +24,7 @@ from pathlib import Path
 
 from starlette.routing import Route
 
+from ..accounts.api_sessions import AccountSessions
 from ..accounts.routes import account_routes
 from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
@@ -41,7 +42,7 @@ WEIGHT_CONTROLS = "/reo-weight-control-api/api/v1/weight-controls"
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
-    gate = relying_party_gate(ctx.settings)
+    gate = relying_party_gate(ctx.settings, sessions=AccountSessions(UTKO_ACCOUNT))
     verifier = UtkoGate(gate)
     api = UtkoApi(verifier)
     weights = WeightControlApi(verifier)

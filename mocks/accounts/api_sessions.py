@@ -1,0 +1,58 @@
+"""The APIs of FTS and UTKO called from a personal-account session (the cookie instead of a
+bearer token), acting for whom the person chose.
+
+The caller is the person of the session's ESIA access token, verified as any bearer token is;
+what they may see and change is then decided by the services' one access policy, as for a
+token — only the organisations it acts for are the session's choice, not every organisation the
+token names. Where organisations register (FGIS UTKO), a write also needs a role that files:
+an employee the administrator left a reader may only read.
+
+The token's own hour does not end the session: the session's idle and absolute limits do.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ..core.bearer import BearerGate, Identity, unauthorized
+from ..core.context import context
+from ..core.problems import Problem
+from .fgis_registration import FgisRegister
+from .sessions import SESSION_COOKIE, SessionRepository
+from .system import AccountSystem
+
+__all__ = ["AccountSessions"]
+
+#: The scope every write needs at UTKO and FTS: what tells a write from a read here.
+WRITE_SCOPE = "usr_org"
+
+
+class AccountSessions:
+    """A :class:`~..core.bearer.SessionSource` for one service's account."""
+
+    def __init__(self, system: AccountSystem) -> None:
+        self._system = system
+
+    async def identify(self, request: Request, gate: BearerGate, scopes: tuple[str, ...]) -> Identity | None:
+        sid = request.cookies.get(SESSION_COOKIE)
+        if not sid:
+            return None
+        ctx = context(request)
+        session = await SessionRepository(ctx.store).find(sid, now=await ctx.clock.now())
+        if session is None:
+            raise unauthorized("the personal account's session ended; sign in again at /login",
+                               summary="The session ended")
+        if session.acting is None:
+            raise Problem(403, "choose whom you act for first (/account/choose)")
+        identity = gate.identity(session.access_token)
+        missing = [scope for scope in scopes if scope not in identity.scopes]
+        if missing:
+            raise Problem(403, f"the session's ESIA grant lacks the scope(s) {', '.join(missing)}")
+        place = session.acting.organisation
+        if WRITE_SCOPE in scopes and self._system.registration and place is not None:
+            register = FgisRegister(ctx.store)
+            if await register.consent_of(place.oid) is None:
+                raise Problem(403, f"{place.name} is not registered in the system yet (/account/registration)")
+            if await register.role_of(place.oid, session.oid, esia_admin=place.admin) == "reader":
+                raise Problem(403, f"your role at {place.name} is read-only: its administrator gives the right to file")
+        return identity
