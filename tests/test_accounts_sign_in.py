@@ -4,17 +4,13 @@ and the idle and absolute lifetimes on the service's clock."""
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from account_people import seed_organisation, seed_person
-from cryptography.hazmat.primitives import serialization
-from gosstand.scenarios import accounts, declarations, esia_login
+from account_people import api_token, seed_organisation, seed_person, submit_declaration
+from gosstand.scenarios import accounts, esia_login
 from gosstand.scenarios.control import StackControl
-from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.http import HttpxClient
-from gosstand.scenarios.identities import russian_faker
 
 
 @pytest.fixture
@@ -44,14 +40,14 @@ def test_a_person_signs_in_and_sees_their_organisation_s_declarations_only(gosst
     stack = gosstand_inprocess
     person = seed_person(control, seed=31)
     firm = seed_organisation(control, seed=32, employees=[{"oid": person.oid, "role": "employee"}])
-    other = seed_organisation(control, seed=33, employees=[])
+    outsider = seed_person(control, seed=41)
+    other = seed_organisation(control, seed=33, employees=[{"oid": outsider.oid, "role": "employee"}])
+    mine = submit_declaration(stack, api_token(stack, control, person), firm)
+    submit_declaration(stack, api_token(stack, control, outsider), other)
     http, signed = _sign_in(stack, control, person)
     assert signed.location == "/account/choose"
     offered = accounts.choices(http, stack.urls["fts"])
     assert offered == ["self", f"org:{firm['oid']}"]
-    token = _api_token(stack, control, person)
-    mine = _submit(stack, token, firm)
-    _submit(stack, token, other)
     assert accounts.choose(http, stack.urls["fts"], f"org:{firm['oid']}") == "/account"
     rows = accounts.open_list(http, stack.urls["fts"])
     assert len(rows) == 1 and rows[0][1] == mine["procedure"]["code"]
@@ -76,7 +72,7 @@ def test_a_state_this_browser_did_not_start_is_refused(gosstand_inprocess, contr
                                      login=person.phone, password=person.password, read_sms=control.read_sms)
     with HttpxClient() as victim:  # the attacker's callback link, opened in another browser
         answer = victim.send("GET", back_to, name="callback")
-    assert answer.status == 400 and "lk_session" not in answer.headers.get("set-cookie", "")
+    assert answer.status == 400 and "ftslk_session" not in answer.headers.get("set-cookie", "")
 
 
 def test_a_replayed_callback_opens_nothing(gosstand_inprocess, control):
@@ -116,26 +112,3 @@ def test_a_session_ends_eight_hours_after_sign_in_however_busy(gosstand_inproces
         control.advance_clock("fts", 29 * 60)
         last = http.send("GET", f"{stack.urls['fts']}/account/choose", name="choose")
     assert last.status == 303 and last.location == "/login"
-
-
-def _api_token(stack, control, person) -> str:
-    """A machine client's bearer token for the same person (the APIs stay as they were)."""
-    certificate, key = make_test_identity("APIRP")
-    rp = RelyingParty("APIRP", "https://rp.example/cb", certificate, key, clock=lambda: control.now("esia"))
-    control.register_client("APIRP", redirect_uris=[rp.redirect_uri],
-                            certificate=certificate.public_bytes(serialization.Encoding.PEM).decode())
-    with HttpxClient() as http:
-        return esia_login.login(http, esia_url=stack.urls["esia"], rp=rp, login=person.phone,
-                                password=person.password, read_sms=control.read_sms,
-                                scope="openid fullname usr_org").access_token
-
-
-def _submit(stack, token, organisation) -> dict:
-    body = declarations.sample_declaration(russian_faker(seed=organisation["oid"] % 1000))
-    body["declarant"] = {**body["declarant"], "inn": organisation["inn"], "kpp": organisation["kpp"],
-                         "ogrn": organisation["ogrn"]}
-    with HttpxClient() as http:
-        answer = http.send("POST", f"{stack.urls['fts']}/api/v1/declarations", name="submit", json=body,
-                           headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
-    assert answer.status == 201, answer.text
-    return answer.json()

@@ -18,7 +18,7 @@ from ..core.bearer import BearerGate, Identity, unauthorized
 from ..core.context import context
 from ..core.problems import Problem
 from .fgis_registration import FgisRegister
-from .sessions import SESSION_COOKIE, SessionRepository
+from .sessions import SessionRepository
 from .system import AccountSystem
 
 __all__ = ["AccountSessions"]
@@ -34,7 +34,7 @@ class AccountSessions:
         self._system = system
 
     async def identify(self, request: Request, gate: BearerGate, scopes: tuple[str, ...]) -> Identity | None:
-        sid = request.cookies.get(SESSION_COOKIE)
+        sid = request.cookies.get(self._system.session_cookie)
         if not sid:
             return None
         ctx = context(request)

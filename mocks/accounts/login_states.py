@@ -13,11 +13,10 @@ import secrets
 
 from ..core.store import Store
 
-__all__ = ["BINDING_COOKIE", "LoginStates", "STATE_LIFETIME"]
+__all__ = ["LoginStates", "STATE_LIFETIME"]
 
 #: A sign-in must come back within this long (ESIA's own codes live 240 s; the pages take longer).
 STATE_LIFETIME = 30 * 60
-BINDING_COOKIE = "lk_login"
 _PREFIX = "accounts:state:"
 
 

@@ -16,11 +16,10 @@ from typing import Any
 from ..core.store import Store
 from .acting import ActingFor, Place
 
-__all__ = ["ABSOLUTE_LIFETIME", "IDLE_LIFETIME", "SESSION_COOKIE", "Session", "SessionRepository"]
+__all__ = ["ABSOLUTE_LIFETIME", "IDLE_LIFETIME", "Session", "SessionRepository"]
 
 IDLE_LIFETIME = 30 * 60
 ABSOLUTE_LIFETIME = 8 * 3600
-SESSION_COOKIE = "lk_session"
 #: A request refreshes the idle timer in the store at most this often (one write per minute,
 #: not one per page).
 _TOUCH_EVERY = 60

@@ -17,10 +17,10 @@ from starlette.responses import RedirectResponse, Response
 
 from ..core.context import context
 from .esia_backchannel import exchange_code, read_person
-from .login_states import BINDING_COOKIE, STATE_LIFETIME, LoginStates
+from .login_states import STATE_LIFETIME, LoginStates
 from .pages import message
 from .refusals import SignInRefused
-from .sessions import SESSION_COOKIE, SessionRepository
+from .sessions import SessionRepository
 from .token_checks import verify_tokens
 from .web import LOGGED_OUT_PATH, Account, set_cookie
 
@@ -48,10 +48,11 @@ class SignInPages:
         except SignInRefused as refusal:
             return self._refused(refusal)
         now = await ctx.clock.now()
-        binding = request.cookies.get(BINDING_COOKIE) or secrets.token_urlsafe(24)
+        cookie = self._account.system.login_cookie
+        binding = request.cookies.get(cookie) or secrets.token_urlsafe(24)
         state = await LoginStates(ctx.store).start(binding=binding[:64], now=now)
         response = RedirectResponse(client.authorization_url(state=state, now=now), status_code=302)
-        set_cookie(response, BINDING_COOKIE, binding[:64], max_age=STATE_LIFETIME)
+        set_cookie(response, cookie, binding[:64], max_age=STATE_LIFETIME)
         return response
 
     async def callback(self, request: Request) -> Response:
@@ -64,8 +65,8 @@ class SignInPages:
         ctx = context(request)
         query = request.query_params
         now = await ctx.clock.now()
-        if not await LoginStates(ctx.store).take(query.get("state", ""), binding=request.cookies.get(BINDING_COOKIE),
-                                                 now=now):
+        binding = request.cookies.get(self._account.system.login_cookie)
+        if not await LoginStates(ctx.store).take(query.get("state", ""), binding=binding, now=now):
             raise SignInRefused("Ссылка входа недействительна: начните вход заново", status=400,
                                 detail="state unknown, spent, expired or started in another browser")
         if "error" in query:
@@ -84,13 +85,13 @@ class SignInPages:
             access_token=signed_in.access_token, now=now)
         response = RedirectResponse("/account/choose", status_code=303)
         self._account.open_session_cookie(response, session)
-        response.delete_cookie(BINDING_COOKIE, path="/")
+        response.delete_cookie(self._account.system.login_cookie, path="/")
         return response
 
     async def logout(self, request: Request) -> Response:
         """The session ends here, then the browser goes to ESIA's logout (its session ends too)."""
         ctx = context(request)
-        sid = request.cookies.get(SESSION_COOKIE)
+        sid = request.cookies.get(self._account.system.session_cookie)
         if sid:
             await SessionRepository(ctx.store).end(sid[:64])
         try:
@@ -98,7 +99,7 @@ class SignInPages:
         except SignInRefused:
             target = LOGGED_OUT_PATH
         response = RedirectResponse(target, status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(self._account.system.session_cookie, path="/")
         return response
 
     async def logged_out(self, request: Request) -> Response:

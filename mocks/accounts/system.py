@@ -37,3 +37,14 @@ class AccountSystem:
     lister: Lister
     #: Whether an organisation registers in the system (consent, roles) the first time (FGIS UTKO).
     registration: bool = False
+
+    @property
+    def session_cookie(self) -> str:
+        """The session cookie's name, one per account: on a stand the accounts share a host
+        (loopback, ports apart), and browsers keep cookies per host, not per port."""
+        return f"{self.client_id.lower()}_session"
+
+    @property
+    def login_cookie(self) -> str:
+        """The cookie binding a sign-in's ``state`` to the browser that started it."""
+        return f"{self.client_id.lower()}_login"

@@ -15,7 +15,7 @@ from ..crypto.gost import GostUnavailable
 from .client_keys import settings_keys
 from .esia_requests import EsiaClient
 from .refusals import SignInRefused
-from .sessions import ABSOLUTE_LIFETIME, SESSION_COOKIE, Session, SessionRepository
+from .sessions import ABSOLUTE_LIFETIME, Session, SessionRepository
 from .system import SCOPES, AccountSystem
 
 __all__ = ["Account", "CALLBACK_PATH", "LOGGED_OUT_PATH", "form_value", "set_cookie"]
@@ -72,9 +72,8 @@ class Account:
 
     async def session(self, request: Request) -> Session | None:
         ctx = context(request)
-        return await SessionRepository(ctx.store).find(request.cookies.get(SESSION_COOKIE),
+        return await SessionRepository(ctx.store).find(request.cookies.get(self.system.session_cookie),
                                                        now=await ctx.clock.now())
 
-    @staticmethod
-    def open_session_cookie(response: Response, session: Session) -> None:
-        set_cookie(response, SESSION_COOKIE, session.sid, max_age=ABSOLUTE_LIFETIME)
+    def open_session_cookie(self, response: Response, session: Session) -> None:
+        set_cookie(response, self.system.session_cookie, session.sid, max_age=ABSOLUTE_LIFETIME)
