@@ -265,6 +265,31 @@ def test_garbage_and_a_signature_without_its_certificate_are_refused_as_malforme
     assert (answer.status, _code(answer)) == (400, "ESIA-008001")
 
 
+@pytest.mark.parametrize("signature, certificate", [
+    ("", ""),
+    ("не base64", ""),
+    (base64.b64encode(b"\x00" * 300).decode(), ""),
+    (base64.b64encode(b"\x30\x80\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02").decode(), ""),
+    (base64.b64encode(b"\x30\x03\x02\x01\x01").decode(),
+     "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"),
+], ids=["empty", "not-base64", "zeros", "truncated-cms", "garbage-certificate"])
+def test_bad_input_on_the_signature_page_is_refused_by_name_never_a_5xx(stand, signature, certificate):
+    rid = _rid(stand)
+    _challenge(stand, rid)
+    form = {"rid": rid, "signature": signature, "certificate": certificate}
+    answer = stand.http.send("POST", f"{ESIA}/aas/oauth2/signature", name="signature", data=form)
+    assert (answer.status, _code(answer)) == (400, "ESIA-008001")
+    unknown = stand.http.send("POST", f"{ESIA}/aas/oauth2/signature", name="signature", data={**form, "rid": "x"})
+    assert unknown.status == 400 and "Сеанс входа истёк" in unknown.text
+
+
+def test_an_oversized_signature_is_refused_before_it_is_read(stand):
+    rid = _rid(stand)
+    answer = stand.http.send("POST", f"{ESIA}/aas/oauth2/signature", name="signature",
+                             data={"rid": rid, "signature": "A" * 200_000})
+    assert answer.status == 413
+
+
 def test_the_control_api_refuses_what_a_ca_would_not_issue(stand):
     simplified = stand.seed()
     stand.control.update_user(simplified, level="simplified")
