@@ -316,3 +316,19 @@ def test_a_signature_session_signs_the_next_client_in_without_the_pages(stand, o
     answer = stand.http.send("GET", f"{ESIA}/aas/oauth2/ac?{urlencode(params)}", name="ac")
     code = answer.location.split("code=", 1)[1].split("&", 1)[0]
     assert jwt_claims(code)["auth_mthd"] == "DS"
+
+
+def test_without_the_gost_engine_the_signature_login_is_closed_and_says_so(stand, monkeypatch):
+    from gosstand.mocks.crypto import gost
+
+    rid = _rid(stand)
+    oid = stand.seed()
+    monkeypatch.setattr(gost, "unavailable_reason", lambda: "no gost engine (simulated)")
+    page = stand.http.send("GET", f"{ESIA}/aas/oauth2/signature?rid={rid}", name="signature form")
+    assert page.status == 503 and "Вход по электронной подписи недоступен" in page.text
+    sent = stand.http.send("POST", f"{ESIA}/aas/oauth2/signature", name="signature",
+                           data={"rid": rid, "signature": "MAA="})
+    assert sent.status == 503
+    issue = stand.http.send("POST", f"{ESIA}/_gosstand/control/certificates", name="issue", json={"oid": oid},
+                            headers=stand.control._headers)
+    assert issue.status == 503 and "no GOST" in issue.json()["detail"]

@@ -24,6 +24,7 @@ from asn1crypto import core, x509
 from ...core.context import ServiceContext
 from ...core.identifiers import is_valid_inn, is_valid_snils, snils_digits
 from ...core.problems import Problem
+from ...crypto.gost import GostUnavailable
 from ...crypto.qualified import OID_INN, OID_INNLE, OID_OGRN, OID_SNILS
 from ..accounts.levels import meets
 from ..accounts.organisation_repository import OrganisationRepository
@@ -184,7 +185,10 @@ async def issue_certificate(ctx: ServiceContext, request: CertificateRequest) ->
         not_before, not_after = now - (request.days + 1) * DAY, now - DAY
     else:
         not_before, not_after = now - 3600, now + request.days * DAY
-    authority = certification_authority(ctx.settings)
+    try:
+        authority = certification_authority(ctx.settings)
+    except GostUnavailable as exc:
+        raise Problem(503, f"the stand's CA issues GOST certificates and this replica has no GOST: {exc}") from None
     issued: IssuedCertificate = authority.issue(_subject(holder, organisation), not_before=not_before,
                                                 not_after=not_after, qualified=request.qualified, bits=request.bits)
     record = CertificateRecord(serial=serial_text(issued.serial), oid=request.oid, org_oid=request.org_oid,

@@ -176,10 +176,18 @@ async def _confirmed(users: UserRepository, account: UserAccount) -> UserAccount
     return changed
 
 
+def _unavailable(reason: str) -> Page:
+    """Without the gost engine there is no GOST to check: the way in is closed, said so."""
+    return message_page("Вход по электронной подписи недоступен",
+                        f"Войдите по паролю. (This ESIA replica has no GOST: {reason})", status=503)
+
+
 async def signature_page(ctx: ServiceContext, rid: str) -> Page:
     now = await ctx.clock.now()
     if await LoginRepository(ctx.store).find_request(rid, now=now) is None:
         return _expired()
+    if (reason := gost.unavailable_reason()) is not None:
+        return _unavailable(reason)
     challenge = await ChallengeRepository(ctx.store).issue(rid, now=now)
     return signature_form(rid, challenge.text, lifetime=CHALLENGE_LIFETIME)
 
@@ -206,6 +214,8 @@ async def submit_signature(ctx: ServiceContext, rid: str, signature: str, certif
     pending = await logins.find_request(rid, now=now)
     if pending is None:
         return _expired()
+    if (reason := gost.unavailable_reason()) is not None:
+        return _unavailable(reason)
     try:
         account = await _verified_holder(ctx, rid, signature, certificate, now=now)
     except SignInRefused as refusal:
