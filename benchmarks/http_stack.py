@@ -17,6 +17,11 @@ Prints ratios measured in one run on one machine, never absolute targets:
   Python clients keep the replica busy (it is measured saturated, as in a peak-hour run); the
   flow is then split into what the protocol's three RSA-2048 signatures cost by themselves
   and everything else (HTTP server, handlers, shared store).
+
+``--only metrics`` measures what ``/metrics`` costs the hot reads: the ESIA person read and the FTS
+status read with the replicas' metrics on and off (``GOSSTAND_METRICS``), alternating on, off, on,
+off so a machine that gets busier or quieter during the run does not pass for the metrics' cost,
+and prints the rate with metrics as a ratio of the rate without.
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and Linux.
 """
 
@@ -281,6 +286,41 @@ def _print_login(login_cpu: dict[str, float], busy: dict[str, float], *, bare_us
         print(f"    {name:18} {seconds * 1000:6.2f} ms")
 
 
+def _metrics_overhead(args: argparse.Namespace) -> int:
+    """The hot reads with the replicas' metrics on and off, alternating (module docstring)."""
+    from gosstand.scenarios import declarations
+    from gosstand.scenarios.identities import russian_faker as faker
+
+    rates: dict[tuple[str, str], list[float]] = {}
+    for metrics in ("1", "0", "1", "0"):
+        os.environ["GOSSTAND_METRICS"] = metrics
+        with EmbeddedStack(replicas=1, services=("esia", "fts")) as stack:
+            for service in ("esia", "fts"):
+                _pin(stack.replica(service, 1).process.pid, SERVER_CPU)  # type: ignore[union-attr]
+            rp, people, control = _seed_login(stack)
+            rp.presign(2 * (len(people) + 2), LOGIN_SCOPE)
+            with HttpxClient() as http:
+                tokens = _login(http, stack, rp, people[0], control)
+                auth = {"Authorization": f"Bearer {tokens.access_token}"}
+                submitted = declarations.submit(
+                    http, fts_url=stack.urls["fts"], token=tokens.access_token,
+                    declaration=declarations.sample_declaration(faker(seed=1)), idempotency_key="bench-1")
+            reads = {"ESIA GET /rs/prns/{oid}": f"{stack.urls['esia']}/rs/prns/{tokens.oid}",
+                     "FTS GET /api/v1/declarations/{id}/status":
+                         f"{stack.urls['fts']}/api/v1/declarations/{submitted.id}/status"}
+            for name, url in reads.items():
+                rate = _wrk(url, duration=args.duration, connections=args.connections, headers=auth)
+                rates.setdefault((name, metrics), []).append(rate)
+    os.environ.pop("GOSSTAND_METRICS")
+    print(f"\n/metrics on the hot reads: one {args.server} process on CPU {SERVER_CPU}, wrk -c{args.connections} "
+          f"on CPU {CLIENT_CPU}, {args.duration:.0f} s each, metrics on/off/on/off")
+    print(f"  {'endpoint':45} {'with':>9} {'without':>9} {'ratio':>6}")
+    for name in dict.fromkeys(name for name, _ in rates):
+        on, off = (sum(rates[name, m]) / len(rates[name, m]) for m in ("1", "0"))
+        print(f"  {name:45} {on:9.0f} {off:9.0f} {on / off:6.3f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of wrk load per endpoint")
@@ -288,7 +328,8 @@ def main() -> int:
     parser.add_argument("--logins", type=int, default=400, help="login flows per signature mode")
     parser.add_argument("--commits-per-second", type=float, default=500.0,
                         help="pace of the other process's writes during the last status read")
-    parser.add_argument("--only", choices=["reads", "login"], help="measure only the cheap reads or only the login")
+    parser.add_argument("--only", choices=["reads", "login", "metrics"],
+                        help="measure only the cheap reads, only the login, or what /metrics costs the reads")
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian",
                         help="the server carrying both the bare app and the mocks (GOSSTAND_SERVER)")
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
@@ -300,6 +341,9 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
+    if args.only == "metrics":
+        os.sched_setaffinity(0, {CLIENT_CPU})
+        return _metrics_overhead(args)
 
     rates: dict[str, float] = {"bare ASGI": 0.0}  # filled in at the end: the mean of two runs
     port = free_port()

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Self
 import httpx
 
 from ..mocks.core.keys import ensure_signing_keys
+from ..mocks.core.metrics import METRICS_DIR_VARIABLE, METRICS_FOLDER
 from ..mocks.core.middleware import REPLICA_HEADER
 from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_issuer
 from .actions import Evidence, ReplicaAction, perform
@@ -267,16 +268,22 @@ class ContainerStack:
 
     def _start_replica(self, replica: ContainerReplica) -> None:
         assert self.images is not None
+        assert self.state_dir is not None
+        metrics = self.state_dir / METRICS_FOLDER / replica.service
+        metrics.mkdir(parents=True, exist_ok=True)
         env = {
             **self._replica_settings(replica).to_env(),
             "GOSSTAND_HOST": self.host,
             "GOSSTAND_PORT": str(replica.port),
+            # the service's replicas share their series, so a scrape through HAProxy gets them all
+            METRICS_DIR_VARIABLE: str(metrics),
         }
         container = self._container(
             self.images.mocks, name=replica.name,
             labels=self._labels("mock", **{LABEL_SERVICE: replica.service, LABEL_REPLICA: replica.name}),
         # Read-write: ESIA replicas create the GOST key pair there on first start (atomically).
-        ).with_volume_mapping(str(self.keys_dir), str(self.keys_dir), "rw")
+        ).with_volume_mapping(str(self.keys_dir), str(self.keys_dir), "rw").with_volume_mapping(
+            str(metrics), str(metrics), "rw")
         for key, value in env.items():
             container.with_env(key, value)
         replica.container = container.start()

@@ -35,6 +35,7 @@ from typing import Self
 import httpx
 
 from ..mocks.core.keys import ensure_signing_keys
+from ..mocks.core.metrics import METRICS_DIR_VARIABLE, METRICS_FOLDER
 from ..mocks.core.middleware import REPLICA_HEADER
 from ..mocks.core.serve import REFUSAL
 from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_issuer
@@ -133,6 +134,8 @@ class EmbeddedStack:
             "GOSSTAND_HOST": self.host,
             "GOSSTAND_PORT": str(replica.port or self._ports[replica.service]),
             "GOSSTAND_PARENT_PID": str(os.getpid()),  # replicas stop if the runner dies
+            # the service's replicas share their series, so a scrape of its port gets them all
+            METRICS_DIR_VARIABLE: str(self.state_dir / METRICS_FOLDER / replica.service),
         }
         replica.log = self.state_dir / "logs" / f"{replica.name}.log"
         with replica.log.open("ab") as log:

@@ -1,6 +1,7 @@
 """The app factory: one Starlette app per replica, the same for every service.
 
-Request path: ``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) →
+Request path: ``Metrics`` (``GET /metrics``, and each request's route, status class and time,
+see :mod:`.metrics`) → ``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) →
 ``RequestHead`` (414/431 for an oversized request head, see :mod:`.limits`) →
 ``Recorder`` (the request journal, when it is on, see :mod:`.journal`) → ``BodyLimits`` (each body
 read against its route's limit as it streams, see :mod:`.limits`) → ``Faults`` (the control
@@ -31,6 +32,7 @@ from .faults import FaultBook, Faults
 from .hot_path import HotPath, HotRoute
 from .journal import Journal, Recorder
 from .limits import BodyLimits, RequestHead
+from .metrics import Metrics, ReplicaMetrics, ScrapeReading, metrics_directory
 from .middleware import RESERVED_PREFIX, ControlToken, ReplicaHeader, WholeBody
 from .service import load_definition
 from .settings import Settings
@@ -50,21 +52,30 @@ class MockApp(Starlette):
     500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers."""
 
     def __init__(self, *, hot_routes: list[HotRoute], replica: str, faults: FaultBook, journal: Journal,
-                 api_routes: list[BaseRoute], **options: Any) -> None:
+                 api_routes: list[BaseRoute], metrics: ReplicaMetrics | None, scrape: ScrapeReading,
+                 **options: Any) -> None:
         self.api_routes = api_routes
         super().__init__(**options)
         self.hot_routes = hot_routes
         self.replica = replica
         self.faults = faults
         self.journal = journal
+        self.metrics = metrics
+        self.scrape = scrape
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if self.hot_routes:
             stack = HotPath(stack, routes=self.hot_routes, replica=self.replica)
-        stack = Faults(stack, book=self.faults, replica=self.replica)
-        stack = Recorder(BodyLimits(stack), journal=self.journal, replica=self.replica, routes=self.api_routes)
-        return WholeBody(RequestHead(stack))
+        metrics = self.metrics
+        if metrics is None:
+            stack = Faults(stack, book=self.faults, replica=self.replica)
+        else:
+            stack = Faults(stack, book=self.faults, replica=self.replica,
+                           on_hit=lambda rule: metrics.fault_hit(rule.id, rule.kind))
+        stack = WholeBody(RequestHead(Recorder(BodyLimits(stack), journal=self.journal, replica=self.replica,
+                                               routes=self.api_routes)))
+        return stack if metrics is None else Metrics(stack, recorded=metrics, read=self.scrape, routes=self.routes)
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
@@ -105,6 +116,13 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         Exception: problems.handle_unexpected,
         **definition.exception_handlers,
     }
+    async def scrape() -> tuple[dict[str, int], bool]:
+        rules: dict[str, int] = {}
+        for rule in await ctx.faults.describe():
+            if rule["active"]:
+                rules[rule["kind"]] = rules.get(rule["kind"], 0) + 1
+        return rules, await store.ping()
+
     app = MockApp(
         routes=[*definition.routes, reserved],  # the real API first: it takes the traffic
         middleware=[Middleware(ReplicaHeader, replica=settings.replica)],
@@ -114,6 +132,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         faults=ctx.faults,
         journal=ctx.journal,
         api_routes=definition.routes,
+        metrics=ReplicaMetrics(service=settings.service, replica=settings.replica,
+                               directory=metrics_directory()) if settings.metrics else None,
+        scrape=scrape,
     )
     app.state.ctx = ctx
     app.state.definition = definition

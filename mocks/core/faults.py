@@ -316,11 +316,14 @@ class Faults:
     """
 
     def __init__(self, app: ASGIApp, *, book: FaultBook, replica: str,
-                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Any] = asyncio.sleep,
+                 on_hit: Callable[[FaultRule], None] = lambda rule: None) -> None:
         self.app = app
         self.book = book
         self.replica = replica
         self.sleep = sleep
+        #: Told of each rule that hits a request (the metrics count them).
+        self.on_hit = on_hit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(RESERVED_PREFIX):
@@ -331,6 +334,8 @@ class Faults:
             await self.app(scope, receive, send)
             return
         verdicts = await self._judge(rules, scope)
+        for verdict in verdicts:
+            self.on_hit(verdict.rule)
         delay = sum(v.delay for v in verdicts)
         if delay:
             await self.sleep(delay)

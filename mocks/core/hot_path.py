@@ -27,6 +27,9 @@ from .bearer import Identity, TokenVerifier, authorize
 from .clock import Clock
 from .middleware import REPLICA_HEADER
 
+#: Where a hot answer leaves its route's template for the metrics (:mod:`.metrics` reads it).
+ROUTE_KEY = "gosstand.route"
+
 __all__ = ["HotAnswer", "HotPath", "HotRequest", "HotRoute", "bearer_token", "caller", "compact_json"]
 
 
@@ -64,6 +67,8 @@ class HotRoute:
 
     pattern: str
     answer: HotHandler
+    #: The route's template as the full app declares it (``/rs/prns/{oid}``), for the metrics.
+    template: str
 
 
 def bearer_token(value: bytes | None) -> str | None:
@@ -104,7 +109,7 @@ class HotPath:
 
     def __init__(self, app: ASGIApp, *, routes: Sequence[HotRoute], replica: str) -> None:
         self.app = app
-        self.routes = [(re.compile(route.pattern), route.answer) for route in routes]
+        self.routes = [(re.compile(route.pattern), route.answer, route.template) for route in routes]
         self.replica = (REPLICA_HEADER.encode(), replica.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,13 +131,16 @@ class HotPath:
 
     async def _try(self, scope: Scope) -> HotAnswer | None:
         path = scope["path"]
-        for pattern, handler in self.routes:
+        for pattern, handler, template in self.routes:
             match = pattern.fullmatch(path)
             if match is None:
                 continue
             request = HotRequest(match.groups(), scope["query_string"], scope["headers"])
             try:
-                return await handler(request)
+                answer = await handler(request)
             except Exception:  # noqa: BLE001 — declining: the full app answers, and reports, instead
                 return None
+            if answer is not None:
+                scope[ROUTE_KEY] = template
+            return answer
         return None

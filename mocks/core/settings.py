@@ -79,6 +79,8 @@ class Settings:
     signature_mode: SignatureMode = "strict"
     #: Whether the hot reads are answered by :mod:`.hot_path` (off only to measure or rule it out).
     hot_path: bool = True
+    #: Whether the replica serves ``/metrics`` and times its requests (off only to measure its cost).
+    metrics: bool = True
     #: ``"N:GLOB"``: exit right after the Nth store write touching a matching key, to test that
     #: what a killed replica leaves half-done still serves (:mod:`.crash_points`); empty: never.
     crash_after_write: str = ""
@@ -115,6 +117,7 @@ class Settings:
             esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
             signature_mode=parse_signature_mode(environ.get("GOSSTAND_SIGNATURE_MODE", "strict")),
             hot_path=environ.get("GOSSTAND_HOT_PATH", "1") not in ("0", "false", "no", "off"),
+            metrics=environ.get("GOSSTAND_METRICS", "1") not in ("0", "false", "no", "off"),
             crash_after_write=environ.get("GOSSTAND_CRASH_AFTER_WRITE", ""),
         )
 
@@ -135,6 +138,7 @@ class Settings:
             "GOSSTAND_ESIA_KEYS": str(self.esia_keys_dir),
             "GOSSTAND_SIGNATURE_MODE": self.signature_mode,
             "GOSSTAND_HOT_PATH": "1" if self.hot_path else "0",
+            "GOSSTAND_METRICS": "1" if self.metrics else "0",
         }
 
 
@@ -148,4 +152,5 @@ class ReplicaOptions(TypedDict):
     esia_url: NotRequired[str]
     signature_mode: NotRequired[SignatureMode]
     hot_path: NotRequired[bool]
+    metrics: NotRequired[bool]
     crash_after_write: NotRequired[str]

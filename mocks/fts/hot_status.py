@@ -59,4 +59,4 @@ def hot_status(ctx: ServiceContext, verifier: BearerGate) -> HotRoute:
             body = rendered[key] = compact_json(status_summary(head, state))
         return HotAnswer(body)
 
-    return HotRoute(f"{BASE}/({_CANONICAL_UUID})/status", answer)
+    return HotRoute(f"{BASE}/({_CANONICAL_UUID})/status", answer, template=BASE + "/{id}/status")

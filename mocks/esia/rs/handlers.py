@@ -95,7 +95,9 @@ def hot_person_root(ctx: ServiceContext) -> HotRoute:
         rendered[key] = (raw, body)
         return HotAnswer(body)
 
-    return HotRoute(r"/rs/prns/([0-9]{1,16})", answer)
+    return HotRoute(r"/rs/prns/([0-9]{1,16})", answer, template=RS_TEMPLATE)
 
 
-routes: list[BaseRoute] = [Route("/rs/{rest:anything}", rs_data, methods=["GET"])]
+#: Every ``/rs`` read goes through one route, which dispatches on the rest of the path.
+RS_TEMPLATE = "/rs/{rest:anything}"
+routes: list[BaseRoute] = [Route(RS_TEMPLATE, rs_data, methods=["GET"])]

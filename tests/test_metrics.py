@@ -1,0 +1,95 @@
+"""``/metrics`` as Prometheus scrapes it: every replica's requests by route template and status
+class, the faults that hit, the rules in force and the store's health — in the text format
+prometheus_client's own parser reads, with counts that move with the traffic, and (on the
+embedded stack, whose replicas share one port) each scrape giving the whole service's series
+whichever replica answers it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from gosstand.mocks.core.metrics import UNMATCHED
+from gosstand.scenarios.control import StackControl
+from gosstand.stand.stack import EmbeddedStack
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+pytestmark = pytest.mark.stack
+REQUESTS = "gosstand_http_request_duration_seconds"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[EmbeddedStack]:
+    with EmbeddedStack(replicas=2, services=("fts",)) as running:
+        yield running
+
+
+def _scrape(url: str) -> tuple[str, list[Sample]]:
+    answer = httpx.get(f"{url}/metrics", headers={"connection": "close"}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = [sample for family in text_string_to_metric_families(answer.text) for sample in family.samples]
+    return answer.text, samples
+
+
+def _count(samples: list[Sample], **labels: str) -> float:
+    return sum(s.value for s in samples if s.name == f"{REQUESTS}_count"
+               and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
+def _fresh_get(url: str) -> httpx.Response:
+    return httpx.get(url, headers={"connection": "close"}, timeout=10)  # the kernel picks a replica each time
+
+
+def test_counts_move_with_traffic_by_route_template_whichever_replica_is_scraped(stack: EmbeddedStack) -> None:
+    fts = stack.urls["fts"]
+    _, before = _scrape(fts)
+    served = {_fresh_get(f"{fts}/api/v1/declarations/{n:08d}-0000-4000-8000-000000000000").headers[
+        "x-gosstand-replica"] for n in range(12)}
+    for n in range(5):
+        assert _fresh_get(f"{fts}/no/such/path/{n}").status_code == 404
+    text, after = _scrape(fts)
+    route = "/api/v1/declarations/{id}"
+    moved = _count(after, route=route, status="4xx") - _count(before, route=route, status="4xx")
+    assert moved == 12  # without a token: 401s, counted under the template, not 12 raw paths
+    assert _count(after, route=UNMATCHED, status="4xx") - _count(before, route=UNMATCHED, status="4xx") == 5
+    assert "/no/such/path" not in text and "00000001-0000" not in text
+    assert served == {"fts-1", "fts-2"}  # both replicas served, and their series come in every scrape:
+    for _ in range(4):
+        _, again = _scrape(fts)
+        assert {s.labels["replica"] for s in again if s.name == f"{REQUESTS}_count" and s.labels["route"] == route} \
+            == {"fts-1", "fts-2"}
+        assert _count(again, route=route, status="4xx") == _count(after, route=route, status="4xx")
+
+
+def test_fault_rules_and_the_store_show_when_scraped(stack: EmbeddedStack) -> None:
+    fts = stack.urls["fts"]
+    control = StackControl(stack.urls, stack.control_token)
+    rule = control.add_fault("fts", kind="error", status=503, path="/api/v1/declarations/*", times=3)
+    try:
+        _, samples = _scrape(fts)
+        assert [s.value for s in samples if s.name == "gosstand_fault_rules" and s.labels["kind"] == "error"] == [1]
+        for _ in range(5):
+            _fresh_get(f"{fts}/api/v1/declarations/x")
+        _, samples = _scrape(fts)
+        hits = sum(s.value for s in samples if s.name == "gosstand_faults_injected_total"
+                   and s.labels["rule"] == rule["id"] and s.labels["kind"] == "error")
+        assert hits == 3
+        assert _count(samples, route="/api/v1/declarations/{id}", status="5xx") >= 3
+        assert [s.value for s in samples if s.name == "gosstand_store_up"] == [1]
+    finally:
+        control.clear_faults("fts")
+    _, samples = _scrape(fts)
+    assert not [s for s in samples if s.name == "gosstand_fault_rules" and s.value]
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian's prometheus package) is not here")
+def test_promtool_accepts_the_exposition(stack: EmbeddedStack) -> None:
+    text, _ = _scrape(stack.urls["fts"])
+    checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True,
+                             timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
