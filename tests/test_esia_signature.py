@@ -145,6 +145,27 @@ def test_openssl_verifies_the_issued_certificate_against_the_published_ca_root(s
     assert checked.returncode == 0, checked.stderr
 
 
+def test_the_published_crl_lists_a_revoked_certificate_for_openssl(stand, tmp_path):
+    oid = stand.seed()
+    kept, revoked = stand.control.issue_certificate(oid), stand.control.issue_certificate(oid)
+    stand.control.revoke_certificate(revoked["serial"])
+    (tmp_path / "ca.pem").write_text(kept["ca_certificate"])
+    crl = stand.get("/_gosstand/esia/ca.crl", None)
+    assert crl.status == 200 and crl.headers["content-type"] == "application/pkix-crl"
+    (tmp_path / "ca.der").write_bytes(crl.body)
+    subprocess.run([OPENSSL, "crl", "-inform", "DER", "-in", str(tmp_path / "ca.der"),
+                    "-out", str(tmp_path / "ca.crl")], capture_output=True, check=True)
+    verdicts = {}
+    for name, issued in (("kept", kept), ("revoked", revoked)):
+        (tmp_path / f"{name}.pem").write_text(issued["certificate"])
+        verdicts[name] = subprocess.run(
+            [OPENSSL, "verify", "-engine", "gost", "-crl_check", "-CAfile", str(tmp_path / "ca.pem"),
+             "-CRLfile", str(tmp_path / "ca.crl"), str(tmp_path / f"{name}.pem")],
+            capture_output=True, text=True, check=False)
+    assert verdicts["kept"].returncode == 0, verdicts["kept"].stdout + verdicts["kept"].stderr
+    assert verdicts["revoked"].returncode != 0 and "revoked" in verdicts["revoked"].stdout + verdicts["revoked"].stderr
+
+
 def test_expired_revoked_and_unqualified_certificates_are_refused_each_with_its_code(stand, openssl):
     oid = _standard_person(stand)
     expired = stand.control.issue_certificate(oid, expired=True)

@@ -20,7 +20,8 @@
   "days"?}``, :mod:`.ca.issuance`) → 201 with ``serial``, ``certificate``, ``private_key`` and
   ``ca_certificate`` (PEM);
 - ``GET /certificates/{serial}`` — what the CA recorded of it (``revoked_at`` once revoked);
-- ``POST /certificates/{serial}/revoke`` — put it on the CA's revocation list → the record.
+- ``POST /certificates/{serial}/revoke`` — put it on the CA's revocation list (and its CRL,
+  ``/_gosstand/esia/ca.crl``) → the record.
 
 Bodies are JSON; faults are 422 problem+json with pointers, conflicts 409.
 """

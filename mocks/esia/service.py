@@ -21,7 +21,7 @@ Each ``*_repository.py`` owns its part of the shared store; nothing else touches
 handlers read HTTP and call a flow; the flows see no Starlette object. Helper paths (not ESIA's
 own API): ``GET /_gosstand/esia/cert.pem``, ``/jwks.json`` and, where the gost engine is
 present, ``/cert-gost.pem`` — ESIA's signing certificates, for relying parties that verify tokens —
-and ``/ca.pem``, the root of the stand's test CA (:mod:`.ca`).
+and ``/ca.pem`` and ``/ca.crl``, the root of the stand's test CA (:mod:`.ca`) and its CRL.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from ..core.limits import BodyTooLarge
 from ..core.service import ServiceDefinition
 from .accounts import handlers as accounts
 from .ca.authority import certification_authority
+from .ca.publication import crl_route
 from .control import control_routes
 from .crypto.gost_keys import gost_signing_keys
 from .crypto.keys import signing_keys
@@ -102,10 +103,11 @@ def helper_routes(ctx: ServiceContext) -> list[BaseRoute]:
         return endpoint
 
     prefix = "/_gosstand/esia"
-    return [
+    routes: list[BaseRoute] = [
         Route(path.removeprefix(prefix), serve(body, media), methods=["GET"])
         for path, (body, media) in helper_files(ctx).items()
     ]
+    return [*routes, crl_route()]
 
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from asn1crypto import algos, core, keys, x509
+from asn1crypto import algos, core, crl, keys, x509
 
 from ...core.keyfiles import create_once
 from ...core.settings import Settings
@@ -143,6 +143,32 @@ class CertificationAuthority:
             extensions=extensions,
         )
         return IssuedCertificate(serial, der, holder.to_pem(), float(int(not_before)), float(int(not_after)))
+
+    def revocation_list(self, revoked: list[tuple[int, float]], *, now: float, number: int) -> bytes:
+        """A DER X.509 v2 CRL (RFC 5280 §5) of ``revoked`` (serial, epoch seconds of revocation),
+        issued ``now`` and due again a day later, numbered ``number`` (it must grow)."""
+        algorithm = algos.SignedDigestAlgorithm({"algorithm": gost.OID_SIGNATURE_256})
+        issued = dt.datetime.fromtimestamp(int(now), dt.UTC)
+        entries = [{"user_certificate": serial,
+                    "revocation_date": _time(dt.datetime.fromtimestamp(int(at), dt.UTC))} for serial, at in revoked]
+        tbs = crl.TbsCertList({
+            "version": "v2",
+            "signature": algorithm,
+            "issuer": x509.Certificate.load(self.certificate_der).subject,
+            "this_update": _time(issued),
+            "next_update": _time(issued + dt.timedelta(days=1)),
+            "revoked_certificates": entries or None,
+            "crl_extensions": [
+                {"extn_id": "crl_number", "critical": False, "extn_value": number},
+                {"extn_id": "authority_key_identifier", "critical": False,
+                 "extn_value": {"key_identifier": _key_id(self.key.public_key().spki())}},
+            ],
+        })
+        return crl.CertificateList({
+            "tbs_cert_list": tbs,
+            "signature_algorithm": algorithm,
+            "signature": core.OctetBitString(self.key.sign(tbs.dump())),
+        }).dump()
 
     def _sign(self, *, serial: int, subject: x509.Name, public_key_info: bytes, not_before: dt.datetime,
               not_after: dt.datetime, extensions: list[x509.Extension]) -> bytes:

@@ -2,8 +2,9 @@
 (``esia:ca:cert:<serial hex>``), so a revocation made through one replica holds on all of them.
 
 This is the CA's own revocation list: the verifier asks :meth:`CertificateRepository.revoked_at`
-for the serial of a certificate the CA signed. A serial the CA never recorded (a store reset
-since) counts as not revoked, as it would be absent from a published CRL.
+for the serial of a certificate the CA signed, and the published CRL lists
+:meth:`CertificateRepository.revoked` (an index ordered by the time of revocation). A serial the
+CA never recorded (a store reset since) counts as not revoked, as it would be absent from a CRL.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 
-from ...core.store import Store
+from ...core.store import Store, Writes
 
 __all__ = ["CertificateRecord", "CertificateRepository", "serial_text"]
 
@@ -35,6 +36,11 @@ class CertificateRecord:
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
+
+
+_REVOKED = "esia:ca:revoked"
+#: The most entries a published CRL lists (the oldest revocations first); far above any test's.
+MAX_CRL_ENTRIES = 10_000
 
 
 def _key(serial: str) -> str:
@@ -62,8 +68,15 @@ class CertificateRepository:
             return None
         if record.revoked_at is None:
             record = replace(record, revoked_at=now)
-            await self.record(record)
+            await self._store.commit(Writes().set(_key(record.serial), json.dumps(record.to_json()))
+                                     .index_add(_REVOKED, record.serial, now))
         return record
+
+    async def revoked(self) -> list[CertificateRecord]:
+        """The revoked certificates, earliest revocation first (at most :data:`MAX_CRL_ENTRIES`)."""
+        serials = await self._store.index_range(_REVOKED, limit=MAX_CRL_ENTRIES)
+        texts = await self._store.get_many([_key(serial) for serial in serials])
+        return [CertificateRecord(**json.loads(text)) for text in texts if text is not None]
 
     async def revoked_at(self, serial: int) -> float | None:
         record = await self.get(serial_text(serial))
