@@ -13,6 +13,9 @@ Options (each also read from an environment variable, for CI)::
     --esia-url / --utko-url / --fts-url   GOSSTAND_ESIA_URL …
     --control-token T                 GOSSTAND_CONTROL_TOKEN  the target exposes /_gosstand/control
     --access-token T                  GOSSTAND_ACCESS_TOKEN   a ready ESIA access token (no control API)
+    --account-url URL                 GOSSTAND_ACCOUNT_URLS   a personal account signing in through the
+                                                              target's ESIA (repeatable; the stand's FTS
+                                                              and UTKO accounts are tested anyway)
     --gosstand-replicas N             GOSSTAND_REPLICAS       replicas per service of the stack (default 2)
     --contract-examples N             GOSSTAND_CONTRACT_EXAMPLES  examples per operation / property (20)
     --gosstand-report DIR                                     write the report grouped by rule (HTML,
@@ -70,6 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                         help=f"base URL of the {service.upper()} target [{ENVIRONMENT[service + '_url']}]")
     group.addoption("--control-token", dest="gosstand_control_token", default=None, metavar="TOKEN",
                     help=f"the target exposes the gosstand control API [{ENVIRONMENT['control_token']}]")
+    group.addoption("--account-url", dest="gosstand_account_urls", action="append", default=None, metavar="URL",
+                    help="base URL of a personal account that signs in through the target's ESIA (GET "
+                         "URL/login sends the browser there); repeatable [GOSSTAND_ACCOUNT_URLS, comma-separated]")
     group.addoption("--access-token", dest="gosstand_access_token", default=None, metavar="TOKEN",
                     help="an ESIA access token for targets without the control API "
                          f"[{ENVIRONMENT['access_token']}]")

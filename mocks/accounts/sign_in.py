@@ -51,7 +51,8 @@ class SignInPages:
         cookie = self._account.system.login_cookie
         binding = request.cookies.get(cookie) or secrets.token_urlsafe(24)
         state = await LoginStates(ctx.store).start(binding=binding[:64], now=now)
-        response = RedirectResponse(client.authorization_url(state=state, now=now), status_code=302)
+        authorization_url = client.authorization_url(state=state, now=await self._account.esia_now(ctx))
+        response = RedirectResponse(authorization_url, status_code=302)
         set_cookie(response, cookie, binding[:64], max_age=STATE_LIFETIME)
         return response
 
@@ -76,9 +77,10 @@ class SignInPages:
         if not code or len(code) > 8192:
             raise SignInRefused("ЕСИА не передала код авторизации", status=400, detail="no code")
         client = self._account.client(ctx)
-        answer = await exchange_code(client, code, now=now)
+        esia_now = await self._account.esia_now(ctx)
+        answer = await exchange_code(client, code, now=esia_now)
         signed_in = verify_tokens(answer, gate=self._account.gate, esia_key=self._account.esia_key(ctx),
-                                  issuer=ctx.settings.esia_issuer, client_id=client.client_id, now=now)
+                                  issuer=ctx.settings.esia_issuer, client_id=client.client_id, now=esia_now)
         person = await read_person(client, signed_in.oid, signed_in.access_token)
         session = await SessionRepository(ctx.store).open(
             oid=person.oid, name=person.name, inn=person.inn, places=person.places,

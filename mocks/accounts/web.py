@@ -14,6 +14,7 @@ from ..core.keys import load_certificate
 from ..crypto.gost import GostUnavailable
 from .client_keys import settings_keys
 from .esia_requests import EsiaClient
+from .esia_time import EsiaTime
 from .refusals import SignInRefused
 from .sessions import ABSOLUTE_LIFETIME, Session, SessionRepository
 from .system import SCOPES, AccountSystem
@@ -47,6 +48,13 @@ class Account:
         self.system = system
         self.gate = gate
         self._esia_key: RSAPublicKey | None = None
+        self._esia_time: EsiaTime | None = None
+
+    async def esia_now(self, ctx: ServiceContext) -> float:
+        """ESIA's time (:mod:`.esia_time`), for request timestamps and ESIA's token lifetimes."""
+        if self._esia_time is None:
+            self._esia_time = EsiaTime(ctx.settings)
+        return await self._esia_time.now()
 
     def client(self, ctx: ServiceContext) -> EsiaClient:
         """The ESIA client system as this replica signs for it; refused with a 503 page when the
