@@ -65,7 +65,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"  control token: {stack.control_token}")
         print(f"  manifest: {manifest_path}")
         if manifest.tcp_faults is not None:
-            print(f"  TCP fault layer: {manifest.tcp_faults} (blackhole, reset, partition)")
+            print(f"  TCP fault layer: {manifest.tcp_faults} (blackhole, reset, reset_answer, partition)")
         print("Ctrl-C stops it.", flush=True)
         while not stopping:
             signal.pause()
@@ -194,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "expect production's (default: $GOSSTAND_ESIA_ISSUER, else the test stand's)")
     up.add_argument("--tcp-faults", action="store_true",
                     help="put the TCP fault layer in front of the replicas, so a failover schedule can "
-                         "blackhole, reset or partition one (it costs a hop per connection)")
+                         "blackhole, reset (before or after the replica takes a request) or partition one "
+                         "(it costs a hop per connection)")
     up.set_defaults(run=_up)
 
     boxes = commands.add_parser("containers", help="images and leftovers of the container backend")

@@ -42,7 +42,7 @@ __all__ = [
 REPLICA_ACTIONS: dict[FailoverAction, ReplicaAction] = {
     "kill": ReplicaAction.KILL, "stop": ReplicaAction.STOP, "pause": ReplicaAction.PAUSE,
     "restart": ReplicaAction.RESTART, "blackhole": ReplicaAction.BLACKHOLE, "reset": ReplicaAction.RESET,
-    "partition": ReplicaAction.PARTITION,
+    "reset_answer": ReplicaAction.RESET_ANSWER, "partition": ReplicaAction.PARTITION,
 }
 #: Actions the TCP fault layer does: the stack must run it.
 NETWORK_ACTIONS = frozenset(action.value for action in NETWORK_FAULTS)
@@ -56,6 +56,7 @@ FIELDS: dict[FailoverAction, frozenset[str]] = {
     "pause": frozenset({"replica", "duration"}),
     "blackhole": frozenset({"replica", "duration"}),
     "reset": frozenset({"replica", "duration"}),
+    "reset_answer": frozenset({"replica", "duration"}),
     "partition": frozenset({"replica", "duration"}),
     "fault": frozenset({"replica", "duration", "fault"}),
     "exec": frozenset({"command", "undo", "duration", "timeout"}),

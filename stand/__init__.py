@@ -10,7 +10,7 @@ stand and a run.
   and each replica (process or container), so another process can act on it;
 - :mod:`.actions` — the one vocabulary of things done to a replica (kill, stop, pause, …) and
   one dispatch per backend, with the evidence that each took effect;
-- :mod:`.tcpfaults` — the TCP fault layer in front of replicas (blackhole, reset, partition), and
+- :mod:`.tcpfaults` — the TCP fault layer in front of replicas (blackhole, reset, reset_answer, partition), and
   :mod:`.tcpfaults_control`, its control socket as other processes use it;
 - :mod:`.records` — the records a load run writes and the reports read (requests, operations,
   canary samples, failover actions, the run's configuration), each with ``to_json``/``from_json``.

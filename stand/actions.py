@@ -8,8 +8,8 @@ gone or stopped (``/proc/<pid>/stat``), the container's state — so a run can t
 happened from one that did not (a replica already dead, a container that would not pause), and
 say which in its report instead of calling a run with no fault a pass.
 
-Three actions fail the *path* to a replica rather than the replica: ``blackhole``, ``reset`` and
-``partition``, done by the TCP fault layer (:mod:`.tcpfaults`) of a stack that runs one (the
+Four actions fail the *path* to a replica rather than the replica: ``blackhole``, ``reset``,
+``reset_answer`` and ``partition``, done by the TCP fault layer (:mod:`.tcpfaults`) of a stack that runs one (the
 manifest's ``tcp_faults``), and ended by ``heal``. Their evidence is what the layer counted
 while the fault was in force — connections held unanswered, reset, refused or cut — read back
 when it is healed: a fault nobody met proves nothing, and is reported as not taking effect.
@@ -57,14 +57,17 @@ class ReplicaAction(StrEnum):
     BLACKHOLE = "blackhole"
     #: The TCP fault layer answers each request sent to the replica with a TCP RST, before any byte.
     RESET = "reset"
+    #: The TCP fault layer lets each request reach the replica and resets the connection in place of
+    #: its answer: applied, and the client cannot know.
+    RESET_ANSWER = "reset_answer"
     #: The TCP fault layer cuts the replica off: open connections cut, new ones refused.
     PARTITION = "partition"
-    #: The end of a blackhole, reset or partition; its evidence is what the fault did.
+    #: The end of a network fault; its evidence is what the fault did.
     HEAL = "heal"
 
 
 #: The actions the TCP fault layer does, on either backend.
-NETWORK_FAULTS = (ReplicaAction.BLACKHOLE, ReplicaAction.RESET, ReplicaAction.PARTITION)
+NETWORK_FAULTS = (ReplicaAction.BLACKHOLE, ReplicaAction.RESET, ReplicaAction.RESET_ANSWER, ReplicaAction.PARTITION)
 
 
 #: The signal each action sends to an embedded replica's process group.

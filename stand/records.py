@@ -48,11 +48,12 @@ FAILURE_CLASSES: tuple[FailureClass, ...] = get_args(FailureClass)
 Connection = Literal["new", "reused"]
 CONNECTIONS: tuple[Connection, ...] = get_args(Connection)
 #: Every action a failover schedule may name, and a failover record says it did. The replica
-#: actions are :class:`~.actions.ReplicaAction`'s (one vocabulary); ``blackhole``, ``reset`` and
-#: ``partition`` fail the path to a replica through the TCP fault layer for ``duration`` seconds;
-#: ``fault`` sets a fault rule through the control API for ``duration`` seconds; ``exec`` runs a
+#: actions are :class:`~.actions.ReplicaAction`'s (one vocabulary); ``blackhole``, ``reset``,
+#: ``reset_answer`` and ``partition`` fail the path to a replica through the TCP fault layer for
+#: ``duration`` seconds; ``fault`` sets a fault rule through the control API for ``duration`` seconds; ``exec`` runs a
 #: command of the user's — the way to fail a system gosstand does not run.
-FailoverAction = Literal["kill", "stop", "pause", "restart", "blackhole", "reset", "partition", "fault", "exec"]
+FailoverAction = Literal["kill", "stop", "pause", "restart", "blackhole", "reset", "reset_answer", "partition", "fault",
+                         "exec"]
 FAILOVER_ACTIONS: tuple[FailoverAction, ...] = get_args(FailoverAction)
 
 

@@ -15,6 +15,13 @@ failures a client meets below HTTP. This layer can, per replica and for a time:
     (``SO_LINGER`` 0, then close) before any byte of a response: the request never reaches the
     replica. Open connections are reset at their next request; an answer already on its way is
     let through. The client sees "connection reset by peer" on a request it had sent.
+``reset_answer``
+    The request goes through to the replica, which takes it and answers; the layer then resets
+    the client's connection (TCP RST) instead of passing on the first byte of that answer. What
+    a replica that crashed between applying a write and answering, or a path that broke at that
+    moment, looks like: the client cannot tell whether its request was applied — and it was. A
+    retry that is not idempotent is a duplicate; the reconciliation counts them. Open
+    connections are reset at their next answer.
 ``partition``
     The replica is cut off, loudly: every open connection to it is cut with a reset, and new ones
     are refused. Through a balancer that is how a partition looks to a client — the requests in
@@ -194,6 +201,8 @@ class Link:
         if role == "upstream":
             if self.mode == "held":
                 self.withheld += data
+            elif self.mode == "reset_answer":
+                self.reset_now()
             elif "client" in self.transports:
                 self.transports["client"].write(data)
             return
@@ -253,10 +262,14 @@ class Link:
             self.pause("client", "hold")
 
     def reset_now(self) -> None:
+        """Reset the client's connection (and drop the replica's, and what it wrote)."""
         self.count("reset")
         client = self.transports.get("client")
         if client is not None:
             reset(client)
+        upstream = self.transports.get("upstream")
+        if upstream is not None and self.mode == "reset_answer":
+            upstream.abort()  # its answer is not to reach the client, nor wait in a buffer
         self.close()
 
     def blackhole(self) -> None:
@@ -264,8 +277,10 @@ class Link:
         self.mode, self.counted = "held", False
         self.pause("upstream", "hold")
 
-    def start_reset(self) -> None:
-        self.mode, self.counted = "reset", False
+    def start_reset(self, kind: FaultKind = "reset") -> None:
+        """``reset``: reset at the client's next request bytes; ``reset_answer``: let requests
+        through and reset at the replica's next answer bytes."""
+        self.mode, self.counted = kind, False
 
     def cut(self) -> None:
         self.count("cut")
@@ -362,10 +377,12 @@ class Front:
             if link.closed:
                 return
             self.attach(link, up)
-            if up.fault is not None:  # blackhole or reset: the replica is not reached
+            if up.fault is not None and up.fault.kind != "reset_answer":  # the replica is not reached
                 link.blackhole() if up.fault.kind == "blackhole" else link.start_reset()
                 link.resume("client", "route")
                 return
+            if up.fault is not None:  # reset_answer: the request reaches the replica, its answer does not
+                link.start_reset("reset_answer")
             if await self.connect(link, up):
                 return
             up.links.discard(link)
@@ -397,7 +414,7 @@ class Front:
             if upstream is not None:
                 upstream.close()
             return True
-        if link.mode == "pass":
+        if link.mode in ("pass", "reset_answer"):  # the request's bytes go on to the replica
             link.release()
         else:  # a fault began meanwhile: read the client's bytes, to hold them or to reset on them
             link.resume("client", "route")
@@ -550,8 +567,8 @@ class FaultLayer:
         for link in list(up.links):
             if kind == "blackhole":
                 link.blackhole()
-            elif kind == "reset":
-                link.start_reset()
+            elif kind in ("reset", "reset_answer"):
+                link.start_reset(kind)
             else:
                 link.cut()
         shut = []

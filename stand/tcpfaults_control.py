@@ -42,7 +42,7 @@ __all__ = [
 
 #: What the layer can do to the path to one replica (the module docstring of :mod:`.tcpfaults`
 #: says what a client sees of each).
-FaultKind = Literal["blackhole", "reset", "partition"]
+FaultKind = Literal["blackhole", "reset", "reset_answer", "partition"]
 FAULTS: tuple[FaultKind, ...] = get_args(FaultKind)
 #: The largest control message either side reads: requests and answers are a few hundred bytes.
 MESSAGE_LIMIT = 64 * 1024
@@ -98,7 +98,8 @@ class EndedFault:
     held_for: float
     #: Connections that sent request bytes into a blackhole and got no answer from it.
     held: int = 0
-    #: Connections reset (RST) after their request's bytes arrived, before any answer byte.
+    #: Connections reset (RST) after their request's bytes arrived (``reset``), or after the
+    #: replica took the request and began its answer (``reset_answer``), before any answer byte.
     reset: int = 0
     #: Connection attempts refused: steered away from the replica by the balancer, or reset at
     #: once where the layer's port is the replica's only way in.
@@ -122,6 +123,8 @@ class EndedFault:
     def describe(self) -> str:
         counts = {"blackhole": f"held {self.held} connection(s) unanswered",
                   "reset": f"reset {self.reset} connection(s) before any answer byte",
+                  "reset_answer": f"reset {self.reset} connection(s) the replica had answered, before "
+                                  f"any byte of the answer",
                   "partition": f"refused {self.refused + self.probes_refused} connection attempt(s), "
                                f"cut {self.cut} open connection(s)"}[self.kind]
         return f"{self.kind} of {self.replica} {counts} in {self.held_for:.1f} s"

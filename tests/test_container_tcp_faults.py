@@ -1,6 +1,6 @@
 """The TCP fault layer on the container backend: between HAProxy and each replica, so HAProxy's
-own health checks meet a blackhole, a reset or a partition and take the replica out of rotation,
-and bring it back once the fault is healed.
+own health checks meet a blackhole, a reset (before or after the replica takes the request) or a
+partition and take the replica out of rotation, and bring it back once the fault is healed.
 
 Marked ``containers`` and skipped, with the reason, when no Docker daemon answers. HAProxy's
 checks run on its own timers (``docker/haproxy.cfg.template``: every 500 ms, down after 2
@@ -68,6 +68,7 @@ def until_only(url: str, wanted: set[str]) -> list[str]:
 REASONS = {
     "blackhole": "Layer7 timeout",  # a stopped process or a dead path: the check waits, unanswered
     "reset": 'Socket error, info: "Connection reset by peer"',
+    "reset_answer": 'Socket error, info: "Connection reset by peer"',  # the check's answer replaced by a RST
     "partition": 'Layer4 connection problem, info: "Connection refused"',
 }
 

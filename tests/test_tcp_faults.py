@@ -1,4 +1,5 @@
-"""The TCP fault layer: blackhole, reset and partition of one replica's path, on a real embedded
+"""The TCP fault layer: blackhole, reset (before or after the replica takes the request) and
+partition of one replica's path, on a real embedded
 stack, as a client sees them — and the schedule actions that drive them, with their evidence.
 
 Each action is carried out as a run carries it out (:func:`gosstand.loadtests.failover.carry_out`);
@@ -27,6 +28,8 @@ from gosstand.loadtests.schedule import RunShape, ScheduledAction, ScheduleError
 from gosstand.reports.integrity import broken_reasons
 from gosstand.reports.io import load_run
 from gosstand.reports.synthetic import steady_requests, write_run
+from gosstand.scenarios.control import StackControl
+from gosstand.scenarios.http import HttpxClient
 from gosstand.stand.actions import ActionUnavailable, ReplicaAction, available, perform
 from gosstand.stand.manifest import ReplicaEntry, StackManifest
 from gosstand.stand.stack import EmbeddedStack
@@ -50,9 +53,10 @@ def stack() -> Iterator[EmbeddedStack]:
         yield running
 
 
-def ask(url: str, *, timeout: float = PATIENCE, sock: socket.socket | None = None) -> str:
-    """One health request; what came back: the replica's name, ``timeout``, ``reset`` (a RST
-    before any byte of an answer), ``closed`` or ``refused``."""
+def ask(url: str, *, timeout: float = PATIENCE, sock: socket.socket | None = None,
+        path: str = "/_gosstand/health") -> str:
+    """One GET (a health request unless ``path`` says otherwise); what came back: the replica's
+    name, ``timeout``, ``reset`` (a RST before any byte of an answer), ``closed`` or ``refused``."""
     parts = urlsplit(url)
     own = sock is None
     try:
@@ -62,7 +66,7 @@ def ask(url: str, *, timeout: float = PATIENCE, sock: socket.socket | None = Non
     conn.settimeout(timeout)
     answer = b""
     try:
-        conn.sendall(f"GET /_gosstand/health HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
         while b"\r\n\r\n" not in answer:
             chunk = conn.recv(65536)
             if not chunk:
@@ -209,6 +213,36 @@ def test_reset_answers_a_request_with_a_tcp_reset_before_any_byte(stack):
     record = carry_out(scheduled("reset"), stack.manifest(), sleep=during(check))
     assert sorted(seen["fresh"]) == ["esia-2", "esia-2", "reset", "reset"]
     assert record.took_effect and record.detail["reset"] == 2
+    assert sorted(ask(url) for _ in range(4)) == ["esia-1", "esia-1", "esia-2", "esia-2"]
+
+
+@pytest.mark.stack
+def test_reset_answer_lets_the_request_reach_the_replica_and_resets_in_place_of_its_answer(stack):
+    """The replica takes the request (its journal records it, answered) and the client gets a
+    RST instead of that answer: what a crash between applying a write and answering looks like."""
+    quiet(stack)
+    url = stack.urls["esia"]
+    http = HttpxClient()  # closed at the end: a kept-alive connection through the layer would meet the next fault
+    control = StackControl(stack.urls, stack.control_token, http=http)
+    control.record_requests("esia")
+    path = "/rs/prns/1000001"  # an ESIA API path (401 without a token): journaled, unlike the health check
+    seen: dict[str, list[str]] = {}
+
+    def check() -> None:
+        seen["fresh"] = [ask(url, path=path) for _ in range(4)]
+
+    try:
+        record = carry_out(scheduled("reset_answer"), stack.manifest(), sleep=during(check))
+        journal = control.recorded_requests("esia", path=path)
+    finally:
+        control.record_requests("esia", on=False)
+        http.close()
+    assert sorted(seen["fresh"]) == ["esia-2", "esia-2", "reset", "reset"]
+    # the two reset requests reached esia-1, which answered them; the client saw none of it
+    assert sorted(entry["replica"] for entry in journal) == ["esia-1", "esia-1", "esia-2", "esia-2"]
+    assert all(entry["status"] == 401 for entry in journal)
+    assert record.took_effect and record.detail["reset"] == 2
+    assert "the replica had answered" in str(record.evidence)
     assert sorted(ask(url) for _ in range(4)) == ["esia-1", "esia-1", "esia-2", "esia-2"]
 
 
