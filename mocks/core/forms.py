@@ -41,7 +41,21 @@ class NotAForm(Exception):
 
 def media_type(request: Request) -> str:
     """The body's media type without parameters, lower case (``""`` without a Content-Type)."""
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type_of(request.headers.get("content-type", ""))
+
+
+def media_type_of(content_type: str) -> str:
+    """A ``Content-Type`` value's media type without parameters, lower case."""
+    return content_type.split(";")[0].strip().lower()
+
+
+def urlencoded_fields(body: bytes) -> list[tuple[str, str]]:
+    """The fields of an ``application/x-www-form-urlencoded`` body in order, repeats kept;
+    :class:`NotAForm` for one with more than :data:`MAX_FIELDS` fields."""
+    try:
+        return parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise NotAForm("too many fields") from None
 
 
 async def form_fields(request: Request) -> list[tuple[str, str]] | None:
@@ -50,11 +64,7 @@ async def form_fields(request: Request) -> list[tuple[str, str]] | None:
     Raises :class:`NotAForm` for a form body that cannot be read."""
     kind = media_type(request)
     if kind == URLENCODED:
-        body = await request.body()
-        try:
-            return parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
-        except ValueError:
-            raise NotAForm("too many fields") from None
+        return urlencoded_fields(await request.body())
     if kind == MULTIPART:
         async with multipart_form(request, max_parts=MAX_FIELDS) as form:
             return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]

@@ -1,16 +1,19 @@
-"""A lean front door for the few reads that load runs send thousands of times a second.
+"""A lean front door for the few requests that load runs send thousands of times a second.
 
 Starlette's middleware and router cost about as much per request as a whole bare ASGI answer,
 which caps a person or status read at a fraction of the server's rate. The hot path sits in
-front of the app and answers only the plain, successful form of such a read (a ``GET`` whose
-path matches exactly, a valid token, a record that needs no write to be read). Whenever a hot
-route cannot answer that way it *declines* — returns ``None`` or raises — and the request goes
-on to the full app, which answers exactly as it would have without the hot path. Errors
-therefore have one implementation, and a hot route only has to agree with its full route on
-success: the tests compare the two byte for byte.
+front of the app and answers only the plain form of such a request (a read: a ``GET`` whose
+path matches exactly, a valid token, a record that needs no write to be read; a step of a
+login: a small url-encoded form). Whenever a hot route cannot answer that way it *declines* —
+returns ``None`` or raises — and the request goes on to the full app, which answers exactly as
+it would have without the hot path. A hot route only has to agree with its full route on what
+it answers: the tests compare the two byte for byte.
 
-A hot route never reads the request body, so declining after looking at a request is safe.
-``GOSSTAND_HOT_PATH=0`` turns the hot path off (to measure it, or to rule it out).
+A hot route declines only before it has changed anything, so declining is always safe. A
+``POST`` route gets the whole body, read here only when it declares a ``Content-Length`` of at
+most :data:`HOT_BODY_LIMIT` (else the request is declined unread); a declined request's body is
+handed to the full app as it came. ``GOSSTAND_HOT_PATH=0`` turns the hot path off (to measure
+it, or to rule it out).
 """
 
 from __future__ import annotations
@@ -21,25 +24,38 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .bearer import Identity, TokenVerifier, authorize
 from .clock import Clock
+from .limits import DEFAULT_BODY_LIMIT, declared_length
 from .middleware import REPLICA_HEADER
 
 #: Where a hot answer leaves its route's template for the metrics (:mod:`.metrics` reads it).
 ROUTE_KEY = "gosstand.route"
 
-__all__ = ["HotAnswer", "HotPath", "HotRequest", "HotRoute", "bearer_token", "caller", "compact_json"]
+__all__ = ["HOT_BODY_LIMIT", "HotAnswer", "HotPath", "HotRequest", "HotRoute", "bearer_token", "caller",
+           "compact_json"]
+
+#: The largest body a hot ``POST`` route is handed (a login form, a token request: under 8 KiB);
+#: below every route's body limit, so reading it never meets :class:`~.limits.BodyTooLarge`.
+HOT_BODY_LIMIT = 16 * 1024
+assert HOT_BODY_LIMIT < DEFAULT_BODY_LIMIT
+#: A body in more pieces than this is left to the full app.
+_MAX_CHUNKS = 64
 
 
 @dataclass(frozen=True, slots=True)
 class HotRequest:
-    """What a hot route may look at: the path's captured groups, the raw query and headers."""
+    """What a hot route may look at: the path's captured groups, the raw query and headers, the
+    body of a ``POST``, and the ASGI scope (the client's address, the server's name)."""
 
     groups: tuple[str, ...]
     query: bytes
     headers: Sequence[tuple[bytes, bytes]]
+    body: bytes = b""
+    scope: Scope | None = None
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower case, as ASGI delivers names)."""
@@ -56,6 +72,15 @@ class HotAnswer:
     body: bytes
     content_type: bytes = b"application/json"
     status: int = 200
+    #: Every header, in order, when the answer has more than Content-Length and Content-Type (a
+    #: redirect's Location, a cookie); the replica's header is added after them.
+    headers: tuple[tuple[bytes, bytes], ...] | None = None
+
+    @classmethod
+    def of(cls, response: Response) -> HotAnswer:
+        """A Starlette response as it would go out (status, headers in order, body): a hot route
+        that renders with the full route's own response classes agrees with it by construction."""
+        return cls(bytes(response.body), status=response.status_code, headers=tuple(response.raw_headers))
 
 
 HotHandler = Callable[[HotRequest], Awaitable[HotAnswer | None]]
@@ -63,12 +88,13 @@ HotHandler = Callable[[HotRequest], Awaitable[HotAnswer | None]]
 
 @dataclass(frozen=True, slots=True)
 class HotRoute:
-    """``GET`` requests whose whole path matches ``pattern`` are offered to ``answer`` first."""
+    """Requests of ``methods`` whose whole path matches ``pattern`` are offered to ``answer`` first."""
 
     pattern: str
     answer: HotHandler
     #: The route's template as the full app declares it (``/rs/prns/{oid}``), for the metrics.
     template: str
+    methods: tuple[str, ...] = ("GET",)
 
 
 def bearer_token(value: bytes | None) -> str | None:
@@ -105,42 +131,101 @@ def compact_json(content: Any) -> bytes:
 
 
 class HotPath:
-    """ASGI middleware: offer matching ``GET`` requests to their hot route, else to ``app``."""
+    """ASGI middleware: offer matching requests to their hot route, else to ``app``.
+
+    A route whose pattern is a plain path is found by one dictionary lookup; the others are
+    tried in order."""
 
     def __init__(self, app: ASGIApp, *, routes: Sequence[HotRoute], replica: str) -> None:
         self.app = app
-        self.routes = [(re.compile(route.pattern), route.answer, route.template) for route in routes]
+        self.exact: dict[tuple[str, str], tuple[HotHandler, str]] = {}
+        self.patterns: list[tuple[frozenset[str], re.Pattern[str], HotHandler, str]] = []
+        for route in routes:
+            found = (route.answer, route.template)
+            if re.escape(route.pattern) == route.pattern:
+                self.exact.update({(method, route.pattern): found for method in route.methods})
+            else:
+                self.patterns.append((frozenset(route.methods), re.compile(route.pattern), *found))
+        self.methods = frozenset(method for route in routes for method in route.methods)
         self.replica = (REPLICA_HEADER.encode(), replica.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            answer = await self._try(scope)
-            if answer is not None:
-                await send({
-                    "type": "http.response.start",
-                    "status": answer.status,
-                    "headers": [
-                        (b"content-length", str(len(answer.body)).encode()),
-                        (b"content-type", answer.content_type),
-                        self.replica,
-                    ],
-                })
-                await send({"type": "http.response.body", "body": answer.body})
-                return
+        if scope["type"] == "http" and scope["method"] in self.methods:
+            found = self._route(scope["method"], scope["path"])
+            if found is not None:
+                answer, receive = await self._try(scope, receive, *found)
+                if answer is not None:
+                    headers = answer.headers
+                    if headers is None:
+                        headers = ((b"content-length", str(len(answer.body)).encode()),
+                                   (b"content-type", answer.content_type))
+                    await send({"type": "http.response.start", "status": answer.status,
+                                "headers": [*headers, self.replica]})
+                    await send({"type": "http.response.body", "body": answer.body})
+                    return
         await self.app(scope, receive, send)
 
-    async def _try(self, scope: Scope) -> HotAnswer | None:
-        path = scope["path"]
-        for pattern, handler, template in self.routes:
-            match = pattern.fullmatch(path)
-            if match is None:
-                continue
-            request = HotRequest(match.groups(), scope["query_string"], scope["headers"])
-            try:
-                answer = await handler(request)
-            except Exception:  # noqa: BLE001 — declining: the full app answers, and reports, instead
-                return None
-            if answer is not None:
-                scope[ROUTE_KEY] = template
-            return answer
+    def _route(self, method: str, path: str) -> tuple[HotHandler, str, tuple[str, ...]] | None:
+        known = self.exact.get((method, path))
+        if known is not None:
+            return *known, ()
+        for methods, pattern, candidate, template in self.patterns:
+            if method in methods:
+                match = pattern.fullmatch(path)
+                if match is not None:
+                    return candidate, template, match.groups()
         return None
+
+    async def _try(self, scope: Scope, receive: Receive, handler: HotHandler, template: str,
+                   groups: tuple[str, ...]) -> tuple[HotAnswer | None, Receive]:
+        """The hot route's answer, or ``None`` and the ``receive`` the full app must read from
+        (the body read here handed on first)."""
+        body = b""
+        if scope["method"] not in ("GET", "HEAD"):
+            length = declared_length(scope)
+            if length is None or length > HOT_BODY_LIMIT:
+                return None, receive
+            body, read, ended = await _read_body(receive, length)
+            if not ended:
+                return None, _replaying(read, receive)
+            receive = _replaying(read, receive)
+        request = HotRequest(groups, scope["query_string"], scope["headers"], body, scope)
+        try:
+            answer = await handler(request)
+        except Exception:  # noqa: BLE001 — declining: the full app answers, and reports, instead
+            return None, receive
+        if answer is not None:
+            scope[ROUTE_KEY] = template
+        return answer, receive
+
+
+async def _read_body(receive: Receive, length: int) -> tuple[bytes, list[Message], bool]:
+    """The body (at most ``length`` bytes are expected), the messages it came in, and whether it
+    ended whole; a disconnect, more than ``length`` bytes or more than :data:`_MAX_CHUNKS`
+    messages end the reading unfinished."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    received = 0
+    for _ in range(_MAX_CHUNKS):
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return b"", messages, False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        received += len(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks), messages, received <= length
+        if received > length:
+            break
+    return b"", messages, False
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` with ``messages`` (read already) handed out first."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay

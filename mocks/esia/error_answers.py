@@ -24,11 +24,16 @@ from ..core.problems import Problem, body_cut_short, handle_client_disconnect, h
 from .errors import BAD_PARAMETER, EsiaError, RsError
 from .oauth.redirects import with_query
 
-__all__ = ["handle_esia_error", "handle_refused_body", "handle_rs_error"]
+__all__ = ["esia_error_response", "handle_esia_error", "handle_refused_body", "handle_rs_error", "wants_html"]
 
 
 def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
+    return wants_html(request.headers.get("accept", ""))
+
+
+def wants_html(accept: str) -> bool:
+    """Whether the request's (first) ``Accept`` header asks for a page rather than JSON."""
+    return "text/html" in accept
 
 
 def _error_page(description: str, status: int = 400) -> HTMLResponse:
@@ -42,9 +47,15 @@ def _error_page(description: str, status: int = 400) -> HTMLResponse:
 
 async def handle_esia_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EsiaError)
+    return esia_error_response(exc, html_page=_wants_html(request))
+
+
+def esia_error_response(exc: EsiaError, *, html_page: bool) -> Response:
+    """An OAuth error as ESIA answers it: back to the client by redirect once its
+    ``redirect_uri`` is known, else a page for a browser (``html_page``) or the JSON body."""
     if exc.redirect_uri is not None:
         return RedirectResponse(with_query(exc.redirect_uri, exc.body()), status_code=302)
-    if _wants_html(request):
+    if html_page:
         return _error_page(exc.description, exc.status)
     return JSONResponse(exc.body(), status_code=exc.status)
 

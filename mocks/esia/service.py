@@ -113,7 +113,7 @@ def helper_routes(ctx: ServiceContext) -> list[BaseRoute]:
 def definition(ctx: ServiceContext) -> ServiceDefinition:
     return ServiceDefinition(
         routes=[*oauth.routes, *accounts.routes, *rs.routes],
-        hot_routes=[rs.hot_person_root(ctx)],
+        hot_routes=[rs.hot_person_root(ctx), *oauth.hot_routes(ctx)],
         control_routes=control_routes,
         helper_routes=helper_routes(ctx),
         contract=CONTRACT,

@@ -1,17 +1,26 @@
 """The HTTP edge ESIA's handlers share: reading a form and the browser out of a request, and
 turning a flow's :class:`~.browser.Page` or :class:`~.browser.Redirect` into a response (with
-the SSO cookie it opens or ends). Nothing past this module sees Starlette."""
+the SSO cookie it opens or ends). Nothing past this module sees Starlette.
+
+The browser and the response are made from the ASGI scope alone (:func:`browser_in`,
+:func:`respond_to`), so the login's hot routes (:mod:`.oauth.handlers`), which answer before
+Starlette sees the request, read and answer exactly as the full routes do."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import Scope
 
 from ..core.forms import NotAForm, form_fields
 from .browser import Answer, Browser, Page
 from .oauth.login_repository import SSO_LIFETIME
 
-__all__ = ["SSO_COOKIE", "browser_of", "read_form", "respond"]
+__all__ = ["SSO_COOKIE", "browser_in", "browser_of", "read_form", "respond", "respond_to"]
+
+#: How many distinct server addresses' base URLs are remembered (a stand has one or two).
+_BASE_URLS_KEPT = 64
+_base_urls: dict[tuple[object, ...], str] = {}
 
 SSO_COOKIE = "esia_sso"
 
@@ -26,21 +35,55 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def browser_of(request: Request) -> Browser:
+    return browser_in(request.scope)
+
+
+def browser_in(scope: Scope) -> Browser:
+    """The browser of a request, read as Starlette reads them: the client's address, the first
+    ``User-Agent`` (cut to 200 characters) and the SSO cookie of the first ``Cookie`` header."""
+    agent = cookies = None
+    for name, value in scope["headers"]:
+        if name == b"user-agent" and agent is None:
+            agent = value
+        elif name == b"cookie" and cookies is None:
+            cookies = value
+    client = scope.get("client")
     return Browser(
-        remote_ip=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", "")[:200],
-        sso_session=request.cookies.get(SSO_COOKIE),
+        remote_ip=client[0] if client else "",
+        user_agent=(agent or b"").decode("latin-1")[:200],
+        sso_session=cookie_parser(cookies.decode("latin-1")).get(SSO_COOKIE) if cookies else None,
     )
 
 
+def _base_url(scope: Scope) -> str:
+    """The request's base URL without its last slash (``http://host:port``), as Starlette makes
+    it; made once per server address, scheme and root path."""
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    server = scope.get("server")
+    key = (scope.get("scheme"), None if server is None else tuple(server), host, scope.get("root_path"),
+           scope.get("app_root_path"))
+    known = _base_urls.get(key)
+    if known is None:
+        if len(_base_urls) >= _BASE_URLS_KEPT:
+            _base_urls.clear()
+        known = _base_urls[key] = str(Request(scope).base_url).rstrip("/")
+    return known
+
+
 def respond(request: Request, answer: Answer) -> Response:
+    return respond_to(request.scope, answer)
+
+
+def respond_to(scope: Scope, answer: Answer) -> Response:
+    """The response to a flow's answer: a page, or a redirect (a path on this ESIA made absolute),
+    with the SSO cookie it opens or ends."""
     response: Response
     if isinstance(answer, Page):
         response = HTMLResponse(answer.html, status_code=answer.status, headers={"Cache-Control": "no-store"})
     else:
         location = answer.location
         if location.startswith("/"):
-            location = f"{str(request.base_url).rstrip('/')}{location}"
+            location = f"{_base_url(scope)}{location}"
         response = RedirectResponse(location, status_code=302)
     if answer.open_sso is not None:
         response.set_cookie(SSO_COOKIE, answer.open_sso, max_age=SSO_LIFETIME, httponly=True, samesite="lax",

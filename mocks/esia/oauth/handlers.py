@@ -13,25 +13,43 @@ calls its flow and turns what comes back into the response. Errors the flows rai
 ``POST /aas/oauth2/v3/te``           the same, v2 ``client_secret``
 ``GET /idp/ext/Logout``              :func:`.login.logout`
 ===================================  ==========================================================
+
+A login's six requests (``GET /aas/oauth2/ac``, the password and code pages and their posts,
+``POST /aas/oauth2/te``) also have hot routes (:func:`hot_routes`, :mod:`...core.hot_path`),
+which answer in front of Starlette: they read the query or a url-encoded form the way the
+routes above do, call the same flow, and answer through the same response builders
+(:mod:`..web`, :mod:`..error_answers`), so both agree byte for byte. Anything else — another
+body type, a body without ``Content-Length`` or over the hot path's limit, an exception that is
+not an ESIA error — goes to the routes above.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ...core.context import context
-from ...core.forms import NotAForm, form_fields
+from ...core.context import ServiceContext, context
+from ...core.forms import URLENCODED, NotAForm, form_fields, media_type_of, urlencoded_fields
+from ...core.hot_path import HotAnswer, HotRequest, HotRoute
+from ..browser import Answer
+from ..error_answers import esia_error_response, wants_html
 from ..errors import BAD_PARAMETER, EsiaError
-from ..web import browser_of, read_form, respond
+from ..web import browser_in, browser_of, read_form, respond, respond_to
 from . import consent, login, signature_login
 from .authorize import AC_MANDATORY, authorize
 from .grants import TE_MANDATORY, exchange
 from .params import Params, check_client_secret
 from .v2 import V2_AC_MANDATORY, V3_TE_MANDATORY, check_ac_secret, check_te_secret
 
-__all__ = ["routes"]
+__all__ = ["hot_routes", "routes"]
+
+
+def _not_a_form() -> EsiaError:
+    return EsiaError(BAD_PARAMETER, "The request body is not a valid form")
 
 
 async def read_params(request: Request) -> Params:
@@ -41,7 +59,7 @@ async def read_params(request: Request) -> Params:
     try:
         fields = await form_fields(request)
     except NotAForm:
-        raise EsiaError(BAD_PARAMETER, "The request body is not a valid form") from None
+        raise _not_a_form() from None
     return Params(fields or ())
 
 
@@ -140,3 +158,96 @@ routes: list[BaseRoute] = [
     Route("/aas/oauth2/v3/te", token_v3, methods=["POST"]),
     Route("/idp/ext/Logout", logout, methods=["GET"]),
 ]
+
+
+# --- the hot routes --------------------------------------------------------------------------
+
+def _header(request: HotRequest, name: bytes) -> str:
+    """The first value of header ``name``, as Starlette's ``headers.get(name, "")`` reads it."""
+    value = request.header(name)
+    return "" if value is None else value.decode("latin-1")
+
+
+def _query(request: HotRequest) -> list[tuple[str, str]]:
+    """The query's pairs, as Starlette's ``query_params`` parses them."""
+    return parse_qsl(request.query.decode("latin-1"), keep_blank_values=True)
+
+
+def _form(request: HotRequest) -> list[tuple[str, str]]:
+    """A url-encoded body's fields, or :class:`LookupError` (declined) for any other body: the
+    full route reads those (a multipart form, or none at all)."""
+    if media_type_of(_header(request, b"content-type")) != URLENCODED:
+        raise LookupError("not a url-encoded form")
+    return urlencoded_fields(request.body)
+
+
+Flow = Callable[[HotRequest], Awaitable[Answer]]
+
+
+def _hot_page(flow: Flow) -> Callable[[HotRequest], Awaitable[HotAnswer]]:
+    """A hot route answering with a login page or redirect, or the ESIA error its flow raised,
+    through the full routes' own response builders."""
+
+    async def answer(request: HotRequest) -> HotAnswer:
+        assert request.scope is not None
+        try:
+            return HotAnswer.of(respond_to(request.scope, await flow(request)))
+        except EsiaError as error:
+            return HotAnswer.of(esia_error_response(error, html_page=wants_html(_header(request, b"accept"))))
+
+    return answer
+
+
+def hot_routes(ctx: ServiceContext) -> list[HotRoute]:
+    """The login flow's requests in their plain form, answered before Starlette (see the module's
+    docstring): each reads what its full route reads, and calls the same flow."""
+
+    async def authorize_v1_hot(request: HotRequest) -> Answer:
+        assert request.scope is not None
+        return await authorize(ctx, Params(_query(request)), browser_in(request.scope), mandatory=AC_MANDATORY,
+                               check_secret=check_client_secret)
+
+    async def password_page_hot(request: HotRequest) -> Answer:
+        return await login.password_page(ctx, dict(_query(request)).get("rid", ""))
+
+    async def submit_password_hot(request: HotRequest) -> Answer:
+        form = dict(_read_form(request))
+        return await login.submit_password(ctx, form.get("rid", ""), form.get("login", ""), form.get("password", ""))
+
+    async def otp_page_hot(request: HotRequest) -> Answer:
+        return await login.otp_page(ctx, dict(_query(request)).get("rid", ""))
+
+    async def submit_otp_hot(request: HotRequest) -> Answer:
+        assert request.scope is not None
+        form = dict(_read_form(request))
+        return await login.submit_otp(ctx, form.get("rid", ""), form.get("code", "").strip(),
+                                      browser_in(request.scope))
+
+    async def token_v1_hot(request: HotRequest) -> HotAnswer:
+        try:
+            try:
+                fields = _form(request)
+            except NotAForm:
+                raise _not_a_form() from None
+            body = await exchange(ctx, Params(fields), mandatory=TE_MANDATORY, check_secret=check_client_secret)
+        except EsiaError as error:
+            return HotAnswer.of(esia_error_response(error, html_page=wants_html(_header(request, b"accept"))))
+        return HotAnswer.of(JSONResponse(body, headers=_NO_STORE))
+
+    return [
+        HotRoute("/aas/oauth2/ac", _hot_page(authorize_v1_hot), "/aas/oauth2/ac"),
+        HotRoute("/aas/oauth2/login", _hot_page(password_page_hot), "/aas/oauth2/login"),
+        HotRoute("/aas/oauth2/login", _hot_page(submit_password_hot), "/aas/oauth2/login", methods=("POST",)),
+        HotRoute("/aas/oauth2/otp", _hot_page(otp_page_hot), "/aas/oauth2/otp"),
+        HotRoute("/aas/oauth2/otp", _hot_page(submit_otp_hot), "/aas/oauth2/otp", methods=("POST",)),
+        HotRoute("/aas/oauth2/te", token_v1_hot, "/aas/oauth2/te", methods=("POST",)),
+    ]
+
+
+def _read_form(request: HotRequest) -> list[tuple[str, str]]:
+    """The login pages' form as :func:`..web.read_form` reads it: a form with too many fields is
+    no fields at all (any other body: declined by :func:`_form`)."""
+    try:
+        return _form(request)
+    except NotAForm:
+        return []
