@@ -11,8 +11,9 @@ theirs replaced or wrapped, a constant or a table entry changed (:class:`Patcher
 benchmark starts ESIA, UTKO and FTS in a fresh process with that one change applied (one replica
 each, in-process granian, the hot path off so every read goes through the code the mutant
 changed), then runs the whole suite against it as any user would —
-``gosstand conformance --gosstand-target urls … -x`` — and counts the mutant *caught* when the
-suite fails (exit 1) and a *survivor* when it passes. The unbroken mocks run first: if the suite
+``gosstand conformance --gosstand-target urls … -x``, the quick tests first and the contract tests
+after them (:data:`PASSES`) — and counts the mutant *caught* when the suite fails (exit 1) and a
+*survivor* when it passes. The unbroken mocks run first: if the suite
 does not pass on them the figure means nothing, and the benchmark stops with exit 2.
 
 Prints one line per mutant (verdict, seconds, the first failing test) and the share caught,
@@ -590,25 +591,33 @@ class MutantStand:
         self.close()
 
 
-def suite_command(urls: Mapping[str, str], control_token: str, *, examples: int,
+#: The whole suite in two runs, the quick tests first: a mutant they catch costs no contract run.
+PASSES = ("not contract", "contract")
+
+
+def suite_command(urls: Mapping[str, str], control_token: str, *, examples: int, markers: str | None = None,
                   select: str | None = None) -> list[str]:
     """``gosstand conformance`` against ``urls``, stopping at the first failure."""
     command = [sys.executable, "-m", "gosstand", "conformance", "--gosstand-target", "urls",
                *[part for service, url in urls.items() for part in (f"--{service}-url", url)],
                "--control-token", control_token, "--contract-examples", str(examples),
                "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
-    return command + (["-k", select] if select else [])
+    return command + (["-m", markers] if markers else []) + (["-k", select] if select else [])
 
 
 def judge(name: str, *, examples: int = 5, select: str | None = None) -> Outcome:
-    """Run the suite (or the tests ``select`` picks) against the mocks with mutant ``name``."""
+    """Run the suite (or the tests ``select`` picks) against the mocks with mutant ``name``: the
+    tests without the ``contract`` marker first, the contract tests only if those all passed."""
     started = time.monotonic()
     with MutantStand(name) as stand:
-        completed = subprocess.run(
-            suite_command(stand.urls, stand.control_token, examples=examples, select=select),
-            capture_output=True, text=True, timeout=SUITE_TIMEOUT, cwd=stand.directory,
-            env={**os.environ, "CI": "1"},  # derandomized, as in CI: the same examples every run
-        )
+        for markers in PASSES if select is None else (None,):
+            completed = subprocess.run(
+                suite_command(stand.urls, stand.control_token, examples=examples, markers=markers, select=select),
+                capture_output=True, text=True, timeout=SUITE_TIMEOUT, cwd=stand.directory,
+                env={**os.environ, "CI": "1"},  # derandomized, as in CI: the same examples every run
+            )
+            if completed.returncode != 0:
+                break
     seconds = time.monotonic() - started
     output = completed.stdout + completed.stderr
     if completed.returncode == 1:
