@@ -44,7 +44,7 @@ def keys_directory(state_dir: Path, client_id: str) -> Path:
 
 @lru_cache(maxsize=8)
 def account_keys(directory: Path, client_id: str) -> AccountKeys:
-    """The pair in ``directory``, made there first if absent. :class:`~..esia.crypto.gost.GostUnavailable`
+    """The pair in ``directory``, made there first if absent. :class:`~..crypto.gost.GostUnavailable`
     where the system OpenSSL has no gost engine (ESIA v2 cannot be signed without it)."""
     if not gost.available():
         raise gost.GostUnavailable(gost.unavailable_reason() or "no GOST engine")
