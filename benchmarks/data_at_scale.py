@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from gosstand.mocks.core.access import organisations_claim
 from gosstand.mocks.core.app import create_app
 from gosstand.mocks.core.keys import ensure_signing_keys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER, Settings
@@ -42,7 +43,7 @@ from gosstand.mocks.core.store_url import open_store
 from gosstand.mocks.esia.oauth.token_signing import sign
 from gosstand.mocks.esia.oauth.tokens import access_token_claims
 from gosstand.mocks.utko.repository import ObjectRepository
-from gosstand.scenarios.data_at_scale import ScaleRequest, scale_requests
+from gosstand.scenarios.data_at_scale import ScaleRequest, readers_organisations, scale_requests
 from gosstand.stand.seed import SeedPlan, seed_stand, store_urls
 
 #: The instant both stands' clocks stand still at (a year of data lies before it).
@@ -162,10 +163,16 @@ async def run(args: argparse.Namespace) -> int:
         small_summary = await _loaded_stand(scratch / "small", small_plan)
         await _empty_stand(scratch / "empty", loaded_dir, summary)
         keys = ensure_signing_keys(scratch / "esia-keys")
-        claims = access_token_claims(oid=1, client_id="BENCH", scopes=("openid", "usr_org"),
-                                     issuer=TEST_STAND_ISSUER, now=NOW, session_id="bench")
-        token = sign(claims, kind="access", key=keys.private_key)
         requests = scale_requests(now=NOW, fts=summary["fts"], utko=summary["utko"])
+        small_requests = scale_requests(now=NOW, fts=small_summary["fts"], utko=small_summary["utko"])
+        # The reader acts for the organisations both request sets are about (each stand's own).
+        parties = [*readers_organisations(fts=summary["fts"], utko=summary["utko"]),
+                   *readers_organisations(fts=small_summary["fts"], utko=small_summary["utko"])]
+        claims = access_token_claims(
+            oid=1, client_id="BENCH", scopes=("openid", "usr_org"), issuer=TEST_STAND_ISSUER, now=NOW,
+            session_id="bench", organisations=organisations_claim(
+                (index, party["inn"], party["kpps"]) for index, party in enumerate(parties, start=1)))
+        token = sign(claims, kind="access", key=keys.private_key)
         largest = summary["fts"]["largest"]
         print(f"loaded stand: {summary['fts']['declarations']} declarations of {summary['fts']['declarants']} "
               f"declarants (the listed one files {largest['declarations'] if largest else 0}); "
@@ -173,7 +180,6 @@ async def run(args: argparse.Namespace) -> int:
         empty = await _measure(_apps(scratch / "empty", scratch / "esia-keys"), requests, token, args.rounds, 3)
         loaded = await _measure(_apps(loaded_dir, scratch / "esia-keys"), requests, token, args.rounds, 3)
         # The same requests, naming the small stand's own largest declarant, operator and object.
-        small_requests = scale_requests(now=NOW, fts=small_summary["fts"], utko=small_summary["utko"])
         small_timings = await _measure(_apps(scratch / "small", scratch / "esia-keys"), small_requests, token,
                                        args.rounds, 3)
         print(_report(requests, empty, loaded, small_timings))

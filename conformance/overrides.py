@@ -15,7 +15,13 @@ its bytes: a PDF, JPEG, PNG or well-formed XML, with a detached signature that m
 UTKO's ``PUT`` and ``DELETE /v1/objects/{id}`` take ``If-Match``: any well-formed tag is
 schema-valid, but only the object's current version is accepted, so a stateful run that reaches
 a real object with a generated tag gets the declared 412 — the answer optimistic concurrency
-owes it. Every other check, and every other operation, is as schemathesis ships it. Shared by
+owes it.
+
+UTKO's object list (``GET /v1/objects``) without ``operatorInn`` lists the objects of the one
+organisation the caller acts for; a caller acting for several (the suite's person works for two)
+must name one, and a schema-valid request that names none gets the declared 400 saying so.
+
+Every other check, and every other operation, is as schemathesis ships it. Shared by
 the conformance suite and the in-process contract tests.
 """
 
@@ -35,14 +41,21 @@ _FTS_DOCUMENT_JUDGED_ACCEPTED = ["2XX", "3XX", "401", "403", "404", "409", "415"
 #: schemathesis' default positive-data statuses plus the 412 a stale If-Match earns.
 _UTKO_VERSION_CHECKED_ACCEPTED = ["2XX", "3XX", "401", "403", "404", "409", "412", "429", "5XX"]
 
+#: schemathesis' default positive-data statuses plus the 400 of a list that must name its operator.
+_UTKO_OPERATOR_NAMED_ACCEPTED = ["2XX", "3XX", "400", "401", "403", "404", "409", "429", "5XX"]
+
 OPERATION_OVERRIDES: dict[str, list[dict[str, Any]]] = {
     "utko": [
         {
+            "include-path": "/v1/objects",
+            "include-method": "GET",
+            "checks": {"positive_data_acceptance": {"expected-statuses": _UTKO_OPERATOR_NAMED_ACCEPTED}},
+        },
+        *[{
             "include-path": "/v1/objects/{id}",
             "include-method": method,
             "checks": {"positive_data_acceptance": {"expected-statuses": _UTKO_VERSION_CHECKED_ACCEPTED}},
-        }
-        for method in ("PUT", "DELETE")
+        } for method in ("PUT", "DELETE")],
     ],
     "fts": [
         {

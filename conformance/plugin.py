@@ -60,6 +60,7 @@ MARKERS = (
     "identifier_rules: the target's validation of identifiers, judged by the oracle",
     "behaviour: behaviour the contracts state in prose (idempotency, life cycle, round trips)",
     "authentication: RFC 6750 refusals of every protected operation (bad, expired, spoiled tokens, scopes)",
+    "access: a person of one organisation sees and changes nothing of another's (declarations, appeals, objects)",
 )
 
 

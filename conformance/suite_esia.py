@@ -94,6 +94,19 @@ class SuiteEsia:
         record = self._faker.person_record()
         return SeededPerson(oid=self.control.seed_user(**esia_account(record)), record=record)
 
+    def employ_in_reference_organisations(self, person: SeededPerson) -> None:
+        """Make ``person`` an employee of the organisations the reference requests file for (the
+        reference declarant and UTKO operator, and the reference sole proprietor), so its
+        ``usr_org`` logins act for them. Seeded afresh each time: ESIA tells organisations apart by
+        OID, so a staging ESIA that holds them already is no obstacle."""
+        from .reference_requests import ORGANISATION, PROPRIETOR
+
+        employees = [{"oid": person.oid, "role": "employee"}]
+        self.control.create_organisation(fullName=ORGANISATION["name"], ogrn=ORGANISATION["ogrn"],
+                                         inn=ORGANISATION["inn"], kpp=ORGANISATION["kpp"], employees=employees)
+        self.control.create_organisation(fullName=PROPRIETOR["name"], ogrn=PROPRIETOR["ogrn"],
+                                         inn=PROPRIETOR["inn"], type="BUSINESS", employees=employees)
+
     def seed_organisation(self, *employees: SeededPerson) -> dict[str, Any]:
         """A fresh legal entity (INN, KPP, OGRN that pass the real checks) employing ``employees``;
         the organisation as ESIA's control API stored it."""

@@ -205,8 +205,10 @@ class EsiaSession:
 
 
 def log_in(target: Target, esia: SuiteEsia | None = None) -> EsiaSession:
-    """A real ESIA login on a target with a control API (the suite's client, a fresh person,
-    the password + SMS journey: :class:`~.suite_esia.SuiteEsia`), else the given ``--access-token``."""
+    """A real ESIA login on a target with a control API (the suite's client, a fresh person who
+    works for the reference organisations, the password + SMS journey:
+    :class:`~.suite_esia.SuiteEsia`), else the given ``--access-token`` — which must then act for
+    the reference organisations (``conformance/reference_requests.py``) for the tests that file."""
     if target.control_token is None or not target.has("esia"):
         if target.access_token:
             return EsiaSession(access_token=target.access_token)
@@ -216,6 +218,7 @@ def log_in(target: Target, esia: SuiteEsia | None = None) -> EsiaSession:
 
     esia = esia or SuiteEsia(target)
     person = esia.seed_person()
+    esia.employ_in_reference_organisations(person)
     tokens = esia.log_in(person)
     return EsiaSession(access_token=tokens.access_token, oid=person.oid, person=person.record,
                        id_token=tokens.id_token, refresh_token=tokens.refresh_token)

@@ -38,9 +38,17 @@ with EmbeddedStack(replicas=2) as stack, HttpxClient() as http:
                             scopes=SCOPE.split())
     fake = russian_faker(seed=1)
     person = fake.person_record()
-    control.seed_user(phone=person["phone"], password=person["password"], email=person["email"],
-                      person={k: person[k] for k in ("firstName", "lastName", "middleName", "birthDate",
-                                                     "gender", "snils", "inn")})
+    oid = control.seed_user(phone=person["phone"], password=person["password"], email=person["email"],
+                            person={k: person[k] for k in ("firstName", "lastName", "middleName", "birthDate",
+                                                           "gender", "snils", "inn")})
+    # FTS and UTKO show a person only what belongs to the organisations it works for, which ESIA
+    # names in the usr_org token: the person works for the declarant and for the object's operator.
+    declaration = declarations.sample_declaration(fake)
+    declarant = declaration["declarant"]
+    company = fake.legal_entity()
+    for name, ogrn, inn, kpp in ((declarant["name"], declarant["ogrn"], declarant["inn"], declarant["kpp"]),
+                                 (company.name, company.ogrn, company.inn, company.kpp)):
+        control.create_organisation(fullName=name, ogrn=ogrn, inn=inn, kpp=kpp, employees=[{"oid": oid}])
 
     # 2. The ESIA login, v1 authorization-code flow, with the SMS code read from the outbox.
     tokens = esia_login.login(http, esia_url=stack.urls["esia"], rp=rp, login=person["phone"],
@@ -54,7 +62,6 @@ with EmbeddedStack(replicas=2) as stack, HttpxClient() as http:
     control.record_requests("fts")
     control.add_fault("fts", kind="error", status=503, retry_after=1, times=1, methods=["POST"],
                       path="/api/v1/declarations")
-    declaration = declarations.sample_declaration(fake)
     key = str(uuid.uuid4())
     first = declarations.submit(http, fts_url=stack.urls["fts"], token=tokens.access_token,
                                 declaration=declaration, idempotency_key=key)
@@ -88,8 +95,7 @@ with EmbeddedStack(replicas=2) as stack, HttpxClient() as http:
     print(f"FTS: signed document {document['applicationNumber']} {document['status']}; "
           f"its {len(returned)} bytes come back unchanged")
 
-    # 6. A waste-handling object in UTKO's register.
-    company = fake.legal_entity()
+    # 6. A waste-handling object in UTKO's register, of the company the person works for.
     created = http.send("POST", f"{stack.urls['utko']}/v1/objects", name="utko: create",
                         headers={"Authorization": f"Bearer {tokens.access_token}"},
                         json={"name": "Мусоросортировочный комплекс", "status": "active", "type": "sorting",

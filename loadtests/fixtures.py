@@ -1,7 +1,10 @@
 """The data a load run needs before and after the load: seeding, and reconciliation input.
 
 Before: one ESIA client system (a fresh RSA certificate), test users whose identifiers pass the
-real checks (``scenarios/identities.py``), declarant organisations, and — when the profile sends
+real checks (``scenarios/identities.py``), declarant organisations — seeded at ESIA too, each
+person an employee of one of them (``"declarant"``: its index), since FTS and UTKO show a person
+only the records of the organisation it acts for — plus an auditor who works for all of them (it
+registers the UTKO objects and lists everything back for the reconciliation), and — when the profile sends
 UTKO traffic — one waste-handling object per organisation, registered through UTKO's own API
 (which hands back each object's access key, so this works against a user's UTKO too). All of it
 goes to ``fixtures.json`` for the Locust processes. After: every declaration the target holds
@@ -46,9 +49,9 @@ def _esia_account(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _login(http: HttpxClient, manifest: StackManifest, fixtures: Mapping[str, Any]) -> str:
-    """An access token of the first seeded person (with ``usr_org``, which UTKO writes need)."""
+    """An access token of the auditor, who acts for every declarant (with ``usr_org``)."""
     control = StackControl(manifest.urls, manifest.control_token)
-    person = fixtures["users"][0]
+    person = fixtures["auditor"]
     return esia_login.login(
         http, esia_url=manifest.urls["esia"], rp=relying_party(fixtures), login=person["phone"],
         password=person["password"], read_sms=control.read_sms, scope=" ".join(LOGIN_SCOPES),
@@ -83,10 +86,17 @@ def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int,
         record = fake.person_record()
         record["oid"] = control.seed_user(**_esia_account(record))
         people.append(record)
+    auditor = fake.person_record()
+    auditor["oid"] = control.seed_user(**_esia_account(auditor))
     organisations = []
-    for _ in range(declarants):
+    for index in range(declarants):
         entity = fake.legal_entity()
         organisations.append({"inn": entity.inn, "kpp": entity.kpp, "ogrn": entity.ogrn, "name": entity.name})
+        org_oid = control.create_organisation(fullName=entity.name, ogrn=entity.ogrn, inn=entity.inn,
+                                              kpp=entity.kpp, employees=[{"oid": auditor["oid"]}])["oid"]
+        for person in people[index::declarants]:  # person i files for declarant i mod D
+            person["declarant"] = index
+            control.add_employee(org_oid, person["oid"])
     fixtures = {
         "client": {
             "client_id": CLIENT_ID,
@@ -97,6 +107,7 @@ def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int,
                                              serialization.NoEncryption()).decode(),
         },
         "users": people,
+        "auditor": auditor,
         "declarants": organisations,
         "utko_objects": [],
     }

@@ -174,7 +174,8 @@ class Declaration(Journey):
         fts = self.urls["fts"]
         key = str(uuid.uuid4())
         payload = declarations.sample_declaration(self.faker)
-        payload["declarant"] = dict(self.declarants[self.user.number % len(self.declarants)])
+        # The organisation this person works for: FTS refuses a filing for any other (403).
+        payload["declarant"] = dict(self.declarants[self.user.person["declarant"]])
         payload["senderReference"] = key
         try:
             submitted = declarations.submit(
@@ -199,9 +200,14 @@ class UtkoObjects(Journey):
 
     def __init__(self, user: VirtualUser, session: Any) -> None:
         super().__init__(user, session)
-        self.objects = user.config.fixtures["utko_objects"]
-        if not self.objects:
+        fixtures = user.config.fixtures
+        if not fixtures["utko_objects"]:
             raise RuntimeError("the profile sends UTKO traffic but no UTKO objects were seeded")
+        # The objects of the organisation this person works for: UTKO shows it no other.
+        own = fixtures["declarants"][user.person["declarant"]]["inn"]
+        self.objects = [obj for obj in fixtures["utko_objects"] if obj["operatorInn"] == own]
+        if not self.objects:
+            raise RuntimeError(f"no UTKO object was seeded for the operator {own} this person works for")
         self.tokens: esia_login.TokenSet | None = None
         self.turn = 0
 
@@ -209,7 +215,7 @@ class UtkoObjects(Journey):
         if self.tokens is None:
             self.tokens = self.login()
         url, token = self.urls["utko"], self.tokens.access_token
-        obj = self.objects[(self.user.number + self.turn) % len(self.objects)]
+        obj = self.objects[self.turn % len(self.objects)]
         status = ("active", "inactive")[self.turn % 2]
         self.turn += 1
         utko.update_object(self.http, utko_url=url, token=token, object_id=obj["id"],

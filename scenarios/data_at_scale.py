@@ -3,8 +3,9 @@
 One set, used by ``benchmarks/data_at_scale.py`` (timed on an empty and a seeded stand) and by the
 tests (checked for behaviour at a small scale): every FTS list filter on the largest declarant —
 the one a broker's back office pages through — cursor paging deep into its year, the event feed
-with and without a cursor, and UTKO's object register with deep offsets and cursors, its filters and the
-weight controls of one object.
+with and without a cursor, and the largest operator's part of UTKO's object register with deep offsets
+and cursors, its filters, and the weight controls of one object. FTS and UTKO show each organisation only
+its own records, so whoever sends them acts for the organisations :func:`readers_organisations` names.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-__all__ = ["ScaleRequest", "scale_requests"]
+__all__ = ["ScaleRequest", "readers_organisations", "scale_requests"]
 
 _DAY_US = 86_400 * 1_000_000
 
@@ -24,6 +25,19 @@ class ScaleRequest:
     name: str
     service: str
     path: str
+
+
+def readers_organisations(*, fts: dict[str, Any], utko: dict[str, Any]) -> list[dict[str, Any]]:
+    """The organisations whoever sends :func:`scale_requests` must act for (the services show
+    each organisation only its own records): the largest declarant, the largest operator and the
+    operator of the object whose weight controls are read, as ``{"inn", "kpps"}``."""
+    largest = fts.get("largest") or {}
+    parties = [{"inn": largest.get("inn", "7707083893"), "kpps": list(largest.get("kpps") or ["773601001"])},
+               {"inn": utko.get("largestOperator") or "7707083893",
+                "kpps": [kpp] if (kpp := utko.get("largestOperatorKpp")) else []}]
+    if (heavy := utko.get("objectWithWeightControlsOperator")) is not None:
+        parties.append({"inn": heavy["inn"], "kpps": [heavy["kpp"]] if heavy.get("kpp") else []})
+    return parties
 
 
 def _day(us: int) -> str:
@@ -62,19 +76,18 @@ def scale_requests(*, now: float, fts: dict[str, Any], utko: dict[str, Any]) -> 
         ScaleRequest("fts events half a year deep", "fts",
                      "/api/v1/events?" + urlencode({"inn": inn, "cursor": f"{half_year_ago}_{'f' * 32}_0"})),
     ]
-    objects = int(utko.get("objects") or 0)
     operator = utko.get("largestOperator") or "7707083893"
-    deep = max(0, objects * 9 // 10)
+    # An operator lists only its own objects (the access policy): the largest operator's register.
+    own = f"/v1/objects?operatorInn={operator}"
+    deep = max(0, int(utko.get("largestOperatorObjects") or 0) * 9 // 10)
     deep_cursor = f"{now_us - 365 * _DAY_US // 10}_{'0' * 32}"
     found += [
-        ScaleRequest("utko objects first page", "utko", "/v1/objects"),
-        ScaleRequest("utko objects offset 90%", "utko", f"/v1/objects?offset={deep}"),
+        ScaleRequest("utko objects first page", "utko", own),
+        ScaleRequest("utko objects offset 90%", "utko", f"{own}&offset={deep}"),
         # objects are created evenly over the year before now: about 90 % lie before this cursor
-        ScaleRequest("utko objects cursor 90%", "utko", f"/v1/objects?cursor={deep_cursor}"),
-        ScaleRequest("utko objects region=77", "utko", "/v1/objects?region=77&limit=100"),
-        ScaleRequest("utko objects operator", "utko", f"/v1/objects?operatorInn={operator}"),
-        ScaleRequest("utko objects type+region deep", "utko",
-                     "/v1/objects?type=accumulation&region=50&offset=500"),
+        ScaleRequest("utko objects cursor 90%", "utko", f"{own}&cursor={deep_cursor}"),
+        ScaleRequest("utko objects region=77", "utko", f"{own}&region=77&limit=100"),
+        ScaleRequest("utko objects type+region deep", "utko", f"{own}&type=accumulation&region=50&offset=50"),
     ]
     if (object_id := utko.get("objectWithWeightControls")) is not None:
         found.append(ScaleRequest("utko weight controls of an object", "utko",

@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from gosstand.mocks.core.access import organisations_claim
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
 from gosstand.mocks.esia.oauth.token_signing import sign
@@ -28,6 +29,19 @@ PLANS_T0 = calendar.timegm(dt.datetime(2026, 6, 1, 8, 0, 0).timetuple())
 
 ORGANISATION = {"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195", "name": "ПАО «Сбербанк»"}
 PROPRIETOR = {"inn": "500500123491", "ogrn": "304500116000157", "name": "ИП Петров Иван Сергеевич"}
+
+
+def acting_for(*parties: Any) -> list[dict[str, Any]]:
+    """The organisations claim of a token whose person works for each of ``parties`` (a
+    declarant or an operator: ``{"inn", "kpp"?}``), as ESIA writes it."""
+    return organisations_claim((1000000 + index, party["inn"], [party["kpp"]] if party.get("kpp") else [])
+                               for index, party in enumerate(parties))
+
+
+#: The test broker's person works for both test declarants (and the head office's KPP a UTKO
+#: object's operator uses).
+BROKER_ORGANISATIONS = organisations_claim([(1000001, ORGANISATION["inn"], [ORGANISATION["kpp"], "7736AB001"]),
+                                            (1000002, PROPRIETOR["inn"], [])])
 
 
 def declaration(declarant: dict[str, str] = ORGANISATION, **changes: Any) -> dict[str, Any]:
@@ -48,11 +62,12 @@ def declaration(declarant: dict[str, str] = ORGANISATION, **changes: Any) -> dic
 
 
 def token(keys: SigningKeys, *, scopes: tuple[str, ...] = ("openid", "usr_org"), now: float = T0,
-          issuer: str = TEST_STAND_ISSUER, oid: int = 1000328686) -> str:
+          issuer: str = TEST_STAND_ISSUER, oid: int = 1000328686,
+          organisations: list[dict[str, Any]] | None = BROKER_ORGANISATIONS) -> str:
     """An access token of a customs broker's person, signed with ESIA's key: what FTS accepts
-    (``usr_org`` is needed to file)."""
+    (``usr_org`` is needed to file), acting for ``organisations`` (both test declarants)."""
     claims = access_token_claims(oid=oid, client_id="BROKER", scopes=scopes, issuer=issuer, now=now,
-                                 session_id="sid")
+                                 session_id="sid", organisations=organisations)
     return sign(claims, kind="access", key=keys.private_key)
 
 

@@ -21,6 +21,14 @@ def registered_person(stack: Any, client_id: str, scope: str, seed: int) -> tupl
     control.register_client(client_id, redirect_uris=[rp.redirect_uri], scopes=scope.split(),
                             certificate=certificate.public_bytes(serialization.Encoding.PEM).decode())
     person = russian_faker(seed=seed).person_record()
-    control.seed_user(phone=person["phone"], password=person["password"], email=person["email"],
-                      person={k: person[k] for k in ("firstName", "lastName", "birthDate", "gender", "snils")})
+    person["oid"] = control.seed_user(
+        phone=person["phone"], password=person["password"], email=person["email"],
+        person={k: person[k] for k in ("firstName", "lastName", "birthDate", "gender", "snils")})
     return control, rp, person
+
+
+def employ(control: StackControl, person: dict[str, Any], entity: Any) -> dict[str, Any]:
+    """Seed ``entity`` (a :class:`~gosstand.scenarios.identities.LegalEntity`) as an organisation at
+    ESIA with ``person`` its employee, so the person's next ``usr_org`` login acts for it."""
+    return control.create_organisation(fullName=entity.name, ogrn=entity.ogrn, inn=entity.inn, kpp=entity.kpp,
+                                       employees=[{"oid": person["oid"], "role": "employee"}])

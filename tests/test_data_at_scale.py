@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from fts_requests import BROKER_ORGANISATIONS
+from gosstand.mocks.core.access import organisations_claim
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
 from gosstand.mocks.core.store_url import open_store
@@ -28,7 +30,7 @@ from gosstand.mocks.fts.lifecycle import progress_of
 from gosstand.mocks.fts.validation import validate_declaration
 from gosstand.mocks.utko.bulk import access_key_for
 from gosstand.mocks.utko.validation import validate_object
-from gosstand.scenarios.data_at_scale import scale_requests
+from gosstand.scenarios.data_at_scale import readers_organisations, scale_requests
 from gosstand.scenarios.identities import russian_faker
 from gosstand.stand.seed import SeedPlan, seed_stand, store_urls
 from starlette.testclient import TestClient
@@ -43,11 +45,19 @@ WEIGHT_CONTROLS = 300
 _OBJECT_FIELDS = ("name", "status", "type", "operator", "region", "address", "coordinates", "fkkoCodes")
 
 
-@pytest.fixture
-def auth(esia_signing_keys: SigningKeys) -> dict[str, str]:
+def _bearer(keys: SigningKeys, organisations: list[dict[str, Any]]) -> dict[str, str]:
     claims = access_token_claims(oid=7, client_id="BROKER", scopes=("openid", "usr_org"), issuer=TEST_STAND_ISSUER,
-                                 now=T0, session_id="s")
-    return {"Authorization": f"Bearer {sign(claims, kind='access', key=esia_signing_keys.private_key)}"}
+                                 now=T0, session_id="s", organisations=organisations)
+    return {"Authorization": f"Bearer {sign(claims, kind='access', key=keys.private_key)}"}
+
+
+@pytest.fixture
+def auth(esia_signing_keys: SigningKeys, stand: dict[str, Any]) -> dict[str, str]:
+    """A reader acting for the organisations the scale requests are about (the largest
+    declarant and operator, the operator of the object with weight controls)."""
+    parties = readers_organisations(fts=stand["summary"]["fts"], utko=stand["summary"]["utko"])
+    return _bearer(esia_signing_keys, organisations_claim(
+        (index, party["inn"], party["kpps"]) for index, party in enumerate(parties, start=1)))
 
 
 async def _all_values(url: str, prefix: str) -> list[dict[str, Any]]:
@@ -160,7 +170,8 @@ def test_registration_numbers_follow_registration_order_per_office_and_year(stan
     for entries in by_office.values():
         entries.sort()
         assert [sequence for _, sequence in entries] == list(range(1, len(entries) + 1))
-    sample = numbered[0]
+    largest = stand["summary"]["fts"]["largest"]["inn"]  # the reader acts for it
+    sample = next(r for r in numbered if r["declarant"]["inn"] == largest)
     card = fts.get(f"/api/v1/declarations/{sample['id']}", headers=auth).json()
     assert card["registrationNumber"] == sample["registrationNumber"]
 
@@ -233,12 +244,14 @@ def test_declarations_filed_and_withdrawn_over_http_join_the_seeded_ones_in_ever
 
 def test_object_filters_follow_replace_and_delete(stand, auth):
     utko = stand["clients"]["utko"]
-    record = stand["objects"][0]
+    operator = stand["summary"]["utko"]["largestOperator"]  # one the reader acts for
+    record = next(r for r in stand["objects"] if r["operator"]["inn"] == operator)
     fields = {name: record[name] for name in _OBJECT_FIELDS}
     region = "01" if record["region"] != "01" else "02"
 
     def ids(**params: str) -> list[str]:
-        body = utko.get("/v1/objects", params={"limit": "100", **params}, headers=auth).json()
+        body = utko.get("/v1/objects", params={"limit": "100", "operatorInn": operator, **params},
+                        headers=auth).json()
         return [item["id"] for item in body["items"]]
 
     assert record["id"] in ids(region=record["region"], type=record["type"])
@@ -250,13 +263,15 @@ def test_object_filters_follow_replace_and_delete(stand, auth):
     assert record["id"] in ids(region=region, type=record["type"], operatorInn=record["operator"]["inn"])
     assert utko.delete(f"/v1/objects/{record['id']}", headers=auth).status_code == 204
     assert record["id"] not in ids(region=region)
-    assert utko.get("/v1/objects", params={"region": region}, headers=auth).json()["total"] == len(
-        [r for r in stand["objects"] if r["region"] == region])
+    listed = utko.get("/v1/objects", params={"region": region, "operatorInn": operator}, headers=auth).json()
+    assert listed["total"] == len([r for r in stand["objects"] if r["region"] == region
+                                   and r["operator"]["inn"] == operator])
 
 
 @pytest.mark.parametrize("params", [{"region": "00"}, {"region": "7"}, {"type": "dump"},
                                     {"operatorInn": "7707083894"}, {"operatorInn": "77070838"}])
-def test_malformed_object_filters_are_400(service_client, control_headers, auth, params):
+def test_malformed_object_filters_are_400(service_client, control_headers, esia_signing_keys, params):
+    auth = _bearer(esia_signing_keys, BROKER_ORGANISATIONS)
     utko = service_client("utko")
     utko.post("/_gosstand/control/clock", json={"freeze": T0}, headers=control_headers).raise_for_status()
     response = utko.get("/v1/objects", params=params, headers=auth)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from faker import Faker
+from fts_requests import acting_for
 from gosstand.mocks.core import identifiers
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
@@ -46,10 +47,16 @@ def faker() -> Faker:
 
 
 @pytest.fixture
-def token(esia_signing_keys: SigningKeys) -> str:
-    claims = access_token_claims(oid=1, client_id="BROKER", scopes=["openid", "usr_org"], issuer=TEST_STAND_ISSUER,
-                                 now=time.time(), session_id="sid")
-    return sign(claims, kind="access", key=esia_signing_keys.private_key)
+def mint(esia_signing_keys: SigningKeys) -> Callable[[dict[str, Any]], str]:
+    """A broker's token acting for ``declarant``."""
+
+    def token(declarant: dict[str, Any]) -> str:
+        claims = access_token_claims(oid=1, client_id="BROKER", scopes=["openid", "usr_org"],
+                                     issuer=TEST_STAND_ISSUER, now=time.time(), session_id="sid",
+                                     organisations=acting_for(declarant))
+        return sign(claims, kind="access", key=esia_signing_keys.private_key)
+
+    return token
 
 
 def test_sample_declarations_pass_the_rules(faker):
@@ -64,9 +71,10 @@ def test_sample_declarations_pass_the_rules(faker):
         assert all(identifiers.is_valid_tnved(item["tnved"]) for item in body["goods"])
 
 
-def test_journey_against_the_mock(service_client: Callable[..., TestClient], faker, token):
+def test_journey_against_the_mock(service_client: Callable[..., TestClient], faker, mint):
     http = InProcessHttp(service_client("fts"))
     payload = declarations.sample_declaration(faker)
+    token = mint(payload["declarant"])
     first = declarations.submit(http, fts_url="http://testserver", token=token, declaration=payload,
                                 idempotency_key="journey-1")
     assert (first.status, first.attempts, first.replayed) == ("submitted", 1, False)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from fts_requests import BROKER_ORGANISATIONS
 from gosstand.mocks.core.identifiers import is_valid_dt_number
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
@@ -41,7 +42,7 @@ def fts(service_client: Callable[..., TestClient], control_headers: dict[str, st
 
 def bearer(keys: SigningKeys, now: float) -> dict[str, str]:
     claims = access_token_claims(oid=1, client_id="BROKER", scopes=["openid", "usr_org"], issuer=TEST_STAND_ISSUER,
-                                 now=now, session_id="sid")
+                                 now=now, session_id="sid", organisations=BROKER_ORGANISATIONS)
     return {"Authorization": f"Bearer {sign(claims, kind='access', key=keys.private_key)}"}
 
 

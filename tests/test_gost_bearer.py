@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fts_requests import DECLARATIONS as BASE
-from fts_requests import T0, declaration
+from fts_requests import ORGANISATION, T0, acting_for, declaration
 from gosstand.mocks.core.keys import GOST_CERT_FILE, ensure_signing_keys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
 from gosstand.mocks.esia.crypto.gost_keys import gost_signing_keys
@@ -24,10 +24,12 @@ pytestmark = pytest.mark.skipif(gost_ready() is not None, reason=f"no GOST here:
 
 
 def gost_token(make_settings, *, scopes=("openid", "usr_org"), now: float = T0) -> str:
+    """A GOST-signed access token of a person working for the test declarant (the UTKO list
+    then shows its objects)."""
     keys = gost_signing_keys(make_settings("esia"))  # what an ESIA replica creates and publishes
     assert keys is not None
     claims = access_token_claims(oid=1000328686, client_id="GOSTSYS", scopes=scopes, issuer=TEST_STAND_ISSUER,
-                                 now=now, session_id="sid")
+                                 now=now, session_id="sid", organisations=acting_for(ORGANISATION))
     return sign_gost(claims, kind="access", keys=keys)
 
 

@@ -25,12 +25,15 @@ def stack(gosstand_inprocess):  # the plugin's fixture, as a user's test would t
 
 def test_a_login_and_a_declaration_run_on_a_plain_client_without_a_server(stack):
     control, rp, person = registered_person(stack, "INPROC", SCOPE, seed=5)
+    body = declarations.sample_declaration(russian_faker(seed=6))
+    declarant = body["declarant"]
+    control.create_organisation(fullName=declarant["name"], ogrn=declarant["ogrn"], inn=declarant["inn"],
+                                kpp=declarant["kpp"], employees=[{"oid": person["oid"]}])  # the person files for it
     with HttpxClient() as http:  # an ordinary httpx.Client: nothing tells it about the mocks
         tokens = esia_login.login(http, esia_url=stack.urls["esia"], rp=rp, login=person["phone"],
                                   password=person["password"], read_sms=control.read_sms, scope=SCOPE)
         me = esia_login.person(http, esia_url=stack.urls["esia"], tokens=tokens)
         assert (me["lastName"], me["snils"]) == (person["lastName"], person["snils"])
-        body = declarations.sample_declaration(russian_faker(seed=6))
         submitted = declarations.submit(http, fts_url=stack.urls["fts"], token=tokens.access_token,
                                         declaration=body, idempotency_key=str(uuid.uuid4()))
     assert submitted.status == "submitted"

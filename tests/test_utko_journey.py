@@ -13,7 +13,7 @@ from gosstand.scenarios import esia_login, utko
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.http import HttpResponse, HttpxClient, TransportFailure
 from gosstand.scenarios.identities import russian_faker
-from relying_parties import registered_person
+from relying_parties import employ, registered_person
 from scripted_http import ScriptedHttp, answer
 
 SCOPE = "openid fullname usr_org"
@@ -21,9 +21,12 @@ SCOPE = "openid fullname usr_org"
 
 @pytest.fixture
 def operator(gosstand_inprocess):
-    """A signed-in operator: the stack, an HTTP client and an access token with usr_org."""
+    """A signed-in operator: the stack, an HTTP client and an access token with usr_org, whose
+    person works for the companies the tests register objects of (``russian_faker`` seeds 3, 4)."""
     stack = gosstand_inprocess
     control, rp, person = registered_person(stack, "UTKOOP", SCOPE, seed=9)
+    for seed in (3, 4):
+        employ(control, person, russian_faker(seed=seed).legal_entity())
     with HttpxClient() as http:
         tokens = esia_login.login(http, esia_url=stack.urls["esia"], rp=rp, login=person["phone"],
                                   password=person["password"], read_sms=control.read_sms, scope=SCOPE)
@@ -40,6 +43,11 @@ def test_an_operator_registers_updates_and_lists_objects(operator):
     assert all(r.etag == '"v1"' and len(r.access_key) >= 8 for r in registered)
     listed = list(utko.list_objects(http, utko_url=stack.urls["utko"], token=token, limit=2, operatorInn=company.inn))
     assert [o["id"] for o in listed] == [r.id for r in registered]  # two pages, oldest first
+    stranger = russian_faker(seed=5).legal_entity()  # a company the operator does not work for
+    with pytest.raises(utko.UtkoError) as refused:
+        utko.register_object(http, utko_url=stack.urls["utko"], token=token,
+                             obj=utko.sample_object(fake, operator={"inn": stranger.inn, "kpp": stranger.kpp}))
+    assert refused.value.status == 403
 
     stored, etag = utko.update_object(http, utko_url=stack.urls["utko"], token=token, object_id=registered[0].id,
                                       change=lambda o: {**o, "status": "suspended"})

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gosstand.mocks.core.keys import SigningKeys
 from starlette.testclient import TestClient
-from utko_inputs import OBJECT, T0, bearer
+from utko_inputs import OBJECT, PROPRIETOR_ORGANISATIONS, T0, bearer
 
 
 @pytest.fixture
@@ -51,9 +51,10 @@ def test_crud_round_trip(utko, auth, control_headers):
     assert utko.get("/v1/objects", headers=auth).json()["total"] == 0
 
 
-def test_a_sole_proprietor_operates_without_kpp(utko, auth):
+def test_a_sole_proprietor_operates_without_kpp(utko, esia_signing_keys):
     body = dict(OBJECT, operator={"inn": "500500123491"})
-    assert utko.post("/v1/objects", json=body, headers=auth).status_code == 201
+    proprietor = bearer(esia_signing_keys, organisations=PROPRIETOR_ORGANISATIONS)
+    assert utko.post("/v1/objects", json=body, headers=proprietor).status_code == 201
 
 
 def _pointers(response) -> list[str]:

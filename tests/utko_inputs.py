@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
+from gosstand.mocks.core.access import organisations_claim
 from gosstand.mocks.core.keys import SigningKeys
 from gosstand.mocks.core.settings import TEST_STAND_ISSUER
 from gosstand.mocks.esia.oauth.token_signing import sign
@@ -51,9 +52,16 @@ RECORD: dict[str, Any] = {
 }
 
 
+#: The regional operator's person works for the test objects' operator (head office and branch KPPs).
+OPERATOR_ORGANISATIONS = organisations_claim([(1000001, "7707083893", ["773601001", "7736AB001"])])
+#: A sole proprietor operating objects in person (no KPP).
+PROPRIETOR_ORGANISATIONS = organisations_claim([(1000002, "500500123491", [])])
+
+
 def bearer(keys: SigningKeys, *, scopes: tuple[str, ...] = ("openid", "usr_org"), issuer: str = TEST_STAND_ISSUER,
-           now: float = T0) -> dict[str, str]:
+           now: float = T0, organisations: list[dict[str, Any]] = OPERATOR_ORGANISATIONS) -> dict[str, str]:
     """The bearer header of a regional operator's person (client ``REGOP``), signed with ESIA's
     key; ``usr_org`` lets it write."""
-    claims = access_token_claims(oid=2, client_id="REGOP", scopes=scopes, issuer=issuer, now=now, session_id="s")
+    claims = access_token_claims(oid=2, client_id="REGOP", scopes=scopes, issuer=issuer, now=now, session_id="s",
+                                 organisations=organisations)
     return {"Authorization": f"Bearer {sign(claims, kind='access', key=keys.private_key)}"}

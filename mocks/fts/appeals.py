@@ -4,7 +4,8 @@ An appeal's status follows the stand's clock, as a declaration's does, so every 
 and tests move time instead of sleeping: "В обработке" when filed, "На согласовании" after
 60 s (an officer's answer is being approved), "Завершено" after 300 s (the answer is sent).
 Each change is a history entry with the officer's comment. The declarant may comment until the
-appeal is finished (then 409). Filing and commenting take an ``Idempotency-Key``.
+appeal is finished (then 409). Filing and commenting take an ``Idempotency-Key``. Only the
+people of the organisation an appeal is filed for (the access policy) see it or comment on it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..core.access import AccessPolicy
 from ..core.bearer import BearerGate
 from ..core.context import context
 from ..core.identifiers import is_valid_inn
@@ -70,9 +72,14 @@ def _appeal_id(request: Request) -> str:
     return str(parsed)
 
 
+#: The answer to an appeal id nobody holds, and to another organisation's.
+NO_APPEAL = "no appeal has this id"
+
+
 class AppealsApi:
-    def __init__(self, verifier: BearerGate) -> None:
+    def __init__(self, verifier: BearerGate, policy: AccessPolicy | None = None) -> None:
         self._verifier = verifier
+        self._policy = policy or AccessPolicy()
 
     async def collection(self, request: Request) -> Response:
         if request.method == "POST":
@@ -80,9 +87,10 @@ class AppealsApi:
         return await self.list(request)
 
     async def file(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
         key = idempotency_key_of(request)
         appeal = validate_appeal(await read_json(request))
+        self._policy.require_named(identity, appeal, pointer="/inn", what="the declarant")
         ctx = context(request)
         now = await ctx.clock.now()
         repository = AppealRepository(ctx.store)
@@ -102,7 +110,7 @@ class AppealsApi:
         return JSONResponse(_card(first, [], first["submittedUs"] / 1e6), status_code=201, headers=headers)
 
     async def list(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=READ_SCOPES)
+        identity = await self._verifier.identify(request, scopes=READ_SCOPES)
         errors = []
         inn = request.query_params.get("inn")
         if inn is None or not is_valid_inn(inn):
@@ -117,6 +125,7 @@ class AppealsApi:
         if errors:
             raise Problem(400, "the query is malformed", errors=errors)
         assert inn is not None
+        self._policy.require_named(identity, {"inn": inn}, pointer="?inn", what="the declarant")
         ctx = context(request)
         now = await ctx.clock.now()
         repository = AppealRepository(ctx.store)
@@ -127,13 +136,13 @@ class AppealsApi:
                              "nextCursor": None if last is None else last.cursor})
 
     async def card(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=READ_SCOPES)
+        identity = await self._verifier.identify(request, scopes=READ_SCOPES)
         appeal_id = _appeal_id(request)
         ctx = context(request)
         repository = AppealRepository(ctx.store)
         record = await repository.get(appeal_id)
-        if record is None:
-            raise Problem(404, "no appeal has this id")
+        self._policy.require_own(identity, record, missing=NO_APPEAL)
+        assert record is not None
         return JSONResponse(_card(record, await repository.comments(appeal_id), await ctx.clock.now()))
 
     async def comment(self, request: Request) -> Response:
@@ -143,8 +152,8 @@ class AppealsApi:
         ctx = context(request)
         repository = AppealRepository(ctx.store)
         record = await repository.get(appeal_id)
-        if record is None:
-            raise Problem(404, "no appeal has this id")
+        self._policy.require_own(identity, record, missing=NO_APPEAL)
+        assert record is not None
         text = validate_comment(await read_json(request))
         now = await ctx.clock.now()
         if _history(record, now)[-1]["status"] == FINISHED:

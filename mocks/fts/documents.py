@@ -26,6 +26,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..core.access import AccessPolicy
 from ..core.bearer import BearerGate
 from ..core.context import context
 from ..core.forms import MULTIPART, NotAForm, media_type, multipart_form
@@ -33,7 +34,7 @@ from ..core.problems import Problem
 from .cards import iso
 from .detached_signature import SignatureRejected, verify_detached
 from .document_repository import DocumentRepository, application_number
-from .handlers import READ_SCOPES, WRITE_SCOPES, declaration_id_of, idempotency_key_of
+from .handlers import READ_SCOPES, WRITE_SCOPES, declaration_id_of, idempotency_key_of, own_head
 from .lifecycle import FINAL
 from .repository import DeclarationRepository
 from .sniffing import sniff, xml_problems
@@ -98,8 +99,11 @@ def _view(record: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 class DocumentsApi:
-    def __init__(self, verifier: BearerGate) -> None:
+    """A declaration's documents: only the declarant's people (the access policy) see or add them."""
+
+    def __init__(self, verifier: BearerGate, policy: AccessPolicy | None = None) -> None:
         self._verifier = verifier
+        self._policy = policy or AccessPolicy()
 
     async def collection(self, request: Request) -> Response:
         if request.method == "POST":
@@ -107,14 +111,12 @@ class DocumentsApi:
         return await self.list(request)
 
     async def submit(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
         key = idempotency_key_of(request)
         declaration_id = declaration_id_of(request)
         ctx = context(request)
         declarations = DeclarationRepository(ctx.store)
-        head = await declarations.head(declaration_id)
-        if head is None:
-            raise Problem(404, "no declaration has this id")
+        head = await own_head(declarations, self._policy, identity, declaration_id)
         content, name, signature = await _parts(request)
         media_type = sniff(content)
         if media_type is None:
@@ -156,17 +158,16 @@ class DocumentsApi:
         return JSONResponse(_view(first, first["uploadedUs"] / 1e6), status_code=201, headers=headers)
 
     async def list(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=READ_SCOPES)
+        identity = await self._verifier.identify(request, scopes=READ_SCOPES)
         declaration_id = declaration_id_of(request)
         ctx = context(request)
-        if await DeclarationRepository(ctx.store).head(declaration_id) is None:
-            raise Problem(404, "no declaration has this id")
+        await own_head(DeclarationRepository(ctx.store), self._policy, identity, declaration_id)
         now = await ctx.clock.now()
         documents = await DocumentRepository(ctx.store, declaration_id).all()
         return JSONResponse({"items": [_view(record, now) for record in documents]})
 
     async def _document(self, request: Request) -> tuple[DocumentRepository, dict[str, Any], float]:
-        await self._verifier.identify(request, scopes=READ_SCOPES)
+        identity = await self._verifier.identify(request, scopes=READ_SCOPES)
         declaration_id = declaration_id_of(request)
         ctx = context(request)
         documents = DocumentRepository(ctx.store, declaration_id)
@@ -175,10 +176,15 @@ class DocumentsApi:
             document_id = str(uuid.UUID(request.path_params["document_id"]))
         except ValueError:
             document_id = None
-        if document_id is not None and await DeclarationRepository(ctx.store).head(declaration_id) is not None:
+        missing = "this declaration has no document with this id"
+        if document_id is not None:
+            try:
+                await own_head(DeclarationRepository(ctx.store), self._policy, identity, declaration_id)
+            except Problem:
+                raise Problem(404, missing) from None
             record = await documents.get(document_id)
         if record is None:
-            raise Problem(404, "this declaration has no document with this id")
+            raise Problem(404, missing)
         return documents, record, await ctx.clock.now()
 
     async def one(self, request: Request) -> Response:

@@ -1,7 +1,7 @@
 """``GET /api/v1/declarations/{id}/status`` on the hot path (:mod:`..core.hot_path`).
 
 Clients poll a declaration's status far more often than anything else, so its plain form — a
-canonical id, a valid token with ``openid`` — is answered from one read of the declaration's
+canonical id, a valid token with ``openid`` acting for the declarant — is answered from one read of the declaration's
 small head record. The answer depends only on the head and on how many life-cycle steps the
 clock has reached, so the rendering is reused while both stay the same.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..core.access import AccessPolicy
 from ..core.bearer import BearerGate
 from ..core.context import ServiceContext
 from ..core.hot_path import HotAnswer, HotRequest, HotRoute, caller, compact_json
@@ -29,7 +30,7 @@ _CANONICAL_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _RENDERED_LIMIT = 8192
 
 
-def hot_status(ctx: ServiceContext, verifier: BearerGate) -> HotRoute:
+def hot_status(ctx: ServiceContext, verifier: BearerGate, policy: AccessPolicy) -> HotRoute:
     repository = DeclarationRepository(ctx.store)
     heads: dict[str, tuple[str, dict[str, Any]]] = {}
     rendered: dict[tuple[str, int], bytes] = {}
@@ -50,6 +51,8 @@ def hot_status(ctx: ServiceContext, verifier: BearerGate) -> HotRoute:
                 rendered.clear()
             known = heads[declaration_id] = (raw, json.loads(raw))
         head = known[1]
+        if not policy.may_see(known_caller[0], head.get("declarant")):
+            return None  # another declarant's (or a head without its declarant): the full handler answers
         state = progress_of(head, now)
         if state.registered_at is not None and head.get("registrationNumber") is None:
             return None

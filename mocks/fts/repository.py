@@ -78,7 +78,8 @@ def _head_key(declaration_id: str) -> str:
 
 #: What the status of a declaration is computed from: a small record beside the full card, so
 #: the cheap status read decodes a few fields rather than every goods item.
-HEAD_FIELDS = ("id", "submittedUs", "plan", "customsOffice", "registrationNumber", "withdrawnUs")
+#: ``declarant`` too, so that who may read the status is one read as well.
+HEAD_FIELDS = ("id", "submittedUs", "plan", "customsOffice", "registrationNumber", "withdrawnUs", "declarant")
 
 
 def head_of(record: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from ..accounts.api_sessions import AccountSessions
 from ..accounts.routes import account_routes
+from ..core.access import AccessPolicy
 from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
@@ -42,9 +43,10 @@ CONTRACT = Path(__file__).with_name("openapi.yaml")
 
 def definition(ctx: ServiceContext) -> ServiceDefinition:
     verifier = relying_party_gate(ctx.settings, sessions=AccountSessions(FTS_ACCOUNT))
-    api = DeclarationsApi(verifier)
-    documents = DocumentsApi(verifier)
-    appeals = AppealsApi(verifier)
+    policy = AccessPolicy()
+    api = DeclarationsApi(verifier, policy)
+    documents = DocumentsApi(verifier, policy)
+    appeals = AppealsApi(verifier, policy)
     return ServiceDefinition(
         routes=[
             # Each route that takes a body larger than the default 64 KiB says how large (413 past it).
@@ -62,6 +64,6 @@ def definition(ctx: ServiceContext) -> ServiceDefinition:
             LimitedRoute(APPEALS + "/{id}/comments", appeals.comment, methods=["POST"], body_limit=MAX_BODY_BYTES),
             *account_routes(FTS_ACCOUNT, verifier),
         ],
-        hot_routes=[hot_status(ctx, verifier)],
+        hot_routes=[hot_status(ctx, verifier, policy)],
         contract=CONTRACT,
     )

@@ -62,15 +62,21 @@ class SeededObjects:
     objects: int = 0
     operators: int = 0
     weight_controls: int = 0
-    #: The operator with the most objects, and one object that has weight controls.
+    #: The operator with the most objects (its INN, KPP and object count), and one object that has
+    #: weight controls with its operator (a reader must act for them: the access policy).
     largest_operator: str | None = None
+    largest_operator_kpp: str | None = None
+    largest_operator_objects: int = 0
     object_with_weight_controls: str | None = None
+    object_with_weight_controls_operator: dict[str, str] | None = None
     types: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {"objects": self.objects, "operators": self.operators, "weightControls": self.weight_controls,
-                "largestOperator": self.largest_operator,
-                "objectWithWeightControls": self.object_with_weight_controls, "types": self.types}
+                "largestOperator": self.largest_operator, "largestOperatorKpp": self.largest_operator_kpp,
+                "largestOperatorObjects": self.largest_operator_objects,
+                "objectWithWeightControls": self.object_with_weight_controls,
+                "objectWithWeightControlsOperator": self.object_with_weight_controls_operator, "types": self.types}
 
 
 def _operators(count: int, seed: int, rng: random.Random, people: Callable[[int], Faker]) -> list[dict[str, str]]:
@@ -173,6 +179,9 @@ async def seed_objects(store: Store, *, count: int, now: float, people: Callable
     result.objects = count
     result.operators = len(set(owners))
     result.largest_operator = operators[0]["inn"]
+    result.largest_operator_kpp = operators[0].get("kpp")
+    result.largest_operator_objects = owners.count(0)
     result.object_with_weight_controls = heavy[0]["id"]
+    result.object_with_weight_controls_operator = dict(heavy[0]["operator"])
     result.types = types
     return result

@@ -1,8 +1,10 @@
 """HTTP handlers of the UTKO API (base path ``/v1``): objects CRUD and requests by date.
 
 Reading needs an ESIA token with ``openid``; creating, replacing and deleting objects also
-``usr_org``. Any authenticated organisation may change any object in this version (the mock
-does not model ownership of register entries).
+``usr_org``. An object is its operator's: a caller sees and changes only the objects of the
+organisations it acts for (:class:`~..core.access.AccessPolicy`) — another operator's object is a
+404 as if it did not exist, and creating one for, moving one to or listing another operator is a
+403. A list that names no operator lists the caller's own organisation's objects.
 
 Objects carry an ``ETag`` (their version) on every read and write; ``PUT`` needs ``If-Match``
 and ``DELETE`` honours it (:mod:`.preconditions`, atomic across replicas in :mod:`.repository`).
@@ -18,6 +20,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..core.access import AccessPolicy
+from ..core.bearer import Identity
 from ..core.context import context
 from ..core.cursors import decode_cursor, encode_cursor
 from ..core.json_body import read_json
@@ -41,6 +45,8 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: The answer to an object id nobody holds, and to another operator's.
+NO_OBJECT = "no object has this id"
 
 
 _INTERNAL = ("createdUs", "updatedUs", "version")
@@ -76,13 +82,23 @@ def _stale(record: dict[str, Any]) -> Problem:
 
 
 class UtkoApi:
-    def __init__(self, verifier: UtkoGate) -> None:
+    def __init__(self, verifier: UtkoGate, policy: AccessPolicy | None = None) -> None:
         self._verifier = verifier
+        self._policy = policy or AccessPolicy()
+
+    def _own(self, identity: Identity, record: dict[str, Any] | None) -> dict[str, Any]:
+        """``record`` if the caller acts for its operator; 404 otherwise, as for no record."""
+        self._policy.require_own(identity, None if record is None else record.get("operator"), missing=NO_OBJECT)
+        assert record is not None
+        return record
+
+    def _may_operate(self, identity: Identity, fields: dict[str, Any]) -> None:
+        self._policy.require_named(identity, fields["operator"], pointer="/operator", what="the operator")
 
     async def objects(self, request: Request) -> Response:
         if request.method == "POST":
             return await self.create(request)
-        await self._verifier.identify(request, scopes=READ_SCOPES)
+        identity = await self._verifier.identify(request, scopes=READ_SCOPES)
         errors: list[dict[str, str]] = []
         limit = bounded_int(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
         offset = bounded_int(request.query_params, "offset", 0, 0, MAX_OFFSET, errors)
@@ -90,6 +106,11 @@ class UtkoApi:
         cursor = request.query_params.get("cursor")
         if errors:
             raise Problem(400, "the query is malformed", errors=errors)
+        if "operator" in filters:
+            self._policy.require_named(identity, {"inn": filters["operator"]}, pointer="?operatorInn",
+                                       what="the operator")
+        else:
+            filters["operator"] = self._policy.only_inn(identity, parameter="operatorInn")
         after = None if cursor is None else decode_cursor(cursor)
         records, total, last = await ObjectRepository(context(request).store).page(
             limit=limit, offset=offset, after=after, filters=filters
@@ -102,8 +123,9 @@ class UtkoApi:
         return JSONResponse(page)
 
     async def create(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
         fields = await _body(request)
+        self._may_operate(identity, fields)
         ctx = context(request)
         now_us = int(await ctx.clock.now() * 1_000_000)
         record = {"id": str(uuid.uuid4()), **fields, "createdUs": now_us, "updatedUs": now_us, "version": 1}
@@ -118,22 +140,21 @@ class UtkoApi:
             return await self.replace(request)
         if request.method == "DELETE":
             return await self.delete(request)
-        await self._verifier.identify(request, scopes=READ_SCOPES)
-        record = await ObjectRepository(context(request).store).get(_object_id(request))
-        if record is None:
-            raise Problem(404, "no object has this id")
+        identity = await self._verifier.identify(request, scopes=READ_SCOPES)
+        record = self._own(identity, await ObjectRepository(context(request).store).get(_object_id(request)))
         return JSONResponse(_view(record), headers={"ETag": entity_tag(version_of(record))})
 
     async def replace(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
         object_id = _object_id(request)
         ctx = context(request)
         repository = ObjectRepository(ctx.store)
         existing = await repository.read(object_id)
-        if existing is None:
-            raise Problem(404, "no object has this id")
+        self._own(identity, None if existing is None else existing.record)
+        assert existing is not None
         wanted = required_if_match(request)
         fields = await _body(request)
+        self._may_operate(identity, fields)
         if not matches(wanted, version_of(existing.record)):
             raise _stale(existing.record)
         version = version_of(existing.record) + 1
@@ -144,14 +165,14 @@ class UtkoApi:
         return JSONResponse(_view(record), headers={"ETag": entity_tag(version)})
 
     async def delete(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=WRITE_SCOPES)
+        identity = await self._verifier.identify(request, scopes=WRITE_SCOPES)
         object_id = _object_id(request)
         wanted = optional_if_match(request)
         repository = ObjectRepository(context(request).store)
         for _ in range(_DELETE_ATTEMPTS):
             existing = await repository.read(object_id)
-            if existing is None:
-                raise Problem(404, "no object has this id")
+            self._own(identity, None if existing is None else existing.record)
+            assert existing is not None
             if wanted is not None and not matches(wanted, version_of(existing.record)):
                 raise _stale(existing.record)
             if await repository.delete(existing):

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from ..accounts.api_sessions import AccountSessions
 from ..accounts.routes import account_routes
+from ..core.access import AccessPolicy
 from ..core.access_tokens import relying_party_gate
 from ..core.context import ServiceContext
 from ..core.limits import LimitedRoute
@@ -44,8 +45,9 @@ WEIGHT_CONTROLS = "/reo-weight-control-api/api/v1/weight-controls"
 def definition(ctx: ServiceContext) -> ServiceDefinition:
     gate = relying_party_gate(ctx.settings, sessions=AccountSessions(UTKO_ACCOUNT))
     verifier = UtkoGate(gate)
-    api = UtkoApi(verifier)
-    weights = WeightControlApi(verifier)
+    policy = AccessPolicy()
+    api = UtkoApi(verifier, policy)
+    weights = WeightControlApi(verifier, policy)
     return ServiceDefinition(
         routes=[
             # Each route that takes a body larger than the default 64 KiB says how large (413 past it).

@@ -31,6 +31,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..core.access import AccessPolicy
 from ..core.context import context
 from ..core.forms import MULTIPART, NotAForm, media_type, multipart_form
 from ..core.json_body import NotJson, parse_json
@@ -85,8 +86,9 @@ def _view(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class WeightControlApi:
-    def __init__(self, verifier: UtkoGate) -> None:
+    def __init__(self, verifier: UtkoGate, policy: AccessPolicy | None = None) -> None:
         self._verifier = verifier
+        self._policy = policy or AccessPolicy()
 
     @staticmethod
     async def _key_opens(store: Store, object_id: str, access_key: str) -> bool:
@@ -122,7 +124,7 @@ class WeightControlApi:
                              "skipped": skipped, "rejected": rejected})
 
     async def list(self, request: Request) -> Response:
-        await self._verifier.identify(request, scopes=("openid",))
+        identity = await self._verifier.identify(request, scopes=("openid",))
         errors: list[dict[str, str]] = []
         raw_id = request.query_params.get("objectId")
         object_id = None
@@ -137,8 +139,10 @@ class WeightControlApi:
         if errors or object_id is None:
             raise Problem(400, "the query is malformed", errors=errors)
         store = context(request).store
-        if await ObjectRepository(store).get(object_id) is None:
-            raise Problem(404, "no object has this id")
+        found = await ObjectRepository(store).get(object_id)
+        # Another operator's object is no object at all to this caller (the access policy).
+        self._policy.require_own(identity, None if found is None else found.get("operator"),
+                                 missing="no object has this id")
         records, total = await WeightControlRepository(store, object_id).page(offset=offset, limit=limit)
         return JSONResponse({"objectId": object_id, "items": [_view(r) for r in records], "total": total,
                              "limit": limit, "offset": offset})

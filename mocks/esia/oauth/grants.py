@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ...core.access import organisations_claim
 from ...core.context import ServiceContext
+from ..accounts.organisation_repository import OrganisationRepository
 from ..crypto.keys import signing_keys
 from ..errors import BAD_PARAMETER, CLIENT_NOT_TRUSTED, GRANT_INVALID, GRANT_TYPE_UNSUPPORTED, EsiaError, overloaded
 from . import tokens
@@ -87,6 +89,17 @@ GRANT_HANDLERS: dict[str, GrantHandler] = {
 }
 
 
+async def _organisations(ctx: ServiceContext, grant: Authorization) -> list[dict[str, Any]] | None:
+    """The organisations a person's token names, when ``usr_org`` is granted: each one the person
+    works for, with the KPPs of its head office and branches (UTKO and FTS decide by them)."""
+    if grant.subject_type != "P" or "usr_org" not in grant.scopes:
+        return None
+    places = await OrganisationRepository(ctx.store).places_of(grant.oid)
+    return organisations_claim(
+        (org.oid, org.inn, [kpp for kpp in (org.kpp, *(branch.kpp for branch in org.branches)) if kpp])
+        for org, _ in places)
+
+
 async def issue_tokens(
     ctx: ServiceContext,
     grant: Authorization,
@@ -118,6 +131,7 @@ async def issue_tokens(
                 issuer=issuer,
                 now=issued,
                 session_id=grant.session_id,
+                organisations=await _organisations(ctx, grant),
             ),
             settings=ctx.settings,
             algorithm=algorithm,

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from ...core.access import ORGANISATIONS_CLAIM
+
 #: The three kinds of token ESIA signs, as their header's ``sbt`` names them.
 TokenKind = Literal["access", "id", "authorization_code"]
 
@@ -37,9 +39,13 @@ def subject(oid: int) -> dict[str, Any]:
 
 
 def access_token_claims(
-    *, oid: int, client_id: str, scopes: Iterable[str], issuer: str, now: float, session_id: str
+    *, oid: int, client_id: str, scopes: Iterable[str], issuer: str, now: float, session_id: str,
+    organisations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The access token's claims; ``organisations`` (:func:`~...core.access.organisations_claim`),
+    when given, go into the stand's own claim that UTKO and FTS decide access by."""
     iat = int(now)
+    extra = {} if organisations is None else {ORGANISATIONS_CLAIM: organisations}
     return {
         "nbf": iat,
         "scope": scoped(scopes, oid),
@@ -49,6 +55,7 @@ def access_token_claims(
         "exp": iat + ACCESS_TOKEN_LIFETIME,
         "iat": iat,
         "client_id": client_id,
+        **extra,
     }
 
 
