@@ -12,8 +12,11 @@ The token's own hour does not end the session: the session's idle and absolute l
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 
+from ..core.access import ORGANISATIONS_CLAIM, organisations_claim
 from ..core.bearer import BearerGate, Identity, unauthorized
 from ..core.context import context
 from ..core.problems import Problem
@@ -55,4 +58,9 @@ class AccountSessions:
                 raise Problem(403, f"{place.name} is not registered in the system yet (/account/registration)")
             if await register.role_of(place.oid, session.oid, esia_admin=place.admin) == "reader":
                 raise Problem(403, f"your role at {place.name} is read-only: its administrator gives the right to file")
-        return identity
+        # The services' access policy reads whom a caller acts for from the identity's
+        # organisations: a session acts for its one choice, not every organisation of the token.
+        acting = session.acting
+        kpps = [place.kpp] if (place := acting.organisation) is not None and place.kpp else []
+        chosen = organisations_claim([(place.oid if place is not None else session.oid, acting.inn, kpps)])
+        return replace(identity, claims={**identity.claims, ORGANISATIONS_CLAIM: chosen})
