@@ -152,13 +152,13 @@ AUTH_RULES: tuple[AuthRule, ...] = (
 
 def rules_for(scopes: tuple[str, ...]) -> list[AuthRule]:
     """The rules of an operation needing ``scopes``: every token rule, and one missing-scope rule
-    per scope beyond ``openid`` (a person's token always has ``openid``)."""
+    per scope it needs (``openid`` is withheld by an organisation's token, which has no person)."""
     from functools import partial
 
     from .bad_tokens import withheld
 
     missing = [AuthRule(f"missing_scope_{scope}", withheld(scope), partial(check_missing_scope_refused, scope=scope))
-               for scope in scopes if scope != "openid"]
+               for scope in scopes]
     return [*AUTH_RULES, *missing]
 
 

@@ -3,8 +3,9 @@
 The suite makes them itself where it can: a malformed one and a tampered signature from any real
 token (``--access-token`` is enough); the rest from the target's ESIA through its control API —
 a person logged in with ESIA's failure switches on (tokens already expired, valid only in an
-hour, of another issuer), the same login's ID and refresh tokens, and logins that withhold one
-scope at a time. A kind the target cannot give is kept with the reason, and the rules that need
+hour, of another issuer), the same login's ID and refresh tokens, logins that withhold one
+scope at a time, and — for ``openid``, which every person's token has — an organisation's
+``client_credentials`` token. A kind the target cannot give is kept with the reason, and the rules that need
 it skip saying so.
 """
 
@@ -68,9 +69,11 @@ def mint_bad_tokens(session: EsiaSession, esia: SuiteEsia | None, *, withhold: I
     for kind, switch in SWITCHES.items():
         tokens[kind] = esia.log_in(person, faults=[switch]).access_token
     for scope in withhold:
-        kept = [name for name in CONFORMANCE_SCOPES if name != scope]
-        if "openid" not in kept:
-            unavailable[withheld(scope)] = "ESIA issues no person's token without openid (ESIA-007013)"
+        if scope == "openid":
+            # ESIA issues no person's token without openid (ESIA-007013): an organisation's
+            # client_credentials token is the valid one that lacks it.
+            tokens[withheld(scope)] = esia.organisation_token(esia.seed_organisation(person)["oid"])
             continue
+        kept = [name for name in CONFORMANCE_SCOPES if name != scope]
         tokens[withheld(scope)] = esia.log_in(person, scopes=kept).access_token
     return BadTokens(tokens, unavailable)

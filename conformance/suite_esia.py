@@ -28,6 +28,8 @@ CONFORMANCE_REDIRECT_URI = "http://127.0.0.1/gosstand/conformance/callback"
 #: Enough person data for ``/rs`` to answer, and ``usr_org`` for UTKO and FTS writes.
 CONFORMANCE_SCOPES = ("openid", "fullname", "birthdate", "gender", "snils", "inn", "birthplace", "mobile",
                       "email", "contacts", "id_doc", "addresses", "usr_org")
+#: The organisation-data scope the suite's client may ask with ``client_credentials``.
+ORGANISATION_SCOPE = "org_shortname"
 
 
 def esia_account(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,7 +85,7 @@ class SuiteEsia:
                 CONFORMANCE_CLIENT_ID,
                 redirect_uris=[CONFORMANCE_REDIRECT_URI],
                 certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-                scopes=list(CONFORMANCE_SCOPES),
+                scopes=[*CONFORMANCE_SCOPES, ORGANISATION_SCOPE],
             )
             control = self.control
             self._party = RelyingParty(CONFORMANCE_CLIENT_ID, CONFORMANCE_REDIRECT_URI, certificate, key,
@@ -113,6 +115,17 @@ class SuiteEsia:
         record = self._faker.organisation_record(branches=0)
         record["employees"] = [{"oid": person.oid, "role": "employee"} for person in employees]
         return self.control.create_organisation(**record)
+
+    def organisation_token(self, org_oid: int) -> str:
+        """A ``client_credentials`` access token for an organisation's data: no person behind
+        it, and no ``openid`` in its scopes."""
+        from gosstand.scenarios import esia_login
+        from gosstand.scenarios.http import HttpxClient
+
+        with HttpxClient() as http:
+            return esia_login.organisation_token(
+                http, esia_url=self.esia_url, rp=self.relying_party(),
+                scope=f"http://esia.gosuslugi.ru/{ORGANISATION_SCOPE}?org_oid={org_oid}").access_token
 
     def log_in(self, person: SeededPerson, *, scopes: Sequence[str] = CONFORMANCE_SCOPES,
                faults: Sequence[str] = ()) -> TokenSet:

@@ -29,8 +29,8 @@ OPERATIONS = [operation for service in SERVICES
               for operation in protected_operations(service, contract_document(service))]
 CASES = [pytest.param(operation, rule, id=f"{operation.service}-{operation.operation_id}-{rule.name}")
          for operation in OPERATIONS for rule in rules_for(operation.scopes)]
-#: Every scope some operation needs beyond ``openid``: a token is minted without each.
-WITHHELD = sorted({scope for operation in OPERATIONS for scope in operation.scopes if scope != "openid"})
+#: Every scope some operation needs: a token is minted without each.
+WITHHELD = sorted({scope for operation in OPERATIONS for scope in operation.scopes})
 
 
 @pytest.fixture(scope="session")

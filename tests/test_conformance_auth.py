@@ -25,7 +25,7 @@ def failed_rules(stack: InProcessStack) -> dict[str, set[str]]:
     """Rule name → the operations (``service operationId``) whose answer broke it."""
     target = Target(kind="urls", urls=stack.urls, control_token=stack.control_token)
     esia = SuiteEsia(target)
-    tokens = mint_bad_tokens(log_in(target, esia), esia, withhold=["usr_org"])
+    tokens = mint_bad_tokens(log_in(target, esia), esia, withhold=["openid", "usr_org"])
     failed: dict[str, set[str]] = {}
     with httpx.Client() as http:
         for operation in OPERATIONS:
@@ -67,7 +67,7 @@ def test_a_service_that_accepts_expired_tokens_fails_the_expired_token_rule(
     assert failed["expired_token"] == {f"{op.service} {op.operation_id}" for op in OPERATIONS}
 
 
-def test_a_service_that_ignores_a_missing_scope_fails_the_scope_rule_of_each_write(
+def test_a_service_that_ignores_a_missing_scope_fails_the_scope_rules(
         stack: InProcessStack, monkeypatch: pytest.MonkeyPatch) -> None:
     real = bearer.authorize
 
@@ -76,9 +76,10 @@ def test_a_service_that_ignores_a_missing_scope_fails_the_scope_rule_of_each_wri
 
     _break_gate(monkeypatch, ignores_scopes)
     failed = failed_rules(stack)
-    assert set(failed) == {"missing_scope_usr_org"}
+    assert set(failed) == {"missing_scope_usr_org", "missing_scope_openid"}
     writes = {f"{op.service} {op.operation_id}" for op in OPERATIONS if "usr_org" in op.scopes}
     assert failed["missing_scope_usr_org"] == writes and len(writes) == 8
+    assert failed["missing_scope_openid"] == {f"{op.service} {op.operation_id}" for op in OPERATIONS}
 
 
 def test_a_challenge_with_an_error_is_wrong_for_a_request_without_credentials() -> None:
