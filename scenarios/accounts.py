@@ -21,7 +21,7 @@ from . import esia_login
 from .http import HttpClient, HttpResponse
 
 __all__ = ["AccountJourneyError", "SignedIn", "choices", "choose", "logout", "open_list", "register_organisation",
-           "sign_in"]
+           "sign_in", "sign_in_with_signature"]
 
 _CHOICE = re.compile(r'data-choice="([^"]+)"')
 _ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
@@ -69,6 +69,14 @@ def sign_in(http: HttpClient, *, account_url: str, esia_url: str, login: str, pa
     authorization_url = start(http, account_url)
     back_to = esia_login.sign_in(http, esia_url=esia_url, authorization_url=authorization_url, login=login,
                                  password=password, read_sms=read_sms, phone=phone)
+    return SignedIn(location=callback(http, back_to), callback_url=back_to)
+
+
+def sign_in_with_signature(http: HttpClient, *, account_url: str, esia_url: str, sign: esia_login.Sign) -> SignedIn:
+    """:func:`sign_in` with an electronic signature at ESIA instead of the password and SMS code
+    (``sign``: :func:`scenarios.gost.cms_signer` of a certificate the stand's CA issued)."""
+    back_to = esia_login.sign_in_with_signature(http, esia_url=esia_url, authorization_url=start(http, account_url),
+                                                sign=sign)
     return SignedIn(location=callback(http, back_to), callback_url=back_to)
 
 

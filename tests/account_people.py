@@ -27,6 +27,7 @@ class Employee:
 def seed_person(control: StackControl, seed: int) -> Employee:
     record = russian_faker(seed=seed).person_record()
     oid = control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
+                            snils=record["snils"],
                             level="confirmed", documents=[{"type": "RF_PASSPORT", **record["passport"]}],
                             person={k: record[k] for k in ("firstName", "lastName", "birthDate", "gender", "snils",
                                                            "inn")})

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from account_people import api_token, seed_organisation, seed_person, submit_declaration
-from gosstand.scenarios import accounts, esia_login
+from gosstand.scenarios import accounts, esia_login, gost
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.http import HttpxClient
 
@@ -112,3 +112,17 @@ def test_a_session_ends_eight_hours_after_sign_in_however_busy(gosstand_inproces
         control.advance_clock("fts", 29 * 60)
         last = http.send("GET", f"{stack.urls['fts']}/account/choose", name="choose")
     assert last.status == 303 and last.location == "/login"
+
+
+def test_a_person_signs_in_with_an_electronic_signature_and_acts_for_their_organisation(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    person = seed_person(control, seed=42)
+    firm = seed_organisation(control, seed=43, employees=[{"oid": person.oid, "role": "employee"}])
+    issued = control.issue_certificate(person.oid)
+    with HttpxClient() as http:
+        signed = accounts.sign_in_with_signature(http, account_url=stack.urls["fts"], esia_url=stack.urls["esia"],
+                                                 sign=gost.cms_signer(issued["certificate"], issued["private_key"]))
+        assert signed.location == "/account/choose"
+        assert accounts.choose(http, stack.urls["fts"], f"org:{firm['oid']}") == "/account"
+        assert accounts.open_list(http, stack.urls["fts"]) == []  # nothing filed for it yet
+    assert control.sms_messages(person.phone) == []  # no password, no SMS code

@@ -164,6 +164,13 @@ class UserRepository:
         oid = await self._store.get(key) if key else None
         return int(oid) if oid is not None else None
 
+    async def oid_for_snils(self, snils: str) -> int | None:
+        """The OID whose login SNILS this is. Asked by SNILS alone, since :meth:`oid_for_login`
+        reads 11 digits starting with 7 or 8 as a mobile number."""
+        digits = snils_digits(snils.strip())
+        oid = await self._store.get(_login_key("snils", digits)) if digits else None
+        return int(oid) if oid is not None else None
+
     async def authenticate(self, login: str, password: str, *, now: float) -> UserAccount:
         """The account a login and password open, or :class:`LoginRefused`."""
         key = _login_key_for(login)

@@ -160,7 +160,7 @@ def check_signature(signed: SignedChallenge, challenge: Challenge) -> None:
 
 async def _holder(ctx: ServiceContext, facts: CertificateFacts) -> UserAccount:
     users = UserRepository(ctx.store)
-    oid = await users.oid_for_login(facts.snils or "")
+    oid = await users.oid_for_snils(facts.snils or "")
     account = await users.get(oid) if oid is not None else None
     if account is None:
         raise SignInRefused(HOLDER_UNKNOWN, f"SNILS {facts.snils}")
