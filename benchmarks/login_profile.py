@@ -2,12 +2,17 @@
 ASGI directly, in this process, and only the app's own calls are timed and profiled.
 
     python benchmarks/login_profile.py [--logins 300] [--mode strict] [--top 30] [--no-profile]
+                                       [--way password|signature]
 
 The flow is the one ``http_stack.py --only login`` measures (ac, login page, password, SMS
 code, te; the client's ``client_secret`` signatures made before the clock starts, consent
-given in a first login). It prints the app's CPU per flow and per request, split into the
-three RS256 signatures ESIA must make and the rest, then (unless ``--no-profile``) cProfile's
-top functions by own time and by cumulative time over the timed flows. The CPU figures are
+given in a first login). ``--way signature`` signs in with an electronic signature instead of
+the password and code (the signature page, then the signed challenge, which ESIA parses and
+checks against the stand's CA); the person's signing is the client's and is not timed.
+
+It prints the app's CPU per flow and per request, split into the three RS256 signatures ESIA
+must make and the rest, then (unless ``--no-profile``) cProfile's top functions by own time and
+by cumulative time over the timed flows. The CPU figures are
 without cProfile's overhead: a first pass runs unprofiled.
 """
 
@@ -36,6 +41,7 @@ from gosstand.mocks.core.settings import Settings
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
+from gosstand.scenarios.gost import cms_signer
 from gosstand.scenarios.http import HttpResponse
 from gosstand.scenarios.identities import russian_faker
 
@@ -147,6 +153,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--hot-path", choices=["on", "off"], default="on")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--way", choices=["password", "signature"], default="password",
+                        help="how the person signs in (signature: a certificate of the stand's CA)")
     parser.add_argument("--dump", type=Path, help="also write the cProfile statistics to this file (for pstats)")
     args = parser.parse_args()
 
@@ -164,15 +172,20 @@ def main() -> int:
                             certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
                             scopes=["openid", "fullname", "snils", "inn", "usr_org"])
     record = russian_faker(seed=7).person_record()
-    control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
-                      person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate", "gender",
-                                                     "snils", "inn")})
+    oid = control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
+                            person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
+                                                           "gender", "snils", "inn")})
+    issued = control.issue_certificate(oid) if args.way == "signature" else None
+    sign = cms_signer(issued["certificate"], issued["private_key"]) if issued is not None else None
     passes = 1 if args.no_profile else 2
     rp.presign(2 * (passes * args.logins + 4), SCOPE)
 
     def flow() -> None:
-        esia_login.login(http, esia_url=ESIA, rp=rp, login=record["phone"], password=record["password"],
-                         read_sms=control.read_sms, scope=SCOPE)
+        if sign is not None:  # the person's signing runs between the app's requests: not timed
+            esia_login.login_with_signature(http, esia_url=ESIA, rp=rp, scope=SCOPE, sign=sign)
+        else:
+            esia_login.login(http, esia_url=ESIA, rp=rp, login=record["phone"], password=record["password"],
+                             read_sms=control.read_sms, scope=SCOPE)
         http.timing = False
         esia_login.logout(http, esia_url=ESIA, rp=rp)
 
@@ -185,7 +198,7 @@ def main() -> int:
         flow()
     total = sum(http.cpu.values()) / args.logins
     rsa = rsa_floor(state / "keys")
-    print(f"ESIA login flow in-process ({args.logins} flows, {args.mode}, hot path {args.hot_path}): "
+    print(f"ESIA login flow in-process by {args.way} ({args.logins} flows, {args.mode}, hot path {args.hot_path}): "
           f"{total * 1000:.2f} ms of app CPU, of which the three RS256 signatures {rsa * 1000:.2f} ms, "
           f"the rest {(total - rsa) * 1000:.2f} ms")
     for name in http.cpu:
