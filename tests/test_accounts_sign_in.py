@@ -126,3 +126,22 @@ def test_a_person_signs_in_with_an_electronic_signature_and_acts_for_their_organ
         assert accounts.choose(http, stack.urls["fts"], f"org:{firm['oid']}") == "/account"
         assert accounts.open_list(http, stack.urls["fts"]) == []  # nothing filed for it yet
     assert control.sms_messages(person.phone) == []  # no password, no SMS code
+
+
+def test_the_apis_called_from_a_session_see_only_the_organisation_chosen(gosstand_inprocess, control):
+    stack = gosstand_inprocess
+    fts = stack.urls["fts"]
+    person = seed_person(control, seed=44)
+    first = seed_organisation(control, seed=45, employees=[{"oid": person.oid, "role": "employee"}])
+    second = seed_organisation(control, seed=46, employees=[{"oid": person.oid, "role": "employee"}])
+    token = api_token(stack, control, person)
+    in_second = submit_declaration(stack, token, second)
+    http, _ = _sign_in(stack, control, person)
+    accounts.choose(http, fts, f"org:{first['oid']}")
+    own = http.send("GET", f"{fts}/api/v1/declarations", name="list", params={"inn": first["inn"]})
+    assert own.status == 200
+    other = http.send("GET", f"{fts}/api/v1/declarations", name="list", params={"inn": second["inn"]})
+    assert other.status == 403  # the token could read it; the session acts for the first only
+    assert http.send("GET", f"{fts}/api/v1/declarations/{in_second['id']}", name="card").status == 404
+    accounts.choose(http, fts, f"org:{second['oid']}")
+    assert http.send("GET", f"{fts}/api/v1/declarations/{in_second['id']}", name="card").status == 200

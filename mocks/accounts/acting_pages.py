@@ -62,7 +62,12 @@ class ActingPages:
         if chosen is None:
             return self._choose_page(session, error="Такой роли у вас нет", status=422)
         session = replace(session, acting=chosen, registering=None)
-        await SessionRepository(context(request).store).save(session)
+        store = context(request).store
+        await SessionRepository(store).save(session)
+        place = chosen.organisation
+        if self._account.system.registration and place is not None and await FgisRegister(store).consent_of(
+                place.oid) is None:
+            return RedirectResponse("/account/registration", status_code=303)  # its first time here
         return RedirectResponse("/account", status_code=303)
 
     async def home(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 
 from ..core.store import Store
 
@@ -26,8 +27,7 @@ class LoginStates:
 
     async def start(self, *, binding: str, now: float) -> str:
         """A new state for the browser holding ``binding``."""
-        state = secrets.token_hex(16)
-        state = f"{state[:8]}-{state[8:12]}-4{state[13:16]}-a{state[17:20]}-{state[20:32]}"  # UUID-shaped
+        state = str(uuid.uuid4())  # a UUID, as ESIA wants; from the system's random source
         await self._store.set(_PREFIX + state, json.dumps({"binding": binding, "started": now}), ttl=STATE_LIFETIME)
         return state
 
