@@ -321,8 +321,10 @@ class ContainerStack:
 
     def _haproxy_config(self, service: str) -> str:
         template = string.Template((project_dir() / "docker" / HAPROXY_TEMPLATE).read_text())
+        members = self.members[service]
         servers = "\n".join(
-            f"    server {r.name} {r.host}:{r.balanced_port} check" for r in self.members[service]
+            [f"    server {r.name} {r.host}:{r.balanced_port} check" for r in members]
+            + [f"    server {r.name}-fallback {r.host}:{r.balanced_port} backup" for r in members]
         )
         port = self.urls[service].rsplit(":", 1)[1]
         return template.substitute(service=service, host=self.host, port=port, servers=servers)

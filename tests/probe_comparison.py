@@ -196,11 +196,16 @@ def observe(stack: RunningStack, fault: Fault, base: Path) -> Observed:
                     canary_reuse_s=pool["kept_alive"] / (pool["rate"] / 2))
 
 
-def check_both_observers_were_watching(observed: Observed) -> None:
+def check_both_observers_were_watching(observed: Observed, *, balancer_retries_held_gets: bool = False) -> None:
+    """Both observers sent requests on either side of the fault; with no balancer in front, a
+    pause is a 2-s hang no observer can miss. Behind HAProxy (``balancer_retries_held_gets``) it
+    may be missed: once its checks take the paused replica out, HAProxy ends what it held and
+    retries each GET on the other replica, so a client whose timeout outlasts the detection sees
+    a slow success, not a failure."""
     for rows, start in ((observed.probe, "intended"), (observed.load, "intended_start")):
         assert any(observed.t_f - 1 < row[start] < observed.t_f for row in rows)
         assert any(observed.t_f < row[start] < observed.t_f + 1 for row in rows)
-    if observed.failover["failover"]["action"] == "pause":  # a 2-s hang no observer can miss
+    if observed.failover["failover"]["action"] == "pause" and not balancer_retries_held_gets:
         assert observed.probe_figures()["affected"] > 0 and observed.failover["canary"]["by_class"]["timeout"] > 0
         assert observed.saturated or observed.report["by_class"]["timeout"] > 0
 

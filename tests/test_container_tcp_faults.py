@@ -3,7 +3,7 @@ own health checks meet a blackhole, a reset (before or after the replica takes t
 partition and take the replica out of rotation, and bring it back once the fault is healed.
 
 Marked ``containers`` and skipped, with the reason, when no Docker daemon answers. HAProxy's
-checks run on its own timers (``docker/haproxy.cfg.template``: every 500 ms, down after 2
+checks run on its own timers (``docker/haproxy.cfg.template``: every 250 ms, down after 2
 failures), so each test polls, bounded in count and time, for the state HAProxy reaches.
 """
 

@@ -165,7 +165,7 @@ def test_pause_unpause_and_kill_through_the_manifest(stack):
 
 
 #: How long after a kill a login may still fail: until HAProxy's checks mark the replica down
-#: (docker/haproxy.cfg.template: ``fall 2`` at ``inter 500ms`` / ``fastinter 250ms``, about 1 s)
+#: (docker/haproxy.cfg.template: ``fall 2`` at ``inter 250ms`` / ``fastinter 100ms``, under 1 s)
 #: a request it sends there can land in the dying replica and be cut by ``shutdown-sessions``.
 #: Measured by time, not by logins: on a fast machine eight logins fit in that second.
 DETECTION_WINDOW_S = 3.0
@@ -212,6 +212,40 @@ def test_logins_continue_through_haproxy_when_a_replica_is_killed(stack, esia):
         pytest.fail("esia-1 never came back into HAProxy's rotation")
 
 
+def _haproxy_says(stack: ContainerStack, service: str, text: str) -> int:
+    """How many of HAProxy's own log lines (not the copies it prefixes with a level) hold ``text``."""
+    log = stack.proxies[service].get_wrapped_container().logs().decode(errors="replace")
+    return sum(text in line for line in log.splitlines() if not line.startswith("["))
+
+
+def test_when_every_replicas_checks_fail_haproxy_still_sends_to_them_rather_than_503(stack):
+    """Panic mode. On a starved machine live replicas can miss their health checks together; a
+    balancer that then answers 503 "no server available" to everyone until two checks in a row
+    pass again makes an outage of its own (seen: 13.8 s of 503s around a 2-s pause). Paused
+    together, both replicas are taken out; the moment they resume, a request is answered by one
+    of them — through the unchecked fallback servers — while the checks have yet to bring them
+    back. (With no fallback, that request was a 503 for rise × downinter after the pause.)"""
+    url = f"{stack.urls['esia']}/_gosstand/health"
+    manifest = StackManifest.load(stack.write_manifest())
+    downs = {name: _haproxy_says(stack, "esia", f"{name} is DOWN") for name in ("esia-1", "esia-2")}
+    for index in (1, 2):
+        assert perform(manifest, "esia", index, ReplicaAction.PAUSE).took_effect
+    try:
+        deadline = time.monotonic() + 30
+        while any(_haproxy_says(stack, "esia", f"{name} is DOWN") == before for name, before in downs.items()):
+            assert time.monotonic() < deadline, "HAProxy's checks never took both paused replicas out"
+            time.sleep(0.1)
+    finally:
+        for index in (1, 2):
+            perform(manifest, "esia", index, ReplicaAction.UNPAUSE)
+    response = httpx.get(url, timeout=5.0)
+    assert response.status_code == 200 and response.headers[REPLICA_HEADER] in {"esia-1", "esia-2"}, response.text
+    deadline = time.monotonic() + 30  # the checks bring both back for the tests after this one
+    while {httpx.get(url, timeout=5.0).headers.get(REPLICA_HEADER) for _ in range(4)} != {"esia-1", "esia-2"}:
+        assert time.monotonic() < deadline, "HAProxy never brought both replicas back"
+        time.sleep(0.1)
+
+
 def test_clean_removes_containers_by_label(stack):
     from testcontainers.core.container import DockerContainer
 
@@ -243,16 +277,17 @@ def test_failover_figures_agree_with_an_independent_probe_through_haproxy(
     fault: compare.Fault, images: object, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The embedded test's comparison (tests/test_failover_probe.py) with HAProxy in front, which
-    routes each request, queues what the survivor cannot take yet and answers 503 when it cannot
-    wait. The canary asks what the probe asks (a health GET) and is compared at every edge; the
-    load's declarations (POSTs with bodies) meet that queue at other moments than health GETs do
-    — seen: 0.3 s before them after a kill — so of the load, the end of the outage (TTR) is
-    compared, and its figures are checked against the definitions exactly."""
+    routes each request, takes a replica out when its checks fail and retries the GETs a paused
+    replica held on the other one (so a pause may cost a 1-s client nothing). The canary asks
+    what the probe asks (a health GET) and is compared at every edge; the load's declarations
+    (POSTs with bodies) meet the balancer at other moments than health GETs do — seen: 0.3 s
+    before them after a kill — so of the load, the end of the outage (TTR) is compared, and its
+    figures are checked against the definitions exactly."""
     base = tmp_path_factory.mktemp(f"probe-{fault.action}")
     with ContainerStack(replicas=compare.REPLICAS, services=("esia", "fts"), images=images,
                         log=lambda message: None) as stack:
         observed = compare.observe(stack, fault, base)
-    compare.check_both_observers_were_watching(observed)
+    compare.check_both_observers_were_watching(observed, balancer_retries_held_gets=True)
     compare.check_definitions_applied_to_the_loads_records(observed)
     compare.check_canary_agrees_with_the_probe(observed)
     compare.check_time_to_recover(observed)
