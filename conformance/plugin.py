@@ -176,9 +176,12 @@ def gosstand_control(gosstand_target: Target) -> StackControl:
         pytest.skip(str(exc))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def esia_session(gosstand_target: Target) -> EsiaSession:
-    """A person logged in through ESIA (or the given ``--access-token``); skips if neither."""
+    """A person logged in through ESIA (or the given ``--access-token``); skips if neither. One
+    login per test module: an access token lasts an hour on the services' clocks, and a module
+    that moves a service's clock (a session's idle limit, a life cycle) must not leave the next
+    one an expired token."""
     from .targets import log_in
 
     try:
@@ -187,7 +190,7 @@ def esia_session(gosstand_target: Target) -> EsiaSession:
         pytest.skip(str(exc))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def esia_access_token(esia_session: EsiaSession) -> str:
     """A real ESIA access token with ``openid`` and ``usr_org`` (UTKO and FTS writes)."""
     return esia_session.access_token

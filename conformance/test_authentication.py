@@ -41,7 +41,7 @@ def suite_esia(gosstand_target: Target) -> SuiteEsia | None:
     return SuiteEsia(gosstand_target)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def bad_tokens(esia_session: EsiaSession, suite_esia: SuiteEsia | None) -> BadTokens:
     return mint_bad_tokens(esia_session, suite_esia, withhold=WITHHELD)
 

@@ -111,12 +111,12 @@ def esia_contract(
     return schema
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def utko_contract(gosstand_target: Target, gosstand_options: TargetOptions, esia_session: EsiaSession) -> Any:
     return load_contract(gosstand_target, "utko", gosstand_options, session=esia_session)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fts_contract(gosstand_target: Target, gosstand_options: TargetOptions, esia_session: EsiaSession) -> Any:
     return load_contract(gosstand_target, "fts", gosstand_options, session=esia_session)
 
