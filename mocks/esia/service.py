@@ -41,7 +41,7 @@ from ..core.limits import BodyTooLarge
 from ..core.service import ServiceDefinition
 from .accounts import handlers as accounts
 from .ca.authority import certification_authority
-from .ca.publication import crl_route
+from .ca.handlers import crl_route
 from .control import control_routes
 from .crypto.gost_keys import gost_signing_keys
 from .crypto.keys import signing_keys

@@ -1,4 +1,5 @@
-"""What the stand's test CA publishes beside ESIA's helper files: its CRL, made on request from
+"""The test CA's HTTP side (the control routes that issue and revoke are in :mod:`..control`):
+what it publishes beside ESIA's helper files, its CRL, made on request from
 the revocation list in the shared store, so a relying party or a tool (``openssl verify
 -crl_check``) checks revocation the standard way. ``GET /_gosstand/esia/ca.crl`` (DER)."""
 
