@@ -17,8 +17,8 @@
   ``{"oid", "role": "administrator"|"accountant"|"employee", "chief"}`` → 201;
 - ``POST /certificates`` — the stand's test CA issues a certificate of an electronic signature
   to a seeded person (``{"oid", "org_oid"?, "bits"?: 256|512, "qualified"?, "expired"?,
-  "days"?}``, :mod:`.ca.issuance`) → 201 with ``serial``, ``certificate``, ``private_key`` and
-  ``ca_certificate`` (PEM);
+  "days"?}``, or ``{"holder": {…}}`` for someone ESIA has no account for; :mod:`.ca.issuance`)
+  → 201 with ``serial``, ``certificate``, ``private_key`` and ``ca_certificate`` (PEM);
 - ``GET /certificates/{serial}`` — what the CA recorded of it (``revoked_at`` once revoked);
 - ``POST /certificates/{serial}/revoke`` — put it on the CA's revocation list (and its CRL,
   ``/_gosstand/esia/ca.crl``) → the record.
