@@ -4,7 +4,8 @@ stand and a run.
 - :mod:`.stack` — :class:`~.stack.EmbeddedStack`, replica processes on loopback;
   :mod:`.containers` — :class:`~.containers.ContainerStack`, replicas in Docker behind HAProxy,
   from the images :mod:`.images` builds; :mod:`.inprocess` — :class:`~.inprocess.InProcessStack`,
-  the mocks inside the test process; :mod:`.protocol` — what all three share;
+  the mocks inside the test process; :mod:`.protocol` — what all three share, and
+  :mod:`.backends` — which class a ``--backend`` names;
   :mod:`.ports` — free loopback ports; :mod:`.seed` — bulk data written straight into a store;
 - :mod:`.manifest` — ``stack.json``: where a running stack's services answer, its control token,
   and each replica (process or container), so another process can act on it;
