@@ -18,6 +18,7 @@ from gosstand.loadtests import run
 from gosstand.loadtests.failover import inject
 from gosstand.loadtests.schedule import RunShape, ScheduleError, parse_schedule
 from gosstand.stand import containers
+from gosstand.stand.backends import stack_factory
 from gosstand.stand.containers import ContainerStack, docker_unavailable_reason
 from gosstand.stand.stack import EmbeddedStack
 
@@ -50,8 +51,8 @@ def test_the_load_run_picks_the_stack_of_its_backend() -> None:
     run.add_arguments(parser)
     assert parser.parse_args([]).backend == "embedded"
     assert parser.parse_args(["--backend", "containers"]).backend == "containers"
-    assert run._stack_class("containers") is ContainerStack
-    assert run._stack_class("embedded") is EmbeddedStack
+    assert stack_factory("containers") is ContainerStack
+    assert stack_factory("embedded") is EmbeddedStack
 
 
 CONTAINERS = RunShape(duration_s=60, replicas={"esia": 2}, backend="containers")
