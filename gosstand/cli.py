@@ -2,6 +2,7 @@
 
     gosstand up          start the mock stack (embedded replicas on loopback) until Ctrl-C
                          (--backend containers: Docker replicas behind HAProxy, state in Redis)
+    gosstand keys DIR    ESIA's signing keys, for a deployment's replicas to share (a Kubernetes Secret)
     gosstand containers  build|clean: the container images (--offline/--registry), leftovers
     gosstand peak        the main job: stack + peak-hour load + failovers + report + verdict
     gosstand report DIR  rebuild the report of a recorded run
@@ -95,6 +96,29 @@ def _ports(values: list[str]) -> dict[str, int]:
     if len(set(ports.values())) < len(ports):
         raise ValueError(f"--port: two services on one port ({', '.join(f'{k}={v}' for k, v in ports.items())})")
     return ports
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from gosstand.mocks.core.keys import ensure_signing_keys
+    from gosstand.mocks.core.settings import Settings
+    from gosstand.mocks.esia.ca.authority import certification_authority
+    from gosstand.mocks.esia.crypto.gost_keys import ensure_gost_signing_keys
+
+    directory = Path(args.directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    ensure_signing_keys(directory)
+    gost_made = ensure_gost_signing_keys(directory) is not None
+    if gost_made:  # the CA of the electronic-signature login, which every ESIA replica must share too
+        certification_authority(Settings(service="esia", replica="keys", state_dir=directory, store_url="",
+                                         control_token="-", esia_keys_dir=directory))
+    for path in sorted(directory.iterdir()):
+        if not path.name.startswith("."):
+            print(path)
+    if not gost_made:
+        print("gosstand keys: no gost engine here (libengine-gost-openssl), so no GOST pair: the replicas "
+              "would each make their own; make the keys where the engine is", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _containers(args: argparse.Namespace) -> int:
@@ -197,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "blackhole, reset (before or after the replica takes a request) or partition one "
                          "(it costs a hop per connection)")
     up.set_defaults(run=_up)
+
+    keys = commands.add_parser("keys", help="make ESIA's signing keys, for replicas that share them from a Secret")
+    keys.add_argument("directory", help="where the key files go (kept if they are there)")
+    keys.set_defaults(run=_keys)
 
     boxes = commands.add_parser("containers", help="images and leftovers of the container backend")
     boxes.add_argument("action", choices=["build", "clean"])

@@ -3,28 +3,36 @@ generator's meter, the live line and the failover schedule, attached through Loc
 
 Run by ``gosstand peak``, which writes the run's configuration (``run-config.json``: the
 profile, the validated schedule, the manifest and fixtures) and names it in
-``GOSSTAND_RUN_CONFIG`` (:mod:`gosstand.loadtests.config`). Locust runs every user class and
-the first load shape it finds in this module, so only the model's own are put here: the closed
-model's users and :class:`~gosstand.loadtests.shape.PeakHourShape`, or the open model's
+``GOSSTAND_RUN_CONFIG`` (:mod:`gosstand.loadtests.config`). Run by plain ``locust -f`` (no
+``GOSSTAND_RUN_CONFIG``), it finds, seeds and describes the stand itself, from Locust's options
+(:mod:`gosstand.loadtests.standalone`). Locust runs every user class and the first load shape it
+finds in this module, so only the model's own are put here: the closed model's users and
+:class:`~gosstand.loadtests.shape.PeakHourShape`, or the open model's
 :class:`~gosstand.loadtests.open_model.ArrivalDispatcher` and its shape.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
-from gosstand.loadtests import failover, generator, journeys, live, recorder
+from gosstand.loadtests import failover, generator, journeys, live, recorder, run_metrics, standalone
 from gosstand.loadtests.config import LoadConfig
+from gosstand.stand.manifest import ManifestError
+from gosstand.stand.records import RunConfig
 from locust import events
-from locust.runners import MasterRunner
+from locust.runners import LocalRunner, MasterRunner
 
-_config = LoadConfig.from_env()
+#: ``None`` in a plain Locust run until its ``init`` hook has prepared the stand.
+_config: LoadConfig | None = LoadConfig.from_env() if RunConfig.ENV in os.environ else None
+_profile = _config.profile if _config is not None else standalone.profile_from_env()
 
-if _config.profile.open_model:
+if _profile.open_model:
     from gosstand.loadtests.open_model import ArrivalDispatcher, ArrivalShape
 
-    ArrivalShape.profile = _config.profile
-    ArrivalShape.processes = _config.processes
+    ArrivalShape.profile = _profile
+    ArrivalShape.processes = _config.processes if _config is not None else 1
     __all__ = ["ArrivalDispatcher", "ArrivalShape"]
 else:
     from gosstand.loadtests.shape import PeakHourShape
@@ -36,19 +44,43 @@ else:
         closed_model_users,
     )
 
-    closed_model_users(_config)
-    PeakHourShape.profile = _config.profile
+    closed_model_users(_profile)
+    PeakHourShape.profile = _profile
     __all__ = ["DeclarationUser", "EsiaLoginUser", "PeakHourShape", "UtkoObjectsUser", "WeighStationUser"]
+
+if _config is None:
+    events.init_command_line_parser.add_listener(standalone.add_options)
+
+
+def _standalone(environment: Any) -> LoadConfig:
+    """A plain Locust run's configuration: the stand found, checked and seeded, or the run ends
+    here with exit code 2 and the reason in one line."""
+    if not isinstance(environment.runner, LocalRunner):
+        print("gosstand locustfile: a plain Locust run is one process (no --master/--worker/--processes); "
+              "`gosstand peak --processes N` shares a run between Locust workers", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        run = standalone.prepare(environment.parsed_options, _profile)
+    except (standalone.StandaloneError, ManifestError, OSError) as exc:
+        print(f"gosstand locustfile: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(f"gosstand: records of this run go to {run.run_dir}; `gosstand report {run.run_dir}` once it ends",
+          file=sys.stderr, flush=True)
+    environment.events.test_start.add_listener(lambda **_: run.started())
+    environment.events.quitting.add_listener(lambda **_: run.finish())
+    return run.config
 
 
 @events.init.add_listener
 def _attach(environment: Any, **_: Any) -> None:
-    journeys.configure(_config)
-    meter = generator.register(environment, run_dir=_config.run_dir, open_model=_config.profile.open_model,
-                               late_after_s=_config.run.late_start_s)
-    live.register(environment, meter=meter, schedule=_config.schedule, duration_s=_config.profile.duration_s,
-                  every_s=_config.run.live_every_s)
+    config = _config if _config is not None else _standalone(environment)
+    journeys.configure(config)
+    meter = generator.register(environment, run_dir=config.run_dir, open_model=config.profile.open_model,
+                               late_after_s=config.run.late_start_s)
+    live.register(environment, meter=meter, schedule=config.schedule, duration_s=config.profile.duration_s,
+                  every_s=config.run.live_every_s)
+    run_metrics.register(environment, run_dir=config.run_dir, meter=meter, port=config.run.metrics_port)
     if not isinstance(environment.runner, MasterRunner):  # a master sends no request of its own
-        recorder.register(environment, run_dir=_config.run_dir)
-    failover.register(environment, schedule=_config.schedule, manifest_path=_config.manifest_path,
-                      run_dir=_config.run_dir)
+        recorder.register(environment, run_dir=config.run_dir)
+    failover.register(environment, schedule=config.schedule, manifest_path=config.manifest_path,
+                      run_dir=config.run_dir)

@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "start; over 1 %% of them marks the generator saturated (default: %(default)g)")
     parser.add_argument("--web", action="store_true",
                         help="open Locust's own web UI on this run, on 127.0.0.1 (the run still ends by itself)")
+    parser.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve the run's Prometheus series (rates, failures, latency, failovers) on this "
+                             "port of 127.0.0.1 while it runs; they are written to metrics.prom either way")
     parser.add_argument("--live-every", type=float, default=5.0, metavar="S",
                         help="print a live line every S seconds of the load (0: none)")
     parser.add_argument("--failover", default="default",
@@ -373,7 +376,8 @@ def run_peak(args: argparse.Namespace) -> int:
         config = RunConfig(run_dir=str(run_dir), manifest_path=str(manifest_path), fixtures_path=str(fixtures_path),
                            profile=profile.to_mapping(), schedule=[a.to_json() for a in schedule],
                            processes=args.processes, live_every_s=getattr(args, "live_every", 5.0),
-                           late_start_s=getattr(args, "late_start_ms", LATE_START_S * 1000) / 1000)
+                           late_start_s=getattr(args, "late_start_ms", LATE_START_S * 1000) / 1000,
+                           metrics_port=getattr(args, "metrics_port", None))
         web_port = free_port() if getattr(args, "web", False) else None
         if web_port:
             print(f"Locust's web UI: http://127.0.0.1:{web_port} (until the run ends)", flush=True)

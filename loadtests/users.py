@@ -14,9 +14,9 @@ import time
 import gevent
 from locust import FastHttpUser, constant, task
 
-from .config import LoadConfig
 from .generator import meter
 from .journeys import JOURNEYS, Journey, VirtualUser
+from .profile import Profile
 
 __all__ = ["DeclarationUser", "EsiaLoginUser", "JourneyUser", "UtkoObjectsUser", "WeighStationUser",
            "closed_model_users"]
@@ -74,11 +74,11 @@ class WeighStationUser(JourneyUser):
     journey = "weight_controls"
 
 
-def closed_model_users(config: LoadConfig) -> list[type[JourneyUser]]:
+def closed_model_users(profile: Profile) -> list[type[JourneyUser]]:
     """The user classes, weighted by the mix, each journey's requests bounded by its client
     timeout (connecting and answering)."""
     users: list[type[JourneyUser]] = [EsiaLoginUser, DeclarationUser, UtkoObjectsUser, WeighStationUser]
     for user in users:
-        user.weight = config.profile.mix.get(user.journey, 0)
-        user.network_timeout = user.connection_timeout = config.profile.timeout_s(user.journey)
+        user.weight = profile.mix.get(user.journey, 0)
+        user.network_timeout = user.connection_timeout = profile.timeout_s(user.journey)
     return users

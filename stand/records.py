@@ -391,6 +391,8 @@ class RunConfig:
     live_every_s: float = 5.0
     #: A journey starting more than this after its scheduled arrival is a late start.
     late_start_s: float = LATE_START_S
+    #: Serve the run's Prometheus series on this port of 127.0.0.1 while it runs (``None``: not).
+    metrics_port: int | None = None
 
     ENV = "GOSSTAND_RUN_CONFIG"
     FILE = "run-config.json"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -36,6 +37,17 @@ def _scrape(url: str) -> tuple[str, list[Sample]]:
     return answer.text, samples
 
 
+def _scrape_until(url: str, settled: Callable[[list[Sample]], bool]) -> tuple[str, list[Sample]]:
+    """Scrape until ``settled``: a replica adds its requests to the shared series once a second,
+    so the other replica's last second may take that long to show. Bounded: 10 s."""
+    deadline = time.monotonic() + 10
+    text, samples = _scrape(url)
+    while not settled(samples) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        text, samples = _scrape(url)
+    return text, samples
+
+
 def _count(samples: list[Sample], **labels: str) -> float:
     return sum(s.value for s in samples if s.name == f"{REQUESTS}_count"
                and all(s.labels.get(k) == v for k, v in labels.items()))
@@ -52,10 +64,13 @@ def test_counts_move_with_traffic_by_route_template_whichever_replica_is_scraped
         "x-gosstand-replica"] for n in range(12)}
     for n in range(5):
         assert _fresh_get(f"{fts}/no/such/path/{n}").status_code == 404
-    text, after = _scrape(fts)
     route = "/api/v1/declarations/{id}"
-    moved = _count(after, route=route, status="4xx") - _count(before, route=route, status="4xx")
-    assert moved == 12  # without a token: 401s, counted under the template, not 12 raw paths
+
+    def moved(samples: list[Sample], route: str = route) -> float:
+        return _count(samples, route=route, status="4xx") - _count(before, route=route, status="4xx")
+
+    text, after = _scrape_until(fts, lambda samples: moved(samples) >= 12 and moved(samples, UNMATCHED) >= 5)
+    assert moved(after) == 12  # without a token: 401s, counted under the template, not 12 raw paths
     assert _count(after, route=UNMATCHED, status="4xx") - _count(before, route=UNMATCHED, status="4xx") == 5
     assert "/no/such/path" not in text and "00000001-0000" not in text
     assert served == {"fts-1", "fts-2"}  # both replicas served, and their series come in every scrape:
@@ -75,7 +90,8 @@ def test_fault_rules_and_the_store_show_when_scraped(stack: EmbeddedStack) -> No
         assert [s.value for s in samples if s.name == "gosstand_fault_rules" and s.labels["kind"] == "error"] == [1]
         for _ in range(5):
             _fresh_get(f"{fts}/api/v1/declarations/x")
-        _, samples = _scrape(fts)
+        _, samples = _scrape_until(fts, lambda samples: _count(samples, route="/api/v1/declarations/{id}",
+                                                                  status="5xx") >= 3)
         hits = sum(s.value for s in samples if s.name == "gosstand_faults_injected_total"
                    and s.labels["rule"] == rule["id"] and s.labels["kind"] == "error")
         assert hits == 3

@@ -56,6 +56,12 @@ def _new_pair() -> tuple[bytes, bytes]:
     return key.to_pem(), GostSigningKeys(key, certificate).certificate_pem
 
 
+def ensure_gost_signing_keys(directory: Path) -> GostSigningKeys | None:
+    """The GOST pair in ``directory``, made if missing; ``None`` where the gost engine is missing
+    (``gosstand keys`` makes a keys directory every replica of a deployment then shares)."""
+    return _ensure(directory) if gost.available() else None
+
+
 def gost_signing_keys(settings: Settings) -> GostSigningKeys | None:
     """The replica's GOST key pair, or ``None`` where the gost engine is missing."""
     if not gost.available():

@@ -1,0 +1,108 @@
+"""The stand beyond one host, as shipped in deploy/: the kustomize base renders (``kubectl
+kustomize``) into objects that validate against Kubernetes' schemas (kubernetes-validate, strict),
+and both it and the Compose file wire the replicas as the mocks need: a shared store per service,
+one control token from a secret, readiness on the health route, every variable one the mocks read."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from gosstand.mocks.core.keys import CERT_FILE, GOST_CERT_FILE, KEY_FILE
+
+from gosstand.cli import main as gosstand
+
+ROOT = Path(__file__).resolve().parent.parent
+K8S = ROOT / "deploy" / "k8s"
+COMPOSE = ROOT / "deploy" / "compose" / "compose.yaml"
+MOCKS = ("esia", "utko", "fts")
+
+
+def _documented_variables() -> set[str]:
+    """The variables README's table of the images' environment lists."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("### The images' environment"):text.index("### The conformance suite against")]
+    return set(re.findall(r"`(GOSSTAND_[A-Z_]+)`", table))
+
+
+@pytest.fixture(scope="module")
+def rendered() -> list[dict[str, Any]]:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed (Debian: kubernetes-client)")
+    completed = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    return [doc for doc in yaml.safe_load_all(completed.stdout) if doc]
+
+
+def _objects(rendered: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for doc in rendered if doc["kind"] == kind}
+
+
+def test_the_base_validates_against_the_kubernetes_schemas(rendered: list[dict[str, Any]]) -> None:
+    import kubernetes_validate
+
+    for doc in rendered:
+        kubernetes_validate.validate(doc, "1.30.0", strict=True)
+    broken = {**_objects(rendered, "Service")["esia"], "spec": {"ports": [{"port": "eight thousand"}]}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, "1.30.0", strict=True)
+
+
+def test_each_service_runs_replicas_behind_a_service_with_the_token_from_a_secret(
+        rendered: list[dict[str, Any]]) -> None:
+    deployments, services = _objects(rendered, "Deployment"), _objects(rendered, "Service")
+    secrets = _objects(rendered, "Secret")
+    assert set(deployments) == {*MOCKS, "redis", "locust"} and set(services) == {*MOCKS, "redis", "locust"}
+    stores = set()
+    for name in MOCKS:
+        spec = deployments[name]["spec"]
+        assert spec["replicas"] >= 2
+        container = spec["template"]["spec"]["containers"][0]
+        env = {item["name"]: item for item in container["env"]}
+        assert env["GOSSTAND_SERVICE"]["value"] == name
+        assert env["GOSSTAND_REPLICA"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"  # unique per pod
+        token = env["GOSSTAND_CONTROL_TOKEN"]["valueFrom"]["secretKeyRef"]
+        assert token["name"] in secrets and token["key"] in secrets[token["name"]]["data"]
+        stores.add(env["GOSSTAND_STORE"]["value"])
+        assert env["GOSSTAND_STORE"]["value"].startswith("redis://redis:6379/")
+        assert container["readinessProbe"]["httpGet"] == {"path": "/_gosstand/health", "port": "http"}
+        assert set(env) <= _documented_variables(), set(env) - _documented_variables()
+        port = services[name]["spec"]["ports"][0]
+        assert port["targetPort"] == "http" and services[name]["spec"]["selector"] == spec["selector"]["matchLabels"]
+        assert spec["template"]["metadata"]["annotations"]["prometheus.io/path"] == "/metrics"
+    assert len(stores) == len(MOCKS)  # a Redis database per service, as the container stack keeps them
+
+
+def test_the_compose_file_gives_every_replica_its_name_its_store_and_a_balancer(tmp_path: Path) -> None:
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    balancer = (COMPOSE.parent / "haproxy.cfg").read_text(encoding="utf-8")
+    mocks = {name: service for name, service in compose["services"].items() if name.split("-")[0] in MOCKS}
+    assert sorted(mocks) == sorted(f"{service}-{index}" for service in MOCKS for index in (1, 2))
+    for name, service in mocks.items():
+        env = service["environment"]
+        assert env["GOSSTAND_REPLICA"] == name and env["GOSSTAND_SERVICE"] == name.split("-")[0]
+        assert env["GOSSTAND_STORE"] == f"redis://redis:6379/{MOCKS.index(name.split('-')[0])}"
+        assert f"server {name} {name}:8000 check" in balancer
+        assert set(env) <= _documented_variables(), set(env) - _documented_variables()
+    if shutil.which("docker-compose") is not None:
+        checked = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True,
+                                 text=True, timeout=120, env={**os.environ, "GOSSTAND_CONTROL_TOKEN": "t"})
+        assert checked.returncode == 0, checked.stderr
+        refused = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True,
+                                 text=True, timeout=120,
+                                 env={k: v for k, v in os.environ.items() if k != "GOSSTAND_CONTROL_TOKEN"})
+        assert refused.returncode != 0 and "GOSSTAND_CONTROL_TOKEN" in refused.stderr
+
+
+def test_gosstand_keys_makes_the_files_every_replica_reads(tmp_path: Path) -> None:
+    assert gosstand(["keys", str(tmp_path / "keys")]) in (0, 1)  # 1: no gost engine here, said so
+    made = {path.name for path in (tmp_path / "keys").iterdir()}
+    assert {KEY_FILE, CERT_FILE} <= made
+    if GOST_CERT_FILE not in made:
+        pytest.skip("no gost engine: the GOST pair was not made")
