@@ -5,6 +5,7 @@ one control token from a secret, readiness on the health route, every variable o
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -106,3 +107,33 @@ def test_gosstand_keys_makes_the_files_every_replica_reads(tmp_path: Path) -> No
     assert {KEY_FILE, CERT_FILE} <= made
     if GOST_CERT_FILE not in made:
         pytest.skip("no gost engine: the GOST pair was not made")
+
+
+def _exported_names(tmp_path: Path) -> set[str]:
+    """Every sample name a replica and a load run export, as prometheus_client writes them."""
+    from gosstand.loadtests.run_metrics import LoadTally, RunCollector
+    from gosstand.mocks.core.metrics import ReplicaMetrics
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    replica = ReplicaMetrics(service="fts", replica="fts-1", directory=None)
+    replica.observe("GET", "/x", "2xx", 0.001)
+    replica.fault_hit("1", "error")
+    tally = LoadTally()
+    tally.on_request(name="fts: status", response_time=3.0)
+    (tmp_path / "failovers.jsonl").write_text('{"action": "kill", "service": "fts", "took_effect": true}\n')
+    registry = CollectorRegistry()
+    registry.register(RunCollector(run_dir=tmp_path, own=tally, meter=None))
+    text = replica.exposition(({"error": 1}, True)).decode() + generate_latest(registry).decode()
+    return {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def test_the_grafana_dashboard_asks_only_for_series_that_exist(tmp_path: Path) -> None:
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "gosstand.json").read_text(encoding="utf-8"))
+    queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    queries += [annotation["expr"] for annotation in dashboard["annotations"]["list"]]
+    asked = {name for query in queries for name in re.findall(r"\b(gosstand_[a-z_]+)", query)}
+    exported = _exported_names(tmp_path)
+    assert asked and asked <= exported, asked - exported
+    assert {"gosstand_http_request_duration_seconds_bucket", "gosstand_load_requests_total",
+            "gosstand_load_failovers_total"} <= asked

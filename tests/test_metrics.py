@@ -10,11 +10,13 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from gosstand.mocks.core.metrics import UNMATCHED
 from gosstand.scenarios.control import StackControl
+from gosstand.stand.ports import free_port
 from gosstand.stand.stack import EmbeddedStack
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -109,3 +111,31 @@ def test_promtool_accepts_the_exposition(stack: EmbeddedStack) -> None:
     checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True,
                              timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus is not here")
+def test_prometheus_scrapes_the_stack_and_answers_a_query(stack: EmbeddedStack, tmp_path: Path) -> None:
+    """Debian's Prometheus, pointed at the stack as an SRE would, scrapes it and has the series."""
+    fts, port = stack.urls["fts"], free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s}\n"
+        f"scrape_configs: [{{job_name: gosstand, static_configs: [{{targets: ['{fts.removeprefix('http://')}']}}]}}]\n")
+    _fresh_get(f"{fts}/_gosstand/health")
+    server = subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                               f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    query = 'sum by (route) (gosstand_http_request_duration_seconds_count{service="fts",status="2xx"})'
+    try:
+        deadline, result = time.monotonic() + 60, []
+        while not result and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.5)
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": query}, timeout=5)
+                result = answer.json()["data"]["result"] if answer.status_code == 200 else []
+            except httpx.TransportError:
+                pass
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    routes = {item["metric"]["route"]: float(item["value"][1]) for item in result}
+    assert routes.get("/_gosstand/health", 0) >= 1, routes
