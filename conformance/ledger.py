@@ -7,7 +7,9 @@ Two kinds of rule are tallied while the suite runs:
   it judged, how many broke it, and the first that did, with the request as a curl command;
 - **tests** — every hand-written test of the suite (behaviour, identifier rules, chained calls):
   per test function and parametrisation, passed, failed or skipped, and for the first failure its
-  message and the last HTTP request the test sent before it failed, as a curl command.
+  message and the last HTTP request the test sent before it failed, as a curl command. The chained
+  calls run in schemathesis' command line, another process: they count as their test, and the
+  curl command is the first one its output prints.
 
 Only tallies and the first failure are kept (memory stays bounded whatever the number of
 examples). :meth:`Ledger.write` saves them as ``results.json``, which :mod:`.rule_figures` reads;
