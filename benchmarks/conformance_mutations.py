@@ -567,7 +567,8 @@ class MutantStand:
                     if httpx.get(f"{self.urls[service]}/_gosstand/health", timeout=1.0).status_code == 200:
                         waiting.discard(service)
                 except httpx.TransportError:
-                    time.sleep(0.1)
+                    pass
+            time.sleep(0.1 if waiting else 0)
         return self
 
     def log_tail(self) -> str:
