@@ -281,17 +281,20 @@ def decision_before_registration(patch: Patcher) -> None:
 
 @mutant("life cycle")
 def registration_number_changes(patch: Patcher) -> None:
-    """A registration number is issued anew on every read."""
-    numbering = _module("fts.numbering")
+    """A declaration's card shows a different registration number on every read (the sequence
+    part counts the reads)."""
+    cards = _module("fts.cards")
     reads = iter(range(1, 10_000_000))
 
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
-        async def registration_number(store: Any, **where: Any) -> str:
-            number: str = await original(store, **where)
-            return f"{number[:-7]}{next(reads):07d}"
-        return registration_number
+        def card(record: dict[str, Any], state: Any) -> dict[str, Any]:
+            shown: dict[str, Any] = original(record, state)
+            if shown["registrationNumber"]:
+                shown["registrationNumber"] = f"{shown['registrationNumber'][:-7]}{next(reads):07d}"
+            return shown
+        return card
 
-    patch.wrap(numbering, "registration_number", make)
+    patch.wrap(cards, "card", make)
 
 
 @mutant("life cycle")
