@@ -51,8 +51,10 @@ import httpx
 
 SERVICES = ("esia", "utko", "fts")
 BASELINE = "unmutated"
-#: What the suite's exit codes say about a mutant.
-Verdict = Literal["caught", "survived", "broken"]
+#: What the suite's exit codes say about a mutant: failed it (1), passed it (0), could not judge it
+#: (2: the gate fails closed, so the mutant does not pass either); or the mutant's stand did not
+#: start, and nothing was judged.
+Verdict = Literal["caught", "survived", "broken", "no stand"]
 START_TIMEOUT = 60.0
 SUITE_TIMEOUT = 1800.0
 
@@ -556,7 +558,7 @@ class MutantStand:
         log = (self.directory / "stand.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "serve", "--mutant", self.mutant,
-             "--state", str(self.directory), "--token", self.control_token, "--ports", ports],
+             "--state", str(self.directory), f"--token={self.control_token}", "--ports", ports],  # may start with -
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         waiting = set(SERVICES)
@@ -589,7 +591,7 @@ class MutantStand:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> MutantStand:
-        return self.start()
+        return self if self.process is not None else self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
@@ -613,7 +615,13 @@ def judge(name: str, *, examples: int = 5, select: str | None = None) -> Outcome
     """Run the suite (or the tests ``select`` picks) against the mocks with mutant ``name``: the
     tests without the ``contract`` marker first, the contract tests only if those all passed."""
     started = time.monotonic()
-    with MutantStand(name) as stand:
+    stand = MutantStand(name)
+    try:
+        stand.start()
+    except RuntimeError as exc:
+        stand.close()
+        return Outcome(name, "no stand", time.monotonic() - started, f"the stand did not start: {exc}"[:300])
+    with stand:
         for markers in PASSES if select is None else (None,):
             completed = subprocess.run(
                 suite_command(stand.urls, stand.control_token, examples=examples, markers=markers, select=select),
@@ -674,12 +682,17 @@ async def _serve_all(state: Path, token: str, ports: Mapping[str, int]) -> None:
 # -- the command line -------------------------------------------------------------------------------
 
 def score(outcomes: list[Outcome]) -> str:
-    judged = [outcome for outcome in outcomes if outcome.mutant != BASELINE]
+    """The share of judged mutants the suite failed (or could not judge: its gate fails closed),
+    the survivors by name, the mutants whose stand never started, and the rules still pending."""
+    judged = [outcome for outcome in outcomes if outcome.mutant != BASELINE and outcome.verdict != "no stand"]
     caught = sum(outcome.verdict != "survived" for outcome in judged)
     survivors = [outcome.mutant for outcome in judged if outcome.verdict == "survived"]
     lines = [f"Caught {caught} of {len(judged)} mutants ({caught / len(judged):.0%})"
              if judged else "No mutant judged"]
     lines.append("Survivors: " + (", ".join(survivors) if survivors else "none"))
+    unjudged = [outcome.mutant for outcome in outcomes if outcome.verdict == "no stand"]
+    if unjudged:
+        lines.append("Not judged (the stand did not start): " + ", ".join(unjudged))
     lines += [f"Pending ({rule}): {why}" for rule, why in PENDING.items()]
     return "\n".join(lines)
 
@@ -720,7 +733,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:40} {CATALOGUE[name].rule:16} {outcome.verdict:9} {outcome.seconds:6.0f} s "
               f"{outcome.evidence}", flush=True)
     print(score(outcomes))
-    return 0
+    return 2 if any(outcome.verdict == "no stand" for outcome in outcomes) else 0
 
 
 @contextmanager
