@@ -123,13 +123,9 @@ class Mutant:
 
 
 RULES = ("checksums", "idempotency", "preconditions", "life cycle", "paging", "limits", "weight controls",
-         "authentication", "scopes", "prose rules")
-#: Rules the suite claims whose mutants wait for code that is not on main yet.
-PENDING: dict[str, str] = {
-    "access": "who may see what (a person of organisation A reading, listing, withdrawing, uploading or "
-              "appealing organisation B's declarations; UTKO objects of another operator): the mocks do "
-              "not model organisations' access yet (issue 13, branch access)",
-}
+         "authentication", "scopes", "access", "prose rules")
+#: Rules the suite claims whose mutants wait for code that is not there yet.
+PENDING: dict[str, str] = {}
 CATALOGUE: dict[str, Mutant] = {}
 
 
@@ -477,6 +473,43 @@ def signature_not_verified(patch: Patcher) -> None:
             raise _module("core.bearer").unauthorized(f"token rejected: {exc}") from None
 
     patch.replace(_module("esia.oauth.token_verifier").AccessTokenVerifier, "_rsa_claims", rsa_claims)
+
+
+# access to others' data (one policy decides for FTS and UTKO)
+
+def _policy() -> Any:
+    return _module("core.access").AccessPolicy
+
+
+@mutant("access")
+def others_records_open_by_id(patch: Patcher) -> None:
+    """Anyone may read, withdraw, upload to, comment on, replace or delete another organisation's
+    declaration, appeal or object addressed by its id."""
+    patch.replace(_policy(), "may_see", lambda self, identity, party: True)
+
+
+@mutant("access")
+def filing_for_another_organisation_allowed(patch: Patcher) -> None:
+    """A person may file a declaration, an appeal or an object for an organisation it does not act for."""
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def require_named(self: Any, identity: Any, party: Any, *, pointer: str, what: str) -> None:
+            if not pointer.startswith("/"):
+                original(self, identity, party, pointer=pointer, what=what)
+        return require_named
+
+    patch.wrap(_policy(), "require_named", make)
+
+
+@mutant("access")
+def others_lists_readable(patch: Patcher) -> None:
+    """A person may list another organisation's declarations, appeals or events by its INN."""
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def require_named(self: Any, identity: Any, party: Any, *, pointer: str, what: str) -> None:
+            if not pointer.startswith("?"):
+                original(self, identity, party, pointer=pointer, what=what)
+        return require_named
+
+    patch.wrap(_policy(), "require_named", make)
 
 
 # the rules the contracts state in prose
