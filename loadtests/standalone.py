@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -130,6 +131,8 @@ def prepare(options: Any, profile: Profile) -> StandaloneRun:
     from .fixtures import seed
     from .run import HARNESS_ERRORS, seeded_people, sends_utko_traffic, unanswered
 
+    # Locust logs at INFO; httpx would log every seeding call of the control API there
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     manifest = _manifest(options)
     silent = unanswered(dict(manifest.urls))
     if silent:
