@@ -139,3 +139,22 @@ def test_prometheus_scrapes_the_stack_and_answers_a_query(stack: EmbeddedStack, 
         server.wait(timeout=30)
     routes = {item["metric"]["route"]: float(item["value"][1]) for item in result}
     assert routes.get("/_gosstand/health", 0) >= 1, routes
+
+
+def test_latencies_land_in_their_buckets_and_sum(tmp_path: Path) -> None:
+    """What a request adds between two flushes reaches the histogram whole: each latency in the
+    first bucket whose bound it does not exceed, the sum and count exact, in the shared files too."""
+    from gosstand.mocks.core.metrics import ReplicaMetrics
+
+    recorded = ReplicaMetrics(service="fts", replica="fts-1", directory=None)
+    for seconds in (0.0003, 0.0005, 0.0006, 0.7, 20.0):
+        recorded.observe("GET", "/x", "2xx", seconds)
+    samples = [s for f in text_string_to_metric_families(recorded.exposition(({}, True)).decode()) for s in f.samples]
+    buckets = {s.labels["le"]: s.value for s in samples if s.name == f"{REQUESTS}_bucket"}
+    assert (buckets["0.0005"], buckets["0.001"], buckets["0.5"], buckets["1.0"], buckets["10.0"], buckets["+Inf"]) \
+        == (2, 3, 3, 4, 4, 5)
+    assert _count(samples) == 5
+    assert [s.value for s in samples if s.name == f"{REQUESTS}_sum"] == [pytest.approx(20.7014)]
+    recorded.observe("GET", "/x", "2xx", 0.0003)  # after a flush, only what came since is added
+    samples = [s for f in text_string_to_metric_families(recorded.exposition(({}, True)).decode()) for s in f.samples]
+    assert _count(samples) == 6
