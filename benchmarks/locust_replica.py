@@ -9,9 +9,10 @@ API, ``te``, logout), each request signed as a relying party signs it, so Locust
 ``client_secret`` signatures as a real load test does; users wait for nothing between logins
 (closed model). The replica runs on CPU 0 (granian, strict signature checks, the embedded
 stack's SQLite store) and Locust alone on CPU 1. A step's rate is the baseline's multiple (the
-first step, two users). The benchmark passes when, at the step where Locust's core was fullest
-(Locust saturated), the replica was not (its share of its core below Locust's) and p99 stayed
-under ``--p99-ms``; it exits 1 otherwise, and when a login failed.
+first step, two users). The benchmark passes when, at the step where Locust's core was fullest,
+Locust had at least 85 % of it (saturated) while the replica had less and p99 stayed under
+``--p99-ms``; it exits 1 otherwise — and says which: a failed login, a Locust that never filled
+its core (a busy machine: inconclusive), or a replica that set the pace.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from http_stack import CLIENT_CPU, SERVER_CPU, _cpu_seconds, _pin
 
 SCOPE = "openid fullname snils"
 PEOPLE = 64
+#: A core this busy counts as full.
+SATURATED = 0.85
 _LOCUSTFILE = '''
 """One ESIA login after another per virtual user (written by benchmarks/locust_replica.py)."""
 import json, os, itertools
@@ -166,15 +169,25 @@ def main() -> int:
             print(f"  {step.users:5d} {step.requests_per_s:8.1f} {step.logins_per_s:9.1f} "
                   f"{step.logins_per_s / max(steps[0].logins_per_s, 1e-9):7.2f} {step.failures:7d} "
                   f"{step.p99_ms:6.0f} ms {step.locust_cpu:11.0%} {step.replica_cpu:12.0%}", flush=True)
-    saturated = max(steps, key=lambda step: step.locust_cpu)
+    fullest = max(steps, key=lambda step: step.locust_cpu)
     failed = sum(step.failures for step in steps)
-    verdict = (failed == 0 and saturated.replica_cpu < saturated.locust_cpu and saturated.p99_ms < args.p99_ms)
-    print(f"\nLocust at its fullest ({saturated.users} users): {saturated.locust_cpu:.0%} of its core, "
-          f"{saturated.logins_per_s:.1f} logins/s ({saturated.requests_per_s:.0f} requests/s); the replica "
-          f"{saturated.replica_cpu:.0%} of its core, p99 {saturated.p99_ms:.0f} ms (limit {args.p99_ms:g} ms); "
-          f"{failed} failed requests — {'PASS' if verdict else 'FAIL'}: "
-          + ("the mock was not the bottleneck" if verdict else "the replica, not Locust, set the pace or p99"))
-    return 0 if verdict else 1
+    print(f"\nLocust at its fullest ({fullest.users} users): {fullest.locust_cpu:.0%} of its core, "
+          f"{fullest.logins_per_s:.1f} logins/s ({fullest.requests_per_s:.0f} requests/s); the replica "
+          f"{fullest.replica_cpu:.0%} of its core, p99 {fullest.p99_ms:.0f} ms (limit {args.p99_ms:g} ms); "
+          f"{failed} failed requests; CPU per login: Locust {fullest.locust_cpu / fullest.logins_per_s * 1000:.1f} ms, "
+          f"the replica {fullest.replica_cpu / fullest.logins_per_s * 1000:.1f} ms")
+    if failed:
+        print("FAIL: logins failed")
+        return 1
+    if fullest.locust_cpu < SATURATED:
+        print(f"INCONCLUSIVE: Locust never had {SATURATED:.0%} of its core (the machine was busy with other work, "
+              "or the replica set the pace); rerun on a quieter machine")
+        return 1
+    if fullest.replica_cpu >= SATURATED or fullest.p99_ms >= args.p99_ms:
+        print("FAIL: the replica, not Locust, set the pace or the p99")
+        return 1
+    print("PASS: Locust saturated its core, and the replica kept up within the p99")
+    return 0
 
 
 if __name__ == "__main__":

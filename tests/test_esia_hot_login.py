@@ -163,7 +163,7 @@ def test_a_whole_login_is_answered_in_front_of_starlette_as_the_full_app_answers
     code = twin.to_code(consent=True)  # the first login asks for consent (not a hot route)
     tokens = twin.send("POST", "/aas/oauth2/te", data=twin.te_form(code)).json()
     assert tokens["access_token"] and tokens["id_token"]
-    twin.send("GET", "/idp/ext/Logout", params={"client_id": "TESTSYS"}, expect_hot=False)
+    twin.send("GET", "/idp/ext/Logout", params={"client_id": "TESTSYS"})
     code = twin.to_code()  # consent given: every step hot
     twin.send("POST", "/aas/oauth2/te", data=twin.te_form(code))
     # the browser kept its SSO session: ac answers with a code at once
@@ -171,6 +171,10 @@ def test_a_whole_login_is_answered_in_front_of_starlette_as_the_full_app_answers
     assert query(back.headers["location"])["code"]
     again = twin.send("POST", "/aas/oauth2/te", data=twin.te_form(code))  # a spent code
     assert again.status_code == 400
+    twin.send("GET", "/idp/ext/Logout", params={"client_id": "TESTSYS", "redirect_url": REDIRECT})
+    twin.send("GET", "/idp/ext/Logout", params={"client_id": "TESTSYS", "redirect_url": "https://evil.example/"})
+    twin.send("GET", "/idp/ext/Logout", params={"client_id": "NOBODY"})
+    twin.send("GET", "/idp/ext/Logout")
 
 
 AC_VARIANTS: dict[str, Callable[[Twin], tuple[str, dict[str, str]]]] = {
@@ -203,7 +207,7 @@ def test_fault_switches_agree(twin: Twin):
         twin.control("PATCH", "/clients/TESTSYS", json={"faults": {fault: True}})
         code = twin.to_code(consent=consent)
         twin.send("POST", "/aas/oauth2/te", data=twin.te_form(code))
-        twin.send("GET", "/idp/ext/Logout", params={"client_id": "TESTSYS"}, expect_hot=False)
+        twin.send("GET", "/idp/ext/Logout", params={"client_id": "TESTSYS"})
         twin.control("PATCH", "/clients/TESTSYS", json={"faults": {fault: False}})
         consent = False
 

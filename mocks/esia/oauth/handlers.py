@@ -15,7 +15,7 @@ calls its flow and turns what comes back into the response. Errors the flows rai
 ===================================  ==========================================================
 
 A login's six requests (``GET /aas/oauth2/ac``, the password and code pages and their posts,
-``POST /aas/oauth2/te``) also have hot routes (:func:`hot_routes`, :mod:`...core.hot_path`),
+``POST /aas/oauth2/te``) and the logout after it also have hot routes (:func:`hot_routes`, :mod:`...core.hot_path`),
 which answer in front of Starlette: they read the query or a url-encoded form the way the
 routes above do, call the same flow, and answer through the same response builders
 (:mod:`..web`, :mod:`..error_answers`), so both agree byte for byte. Anything else — another
@@ -223,6 +223,11 @@ def hot_routes(ctx: ServiceContext) -> list[HotRoute]:
         return await login.submit_otp(ctx, form.get("rid", ""), form.get("code", "").strip(),
                                       browser_in(request.scope))
 
+    async def logout_hot(request: HotRequest) -> Answer:
+        assert request.scope is not None
+        query = dict(_query(request))
+        return await login.logout(ctx, query.get("client_id"), query.get("redirect_url"), browser_in(request.scope))
+
     async def token_v1_hot(request: HotRequest) -> HotAnswer:
         try:
             try:
@@ -241,6 +246,7 @@ def hot_routes(ctx: ServiceContext) -> list[HotRoute]:
         HotRoute("/aas/oauth2/otp", _hot_page(otp_page_hot), "/aas/oauth2/otp"),
         HotRoute("/aas/oauth2/otp", _hot_page(submit_otp_hot), "/aas/oauth2/otp", methods=("POST",)),
         HotRoute("/aas/oauth2/te", token_v1_hot, "/aas/oauth2/te", methods=("POST",)),
+        HotRoute("/idp/ext/Logout", _hot_page(logout_hot), "/idp/ext/Logout"),
     ]
 
 
