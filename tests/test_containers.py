@@ -281,8 +281,11 @@ def test_failover_figures_agree_with_an_independent_probe_through_haproxy(
     replica held on the other one (so a pause may cost a 1-s client nothing). The canary asks
     what the probe asks (a health GET) and is compared at every edge; the load's declarations
     (POSTs with bodies) meet the balancer at other moments than health GETs do — seen: 0.3 s
-    before them after a kill — so of the load, the end of the outage (TTR) is compared, and its
-    figures are checked against the definitions exactly."""
+    before them after a kill — so of the load, the end of the outage (TTR) is compared after a
+    kill, and its figures are checked against the definitions exactly. After a pause it is not:
+    HAProxy retries the GETs the paused replica held, but not a POST it may have applied, which
+    it ends with a 5xx when it takes the replica out — seen: the probe and canary saw nothing,
+    six declarations failed at 0.88 s."""
     base = tmp_path_factory.mktemp(f"probe-{fault.action}")
     with ContainerStack(replicas=compare.REPLICAS, services=("esia", "fts"), images=images,
                         log=lambda message: None) as stack:
@@ -290,4 +293,5 @@ def test_failover_figures_agree_with_an_independent_probe_through_haproxy(
     compare.check_both_observers_were_watching(observed, balancer_retries_held_gets=True)
     compare.check_definitions_applied_to_the_loads_records(observed)
     compare.check_canary_agrees_with_the_probe(observed)
-    compare.check_time_to_recover(observed)
+    if fault.action == "kill":
+        compare.check_time_to_recover(observed)
