@@ -224,10 +224,23 @@ def _seed_login(stack: EmbeddedStack, seed: int = 7) -> tuple[RelyingParty, list
     fake = russian_faker(seed=seed)
     people = [fake.person_record() for _ in range(CLIENTS)]
     for record in people:
-        control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
-                          person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
-                                                         "gender", "snils", "inn")})
+        record["oid"] = control.seed_user(
+            phone=record["phone"], password=record["password"], email=record["email"],
+            person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate", "gender", "snils",
+                                           "inn")})
     return rp, people, control
+
+
+def _declaration_by_employer(control: StackControl, record: dict) -> dict:
+    """A declaration whose declarant ``record``'s person acts for (FTS takes declarations only from
+    an organisation the token's person is an employee of); made before that person signs in."""
+    from gosstand.scenarios import declarations
+
+    declaration = declarations.sample_declaration(russian_faker(seed=1))
+    declarant = declaration["declarant"]
+    control.create_organisation(fullName="ООО Бенчмарк", ogrn=declarant["ogrn"], inn=declarant["inn"],
+                                kpp=declarant["kpp"], employees=[{"oid": record["oid"]}])
+    return declaration
 
 
 def _in_parallel(task, people: list[dict], rounds: int) -> None:  # type: ignore[no-untyped-def]
@@ -289,7 +302,6 @@ def _print_login(login_cpu: dict[str, float], busy: dict[str, float], *, bare_us
 def _metrics_overhead(args: argparse.Namespace) -> int:
     """The hot reads with the replicas' metrics on and off, alternating (module docstring)."""
     from gosstand.scenarios import declarations
-    from gosstand.scenarios.identities import russian_faker as faker
 
     rates: dict[tuple[str, str], list[float]] = {}
     for metrics in ("1", "0", "1", "0"):
@@ -299,12 +311,12 @@ def _metrics_overhead(args: argparse.Namespace) -> int:
                 _pin(stack.replica(service, 1).process.pid, SERVER_CPU)  # type: ignore[union-attr]
             rp, people, control = _seed_login(stack)
             rp.presign(2 * (len(people) + 2), LOGIN_SCOPE)
+            declaration = _declaration_by_employer(control, people[0])
             with HttpxClient() as http:
                 tokens = _login(http, stack, rp, people[0], control)
                 auth = {"Authorization": f"Bearer {tokens.access_token}"}
-                submitted = declarations.submit(
-                    http, fts_url=stack.urls["fts"], token=tokens.access_token,
-                    declaration=declarations.sample_declaration(faker(seed=1)), idempotency_key="bench-1")
+                submitted = declarations.submit(http, fts_url=stack.urls["fts"], token=tokens.access_token,
+                                                declaration=declaration, idempotency_key="bench-1")
             reads = {"ESIA GET /rs/prns/{oid}": f"{stack.urls['esia']}/rs/prns/{tokens.oid}",
                      "FTS GET /api/v1/declarations/{id}/status":
                          f"{stack.urls['fts']}/api/v1/declarations/{submitted.id}/status"}
@@ -372,6 +384,7 @@ def main() -> int:
             _pin(fts_pgid, SERVER_CPU)
             rp, people, control = _seed_login(stack)
             record = people[0]
+            declaration = _declaration_by_employer(control, record)
             rp.presign(2 * (len(people) + args.logins + 2), LOGIN_SCOPE)
 
             def log_in(http: HttpxClient, person: dict, stack=stack, rp=rp, control=control) -> None:  # type: ignore[no-untyped-def]
@@ -401,11 +414,10 @@ def main() -> int:
                         connections=args.connections, headers=auth)
                     try:
                         from gosstand.scenarios import declarations
-                        from gosstand.scenarios.identities import russian_faker as faker
 
                         submitted = declarations.submit(
                             http, fts_url=stack.urls["fts"], token=tokens.access_token,
-                            declaration=declarations.sample_declaration(faker(seed=1)), idempotency_key="bench-1")
+                            declaration=declaration, idempotency_key="bench-1")
                         status_url = f"{stack.urls['fts']}/api/v1/declarations/{submitted.id}/status"
                         rates["FTS GET /api/v1/declarations/{id}/status"] = _wrk(
                             status_url, duration=args.duration, connections=args.connections, headers=auth)
