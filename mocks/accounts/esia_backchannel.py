@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 
 from .acting import Place
+from .esia_http import esia_http
 from .esia_requests import EsiaClient
 from .refusals import SignInRefused
 
 __all__ = ["Person", "exchange_code", "read_employees", "read_person"]
 
-_TIMEOUT = httpx.Timeout(10.0)
 #: At most this many organisations are read for one person (each is one more call to ESIA).
 MAX_ORGANISATIONS = 50
 
@@ -34,8 +34,7 @@ class Person:
 
 async def _call(method: str, url: str, **options: Any) -> httpx.Response:
     try:
-        async with httpx.AsyncClient(timeout=_TIMEOUT) as http:
-            return await http.request(method, url, **options)
+        return await esia_http().request(method, url, **options)
     except httpx.HTTPError as exc:
         raise SignInRefused("ЕСИА сейчас недоступна, попробуйте войти позже", status=503,
                             detail=f"{method} {url}: {type(exc).__name__}") from None

@@ -17,6 +17,7 @@ import httpx
 
 from ..core.refreshed import Refreshed
 from ..core.settings import Settings
+from .esia_http import esia_http
 
 __all__ = ["EsiaTime"]
 
@@ -32,8 +33,7 @@ class EsiaTime:
     async def _read_offset(self) -> float:
         url = f"{self._settings.esia_url}/_gosstand/control/clock"
         try:
-            async with httpx.AsyncClient(timeout=5.0) as http:
-                answer = await http.get(url, headers={"Authorization": f"Bearer {self._settings.control_token}"})
+            answer = await esia_http().get(url, headers={"Authorization": f"Bearer {self._settings.control_token}"})
             return float(answer.json()["now"]) - time.time() if answer.status_code == 200 else 0.0
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return 0.0
