@@ -42,6 +42,7 @@ def _esia_account(record: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "phone": record["phone"],
         "email": record["email"],
+        "snils": record["snils"],  # a login too: the signature login finds the person by it
         "password": record["password"],
         "person": {**person, "trusted": True},
         "documents": [{"type": "RF_PASSPORT", **record["passport"]}],
@@ -74,7 +75,7 @@ def _register_objects(manifest: StackManifest, fixtures: Mapping[str, Any], seed
 
 
 def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int, seed: int,
-         utko_objects: bool = False) -> Path:
+         utko_objects: bool = False, certificates: bool = False) -> Path:
     control = StackControl(manifest.urls, manifest.control_token)
     certificate, key = make_test_identity("gosstand load client")
     control.register_client(CLIENT_ID, redirect_uris=[REDIRECT_URI],
@@ -85,6 +86,9 @@ def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int,
     for _ in range(users):
         record = fake.person_record()
         record["oid"] = control.seed_user(**_esia_account(record))
+        if certificates:  # a certificate of the stand's CA: the account journey signs in with it every other time
+            issued = control.issue_certificate(record["oid"])
+            record["signature"] = {"certificate": issued["certificate"], "private_key": issued["private_key"]}
         people.append(record)
     auditor = fake.person_record()
     auditor["oid"] = control.seed_user(**_esia_account(auditor))

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from faker import Faker
 from locust.runners import WorkerRunner
 
-from ..scenarios import declarations, esia_login, utko
+from ..scenarios import accounts, declarations, esia_login, gost, utko
 from ..scenarios.answers import ServiceError
 from ..scenarios.control import StackControl
 from ..scenarios.esia_client import RelyingParty
@@ -116,7 +116,7 @@ class Journey:
         try:
             self.once()
             return True
-        except (esia_login.EsiaJourneyError, ServiceError, TransportFailure) as exc:
+        except (esia_login.EsiaJourneyError, accounts.AccountJourneyError, ServiceError, TransportFailure) as exc:
             log.debug("%s journey failed: %s", self.name, exc)
             return False
         finally:
@@ -263,8 +263,47 @@ class WeightControls(Journey):
                                             answered_at=time.time()))
 
 
+class AccountLogin(Journey):
+    """A person entering a personal account, FTS's or FGIS UTKO's by turns: ``/login`` → ESIA
+    (password and SMS code, or every other time an electronic signature of ESIA's challenge with the
+    certificate seeded for them; the consent on a first visit) → the account's callback → the choice of
+    organisation (its first-login registration where the organisation is new to the FGIS) → the
+    list of its declarations or objects → logout, which ends the ESIA session too. It reaches the
+    target's accounts at the manifest's URLs, so ``--target fts=…`` loads your own callback."""
+
+    name = "account_login"
+
+    def __init__(self, user: VirtualUser, session: Any) -> None:
+        super().__init__(user, session)
+        self.turn = user.number
+        signature = user.person.get("signature")
+        self.sign = None if signature is None else gost.cms_signer(signature["certificate"], signature["private_key"])
+
+    def once(self) -> None:
+        service = ("fts", "utko")[self.turn % 2]
+        with_signature = self.sign is not None and (self.turn // 2) % 2 == 1
+        self.turn += 1
+        account_url = self.urls[service]
+        person = self.user.person
+        if with_signature and self.sign is not None:
+            accounts.sign_in_with_signature(self.http, account_url=account_url, esia_url=self.urls["esia"],
+                                            sign=self.sign)
+        else:
+            accounts.sign_in(self.http, account_url=account_url, esia_url=self.urls["esia"], login=person["phone"],
+                             password=person["password"], read_sms=self.control.read_sms)
+        organisations = [choice for choice in accounts.choices(self.http, account_url) if choice.startswith("org:")]
+        if not organisations:
+            raise accounts.AccountJourneyError("account: choices", "the person is offered no organisation")
+        if accounts.choose(self.http, account_url, organisations[0]) == "/account/registration":
+            organisation = self.user.config.fixtures["declarants"][person["declarant"]]
+            accounts.register_organisation(self.http, account_url, organisation["inn"])
+        accounts.open_list(self.http, account_url)
+        accounts.logout(self.http, account_url)
+
+
 #: Each journey a profile's mix may name, by name.
-JOURNEYS: dict[str, type[Journey]] = {cls.name: cls for cls in (EsiaLogin, Declaration, UtkoObjects, WeightControls)}
+JOURNEYS: dict[str, type[Journey]] = {
+    cls.name: cls for cls in (EsiaLogin, Declaration, UtkoObjects, WeightControls, AccountLogin)}
 
 
 def _utc_today() -> dt.date:

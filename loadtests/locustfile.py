@@ -37,6 +37,7 @@ if _profile.open_model:
 else:
     from gosstand.loadtests.shape import PeakHourShape
     from gosstand.loadtests.users import (
+        AccountLoginUser,
         DeclarationUser,
         EsiaLoginUser,
         UtkoObjectsUser,
@@ -46,7 +47,8 @@ else:
 
     closed_model_users(_profile)
     PeakHourShape.profile = _profile
-    __all__ = ["DeclarationUser", "EsiaLoginUser", "PeakHourShape", "UtkoObjectsUser", "WeighStationUser"]
+    __all__ = ["AccountLoginUser", "DeclarationUser", "EsiaLoginUser", "PeakHourShape", "UtkoObjectsUser",
+               "WeighStationUser"]
 
 if _config is None:
     events.init_command_line_parser.add_listener(standalone.add_options)

@@ -22,7 +22,7 @@ DEFAULT_PROFILE = "peak_hour.yaml"
 #: A journey's client timeout unless its profile says otherwise (``timeouts_s``).
 DEFAULT_TIMEOUT_S = 2.0
 #: The journeys a profile's ``mix`` and ``pacing_s`` may name (loadtests/journeys.py).
-JOURNEYS = ("esia_login", "declaration", "utko_objects", "weight_controls")
+JOURNEYS = ("esia_login", "declaration", "utko_objects", "weight_controls", "account_login")
 #: Virtual users an open-model run may have at once unless told (``--max-users``).
 DEFAULT_MAX_USERS = 100
 #: The most journeys per second at the peak a profile may ask for: far beyond one machine, so a
@@ -35,8 +35,11 @@ NOT_PROFILES = frozenset({"replay_patterns.yaml"})
 #: The services each journey sends requests to (all but the weigh station sign in through ESIA).
 JOURNEY_SERVICES: dict[str, tuple[str, ...]] = {
     "esia_login": ("esia",), "declaration": ("esia", "fts"), "utko_objects": ("esia", "utko"),
-    "weight_controls": ("utko",),
+    "weight_controls": ("utko",), "account_login": ("esia", "fts", "utko"),
 }
+#: Journeys that sign in to a personal account, every other time with an electronic signature: a
+#: run whose profile gives them a share has the stand's CA issue each seeded person a certificate.
+ACCOUNT_JOURNEYS = ("account_login",)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,7 +40,7 @@ from .canary import DEFAULT_RATE as DEFAULT_CANARY_RATE
 from .canary import DEFAULT_TIMEOUT_S as DEFAULT_CANARY_TIMEOUT_S
 from .canary import MAX_IN_FLIGHT as CANARY_MAX_IN_FLIGHT
 from .live import LIVE_PREFIX
-from .profile import UTKO_JOURNEYS, Profile, load_profile
+from .profile import ACCOUNT_JOURNEYS, UTKO_JOURNEYS, Profile, load_profile
 from .schedule import NETWORK_ACTIONS, RunShape, ScheduleError, load_schedule
 
 PACKAGED_FAILOVER = "failover.yaml"
@@ -156,6 +156,10 @@ def _load_size(profile: Profile) -> str:
     if profile.open_model:
         return f"{profile.peak_rate:g} journeys/s at the peak (up to {profile.max_users} users)"
     return f"up to {profile.peak_users} users"
+
+
+def signs_in_to_accounts(profile: Profile) -> bool:
+    return any(profile.mix.get(journey, 0) > 0 for journey in ACCOUNT_JOURNEYS)
 
 
 def sends_utko_traffic(profile: Profile) -> bool:
@@ -365,7 +369,8 @@ def run_peak(args: argparse.Namespace) -> int:
         try:
             fixtures_path = seed(manifest, run_dir, users=seeded_people(profile, args.users),
                                  declarants=args.declarants, seed=args.seed,
-                                 utko_objects=sends_utko_traffic(profile))
+                                 utko_objects=sends_utko_traffic(profile),
+                                 certificates=signs_in_to_accounts(profile))
         except HARNESS_ERRORS as exc:
             description["problems"].append(f"seeding the stand failed: {type(exc).__name__}: {exc}"[:500])
             _write_description(run_dir, description)

@@ -129,7 +129,7 @@ def prepare(options: Any, profile: Profile) -> StandaloneRun:
     """Find, check and seed the stand; write the run's configuration. :class:`StandaloneError`
     when the stand is not given, does not answer or cannot be seeded."""
     from .fixtures import seed
-    from .run import HARNESS_ERRORS, seeded_people, sends_utko_traffic, unanswered
+    from .run import HARNESS_ERRORS, seeded_people, sends_utko_traffic, signs_in_to_accounts, unanswered
 
     # Locust logs at INFO; httpx would log every seeding call of the control API there
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -144,7 +144,8 @@ def prepare(options: Any, profile: Profile) -> StandaloneRun:
     try:
         fixtures_path = seed(manifest, run_dir, users=seeded_people(profile, options.gosstand_users),
                              declarants=options.gosstand_declarants, seed=options.gosstand_seed,
-                             utko_objects=sends_utko_traffic(profile))
+                             utko_objects=sends_utko_traffic(profile),
+                             certificates=signs_in_to_accounts(profile))
     except HARNESS_ERRORS as exc:
         raise StandaloneError(f"seeding the stand failed: {type(exc).__name__}: {exc}"[:500]) from None
     config = RunConfig(run_dir=str(run_dir), manifest_path=str(manifest_path), fixtures_path=str(fixtures_path),

@@ -74,10 +74,15 @@ class WeighStationUser(JourneyUser):
     journey = "weight_controls"
 
 
+class AccountLoginUser(JourneyUser):
+    journey = "account_login"
+
+
 def closed_model_users(profile: Profile) -> list[type[JourneyUser]]:
     """The user classes, weighted by the mix, each journey's requests bounded by its client
     timeout (connecting and answering)."""
-    users: list[type[JourneyUser]] = [EsiaLoginUser, DeclarationUser, UtkoObjectsUser, WeighStationUser]
+    users: list[type[JourneyUser]] = [EsiaLoginUser, DeclarationUser, UtkoObjectsUser, WeighStationUser,
+                                      AccountLoginUser]
     for user in users:
         user.weight = profile.mix.get(user.journey, 0)
         user.network_timeout = user.connection_timeout = profile.timeout_s(user.journey)
