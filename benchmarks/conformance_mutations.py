@@ -578,7 +578,8 @@ class MutantStand:
 
     mutant: str
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gosstand-mutant-")))
-    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    #: Hex: a token starting with "-" would read as an option on a command line.
+    control_token: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def __post_init__(self) -> None:
         from gosstand.stand.ports import free_port
@@ -639,7 +640,7 @@ def suite_command(urls: Mapping[str, str], control_token: str, *, examples: int,
     """``gosstand conformance`` against ``urls``, stopping at the first failure."""
     command = [sys.executable, "-m", "gosstand", "conformance", "--gosstand-target", "urls",
                *[part for service, url in urls.items() for part in (f"--{service}-url", url)],
-               "--control-token", control_token, "--contract-examples", str(examples),
+               f"--control-token={control_token}", "--contract-examples", str(examples),
                "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
     return command + (["-m", markers] if markers else []) + (["-k", select] if select else [])
 
