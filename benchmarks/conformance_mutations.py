@@ -716,17 +716,21 @@ async def _serve_all(state: Path, token: str, ports: Mapping[str, int]) -> None:
 # -- the command line -------------------------------------------------------------------------------
 
 def score(outcomes: list[Outcome]) -> str:
-    """The share of judged mutants the suite failed (or could not judge: its gate fails closed),
-    the survivors by name, the mutants whose stand never started, and the rules still pending."""
+    """The share of mutants the suite failed, the survivors by name, and apart from both those it
+    could not judge (exit 2: the gate fails closed, but a harness mistake looks the same, so they
+    are not counted as caught) and those whose stand never started."""
     judged = [outcome for outcome in outcomes if outcome.mutant != BASELINE and outcome.verdict != "no stand"]
-    caught = sum(outcome.verdict != "survived" for outcome in judged)
+    caught = sum(outcome.verdict == "caught" for outcome in judged)
     survivors = [outcome.mutant for outcome in judged if outcome.verdict == "survived"]
     lines = [f"Caught {caught} of {len(judged)} mutants ({caught / len(judged):.0%})"
              if judged else "No mutant judged"]
     lines.append("Survivors: " + (", ".join(survivors) if survivors else "none"))
-    unjudged = [outcome.mutant for outcome in outcomes if outcome.verdict == "no stand"]
+    unjudged = [outcome.mutant for outcome in judged if outcome.verdict == "broken"]
     if unjudged:
-        lines.append("Not judged (the stand did not start): " + ", ".join(unjudged))
+        lines.append("The suite could not judge (exit 2): " + ", ".join(unjudged))
+    no_stand = [outcome.mutant for outcome in outcomes if outcome.verdict == "no stand"]
+    if no_stand:
+        lines.append("Not judged (the stand did not start): " + ", ".join(no_stand))
     lines += [f"Pending ({rule}): {why}" for rule, why in PENDING.items()]
     return "\n".join(lines)
 
@@ -767,7 +771,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:40} {CATALOGUE[name].rule:16} {outcome.verdict:9} {outcome.seconds:6.0f} s "
               f"{outcome.evidence}", flush=True)
     print(score(outcomes))
-    return 2 if any(outcome.verdict == "no stand" for outcome in outcomes) else 0
+    return 2 if any(outcome.verdict in ("no stand", "broken") for outcome in outcomes) else 0
 
 
 @contextmanager

@@ -69,5 +69,7 @@ def test_the_suite_catches_a_mutant_and_passes_the_unbroken_mocks(mutations: Mod
                                     ["reused_key_not_refused", mutations.BASELINE])
     assert (broken.verdict, broken.evidence) == ("caught", selected)
     assert unbroken.verdict == "survived", unbroken.evidence
-    summary = mutations.score([broken, mutations.Outcome("stale_if_match_accepted", "survived", 1.0)])
-    assert "Caught 1 of 2 mutants (50%)" in summary and "Survivors: stale_if_match_accepted" in summary
+    summary = mutations.score([broken, mutations.Outcome("stale_if_match_accepted", "survived", 1.0),
+                               mutations.Outcome("expired_token_accepted", "broken", 1.0, "usage error")])
+    assert "Caught 1 of 3 mutants (33%)" in summary and "Survivors: stale_if_match_accepted" in summary
+    assert "could not judge (exit 2): expired_token_accepted" in summary, "a run that judged nothing is no catch"
