@@ -1,7 +1,7 @@
 """Registering the personal accounts of FTS and FGIS UTKO with the stand's ESIA as client
 systems, each with its own GOST certificate, when the stand starts.
 
-The keys are made in the state directory before the services' replicas start (they sign with
+The keys are made in the stand's keys directory before the services' replicas start (they sign with
 them), and the registration goes through ESIA's control API once ESIA answers — as a load run
 registers its own client system. :func:`register_accounts` may be called again (after ESIA's
 state was reset): a registration replaces the one before.
@@ -32,15 +32,15 @@ def _wanted(services: Collection[str]) -> list[str]:
     return [service for service in ACCOUNTS if service in services and "esia" in services and gost.available()]
 
 
-def prepare_account_keys(state_dir: Path, services: Collection[str]) -> None:
-    """Each account's key pair in ``state_dir``, before its replicas start. Nothing without ESIA
+def prepare_account_keys(keys_dir: Path, services: Collection[str]) -> None:
+    """Each account's key pair in the stand's ``keys_dir``, before its replicas start. Nothing without ESIA
     in the stand or without the gost engine (``/login`` then answers 503 saying why)."""
     for service in _wanted(services):
         client_id = ACCOUNTS[service].client_id
-        account_keys(keys_directory(state_dir, client_id), client_id)
+        account_keys(keys_directory(keys_dir, client_id), client_id)
 
 
-def register_accounts(urls: Mapping[str, str], control_token: str, state_dir: Path,
+def register_accounts(urls: Mapping[str, str], control_token: str, keys_dir: Path,
                       *, http: httpx.Client | None = None) -> list[str]:
     """Register each account present with ESIA; returns their client ids. A refusal is a
     :class:`StackError` (the stand would otherwise start with a sign-in that cannot work)."""
@@ -49,7 +49,7 @@ def register_accounts(urls: Mapping[str, str], control_token: str, state_dir: Pa
     try:
         for service in _wanted(urls):
             system = ACCOUNTS[service]
-            keys = account_keys(keys_directory(state_dir, system.client_id), system.client_id)
+            keys = account_keys(keys_directory(keys_dir, system.client_id), system.client_id)
             public = urls[service].rstrip("/")
             body = {"client_id": system.client_id, "certificate": keys.certificate_pem, "scopes": list(SCOPES),
                     "redirect_uris": [public + CALLBACK_PATH, public + LOGGED_OUT_PATH]}

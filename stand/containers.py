@@ -50,6 +50,7 @@ from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.metrics import METRICS_DIR_VARIABLE, METRICS_FOLDER
 from ..mocks.core.middleware import REPLICA_HEADER
 from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_issuer
+from .accounts import prepare_account_keys, register_accounts
 from .actions import Evidence, ReplicaAction, perform
 from .images import ImageBuildError, ImageSet, build_images, docker_client, project_dir
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
@@ -193,11 +194,13 @@ class ContainerStack:
         _without_reaper()
         self.images = self.images or build_images(mode=self.image_mode, log=self.log)
         ensure_signing_keys(self.keys_dir)
+        prepare_account_keys(self.keys_dir, tuple(self.services))
         try:
             self._start_redis()
-            for service in self.services:
+            for service in self.services:  # every URL first: FTS and UTKO are told ESIA's
                 port = self.ports.get(service) or free_port(self.host)
                 self.urls[service] = f"http://{self.host}:{port}"
+            for service in self.services:
                 count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
                 self.members[service] = [
                     ContainerReplica(service, i, f"{service}-{i}", free_port(self.host), self.host)
@@ -214,6 +217,7 @@ class ContainerStack:
                 self._start_proxy(service)
             for service in self.services:
                 self._wait_through_proxy(service)
+            register_accounts(self.urls, self.control_token, self.keys_dir)
         except BaseException:
             self.close()
             raise
@@ -262,6 +266,7 @@ class ContainerStack:
             control_token=self.control_token,
             public_url=self.urls[replica.service],
             esia_issuer=self.esia_issuer,
+            esia_url=self.urls.get("esia", ""),
             esia_keys_dir=self.keys_dir,
             signature_mode=self.signature_mode,
         )

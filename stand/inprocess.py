@@ -66,7 +66,7 @@ class InProcessStack:
     def start(self) -> Self:
         self.state_dir = Path(tempfile.mkdtemp(prefix="gosstand-inprocess-"))
         ensure_signing_keys(self.state_dir / "esia-keys")
-        prepare_account_keys(self.state_dir, tuple(self.services))
+        prepare_account_keys(self.state_dir / "esia-keys", tuple(self.services))
         router = respx.mock(assert_all_called=False, assert_all_mocked=True)
         for service in self.services:
             client = TestClient(create_app(self._settings(service)), raise_server_exceptions=False,
@@ -77,7 +77,7 @@ class InProcessStack:
             router.route().pass_through()
         router.start()
         self._router = router
-        register_accounts(self.urls, self.control_token, self.state_dir)
+        register_accounts(self.urls, self.control_token, self.state_dir / "esia-keys")
         return self
 
     def _settings(self, service: str) -> Settings:

@@ -95,7 +95,7 @@ class EmbeddedStack:
         assert self.state_dir is not None
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         ensure_signing_keys(self.state_dir / "esia-keys")
-        prepare_account_keys(self.state_dir, tuple(self.services))
+        prepare_account_keys(self.state_dir / "esia-keys", tuple(self.services))
         for service in self.services:  # every URL first: FTS and UTKO are told ESIA's
             port = self.ports.get(service) or free_port(self.host)
             self._ports[service] = port
@@ -112,7 +112,7 @@ class EmbeddedStack:
                 self._start_layer()
             for service in self.services:
                 self._wait_ready(service)
-            register_accounts(self.urls, self.control_token, self.state_dir)
+            register_accounts(self.urls, self.control_token, self.state_dir / "esia-keys")
         except BaseException:
             self.close()
             raise

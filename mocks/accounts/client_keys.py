@@ -1,9 +1,10 @@
 """Each personal account's own GOST R 34.10-2012 key and certificate, with which it signs its
 requests to ESIA (v2 ``client_secret``) and which ESIA has registered for its client system.
 
-The pair lives in the stand's state directory (``accounts/<client_id>/``), created once by
-whichever process comes first (the stand, before it registers the client system, or a replica),
-so every replica of a service signs with the key ESIA knows.
+The pair lives in the stand's keys directory beside ESIA's (``accounts/<client_id>/``; every
+replica has it, containers through a bind mount), created once by whichever process comes first
+(the stand, before it registers the client system, or a replica), so every replica of a service
+signs with the key ESIA knows.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ class AccountKeys:
         return self._key.sign(message.encode())
 
 
-def keys_directory(state_dir: Path, client_id: str) -> Path:
-    return state_dir / "accounts" / client_id
+def keys_directory(keys_dir: Path, client_id: str) -> Path:
+    """Where ``client_id``'s pair lives in the stand's keys directory."""
+    return keys_dir / "accounts" / client_id
 
 
 @lru_cache(maxsize=8)
@@ -61,5 +63,5 @@ def account_keys(directory: Path, client_id: str) -> AccountKeys:
 
 
 def settings_keys(settings: Settings, client_id: str) -> AccountKeys:
-    """The keys of ``client_id`` in a replica's state directory."""
-    return account_keys(keys_directory(settings.state_dir, client_id), client_id)
+    """The keys of ``client_id`` in a replica's keys directory."""
+    return account_keys(keys_directory(settings.esia_keys_dir, client_id), client_id)
