@@ -220,7 +220,10 @@ class Canary:
         self.probe, self.output, self.report = probe, output, report
         self.rate, self.timeout, self.until, self.parent = rate, timeout, until, parent
         self.endpoint = _Endpoint(probe)
-        self.stopping = threading.Event()
+        # A plain flag, not a threading.Event: stop() runs in a signal handler on the main thread,
+        # and Event.set() there takes the Event's (non-reentrant) lock, which the main thread may be
+        # holding inside Event.wait() at that very moment — a deadlock that hung a canary on SIGTERM.
+        self._stop_asked = False
         self.tally = _Tally()
         self.first_slots = max(1, math.ceil(rate * FIRST_SECOND_S))
         self._pool: queue.Queue[_Slot] = queue.Queue()
@@ -232,7 +235,7 @@ class Canary:
 
     def stop(self) -> None:
         """Send nothing more; :meth:`run` returns once the requests in flight have ended."""
-        self.stopping.set()
+        self._stop_asked = True
 
     def run(self) -> dict[str, Any]:
         """Send on the timetable until stopped, the deadline, or the parent's end; return the
@@ -255,7 +258,7 @@ class Canary:
                 k += 1
                 due = t0 + k / self.rate
             self._housekeep()
-            self.stopping.wait(min(max(due - time.time(), 0.0), TICK_S))
+            time.sleep(min(max(due - time.time(), 0.0), TICK_S))
         drain_until = time.time() + self.timeout + 1.0
         while self._in_flight and time.time() < drain_until:
             self._housekeep()
@@ -280,7 +283,7 @@ class Canary:
         return summary
 
     def _should_end(self) -> bool:
-        if self.stopping.is_set() or time.time() >= self.until:
+        if self._stop_asked or time.time() >= self.until:
             return True
         # The run that started it is gone (it was re-parented): nobody would stop it.
         return self.parent is not None and os.getppid() != self.parent
