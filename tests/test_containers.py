@@ -292,6 +292,6 @@ def test_failover_figures_agree_with_an_independent_probe_through_haproxy(
         observed = compare.observe(stack, fault, base)
     compare.check_both_observers_were_watching(observed, balancer_retries_held_gets=True)
     compare.check_definitions_applied_to_the_loads_records(observed)
-    compare.check_canary_agrees_with_the_probe(observed)
+    compare.check_canary_agrees_with_the_probe(observed, balancer_retries_held_gets=True)
     if fault.action == "kill":
         compare.check_time_to_recover(observed)
