@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import string
 import sys
 import tempfile
@@ -53,6 +52,7 @@ from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_
 from .accounts import prepare_account_keys, register_accounts
 from .actions import Evidence, ReplicaAction, perform
 from .images import ImageBuildError, ImageSet, build_images, docker_client, project_dir
+from .lifecycle import StackLifecycle
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .ports import free_port
 from .protocol import StackError
@@ -153,7 +153,7 @@ class ContainerReplica:
 
 
 @dataclass
-class ContainerStack:
+class ContainerStack(StackLifecycle):
     """The stack as containers on host networking; see the module docstring."""
 
     replicas: int | Mapping[str, int] = 2
@@ -384,16 +384,7 @@ class ContainerStack:
             clean(stack=self.stack_id)
         except ImageBuildError:
             pass
-        if self.layer is not None:
-            self.layer.close()
-        if self._own_state_dir and self.state_dir is not None:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        self._release_layer_and_state()
 
     # -- failover actions -------------------------------------------------------------------
     def replica(self, service: str, index: int) -> ContainerReplica:

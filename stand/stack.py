@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from ..mocks.core.serve import REFUSAL
 from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_issuer
 from .accounts import prepare_account_keys, register_accounts
 from .actions import Evidence, ReplicaAction, perform
+from .lifecycle import StackLifecycle
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .ports import free_port
 from .protocol import StackError
@@ -63,7 +63,7 @@ class Replica:
 
 
 @dataclass
-class EmbeddedStack:
+class EmbeddedStack(StackLifecycle):
     """The stack as local processes on loopback. Zero system dependencies: state is a SQLite
     file per service in ``state_dir``, shared by that service's replicas."""
 
@@ -192,16 +192,7 @@ class EmbeddedStack:
                     _signal_group(replica, signal.SIGKILL)
                     replica.process.wait()
                 _signal_group(replica, signal.SIGKILL)  # granian's worker, if it outlived its master
-        if self.layer is not None:
-            self.layer.close()
-        if self._own_state_dir and self.state_dir is not None:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        self._release_layer_and_state()
 
     # -- failover actions -------------------------------------------------------------------
     def replica(self, service: str, index: int) -> Replica:
