@@ -112,6 +112,10 @@ class StackControl:
         body = {"oid": oid, "role": role, "chief": chief}
         return self._call("esia", "POST", f"/organisations/{org_oid}/employees", json=body).json()
 
+    def remove_employee(self, org_oid: int, oid: int) -> None:
+        """The person leaves the organisation (their certificate for it no longer signs them in)."""
+        self._call("esia", "DELETE", f"/organisations/{org_oid}/employees/{oid}")
+
     def organisation(self, org_oid: int) -> dict[str, Any]:
         return self._call("esia", "GET", f"/organisations/{org_oid}").json()
 

@@ -20,6 +20,7 @@ from esia_stand import ESIA, Stand, make_stand, new_snils
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.esia_login import EsiaJourneyError, jwt_claims
 from gosstand.scenarios.gost import cms_signer, gost_ready
+from gosstand.scenarios.identities import russian_faker
 
 OPENSSL = shutil.which("openssl")
 
@@ -132,6 +133,42 @@ def test_an_employees_certificate_names_the_organisation_and_signs_in(stand, ope
     policies = [policy["policy_identifier"].dotted for policy in extensions["2.5.29.32"]["extn_value"].parsed]
     assert policies == ["1.2.643.100.113.1"]
     assert _login(stand, openssl(issued["certificate"], issued["private_key"])).oid == oid
+
+
+def _is_tru(tokens: esia_login.TokenSet) -> object:
+    return jwt_claims(tokens.id_token)["urn:esia:sbj"]["urn:esia:sbj:is_tru"]
+
+
+def test_the_id_token_says_whether_the_account_is_confirmed_and_a_signature_confirms_it(stand, openssl):
+    oid = _standard_person(stand)
+    assert _is_tru(stand.login(oid)) is False  # password and SMS code: a standard account stays standard
+    issued = stand.control.issue_certificate(oid)
+    assert _is_tru(_login(stand, openssl(issued["certificate"], issued["private_key"]))) is True
+    assert _is_tru(stand.login(oid)) is True  # confirmed from then on, whichever way in
+
+
+def test_an_employees_certificate_stops_signing_in_once_the_organisation_no_longer_employs_them(stand, openssl):
+    oid = stand.seed()
+    org = stand.control.create_organisation(fullName="ООО «Ландыш»", shortName="ООО «Ландыш»", ogrn="1027700132195",
+                                            inn="7707083893", kpp="770701001", type="LEGAL")
+    stand.control.add_employee(org["oid"], oid, role="employee")
+    issued = stand.control.issue_certificate(oid, org_oid=org["oid"])
+    sign = openssl(issued["certificate"], issued["private_key"])
+    assert _login(stand, sign).oid == oid
+    stand.control.remove_employee(org["oid"], oid)
+    assert _refusal(stand, sign) == "ESIA-008012"
+    personal = stand.control.issue_certificate(oid)  # their own certificate still signs them in
+    assert _login(stand, openssl(personal["certificate"], personal["private_key"])).oid == oid
+
+
+def test_a_certificate_whose_inn_is_not_the_accounts_is_refused(stand, openssl):
+    oid = stand.seed()
+    account = stand.control.user(oid)["person"]
+    other_inn = next(inn for inn in (russian_faker(seed=n).inn_person() for n in range(5)) if inn != account["inn"])
+    issued = stand.control.issue_certificate(None, holder={
+        "lastName": account["lastName"], "firstName": account["firstName"], "snils": account["snils"],
+        "inn": other_inn})
+    assert _refusal(stand, openssl(issued["certificate"], issued["private_key"])) == "ESIA-008011"
 
 
 def test_openssl_verifies_the_issued_certificate_against_the_published_ca_root(stand, tmp_path):
@@ -327,6 +364,9 @@ def test_the_control_api_refuses_what_a_ca_would_not_issue(stand):
     revoke = stand.http.send("POST", f"{ESIA}/_gosstand/control/certificates/ABCDEF/revoke", name="revoke",
                              headers=stand.control._headers)
     assert revoke.status == 404
+    leave = stand.http.send("DELETE", f"{ESIA}/_gosstand/control/organisations/999999999/employees/{simplified}",
+                            name="leave", headers=stand.control._headers)
+    assert leave.status == 404  # nobody leaves an organisation they were not in
 
 
 def test_a_signature_session_signs_the_next_client_in_without_the_pages(stand, openssl):

@@ -84,6 +84,16 @@ class CertificateFacts:
     def ogrn(self) -> str | None:
         return self.subject.get(OID_OGRN)
 
+    @property
+    def inn(self) -> str | None:
+        """The holder's own INN (a person's, 12 digits)."""
+        return self.subject.get(OID_INN)
+
+    @property
+    def organisation_inn(self) -> str | None:
+        """INNLE: the INN of the organisation an employee's certificate names."""
+        return self.subject.get(OID_INNLE)
+
     def qualified_marks_missing(self) -> list[str]:
         """What a qualified certificate would carry and this one lacks (empty: qualified)."""
         missing = []

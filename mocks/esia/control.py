@@ -15,6 +15,8 @@
 - ``GET /organisations/{org_oid}`` — the organisation with its employees;
 - ``POST /organisations/{org_oid}/employees`` — link a seeded (confirmed) person
   ``{"oid", "role": "administrator"|"accountant"|"employee", "chief"}`` → 201;
+- ``DELETE /organisations/{org_oid}/employees/{oid}`` — the person leaves the organisation → 204
+  (404 when they were not its employee);
 - ``POST /certificates`` — the stand's test CA issues a certificate of an electronic signature
   to a seeded person (``{"oid", "org_oid"?, "bits"?: 256|512, "qualified"?, "expired"?,
   "days"?}``, or ``{"holder": {…}}`` for someone ESIA has no account for; :mod:`.ca.issuance`)
@@ -166,6 +168,14 @@ async def link_employee(request: Request) -> Response:
     return JSONResponse(employment.to_json(), status_code=201)
 
 
+async def unlink_employee(request: Request) -> Response:
+    org_oid = _org_oid(request)
+    oid = _user_oid(request)
+    if oid is None or not await OrganisationRepository(context(request).store).unlink(org_oid, oid):
+        raise Problem(404, f"{request.path_params['oid'][:40]} is not an employee of the organisation {org_oid}")
+    return Response(status_code=204)
+
+
 async def read_mailbox(request: Request) -> Response:
     email = request.query_params.get("email", "")
     if not EMAIL.fullmatch(email):
@@ -207,6 +217,7 @@ control_routes: list[BaseRoute] = [
     Route("/organisations", create_org, methods=["POST"]),
     Route("/organisations/{org_oid}", show_org, methods=["GET"]),
     Route("/organisations/{org_oid}/employees", link_employee, methods=["POST"]),
+    Route("/organisations/{org_oid}/employees/{oid}", unlink_employee, methods=["DELETE"]),
     Route("/certificates", create_certificate, methods=["POST"]),
     Route("/certificates/{serial}", show_certificate, methods=["GET"]),
     Route("/certificates/{serial}/revoke", revoke_certificate, methods=["POST"]),

@@ -31,8 +31,8 @@ __all__ = [
     "UNAVAILABLE", "EsiaError", "OAuthCode", "RsCode", "RsError", "denied_by_person", "missing_parameters",
     "overloaded", "unknown_client",
     "CERTIFICATE_EXPIRED", "CERTIFICATE_REVOKED", "CERTIFICATE_UNQUALIFIED", "CERTIFICATE_UNTRUSTED",
-    "CHALLENGE_EXPIRED", "CHALLENGE_REPLAYED", "CHALLENGE_WRONG", "HOLDER_UNKNOWN", "SIGNATURE_INVALID",
-    "SIGNATURE_MALFORMED", "SignInCode", "SignInRefused",
+    "CHALLENGE_EXPIRED", "CHALLENGE_REPLAYED", "CHALLENGE_WRONG", "HOLDER_INN_MISMATCH", "HOLDER_NOT_EMPLOYED",
+    "HOLDER_UNKNOWN", "SIGNATURE_INVALID", "SIGNATURE_MALFORMED", "SignInCode", "SignInRefused",
 ]
 
 
@@ -105,6 +105,9 @@ CERTIFICATE_REVOKED = SignInCode("ESIA-008008", "Сертификат отозв
 CERTIFICATE_UNQUALIFIED = SignInCode("ESIA-008009", "Сертификат не является квалифицированным", 403)
 HOLDER_UNKNOWN = SignInCode("ESIA-008010", "Владелец сертификата не зарегистрирован: нет учётной записи "
                                            "с этим СНИЛС", 403)
+HOLDER_INN_MISMATCH = SignInCode("ESIA-008011", "ИНН в сертификате не совпадает с ИНН в вашей учётной записи", 403)
+HOLDER_NOT_EMPLOYED = SignInCode("ESIA-008012", "Организация, указанная в сертификате (ОГРН, ИНН ЮЛ), не числит вас "
+                                                "своим сотрудником", 403)
 
 
 class SignInRefused(Exception):

@@ -67,6 +67,14 @@ class OrganisationRepository:
         await self._store.index_add(f"esia:user-orgs:{employment.oid}", str(org_oid), now)
         return employment
 
+    async def unlink(self, org_oid: int, oid: int) -> bool:
+        """The person no longer works for the organisation; ``False`` if they did not."""
+        if not await self._store.delete(_member_key(org_oid, oid)):
+            return False
+        await self._store.index_remove(f"esia:org-emps:{org_oid}", str(oid))
+        await self._store.index_remove(f"esia:user-orgs:{oid}", str(org_oid))
+        return True
+
     async def employment(self, org_oid: int, oid: int) -> Employment | None:
         raw = await self._store.get(_member_key(org_oid, oid))
         return None if raw is None else Employment.from_membership(oid, json.loads(raw))

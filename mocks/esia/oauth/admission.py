@@ -24,8 +24,9 @@ def check_faults(faults: frozenset[str], *, state: str, redirect_uri: str) -> No
 
 async def admit(
     ctx: ServiceContext, client: ClientSystem | None, *, oid: int, state: str, redirect_uri: str, now: float
-) -> None:
-    """Nothing stops the login, or the refusal to redirect with is raised."""
+) -> bool:
+    """Whether the person's account is confirmed (what the tokens' ``is_tru`` says) when nothing
+    stops the login; otherwise the refusal to redirect with is raised."""
     client_id = client.client_id if client is not None else None
     check_faults(
         await FaultRepository(ctx.store).active(client_id=client_id, oid=oid, now=now),
@@ -41,3 +42,4 @@ async def admit(
             state=state,
             redirect_uri=redirect_uri,
         )
+    return account is not None and account.level == "confirmed"

@@ -68,6 +68,7 @@ async def issue_code(
         now=now,
         session_id=grant.session_id,
         code_id=str(uuid.uuid4()),
+        trusted=grant.trusted,
         method=grant.method,
         remote_ip=remote_ip,
         user_agent=user_agent,

@@ -4,6 +4,8 @@ person must first consent to the data asked for (:mod:`.consent`), then the code
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...core.context import ServiceContext
 from ..browser import Answer, Browser
 from .admission import admit
@@ -25,7 +27,8 @@ async def complete_login(
     the request already read (``None``: no longer registered), so it is read once per request.
     ``along`` (the end of the login request, after a right code) lands in the same commit as
     the code or the parked consent; a refusal raises before anything is written."""
-    await admit(ctx, client, oid=grant.oid, state=state, redirect_uri=redirect_uri, now=now)
+    trusted = await admit(ctx, client, oid=grant.oid, state=state, redirect_uri=redirect_uri, now=now)
+    grant = replace(grant, trusted=trusted)  # the level as of this login, carried into code and tokens
     if await needs_consent(ctx, client, grant):
         return await ask_consent(ctx, grant, state=state, redirect_uri=redirect_uri, now=now, along=along)
     return await deliver_code(ctx, grant, state=state, redirect_uri=redirect_uri, browser=browser, now=now,

@@ -46,6 +46,8 @@ class Authorization:
     #: ``P`` — a person logged in; ``O`` — an organisation's data for a client system
     #: (``client_credentials``: ``oid`` is then the organisation's).
     subject_type: str = "P"
+    #: The person's account was confirmed when they logged in (the tokens' ``is_tru``).
+    trusted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "scopes": list(self.scopes)}

@@ -148,6 +148,7 @@ async def issue_tokens(
                 now=issued,
                 auth_time=grant.auth_time,
                 session_id=grant.session_id,
+                trusted=grant.trusted,
                 method=grant.method,
             ),
             kind="id",

@@ -11,8 +11,10 @@ The checks, in order, each refusal its own code (:mod:`..errors`): the signature
 signs this challenge (the ``messageDigest`` of its signed attributes, or its attached content,
 tells a signature of another string from one of a challenge already used); the certificate is
 the stand's CA's, valid, not revoked and qualified (:mod:`..ca.verification`); the signature
-verifies with the certificate's key; an account has the certificate's SNILS. A refusal shows
-the page again with the code and a new challenge.
+verifies with the certificate's key; an account has the certificate's SNILS; the certificate's
+INN, when it names one, is the account's; and an employee's certificate (OGRN and INNLE in its
+subject) names an organisation that employs the person today — a certificate outlives the job it
+was issued for. A refusal shows the page again with the code and a new challenge.
 
 Then the login ends as a password login does — SSO session, admission, consent, code — with
 ``DS`` as the method in the tokens, and the account confirmed: a qualified certificate is
@@ -33,6 +35,7 @@ from ...crypto.cms_signature import signer_view, verify_signer
 from ...crypto.qualified import CertificateFacts, NotACertificate, read_certificate
 from ..accounts.account_changes import with_level
 from ..accounts.levels import level_problems
+from ..accounts.organisation_repository import OrganisationRepository
 from ..accounts.records import UserAccount
 from ..accounts.user_repository import UserRepository
 from ..browser import Answer, Browser, Page
@@ -43,6 +46,8 @@ from ..errors import (
     CHALLENGE_EXPIRED,
     CHALLENGE_REPLAYED,
     CHALLENGE_WRONG,
+    HOLDER_INN_MISMATCH,
+    HOLDER_NOT_EMPLOYED,
     HOLDER_UNKNOWN,
     SIGNATURE_INVALID,
     SIGNATURE_MALFORMED,
@@ -164,6 +169,12 @@ async def _holder(ctx: ServiceContext, facts: CertificateFacts) -> UserAccount:
     account = await users.get(oid) if oid is not None else None
     if account is None:
         raise SignInRefused(HOLDER_UNKNOWN, f"SNILS {facts.snils}")
+    if facts.inn and facts.inn != account.person.inn:
+        raise SignInRefused(HOLDER_INN_MISMATCH, f"certificate INN {facts.inn}, account OID {account.oid}")
+    if facts.ogrn or facts.organisation_inn:
+        places = await OrganisationRepository(ctx.store).places_of(account.oid)
+        if not any(org.ogrn == facts.ogrn and org.inn == facts.organisation_inn for org, _ in places):
+            raise SignInRefused(HOLDER_NOT_EMPLOYED, f"OGRN {facts.ogrn}, INNLE {facts.organisation_inn}")
     return account
 
 

@@ -29,10 +29,13 @@ def scoped(scopes: Iterable[str], oid: int) -> str:
     return " ".join(scope if scope == "openid" or "?" in scope else f"{scope}?oid={oid}" for scope in scopes)
 
 
-def subject(oid: int) -> dict[str, Any]:
+def subject(oid: int, *, trusted: bool) -> dict[str, Any]:
+    """``urn:esia:sbj``: who logged in. ``is_tru`` says whether the person's account is
+    confirmed (identity checked in person, by a bank or by a qualified signature); a client that
+    lets only confirmed people act reads it here."""
     return {
         "urn:esia:sbj:typ": "P",
-        "urn:esia:sbj:is_tru": True,
+        "urn:esia:sbj:is_tru": trusted,
         "urn:esia:sbj:oid": oid,
         "urn:esia:sbj:nam": f"OID.{oid}",
     }
@@ -67,6 +70,7 @@ def id_token_claims(
     now: float,
     auth_time: float,
     session_id: str,
+    trusted: bool,
     method: str = "PWD",
 ) -> dict[str, Any]:
     iat = int(now)
@@ -79,7 +83,7 @@ def id_token_claims(
         "auth_time": int(auth_time),
         "iss": issuer,
         "urn:esia:sid": session_id,
-        "urn:esia:sbj": subject(oid),
+        "urn:esia:sbj": subject(oid, trusted=trusted),
         "exp": iat + ID_TOKEN_LIFETIME,
         "iat": iat,
     }
@@ -108,6 +112,7 @@ def auth_code_claims(
     now: float,
     session_id: str,
     code_id: str,
+    trusted: bool,
     method: str = "PWD",
     remote_ip: str = "",
     user_agent: str = "",
@@ -124,7 +129,7 @@ def auth_code_claims(
         "urn:esia:client:state": state,
         "auth_mthd": method,
         "urn:esia:sid": session_id,
-        "urn:esia:sbj": subject(oid),
+        "urn:esia:sbj": subject(oid, trusted=trusted),
         "params": {"remote_ip": remote_ip, "user_agent": user_agent},
     }
 
