@@ -3,6 +3,8 @@
     gosstand up          start the mock stack (embedded replicas on loopback) until Ctrl-C
                          (--backend containers: Docker replicas behind HAProxy, state in Redis)
     gosstand keys DIR    ESIA's signing keys, for a deployment's replicas to share (a Kubernetes Secret)
+    gosstand accounts    register FTS's and UTKO's personal accounts with a running stand's ESIA
+                         (Compose and Kubernetes, where no stack runner does it)
     gosstand containers  build|clean: the container images (--offline/--registry), leftovers
     gosstand peak        the main job: stack + peak-hour load + failovers + report + verdict
     gosstand report DIR  rebuild the report of a recorded run
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -118,6 +121,32 @@ def _keys(args: argparse.Namespace) -> int:
         print("gosstand keys: no gost engine here (libengine-gost-openssl), so no GOST pair: the replicas "
               "would each make their own; make the keys where the engine is", file=sys.stderr)
         return 1
+    return 0
+
+
+def _accounts(args: argparse.Namespace) -> int:
+    from gosstand.stand.accounts import register_when_ready
+    from gosstand.stand.protocol import StackError
+
+    accounts: dict[str, str] = {}
+    for value in args.account:
+        service, sign, url = value.partition("=")
+        if not sign or not url.startswith(("http://", "https://")):
+            print(f"gosstand accounts: --account {value!r}: expected SERVICE=URL, e.g. fts=http://127.0.0.1:8002",
+                  file=sys.stderr)
+            return 2
+        accounts[service] = url
+    if not args.control_token or not args.keys_dir:
+        print("gosstand accounts: give --control-token and --keys-dir (or GOSSTAND_CONTROL_TOKEN and "
+              "GOSSTAND_ESIA_KEYS)", file=sys.stderr)
+        return 2
+    try:
+        registered = register_when_ready(args.esia_url, accounts, args.control_token, Path(args.keys_dir),
+                                         wait_s=args.wait)
+    except StackError as exc:
+        print(f"gosstand accounts: {exc}", file=sys.stderr)
+        return 1
+    print(f"registered with ESIA at {args.esia_url}: {', '.join(registered)}")
     return 0
 
 
@@ -225,6 +254,21 @@ def build_parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="make ESIA's signing keys, for replicas that share them from a Secret")
     keys.add_argument("directory", help="where the key files go (kept if they are there)")
     keys.set_defaults(run=_keys)
+
+    accounts = commands.add_parser(
+        "accounts", help="register FTS's and UTKO's personal accounts with a running stand's ESIA")
+    accounts.add_argument("--esia-url", required=True, metavar="URL", help="ESIA as this command reaches it")
+    accounts.add_argument("--account", action="append", required=True, metavar="SERVICE=URL",
+                          help="an account and the URL browsers reach its service at (ESIA accepts its "
+                               "URL/login/callback): fts=http://127.0.0.1:8002; repeatable")
+    accounts.add_argument("--keys-dir", default=os.environ.get("GOSSTAND_ESIA_KEYS"), metavar="DIR",
+                          help="the keys directory the services' replicas share, where each account's key pair "
+                               "is (made there if absent) [GOSSTAND_ESIA_KEYS]")
+    accounts.add_argument("--control-token", default=os.environ.get("GOSSTAND_CONTROL_TOKEN"), metavar="TOKEN",
+                          help="ESIA's control API token [GOSSTAND_CONTROL_TOKEN]")
+    accounts.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                          help="how long to wait for ESIA to answer its health check (default 120)")
+    accounts.set_defaults(run=_accounts)
 
     boxes = commands.add_parser("containers", help="images and leftovers of the container backend")
     boxes.add_argument("action", choices=["build", "clean"])

@@ -5,10 +5,15 @@ The keys are made in the stand's keys directory before the services' replicas st
 them), and the registration goes through ESIA's control API once ESIA answers — as a load run
 registers its own client system. :func:`register_accounts` may be called again (after ESIA's
 state was reset): a registration replaces the one before.
+
+A stand no stack runner starts (Compose, Kubernetes) registers them with ``gosstand accounts``
+(:func:`register_when_ready`): a one-shot container that shares the replicas' keys directory waits
+for ESIA to answer, then registers.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -22,7 +27,7 @@ from ..mocks.fts.account import FTS_ACCOUNT
 from ..mocks.utko.account import UTKO_ACCOUNT
 from .protocol import StackError
 
-__all__ = ["ACCOUNTS", "prepare_account_keys", "register_accounts"]
+__all__ = ["ACCOUNTS", "prepare_account_keys", "register_accounts", "register_when_ready"]
 
 #: The service whose personal account each client system is.
 ACCOUNTS: dict[str, AccountSystem] = {"fts": FTS_ACCOUNT, "utko": UTKO_ACCOUNT}
@@ -63,3 +68,30 @@ def register_accounts(urls: Mapping[str, str], control_token: str, keys_dir: Pat
         if http is None:
             client.close()
     return registered
+
+
+def register_when_ready(esia_url: str, accounts: Mapping[str, str], control_token: str, keys_dir: Path,
+                        *, wait_s: float) -> list[str]:
+    """Wait up to ``wait_s`` seconds for ESIA's ``/_gosstand/health`` at ``esia_url``, then register
+    each account of ``accounts`` (service → the URL browsers reach it at, whose callback ESIA will
+    accept). A :class:`StackError` says why nothing or not everything was registered: no gost
+    engine (the accounts could not sign), an unknown service, ESIA silent or refusing."""
+    unknown = sorted(set(accounts) - set(ACCOUNTS))
+    if unknown:
+        raise StackError(f"no personal account for {', '.join(unknown)}; the stand has {', '.join(ACCOUNTS)}")
+    if not gost.available():
+        raise StackError(f"the accounts sign with GOST keys and this machine has no gost engine: "
+                         f"{gost.unavailable_reason()}")
+    deadline = time.monotonic() + wait_s
+    with httpx.Client(timeout=5.0) as client:
+        while True:
+            try:
+                if client.get(f"{esia_url.rstrip('/')}/_gosstand/health").status_code == 200:
+                    break
+                heard = "answered, not 200"
+            except httpx.TransportError as error:
+                heard = f"{type(error).__name__}: {error}"
+            if time.monotonic() > deadline:
+                raise StackError(f"ESIA at {esia_url} was not healthy within {wait_s:.0f}s ({heard})")
+            time.sleep(1.0)
+        return register_accounts({**accounts, "esia": esia_url}, control_token, keys_dir, http=client)

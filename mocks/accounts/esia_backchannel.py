@@ -65,7 +65,7 @@ async def exchange_code(client: EsiaClient, code: str, *, now: float) -> dict[st
 async def read_person(client: EsiaClient, oid: int, access_token: str) -> Person:
     """The person's name and INN and each organisation they work for, with its INN and KPP."""
     headers = {"Authorization": f"Bearer {access_token}"}
-    root_response = await _call("GET", f"{client.esia_url}/rs/prns/{oid}", headers=headers,
+    root_response = await _call("GET", f"{client.server_url}/rs/prns/{oid}", headers=headers,
                                 params={"embed": "(organizations.elements)"})
     root = _json(root_response, "rs person")
     if root_response.status_code != 200:
@@ -77,7 +77,7 @@ async def read_person(client: EsiaClient, oid: int, access_token: str) -> Person
     for role in roles[:MAX_ORGANISATIONS]:
         if not isinstance(role, dict) or not isinstance(role.get("oid"), int):
             continue
-        org_response = await _call("GET", f"{client.esia_url}/rs/orgs/{role['oid']}", headers=headers)
+        org_response = await _call("GET", f"{client.server_url}/rs/orgs/{role['oid']}", headers=headers)
         organisation = _json(org_response, "rs organisation") if org_response.status_code == 200 else {}
         places.append(Place(
             oid=role["oid"], name=str(role.get("shortName") or role.get("fullName") or role["oid"]),
@@ -92,7 +92,7 @@ async def read_employees(client: EsiaClient, org_oid: int, access_token: str) ->
     """An organisation's employees as ESIA lists them to its administrator (``org_emps``): each
     OID with whether ESIA names them its administrator or chief; none when ESIA shows this
     person none."""
-    response = await _call("GET", f"{client.esia_url}/rs/orgs/{org_oid}/emps", params={"embed": "(elements)"},
+    response = await _call("GET", f"{client.server_url}/rs/orgs/{org_oid}/emps", params={"embed": "(elements)"},
                            headers={"Authorization": f"Bearer {access_token}"})
     if response.status_code != 200:
         return {}

@@ -34,7 +34,10 @@ def esia_timestamp(epoch: float) -> str:
 class EsiaClient:
     """The account as ESIA's client system: its mnemonic, callback, scopes and keys."""
 
+    #: ESIA as the browser reaches it (the authorization and logout redirects).
     esia_url: str
+    #: ESIA as this replica reaches it (the code exchange, ``/rs``); often the same URL.
+    server_url: str
     client_id: str
     redirect_uri: str
     scope: str
@@ -64,7 +67,7 @@ class EsiaClient:
 
     @property
     def token_url(self) -> str:
-        return f"{self.esia_url}{TOKEN_PATH}"
+        return f"{self.server_url}{TOKEN_PATH}"
 
     def logout_url(self, redirect_url: str) -> str:
         """Where the browser ends its ESIA session and comes back to ``redirect_url``."""

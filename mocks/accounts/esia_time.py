@@ -31,7 +31,7 @@ class EsiaTime:
         self._offset = Refreshed(self._read_offset, seconds=OFFSET_SECONDS)
 
     async def _read_offset(self) -> float:
-        url = f"{self._settings.esia_url}/_gosstand/control/clock"
+        url = f"{self._settings.esia_server_url}/_gosstand/control/clock"
         try:
             answer = await esia_http().get(url, headers={"Authorization": f"Bearer {self._settings.control_token}"})
             return float(answer.json()["now"]) - time.time() if answer.status_code == 200 else 0.0

@@ -66,7 +66,8 @@ class Account:
             keys = settings_keys(ctx.settings, self.system.client_id)
         except GostUnavailable as exc:
             raise SignInRefused("Вход через Госуслуги недоступен", status=503, detail=str(exc)) from None
-        return EsiaClient(esia_url=ctx.settings.esia_url, client_id=self.system.client_id,
+        return EsiaClient(esia_url=ctx.settings.esia_url, server_url=ctx.settings.esia_server_url,
+                          client_id=self.system.client_id,
                           redirect_uri=ctx.settings.public_url + CALLBACK_PATH, scope=" ".join(SCOPES), keys=keys)
 
     def esia_key(self, ctx: ServiceContext) -> RSAPublicKey:

@@ -69,9 +69,13 @@ class Settings:
     #: The address clients use to reach this service; absolute links in responses point here.
     public_url: str = "http://127.0.0.1"
     esia_issuer: str = TEST_STAND_ISSUER
-    #: Where ESIA answers (browser redirects and back-channel calls of the personal accounts of
-    #: UTKO and FTS, :mod:`gosstand.mocks.accounts`); empty: no ESIA to sign in with.
+    #: Where browsers find ESIA when the personal accounts of UTKO and FTS send them there to sign
+    #: in (:mod:`gosstand.mocks.accounts`); empty: no ESIA to sign in with.
     esia_url: str = ""
+    #: Where the replica itself reaches ESIA (the accounts' code exchange, ``/rs``, ESIA's clock) when
+    #: that differs from :attr:`esia_url`, which browsers follow: in Compose the browser's
+    #: ``127.0.0.1:8000`` is the replica's own container, ESIA is ``haproxy:8000``. Empty: :attr:`esia_url`.
+    esia_internal_url: str = ""
     #: Directory with ESIA's signing key and certificate; UTKO and FTS read the certificate
     #: from here to verify access tokens.
     esia_keys_dir: Path = field(default=Path("."))
@@ -84,6 +88,11 @@ class Settings:
     #: ``"N:GLOB"``: exit right after the Nth store write touching a matching key, to test that
     #: what a killed replica leaves half-done still serves (:mod:`.crash_points`); empty: never.
     crash_after_write: str = ""
+
+    @property
+    def esia_server_url(self) -> str:
+        """Where this replica sends its own requests to ESIA."""
+        return self.esia_internal_url or self.esia_url
 
     def __post_init__(self) -> None:
         if self.service not in SERVICES:
@@ -114,6 +123,7 @@ class Settings:
             public_url=environ.get("GOSSTAND_PUBLIC_URL", "http://127.0.0.1").rstrip("/"),
             esia_issuer=configured_issuer(environ),
             esia_url=environ.get("GOSSTAND_ESIA_URL", "").rstrip("/"),
+            esia_internal_url=environ.get("GOSSTAND_ESIA_INTERNAL_URL", "").rstrip("/"),
             esia_keys_dir=Path(environ.get("GOSSTAND_ESIA_KEYS", str(state_dir / "esia-keys"))),
             signature_mode=parse_signature_mode(environ.get("GOSSTAND_SIGNATURE_MODE", "strict")),
             hot_path=environ.get("GOSSTAND_HOT_PATH", "1") not in ("0", "false", "no", "off"),
@@ -135,6 +145,7 @@ class Settings:
             "GOSSTAND_PUBLIC_URL": self.public_url,
             ISSUER_VARIABLE: self.esia_issuer,
             "GOSSTAND_ESIA_URL": self.esia_url,
+            "GOSSTAND_ESIA_INTERNAL_URL": self.esia_internal_url,
             "GOSSTAND_ESIA_KEYS": str(self.esia_keys_dir),
             "GOSSTAND_SIGNATURE_MODE": self.signature_mode,
             "GOSSTAND_HOT_PATH": "1" if self.hot_path else "0",
@@ -150,6 +161,7 @@ class ReplicaOptions(TypedDict):
     public_url: NotRequired[str]
     esia_issuer: NotRequired[str]
     esia_url: NotRequired[str]
+    esia_internal_url: NotRequired[str]
     signature_mode: NotRequired[SignatureMode]
     hot_path: NotRequired[bool]
     metrics: NotRequired[bool]
