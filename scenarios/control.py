@@ -112,6 +112,11 @@ class StackControl:
         body = {"oid": oid, "role": role, "chief": chief}
         return self._call("esia", "POST", f"/organisations/{org_oid}/employees", json=body).json()
 
+    def withdraw_consent(self, oid: int, client_id: str) -> None:
+        """The person withdraws a client system's access at ESIA: the system's refresh tokens
+        from their earlier logins stop working (``ESIA-007011``)."""
+        self._call("esia", "DELETE", f"/users/{oid}/consents/{client_id}")
+
     def remove_employee(self, org_oid: int, oid: int) -> None:
         """The person leaves the organisation (their certificate for it no longer signs them in)."""
         self._call("esia", "DELETE", f"/organisations/{org_oid}/employees/{oid}")

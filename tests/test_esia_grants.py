@@ -130,3 +130,19 @@ def test_only_offline_access_may_refresh(stand):
     again = esia_login.refresh(stand.http, esia_url=ESIA, rp=stand.rp, refresh_token=renewed.refresh_token)
     assert again.oid == oid and again.refresh_token != renewed.refresh_token
     assert REDIRECT  # the stand's client
+
+
+def test_withdrawing_a_clients_access_revokes_the_refresh_tokens_of_earlier_logins(stand):
+    oid = stand.seed()
+    earlier = stand.login(oid, access_type="offline")
+    stand.control.withdraw_consent(oid, "TESTSYS")
+    with pytest.raises(EsiaJourneyError) as refused:
+        esia_login.refresh(stand.http, esia_url=ESIA, rp=stand.rp, refresh_token=earlier.refresh_token)
+    assert refused.value.esia_code == "ESIA-007011" and "withdrew" in refused.value.description
+    stand.control.advance_clock("esia", 1)  # a later login is the person's new permission
+    later = stand.login(oid, access_type="offline")
+    assert esia_login.refresh(stand.http, esia_url=ESIA, rp=stand.rp, refresh_token=later.refresh_token).oid == oid
+    for path in (f"/users/{oid}/consents/NOSUCHCLIENT", "/users/999999999/consents/TESTSYS"):
+        answer = stand.http.send("DELETE", f"{ESIA}/_gosstand/control{path}", name="withdraw",
+                                 headers=stand.control._headers)
+        assert answer.status == 404

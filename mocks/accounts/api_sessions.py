@@ -7,7 +7,8 @@ token — only the organisations it acts for are the session's choice, not every
 token names. Where organisations register (FGIS UTKO), a write also needs a role that files:
 an employee the administrator left a reader may only read.
 
-The token's own hour does not end the session: the session's idle and absolute limits do.
+The session's token is renewed before its hour ends (:mod:`.token_refresh`); a session whose
+token could not be renewed has ended, and the call is a 401 like any ended session's.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from ..core.bearer import BearerGate, Identity, unauthorized
 from ..core.context import context
 from ..core.problems import Problem
 from .fgis_registration import FgisRegister
-from .sessions import SessionRepository
 from .system import AccountSystem
+from .web import Account
 
 __all__ = ["AccountSessions"]
 
@@ -35,13 +36,21 @@ class AccountSessions:
 
     def __init__(self, system: AccountSystem) -> None:
         self._system = system
+        self._account: Account | None = None
+
+    def _account_of(self, gate: BearerGate) -> Account:
+        """The account whose sessions these are; made on first use, as the gate it needs is
+        built with this source in it."""
+        if self._account is None:
+            self._account = Account(self._system, gate)
+        return self._account
 
     async def identify(self, request: Request, gate: BearerGate, scopes: tuple[str, ...]) -> Identity | None:
         sid = request.cookies.get(self._system.session_cookie)
         if not sid:
             return None
         ctx = context(request)
-        session = await SessionRepository(ctx.store).find(sid, now=await ctx.clock.now())
+        session = await self._account_of(gate).live_session(ctx, sid)
         if session is None:
             raise unauthorized("the personal account's session ended; sign in again at /login",
                                summary="The session ended")

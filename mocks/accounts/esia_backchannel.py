@@ -1,9 +1,11 @@
-"""The account's server-to-server calls to ESIA: trading a code at ``/aas/oauth2/v3/te`` and
-reading the person and their organisations from ``/rs`` with the access token.
+"""The account's server-to-server calls to ESIA: trading a code or a refresh token at
+``/aas/oauth2/v3/te`` and reading the person and their organisations from ``/rs`` with the
+access token.
 
 ESIA's refusals become :class:`.refusals.SignInRefused` carrying ESIA's own description (a spent,
-replayed or foreign code is ``ESIA-007011``); ESIA not answering is a 503 page, never an
-exception the person sees as a 500.
+replayed or foreign code, a revoked refresh token: ``ESIA-007011``) with status 403; ESIA not
+answering, or answering that it is overloaded, is a 503 — a page, never an exception the person
+sees as a 500, and for a refresh a reason to try again rather than to end the session.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .esia_http import esia_http
 from .esia_requests import EsiaClient
 from .refusals import SignInRefused
 
-__all__ = ["Person", "exchange_code", "read_employees", "read_person"]
+__all__ = ["Person", "exchange_code", "read_employees", "read_person", "refresh_tokens"]
 
 #: At most this many organisations are read for one person (each is one more call to ESIA).
 MAX_ORGANISATIONS = 50
@@ -51,15 +53,28 @@ def _json(response: httpx.Response, what: str) -> dict[str, Any]:
     return body
 
 
-async def exchange_code(client: EsiaClient, code: str, *, now: float) -> dict[str, Any]:
-    """The token answer for ``code``; ESIA's refusal as a :class:`SignInRefused` (403)."""
-    response = await _call("POST", client.token_url, data=client.token_form(code, now=now))
+async def _token_answer(client: EsiaClient, form: dict[str, str], refusal: str) -> dict[str, Any]:
+    response = await _call("POST", client.token_url, data=form)
     body = _json(response, "te")
     if response.status_code != 200:
-        description = str(body.get("error_description", ""))
-        raise SignInRefused("ЕСИА отказала в выдаче токена: код авторизации недействителен или уже использован",
-                            status=403, detail=description or f"HTTP {response.status_code}")
+        description = str(body.get("error_description", "")) or f"HTTP {response.status_code}"
+        if response.status_code >= 500:
+            raise SignInRefused("ЕСИА сейчас недоступна, попробуйте позже", status=503, detail=description)
+        raise SignInRefused(refusal, status=403, detail=description)
     return body
+
+
+async def exchange_code(client: EsiaClient, code: str, *, now: float) -> dict[str, Any]:
+    """The token answer for ``code``; ESIA's refusal as a :class:`SignInRefused` (403)."""
+    return await _token_answer(client, client.token_form(code, now=now),
+                               "ЕСИА отказала в выдаче токена: код авторизации недействителен или уже использован")
+
+
+async def refresh_tokens(client: EsiaClient, refresh_token: str, *, now: float) -> dict[str, Any]:
+    """The token answer for ``refresh_token``; ESIA's refusal (spent, expired, revoked) as a
+    :class:`SignInRefused` (403), ESIA unavailable as one with status 503."""
+    return await _token_answer(client, client.refresh_form(refresh_token, now=now),
+                               "ЕСИА больше не продлевает вход: войдите снова")
 
 
 async def read_person(client: EsiaClient, oid: int, access_token: str) -> Person:

@@ -1,9 +1,12 @@
 """The account's signed requests to ESIA, protocol v2: the authorization URL the browser is sent
-to (``/aas/oauth2/v2/ac``) and the form that trades a code (``/aas/oauth2/v3/te``).
+to (``/aas/oauth2/v2/ac``), and the forms that trade a code and a refresh token
+(``/aas/oauth2/v3/te``).
 
 ``client_secret`` is the raw GOST signature, base64url, of the parts joined with no separator:
-``client_id, scope, scope_org, timestamp, state, redirect_uri`` for ``ac``, and the same followed
-by ``code`` for the code grant (no ``scope_org`` here: it is empty). ``timestamp`` is
+``client_id, scope, scope_org, timestamp, state, redirect_uri`` for ``ac`` and the refresh grant,
+and the same followed by ``code`` for the code grant (no ``scope_org`` here: it is empty). The
+account asks for ``access_type=offline``: only then does ESIA's refresh token renew the access
+token, which the session needs for longer than the token's hour. ``timestamp`` is
 ``yyyy.MM.dd HH:mm:ss +0300`` on the service's clock, which ESIA holds within its tolerance of
 its own.
 """
@@ -57,13 +60,18 @@ class EsiaClient:
         }
 
     def authorization_url(self, *, state: str, now: float) -> str:
-        params = {**self._signed(state=state, now=now), "response_type": "code", "access_type": "online"}
+        params = {**self._signed(state=state, now=now), "response_type": "code", "access_type": "offline"}
         return f"{self.esia_url}{AUTHORIZE_PATH}?{urlencode(params)}"
 
     def token_form(self, code: str, *, now: float) -> dict[str, str]:
         """The code grant, with a fresh ``state`` as ESIA's guidelines want."""
         return {**self._signed(state=str(uuid.uuid4()), now=now, code=code),
                 "grant_type": "authorization_code", "code": code, "token_type": "Bearer"}
+
+    def refresh_form(self, refresh_token: str, *, now: float) -> dict[str, str]:
+        """The refresh grant: a new access token (and a new refresh token) for the same sign-in."""
+        return {**self._signed(state=str(uuid.uuid4()), now=now),
+                "grant_type": "refresh_token", "refresh_token": refresh_token, "token_type": "Bearer"}
 
     @property
     def token_url(self) -> str:

@@ -4,11 +4,17 @@ A session ends after :data:`IDLE_LIFETIME` without a request, :data:`ABSOLUTE_LI
 sign-in in any case (the limits ESIA's own sessions keep in the stand), or at logout; all three
 are read on the service's clock, so a test moves time instead of waiting. The cookie holds only
 the session's random id.
+
+The session also keeps ESIA's tokens: the access token the APIs are called with, the refresh
+token that renews it, and when the access token ends — on the service's clock, as its remaining
+life when it was issued, so the service's clock alone decides when to renew it
+(:mod:`.token_refresh`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,6 +42,10 @@ class Session:
     access_token: str
     created: float
     seen: float
+    #: ESIA's refresh token ("" when ESIA gave none: the session then ends with its access token).
+    refresh_token: str = ""
+    #: When the access token ends, on the service's clock.
+    token_expires: float = math.inf
     acting: ActingFor | None = None
     #: A first-login registration under way (:mod:`.fgis_registration`): the organisation's OID
     #: once its INN or OGRN matched, awaiting consent.
@@ -48,6 +58,7 @@ class Session:
         return {"sid": self.sid, "oid": self.oid, "name": self.name, "inn": self.inn,
                 "places": [place.to_json() for place in self.places], "access_token": self.access_token,
                 "created": self.created, "seen": self.seen, "registering": self.registering,
+                "refresh_token": self.refresh_token, "token_expires": self.token_expires,
                 "acting": None if self.acting is None else self.acting.to_json()}
 
     @classmethod
@@ -56,6 +67,7 @@ class Session:
         return cls(sid=data["sid"], oid=data["oid"], name=data["name"], inn=data["inn"],
                    places=[Place.from_json(place) for place in data["places"]], access_token=data["access_token"],
                    created=data["created"], seen=data["seen"], registering=data.get("registering"),
+                   refresh_token=data.get("refresh_token", ""), token_expires=data.get("token_expires", math.inf),
                    acting=None if acting is None else ActingFor.from_json(acting))
 
 
@@ -64,9 +76,10 @@ class SessionRepository:
         self._store = store
 
     async def open(self, *, oid: int, name: str, inn: str, places: list[Place], access_token: str,
-                   now: float) -> Session:
+                   refresh_token: str, token_expires: float, now: float) -> Session:
         session = Session(sid=secrets.token_urlsafe(32), oid=oid, name=name, inn=inn, places=places,
-                          access_token=access_token, created=now, seen=now)
+                          access_token=access_token, refresh_token=refresh_token, token_expires=token_expires,
+                          created=now, seen=now)
         await self.save(session)
         return session
 

@@ -84,7 +84,8 @@ class SignInPages:
         person = await read_person(client, signed_in.oid, signed_in.access_token)
         session = await SessionRepository(ctx.store).open(
             oid=person.oid, name=person.name, inn=person.inn, places=person.places,
-            access_token=signed_in.access_token, now=now)
+            access_token=signed_in.access_token, refresh_token=signed_in.refresh_token,
+            token_expires=now + (signed_in.expires - esia_now), now=now)
         response = RedirectResponse("/account/choose", status_code=303)
         self._account.open_session_cookie(response, session)
         response.delete_cookie(self._account.system.login_cookie, path="/")

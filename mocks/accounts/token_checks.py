@@ -27,6 +27,10 @@ class VerifiedSignIn:
     identity: Identity
     #: ``PWD`` (password) or ``DS`` (electronic signature), from the ID token.
     method: str
+    #: When the access token ends, on ESIA's clock (its ``exp``).
+    expires: float
+    #: What renews the access token ("" when ESIA gave none).
+    refresh_token: str
 
 
 def verify_tokens(answer: dict[str, Any], *, gate: BearerGate, esia_key: RSAPublicKey, issuer: str,
@@ -51,5 +55,7 @@ def verify_tokens(answer: dict[str, Any], *, gate: BearerGate, esia_key: RSAPubl
             raise SignInRefused("Срок действия токена ЕСИА истёк", detail=f"{name} is not in force now")
     if claims.get("sub") != identity.oid:
         raise SignInRefused("Токены ЕСИА выданы разным людям", detail="id_token sub differs from the access token's")
+    refresh = answer.get("refresh_token")
     return VerifiedSignIn(oid=identity.oid, access_token=access, identity=identity,
-                          method=str(claims.get("urn:esia:amd", "PWD")))
+                          method=str(claims.get("urn:esia:amd", "PWD")), expires=float(identity.claims["exp"]),
+                          refresh_token=refresh if isinstance(refresh, str) and len(refresh) <= 256 else "")

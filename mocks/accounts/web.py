@@ -18,6 +18,7 @@ from .esia_time import EsiaTime
 from .refusals import SignInRefused
 from .sessions import ABSOLUTE_LIFETIME, Session, SessionRepository
 from .system import SCOPES, AccountSystem
+from .token_refresh import EsiaTrust, renewal_due, renewed
 
 __all__ = ["Account", "CALLBACK_PATH", "LOGGED_OUT_PATH", "form_value", "set_cookie"]
 
@@ -80,9 +81,27 @@ class Account:
         return self._esia_key
 
     async def session(self, request: Request) -> Session | None:
-        ctx = context(request)
-        return await SessionRepository(ctx.store).find(request.cookies.get(self.system.session_cookie),
-                                                       now=await ctx.clock.now())
+        """The request's live session (:meth:`live_session`)."""
+        return await self.live_session(context(request), request.cookies.get(self.system.session_cookie))
+
+    async def live_session(self, ctx: ServiceContext, sid: str | None) -> Session | None:
+        """The live session ``sid`` names, its ESIA access token renewed when due
+        (:mod:`.token_refresh`); ``None`` once it has ended."""
+        now = await ctx.clock.now()
+        session = await SessionRepository(ctx.store).find(sid, now=now)
+        if session is None or not renewal_due(session, now):
+            return session
+        try:
+            trust = EsiaTrust(client=self.client(ctx), esia_now=await self.esia_now(ctx), gate=self.gate,
+                              esia_key=self.esia_key(ctx), issuer=ctx.settings.esia_issuer)
+        except SignInRefused:  # ESIA is not configured here any more: nothing can renew the token
+            trust = None
+        if trust is None:
+            if now < session.token_expires:
+                return session
+            await SessionRepository(ctx.store).end(session.sid)
+            return None
+        return await renewed(ctx, session, trust, now=now)
 
     def open_session_cookie(self, response: Response, session: Session) -> None:
         set_cookie(response, self.system.session_cookie, session.sid, max_age=ABSOLUTE_LIFETIME)

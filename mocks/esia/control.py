@@ -5,6 +5,9 @@
 - ``GET /users/{oid}`` — the stored account (no password hash);
 - ``PATCH /users/{oid}`` — change ``level``, ``second_factor`` (sms|totp), ``totp_secret``,
   and switch ``faults`` (:mod:`.oauth.faults`) → the account with ``"faults"``;
+- ``DELETE /users/{oid}/consents/{client_id}`` — the person withdraws the client system's access
+  (as in their Gosuslugi profile): its consent is forgotten and the refresh tokens of their
+  earlier logins to it are revoked (``ESIA-007011``) → 204;
 - ``PATCH /clients/{client_id}`` — ``{"faults": {...}}`` for a client system → its switches;
 - ``GET /outbox?phone=+7…`` — the SMS messages sent to a phone, newest last;
 - ``GET /mailbox?email=…`` — the e-mails sent to an address (activation links, codes);
@@ -49,6 +52,7 @@ from .ca.certificate_repository import CertificateRepository
 from .ca.issuance import issue_certificate, plan_certificate
 from .oauth.client_repository import ClientRepository
 from .oauth.clients import client_from_registration
+from .oauth.consent_repository import ConsentRepository
 from .oauth.fault_repository import FaultRepository
 from .oauth.faults import plan_faults
 
@@ -115,6 +119,18 @@ async def patch_user(request: Request) -> Response:
     if faults is not None:
         view["faults"] = faults.to_json()
     return JSONResponse(view)
+
+
+async def withdraw_consent(request: Request) -> Response:
+    ctx = context(request)
+    oid = _user_oid(request)
+    client_id = request.path_params["client_id"]
+    if oid is None or await UserRepository(ctx.store).get(oid) is None:
+        raise Problem(404, f"no user with oid {request.path_params['oid'][:40]}")
+    if await ClientRepository(ctx.store).find(client_id) is None:
+        raise Problem(404, f"no client system {client_id[:64]}")
+    await ConsentRepository(ctx.store).withdraw(oid, client_id, now=await ctx.clock.now())
+    return Response(status_code=204)
 
 
 async def read_outbox(request: Request) -> Response:
@@ -211,6 +227,7 @@ control_routes: list[BaseRoute] = [
     Route("/users", create_user, methods=["POST"]),
     Route("/users/{oid}", show_user, methods=["GET"]),
     Route("/users/{oid}", patch_user, methods=["PATCH"]),
+    Route("/users/{oid}/consents/{client_id}", withdraw_consent, methods=["DELETE"]),
     Route("/clients/{client_id}", patch_client, methods=["PATCH"]),
     Route("/outbox", read_outbox, methods=["GET"]),
     Route("/mailbox", read_mailbox, methods=["GET"]),

@@ -3,7 +3,9 @@
 - ``esia:consent:<oid>:<client_id>`` — the scopes a person has granted a client system (sorted
   JSON list), so the consent page is asked once per set of scopes;
 - ``esia:consent-rid:<crid>`` — a finished login parked while the person decides
-  (:class:`PendingConsent`).
+  (:class:`PendingConsent`);
+- ``esia:withdrawn:<oid>:<client_id>`` — when the person last withdrew the client system's
+  access (in their profile, as on Gosuslugi): refresh tokens of logins before it are revoked.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from ...core.store import Store, Writes
 from .grant_repository import Authorization
 from .login_repository import LOGIN_REQUEST_LIFETIME, Ending, commit_ending
+from .tokens import REFRESH_TOKEN_LIFETIME
 
 __all__ = ["ConsentRepository", "PendingConsent"]
 
@@ -41,6 +44,10 @@ def _granted_key(oid: int, client_id: str) -> str:
     return f"esia:consent:{oid}:{client_id}"
 
 
+def _withdrawn_key(oid: int, client_id: str) -> str:
+    return f"esia:withdrawn:{oid}:{client_id}"
+
+
 def _pending_key(crid: str) -> str:
     return f"esia:consent-rid:{crid}"
 
@@ -57,6 +64,16 @@ class ConsentRepository:
         """Add ``scopes`` to what the person has granted the client."""
         granted = await self.granted(oid, client_id)
         await self._store.set(_granted_key(oid, client_id), json.dumps(sorted(granted | set(scopes))))
+
+    async def withdraw(self, oid: int, client_id: str, *, now: float) -> None:
+        """The person withdraws the client's access: consent forgotten (the next login asks
+        again), and every refresh token of an earlier login revoked."""
+        await self._store.commit(Writes().delete(_granted_key(oid, client_id))
+                                 .set(_withdrawn_key(oid, client_id), json.dumps(now), ttl=REFRESH_TOKEN_LIFETIME))
+
+    async def withdrawn_at(self, oid: int, client_id: str) -> float | None:
+        raw = await self._store.get(_withdrawn_key(oid, client_id))
+        return None if raw is None else float(json.loads(raw))
 
     async def park(self, crid: str, pending: PendingConsent, *, along: Ending | None = None) -> None:
         """Park the login — with ``along``, the end of its login request, in the same commit."""

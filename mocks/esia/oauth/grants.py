@@ -25,6 +25,7 @@ from .client_credentials import client_credentials_grant
 from .client_repository import ClientRepository
 from .clients import ClientSystem
 from .codes import Redeemed, redeem_code, refused
+from .consent_repository import ConsentRepository
 from .fault_repository import FaultRepository
 from .faults import PREMATURE_BY, WRONG_ISSUER, tamper
 from .grant_repository import Authorization, GrantRepository, Proof
@@ -79,6 +80,10 @@ async def refresh_token_grant(
             GRANT_INVALID, "Refresh token was issued for online access; ask ac for access_type=offline",
             state=params.state,
         ))
+    withdrawn = await ConsentRepository(ctx.store).withdrawn_at(grant.oid, grant.client_id)
+    if withdrawn is not None and withdrawn >= grant.auth_time:
+        raise await refused(ctx, proof, EsiaError(
+            GRANT_INVALID, "Refresh token was revoked: the person withdrew the client's access", state=params.state))
     return Redeemed(grant, proof)
 
 
