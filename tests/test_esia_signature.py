@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,49 +20,12 @@ from gosstand.scenarios import esia_login
 from gosstand.scenarios.esia_login import EsiaJourneyError, jwt_claims
 from gosstand.scenarios.gost import cms_signer, gost_ready
 from gosstand.scenarios.identities import russian_faker
+from openssl_signer import OPENSSL, OpensslSigner, openssl_gost_missing
 
-OPENSSL = shutil.which("openssl")
-
-
-def _openssl_gost() -> str | None:
-    """Why the openssl CLI cannot sign GOST CMS here (``None``: it can)."""
-    if OPENSSL is None:
-        return "no openssl command"
-    probe = subprocess.run([OPENSSL, "engine", "gost"], capture_output=True, text=True, check=False)
-    return None if probe.returncode == 0 else "openssl has no gost engine (apt-get install libengine-gost-openssl)"
-
-
-pytestmark = pytest.mark.skipif(bool(gost_ready() or _openssl_gost()), reason=str(gost_ready() or _openssl_gost()))
+pytestmark = pytest.mark.skipif(bool(gost_ready() or openssl_gost_missing()),
+                                reason=str(gost_ready() or openssl_gost_missing()))
 
 SCOPE = "openid fullname snils"
-
-
-class OpensslSigner:
-    """The openssl CLI as a person's signature tool: ``openssl cms -sign`` with the gost engine."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.calls = 0
-
-    def _file(self, name: str, data: bytes) -> str:
-        path = self.directory / f"{self.calls}-{name}"
-        path.write_bytes(data)
-        return str(path)
-
-    def __call__(self, certificate: str, key: str, *, with_certificate: bool = True,
-                 attributes: bool = True) -> Callable[[bytes], bytes]:
-        def sign(message: bytes) -> bytes:
-            self.calls += 1
-            out = self.directory / f"{self.calls}-signature.der"
-            command = [OPENSSL, "cms", "-sign", "-engine", "gost", "-binary", "-outform", "DER",
-                       "-in", self._file("challenge", message), "-signer", self._file("cert.pem", certificate.encode()),
-                       "-inkey", self._file("key.pem", key.encode()), "-out", str(out)]
-            command += [] if with_certificate else ["-nocerts"]
-            command += [] if attributes else ["-noattr"]
-            subprocess.run(command, capture_output=True, check=True)
-            return out.read_bytes()
-
-        return sign
 
 
 @pytest.fixture
