@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -26,6 +26,7 @@ from gosstand.mocks.core.app import create_app
 from gosstand.mocks.core.settings import Settings
 from gosstand.mocks.esia.accounts import one_time_codes
 from gosstand.scenarios.esia_client import RelyingParty
+from gosstand.scenarios.gost import gost_ready, make_gost_identity
 from starlette.routing import Router
 from starlette.testclient import TestClient
 
@@ -84,14 +85,19 @@ class Twin:
         assert answered_in_front is expect_hot, f"{method} {url}: the hot route {did}"
         return hot
 
-    def control(self, method: str, path: str, **options: Any) -> None:
+    def control(self, method: str, path: str, **options: Any) -> tuple[Any, Any]:
+        """The control API's JSON answers of the hot and the full app."""
+        bodies = []
         for client in (self.hot, self.full):
-            client.request(method, f"/_gosstand/control{path}", headers={"Authorization": f"Bearer {TOKEN}"},
-                           **options).raise_for_status()
+            answer = client.request(method, f"/_gosstand/control{path}", headers={"Authorization": f"Bearer {TOKEN}"},
+                                    **options)
+            answer.raise_for_status()
+            bodies.append(answer.json())
+        return bodies[0], bodies[1]
 
     def ac_url(self, **changes: str) -> str:
         params = {**self.rp.authorization_params(SCOPE), **changes}
-        return f"/aas/oauth2/ac?{urlencode(params)}"
+        return f"{self.rp.authorize_path}?{urlencode(params)}"
 
     def te_form(self, code: str, **changes: str) -> dict[str, str]:
         return {**self.rp.token_form(code, SCOPE), **changes}
@@ -254,3 +260,43 @@ def test_bodies_the_hot_routes_do_not_read_go_to_the_full_app(twin: Twin):
         answer = twin.send("POST", "/aas/oauth2/login", expect_hot=False, **options)
         if variant in ("multipart", "chunked", "over the hot limit"):  # the full app reads these: the login goes on
             assert answer.status_code == 302, (variant, answer.text)
+
+
+def test_client_credentials_tokens_and_refusals_agree(twin: Twin):
+    """The token benchmark's request: an organisation's data for the client itself."""
+    org, same = twin.control("POST", "/organisations", json={
+        "fullName": "ООО «Ромашка»", "shortName": "Ромашка", "ogrn": "1027700132195", "inn": "7707083893",
+        "kpp": "770701001", "type": "LEGAL"})
+    assert org["oid"] == same["oid"]
+    scope = f"http://esia.gosuslugi.ru/org_fullname?org_oid={org['oid']}"
+    granted = twin.send("POST", "/aas/oauth2/te", data=twin.rp.client_credentials_form(scope))
+    assert granted.status_code == 200 and granted.json()["access_token"]
+    for refused in (scope.replace(str(org["oid"]), "999999"), "http://esia.gosuslugi.ru/org_inn?org_oid=1",
+                    "openid"):
+        twin.send("POST", "/aas/oauth2/te", data=twin.rp.client_credentials_form(refused))
+    twin.send("POST", "/aas/oauth2/te", data={**twin.rp.client_credentials_form(scope), "client_secret": "AAAA"})
+    twin.control("PATCH", "/clients/TESTSYS", json={"faults": {"overload": True}})
+    twin.send("POST", "/aas/oauth2/te", data=twin.rp.client_credentials_form(scope))
+
+
+@pytest.mark.skipif(gost_ready() is not None, reason=f"no GOST here: {gost_ready()}")
+def test_v2_ac_and_v3_te_are_answered_in_front_of_starlette_as_the_full_app_answers(twin: Twin):
+    cert, key = make_gost_identity("GOSTSYS")
+    twin.rp = RelyingParty("GOSTSYS", REDIRECT, cert, key, clock=lambda: NOW, protocol="v2")
+    twin.control("POST", "/clients", json={"client_id": "GOSTSYS", "redirect_uris": [REDIRECT],
+                                           "certificate": twin.rp.certificate_pem})
+    code = twin.to_code(consent=True)
+    tokens = twin.send("POST", "/aas/oauth2/v3/te", data=twin.te_form(code)).json()
+    assert tokens["access_token"] and tokens["id_token"]
+    twin.send("POST", "/aas/oauth2/v3/te", data=twin.te_form(code))  # spent
+    twin.send("GET", "/idp/ext/Logout", params={"client_id": "GOSTSYS"})
+    hashed = twin.rp.certificate_hash
+    for changes in ({"client_certificate_hash": hashed.upper()}, {"client_certificate_hash": "ab" * 20},
+                    {"client_certificate_hash": "0" * 64}, {"client_certificate_hash": ""},
+                    {"client_secret": "AAAA"}, {"scope_org": "org_shortname"}):
+        twin.send("GET", twin.ac_url(**changes))
+    v1_secret = replace(twin.rp, protocol="v1").authorization_params(SCOPE)["client_secret"]
+    twin.send("GET", twin.ac_url(client_secret=v1_secret))
+    code = twin.to_code()
+    twin.send("POST", "/aas/oauth2/v3/te", data=twin.te_form(code, client_certificate_hash="0" * 64))
+    twin.send("POST", "/aas/oauth2/v3/te", data=twin.te_form(code))  # spent by the refusal

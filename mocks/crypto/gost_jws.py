@@ -7,23 +7,16 @@ is ESIA's business (:mod:`..oauth.token_signing`); this module only signs and ch
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 from . import gost
+from .b64url import b64url as _b64
+from .b64url import unb64url as _unb64
 
 __all__ = ["GOST_ALGORITHM", "decode_gost", "sign_gost_jws"]
 
 GOST_ALGORITHM = "GOST3410_2012_256"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def sign_gost_jws(headers: dict[str, Any], claims: dict[str, Any], key: gost.GostPrivateKey) -> str:

@@ -3,14 +3,14 @@
 Order of checks, as at ESIA: the client and its ``redirect_uri`` first — errors there are
 answered here (400), because redirecting to an unverified address would make the mock an open
 redirector; everything after goes back to the client by ``302 <redirect_uri>?error=…``.
-A valid request becomes a login request; a browser with a live SSO session gets its code at
-once, any other is sent to the password page. The HTTP side: :mod:`.handlers`.
+A valid request becomes a login request, carried by its signed handle (:mod:`.login_handles`:
+nothing is stored); a browser with a live SSO session gets its code at once, any other is sent
+to the password page. The HTTP side: :mod:`.handlers`.
 """
 
 from __future__ import annotations
 
 from ...core.context import ServiceContext
-from ..accounts.one_time_codes import new_handle
 from ..browser import Answer, Browser, Redirect
 from ..errors import (
     BAD_PARAMETER,
@@ -27,7 +27,7 @@ from .client_repository import ClientRepository
 from .completion import complete_login
 from .fault_repository import FaultRepository
 from .grant_repository import Authorization
-from .login_repository import LoginRepository, LoginRequest
+from .login_repository import LoginRepository
 from .params import Params, SecretCheck, checked_timestamp, is_uuid
 
 __all__ = ["AC_MANDATORY", "authorize"]
@@ -97,7 +97,7 @@ async def authorize(
         state=state,
         redirect_uri=redirect_uri,
     )
-    logins = LoginRepository(ctx.store)
+    logins = LoginRepository.of(ctx)
     session = await logins.find_session(browser.sso_session, now=now)
     if session is not None:
         grant = Authorization(
@@ -112,14 +112,6 @@ async def authorize(
         )
         return await complete_login(ctx, client, grant, state=state, redirect_uri=redirect_uri, browser=browser,
                                     now=now)
-    login = LoginRequest(
-        rid=new_handle(),
-        client_id=client.client_id,
-        redirect_uri=redirect_uri,
-        scopes=scopes,
-        state=state,
-        access_type=access_type,
-        created=now,
-    )
-    await logins.save_request(login)
+    login = logins.start(client_id=client.client_id, redirect_uri=redirect_uri, scopes=scopes, state=state,
+                         access_type=access_type, now=now)
     return Redirect(location=f"/aas/oauth2/login?rid={login.rid}")

@@ -1,7 +1,7 @@
 """The challenges of the signature login, in the shared store.
 
 A challenge is a random string ESIA shows on the signature page of one login request
-(``esia:ds:challenge:<rid>``); the person's signature tool signs it. Each is used once: a
+(``esia:ds:challenge:<login id>``, the id in its ``rid``); the person's signature tool signs it. Each is used once: a
 submitted signature takes it (:meth:`ChallengeRepository.take`, atomic across replicas), and
 the page shows a new one after a refusal. A taken challenge is remembered as spent by the
 Streebog digests a signer may have put in the signature's ``messageDigest`` attribute (256 and
@@ -36,8 +36,8 @@ class Challenge:
         return now - self.issued > CHALLENGE_LIFETIME
 
 
-def _challenge_key(rid: str) -> str:
-    return f"esia:ds:challenge:{rid}"
+def _challenge_key(login_id: str) -> str:
+    return f"esia:ds:challenge:{login_id}"
 
 
 def _spent_key(digest: bytes) -> str:
@@ -48,17 +48,17 @@ class ChallengeRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def issue(self, rid: str, *, now: float) -> Challenge:
-        """A new challenge for the login request ``rid``, replacing any earlier one."""
+    async def issue(self, login_id: str, *, now: float) -> Challenge:
+        """A new challenge for the login request of id ``login_id``, replacing any earlier one."""
         challenge = Challenge(f"{_PREFIX}{secrets.token_urlsafe(32)}", now)
-        await self._store.set(_challenge_key(rid), json.dumps({"text": challenge.text, "issued": now}),
+        await self._store.set(_challenge_key(login_id), json.dumps({"text": challenge.text, "issued": now}),
                               ttl=LOGIN_REQUEST_LIFETIME * 2)
         return challenge
 
-    async def take(self, rid: str) -> Challenge | None:
+    async def take(self, login_id: str) -> Challenge | None:
         """The request's challenge, which no one else can take after this (``None``: none
         shown, or already taken). It is remembered as spent."""
-        raw = await self._store.take(_challenge_key(rid))
+        raw = await self._store.take(_challenge_key(login_id))
         if raw is None:
             return None
         data = json.loads(raw)

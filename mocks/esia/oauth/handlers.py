@@ -14,13 +14,13 @@ calls its flow and turns what comes back into the response. Errors the flows rai
 ``GET /idp/ext/Logout``              :func:`.login.logout`
 ===================================  ==========================================================
 
-A login's six requests (``GET /aas/oauth2/ac``, the password and code pages and their posts,
-``POST /aas/oauth2/te``) and the logout after it also have hot routes (:func:`hot_routes`, :mod:`...core.hot_path`),
-which answer in front of Starlette: they read the query or a url-encoded form the way the
-routes above do, call the same flow, and answer through the same response builders
-(:mod:`..web`, :mod:`..error_answers`), so both agree byte for byte. Anything else — another
-body type, a body without ``Content-Length`` or over the hot path's limit, an exception that is
-not an ESIA error — goes to the routes above.
+A login's six requests (``GET /aas/oauth2/ac`` or ``/v2/ac``, the password and code pages and
+their posts, ``POST /aas/oauth2/te`` or ``/v3/te``) and the logout after it also have hot routes
+(:func:`hot_routes`, :mod:`...core.hot_path`), which answer in front of Starlette: they read the
+query or a url-encoded form the way the routes above do, call the same flow, and answer through
+the same response builders (:mod:`..web`, :mod:`..error_answers`), so both agree byte for byte.
+Anything else — another body type, a body without ``Content-Length`` or over the hot path's
+limit, an exception that is not an ESIA error — goes to the routes above.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from ..web import browser_in, browser_of, read_form, respond, respond_to
 from . import consent, login, signature_login
 from .authorize import AC_MANDATORY, authorize
 from .grants import TE_MANDATORY, exchange
-from .params import Params, check_client_secret
+from .params import Params, SecretCheck, check_client_secret
 from .v2 import V2_AC_MANDATORY, V3_TE_MANDATORY, check_ac_secret, check_te_secret
 
 __all__ = ["hot_routes", "routes"]
@@ -202,10 +202,13 @@ def hot_routes(ctx: ServiceContext) -> list[HotRoute]:
     """The login flow's requests in their plain form, answered before Starlette (see the module's
     docstring): each reads what its full route reads, and calls the same flow."""
 
-    async def authorize_v1_hot(request: HotRequest) -> Answer:
-        assert request.scope is not None
-        return await authorize(ctx, Params(_query(request)), browser_in(request.scope), mandatory=AC_MANDATORY,
-                               check_secret=check_client_secret)
+    def authorize_hot(mandatory: tuple[str, ...], check_secret: SecretCheck) -> Flow:
+        async def flow(request: HotRequest) -> Answer:
+            assert request.scope is not None
+            return await authorize(ctx, Params(_query(request)), browser_in(request.scope), mandatory=mandatory,
+                                   check_secret=check_secret)
+
+        return flow
 
     async def password_page_hot(request: HotRequest) -> Answer:
         return await login.password_page(ctx, dict(_query(request)).get("rid", ""))
@@ -228,24 +231,33 @@ def hot_routes(ctx: ServiceContext) -> list[HotRoute]:
         query = dict(_query(request))
         return await login.logout(ctx, query.get("client_id"), query.get("redirect_url"), browser_in(request.scope))
 
-    async def token_v1_hot(request: HotRequest) -> HotAnswer:
-        try:
+    def token_hot(mandatory: tuple[str, ...], check_secret: SecretCheck) -> Callable[[HotRequest],
+                                                                                     Awaitable[HotAnswer]]:
+        async def answer(request: HotRequest) -> HotAnswer:
             try:
-                fields = _form(request)
-            except NotAForm:
-                raise _not_a_form() from None
-            body = await exchange(ctx, Params(fields), mandatory=TE_MANDATORY, check_secret=check_client_secret)
-        except EsiaError as error:
-            return HotAnswer.of(esia_error_response(error, html_page=wants_html(_header(request, b"accept"))))
-        return HotAnswer.of(JSONResponse(body, headers=_NO_STORE))
+                try:
+                    fields = _form(request)
+                except NotAForm:
+                    raise _not_a_form() from None
+                body = await exchange(ctx, Params(fields), mandatory=mandatory, check_secret=check_secret)
+            except EsiaError as error:
+                return HotAnswer.of(esia_error_response(error, html_page=wants_html(_header(request, b"accept"))))
+            return HotAnswer.of(JSONResponse(body, headers=_NO_STORE))
+
+        return answer
 
     return [
-        HotRoute("/aas/oauth2/ac", _hot_page(authorize_v1_hot), "/aas/oauth2/ac"),
+        HotRoute("/aas/oauth2/ac", _hot_page(authorize_hot(AC_MANDATORY, check_client_secret)), "/aas/oauth2/ac"),
+        HotRoute("/aas/oauth2/v2/ac", _hot_page(authorize_hot(V2_AC_MANDATORY, check_ac_secret)),
+                 "/aas/oauth2/v2/ac"),
         HotRoute("/aas/oauth2/login", _hot_page(password_page_hot), "/aas/oauth2/login"),
         HotRoute("/aas/oauth2/login", _hot_page(submit_password_hot), "/aas/oauth2/login", methods=("POST",)),
         HotRoute("/aas/oauth2/otp", _hot_page(otp_page_hot), "/aas/oauth2/otp"),
         HotRoute("/aas/oauth2/otp", _hot_page(submit_otp_hot), "/aas/oauth2/otp", methods=("POST",)),
-        HotRoute("/aas/oauth2/te", token_v1_hot, "/aas/oauth2/te", methods=("POST",)),
+        HotRoute("/aas/oauth2/te", token_hot(TE_MANDATORY, check_client_secret), "/aas/oauth2/te",
+                 methods=("POST",)),
+        HotRoute("/aas/oauth2/v3/te", token_hot(V3_TE_MANDATORY, check_te_secret), "/aas/oauth2/v3/te",
+                 methods=("POST",)),
         HotRoute("/idp/ext/Logout", _hot_page(logout_hot), "/idp/ext/Logout"),
     ]
 

@@ -46,13 +46,13 @@ async def totp_accepted(ctx: ServiceContext, oid: int, code: str, *, now: float)
 
 
 async def password_page(ctx: ServiceContext, rid: str) -> Page:
-    if await LoginRepository(ctx.store).find_request(rid, now=await ctx.clock.now()) is None:
+    if await LoginRepository.of(ctx).find_request(rid, now=await ctx.clock.now()) is None:
         return _expired()
     return password_form(rid)
 
 
 async def submit_password(ctx: ServiceContext, rid: str, login: str, password: str) -> Answer:
-    logins = LoginRepository(ctx.store)
+    logins = LoginRepository.of(ctx)
     now = await ctx.clock.now()
     pending = await logins.find_request(rid, now=now)
     if pending is None:
@@ -79,14 +79,14 @@ async def submit_password(ctx: ServiceContext, rid: str, login: str, password: s
 
 
 async def otp_page(ctx: ServiceContext, rid: str) -> Page:
-    pending = await LoginRepository(ctx.store).find_request(rid, now=await ctx.clock.now())
+    pending = await LoginRepository.of(ctx).find_request(rid, now=await ctx.clock.now())
     if pending is None or pending.otp is None:
         return _expired()
     return otp_form(rid, masked_phone=mask_phone(pending.phone), totp=pending.factor == "totp")
 
 
 async def submit_otp(ctx: ServiceContext, rid: str, code: str, browser: Browser) -> Answer:
-    logins = LoginRepository(ctx.store)
+    logins = LoginRepository.of(ctx)
     now = await ctx.clock.now()
     pending = await logins.find_request(rid, now=now)
     if pending is None or pending.otp is None or pending.oid is None:
@@ -98,12 +98,12 @@ async def submit_otp(ctx: ServiceContext, rid: str, code: str, browser: Browser)
     else:
         right = hmac.compare_digest(code.encode(), pending.otp.encode())
     if not totp and now - (pending.otp_sent or 0) > OTP_LIFETIME:
-        await logins.finish_request(rid)
+        await logins.finish_request(pending)
         return message_page("Вход не выполнен", "Срок действия кода истёк. Начните вход заново.", status=400)
     if not right:
         pending.otp_attempts += 1
         if pending.otp_attempts >= MAX_ATTEMPTS:
-            await logins.finish_request(rid)
+            await logins.finish_request(pending)
             return message_page("Вход не выполнен", "Код введён неверно слишком много раз.", status=400)
         await logins.save_request(pending)
         return otp_form(rid, masked_phone=masked, error="Неверный код", status=400, totp=totp)
@@ -115,7 +115,7 @@ async def finish_login(ctx: ServiceContext, pending: LoginRequest, *, oid: int, 
     """End a login whose person has proved who they are — ``PWD`` (password and code) or ``DS``
     (an electronic signature): the SSO session, the admission checks, consent, the code, all in
     the one commit the login request ends with."""
-    logins = LoginRepository(ctx.store)
+    logins = LoginRepository.of(ctx)
     ending = logins.ending(pending, oid=oid, now=now, method=method)
     session = ending.session
     grant = Authorization(
@@ -152,7 +152,7 @@ async def logout(ctx: ServiceContext, client_id: str | None, redirect_url: str |
         raise unknown_client(client_id)
     if redirect_url is not None and redirect_url not in client.redirect_uris:
         raise EsiaError(REDIRECT_NOT_REGISTERED, "redirect_url is not registered for the client")
-    await LoginRepository(ctx.store).end_session(browser.sso_session)
+    await LoginRepository.of(ctx).end_session(browser.sso_session)
     if redirect_url is None:
         return replace(message_page("Выход", "Вы вышли из учётной записи.", status=200), end_sso=True)
     return Redirect(location=redirect_url, end_sso=True)

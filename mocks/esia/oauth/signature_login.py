@@ -195,18 +195,19 @@ def _unavailable(reason: str) -> Page:
 
 async def signature_page(ctx: ServiceContext, rid: str) -> Page:
     now = await ctx.clock.now()
-    if await LoginRepository(ctx.store).find_request(rid, now=now) is None:
+    pending = await LoginRepository.of(ctx).find_request(rid, now=now)
+    if pending is None:
         return _expired()
     if (reason := gost.unavailable_reason()) is not None:
         return _unavailable(reason)
-    challenge = await ChallengeRepository(ctx.store).issue(rid, now=now)
+    challenge = await ChallengeRepository(ctx.store).issue(pending.id, now=now)
     return signature_form(rid, challenge.text, lifetime=CHALLENGE_LIFETIME)
 
 
-async def _verified_holder(ctx: ServiceContext, rid: str, signature: str, certificate: str, *,
+async def _verified_holder(ctx: ServiceContext, login_id: str, signature: str, certificate: str, *,
                            now: float) -> UserAccount:
     challenges = ChallengeRepository(ctx.store)
-    challenge = await challenges.take(rid)
+    challenge = await challenges.take(login_id)
     if challenge is None:
         raise SignInRefused(CHALLENGE_EXPIRED, "no challenge was shown for this login, or it was used")
     if challenge.expired(now):
@@ -220,7 +221,7 @@ async def _verified_holder(ctx: ServiceContext, rid: str, signature: str, certif
 
 async def submit_signature(ctx: ServiceContext, rid: str, signature: str, certificate: str,
                            browser: Browser) -> Answer:
-    logins = LoginRepository(ctx.store)
+    logins = LoginRepository.of(ctx)
     now = await ctx.clock.now()
     pending = await logins.find_request(rid, now=now)
     if pending is None:
@@ -228,9 +229,9 @@ async def submit_signature(ctx: ServiceContext, rid: str, signature: str, certif
     if (reason := gost.unavailable_reason()) is not None:
         return _unavailable(reason)
     try:
-        account = await _verified_holder(ctx, rid, signature, certificate, now=now)
+        account = await _verified_holder(ctx, pending.id, signature, certificate, now=now)
     except SignInRefused as refusal:
-        fresh = await ChallengeRepository(ctx.store).issue(rid, now=now)
+        fresh = await ChallengeRepository(ctx.store).issue(pending.id, now=now)
         return signature_form(rid, fresh.text, lifetime=CHALLENGE_LIFETIME, error=refusal.message,
                               status=refusal.kind.status)
     account = await _confirmed(UserRepository(ctx.store), account)
