@@ -75,8 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--control-token", dest="gosstand_control_token", default=None, metavar="TOKEN",
                     help=f"the target exposes the gosstand control API [{ENVIRONMENT['control_token']}]")
     group.addoption("--account-url", dest="gosstand_account_urls", action="append", default=None, metavar="URL",
-                    help="base URL of a personal account that signs in through the target's ESIA (GET "
-                         "URL/login sends the browser there); repeatable [GOSSTAND_ACCOUNT_URLS, comma-separated]")
+                    help="a personal account that signs in through the target's ESIA: its login URL (a "
+                         "base URL alone means URL/login); its way to ESIA, callback, page and logout are "
+                         "found by following it; repeatable [GOSSTAND_ACCOUNT_URLS, comma-separated]")
     group.addoption("--access-token", dest="gosstand_access_token", default=None, metavar="TOKEN",
                     help="an ESIA access token for targets without the control API "
                          f"[{ENVIRONMENT['access_token']}]")
