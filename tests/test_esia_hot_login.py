@@ -308,3 +308,21 @@ def test_v2_ac_and_v3_te_are_answered_in_front_of_starlette_as_the_full_app_answ
     code = twin.to_code()
     twin.send("POST", "/aas/oauth2/v3/te", data=twin.te_form(code, client_certificate_hash="0" * 64))
     twin.send("POST", "/aas/oauth2/v3/te", data=twin.te_form(code))  # spent by the refusal
+
+
+def test_the_sms_outbox_read_is_answered_in_front_of_starlette_as_the_full_app_answers(twin: Twin):
+    """A load run reads each login's SMS code through the control API."""
+    rid = query(twin.send("GET", twin.ac_url()).headers["location"])["rid"]
+    twin.send("POST", "/aas/oauth2/login", data={"rid": rid, "login": twin.phone, "password": person()["password"]})
+    outbox, auth = "/_gosstand/control/outbox", {"Authorization": f"Bearer {TOKEN}"}
+    for params in ({"phone": twin.phone, "last": "1"}, {"phone": twin.phone}, {"phone": "8" + twin.phone[2:]},
+                   {"phone": "+79990009999"}):
+        answer = twin.send("GET", outbox, params=params, headers=auth)
+        assert answer.status_code == 200
+    assert answer.json()["messages"] == []
+    for params in ({"phone": "12"}, {"phone": twin.phone, "last": "0"}, {}):
+        assert twin.send("GET", outbox, params=params, headers=auth, expect_hot=False).status_code == 422
+    for headers in ({}, {"Authorization": "Bearer wrong"},
+                    [("Authorization", f"Bearer {TOKEN}"), ("Authorization", "Bearer wrong")]):
+        answer = twin.send("GET", outbox, params={"phone": twin.phone}, headers=headers, expect_hot=False)
+        assert answer.status_code == 401

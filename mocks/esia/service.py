@@ -42,7 +42,7 @@ from ..core.service import ServiceDefinition
 from .accounts import handlers as accounts
 from .ca.authority import certification_authority
 from .ca.handlers import crl_route
-from .control import control_routes
+from .control import control_routes, hot_outbox
 from .crypto.gost_keys import gost_signing_keys
 from .crypto.keys import signing_keys
 from .error_answers import handle_esia_error, handle_refused_body, handle_rs_error
@@ -113,7 +113,7 @@ def helper_routes(ctx: ServiceContext) -> list[BaseRoute]:
 def definition(ctx: ServiceContext) -> ServiceDefinition:
     return ServiceDefinition(
         routes=[*oauth.routes, *accounts.routes, *rs.routes],
-        hot_routes=[rs.hot_person_root(ctx), *oauth.hot_routes(ctx)],
+        hot_routes=[rs.hot_person_root(ctx), *oauth.hot_routes(ctx), hot_outbox(ctx)],
         control_routes=control_routes,
         helper_routes=helper_routes(ctx),
         contract=CONTRACT,

@@ -59,6 +59,10 @@ class OrganisationRepository:
         raw = await self._store.get(_org_key(org_oid))
         return None if raw is None else Organisation.from_json(json.loads(raw))
 
+    async def exists(self, org_oid: int) -> bool:
+        """Whether ESIA knows the organisation, without reading its record (a token request only asks this)."""
+        return await self._store.get(_org_key(org_oid)) is not None
+
     async def link(self, org_oid: int, employment: Employment, *, now: float) -> Employment:
         """Make the person an employee (or change their role), as of ``now``."""
         employment = replace(employment, since=now)

@@ -57,7 +57,7 @@ async def client_credentials_grant(
 ) -> Redeemed:
     org_oid, scopes = requested_org_scopes(params, client)
     permitted = client.organisations is None or org_oid in client.organisations
-    if not permitted or await OrganisationRepository(ctx.store).get(org_oid) is None:
+    if not permitted or not await OrganisationRepository(ctx.store).exists(org_oid):
         raise EsiaError(NO_GRANTS, "OAuthErrorEnum.noGrants", state=params.state)
     return Redeemed(Authorization(
         oid=org_oid,
