@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..extras import require
 from .targets import (
     DEFAULT_CONTRACT_EXAMPLES,
     DEFAULT_REPLICAS,
@@ -108,6 +109,14 @@ def pytest_configure(config: pytest.Config) -> None:
             print(f"\nConformance report: {files.html} (JUnit by rule: {files.junit})", flush=True)
 
         config.pluginmanager.register(LedgerPlugin(write), "gosstand-ledger")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
+    """The suite's modules need gosstand's ``[conformance]`` extra; without it their collection
+    fails saying so, instead of with a bare import error. (This plugin itself loads in any pytest
+    run of a project that installed gosstand, and needs nothing beyond pytest.)"""
+    if file_path.name.startswith("test_") and file_path.suffix == ".py" and file_path.parent == SUITE_DIR:
+        require("the conformance suite", "conformance")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -20,7 +20,15 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from gosstand.extras import MissingExtra, missing, require
+
+#: The extra of gosstand each command needs beyond the base install (which serves the mocks:
+#: ``up``, ``keys``, ``accounts``); without it the command says which to install and exits 2.
+COMMAND_EXTRAS = {"peak": "load", "replay": "load", "seed": "load", "report": "report",
+                  "conformance": "conformance", "containers": "containers"}
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -155,7 +163,7 @@ def _containers(args: argparse.Namespace) -> int:
 
     if args.action == "build":
         mode = "offline" if args.offline else "registry" if args.registry else None
-        print(images.describe(images.build_images(mode=mode, force=args.force)))
+        print(images.describe(images.build_images(mode=mode, force=args.force, load=args.load)))
     else:
         for name in containers.clean():
             print(f"removed container {name}")
@@ -221,6 +229,28 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _arguments_if_installed(parser: argparse.ArgumentParser, extra: str,
+                            add: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The command's own arguments when its extra is installed (they are defined in its modules);
+    without it any arguments are taken, so that the command can say which extra it needs."""
+    if missing(extra):
+        parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    else:
+        add(parser)
+
+
+def _add_peak_arguments(parser: argparse.ArgumentParser) -> None:
+    from gosstand.loadtests.run import add_arguments
+
+    add_arguments(parser)
+
+
+def _add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    from gosstand.loadtests.replay.command import add_arguments
+
+    add_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gosstand.stand.backends import BACKENDS
 
@@ -277,12 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--registry", action="store_true", help="FROM python:3.11-slim, official redis/haproxy")
     boxes.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     boxes.add_argument("--images", action="store_true", help="clean: also remove the images gosstand built")
+    boxes.add_argument("--load", action="store_true",
+                       help="build: also gosstand-load, the mocks' image with the [load] extra (Locust on the "
+                            "journeys: the Kubernetes base's Locust pod)")
     boxes.set_defaults(run=_containers)
 
     peak = commands.add_parser("peak", help="the main job: peak-hour load with failovers, report, verdict")
-    from gosstand.loadtests.run import add_arguments
-
-    add_arguments(peak)
+    _arguments_if_installed(peak, "load", _add_peak_arguments)
     peak.set_defaults(run=_peak)
 
     report = commands.add_parser("report", help="rebuild the report of a recorded run directory")
@@ -293,9 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser(
         "replay", help="a traffic profile from a recorded peak: nginx or HAProxy access logs, HAR files")
-    from gosstand.loadtests.replay.command import add_arguments as add_replay_arguments
-
-    add_replay_arguments(replay)
+    _arguments_if_installed(replay, "load", _add_replay_arguments)
     replay.set_defaults(run=_replay)
 
     seed = commands.add_parser("seed", help="fill a stand's FTS and UTKO stores with a year of data")
@@ -319,6 +348,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    try:
+        if args.command in COMMAND_EXTRAS:
+            require(f"gosstand {args.command}", COMMAND_EXTRAS[args.command])
+        if args.command == "up" and args.backend == "containers":
+            require("gosstand up --backend containers", "containers")
+    except MissingExtra as absent:
+        print(absent, file=sys.stderr)
+        return 2
     if args.command == "conformance":
         return _conformance(args, extra)
     if extra:

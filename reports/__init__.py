@@ -15,4 +15,11 @@ modules, one job each; lower layers never import higher ones:
     summary     every figure as JSON     charts  inline SVG     render  HTML     junit  JUnit XML
     build       build_report / verdict_exit_code             cli       the command line
     synthetic   run directories with known answers (tests, demos)
+
+They need gosstand's ``[report]`` extra (matplotlib, numpy, Jinja2, HdrHistogram); importing any
+part of them without it says so.
 """
+
+from ..extras import require
+
+require("gosstand's reports (gosstand report, the end of gosstand peak)", "report")

@@ -25,9 +25,15 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from faker import Faker
-from faker.providers import BaseProvider
-from faker.providers.person.ru_RU import translit
+from ..extras import require
+
+try:
+    from faker import Faker
+    from faker.providers import BaseProvider
+    from faker.providers.person.ru_RU import translit
+except ImportError:
+    require("the test identities (gosstand.scenarios.identities)", "load", modules=("faker",))
+    raise
 
 __all__ = [
     "PLATE_LETTERS",

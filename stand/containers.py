@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Self
 
 import httpx
 
+from ..extras import MissingExtra, require
 from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.metrics import METRICS_DIR_VARIABLE, METRICS_FOLDER
 from ..mocks.core.middleware import REPLICA_HEADER
@@ -93,11 +94,12 @@ def _quiet(message: str) -> None:
 def docker_unavailable_reason() -> str | None:
     """Why the container stack cannot run here, or ``None`` when a Docker daemon answers."""
     try:
+        require("the container stack", "containers")
         from docker.errors import DockerException
 
         import docker
-    except ImportError:  # pragma: no cover - docker is a dependency of testcontainers
-        return "the docker Python package is not installed"
+    except MissingExtra as missing:
+        return str(missing)
     try:
         client = docker.from_env(timeout=5)
         client.ping()

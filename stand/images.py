@@ -1,6 +1,7 @@
 """The container images of the stack, built with or without a registry, and reused when unchanged.
 
-Two ways, one result (:class:`ImageSet`: the mocks, Redis and HAProxy image names):
+Two ways, one result (:class:`ImageSet`: the mocks, Redis and HAProxy image names, and on request
+the load image):
 
 ``registry``
     ``docker/Dockerfile`` ``FROM python:3.11-slim``; Redis and HAProxy are the official images.
@@ -11,8 +12,11 @@ Two ways, one result (:class:`ImageSet`: the mocks, Redis and HAProxy image name
     ``docker/redis.Dockerfile`` and ``docker/haproxy.Dockerfile`` build on it.
 
 Either way the project goes in from a wheelhouse that ``pip wheel`` fills on the host, so image
-builds never reach PyPI; offline builds run with ``network_mode="none"``, registry builds only
-apt-install Debian's GOST engine for OpenSSL on top of the slim image.
+builds never reach PyPI. The mocks' image holds gosstand's base install only (what serves the
+mocks); ``gosstand-load`` (``--load``: Locust on the journeys, for the Kubernetes base's Locust pod)
+is the same Dockerfile over a wheelhouse with the ``[load]`` extra. Offline builds run with
+``network_mode="none"``; registry builds only apt-install Debian's GOST engine for OpenSSL on top of
+the slim image.
 
 Every image carries the label ``org.gosstand.hash``: a digest of what it was made from (the
 package list and mirror for the base; the base, the project's sources and the Dockerfile for the
@@ -35,6 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require
 from ..mocks.core.filelock import exclusive
 
 if TYPE_CHECKING:
@@ -87,10 +92,13 @@ class ImageSet:
     haproxy: str
     #: ``registry`` or ``offline``: how the images were made.
     source: str
+    #: The mocks' image with gosstand's ``[load]`` extra, when it was asked for.
+    load: str | None = None
 
 
 def docker_client() -> docker.DockerClient:
     """A client of the local daemon; :class:`ImageBuildError` when none answers."""
+    require("the container images", "containers")
     from docker.errors import DockerException
 
     import docker
@@ -259,26 +267,27 @@ def _copy_sources(root: Path, scratch: Path) -> None:
         shutil.copy2(path, target)
 
 
-def build_wheelhouse(root: Path, *, log: Log = print) -> Path:
-    """Two directories of wheels under one: ``deps/`` (every dependency, reused while
-    ``pyproject.toml`` is unchanged) and ``project/`` (the gosstand wheel, made afresh).
+def build_wheelhouse(root: Path, *, extra: str = "", log: Log = print) -> Path:
+    """Two directories of wheels under one: ``deps/`` (every dependency of the base install, or of
+    ``extra`` in ``deps-<extra>/``; reused while ``pyproject.toml`` is unchanged) and ``project/``
+    (the gosstand wheel, made afresh).
 
     The image installs them in two layers, so a change to the code alone rebuilds only the
     last, small one. The project is copied to a scratch directory first, so building its wheel
     leaves no ``build/`` or ``*.egg-info`` in the checkout.
     """
     wheelhouse = cache_dir() / "wheelhouse"
-    deps, project = wheelhouse / "deps", wheelhouse / "project"
+    deps, project = wheelhouse / _deps_folder(extra), wheelhouse / "project"
     deps_digest = _digest((root / "pyproject.toml").read_bytes(), *TARGET_EXTRAS)
-    stamp = wheelhouse / "deps.digest"
+    stamp = wheelhouse / f"{deps.name}.digest"
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gosstand-src-") as scratch:
         _copy_sources(root, Path(scratch))
         if not (stamp.exists() and stamp.read_text() == deps_digest):
             log("wheelhouse: pip wheel gosstand's dependencies…")
             shutil.rmtree(deps, ignore_errors=True)
-            _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(deps), scratch,
-                  *TARGET_EXTRAS], log)
+            _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(deps),
+                  f"{scratch}[{extra}]" if extra else scratch, *TARGET_EXTRAS], log)
             for own in deps.glob("gosstand-*.whl"):
                 own.unlink()
             stamp.write_text(deps_digest)
@@ -289,9 +298,13 @@ def build_wheelhouse(root: Path, *, log: Log = print) -> Path:
     return wheelhouse
 
 
+def _deps_folder(extra: str) -> str:
+    return f"deps-{extra}" if extra else "deps"
+
+
 def _build_from_dockerfile(
     client: docker.DockerClient, *, dockerfile: Path, tag: str, digest: str, base: str,
-    wheelhouse: Path | None = None, force: bool, log: Log,
+    wheelhouse: Path | None = None, extra: str = "", force: bool, log: Log,
 ) -> str:
     if not force and _label_of(client, tag) == digest:
         log(f"{tag}: up to date")
@@ -301,7 +314,7 @@ def _build_from_dockerfile(
     with tempfile.TemporaryDirectory(prefix="gosstand-build-") as context:
         shutil.copy2(dockerfile, Path(context) / "Dockerfile")
         if wheelhouse is not None:
-            shutil.copytree(wheelhouse / "deps", Path(context) / "wheelhouse")
+            shutil.copytree(wheelhouse / _deps_folder(extra), Path(context) / "wheelhouse")
             shutil.copytree(wheelhouse / "project", Path(context) / "project")
         # Offline builds need no network; FROM python:3.11-slim apt-installs the GOST engine.
         _docker_build(client, context=Path(context), dockerfile="Dockerfile", tag=tag, digest=digest,
@@ -339,9 +352,11 @@ def choose_mode(client: docker.DockerClient, mode: str) -> str:
 
 
 def build_images(
-    *, mode: str | None = None, force: bool = False, log: Log = print, client: docker.DockerClient | None = None
+    *, mode: str | None = None, force: bool = False, load: bool = False, log: Log = print,
+    client: docker.DockerClient | None = None,
 ) -> ImageSet:
-    """Build (or reuse) every image the container stack needs and say which they are.
+    """Build (or reuse) every image the container stack needs and say which they are; with
+    ``load`` the load image too.
 
     ``mode`` defaults to ``GOSSTAND_IMAGES`` or ``auto``.
     """
@@ -349,10 +364,10 @@ def build_images(
     # Two builds at once (two CI jobs, two test sessions) would share the root filesystem's
     # scratch folder and the tags: the second waits, then finds the images up to date.
     with exclusive(cache_dir() / "build.lock"):
-        return _build_images(client, mode=mode, force=force, log=log)
+        return _build_images(client, mode=mode, force=force, load=load, log=log)
 
 
-def _build_images(client: docker.DockerClient, *, mode: str | None, force: bool, log: Log) -> ImageSet:
+def _build_images(client: docker.DockerClient, *, mode: str | None, force: bool, load: bool, log: Log) -> ImageSet:
     mode = choose_mode(client, mode or os.environ.get("GOSSTAND_IMAGES", "auto"))
     root = project_dir()
     dockerfiles = root / "docker"
@@ -375,15 +390,18 @@ def _build_images(client: docker.DockerClient, *, mode: str | None, force: bool,
             client, dockerfile=dockerfiles / "haproxy.Dockerfile", tag="gosstand-haproxy:latest",
             digest=_digest(base_id, (dockerfiles / "haproxy.Dockerfile").read_bytes()), base=base, force=force,
             log=log)
-    mocks_tag = f"gosstand-mocks:{mode}"
-    mocks_digest = _digest(base_id, sources, (dockerfiles / "Dockerfile").read_bytes())
-    if force or _label_of(client, mocks_tag) != mocks_digest:
-        wheelhouse = build_wheelhouse(root, log=log)
-        _build_from_dockerfile(client, dockerfile=dockerfiles / "Dockerfile", tag=mocks_tag, digest=mocks_digest,
-                               base=base, wheelhouse=wheelhouse, force=True, log=log)
-    else:
-        log(f"{mocks_tag}: up to date")
-    return ImageSet(mocks=mocks_tag, redis=redis, haproxy=haproxy, source=mode)
+    built = {}
+    for name, extra in (("mocks", ""), *((("load", "load"),) if load else ())):
+        tag = f"gosstand-{name}:{mode}"
+        digest = _digest(base_id, sources, (dockerfiles / "Dockerfile").read_bytes(), extra)
+        if force or _label_of(client, tag) != digest:
+            wheelhouse = build_wheelhouse(root, extra=extra, log=log)
+            _build_from_dockerfile(client, dockerfile=dockerfiles / "Dockerfile", tag=tag, digest=digest, base=base,
+                                   wheelhouse=wheelhouse, extra=extra, force=True, log=log)
+        else:
+            log(f"{tag}: up to date")
+        built[name] = tag
+    return ImageSet(mocks=built["mocks"], redis=redis, haproxy=haproxy, source=mode, load=built.get("load"))
 
 
 def describe(images: ImageSet) -> str:

@@ -24,13 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 import httpx
-import respx
 from starlette.testclient import TestClient
 
+from ..extras import require
 from ..mocks.core.app import create_app
 from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.settings import Settings, SignatureMode, configured_issuer
 from .accounts import prepare_account_keys, register_accounts
+
+try:
+    import respx
+except ImportError:
+    require("the in-process stack (gosstand_inprocess)", "conformance", modules=("respx",))
+    raise
 
 if TYPE_CHECKING:
     from .protocol import Stack

@@ -24,12 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 from account_people import api_token, seed_organisation, seed_person, submit_declaration
+from built_images import images_or_skip
 from gosstand.mocks.core.middleware import REPLICA_HEADER
 from gosstand.scenarios import accounts, declarations
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.http import HttpxClient
-from gosstand.stand.containers import docker_unavailable_reason
-from gosstand.stand.images import ImageBuildError, build_images
 from gosstand.stand.ports import free_port
 
 pytestmark = [pytest.mark.containers, pytest.mark.slow]
@@ -90,17 +89,9 @@ def _wait_until_ready(stand: ComposeStand) -> None:
 
 @pytest.fixture(scope="module")
 def stand() -> Iterator[ComposeStand]:
-    reason = docker_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
     if shutil.which("docker-compose") is None:
         pytest.skip("docker-compose is not installed (Debian: docker-compose)")
-    try:
-        images = build_images(log=lambda message: None)
-    except ImageBuildError as error:
-        if "not installed" in str(error):
-            pytest.skip(str(error))
-        raise
+    images = images_or_skip()
     ports = {service: free_port() for service in SERVICES}
     token = secrets.token_urlsafe(16)
     env = {**os.environ, "GOSSTAND_CONTROL_TOKEN": token, "GOSSTAND_IMAGE": images.mocks,

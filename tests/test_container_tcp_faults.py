@@ -14,11 +14,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from built_images import images_or_skip
 from gosstand.loadtests.failover import carry_out
 from gosstand.loadtests.schedule import RunShape, parse_schedule
 from gosstand.mocks.core.middleware import REPLICA_HEADER
-from gosstand.stand.containers import ContainerStack, docker_unavailable_reason
-from gosstand.stand.images import ImageBuildError, build_images
+from gosstand.stand.containers import ContainerStack
 
 pytestmark = [pytest.mark.containers, pytest.mark.slow]
 
@@ -29,15 +29,7 @@ NOTICE_S = 20.0
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[ContainerStack]:
-    reason = docker_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    try:
-        images = build_images(log=lambda message: None)
-    except ImageBuildError as error:
-        if "not installed" in str(error):
-            pytest.skip(str(error))
-        raise
+    images = images_or_skip()
     with ContainerStack(replicas=2, services=("esia",), images=images, log=lambda message: None,
                         tcp_faults=True) as running:
         yield running

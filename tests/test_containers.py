@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 import probe_comparison as compare
 import pytest
+from built_images import images_or_skip
 from gosstand.mocks.core.middleware import REPLICA_HEADER
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
@@ -22,8 +23,7 @@ from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.esia_login import EsiaJourneyError
 from gosstand.scenarios.http import HttpResponse, HttpxClient, TransportFailure
 from gosstand.stand.actions import ReplicaAction, perform
-from gosstand.stand.containers import ContainerStack, clean, docker_unavailable_reason
-from gosstand.stand.images import ImageBuildError, build_images
+from gosstand.stand.containers import ContainerStack, clean
 from gosstand.stand.manifest import StackManifest
 
 pytestmark = [pytest.mark.containers, pytest.mark.slow]
@@ -35,15 +35,7 @@ PASSWORD = "Secret-Passw0rd"
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[ContainerStack]:
-    reason = docker_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    try:
-        images = build_images(log=lambda message: None)
-    except ImageBuildError as error:
-        if "not installed" in str(error):
-            pytest.skip(str(error))
-        raise
+    images = images_or_skip()
     with ContainerStack(replicas=2, services=("esia",), images=images, log=lambda message: None) as running:
         yield running
 
@@ -261,15 +253,7 @@ def test_clean_removes_containers_by_label(stack):
 @pytest.fixture(scope="module")
 def images() -> object:
     """The images the fixtures' stacks run (built once, reused while unchanged)."""
-    reason = docker_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    try:
-        return build_images(log=lambda message: None)
-    except ImageBuildError as error:
-        if "not installed" in str(error):
-            pytest.skip(str(error))
-        raise
+    return images_or_skip()
 
 
 @pytest.mark.parametrize("fault", [compare.KILL, compare.PAUSE], ids=["kill", "pause"])

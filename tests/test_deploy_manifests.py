@@ -80,6 +80,16 @@ def test_each_service_runs_replicas_behind_a_service_with_the_token_from_a_secre
     assert len(stores) == len(MOCKS)  # a Redis database per service, as the container stack keeps them
 
 
+def test_locust_runs_the_load_image_and_the_mocks_the_image_without_it(rendered: list[dict[str, Any]]) -> None:
+    """The mocks' image holds gosstand's base install only (no Locust); the Locust pod runs the
+    image built with the [load] extra."""
+    deployments = _objects(rendered, "Deployment")
+    images = {name: {c["image"] for c in d["spec"]["template"]["spec"]["containers"]}
+              for name, d in deployments.items()}
+    assert images["locust"] == {"gosstand-load:registry"}
+    assert all(images[name] == {"gosstand-mocks:registry"} for name in MOCKS)
+
+
 def test_the_compose_file_gives_every_replica_its_name_its_store_and_a_balancer(tmp_path: Path) -> None:
     compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     balancer = (COMPOSE.parent / "haproxy.cfg").read_text(encoding="utf-8")
