@@ -23,7 +23,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
@@ -40,11 +39,15 @@ from ..mocks.core.serve import REFUSAL
 from ..mocks.core.settings import SERVICES, Settings, SignatureMode, configured_issuer
 from .accounts import prepare_account_keys, register_accounts
 from .actions import Evidence, ReplicaAction, perform
+from .launcher import ForkedReplica, Launcher, LauncherError
 from .lifecycle import StackLifecycle
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .ports import free_port
 from .protocol import StackError
 from .tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
+
+#: The pause between rounds of health polls while replicas start.
+READY_POLL_SECONDS = 0.02
 
 
 @dataclass
@@ -52,7 +55,8 @@ class Replica:
     service: str
     index: int
     name: str
-    process: subprocess.Popen[bytes] | None = None
+    #: Forked by the stack's launcher (:mod:`.launcher`); its own process group, led by ``pid``.
+    process: ForkedReplica | None = None
     log: Path | None = None
     #: Its own port, behind the TCP fault layer; ``None``: it shares the service's port.
     port: int | None = None
@@ -83,6 +87,7 @@ class EmbeddedStack(StackLifecycle):
     def __post_init__(self) -> None:
         self.services = tuple(self.services)
         self.layer: LayerProcess | None = None
+        self.launcher: Launcher | None = None
         self._own_state_dir = self.state_dir is None
         self.state_dir = Path(self.state_dir or tempfile.mkdtemp(prefix="gosstand-"))
         self.urls: dict[str, str] = {}
@@ -94,24 +99,25 @@ class EmbeddedStack(StackLifecycle):
     def start(self) -> Self:
         assert self.state_dir is not None
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
-        ensure_signing_keys(self.state_dir / "esia-keys")
-        prepare_account_keys(self.state_dir / "esia-keys", tuple(self.services))
-        for service in self.services:  # every URL first: FTS and UTKO are told ESIA's
-            port = self.ports.get(service) or free_port(self.host)
-            self._ports[service] = port
-            self.urls[service] = f"http://{self.host}:{port}"
-        for service in self.services:
-            count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
-            self.members[service] = [Replica(service, i, f"{service}-{i}",
-                                             port=free_port(self.host) if self.tcp_faults else None)
-                                     for i in range(1, count + 1)]
-            for replica in self.members[service]:
-                self._spawn(replica)
+        # the launcher imports the replicas' code while this process makes the keys
+        self.launcher = Launcher.start(self.services, log=self.state_dir / "logs" / "launcher.log")
         try:
+            ensure_signing_keys(self.state_dir / "esia-keys")
+            prepare_account_keys(self.state_dir / "esia-keys", tuple(self.services))
+            for service in self.services:  # every URL first: FTS and UTKO are told ESIA's
+                port = self.ports.get(service) or free_port(self.host)
+                self._ports[service] = port
+                self.urls[service] = f"http://{self.host}:{port}"
+            for service in self.services:
+                count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)
+                self.members[service] = [Replica(service, i, f"{service}-{i}",
+                                                 port=free_port(self.host) if self.tcp_faults else None)
+                                         for i in range(1, count + 1)]
+                for replica in self.members[service]:
+                    self._spawn(replica)
             if self.tcp_faults:
                 self._start_layer()
-            for service in self.services:
-                self._wait_ready(service)
+            self._wait_ready({service: {r.name for r in self.members[service]} for service in self.services})
             register_accounts(self.urls, self.control_token, self.state_dir / "esia-keys")
         except BaseException:
             self.close()
@@ -138,15 +144,11 @@ class EmbeddedStack(StackLifecycle):
             METRICS_DIR_VARIABLE: str(self.state_dir / METRICS_FOLDER / replica.service),
         }
         replica.log = self.state_dir / "logs" / f"{replica.name}.log"
-        with replica.log.open("ab") as log:
-            replica.process = subprocess.Popen(
-                [sys.executable, "-m", "gosstand.mocks.core.serve"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own process group: granian's worker dies with it
-            )
+        assert self.launcher is not None
+        try:  # its own process group (granian's worker dies with it), its output in its log
+            replica.process = self.launcher.spawn(env, replica.log)
+        except LauncherError as exc:
+            raise StackError(f"replica {replica.name} could not be started: {exc}") from None
 
     def _start_layer(self) -> None:
         """The layer on each service's port, the service's replicas behind it."""
@@ -160,22 +162,33 @@ class EmbeddedStack(StackLifecycle):
         except LayerError as exc:
             raise StackError(str(exc)) from None
 
-    def _wait_ready(self, service: str, names: set[str] | None = None) -> None:
-        """Poll the service's port with fresh connections until every replica has answered."""
-        waiting = set(names or (r.name for r in self.members[service]))
+    def _wait_ready(self, waiting: Mapping[str, set[str]]) -> None:
+        """Poll each service's port with fresh connections until every replica named in
+        ``waiting`` (service → replica names) has answered; all services in each round, a
+        short pause between rounds so the polling does not take the CPU the replicas start on."""
+        waiting = {service: set(names) for service, names in waiting.items() if names}
         deadline = time.monotonic() + self.startup_timeout
-        url = f"{self.urls[service]}/_gosstand/health"
-        while waiting:
-            for replica in self.members[service]:
-                if replica.name in waiting and not replica.alive:
-                    raise StackError(f"replica {replica.name} exited during start: {_why_it_died(replica)}")
-            if time.monotonic() > deadline:
-                raise StackError(f"{service}: replicas {sorted(waiting)} did not answer within {self.startup_timeout}s")
-            try:
-                response = httpx.get(url, timeout=1.0, headers={"connection": "close"})
-                waiting.discard(response.headers.get(REPLICA_HEADER, ""))
-            except httpx.TransportError:
-                time.sleep(0.05)
+        # one client for every poll (a client per poll made a TLS context each time); no
+        # connection kept, so the kernel spreads the polls over a port's replicas
+        with httpx.Client(timeout=1.0, limits=httpx.Limits(max_keepalive_connections=0)) as http:
+            while waiting:
+                for service, names in list(waiting.items()):
+                    for replica in self.members[service]:
+                        if replica.name in names and not replica.alive:
+                            raise StackError(f"replica {replica.name} exited during start: {_why_it_died(replica)}")
+                    if time.monotonic() > deadline:
+                        raise StackError(f"{service}: replicas {sorted(names)} did not answer within "
+                                         f"{self.startup_timeout}s")
+                    try:
+                        response = http.get(f"{self.urls[service]}/_gosstand/health",
+                                            headers={"connection": "close"})
+                        names.discard(response.headers.get(REPLICA_HEADER, ""))
+                    except httpx.TransportError:
+                        pass
+                    if not names:
+                        del waiting[service]
+                if waiting:
+                    time.sleep(READY_POLL_SECONDS)
 
     def close(self) -> None:
         for replicas in self.members.values():
@@ -192,6 +205,9 @@ class EmbeddedStack(StackLifecycle):
                     _signal_group(replica, signal.SIGKILL)
                     replica.process.wait()
                 _signal_group(replica, signal.SIGKILL)  # granian's worker, if it outlived its master
+        if self.launcher is not None:
+            self.launcher.close()
+            self.launcher = None
         self._release_layer_and_state()
 
     # -- failover actions -------------------------------------------------------------------
@@ -222,7 +238,7 @@ class EmbeddedStack(StackLifecycle):
             assert replica.process is not None
             replica.process.wait(timeout=10)
         self._spawn(replica)
-        self._wait_ready(service, {replica.name})
+        self._wait_ready({service: {replica.name}})
         self.write_manifest()
 
     # -- the manifest other processes read --------------------------------------------------

@@ -11,14 +11,15 @@ sees as a 500, and for a refresh a reason to try again rather than to end the se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .acting import Place
 from .esia_http import esia_http
 from .esia_requests import EsiaClient
 from .refusals import SignInRefused
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Person", "exchange_code", "read_employees", "read_person", "refresh_tokens"]
 
@@ -35,6 +36,8 @@ class Person:
 
 
 async def _call(method: str, url: str, **options: Any) -> httpx.Response:
+    import httpx  # loaded by esia_http() already; not at a replica's start (see .esia_http)
+
     try:
         return await esia_http().request(method, url, **options)
     except httpx.HTTPError as exc:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
 from ..core.refreshed import Refreshed
 from ..core.settings import Settings
 from .esia_http import esia_http
@@ -31,6 +29,8 @@ class EsiaTime:
         self._offset = Refreshed(self._read_offset, seconds=OFFSET_SECONDS)
 
     async def _read_offset(self) -> float:
+        import httpx  # not at a replica's start (see .esia_http)
+
         url = f"{self._settings.esia_server_url}/_gosstand/control/clock"
         try:
             answer = await esia_http().get(url, headers={"Authorization": f"Bearer {self._settings.control_token}"})

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp
 from . import control, problems
 from .clock import Clock
 from .context import ServiceContext, context
-from .contract import contract_for, render
+from .contract import FORMATS, ServedContract
 from .crash_points import CrashingStore, CrashPoint
 from .faults import FaultBook, Faults
 from .hot_path import HotPath, HotRoute
@@ -86,15 +87,14 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     ctx = ServiceContext(settings=settings, store=store, clock=clock, faults=FaultBook(store, clock),
                          journal=Journal(store, clock))
     definition = load_definition(ctx)
-    contract = contract_for(definition.contract, settings.public_url)
-    contract_bodies = {fmt: render(contract, fmt) for fmt in ("yaml", "json")}
+    contract = ServedContract(definition.contract, settings.public_url)
 
     async def serve_contract(request: Request) -> Response:
         fmt = request.path_params["fmt"]
-        if fmt not in contract_bodies:
+        if fmt not in FORMATS:
             raise problems.Problem(404, "the contract is served as openapi.yaml or openapi.json")
-        media = "application/json" if fmt == "json" else "application/yaml"
-        return Response(contract_bodies[fmt], media_type=media)
+        # the first ask renders it (tens of ms): off the event loop, which keeps serving
+        return Response(await run_in_threadpool(contract.body, fmt), media_type=FORMATS[fmt])
 
     reserved = Mount(
         RESERVED_PREFIX,

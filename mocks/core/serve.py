@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import threading
 import time
+from collections.abc import Iterable
 
 from .settings import Settings
 
@@ -55,6 +57,29 @@ def serve_granian(host: str, port: int, log_level: str) -> None:
 
 SERVERS = {"uvicorn": serve_uvicorn, "granian": serve_granian}
 
+#: What each server imports before it loads the app (see :func:`preload`).
+SERVER_MODULES = {"granian": ("granian", "granian.constants", "granian.log", "granian.server.mp", "granian.asgi"),
+                  "uvicorn": ("uvicorn", "uvloop", "httptools")}
+
+
+def preload(services: Iterable[str], server: str = "granian") -> None:
+    """Import what a replica of ``services`` runs on ``server`` — the app, each service's
+    modules, the server — without starting anything: no store, no thread, no socket. A process
+    that has done this forks replicas that start in a fraction of the time a fresh interpreter
+    takes (``gosstand.stand.launcher``)."""
+    import importlib
+
+    from .app import app_from_env  # noqa: F401 — imported for the forked replicas
+    from .service import REGISTRY
+
+    for service in services:
+        importlib.import_module(REGISTRY[service])
+    for module in SERVER_MODULES.get(server, ()):
+        try:
+            importlib.import_module(module)
+        except ImportError:  # the replica says so itself, in its log, as a fresh one would
+            break
+
 
 def exit_with_parent(parent_pid: int, *, interval: float = 1.0) -> threading.Thread:
     """Stop this replica (SIGTERM to itself, so the server shuts down its worker) once the
@@ -88,8 +113,12 @@ def port_taken(host: str, port: int) -> str | None:
     return None
 
 
+#: The line a replica starts its log with, naming what it was given (no secret in it).
+STARTING = "gosstand replica"
+
+
 def main() -> None:
-    Settings.from_env()  # fail here, before the server starts, on bad settings
+    settings = Settings.from_env()  # fail here, before the server starts, on bad settings
     if parent := os.environ.get("GOSSTAND_PARENT_PID"):
         exit_with_parent(int(parent))
     server = os.environ.get("GOSSTAND_SERVER", "granian")
@@ -99,6 +128,8 @@ def main() -> None:
     taken = port_taken(host, port)
     if taken:
         raise SystemExit(f"{REFUSAL} {taken}")
+    print(f"{STARTING} {settings.replica} ({settings.service}) starting on {host}:{port}; public URL "
+          f"{settings.public_url}; ESIA issuer {settings.esia_issuer}", file=sys.stderr, flush=True)
     SERVERS[server](host, port, os.environ.get("GOSSTAND_LOG_LEVEL", "warning"))
 
 
