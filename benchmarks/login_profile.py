@@ -17,6 +17,13 @@ It prints the app's CPU per flow and per request, split into the three RS256 sig
 must make and the rest, then (unless ``--no-profile``) cProfile's top functions by own time and
 by cumulative time over the timed flows. The CPU figures are
 without cProfile's overhead: a first pass runs unprofiled.
+
+``--baseline PYTHON`` compares this code with another checkout's: PYTHON is the interpreter of
+that checkout's virtualenv (``git worktree add /tmp/base <rev>`` and ``pip install -e .`` there),
+which runs this same script against its own code. The two run alternately, ``--pairs`` times
+(a shared machine's load moves between minutes, so only a pair run back to back is compared),
+each flow count unprofiled in a process of its own; each pair's ratio this/baseline is printed,
+then their median. Exits 1 when a run fails.
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ import argparse
 import asyncio
 import cProfile
 import io
+import json
 import pstats
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -161,7 +171,12 @@ def main() -> int:
     parser.add_argument("--time-sms-read", action="store_true",
                         help="time the control API's SMS outbox read with the login (a load run sends one per login)")
     parser.add_argument("--dump", type=Path, help="also write the cProfile statistics to this file (for pstats)")
+    parser.add_argument("--baseline", metavar="PYTHON", help="compare with the code this interpreter imports")
+    parser.add_argument("--pairs", type=int, default=5, help="baseline/this runs alternated (with --baseline)")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one run's figures, for --baseline
     args = parser.parse_args()
+    if args.baseline:
+        return compare(args)
 
     state = Path(tempfile.mkdtemp(prefix="gosstand-profile-"))
     settings = Settings(service="esia", replica="esia-1", state_dir=state, store_url=f"sqlite:///{state}/esia.sqlite3",
@@ -216,6 +231,9 @@ def main() -> int:
           f"the rest {(total - rsa) * 1000:.2f} ms")
     for name in http.cpu:
         print(f"  {name:18} {http.cpu[name] / http.count[name] * 1e6:7.0f} µs")
+    if args.json:
+        print(json.dumps({"total": total, "rsa": rsa,
+                          "steps": {name: http.cpu[name] / http.count[name] for name in http.cpu}}))
     if not args.no_profile:
         http.profile = cProfile.Profile()
         for _ in range(args.logins):
@@ -228,6 +246,42 @@ def main() -> int:
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(args.top)
         print(out.getvalue())
+    return 0
+
+
+def _run(python: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One unprofiled run of this script by ``python``: its figures."""
+    command = [python, __file__, "--no-profile", "--json", "--logins", str(args.logins), "--mode", args.mode,
+               "--way", args.way, "--hot-path", args.hot_path, *(["--time-sms-read"] if args.time_sms_read else [])]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{python} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def compare(args: argparse.Namespace) -> int:
+    """This code against ``--baseline``'s, alternately: each pair's ratios and their median."""
+    ratios: dict[str, list[float]] = defaultdict(list)
+    print(f"ESIA login flow in-process by {args.way}, {args.logins} flows a run, {args.mode}; baseline: "
+          f"{args.baseline}, this: {sys.executable}")
+    print(f"  {'pair':>4} {'baseline ms':>12} {'this ms':>8} {'ratio':>6} {'rest: baseline':>15} {'this':>6} "
+          f"{'ratio':>6}")
+    try:
+        for pair in range(1, args.pairs + 1):
+            base, this = _run(args.baseline, args), _run(sys.executable, args)
+            rest_base, rest_this = base["total"] - base["rsa"], this["total"] - this["rsa"]
+            ratios["total"].append(this["total"] / base["total"])
+            ratios["rest"].append(rest_this / rest_base)
+            for step, seconds in this["steps"].items():
+                if step in base["steps"]:
+                    ratios[step].append(seconds / base["steps"][step])
+            print(f"  {pair:>4} {base['total'] * 1e3:12.2f} {this['total'] * 1e3:8.2f} {ratios['total'][-1]:6.2f} "
+                  f"{rest_base * 1e3:15.2f} {rest_this * 1e3:6.2f} {ratios['rest'][-1]:6.2f}")
+    except (OSError, RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+        print(f"a run failed: {exc}", file=sys.stderr)
+        return 1
+    print("  median ratio this/baseline: " + ", ".join(
+        f"{name} {statistics.median(values):.2f}" for name, values in ratios.items()))
     return 0
 
 
