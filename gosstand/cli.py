@@ -114,6 +114,7 @@ def _keys(args: argparse.Namespace) -> int:
     from gosstand.mocks.core.settings import Settings
     from gosstand.mocks.esia.ca.authority import certification_authority
     from gosstand.mocks.esia.crypto.gost_keys import ensure_gost_signing_keys
+    from gosstand.stand.accounts import prepare_account_keys
 
     directory = Path(args.directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -122,6 +123,8 @@ def _keys(args: argparse.Namespace) -> int:
     if gost_made:  # the CA of the electronic-signature login, which every ESIA replica must share too
         certification_authority(Settings(service="esia", replica="keys", state_dir=directory, store_url="",
                                          control_token="-", esia_keys_dir=directory))
+        # the personal accounts' pairs: every FTS and UTKO replica signs with them, ESIA registers them
+        prepare_account_keys(directory, ("esia", "fts", "utko"))
     for path in sorted(directory.iterdir()):
         if not path.name.startswith("."):
             print(path)
@@ -281,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(it costs a hop per connection)")
     up.set_defaults(run=_up)
 
-    keys = commands.add_parser("keys", help="make ESIA's signing keys, for replicas that share them from a Secret")
+    keys = commands.add_parser("keys", help="make ESIA's signing keys and the personal accounts' pairs, for "
+                                            "replicas that share them from a Secret")
     keys.add_argument("directory", help="where the key files go (kept if they are there)")
     keys.set_defaults(run=_keys)
 

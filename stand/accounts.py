@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from ..mocks.accounts.client_keys import account_keys, keys_directory
+from ..mocks.accounts.client_keys import account_keys
 from ..mocks.accounts.system import SCOPES, AccountSystem
 from ..mocks.accounts.web import CALLBACK_PATH, LOGGED_OUT_PATH
 from ..mocks.crypto import gost
@@ -42,7 +42,7 @@ def prepare_account_keys(keys_dir: Path, services: Collection[str]) -> None:
     in the stand or without the gost engine (``/login`` then answers 503 saying why)."""
     for service in _wanted(services):
         client_id = ACCOUNTS[service].client_id
-        account_keys(keys_directory(keys_dir, client_id), client_id)
+        account_keys(keys_dir, client_id)
 
 
 def register_accounts(urls: Mapping[str, str], control_token: str, keys_dir: Path,
@@ -54,7 +54,7 @@ def register_accounts(urls: Mapping[str, str], control_token: str, keys_dir: Pat
     try:
         for service in _wanted(urls):
             system = ACCOUNTS[service]
-            keys = account_keys(keys_directory(keys_dir, system.client_id), system.client_id)
+            keys = account_keys(keys_dir, system.client_id)
             public = urls[service].rstrip("/")
             body = {"client_id": system.client_id, "certificate": keys.certificate_pem, "scopes": list(SCOPES),
                     "redirect_uris": [public + CALLBACK_PATH, public + LOGGED_OUT_PATH]}

@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 import yaml
+from gosstand.mocks.accounts.client_keys import account_keys, key_files
 from gosstand.mocks.core.keys import CERT_FILE, GOST_CERT_FILE, KEY_FILE
+from gosstand.stand.accounts import ACCOUNTS
 
+from gosstand.cli import build_parser
 from gosstand.cli import main as gosstand
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +63,7 @@ def test_each_service_runs_replicas_behind_a_service_with_the_token_from_a_secre
     deployments, services = _objects(rendered, "Deployment"), _objects(rendered, "Service")
     secrets = _objects(rendered, "Secret")
     assert set(deployments) == {*MOCKS, "redis", "locust"} and set(services) == {*MOCKS, "redis", "locust"}
+    assert set(_objects(rendered, "Job")) == {"gosstand-accounts"}
     stores = set()
     for name in MOCKS:
         spec = deployments[name]["spec"]
@@ -117,6 +121,63 @@ def test_gosstand_keys_makes_the_files_every_replica_reads(tmp_path: Path) -> No
     assert {KEY_FILE, CERT_FILE} <= made
     if GOST_CERT_FILE not in made:
         pytest.skip("no gost engine: the GOST pair was not made")
+    # the personal accounts' pairs, flat beside ESIA's so that a Secret made from the folder has them;
+    # a replica given a copy signs with them instead of making its own
+    copy = tmp_path / "pod"
+    copy.mkdir()
+    for system in ACCOUNTS.values():
+        names = key_files(system.client_id)
+        assert set(names) <= made
+        for name in names:
+            (copy / name).write_bytes((tmp_path / "keys" / name).read_bytes())
+        assert account_keys(copy, system.client_id).certificate_pem == (copy / names[1]).read_text()
+        assert sorted(path.name for path in copy.iterdir() if not path.name.startswith(".")) == sorted(names)
+        for name in names:
+            (copy / name).unlink()
+
+
+def _accounts_arguments(command: list[str]) -> dict[str, Any]:
+    """The arguments of a ``gosstand accounts`` command line, as gosstand's own parser reads them."""
+    assert command[:2] == ["gosstand", "accounts"], command
+    parsed = build_parser().parse_args(command[1:])
+    return {"esia_url": parsed.esia_url, "keys_dir": parsed.keys_dir,
+            "accounts": dict(value.split("=", 1) for value in parsed.account)}
+
+
+def test_the_kubernetes_job_registers_the_accounts_the_replicas_sign_with(rendered: list[dict[str, Any]]) -> None:
+    deployments, services = _objects(rendered, "Deployment"), _objects(rendered, "Service")
+    job = _objects(rendered, "Job")["gosstand-accounts"]["spec"]["template"]["spec"]
+    container = job["containers"][0]
+    arguments = _accounts_arguments(container["command"])
+    assert arguments["esia_url"] == f"http://esia:{services['esia']['spec']['ports'][0]['port']}"
+    for service in ACCOUNTS:  # ESIA accepts the callbacks the replicas send it
+        env = {item["name"]: item for item in deployments[service]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert arguments["accounts"][service] == env["GOSSTAND_PUBLIC_URL"]["value"]
+    token = {item["name"]: item for item in container["env"]}["GOSSTAND_CONTROL_TOKEN"]["valueFrom"]["secretKeyRef"]
+    replica_token = {item["name"]: item for item in deployments["fts"]["spec"]["template"]["spec"]["containers"][0]
+                     ["env"]}["GOSSTAND_CONTROL_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert token == replica_token
+    # the keys directory is a writable copy of the same Secret the FTS and UTKO pods copy theirs from
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in job["volumes"]}
+    assert "emptyDir" in volumes[mounts[arguments["keys_dir"]]]
+    copied_from = {volume["secret"]["secretName"] for volume in volumes.values() if "secret" in volume}
+    for service in ACCOUNTS:
+        pod = deployments[service]["spec"]["template"]["spec"]
+        assert copied_from == {volume["secret"]["secretName"] for volume in pod["volumes"] if "secret" in volume}
+        copies = [init["command"] for init in pod["initContainers"]]
+        assert [init["command"] for init in job["initContainers"]] == copies
+
+
+def test_the_compose_accounts_container_registers_them_at_the_published_urls() -> None:
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    accounts = compose["services"]["accounts"]
+    arguments = _accounts_arguments(accounts["command"])
+    assert arguments["esia_url"] == "http://haproxy:8000" and accounts["environment"]["GOSSTAND_ESIA_KEYS"] in {
+        volume.split(":")[1] for volume in accounts["volumes"] if volume.startswith("esia-keys:")}
+    for service in ACCOUNTS:
+        assert arguments["accounts"][service] == compose["services"][f"{service}-1"]["environment"][
+            "GOSSTAND_PUBLIC_URL"]
 
 
 def _exported_names(tmp_path: Path) -> set[str]:

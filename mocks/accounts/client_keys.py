@@ -1,10 +1,12 @@
 """Each personal account's own GOST R 34.10-2012 key and certificate, with which it signs its
 requests to ESIA (v2 ``client_secret``) and which ESIA has registered for its client system.
 
-The pair lives in the stand's keys directory beside ESIA's (``accounts/<client_id>/``; every
-replica has it, containers through a bind mount), created once by whichever process comes first
-(the stand, before it registers the client system, or a replica), so every replica of a service
-signs with the key ESIA knows.
+The pair lives in the stand's keys directory beside ESIA's, as two files named after the client
+system (``account-<client_id>.key`` and ``.pem``; flat, so that a Kubernetes Secret made from the
+directory carries them), and every replica has it (containers through a bind mount or a volume,
+Kubernetes pods from that Secret). It is created once by whichever process comes first (the stand
+before it registers the client system, ``gosstand keys``, or a replica), so every replica of a
+service signs with the key ESIA knows.
 """
 
 from __future__ import annotations
@@ -18,10 +20,7 @@ from ..core.settings import Settings
 from ..crypto import gost
 from ..crypto.gost_certificates import pem_of, self_signed_certificate
 
-__all__ = ["AccountKeys", "account_keys", "keys_directory", "settings_keys"]
-
-KEY_FILE = "client-gost.key"
-CERT_FILE = "client-gost.pem"
+__all__ = ["AccountKeys", "account_keys", "key_files", "settings_keys"]
 
 
 class AccountKeys:
@@ -39,29 +38,31 @@ class AccountKeys:
         return self._key.sign(message.encode())
 
 
-def keys_directory(keys_dir: Path, client_id: str) -> Path:
-    """Where ``client_id``'s pair lives in the stand's keys directory."""
-    return keys_dir / "accounts" / client_id
+def key_files(client_id: str) -> tuple[str, str]:
+    """The names of ``client_id``'s key and certificate in the stand's keys directory."""
+    return f"account-{client_id}.key", f"account-{client_id}.pem"
 
 
 @lru_cache(maxsize=8)
 def account_keys(directory: Path, client_id: str) -> AccountKeys:
-    """The pair in ``directory``, made there first if absent. :class:`~..crypto.gost.GostUnavailable`
-    where the system OpenSSL has no gost engine (ESIA v2 cannot be signed without it)."""
+    """The pair in the keys ``directory``, made there first if absent.
+    :class:`~..crypto.gost.GostUnavailable` where the system OpenSSL has no gost engine (ESIA v2
+    cannot be signed without it)."""
     if not gost.available():
         raise gost.GostUnavailable(gost.unavailable_reason() or "no GOST engine")
     directory.mkdir(parents=True, exist_ok=True)
+    key_file, cert_file = key_files(client_id)
 
     def new_pair() -> tuple[bytes, bytes]:
         key = gost.GostPrivateKey.generate()
         certificate = self_signed_certificate(key, client_id, organisation="gosstand personal account")
         return key.to_pem(), pem_of(certificate)
 
-    create_once(directory, (KEY_FILE, CERT_FILE), new_pair)
-    return AccountKeys(gost.GostPrivateKey.from_pem((directory / KEY_FILE).read_bytes()),
-                       (directory / CERT_FILE).read_text())
+    create_once(directory, (key_file, cert_file), new_pair)
+    return AccountKeys(gost.GostPrivateKey.from_pem((directory / key_file).read_bytes()),
+                       (directory / cert_file).read_text())
 
 
 def settings_keys(settings: Settings, client_id: str) -> AccountKeys:
     """The keys of ``client_id`` in a replica's keys directory."""
-    return account_keys(keys_directory(settings.esia_keys_dir, client_id), client_id)
+    return account_keys(settings.esia_keys_dir, client_id)
