@@ -6,6 +6,8 @@ account's clock."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from urllib.parse import parse_qs
 
 import pytest
@@ -103,3 +105,33 @@ def test_esia_recovering_in_time_keeps_the_session(gosstand_inprocess, control):
     control.advance_clock("fts", 29 * MINUTE)  # 87 minutes: well past the first token's hour
     assert _api_read(http, stack, "fts", firm) == 200
     assert [entry["status"] for entry in _refresh_grants(control)] == [503, 200]
+
+
+def test_of_two_requests_renewing_at_once_the_loser_goes_on_with_the_winners_tokens():
+    """ESIA honours a refresh token once: the request that comes second is refused, finds the
+    winner's tokens in the store and keeps the session; a refusal with nobody else's renewal in
+    the store ends it."""
+    from types import SimpleNamespace
+
+    from gosstand.mocks.accounts.refusals import SignInRefused
+    from gosstand.mocks.accounts.sessions import SessionRepository
+    from gosstand.mocks.accounts.token_refresh import EsiaTrust, renewed
+    from gosstand.mocks.core.store_sqlite import SQLiteStore
+
+    async def spent() -> EsiaTrust:
+        raise SignInRefused("refused", status=403, detail="ESIA-007011: Refresh token is already used")
+
+    async def scenario(winner_came_first: bool) -> object:
+        store = SQLiteStore(":memory:")
+        sessions = SessionRepository(store)
+        opened = await sessions.open(oid=1, name="Н", inn="", places=[], access_token="a1", refresh_token="r1",
+                                     token_expires=3600, now=3000)
+        if winner_came_first:
+            await sessions.save(replace(opened, access_token="a2", refresh_token="r2", token_expires=7200))
+        kept = await renewed(SimpleNamespace(store=store), opened, spent, now=3400)
+        return kept, await sessions.find(opened.sid, now=3400)
+
+    kept, stored = asyncio.run(scenario(winner_came_first=True))
+    assert kept is not None and kept.refresh_token == "r2" and stored is not None
+    kept, stored = asyncio.run(scenario(winner_came_first=False))
+    assert kept is None and stored is None

@@ -14,6 +14,7 @@ refresh token at ESIA for a new pair, checks the new tokens as at sign-in, and k
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -48,11 +49,14 @@ def renewal_due(session: Session, now: float) -> bool:
     return now >= session.token_expires - RENEW_AHEAD
 
 
-async def renewed(ctx: ServiceContext, session: Session, trust: EsiaTrust, *, now: float) -> Session | None:
-    """``session`` with a fresh access token, or as it was while ESIA cannot answer and its token
-    still serves; ``None`` (and the session ended) when it cannot go on."""
+async def renewed(ctx: ServiceContext, session: Session, trust_now: Callable[[], Awaitable[EsiaTrust]], *,
+                  now: float) -> Session | None:
+    """``session`` with a fresh access token, or as it was while ESIA cannot answer (or the
+    replica cannot reach it: ``trust_now`` refused with a 503) and its token still serves;
+    ``None`` (and the session ended) when it cannot go on."""
     sessions = SessionRepository(ctx.store)
     try:
+        trust = await trust_now()
         if not session.refresh_token:
             raise SignInRefused("ЕСИА не выдала маркер обновления", status=403, detail="no refresh token")
         answer = await refresh_tokens(trust.client, session.refresh_token, now=trust.esia_now)

@@ -91,17 +91,11 @@ class Account:
         session = await SessionRepository(ctx.store).find(sid, now=now)
         if session is None or not renewal_due(session, now):
             return session
-        try:
-            trust = EsiaTrust(client=self.client(ctx), esia_now=await self.esia_now(ctx), gate=self.gate,
-                              esia_key=self.esia_key(ctx), issuer=ctx.settings.esia_issuer)
-        except SignInRefused:  # ESIA is not configured here any more: nothing can renew the token
-            trust = None
-        if trust is None:
-            if now < session.token_expires:
-                return session
-            await SessionRepository(ctx.store).end(session.sid)
-            return None
-        return await renewed(ctx, session, trust, now=now)
+        return await renewed(ctx, session, lambda: self._esia_trust(ctx), now=now)
+
+    async def _esia_trust(self, ctx: ServiceContext) -> EsiaTrust:
+        return EsiaTrust(client=self.client(ctx), esia_now=await self.esia_now(ctx), gate=self.gate,
+                         esia_key=self.esia_key(ctx), issuer=ctx.settings.esia_issuer)
 
     def open_session_cookie(self, response: Response, session: Session) -> None:
         set_cookie(response, self.system.session_cookie, session.sid, max_age=ABSOLUTE_LIFETIME)
