@@ -186,6 +186,18 @@ def test_a_certificate_expires_on_the_stands_clock(stand, openssl):
     assert _refusal(stand, sign) == "ESIA-008007"
 
 
+def test_a_certificate_that_signed_in_before_is_refused_once_revoked(stand, openssl):
+    """What ESIA remembers of a certificate (its reading, the CA's signature on it) never
+    outlives a revocation: the list is asked at every login."""
+    oid = stand.seed()
+    issued = stand.control.issue_certificate(oid)
+    sign = openssl(issued["certificate"], issued["private_key"])
+    assert _login(stand, sign).oid == oid
+    assert _login(stand, sign).oid == oid
+    stand.control.revoke_certificate(issued["serial"])
+    assert _refusal(stand, sign) == "ESIA-008008"
+
+
 def test_a_foreign_ca_and_a_holder_esia_does_not_know_are_refused(stand, openssl, tmp_path):
     oid = stand.seed()
     snils = re.sub(r"\D", "", stand.control.user(oid)["person"]["snils"])

@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from asn1crypto import algos, core, crl, keys, x509
@@ -96,12 +96,14 @@ class CertificationAuthority:
     def certificate_pem(self) -> str:
         return pem(self.certificate_der)
 
-    @property
+    @cached_property
     def subject_der(self) -> bytes:
+        """Read once per authority: every signature login compares its certificate's issuer with it."""
         return x509.Certificate.load(self.certificate_der).subject.dump()
 
-    @property
+    @cached_property
     def public_key(self) -> gost.GostPublicKey:
+        """Read once per authority: every signature login verifies the CA's signature with it."""
         return gost.public_key_from_certificate(self.certificate_der)
 
     def issue(
