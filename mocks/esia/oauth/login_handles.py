@@ -36,6 +36,9 @@ __all__ = ["MAX_HANDLE", "HandleFields", "LoginHandles", "login_handles"]
 MAX_HANDLE = 8192
 #: Bytes of HMAC-SHA256 kept in a handle: 128 bits, beyond guessing.
 _MAC_BYTES = 16
+#: How many opened handles a replica remembers (logins in progress; a sealed handle is at most
+#: about 3 KiB, its redirect URI being a registered one).
+_REMEMBERED = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ class LoginHandles:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        #: Handles opened lately (only real ones: a forged text is never kept), oldest first.
+        self._opened: dict[str, HandleFields] = {}
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.digest(self._key, payload, "sha256")[:_MAC_BYTES]
@@ -68,7 +73,21 @@ class LoginHandles:
 
     def open(self, handle: str) -> HandleFields | None:
         """The fields of a handle sealed here (by any replica), or ``None`` for anything else —
-        a forged, altered, cut or foreign text. Expiry is the caller's (it has the clock)."""
+        a forged, altered, cut or foreign text. Expiry is the caller's (it has the clock).
+
+        A login opens its handle four times (both pages and both posts); the handles opened
+        lately are remembered by their text, so each is checked and decoded once per replica."""
+        known = self._opened.get(handle)
+        if known is not None:
+            return known
+        fields = self._read(handle)
+        if fields is not None:
+            if len(self._opened) >= _REMEMBERED:
+                del self._opened[next(iter(self._opened))]
+            self._opened[handle] = fields
+        return fields
+
+    def _read(self, handle: str) -> HandleFields | None:
         if not handle or len(handle) > MAX_HANDLE:
             return None
         body, _, mac = handle.partition(".")
