@@ -127,7 +127,7 @@ def test_of_two_requests_renewing_at_once_the_loser_goes_on_with_the_winners_tok
         opened = await sessions.open(oid=1, name="Н", inn="", places=[], access_token="a1", refresh_token="r1",
                                      token_expires=3600, now=3000)
         if winner_came_first:
-            await sessions.save(replace(opened, access_token="a2", refresh_token="r2", token_expires=7200))
+            await sessions.save_tokens(replace(opened, access_token="a2", refresh_token="r2", token_expires=7200))
         kept = await renewed(SimpleNamespace(store=store), opened, spent, now=3400)
         return kept, await sessions.find(opened.sid, now=3400)
 
@@ -135,3 +135,48 @@ def test_of_two_requests_renewing_at_once_the_loser_goes_on_with_the_winners_tok
     assert kept is not None and kept.refresh_token == "r2" and stored is not None
     kept, stored = asyncio.run(scenario(winner_came_first=False))
     assert kept is None and stored is None
+
+
+def test_a_page_and_a_renewal_saving_the_same_session_keep_both_changes():
+    """A page that read the session before another request renewed its token must not put the
+    spent refresh token back (the session would end at its next renewal); a renewal that read
+    the session before a page's choice must not undo the choice. Either order keeps both."""
+    from gosstand.mocks.accounts.acting import ActingFor
+    from gosstand.mocks.accounts.sessions import SessionRepository
+    from gosstand.mocks.core.store_sqlite import SQLiteStore
+
+    async def scenario(page_first: bool) -> object:
+        sessions = SessionRepository(SQLiteStore(":memory:"))
+        opened = await sessions.open(oid=1, name="Н", inn="500100732259", places=[], access_token="a1",
+                                     refresh_token="r1", token_expires=3600, now=3000)
+        page_copy = replace(opened, acting=ActingFor(kind="self", inn="500100732259"))
+        renewal_copy = replace(opened, access_token="a2", refresh_token="r2", token_expires=7200)
+        first, second = (page_copy, renewal_copy) if page_first else (renewal_copy, page_copy)
+        for copy in (first, second):
+            if copy is page_copy:
+                await sessions.save(copy)
+            else:
+                await sessions.save_tokens(copy)
+        return await sessions.find(opened.sid, now=3001)
+
+    for page_first in (True, False):
+        stored = asyncio.run(scenario(page_first))
+        assert stored is not None
+        assert (stored.refresh_token, stored.access_token, stored.token_expires) == ("r2", "a2", 7200)
+        assert stored.acting is not None and stored.acting.kind == "self"
+
+
+def test_a_save_after_logout_does_not_bring_the_session_back():
+    from gosstand.mocks.accounts.sessions import SessionRepository
+    from gosstand.mocks.core.store_sqlite import SQLiteStore
+
+    async def scenario() -> object:
+        sessions = SessionRepository(SQLiteStore(":memory:"))
+        opened = await sessions.open(oid=1, name="Н", inn="", places=[], access_token="a1", refresh_token="r1",
+                                     token_expires=3600, now=3000)
+        await sessions.end(opened.sid)
+        assert await sessions.save_tokens(replace(opened, refresh_token="r2")) is None
+        assert await sessions.save(replace(opened, registering=5)) is None
+        return await sessions.find(opened.sid, now=3001)
+
+    assert asyncio.run(scenario()) is None

@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..core.store import Store
+from ..core.store import Store, Writes
 from .acting import ActingFor, Place
 
-__all__ = ["ABSOLUTE_LIFETIME", "IDLE_LIFETIME", "Session", "SessionRepository"]
+__all__ = ["ABSOLUTE_LIFETIME", "IDLE_LIFETIME", "Session", "SessionContended", "SessionRepository"]
 
 IDLE_LIFETIME = 30 * 60
 ABSOLUTE_LIFETIME = 8 * 3600
@@ -30,6 +31,12 @@ ABSOLUTE_LIFETIME = 8 * 3600
 #: not one per page).
 _TOUCH_EVERY = 60
 _PREFIX = "accounts:session:"
+#: Compare-and-set rounds before a save gives up (one person's concurrent requests, not a crowd).
+_UPDATE_ATTEMPTS = 8
+
+
+class SessionContended(RuntimeError):
+    """A session record kept changing under a save: :data:`_UPDATE_ATTEMPTS` rounds lost."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,12 +87,39 @@ class SessionRepository:
         session = Session(sid=secrets.token_urlsafe(32), oid=oid, name=name, inn=inn, places=places,
                           access_token=access_token, refresh_token=refresh_token, token_expires=token_expires,
                           created=now, seen=now)
-        await self.save(session)
-        return session
-
-    async def save(self, session: Session) -> None:
         await self._store.set(_PREFIX + session.sid, json.dumps(session.to_json(), ensure_ascii=False),
                               ttl=ABSOLUTE_LIFETIME)
+        return session
+
+    async def save(self, session: Session) -> Session | None:
+        """Keep a page's change of ``session`` (whom the person acts for, a registration under
+        way, the idle timer) — everything but ESIA's tokens, which stay as stored: the page's copy
+        may predate a renewal another request made meanwhile. ``None`` when the session ended."""
+        return await self._update(session.sid, lambda stored: replace(
+            session, access_token=stored.access_token, refresh_token=stored.refresh_token,
+            token_expires=stored.token_expires))
+
+    async def save_tokens(self, session: Session) -> Session | None:
+        """Keep ``session``'s renewed ESIA tokens, and nothing else of a copy that may predate a
+        page's change. ``None`` when the session ended meanwhile (logout): it stays ended."""
+        return await self._update(session.sid, lambda stored: replace(
+            stored, access_token=session.access_token, refresh_token=session.refresh_token,
+            token_expires=session.token_expires))
+
+    async def _update(self, sid: str, change: Callable[[Session], Session]) -> Session | None:
+        """Read, change, write back unless another request wrote between (compare-and-set), and
+        try again on the new record if one did: two requests of one browser never undo each
+        other's change. Bounded: the contenders are one person's requests."""
+        key = _PREFIX + sid
+        for _ in range(_UPDATE_ATTEMPTS):
+            raw = await self._store.get(key)
+            if raw is None:
+                return None
+            updated = change(Session.from_json(json.loads(raw)))
+            text = json.dumps(updated.to_json(), ensure_ascii=False)
+            if await self._store.commit(Writes().set(key, text, ttl=ABSOLUTE_LIFETIME), expect={key: raw}):
+                return updated
+        raise SessionContended(f"session {sid[:8]}… changed {_UPDATE_ATTEMPTS} times while being saved")
 
     async def find(self, sid: str | None, *, now: float) -> Session | None:
         """The live session ``sid`` names, its idle timer restarted; ``None`` (and the record
@@ -100,8 +134,7 @@ class SessionRepository:
             await self.end(sid)
             return None
         if now - session.seen >= _TOUCH_EVERY:
-            session = replace(session, seen=now)
-            await self.save(session)
+            return await self.save(replace(session, seen=now))
         return session
 
     async def end(self, sid: str) -> None:

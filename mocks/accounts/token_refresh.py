@@ -74,5 +74,4 @@ async def renewed(ctx: ServiceContext, session: Session, trust_now: Callable[[],
         return None
     kept = replace(session, access_token=fresh.access_token, refresh_token=fresh.refresh_token,
                    token_expires=now + (fresh.expires - trust.esia_now))
-    await sessions.save(kept)
-    return kept
+    return await sessions.save_tokens(kept)
