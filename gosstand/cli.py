@@ -7,6 +7,7 @@
                          (Compose and Kubernetes, where no stack runner does it)
     gosstand containers  build|clean: the container images (--offline/--registry), leftovers
     gosstand peak        the main job: stack + peak-hour load + failovers + report + verdict
+    gosstand worker      --master-host HOST: this host's share of a `gosstand peak --master` run
     gosstand report DIR  rebuild the report of a recorded run
     gosstand replay LOG  a traffic profile from your own recorded peak (nginx, HAProxy, HAR)
     gosstand conformance run the conformance suite against the stack or any target
@@ -182,6 +183,12 @@ def _peak(args: argparse.Namespace) -> int:
     return run_peak(args)
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from gosstand.loadtests.worker import run_worker
+
+    return run_worker(args)
+
+
 def _replay(args: argparse.Namespace) -> int:
     from gosstand.loadtests.replay.command import run_replay
 
@@ -319,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     peak = commands.add_parser("peak", help="the main job: peak-hour load with failovers, report, verdict")
     _arguments_if_installed(peak, "load", _add_peak_arguments)
     peak.set_defaults(run=_peak)
+
+    worker = commands.add_parser("worker", help="send a share of the load of `gosstand peak --master` on another host")
+    from gosstand.loadtests.worker import add_arguments as add_worker_arguments
+
+    add_worker_arguments(worker)
+    worker.set_defaults(run=_worker)
 
     report = commands.add_parser("report", help="rebuild the report of a recorded run directory")
     report.add_argument("run_dir")

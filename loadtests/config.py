@@ -3,7 +3,9 @@
 ``gosstand peak`` (``loadtests/run.py``) writes one :class:`~gosstand.stand.records.RunConfig`
 file into the run directory and names it in ``GOSSTAND_RUN_CONFIG``; the locustfile reads it
 here, typed: the profile with its overrides, the validated failover schedule, the stack
-manifest and the seeded fixtures.
+manifest and the seeded fixtures. A worker on another host has none of those files: its master
+ships it the configuration, the manifest and the fixtures in a message
+(:class:`~gosstand.stand.records.ShippedRun`, :mod:`~gosstand.loadtests.distributed`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..stand.manifest import StackManifest
-from ..stand.records import RunConfig
+from ..stand.records import RunConfig, ShippedRun
 from .profile import Profile
 from .schedule import ScheduledAction
 
@@ -24,6 +26,12 @@ from .schedule import ScheduledAction
 @dataclass(frozen=True)
 class LoadConfig:
     run: RunConfig
+    #: The manifest and fixtures as a master shipped them; ``None``: read from the run's files.
+    shipped: ShippedRun | None = None
+
+    @classmethod
+    def from_shipment(cls, shipped: ShippedRun) -> LoadConfig:
+        return cls(shipped.run, shipped)
 
     @classmethod
     def from_env(cls) -> LoadConfig:
@@ -55,8 +63,16 @@ class LoadConfig:
 
     @cached_property
     def manifest(self) -> StackManifest:
+        if self.shipped is not None:
+            return StackManifest.from_json(self.shipped.manifest)
         return StackManifest.load(self.manifest_path)
 
     @cached_property
     def fixtures(self) -> dict[str, Any]:
+        if self.shipped is not None:
+            return self.shipped.fixtures
         return json.loads(Path(self.run.fixtures_path).read_text())
+
+    def shipment(self) -> ShippedRun:
+        """What a worker on another host needs of this run, which shares no file with it."""
+        return ShippedRun(run=self.run, manifest=self.manifest.to_json(), fixtures=self.fixtures)

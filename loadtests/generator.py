@@ -2,9 +2,9 @@
 
 A load generator that cannot keep up still records latencies — of itself. So every Locust
 process of a run keeps a :class:`GeneratorMeter` — journeys offered by the arrival timetable,
-journeys started and how late, virtual users busy, requests sent — and once a second appends one
-:class:`~gosstand.stand.records.GeneratorSample` to ``generator-<pid>.jsonl`` in the run
-directory, with the CPU the process used over that second (from ``os.times()``: the kernel's
+journeys started and how late, virtual users busy, requests sent — and once a second hands its record sink one
+:class:`~gosstand.stand.records.GeneratorSample` (``generator-<pid>.jsonl`` in the run
+directory), with the CPU the process used over that second (from ``os.times()``: the kernel's
 own accounting of the process, no sampling library) and, on Linux, how long its event loop's
 thread waited for a CPU while it had work (``/proc/self/schedstat``): a generator can be late
 with its own CPU low, when the machine has none to give it. ``reports/generator.py`` turns the samples
@@ -17,7 +17,6 @@ can sum them.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..stand.records import LATE_START_S, GeneratorSample
+from .streaming import RecordSink
 
 __all__ = ["GeneratorMeter", "Totals", "cpu_seconds", "cpu_wait_seconds", "meter", "register"]
 
@@ -183,7 +183,7 @@ def meter() -> GeneratorMeter:
     return _meter
 
 
-def register(environment: Any, *, run_dir: Path, open_model: bool = False,
+def register(environment: Any, *, sink: RecordSink, open_model: bool = False,
              late_after_s: float = LATE_START_S) -> GeneratorMeter:
     """Measure this Locust process from the load's start to its end, one sample a second."""
     import gevent
@@ -195,12 +195,10 @@ def register(environment: Any, *, run_dir: Path, open_model: bool = False,
     # A master dispatches no arrival of its own: its samples hold its CPU only.
     current = _meter = GeneratorMeter(role=role, open_model=open_model and role != "master",
                                       late_after_s=late_after_s)
-    path = run_dir / f"generator-{os.getpid()}.jsonl"
     sampler: list[Any] = []
 
     def write(sample: GeneratorSample) -> None:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(sample.to_json()) + "\n")
+        sink.write("generator", sample.to_json())
 
     def run() -> None:
         current.start()

@@ -1,11 +1,12 @@
 """Per-request timeline capture, attached to Locust through its ``request`` event.
 
 Locust's own statistics round percentiles into buckets and forget which replica answered; the
-failover figures need every request. Each Locust process appends one
-:class:`~gosstand.stand.records.RequestRecord` per request to ``requests-<pid>.jsonl`` in the run
-directory, and one :class:`~gosstand.stand.records.Operation` per logical write to
-``operations-<pid>.jsonl`` — the records module documents each field, and ``reports/`` reads
-them back through it.
+failover figures need every request. Each Locust process hands its sink one
+:class:`~gosstand.stand.records.RequestRecord` per request and one
+:class:`~gosstand.stand.records.Operation` per logical write: in the run directory they become
+``requests-<pid>.jsonl`` and ``operations-<pid>.jsonl`` (a worker on another host streams them to
+its master, which writes them so, :mod:`~gosstand.loadtests.streaming`) — the records module
+documents each field, and ``reports/`` reads them back through it.
 
 A request is ``ok`` when it got an answer below 400 in time; otherwise its failure class says
 why (:func:`~gosstand.loadtests.outcomes.classify`). Requests the harness makes for itself
@@ -15,27 +16,22 @@ traffic.
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from locust.event import EventHook
 
 from ..mocks.core.middleware import REPLICA_HEADER
 from ..stand.records import Operation, RequestRecord
 from .outcomes import classify
+from .streaming import RecordSink
 
 #: Fired by journeys' users for every logical write: ``operation.fire(record=Operation(...))``.
 operation = EventHook()
 
 
 class TimelineRecorder:
-    def __init__(self, run_dir: Path) -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        pid = os.getpid()
-        self._requests: TextIO = (run_dir / f"requests-{pid}.jsonl").open("a", encoding="utf-8", buffering=1 << 16)
-        self._operations: TextIO = (run_dir / f"operations-{pid}.jsonl").open("a", encoding="utf-8", buffering=1)
+    def __init__(self, sink: RecordSink) -> None:
+        self._sink = sink
 
     def on_request(
         self,
@@ -70,20 +66,16 @@ class TimelineRecorder:
             op=context.get("op"),
             error=None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
         )
-        self._requests.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        self._sink.write("requests", record.to_json())
 
     def on_operation(self, *, record: Operation, **_: Any) -> None:
-        self._operations.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-
-    def close(self, **_: Any) -> None:
-        self._requests.close()
-        self._operations.close()
+        self._sink.write("operations", record.to_json())
 
 
-def register(environment: Any, *, run_dir: Path) -> TimelineRecorder:
-    """Record every request this Locust process sends (workers and local runners alike)."""
-    recorder = TimelineRecorder(run_dir)
+def register(environment: Any, *, sink: RecordSink) -> TimelineRecorder:
+    """Record every request this Locust process sends (workers and local runners alike); the
+    sink is closed by whoever made it, once the process's last record is in."""
+    recorder = TimelineRecorder(sink)
     environment.events.request.add_listener(recorder.on_request)
     operation.add_listener(recorder.on_operation)
-    environment.events.quit.add_listener(recorder.close)
     return recorder

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from .canary import MAX_IN_FLIGHT as CANARY_MAX_IN_FLIGHT
 from .live import LIVE_PREFIX
 from .profile import ACCOUNT_JOURNEYS, UTKO_JOURNEYS, Profile, load_profile
 from .schedule import NETWORK_ACTIONS, RunShape, ScheduleError, load_schedule
+from .streaming import ledger_problems, stream_ledger
 
 PACKAGED_FAILOVER = "failover.yaml"
 #: How long Locust may run past the load's duration before the run stops it.
@@ -84,6 +86,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--processes", type=_processes, default=1,
                         help="Locust worker processes sharing the users (a master runs the shape and the "
                              "failovers); 1: one process. One Locust core sends about 5k req/s")
+    parser.add_argument("--master", action="store_true",
+                        help="Locust workers on other hosts send the load: wait for --expect-workers of them "
+                             "(`gosstand worker --master-host THIS_HOST`), ship them the run, collect their records")
+    parser.add_argument("--expect-workers", type=_processes, default=1, metavar="N",
+                        help="with --master: the workers to wait for, sharing the users and people (default 1)")
+    parser.add_argument("--master-bind-host", default="*", metavar="HOST",
+                        help="with --master: the address workers connect to (default: every interface)")
+    parser.add_argument("--master-bind-port", type=int, default=5557, metavar="PORT",
+                        help="with --master: the port workers connect to (default 5557)")
+    parser.add_argument("--workers-wait", type=float, default=300.0, metavar="S",
+                        help="with --master: give the run up (exit 2) when the workers have not joined in S seconds")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address the stack this run starts binds and is reached at (default 127.0.0.1; "
+                             "with --master, one the workers' hosts reach)")
     parser.add_argument("--manifest",
                         help="run against an already running stack (its stack.json, e.g. from `gosstand up`)")
     parser.add_argument("--target", action="append", default=[], metavar="SERVICE=URL",
@@ -189,6 +205,18 @@ def run_shape(args: argparse.Namespace, profile: Profile, targets: dict[str, str
                     targets=targets, backend=backend, healthy_window_s=healthy_window_s, tcp_faults=tcp_faults)
 
 
+def remote_workers(args: argparse.Namespace) -> int:
+    """How many Locust workers on other hosts the run waits for (0: its load runs on this host)."""
+    if not getattr(args, "master", False):
+        return 0
+    if args.processes > 1:
+        raise UsageError("--master shares the load among workers on other hosts (--expect-workers); "
+                         "--processes forks workers on this one: give one or the other")
+    if not 0 < args.workers_wait <= 86_400:
+        raise UsageError("--workers-wait must be above 0 and at most a day")
+    return int(args.expect_workers)
+
+
 def check_canary(rate: float, timeout: float) -> None:
     """The canary's options, checked before anything starts."""
     if rate < 0 or not 0 < timeout <= 10:
@@ -199,12 +227,13 @@ def check_canary(rate: float, timeout: float) -> None:
 
 
 def start_run_canaries(args: argparse.Namespace, profile: Profile, urls: dict[str, str], targets: dict[str, str],
-                       run_dir: Path) -> Canaries:
-    """A canary per service the profile reaches, for the whole load (:mod:`.canaries`)."""
+                       run_dir: Path, *, workers_wait_s: float = 0.0) -> Canaries:
+    """A canary per service the profile reaches, for the whole load (:mod:`.canaries`) — on
+    this host, beside the stand, whatever hosts the workers are on: the independent observer."""
     return start_canaries({service: urls[service] for service in profile.services() if service in urls},
                           external=set(targets), run_dir=run_dir, rate=args.canary_rate,
                           timeout=args.canary_timeout,
-                          lasts_s=FIRST_SECOND_WAIT_S + profile.duration_s + LOAD_GRACE_S)
+                          lasts_s=FIRST_SECOND_WAIT_S + workers_wait_s + profile.duration_s + LOAD_GRACE_S)
 
 
 def unanswered(urls: dict[str, str], *, timeout: float = 5.0) -> list[str]:
@@ -234,9 +263,19 @@ def _failover_path(choice: str, profile: Profile) -> Path | None:
     return Path(choice)
 
 
-def _run_locust(config: RunConfig, processes: int, duration: float, *, web_port: int | None = None) -> int:
+@dataclass(frozen=True)
+class MasterBind:
+    """Where a master of workers on other hosts listens for them (Locust's ``--master-bind-*``)."""
+
+    host: str
+    port: int
+
+
+def _run_locust(config: RunConfig, processes: int, duration: float, *, web_port: int | None = None,
+                master: MasterBind | None = None) -> int:
     """Run the load in Locust — headless, or with its web UI on ``web_port`` (loopback only),
-    starting at once and quitting when the shape ends — and return its exit code."""
+    starting at once and quitting when the shape ends — and return its exit code. With
+    ``master``, Locust is the master of ``config.remote_workers`` workers on other hosts."""
     locustfile = Path(str(resources.files("gosstand.loadtests").joinpath("locustfile.py")))
     env = {**os.environ, RunConfig.ENV: str(config.write())}
     run_dir = Path(config.run_dir)
@@ -247,9 +286,12 @@ def _run_locust(config: RunConfig, processes: int, duration: float, *, web_port:
         "--run-time", f"{int(duration) + 20}s",  # a bound in case the shape never ends
         "--stop-timeout", "10", "--loglevel", "WARNING", "--csv", str(run_dir / "locust"),
         *(["--processes", str(processes)] if processes > 1 else []),
+        *(["--master", "--expect-workers", str(config.remote_workers), "--master-bind-host", master.host,
+           "--master-bind-port", str(master.port)] if master else []),
     ]
+    waits = config.workers_wait_s if master else 0.0
     with (run_dir / "locust.log").open("wb") as log:
-        return _follow(command, env, log, timeout=duration + LOAD_GRACE_S)
+        return _follow(command, env, log, timeout=waits + duration + LOAD_GRACE_S)
 
 
 def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float) -> int:
@@ -273,7 +315,7 @@ def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float
         assert process.stdout is not None
         for line in process.stdout:  # ends when the group has closed its output
             log.write(line)
-            if line.startswith(LIVE_PREFIX.encode()):
+            if line.startswith((LIVE_PREFIX.encode(), b"gosstand")):
                 print(line.decode("utf-8", "replace").rstrip(), flush=True)
         return process.wait()
     except BaseException:
@@ -304,7 +346,8 @@ def run_peak(args: argparse.Namespace) -> int:
         failover = _failover_path(args.failover, profile)
         targets = parse_targets(getattr(args, "target", []))
         check_traffic(profile, targets)
-        check_processes(profile, args.processes)
+        workers = remote_workers(args)
+        check_processes(profile, workers or args.processes)
         check_canary(args.canary_rate, args.canary_timeout)
         slo = load_slo(Path(args.slo) if args.slo else None)  # a bad SLO file fails now, not after the load
         given = StackManifest.load(args.manifest) if args.manifest else None
@@ -328,7 +371,8 @@ def run_peak(args: argparse.Namespace) -> int:
            else {"peak_users": profile.peak_users}),
         "mix": profile.mix,
         "timeouts_s": {journey: profile.timeout_s(journey) for journey, share in profile.mix.items() if share},
-        "processes": args.processes,
+        "processes": workers or args.processes,
+        **({"remote_workers": workers} if workers else {}),
         "seed": args.seed,
         "slo": str(Path(args.slo).resolve()) if args.slo else None,
         "failover_schedule": str(failover) if failover else None,
@@ -349,7 +393,8 @@ def run_peak(args: argparse.Namespace) -> int:
                   f"{', behind the TCP fault layer' if tcp_faults else ''})…", flush=True)
             try:
                 stack = cleanup.enter_context(stack_factory(backend)(replicas=args.replicas, tcp_faults=tcp_faults,
-                                                                     state_dir=run_dir / "stack"))
+                                                                     state_dir=run_dir / "stack",
+                                                                     host=getattr(args, "host", "127.0.0.1")))
             except StackError as exc:
                 return _broken(f"the stack did not start: {exc}".splitlines()[0])
             manifest_path = stack.write_manifest()
@@ -380,21 +425,30 @@ def run_peak(args: argparse.Namespace) -> int:
               flush=True)
         config = RunConfig(run_dir=str(run_dir), manifest_path=str(manifest_path), fixtures_path=str(fixtures_path),
                            profile=profile.to_mapping(), schedule=[a.to_json() for a in schedule],
-                           processes=args.processes, live_every_s=getattr(args, "live_every", 5.0),
+                           processes=workers or args.processes, live_every_s=getattr(args, "live_every", 5.0),
                            late_start_s=getattr(args, "late_start_ms", LATE_START_S * 1000) / 1000,
-                           metrics_port=getattr(args, "metrics_port", None))
+                           metrics_port=getattr(args, "metrics_port", None), remote_workers=workers,
+                           workers_wait_s=getattr(args, "workers_wait", 300.0))
         web_port = free_port() if getattr(args, "web", False) else None
         if web_port:
             print(f"Locust's web UI: http://127.0.0.1:{web_port} (until the run ends)", flush=True)
-        canaries = cleanup.enter_context(start_run_canaries(args, profile, manifest.urls, targets, run_dir))
+        canaries = cleanup.enter_context(start_run_canaries(args, profile, manifest.urls, targets, run_dir,
+                                                            workers_wait_s=config.workers_wait_s if workers else 0))
         unreachable = canaries.unreachable()
         if unreachable:
             description["problems"].extend(unreachable)
             _write_description(run_dir, description)
             return _broken(*unreachable)
         description["started"] = time.time()
-        code = _run_locust(config, args.processes, profile.duration_s, web_port=web_port)
+        if workers:
+            print(f"Waiting for {workers} Locust worker(s): on each of their hosts run `gosstand worker "
+                  f"--master-host <this host's address> --master-port {args.master_bind_port}`", flush=True)
+        code = _run_locust(config, args.processes, profile.duration_s, web_port=web_port,
+                           master=MasterBind(args.master_bind_host, args.master_bind_port) if workers else None)
         description["ended"] = time.time()
+        if workers:  # every request a remote worker sent must be in the run directory, or nothing is judged
+            description["workers"] = stream_ledger(run_dir)
+            description["problems"].extend(ledger_problems(run_dir, workers))
         description["canary"], ended_early = canaries.stop()
         description["problems"].extend(ended_early)
         description["locust_exit_code"] = code

@@ -135,10 +135,10 @@ class GeneratorFigures:
         started = sum(s.started for s in load)
         late = sum(s.late or 0 for s in load) if open_model else None
         lags = [s.lag_max_s for s in load if s.lag_max_s is not None]
-        limits = {s.pid: s.pool_max for s in load if s.pool_max is not None}
-        pool_full: dict[int, float] = {}
+        limits = {s.process: s.pool_max for s in load if s.pool_max is not None}
+        pool_full: dict[tuple[str, int | None, int], float] = {}
         for s in load:
-            pool_full[s.pid] = pool_full.get(s.pid, 0.0) + (s.pool_full_s or 0.0)
+            pool_full[s.process] = pool_full.get(s.process, 0.0) + (s.pool_full_s or 0.0)
         late_cpu, late_cpu_wait = _when_late(load)
         figures = cls(
             model="open" if open_model else "closed",
@@ -187,11 +187,11 @@ class GeneratorFigures:
 
 
 def _processes(samples: Sequence[GeneratorSample]) -> list[ProcessFigures]:
-    by_pid: dict[int, list[GeneratorSample]] = {}
+    by_process: dict[tuple[str, int | None, int], list[GeneratorSample]] = {}
     for sample in samples:
-        by_pid.setdefault(sample.pid, []).append(sample)
+        by_process.setdefault(sample.process, []).append(sample)
     result = []
-    for pid, rows in by_pid.items():
+    for (_, _, pid), rows in by_process.items():
         timed = [s for s in rows if s.interval_s >= _SHORT_S] or rows
         busy = sum(s.cpu * s.interval_s for s in rows)
         span = sum(s.interval_s for s in rows)
@@ -228,11 +228,11 @@ def _when_late(load: Sequence[GeneratorSample]) -> tuple[float | None, float | N
 def busy_users(samples: Sequence[GeneratorSample]) -> list[tuple[float, int]]:
     """(time, virtual users running a journey) over every load process, at each sample: the
     open model's concurrent users (its Locust user count is one dispatcher per process)."""
-    latest: dict[int, int] = {}
+    latest: dict[tuple[str, int | None, int], int] = {}
     series = []
     for sample in samples:  # sorted by time
         if sample.role != "master":
-            latest[sample.pid] = sample.in_flight
+            latest[sample.process] = sample.in_flight
             series.append((sample.at, sum(latest.values())))
     return series
 
@@ -240,10 +240,10 @@ def busy_users(samples: Sequence[GeneratorSample]) -> list[tuple[float, int]]:
 def _peak_users(load: Sequence[GeneratorSample]) -> int:
     """The most virtual users at once, over the processes (each process's latest gauge, summed
     at each sample)."""
-    latest: dict[int, int] = {}
+    latest: dict[tuple[str, int | None, int], int] = {}
     peak = 0
     for sample in load:  # sorted by time
-        latest[sample.pid] = sample.pool
+        latest[sample.process] = sample.pool
         peak = max(peak, sum(latest.values()))
     return peak
 

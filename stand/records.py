@@ -31,9 +31,15 @@ __all__ = [
     "GeneratorSample",
     "LATE_START_S",
     "Operation",
+    "RECORD_KINDS",
+    "RecordBatch",
     "RecordError",
+    "RecordKind",
     "RequestRecord",
     "RunConfig",
+    "ShippedRun",
+    "StreamEnd",
+    "WorkerHello",
 ]
 
 #: Why a request failed, as a client sees it (the report breaks failures down by these):
@@ -342,6 +348,12 @@ class GeneratorSample:
     requests: int = 0
     failures: int = 0
 
+    @property
+    def process(self) -> tuple[str, int | None, int]:
+        """Which Locust process sent the sample: workers on other hosts may share a pid (in
+        containers each is often pid 1), so a worker is its index as well."""
+        return self.role, self.worker_index, self.pid
+
     def to_json(self) -> dict[str, Any]:
         return _compact(self)
 
@@ -393,6 +405,12 @@ class RunConfig:
     late_start_s: float = LATE_START_S
     #: Serve the run's Prometheus series on this port of 127.0.0.1 while it runs (``None``: not).
     metrics_port: int | None = None
+    #: Locust workers on other hosts the master waits for (``gosstand peak --master``; 0: none).
+    #: They get this configuration, the manifest and the fixtures from the master in a message
+    #: (:class:`ShippedRun`) and stream their records back (:class:`RecordBatch`).
+    remote_workers: int = 0
+    #: How long the master waits for them before it gives the run up.
+    workers_wait_s: float = 300.0
 
     ENV = "GOSSTAND_RUN_CONFIG"
     FILE = "run-config.json"
@@ -415,3 +433,114 @@ class RunConfig:
     @classmethod
     def read(cls, path: str | Path) -> Self:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+#: The record files each Locust process of a run has, ``<kind>-<process>.jsonl`` in the run
+#: directory: :class:`RequestRecord`, :class:`Operation` and :class:`GeneratorSample` lines.
+RecordKind = Literal["requests", "operations", "generator"]
+RECORD_KINDS: tuple[RecordKind, ...] = get_args(RecordKind)
+
+
+def _count(raw: Mapping[str, Any], name: str) -> int:
+    value = raw.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RecordError(f"{name!r} must be a count, not {value!r}")
+    return value
+
+
+def _counts(raw: Any, name: str) -> dict[RecordKind, int]:
+    if not isinstance(raw, Mapping) or set(raw) - set(RECORD_KINDS):
+        raise RecordError(f"{name!r} must map {', '.join(RECORD_KINDS)} to counts, not {raw!r}")
+    return {kind: _count(raw, kind) for kind in RECORD_KINDS if kind in raw}
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHello:
+    """A Locust worker on another host introducing itself to its master, which answers with the
+    run (:class:`ShippedRun`); the host and pid name the worker in the master's ledger."""
+
+    host: str
+    pid: int
+    version: str = "unknown"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "pid": self.pid, "version": self.version}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Self:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("host"), str):
+            raise RecordError(f"a worker's hello needs its 'host', not {raw!r}")
+        return cls(host=raw["host"][:200], pid=_count(raw, "pid"), version=str(raw.get("version", "unknown"))[:50])
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedRun:
+    """What a master hands a worker on another host, which shares no file with it: the run's
+    configuration, the stand's manifest (its URLs and control token) and the seeded fixtures
+    (the people, the client system, the declarants)."""
+
+    run: RunConfig
+    manifest: dict[str, Any]
+    fixtures: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run": self.run.to_json(), "manifest": self.manifest, "fixtures": self.fixtures}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Self:
+        if not isinstance(raw, Mapping) or not all(isinstance(raw.get(k), Mapping) for k in ("run", "manifest",
+                                                                                             "fixtures")):
+            raise RecordError("a shipped run needs its 'run', 'manifest' and 'fixtures' mappings")
+        return cls(run=RunConfig.from_json(raw["run"]), manifest=dict(raw["manifest"]), fixtures=dict(raw["fixtures"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBatch:
+    """Records a worker on another host hands its master in one message: its ``seq``-th batch
+    (0, 1, 2, … — a gap is a batch lost on the way), each kind's records in their JSON form."""
+
+    seq: int
+    records: dict[RecordKind, list[dict[str, Any]]]
+
+    def size(self) -> int:
+        return sum(len(rows) for rows in self.records.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "records": self.records}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Self:
+        if not isinstance(raw, Mapping):
+            raise RecordError(f"a record batch must be a mapping, not {type(raw).__name__}")
+        records = raw.get("records")
+        if not isinstance(records, Mapping) or set(records) - set(RECORD_KINDS):
+            raise RecordError(f"a batch's 'records' must map {', '.join(RECORD_KINDS)} to lists")
+        rows: dict[RecordKind, list[dict[str, Any]]] = {}
+        for kind in RECORD_KINDS:
+            value = records.get(kind, [])
+            if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+                raise RecordError(f"a batch's {kind!r} must be a list of records")
+            if value:
+                rows[kind] = value
+        return cls(seq=_count(raw, "seq"), records=rows)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    """A worker's last word on its records: how many of each kind it made, in how many batches,
+    and how many it could not hand over (the transport refused them). The master compares it
+    with what it received; any difference fails the run closed."""
+
+    batches: int
+    produced: dict[RecordKind, int]
+    dropped: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"batches": self.batches, "produced": self.produced, "dropped": self.dropped}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Self:
+        if not isinstance(raw, Mapping):
+            raise RecordError(f"a stream's end must be a mapping, not {type(raw).__name__}")
+        return cls(batches=_count(raw, "batches"), produced=_counts(raw.get("produced"), "produced"),
+                   dropped=_count(raw, "dropped"))

@@ -113,6 +113,18 @@ def test_a_process_pegged_for_three_seconds_in_a_row_is_saturation_two_are_not()
     assert closed.model == "closed" and closed.late_share is None and not closed.saturated
 
 
+def test_workers_on_two_hosts_with_one_pid_are_two_processes():
+    """Workers in containers on two hosts are often both pid 1: their index tells them apart, so
+    neither's CPU, users or pool hides behind the other's."""
+    def worker(second: int, index: int, cpu: float) -> GeneratorSample:
+        return GeneratorSample(pid=1, role="worker", worker_index=index, at=START + second + 1, interval_s=1.0,
+                               cpu=cpu, offered=None, started=2, pool=3, requests=10)
+
+    figures = GeneratorFigures.of([worker(k, index, cpu) for k in range(5) for index, cpu in ((0, 0.2), (1, 0.95))])
+    assert [(p.worker_index, p.started) for p in figures.processes] == [(0, 10), (1, 10)]
+    assert figures.users_peak == 6 and figures.saturated  # worker 1 alone sat at a core for 5 s
+
+
 def _run_dir(tmp_path: Path, samples: list[GeneratorSample]) -> Path:
     run_dir = write_run(tmp_path / "run", requests=steady_requests(duration=20, rate=10),
                         operations=[], records={"service": "fts", "records": []},
