@@ -159,13 +159,18 @@ def join(environment: Any, attach: Attach) -> None:
                 return
             stream.flush()
 
+    attached: list[LoadConfig] = []
+
     def on_config(msg: Any, **_: Any) -> None:
+        if attached:  # once: a second attachment would record every request twice
+            return
         try:
             shipped = ShippedRun.from_json(msg.data)
         except RecordError as exc:
             refuse(f"the master's run cannot be read: {exc}")
             return
         config = LoadConfig.from_shipment(shipped)
+        attached.append(config)
         attach(config, stream)
         gevent.spawn(flush_regularly, config.profile.duration_s + config.run.workers_wait_s + 600)
         print(f"gosstand worker {runner.worker_index}: joined the run {config.profile.name!r} "

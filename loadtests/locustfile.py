@@ -85,16 +85,23 @@ if _config is None and not _remote_worker:
 def _standalone(environment: Any) -> LoadConfig:
     """A plain Locust run's configuration: the stand found, checked and seeded, or the run ends
     here with exit code 2 and the reason in one line."""
-    if not isinstance(environment.runner, LocalRunner):
-        print("gosstand locustfile: a plain Locust run is one process (no --master/--worker/--processes); "
-              "`gosstand peak --processes N` shares a run between Locust workers", file=sys.stderr)
+    options = environment.parsed_options
+    master = isinstance(environment.runner, MasterRunner)
+    if not (isinstance(environment.runner, LocalRunner) or master) or getattr(options, "processes", None):
+        print("gosstand locustfile: a plain Locust run is one process or a --master of workers that learn the run "
+              "from it (GOSSTAND_REMOTE_WORKER=1 locust -f … --worker, or `gosstand worker`); not --processes; "
+              "`gosstand peak --processes N` shares a run between workers on this host", file=sys.stderr)
         raise SystemExit(2)
     assert _profile is not None  # a plain run reads its profile from the environment at import
     try:
-        run = standalone.prepare(environment.parsed_options, _profile)
+        run = standalone.prepare(options, _profile, remote_workers=options.expect_workers if master else 0)
     except (standalone.StandaloneError, ManifestError, OSError) as exc:
         print(f"gosstand locustfile: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    if _profile.open_model:  # a dispatcher per load process: the master's workers, or this one
+        from gosstand.loadtests.open_model import ArrivalShape as Shape
+
+        Shape.processes = run.config.processes
     print(f"gosstand: records of this run go to {run.run_dir}; `gosstand report {run.run_dir}` once it ends",
           file=sys.stderr, flush=True)
     environment.events.test_start.add_listener(lambda **_: run.started())

@@ -13,9 +13,11 @@ report of the run as of any other.
 Locust runs the locustfile before it parses its options, and the load shape and user classes
 come from the profile, so the profile is read from the environment (``GOSSTAND_PROFILE``,
 ``GOSSTAND_DURATION``, ``GOSSTAND_PEAK_USERS``); everything else is an option (or its variable).
-There is no failover schedule here (``gosstand peak`` runs them), and the load runs in this one
-process: Locust workers of a plain run would need the master's configuration and records, which
-``gosstand peak --processes`` handles.
+There is no failover schedule here (``gosstand peak`` runs them). The load runs in this one
+process, or — with ``--master`` — in ``--expect-workers`` workers started as
+``GOSSTAND_REMOTE_WORKER=1 locust -f … --worker`` (or ``gosstand worker``), which learn the run
+from the master and stream their records to it (:mod:`~gosstand.loadtests.distributed`); Locust's
+``--processes`` forks workers that would not know to, and is refused.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..stand.manifest import StackManifest
 from ..stand.records import LATE_START_S, RunConfig
 from .config import LoadConfig
 from .profile import Profile, load_profile
+from .streaming import ledger_problems, stream_ledger
 
 __all__ = ["StandaloneRun", "add_options", "profile_from_env", "prepare"]
 
@@ -92,13 +95,15 @@ class StandaloneRun:
     """One plain run: its directory, configuration and description, written as ``peak`` writes them."""
 
     def __init__(self, config: LoadConfig, manifest: StackManifest, *, seed: int) -> None:
+        workers = config.run.remote_workers
         self.config = config
         self.manifest = manifest
         self.description: dict[str, Any] = {
             "title": f"{config.profile.name}: {config.profile.description} (plain Locust)",
             "profile": config.profile.name, "duration_s": config.profile.duration_s,
             "model": "open" if config.profile.open_model else "closed", "mix": config.profile.mix,
-            "processes": 1, "seed": seed, "schedule": [], "failover_schedule": None, "runner": "locust",
+            "processes": workers or 1, **({"remote_workers": workers} if workers else {}),
+            "seed": seed, "schedule": [], "failover_schedule": None, "runner": "locust",
             "backend": manifest.backend, "targets": manifest.urls, "problems": [],
         }
 
@@ -115,6 +120,10 @@ class StandaloneRun:
         from .run import HARNESS_ERRORS
 
         self.description["ended"] = time.time()
+        workers = self.config.run.remote_workers
+        if workers:  # every request the workers sent must be here, or nothing is judged
+            self.description["workers"] = stream_ledger(self.run_dir)
+            self.description["problems"].extend(ledger_problems(self.run_dir, workers))
         if "started" not in self.description:
             self.description["problems"].append("the load never started")
         elif any(self.run_dir.glob("requests*.jsonl")):
@@ -125,9 +134,10 @@ class StandaloneRun:
         (self.run_dir / "run.json").write_text(json.dumps(self.description, indent=2, ensure_ascii=False))
 
 
-def prepare(options: Any, profile: Profile) -> StandaloneRun:
-    """Find, check and seed the stand; write the run's configuration. :class:`StandaloneError`
-    when the stand is not given, does not answer or cannot be seeded."""
+def prepare(options: Any, profile: Profile, *, remote_workers: int = 0) -> StandaloneRun:
+    """Find, check and seed the stand; write the run's configuration (for ``remote_workers``
+    workers that learn it from this master, when there are). :class:`StandaloneError` when the
+    stand is not given, does not answer or cannot be seeded."""
     from .fixtures import seed
     from .run import HARNESS_ERRORS, seeded_people, sends_utko_traffic, signs_in_to_accounts, unanswered
 
@@ -149,7 +159,8 @@ def prepare(options: Any, profile: Profile) -> StandaloneRun:
     except HARNESS_ERRORS as exc:
         raise StandaloneError(f"seeding the stand failed: {type(exc).__name__}: {exc}"[:500]) from None
     config = RunConfig(run_dir=str(run_dir), manifest_path=str(manifest_path), fixtures_path=str(fixtures_path),
-                       profile=profile.to_mapping(), schedule=[], processes=1, live_every_s=5.0,
-                       late_start_s=LATE_START_S, metrics_port=options.gosstand_metrics_port)
+                       profile=profile.to_mapping(), schedule=[], processes=remote_workers or 1, live_every_s=5.0,
+                       late_start_s=LATE_START_S, metrics_port=options.gosstand_metrics_port,
+                       remote_workers=remote_workers)
     config.write()
     return StandaloneRun(LoadConfig(config), manifest, seed=options.gosstand_seed)

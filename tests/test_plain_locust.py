@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -92,3 +93,42 @@ def test_plain_locust_headless_writes_a_run_gosstand_report_reads(tmp_path: Path
     assert report.returncode in (0, 1), report.stdout[-2000:] + report.stderr[-2000:]  # a verdict, not broken
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["totals"]["all"]["requests"] == len(recorded)
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_plain_locust_master_with_two_workers_gets_every_request(tmp_path: Path) -> None:
+    """``locust --master`` on the locustfile, and workers told only where the master is
+    (``GOSSTAND_REMOTE_WORKER=1 locust --worker``): they get the stand and the people from it, and
+    the master's run directory holds each worker's records, as many as each says it sent."""
+    run_dir, port = tmp_path / "run", free_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GOSSTAND_")}
+    with EmbeddedStack(replicas=1) as stack:
+        manifest = stack.write_manifest()
+        master = subprocess.Popen(
+            [*LOCUST, "--headless", "--master", "--expect-workers", "2", "--master-bind-host", "127.0.0.1",
+             "--master-bind-port", str(port), "--gosstand-run-dir", str(run_dir), "--gosstand-users", "6",
+             "--gosstand-declarants", "2"], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+            env={**environment, "GOSSTAND_MANIFEST": str(manifest), "GOSSTAND_DURATION": "8",
+                 "GOSSTAND_PEAK_USERS": "4"})
+        workers = [subprocess.Popen([*LOCUST, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                                    cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True,
+                                    env={**environment, "GOSSTAND_REMOTE_WORKER": "1"}) for _ in range(2)]
+        try:
+            _, stderr = master.communicate(timeout=240)
+            said = [worker.communicate(timeout=60)[1] for worker in workers]
+        finally:
+            for process in (master, *workers):
+                process.kill()
+        assert master.returncode in (0, 1), stderr[-3000:]
+    sent = [int(n) for output in said for n in re.findall(r"done, (\d+) request records sent", output)]
+    assert len(sent) == 2 and all(sent), said
+    described = json.loads((run_dir / "run.json").read_text())
+    assert described["problems"] == [] and described["processes"] == 2
+    assert sorted(w["received"]["requests"] for w in described["workers"]) == sorted(sent)
+    report = subprocess.run([sys.executable, "-m", "gosstand", "report", str(run_dir)], capture_output=True,
+                            text=True, timeout=240, stdin=subprocess.DEVNULL)
+    assert report.returncode in (0, 1), report.stdout[-2000:] + report.stderr[-2000:]
+    assert json.loads((run_dir / "summary.json").read_text())["totals"]["all"]["requests"] == sum(sent)
