@@ -4,7 +4,8 @@ messages — the worker shares no file with the master.
 
 The exchange, every message Locust's (``runner.send_message``/``register_message``):
 
-1. A worker, once connected, says hello (``gosstand_hello``: its host and pid). The master answers
+1. A worker, once connected, says hello (``gosstand_hello``: its host and pid), again every two
+   seconds until the run comes (a master still seeding the stand drops it). The master answers
    with the run (``gosstand_config``: the configuration, the stand's manifest with its URLs and
    control token, the seeded fixtures — :class:`~gosstand.stand.records.ShippedRun`); the worker
    attaches the journeys, its meter and its recorder to that configuration in the handler
@@ -50,6 +51,8 @@ HELLO, CONFIG, REFUSED = "gosstand_hello", "gosstand_config", "gosstand_refused"
 RECORDS, FINISH, END = "gosstand_records", "gosstand_finish", "gosstand_end"
 #: A remote worker sends what it holds at least this often, so the master's copy stays current.
 FLUSH_EVERY_S = 1.0
+#: A worker says hello this often until the master sends the run, at most this many times.
+HELLO_EVERY_S, HELLO_TRIES = 2.0, 450
 #: Beyond Locust's stop timeout, how long the master waits for its workers' last records.
 FINISH_GRACE_S = 30.0
 
@@ -87,10 +90,12 @@ def serve(environment: Any, config: LoadConfig, *, say: Callable[[str], None] = 
                                                     f"they have joined"}, msg.node_id)
             say(f"gosstand: refused worker {index} ({hello.host}): the run expects {expected} worker(s)")
             return
+        known = msg.node_id in collector.workers
         collector.joined(msg.node_id, index, hello)
-        runner.send_message(CONFIG, shipment, msg.node_id)
-        say(f"gosstand: worker {index} ({hello.host}, pid {hello.pid}) joined "
-            f"({len(collector.workers)} of {expected})")
+        runner.send_message(CONFIG, shipment, msg.node_id)  # again to a worker asking again: it attaches once
+        if not known:
+            say(f"gosstand: worker {index} ({hello.host}, pid {hello.pid}) joined "
+                f"({len(collector.workers)} of {expected})")
 
     runner.register_message(HELLO, on_hello)
     runner.register_message(RECORDS, lambda msg, **_: collector.received(msg.node_id, msg.data))
@@ -190,12 +195,27 @@ def join(environment: Any, attach: Attach) -> None:
               f"samples) in {end.batches} batches{lost}", file=sys.stderr, flush=True)
 
     def refuse(reason: str) -> None:
+        refused.append(reason)
         print(f"gosstand worker: the master refused this worker: {reason}", file=sys.stderr, flush=True)
         environment.process_exit_code = 2
         gevent.spawn(runner.quit)
 
+    def say_hello() -> None:
+        """Until the run comes: a master still in its own ``init`` (seeding the stand) has no
+        handler for a hello yet, and Locust drops a message nobody handles."""
+        hello = WorkerHello(host=socket.gethostname(), pid=os.getpid(), version=_gosstand_version()).to_json()
+        for _ in range(HELLO_TRIES):
+            if attached or refused:
+                return
+            try:
+                runner.send_message(HELLO, hello)
+            except (RPCError, RPCSendError) as exc:
+                log.error("could not say hello to the master: %s", exc)
+            gevent.sleep(HELLO_EVERY_S)
+        refuse(f"no run came from the master within {HELLO_TRIES * HELLO_EVERY_S:g} s")
+
+    refused: list[str] = []
     runner.register_message(CONFIG, on_config)
     runner.register_message(FINISH, on_finish, concurrent=True)
     runner.register_message(REFUSED, lambda msg, **_: refuse(str((msg.data or {}).get("reason"))))
-    runner.send_message(HELLO, WorkerHello(host=socket.gethostname(), pid=os.getpid(),
-                                           version=_gosstand_version()).to_json())
+    gevent.spawn(say_hello)

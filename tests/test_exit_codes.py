@@ -78,6 +78,14 @@ def test_peak_against_a_stack_that_does_not_answer_stops_before_the_load(tmp_pat
     assert not list(run.glob("requests*.jsonl"))
 
 
+def test_peak_master_with_local_processes_too_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    completed = _gosstand("peak", "--master", "--expect-workers", "2", "--processes", "2",
+                          "--output", str(tmp_path / "runs"))
+    assert completed.returncode == 2
+    assert "--master shares the load among workers on other hosts" in completed.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.stack
 def test_replica_actions_leave_evidence_and_a_dead_replica_cannot_be_killed_again() -> None:
     with EmbeddedStack(replicas=2, services=("fts",)) as stack:

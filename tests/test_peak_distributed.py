@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pytest
 from gosstand.scenarios.control import StackControl
 from gosstand.stand.manifest import StackManifest
+from gosstand.stand.stack import EmbeddedStack
 from small_runs import write_small_run_slo
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -47,7 +48,7 @@ def _ip(*args: str) -> None:
 
 
 @dataclass(frozen=True)
-class TestNetwork:
+class NamespaceNetwork:
     """The master's address on the test network, and a namespace per worker host."""
 
     host: str
@@ -65,7 +66,7 @@ def _free_subnet() -> int:
 
 
 @pytest.fixture(scope="module")
-def test_network() -> Iterator[TestNetwork]:
+def test_network() -> Iterator[NamespaceNetwork]:
     """Two namespaces, each joined to this host by a veth pair on a /24 of its own; the first
     pair's host end (10.231.x.1) is where the stand and the master listen, and each namespace
     routes to it through its own pair. Names are unique per run, and everything made is removed
@@ -87,7 +88,7 @@ def test_network() -> Iterator[TestNetwork]:
             _ip("-n", namespace, "addr", "add", f"10.231.{octet + i}.2/24", "dev", f"gs{tag}n{i}")
             _ip("-n", namespace, "link", "set", f"gs{tag}n{i}", "up")
             _ip("-n", namespace, "route", "add", "default", "via", f"10.231.{octet + i}.1")
-        yield TestNetwork(host=f"10.231.{octet}.1", namespaces=namespaces)
+        yield NamespaceNetwork(host=f"10.231.{octet}.1", namespaces=namespaces)
     finally:
         for namespace in namespaces:  # deleting a namespace deletes the veth ends in it, and their peers
             subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=30)
@@ -112,7 +113,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(test_network: TestNetwork, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def run(test_network: NamespaceNetwork, tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("distributed")
     profile = base / "profile.yaml"
     profile.write_text("name: flat\nduration_s: 20\npeak_users: 6\ncurve: [1.0]\n"
@@ -195,3 +196,18 @@ def test_the_failover_ran_on_the_master_and_was_measured(run) -> None:
     assert figures["recovery_to_slo_s"] is not None and figures["requests"] > 0
     assert figures["physical"]["observer"] == "load" and figures["physical"]["ttr_s"] is not None
     assert figures["canary"] is not None, "the canary ran beside the master and saw the failover"
+
+
+def test_a_master_whose_workers_never_join_gives_the_run_up_before_the_load(tmp_path) -> None:
+    """No namespace needed: nobody joins. The run is broken (exit 2), said, and sent nothing."""
+    with EmbeddedStack(replicas=1) as stack:
+        completed = subprocess.run(
+            [*GOSSTAND, "peak", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+             "--master-bind-port", str(_free_port("127.0.0.1")), "--workers-wait", "2",
+             "--manifest", str(stack.write_manifest()), "--failover", "none", "--canary-rate", "0",
+             "--duration", "10", "--output", str(tmp_path / "runs")],
+            capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "0 of the 1 expected worker(s) joined the run" in completed.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert not list(run_dir.glob("requests*.jsonl"))
