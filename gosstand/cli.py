@@ -28,7 +28,7 @@ from gosstand.extras import MissingExtra, missing, require
 
 #: The extra of gosstand each command needs beyond the base install (which serves the mocks:
 #: ``up``, ``keys``, ``accounts``); without it the command says which to install and exits 2.
-COMMAND_EXTRAS = {"peak": "load", "replay": "load", "seed": "load", "report": "report",
+COMMAND_EXTRAS = {"peak": "load", "worker": "load", "replay": "load", "seed": "load", "report": "report",
                   "conformance": "conformance", "containers": "containers"}
 
 
@@ -255,6 +255,12 @@ def _add_peak_arguments(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser)
 
 
+def _add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    from gosstand.loadtests.worker import add_arguments
+
+    add_arguments(parser)
+
+
 def _add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     from gosstand.loadtests.replay.command import add_arguments
 
@@ -328,9 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     peak.set_defaults(run=_peak)
 
     worker = commands.add_parser("worker", help="send a share of the load of `gosstand peak --master` on another host")
-    from gosstand.loadtests.worker import add_arguments as add_worker_arguments
-
-    add_worker_arguments(worker)
+    _arguments_if_installed(worker, "load", _add_worker_arguments)
     worker.set_defaults(run=_worker)
 
     report = commands.add_parser("report", help="rebuild the report of a recorded run directory")

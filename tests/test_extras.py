@@ -83,7 +83,8 @@ def test_each_part_that_needs_an_extra_names_it() -> None:
     said = _base_only(r'''
 from gosstand.cli import main
 told = {}
-for command in (["peak"], ["report", "x"], ["replay", "x.log"], ["conformance"], ["containers", "build"],
+for command in (["peak"], ["worker", "--master-host", "x"], ["report", "x"], ["replay", "x.log"], ["conformance"],
+                ["containers", "build"],
                 ["up", "--backend", "containers"], ["seed", "--state-dir", "x"]):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -100,7 +101,7 @@ from gosstand.stand.containers import docker_unavailable_reason
 told["docker_unavailable_reason"] = docker_unavailable_reason()
 print(json.dumps(told))
 ''')
-    expected = {"peak": "load", "report": "report", "replay": "load", "conformance": "conformance",
+    expected = {"peak": "load", "worker": "load", "report": "report", "replay": "load", "conformance": "conformance",
                 "containers": "containers", "up containers": "containers", "seed": "load",
                 "gosstand.loadtests.users": "load", "gosstand.reports.build": "report",
                 "gosstand.scenarios.identities": "load", "gosstand.stand.inprocess": "conformance",
