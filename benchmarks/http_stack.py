@@ -96,12 +96,35 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
+def _threads(pid: int) -> list[int]:
+    try:
+        return [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+    except FileNotFoundError:
+        return []
+
+
 def _pin(pgid: int, cpu: int) -> None:
+    """Every thread of every process in the group on ``cpu``. ``sched_setaffinity(pid)`` moves one
+    thread only — a process's main one — so granian's Rust threads, started before, were left free
+    to run on the client's CPU; threads started later inherit their creator's CPUs."""
     for pid in group_pids(pgid):
-        try:
-            os.sched_setaffinity(pid, {cpu})
-        except (ProcessLookupError, OSError):
-            pass
+        for thread in _threads(pid):
+            try:
+                os.sched_setaffinity(thread, {cpu})
+            except (ProcessLookupError, OSError):
+                pass
+
+
+def allowed_cpus(pgid: int) -> set[int]:
+    """The CPUs any thread of the group may run on (to print that a pin held)."""
+    cpus: set[int] = set()
+    for pid in group_pids(pgid):
+        for thread in _threads(pid):
+            try:
+                cpus |= os.sched_getaffinity(thread)
+            except (ProcessLookupError, OSError):
+                pass
+    return cpus
 
 
 def _cpu_seconds(pgid: int) -> float:

@@ -33,7 +33,7 @@ from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import make_test_identity
 from gosstand.scenarios.identities import russian_faker
 from gosstand.stand.stack import EmbeddedStack
-from http_stack import CLIENT_CPU, SERVER_CPU, _cpu_seconds, _pin
+from http_stack import CLIENT_CPU, SERVER_CPU, _cpu_seconds, _pin, allowed_cpus
 
 SCOPE = "openid fullname snils"
 PEOPLE = 64
@@ -85,6 +85,13 @@ class Step:
     locust_cpu: float
     replica_cpu: float
 
+    @property
+    def saturated(self) -> str:
+        """Which side had its core full (:data:`SATURATED`) during the step."""
+        sides = [name for name, share in (("Locust", self.locust_cpu), ("replica", self.replica_cpu))
+                 if share >= SATURATED]
+        return " and ".join(sides) or "neither"
+
 
 def _seed(stack: EmbeddedStack, directory: Path) -> Path:
     """Register the relying party, seed people, give their first logins' consent; the config file."""
@@ -128,6 +135,10 @@ def _step(users: int, *, seconds: float, config: Path, directory: Path, replica_
     locust = subprocess.Popen(command, env={**os.environ, "BENCH_CONFIG": str(config)}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     time.sleep(min(3.0, seconds / 4))  # users start and warm up; measured from here
+    if allowed_cpus(locust.pid) != {CLIENT_CPU} or allowed_cpus(replica_pgid) != {SERVER_CPU}:
+        os.killpg(locust.pid, 9)
+        raise SystemExit(f"the pins did not hold: Locust's threads may run on {sorted(allowed_cpus(locust.pid))}, "
+                         f"the replica's on {sorted(allowed_cpus(replica_pgid))}")
     replica_before, locust_before, started = _cpu_seconds(replica_pgid), _cpu_seconds(locust.pid), time.monotonic()
     time.sleep(max(1.0, seconds - 2 * min(3.0, seconds / 4)))
     replica_cpu, locust_cpu = _cpu_seconds(replica_pgid) - replica_before, _cpu_seconds(locust.pid) - locust_before
@@ -152,6 +163,7 @@ def main() -> int:
     parser.add_argument("--p99-ms", type=float, default=20.0, help="the p99 the replica must keep")
     args = parser.parse_args()
     steps: list[Step] = []
+    os.sched_setaffinity(0, {SERVER_CPU})  # the stack's processes, and every thread they start, inherit it
     with tempfile.TemporaryDirectory(prefix="locust-replica-") as tmp, \
             EmbeddedStack(replicas=1, services=("esia",), state_dir=Path(tmp) / "stack") as stack:
         replica = stack.replica("esia", 1).process.pid  # type: ignore[union-attr]
@@ -162,13 +174,14 @@ def main() -> int:
         print(f"One Locust process on CPU {CLIENT_CPU}, one ESIA replica on CPU {SERVER_CPU}, "
               f"{args.seconds:g} s a step")
         print(f"  {'users':>5} {'req/s':>8} {'logins/s':>9} {'× base':>7} {'failed':>7} {'p99':>8} "
-              f"{'Locust CPU':>11} {'replica CPU':>12}")
+              f"{'Locust CPU':>11} {'replica CPU':>12}  core full")
         for users in (int(n) for n in args.users.split(",")):
             step = _step(users, seconds=args.seconds, config=config, directory=Path(tmp), replica_pgid=replica)
             steps.append(step)
             print(f"  {step.users:5d} {step.requests_per_s:8.1f} {step.logins_per_s:9.1f} "
                   f"{step.logins_per_s / max(steps[0].logins_per_s, 1e-9):7.2f} {step.failures:7d} "
-                  f"{step.p99_ms:6.0f} ms {step.locust_cpu:11.0%} {step.replica_cpu:12.0%}", flush=True)
+                  f"{step.p99_ms:6.0f} ms {step.locust_cpu:11.0%} {step.replica_cpu:12.0%}  {step.saturated}",
+                  flush=True)
     fullest = max(steps, key=lambda step: step.locust_cpu)
     failed = sum(step.failures for step in steps)
     print(f"\nLocust at its fullest ({fullest.users} users): {fullest.locust_cpu:.0%} of its core, "
@@ -176,6 +189,7 @@ def main() -> int:
           f"{fullest.replica_cpu:.0%} of its core, p99 {fullest.p99_ms:.0f} ms (limit {args.p99_ms:g} ms); "
           f"{failed} failed requests; CPU per login: Locust {fullest.locust_cpu / fullest.logins_per_s * 1000:.1f} ms, "
           f"the replica {fullest.replica_cpu / fullest.logins_per_s * 1000:.1f} ms")
+    print(f"Saturated at Locust's fullest step: {fullest.saturated} (a core counts as full at {SATURATED:.0%})")
     if failed:
         print("FAIL: logins failed")
         return 1

@@ -196,12 +196,17 @@ def _gone(pid: int) -> bool:
 
 
 # -- the launcher's side ----------------------------------------------------------------------
+#: The descriptor the launcher answers the stack on: its stdout as started, moved aside so that
+#: nothing else the process prints (a library at import) lands in the protocol.
+_answers = 1
+
+
 def _send(message: dict[str, Any]) -> None:
     """One line to the stack. Written straight to the descriptor: nothing stays in a buffer a
     forked replica could flush into its log."""
     data = json.dumps(message).encode() + b"\n"
     while data:
-        data = data[os.write(1, data):]
+        data = data[os.write(_answers, data):]
 
 
 def _become_replica(env: dict[str, str], log: str, keep_out: Iterable[int]) -> None:
@@ -293,14 +298,17 @@ def _serve_requests(stdin: IO[bytes], wakeup: int, wakeup_write: int, parent: in
                 _send({"error": f"fork: {exc.strerror}"})
                 continue
             if pid == 0:
-                _become_replica(request["env"], request["log"], (wakeup, wakeup_write))
+                _become_replica(request["env"], request["log"], (wakeup, wakeup_write, _answers))
             forked += 1
             serials[pid] = forked
             _send({"pid": pid, "serial": forked})
 
 
 def main(services: list[str]) -> None:
+    global _answers
     parent = os.getppid()
+    _answers = os.dup(1)
+    os.dup2(2, 1)  # print() and C libraries write to the launcher's log from here on
     from ..mocks.core import serve
 
     serve.preload(services, os.environ.get("GOSSTAND_SERVER", "granian"))
