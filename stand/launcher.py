@@ -129,8 +129,10 @@ class Launcher:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        with self._lock:  # a later poll asks /proc, not the closed pipe
+            self._ended = True
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
     # -- reading what the launcher says (called with the lock held) --
     def _collect(self, timeout: float) -> None:
