@@ -3,8 +3,8 @@
 What a user relies on: the timetable holds whatever the service does (a hang does not thin it),
 each failure lands in its class (timeout, refused, reset), half the requests open a connection
 and half ride kept-alive ones, the process ends by itself, a canary that cannot reach its
-service breaks the run before the load, and in a real run the canary sees a replica it was
-talking to die.
+service breaks the run before the load. That in a real run the canary sees a replica it was
+talking to die is checked on the killed-replica run of ``test_peak_run.py`` (one run serves both).
 
 The servers here are loopback sockets on threads, each doing one thing to every connection.
 """
@@ -33,7 +33,6 @@ from gosstand.loadtests.canary import KEPT_ALIVE
 from gosstand.mocks.core.middleware import REPLICA_HEADER
 from gosstand.stand.ports import free_port
 from gosstand.stand.records import CanarySample
-from small_runs import write_small_run_slo
 
 CANARY = [sys.executable, "-m", "gosstand.loadtests.canary"]
 
@@ -295,6 +294,7 @@ def test_canary_options_that_cannot_work_are_refused_before_anything_starts(tmp_
 
 @pytest.mark.stack
 @pytest.mark.slow
+@pytest.mark.load
 def test_a_run_whose_canary_cannot_reach_its_target_is_broken_before_the_load(tmp_path: Path) -> None:
     with _health_server(_FailingHead) as (port, _):
         completed = subprocess.run(
@@ -311,72 +311,3 @@ def test_a_run_whose_canary_cannot_reach_its_target_is_broken_before_the_load(tm
     assert json.loads((run / "run.json").read_text())["problems"] == [line.removeprefix("gosstand peak: ")]
     assert not list(run.glob("requests*.jsonl")), "the load ran"
     assert not [p for p in psutil.process_iter(["cmdline"]) if str(run) in " ".join(p.info["cmdline"] or ())]
-
-
-# --- in a real run -----------------------------------------------------------------------------
-
-KILL_ESIA_AT, KILL_FTS_AT, DURATION = 4, 7, 18  # one 10-s healthy window fits after the last kill
-
-
-def _records(run_dir: Path, pattern: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for path in run_dir.glob(pattern) for line in path.read_text().splitlines()]
-
-
-@pytest.fixture(scope="module")
-def killed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("canary-run")
-    profile = base / "profile.yaml"
-    profile.write_text(f"name: flat\nduration_s: {DURATION}\npeak_users: 4\ncurve: [1.0]\n"
-                       "pacing_s: {esia_login: 1.5, declaration: 1.0}\nmix: {esia_login: 1, declaration: 1}\n")
-    schedule = base / "failover.yaml"
-    schedule.write_text("actions:\n"
-                        f"  - {{at: {KILL_ESIA_AT}, service: esia, replica: 1, action: kill}}\n"
-                        f"  - {{at: {KILL_FTS_AT}, service: fts, replica: 1, action: kill}}\n")
-    completed = subprocess.run(
-        [sys.executable, "-m", "gosstand", "peak", "--profile", str(profile), "--users", "8",
-         "--failover", str(schedule), "--slo", str(write_small_run_slo(base)),  # see tests/small_runs.py
-         "--output", str(base / "runs")],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert completed.returncode in (0, 1), completed.stdout + completed.stderr  # never broken
-    (run,) = (base / "runs").iterdir()
-    return run
-
-
-@pytest.mark.stack
-@pytest.mark.slow
-def test_the_canary_sees_a_replica_it_was_talking_to_die(killed_run: Path) -> None:
-    kills = {event["service"]: (event["target"], event["injected_at"])
-             for event in _records(killed_run, "failovers.jsonl")}
-    assert set(kills) == {"esia", "fts"}
-    shown = []
-    for service, (replica, killed_at) in kills.items():
-        samples = [CanarySample.from_json(raw) for raw in _records(killed_run, f"canary-{service}.jsonl")]
-        assert {s.service for s in samples} == {service}
-        before = [s for s in samples if s.ended < killed_at]
-        after = [s for s in samples if killed_at < s.started]
-        assert {s.replica for s in before if s.ok} >= {f"{service}-1", f"{service}-2"}, "the canary met both"
-        assert not [s for s in after if s.ok and s.replica == replica and s.started > killed_at + 0.1]
-        assert any(s.ok for s in after), f"the {service} canary saw no survivor"
-        # A kept-alive connection to the replica just before the kill meets its death at its
-        # next use: a reset (or a refusal) right after the kill.
-        kept_on_victim = any(s.connection == "reused" and s.replica == replica and killed_at - 0.3 < s.ended
-                             for s in before)
-        failed_right_after = [s for s in after if s.started < killed_at + 1.0 and s.failure in ("reset", "refused")]
-        if kept_on_victim:
-            assert failed_right_after, f"the {service} canary's kept-alive connection to {replica} did not fail"
-            shown.append(service)
-    # Eight kept-alive connections per canary spread over two replicas: with both kills, none
-    # on either victim would happen once in 2¹⁶ runs.
-    assert shown, "no canary had a kept-alive connection on a killed replica"
-
-
-@pytest.mark.stack
-@pytest.mark.slow
-def test_the_run_describes_its_canaries(killed_run: Path) -> None:
-    description = json.loads((killed_run / "run.json").read_text())
-    assert set(description["canary"]) == {"esia", "fts"} and description["problems"] == []
-    for service, summary in description["canary"].items():
-        assert summary["method"] == "GET" and summary["url"].endswith("/_gosstand/health")
-        assert summary["rate"] == 200 and summary["sent"] == len(_records(killed_run, f"canary-{service}.jsonl"))
-        assert summary["cpu_s"] > 0 and summary["stuck"] == 0

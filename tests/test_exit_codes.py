@@ -101,6 +101,7 @@ def test_replica_actions_leave_evidence_and_a_dead_replica_cannot_be_killed_agai
 
 @pytest.mark.stack
 @pytest.mark.slow
+@pytest.mark.load
 def test_a_run_whose_scheduled_fault_met_no_request_is_broken_not_pass(tmp_path: Path) -> None:
     """A fault rule on a path no journey sends (a typo a schedule can hold) injects nothing: the
     run used to end 'Verdict: PASS'."""

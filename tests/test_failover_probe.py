@@ -38,7 +38,7 @@ import probe_comparison as compare
 import pytest
 from gosstand.stand.stack import EmbeddedStack
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.load]
 
 
 @pytest.fixture(scope="module", params=[compare.KILL, compare.PAUSE], ids=["kill", "pause"])

@@ -58,6 +58,7 @@ def external_run(tmp_path_factory: pytest.TempPathFactory):
                    "stdout": completed.stdout}
 
 
+@pytest.mark.load
 def test_fts_traffic_goes_to_the_target_and_its_survivor_takes_over(external_run) -> None:
     run = external_run["run"]
     (fault,) = _lines("failovers.jsonl", run)
@@ -74,6 +75,7 @@ def test_fts_traffic_goes_to_the_target_and_its_survivor_takes_over(external_run
     assert description["external_services"] == ["fts"]
 
 
+@pytest.mark.load
 def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
     run = external_run["run"]
     summary = json.loads((run / "summary.json").read_text())
@@ -84,6 +86,7 @@ def test_the_target_is_reconciled_and_the_verdict_given(external_run) -> None:
     assert "Verdict: PASS" in external_run["stdout"]
 
 
+@pytest.mark.load
 def test_the_targets_canary_asks_the_target_with_a_head_of_its_base_url(external_run) -> None:
     run = external_run["run"]
     canary = json.loads((run / "run.json").read_text())["canary"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from small_runs import write_small_run_slo
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.load]
 
 
 def _lines(path: Path) -> list[dict]:

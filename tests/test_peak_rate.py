@@ -74,6 +74,7 @@ def slow_target(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"dir": run_dir, "code": completed.returncode, "stdout": completed.stdout + completed.stderr}
 
 
+@pytest.mark.load
 def test_journeys_start_on_the_timetable_while_the_target_is_slow(slow_target: dict) -> None:
     run_dir = slow_target["dir"]
     requests = _lines("requests-*.jsonl", run_dir)
@@ -96,6 +97,7 @@ def test_journeys_start_on_the_timetable_while_the_target_is_slow(slow_target: d
     assert generator["users_peak"] > RATE and generator["users_limit"] == 60
 
 
+@pytest.mark.load
 def test_the_run_records_its_model_and_its_generator_and_says_it_live(slow_target: dict) -> None:
     run_dir, stdout = slow_target["dir"], slow_target["stdout"]
     info = json.loads((run_dir / "run.json").read_text())
@@ -111,6 +113,7 @@ def test_the_run_records_its_model_and_its_generator_and_says_it_live(slow_targe
     _consistent_verdict(slow_target["code"], stdout, run_dir)
 
 
+@pytest.mark.load
 def test_a_generator_short_of_virtual_users_is_saturated_and_the_run_broken(tmp_path: Path) -> None:
     # one virtual user cannot start 200 logins a second, however fast the machine: a login is ten
     # round trips in a row, and ESIA signs three times for it
@@ -138,6 +141,7 @@ def test_impossible_open_model_runs_are_refused_before_anything_starts(tmp_path:
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.load
 def test_two_processes_share_the_arrivals_with_the_web_ui_open(tmp_path: Path) -> None:
     duration = 12
     command = [sys.executable, "-m", "gosstand", "peak", "--profile", str(_profile(tmp_path, duration=duration)),

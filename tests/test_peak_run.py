@@ -2,8 +2,10 @@
 traffic for seconds, one ESIA and one FTS replica killed under load, then the report.
 
 What a user relies on: the killed replicas stop answering and their traffic moves to the
-survivors, nothing acknowledged is lost or written twice, and every figure of the report comes
-from the recorded files.
+survivors, nothing acknowledged is lost or written twice, every figure of the report comes
+from the recorded files, and the run's canaries see a replica they were talking to die. (The
+canary's own behaviour against scripted servers is ``test_canary.py``; its real-run check shares
+this run rather than starting one of its own with the same two kills.)
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from gosstand.stand.records import CanarySample
 from small_runs import write_small_run_slo
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.load]
 
 KILL_ESIA_AT, KILL_FTS_AT = 5, 8
 #: A fault rule set from the schedule: FTS answers 300 ms late for 2 s. It comes more than the
@@ -24,6 +27,8 @@ KILL_ESIA_AT, KILL_FTS_AT = 5, 8
 #: one's episode, and a kill must be seen healthy for 10 s to count as recovered.
 SLOW_FTS_AT, SLOW_FTS_FOR, SLOW_MS = 21, 2, 300
 DURATION = 34  # the latency fault ends at 23 s: one 10-s healthy window must fit after it
+#: A light canary: 200/s per service (the default) costs as much as these few users.
+CANARY_RATE = 50
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +55,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "gosstand", "peak", "--profile", str(profile), "--users", "12",
          "--failover", str(schedule), "--slo", str(write_small_run_slo(base)),  # see tests/small_runs.py
          "--output", str(base / "runs"),
-         "--canary-rate", "50"],  # a light canary: 200/s per service costs as much as these few users
+         "--canary-rate", str(CANARY_RATE)],
         capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -128,3 +133,40 @@ def test_report_figures_come_from_the_recorded_requests(run_dir: Path) -> None:
     assert html.count("<svg") >= 3 and "kill esia-1" in html and "kill fts-1" in html
     junit = (run_dir / "junit.xml").read_text()
     assert "testcase" in junit and 'failures="0"' in junit
+
+
+def test_the_canary_sees_a_replica_it_was_talking_to_die(run_dir: Path) -> None:
+    kills = {event["service"]: (event["target"], event["injected_at"])
+             for event in _lines("failovers.jsonl", run_dir) if event["action"] == "kill"}
+    assert set(kills) == {"esia", "fts"}
+    shown = []
+    for service, (replica, killed_at) in kills.items():
+        samples = [CanarySample.from_json(raw) for raw in _lines(f"canary-{service}.jsonl", run_dir)]
+        assert {s.service for s in samples} == {service}
+        before = [s for s in samples if s.ended < killed_at]
+        after = [s for s in samples if killed_at < s.started]
+        assert {s.replica for s in before if s.ok} >= {f"{service}-1", f"{service}-2"}, "the canary met both"
+        assert not [s for s in after if s.ok and s.replica == replica and s.started > killed_at + 0.1]
+        assert any(s.ok for s in after), f"the {service} canary saw no survivor"
+        # A kept-alive connection to the replica just before the kill meets its death at its
+        # next use: a reset (or a refusal) right after the kill.
+        kept_on_victim = any(s.connection == "reused" and s.replica == replica and killed_at - 0.3 < s.ended
+                             for s in before)
+        failed_right_after = [s for s in after if s.started < killed_at + 1.0 and s.failure in ("reset", "refused")]
+        if kept_on_victim:
+            assert failed_right_after, f"the {service} canary's kept-alive connection to {replica} did not fail"
+            shown.append(service)
+    # Eight kept-alive connections per canary spread over two replicas (each used every
+    # 16 / CANARY_RATE = 0.32 s): with both kills, none on either victim would happen once in
+    # 2¹⁶ runs.
+    assert shown, "no canary had a kept-alive connection on a killed replica"
+
+
+def test_the_run_describes_its_canaries(run_dir: Path) -> None:
+    description = json.loads((run_dir / "run.json").read_text())
+    assert set(description["canary"]) == {"esia", "fts"} and description["problems"] == []
+    for service, summary in description["canary"].items():
+        assert summary["method"] == "GET" and summary["url"].endswith("/_gosstand/health")
+        assert summary["rate"] == CANARY_RATE
+        assert summary["sent"] == len(_lines(f"canary-{service}.jsonl", run_dir))
+        assert summary["cpu_s"] > 0 and summary["stuck"] == 0

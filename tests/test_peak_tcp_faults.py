@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.load]
 
 HOLE_AT, HOLE_FOR, DURATION = 5, 3, 18
 #: The declaration journey's client timeout: a held request is given up after it.

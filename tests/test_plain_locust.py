@@ -61,6 +61,7 @@ def _scrape_while_running(locust: subprocess.Popen[str], port: int) -> float:
 
 @pytest.mark.stack
 @pytest.mark.slow
+@pytest.mark.load
 def test_plain_locust_headless_writes_a_run_gosstand_report_reads(tmp_path: Path) -> None:
     run_dir, port = tmp_path / "run", free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GOSSTAND_")}
