@@ -29,7 +29,7 @@ from gosstand.stand.manifest import StackManifest
 from gosstand.stand.stack import EmbeddedStack
 from small_runs import write_small_run_slo
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.load]
 
 GOSSTAND = [sys.executable, "-m", "gosstand"]
 TOKEN = "distributed-test"
