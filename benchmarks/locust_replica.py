@@ -8,8 +8,11 @@ The journey is the load runs' ESIA login (``ac``, password, SMS code read throug
 API, ``te``, logout), each request signed as a relying party signs it, so Locust pays for its
 ``client_secret`` signatures as a real load test does; users wait for nothing between logins
 (closed model). The replica runs on CPU 0 (granian, strict signature checks, the embedded
-stack's SQLite store) and Locust alone on CPU 1. A step's rate is the baseline's multiple (the
-first step, two users). The benchmark passes when, at the step where Locust's core was fullest,
+stack's SQLite store) and Locust alone on CPU 1 — every thread of each: the stack is started from
+this process while it is pinned to CPU 0, so its processes and their threads inherit the pin, and
+a step whose pins did not hold stops the benchmark. Each step says which side had its core
+full. A step's rate is the baseline's multiple (the first step, two users). The benchmark
+passes when, at the step where Locust's core was fullest,
 Locust had at least 85 % of it (saturated) while the replica had less and p99 stayed under
 ``--p99-ms``; it exits 1 otherwise — and says which: a failed login, a Locust that never filled
 its core (a busy machine: inconclusive), or a replica that set the pace.
@@ -172,7 +175,7 @@ def main() -> int:
         print(f"Seeding {PEOPLE} people and their consent…", flush=True)
         config = _seed(stack, Path(tmp))
         print(f"One Locust process on CPU {CLIENT_CPU}, one ESIA replica on CPU {SERVER_CPU}, "
-              f"{args.seconds:g} s a step")
+              f"{args.seconds:g} s a step (every thread of each checked to be on its CPU at every step)")
         print(f"  {'users':>5} {'req/s':>8} {'logins/s':>9} {'× base':>7} {'failed':>7} {'p99':>8} "
               f"{'Locust CPU':>11} {'replica CPU':>12}  core full")
         for users in (int(n) for n in args.users.split(",")):
