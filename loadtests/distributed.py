@@ -178,9 +178,12 @@ def join(environment: Any, attach: Attach) -> None:
         attached.append(config)
         attach(config, stream)
         gevent.spawn(flush_regularly, config.profile.duration_s + config.run.workers_wait_s + 600)
-        print(f"gosstand worker {runner.worker_index}: joined the run {config.profile.name!r} "
-              f"({len(config.fixtures.get('users', []))} people, stand {', '.join(config.manifest.urls.values())})",
-              file=sys.stderr, flush=True)
+        index, count = max(runner.worker_index, 0), max(config.processes, 1)
+        seeded = len(config.fixtures.get("users", []))
+        share = range(index, seeded, count)
+        print(f"gosstand worker {index}: joined the run {config.profile.name!r}, {len(share)} of the {seeded} "
+              f"people ({', '.join(map(str, share[:3]))}{', …' if len(share) > 3 else ''}); "
+              f"stand {', '.join(config.manifest.urls.values())}", file=sys.stderr, flush=True)
 
     def on_finish(**_: Any) -> None:
         runner.stop()  # the users' last requests are recorded before the end is counted
