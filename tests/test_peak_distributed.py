@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from gosstand.scenarios.control import StackControl
@@ -211,3 +212,37 @@ def test_a_master_whose_workers_never_join_gives_the_run_up_before_the_load(tmp_
     assert "0 of the 1 expected worker(s) joined the run" in completed.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert not list(run_dir.glob("requests*.jsonl"))
+
+
+def test_a_worker_that_disappears_mid_run_makes_the_run_broken(tmp_path) -> None:
+    """A worker killed while it sends load: the master's report would lack what it had not yet
+    streamed, so the run is broken (exit 2) and the worker is named — never a verdict on part of
+    the load."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: flat\nduration_s: 12\npeak_users: 4\ncurve: [1.0]\n"
+                       "pacing_s: {esia_login: 0.5, declaration: 0.5}\nmix: {esia_login: 1, declaration: 1}\n")
+    port = _free_port("127.0.0.1")
+    with EmbeddedStack(replicas=1) as stack:
+        master = subprocess.Popen(
+            [*GOSSTAND, "peak", "--master", "--expect-workers", "2", "--master-bind-host", "127.0.0.1",
+             "--master-bind-port", str(port), "--workers-wait", "60", "--manifest", str(stack.write_manifest()),
+             "--profile", str(profile), "--users", "8", "--failover", "none", "--canary-rate", "0",
+             "--output", str(tmp_path / "runs")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        workers = [subprocess.Popen([*GOSSTAND, "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        try:
+            streamed: list[Path] = []
+            for _ in range(600):  # up to 60 s for worker 1's first batch to reach the master
+                streamed = [p for p in (tmp_path / "runs").glob("*/requests-w1-*.jsonl") if p.stat().st_size]
+                if streamed or master.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert streamed, "worker 1 never streamed a record"
+            workers[1].kill()
+            stdout, stderr = master.communicate(timeout=240)
+        finally:
+            for process in (master, *workers):
+                _stop(process)
+    assert master.returncode == 2, stdout + stderr
+    assert "worker 1 (" in stderr and "never said it had sent its last records" in stderr
+    assert "Verdict: BROKEN" in stdout
