@@ -217,6 +217,17 @@ def remote_workers(args: argparse.Namespace) -> int:
     return int(args.expect_workers)
 
 
+def _on_loopback(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_canary(rate: float, timeout: float) -> None:
     """The canary's options, checked before anything starts."""
     if rate < 0 or not 0 < timeout <= 10:
@@ -440,6 +451,9 @@ def run_peak(args: argparse.Namespace) -> int:
             _write_description(run_dir, description)
             return _broken(*unreachable)
         description["started"] = time.time()
+        if workers and all(_on_loopback(url) for url in manifest.urls.values()):
+            print("Note: the stand is on loopback addresses, which only workers on this host reach "
+                  "(--host with an address the workers' hosts reach)", flush=True)
         if workers:
             print(f"Waiting for {workers} Locust worker(s): on each of their hosts run `gosstand worker "
                   f"--master-host <this host's address> --master-port {args.master_bind_port}`", flush=True)
