@@ -48,6 +48,8 @@ from .streaming import ledger_problems, stream_ledger
 PACKAGED_FAILOVER = "failover.yaml"
 #: How long Locust may run past the load's duration before the run stops it.
 LOAD_GRACE_S = 120
+#: Seconds Locust's workers get to end after their master has exited, with the web UI (see :func:`_follow`).
+WORKERS_GRACE_S = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -302,16 +304,26 @@ def _run_locust(config: RunConfig, processes: int, duration: float, *, web_port:
     ]
     waits = config.workers_wait_s if master else 0.0
     with (run_dir / "locust.log").open("wb") as log:
-        return _follow(command, env, log, timeout=waits + duration + LOAD_GRACE_S)
+        return _follow(command, env, log, timeout=waits + duration + LOAD_GRACE_S,
+                       workers_grace=WORKERS_GRACE_S if web_port else None)
 
 
-def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float) -> int:
+def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float,
+            workers_grace: float | None = None) -> int:
     """Run ``command``, keeping all its output in ``log`` and passing its live lines on to ours.
 
     It runs in a process group of its own — Locust's workers are its forked children and hold
     its output too — so the whole group is killed after ``timeout`` seconds (its exit code then
     says so), and asked to stop (SIGTERM) if this process is interrupted (Ctrl-C reaches the
     terminal's foreground group, which it is no longer in), leaving nothing behind.
+
+    With ``workers_grace`` (the web UI), the run is over when the master (``command``'s own
+    process) exits: its workers then have that many seconds to close the output and are asked to
+    stop (SIGTERM) after it. With the web UI, Locust's master quits (``--autoquit``) without
+    telling its workers, and each waited a minute for the master's heartbeat before giving up —
+    every ``--web --processes N`` run ended a minute after its load. A worker closes its records
+    on SIGTERM as on any quit. Headless, the master tells its workers to quit, and they are left
+    to finish however long their records take.
     """
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, process_group=0)
@@ -320,15 +332,24 @@ def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, number)
 
-    watchdog = threading.Timer(timeout, signal_group, args=(signal.SIGKILL,))
-    watchdog.start()
-    try:
+    def copy_output() -> None:
         assert process.stdout is not None
         for line in process.stdout:  # ends when the group has closed its output
             log.write(line)
             if line.startswith((LIVE_PREFIX.encode(), b"gosstand")):
                 print(line.decode("utf-8", "replace").rstrip(), flush=True)
-        return process.wait()
+
+    watchdog = threading.Timer(timeout, signal_group, args=(signal.SIGKILL,))
+    watchdog.start()
+    copier = threading.Thread(target=copy_output, name="locust-output", daemon=True)
+    copier.start()
+    try:
+        code = process.wait()
+        copier.join(workers_grace)
+        if copier.is_alive():  # workers outlived their master: nothing is left for them to do
+            signal_group(signal.SIGTERM)
+            copier.join()  # bounded: the watchdog kills the group at ``timeout``
+        return code
     except BaseException:
         signal_group(signal.SIGTERM)
         raise

@@ -173,6 +173,9 @@ def test_two_processes_share_the_arrivals_with_the_web_ui_open(tmp_path: Path) -
     assert sum(offered.values()) == RATE * duration and abs(offered[0] - offered[1]) <= 1
     assert all(sum(s["started"] for s in rows) > 0 for rows in workers.values())
     assert len(list(run_dir.glob("requests-*.jsonl"))) == 2  # the workers', not the master's
+    # The workers were stopped when their master ended, not left waiting a minute for its heartbeat
+    # (with the web UI the master quits without telling them; every such run ended a minute late).
+    assert "heartbeat from master" not in (run_dir / "locust.log").read_text()
     assert json.loads((run_dir / "run.json").read_text())["processes"] == 2
     assert any(line.startswith("[live]") and "offered" in line for line in lines)
     _consistent_verdict(code, stdout + stderr, run_dir)
