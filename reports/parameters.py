@@ -55,6 +55,14 @@ def _schedule(run: RunData, grid: Grid) -> list[dict[str, Any]]:
     return rows
 
 
+def _remote_workers(extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each worker on another host (``gosstand peak --master``) and the request records the
+    master got from it: where the load came from, and that each part of it is in the report."""
+    return [{"index": w.get("index"), "host": w.get("host"), "pid": w.get("pid"),
+             "requests": (w.get("received") or {}).get("requests")}
+            for w in extra.get("workers") or [] if isinstance(w, dict)]
+
+
 def run_parameters(run: RunData, spec: SloSpec, grid: Grid) -> dict[str, Any]:
     extra = run.info.extra
     schedule_recorded = isinstance(extra.get("schedule"), list)
@@ -65,6 +73,7 @@ def run_parameters(run: RunData, spec: SloSpec, grid: Grid) -> dict[str, Any]:
         "peak_users": extra.get("peak_users"),
         "rate": extra.get("rate"),
         "processes": extra.get("processes"),
+        "remote_workers": _remote_workers(extra),
         "mix": extra.get("mix"),
         "seed": extra.get("seed"),
         "timeouts_s": extra.get("timeouts_s"),

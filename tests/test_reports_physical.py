@@ -211,6 +211,16 @@ def test_the_header_gives_the_runs_parameters_and_each_actions_evidence(tmp_path
     assert "kill fts-2 +40 s never — no" in schedule
 
 
+def test_the_header_names_the_workers_on_other_hosts_and_what_each_sent(tmp_path: Path) -> None:
+    workers = [{"index": 0, "host": "load-a", "pid": 7, "received": {"requests": 120}},
+               {"index": 1, "host": "load-b", "pid": 7, "received": {"requests": 80}}]
+    summary, html = report(tmp_path, requests=steady_requests(), info={**INFO, "processes": 2, "workers": workers})
+    assert [w["requests"] for w in summary["run"]["parameters"]["remote_workers"]] == [120, 80]
+    header = table(html, "parameters")
+    assert ("2 Locust processes on other hosts: worker 0 (load-a, pid 7: 120 requests), "
+            "worker 1 (load-b, pid 7: 80 requests)") in header
+
+
 def test_a_control_run_says_so_and_objectives_it_cannot_judge_are_one_line(tmp_path: Path) -> None:
     info = {**INFO, "schedule": [], "mix": {"declaration": 1, "weight_controls": 0}}
     objectives = ("  - {name: Weighings, select: {journey: weight_controls}, metric: success_ratio, min: 0.9}\n"
