@@ -98,6 +98,7 @@ def test_plain_locust_headless_writes_a_run_gosstand_report_reads(tmp_path: Path
 
 @pytest.mark.stack
 @pytest.mark.slow
+@pytest.mark.load
 def test_plain_locust_master_with_two_workers_gets_every_request(tmp_path: Path) -> None:
     """``locust --master`` on the locustfile, and workers told only where the master is
     (``GOSSTAND_REMOTE_WORKER=1 locust --worker``): they get the stand and the people from it, and
