@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import algos, core, keys, x509
+from gosstand.mocks.crypto.asn1_bytes import as_received
 from gosstand.mocks.crypto.engine import GostEngine, engine, loaded, unavailable_reason
 
 __all__ = [
@@ -241,7 +242,7 @@ class GostCertificate:
         """Whether ``signature`` (gost-engine order, as ESIA signs) is this certificate's key's
         GOST R 34.10-2012 signature of ``message`` (over the Streebog of the key's size)."""
         gost = engine()
-        spki = x509.Certificate.load(self.der)["tbs_certificate"]["subject_public_key_info"].dump()
+        spki = as_received(x509.Certificate.load(self.der)["tbs_certificate"]["subject_public_key_info"])
         cursor = ctypes.c_char_p(spki)
         key = gost.lib.d2i_PUBKEY(None, ctypes.byref(cursor), len(spki))
         if not key:

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from . import gost
+from .asn1_bytes import as_received
 from .cms_der import CmsView, NotSignedData, SignerView, Unusual, read_signed_data
 
 __all__ = ["NotCmsSignature", "parse_signed_data", "verify_signer"]
@@ -50,7 +51,7 @@ def signer_view(signer: cms.SignerInfo) -> SignerView:
     signed: bytes | None = None
     digests: tuple[bytes, ...] = ()
     if isinstance(attributes, cms.CMSAttributes) and len(attributes):
-        signed = _SET_TAG + attributes.dump()[1:]
+        signed = _SET_TAG + as_received(attributes)[1:]
         digests = tuple(a["values"][0].native for a in attributes if a["type"].native == "message_digest")
     return SignerView(
         digest=signer["digest_algorithm"]["algorithm"].native,

@@ -32,6 +32,7 @@ import ctypes
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .asn1_bytes import as_received
 from .engine import GostUnavailable, engine, loaded, unavailable_reason
 
 __all__ = [
@@ -292,7 +293,7 @@ def public_key_from_certificate(der: bytes) -> GostPublicKey:
     from asn1crypto import x509
 
     try:
-        spki = x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"].dump()
+        spki = as_received(x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"])
     except Exception as exc:  # asn1crypto raises many types on garbage
         raise GostError(f"not a DER certificate: {type(exc).__name__}") from None
     return _public_from_spki(spki)

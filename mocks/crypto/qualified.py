@@ -30,6 +30,8 @@ from functools import lru_cache
 
 from asn1crypto import core, x509
 
+from .asn1_bytes import as_received
+
 __all__ = [
     "OID_INN",
     "OID_INNLE",
@@ -150,15 +152,15 @@ def read_certificate(der: bytes) -> CertificateFacts:
         validity = tbs["validity"]
         return CertificateFacts(
             serial=tbs["serial_number"].native,
-            issuer_der=tbs["issuer"].dump(),
-            subject_der=tbs["subject"].dump(),
+            issuer_der=as_received(tbs["issuer"]),
+            subject_der=as_received(tbs["subject"]),
             subject=subject,
             not_before=_epoch(validity["not_before"]),
             not_after=_epoch(validity["not_after"]),
             extension_oids=oids,
             policies=frozenset(policies),
-            public_key_info=tbs["subject_public_key_info"].dump(),
-            tbs=tbs.dump(),
+            public_key_info=as_received(tbs["subject_public_key_info"]),
+            tbs=as_received(tbs),
             signature_algorithm=certificate["signature_algorithm"]["algorithm"].dotted,
             signature=certificate["signature_value"].native,
         )

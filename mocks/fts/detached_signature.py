@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..crypto import gost
+from ..crypto.asn1_bytes import as_received
 from ..crypto.cms_der import SignerView
 from ..crypto.cms_signature import NotCmsSignature, parse_signed_data, verify_signer
 
@@ -66,7 +67,7 @@ def _certificate(der: bytes) -> x509.Certificate:
         chosen = next((c for c in certificates if serial is None or c.serial_number == serial), None)
         if chosen is None:
             raise SignatureRejected("the signature does not carry its signer's certificate")
-        return x509.load_der_x509_certificate(chosen.dump())
+        return x509.load_der_x509_certificate(as_received(chosen))
     except SignatureRejected:
         raise
     except Exception as exc:  # asn1crypto and cryptography raise many kinds on garbage

@@ -30,6 +30,7 @@ from asn1crypto import cms
 
 from ...core.context import ServiceContext
 from ...crypto import gost
+from ...crypto.asn1_bytes import as_received
 from ...crypto.cms_der import SignerView
 from ...crypto.cms_signature import signer_view, verify_signer
 from ...crypto.qualified import CertificateFacts, NotACertificate, read_certificate
@@ -98,9 +99,10 @@ def _certificate(signed: cms.SignedData, signer: cms.SignerInfo, posted: str) ->
         for choice in certificates if isinstance(certificates, cms.CertificateSet) else ():
             if choice.name != "certificate" or sid.name != "issuer_and_serial_number":
                 continue
-            candidate = read_certificate(choice.chosen.dump())
+            candidate = read_certificate(as_received(choice.chosen))
             wanted = sid.chosen
-            if candidate.serial == wanted["serial_number"].native and candidate.issuer_der == wanted["issuer"].dump():
+            issuer = as_received(wanted["issuer"])
+            if candidate.serial == wanted["serial_number"].native and candidate.issuer_der == issuer:
                 return candidate
     except NotACertificate as exc:
         raise SignInRefused(SIGNATURE_MALFORMED, str(exc)) from None
