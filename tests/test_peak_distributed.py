@@ -246,3 +246,33 @@ def test_a_worker_that_disappears_mid_run_makes_the_run_broken(tmp_path) -> None
     assert master.returncode == 2, stdout + stderr
     assert "worker 1 (" in stderr and "never said it had sent its last records" in stderr
     assert "Verdict: BROKEN" in stdout
+
+
+def test_a_worker_beyond_those_expected_is_refused_and_the_run_is_whole(tmp_path) -> None:
+    """The people are shared out by the number of workers expected: one more would sign in as
+    people another holds. It is told so and exits 2; the run goes on with those expected."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: flat\nduration_s: 8\npeak_users: 2\ncurve: [1.0]\n"
+                       "pacing_s: {esia_login: 0.5}\nmix: {esia_login: 1}\n")
+    port = _free_port("127.0.0.1")
+    with EmbeddedStack(replicas=1) as stack:
+        master = subprocess.Popen(
+            [*GOSSTAND, "peak", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+             "--master-bind-port", str(port), "--workers-wait", "60", "--manifest", str(stack.write_manifest()),
+             "--profile", str(profile), "--users", "4", "--failover", "none", "--canary-rate", "0",
+             "--output", str(tmp_path / "runs")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        workers = [subprocess.Popen([*GOSSTAND, "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+        try:
+            stdout, _ = master.communicate(timeout=240)
+            said = [(worker.communicate(timeout=60)[0], worker.returncode) for worker in workers]
+        finally:
+            for process in (master, *workers):
+                _stop(process)
+    refused = [(output, code) for output, code in said if "the master refused this worker" in output]
+    assert len(refused) == 1 and refused[0][1] == 2, said
+    assert "the run expects 1 worker(s)" in stdout
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    ledger = json.loads((run_dir / "workers.json").read_text())
+    assert ledger["problems"] == [] and len(ledger["workers"]) == 1
+    assert master.returncode in (0, 1), stdout
