@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ def test_each_service_runs_replicas_behind_a_service_with_the_token_from_a_secre
         rendered: list[dict[str, Any]]) -> None:
     deployments, services = _objects(rendered, "Deployment"), _objects(rendered, "Service")
     secrets = _objects(rendered, "Secret")
-    assert set(deployments) == {*MOCKS, "redis", "locust"} and set(services) == {*MOCKS, "redis", "locust"}
+    assert set(deployments) == {*MOCKS, "redis", "locust", "locust-worker"}
+    assert set(services) == {*MOCKS, "redis", "locust"}
     assert set(_objects(rendered, "Job")) == {"gosstand-accounts"}
     stores = set()
     for name in MOCKS:
@@ -90,7 +92,7 @@ def test_locust_runs_the_load_image_and_the_mocks_the_image_without_it(rendered:
     deployments = _objects(rendered, "Deployment")
     images = {name: {c["image"] for c in d["spec"]["template"]["spec"]["containers"]}
               for name, d in deployments.items()}
-    assert images["locust"] == {"gosstand-load:registry"}
+    assert images["locust"] == images["locust-worker"] == {"gosstand-load:registry"}
     assert all(images[name] == {"gosstand-mocks:registry"} for name in MOCKS)
 
 
@@ -208,3 +210,35 @@ def test_the_grafana_dashboard_asks_only_for_series_that_exist(tmp_path: Path) -
     assert asked and asked <= exported, asked - exported
     assert {"gosstand_http_request_duration_seconds_bucket", "gosstand_load_requests_total",
             "gosstand_load_failovers_total"} <= asked
+
+
+def _locust_options(deployment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The Locust options a pod's command gives, parsed by Locust's own parser (in a process of its
+    own: importing Locust patches the interpreter with gevent), and the pod's environment."""
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    shell = container["command"][-1]
+    assert shell.startswith("exec locust -f "), shell
+    arguments = re.sub(r'^exec locust -f "\$\(.*?\)"', "", shell, flags=re.S).split()
+    script = ("import json, sys; from locust.argument_parser import get_parser; "
+              "o = get_parser().parse_args(sys.argv[1:]); print(json.dumps(vars(o), default=str))")
+    parsed = subprocess.run([sys.executable, "-c", script, "-f", "locustfile.py", *arguments],
+                            capture_output=True, text=True, timeout=60, check=True)
+    env = {item["name"]: item.get("value", "") for item in container.get("env", [])}
+    return json.loads(parsed.stdout.strip().splitlines()[-1]), env
+
+
+def test_locust_workers_join_the_master_through_its_service(rendered: list[dict[str, Any]]) -> None:
+    """The master waits for as many workers as the worker Deployment runs; they reach it by the
+    Service's name on the port the master binds, and ask it for the run (GOSSTAND_REMOTE_WORKER)."""
+    deployments, services = _objects(rendered, "Deployment"), _objects(rendered, "Service")
+    master, master_env = _locust_options(deployments["locust"])
+    worker, worker_env = _locust_options(deployments["locust-worker"])
+    assert master["master"] and not master["worker"] and worker["worker"] and not worker["master"]
+    assert master["expect_workers"] == deployments["locust-worker"]["spec"]["replicas"]
+    assert worker_env.get("GOSSTAND_REMOTE_WORKER") == "1" and "GOSSTAND_RUN_DIR" in master_env
+    service = services[worker["master_host"]]
+    (container,) = deployments["locust"]["spec"]["template"]["spec"]["containers"]
+    named = {port["name"]: port["containerPort"] for port in container["ports"]}
+    (port,) = [p for p in service["spec"]["ports"] if p["port"] == worker["master_port"]]
+    assert named[port["targetPort"]] == master["master_bind_port"]
+    assert service["spec"]["selector"] == deployments["locust"]["spec"]["selector"]["matchLabels"]
