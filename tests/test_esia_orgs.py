@@ -291,6 +291,17 @@ def test_any_organisation_body_is_seeded_or_refused_by_pointer_never_a_server_er
         assert created["oid"] > 0
 
 
+@pytest.mark.parametrize("oid", ["³", "²", "１２", "٣"])
+def test_an_organisation_oid_of_digits_that_are_not_ascii_is_not_found(stand, seeded_org, oid):
+    """``str.isdigit`` holds for superscripts and other scripts' digits that ``int`` refuses or
+    reads: the container CI's conformance run met a 500 at ``/rs/orgs/³/ctts``."""
+    _, org = seeded_org
+    token = _client_token(stand, org["oid"], "org_ctts")
+    for path in (f"/rs/orgs/{quote(oid)}", f"/rs/orgs/{quote(oid)}/ctts"):
+        answer = stand.get(path, token)
+        assert (answer.status, answer.json()["code"]) == (404, "ESIA-005001"), path
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(segments=st.lists(st.sampled_from(["ctts", "addrs", "brhs", "emps", "1", "0", "-1", "x", "", "99999999999999999",
                                           "１", "²"]) | st.text(max_size=6), max_size=5))

@@ -86,7 +86,7 @@ async def create_user(request: Request) -> Response:
 
 def _user_oid(request: Request) -> int | None:
     raw = request.path_params["oid"]
-    return int(raw) if raw.isdigit() and len(raw) <= 16 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 16 else None
 
 
 async def show_user(request: Request) -> Response:

@@ -30,7 +30,7 @@ ORG_ADDRESS_TYPES = {"OLG": "legal address", "OPS": "postal address"}
 
 def parse_oid(text: str) -> int | None:
     """An OID from a path segment, or ``None`` for anything that cannot be one."""
-    if not text.isdigit() or len(text) > 16:
+    if not (text.isascii() and text.isdigit()) or len(text) > 16:  # '³'.isdigit(), but int('³') fails
         return None
     value = int(text)
     return value if 0 < value <= MAX_OID else None

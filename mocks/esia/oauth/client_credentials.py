@@ -34,7 +34,7 @@ def requested_org_scopes(params: Params, client: ClientSystem) -> tuple[int, lis
             item.startswith(ORG_SCOPE_PREFIX)
             and name in ORG_SCOPES
             and name in client.scopes
-            and org.isdigit()
+            and org.isascii() and org.isdigit()
             and 0 < len(org) <= 16
         )
         if valid:

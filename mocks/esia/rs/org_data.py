@@ -48,7 +48,7 @@ def org_scopes(scope_claim: str) -> dict[int, frozenset[str]]:
         if not item.startswith(ORG_SCOPE_PREFIX) or "?org_oid=" not in item:
             continue
         name, _, org = item.removeprefix(ORG_SCOPE_PREFIX).partition("?org_oid=")
-        if name in ORG_SCOPES and org.isdigit() and len(org) <= 16:
+        if name in ORG_SCOPES and org.isascii() and org.isdigit() and len(org) <= 16:
             granted.setdefault(int(org), set()).add(name)
     return {org: frozenset(names) for org, names in granted.items()}
 
