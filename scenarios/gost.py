@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import algos, core, keys, x509
-from gosstand.mocks.crypto.asn1_bytes import as_received
 from gosstand.mocks.crypto.engine import GostEngine, engine, loaded, unavailable_reason
 
 __all__ = [
@@ -242,7 +241,9 @@ class GostCertificate:
         """Whether ``signature`` (gost-engine order, as ESIA signs) is this certificate's key's
         GOST R 34.10-2012 signature of ``message`` (over the Streebog of the key's size)."""
         gost = engine()
-        spki = as_received(x509.Certificate.load(self.der)["tbs_certificate"]["subject_public_key_info"])
+        # dump() re-encodes a value whose header ends in 0x80 (asn1crypto takes it for an
+        # indefinite length); a GOST key info is 104 (256-bit) or 173 (512-bit) bytes long, never such a length.
+        spki = x509.Certificate.load(self.der)["tbs_certificate"]["subject_public_key_info"].dump()
         cursor = ctypes.c_char_p(spki)
         key = gost.lib.d2i_PUBKEY(None, ctypes.byref(cursor), len(spki))
         if not key:
