@@ -209,6 +209,7 @@ class StreamCollector:
         for kind, rows in batch.records.items():
             worker.writer.write_many(kind, rows)
             worker.received[kind] += len(rows)
+        worker.writer.flush()  # on disk as it comes (a batch a second per worker): a master that dies keeps them
 
     def ended(self, node: str, raw: Any) -> None:
         worker = self.workers.get(node)

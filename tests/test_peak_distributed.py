@@ -238,7 +238,10 @@ def test_a_worker_that_disappears_mid_run_makes_the_run_broken(tmp_path) -> None
                     break
                 time.sleep(0.1)
             assert streamed, "worker 1 never streamed a record"
-            workers[1].kill()
+            # the master numbers workers in the order they join: find index 1 by the pid its file names
+            pid = int(streamed[0].stem.rsplit("-", 1)[1])
+            (index_1,) = [worker for worker in workers if worker.pid == pid]
+            index_1.kill()
             stdout, stderr = master.communicate(timeout=240)
         finally:
             for process in (master, *workers):
