@@ -41,13 +41,20 @@ def external_run(tmp_path_factory: pytest.TempPathFactory):
         with EmbeddedStack(replicas=2, services=("fts",), state_dir=base / "yours") as yours:
             group = yours.replica("fts", 1).process.pid  # type: ignore[union-attr]
             slo = write_small_run_slo(base)  # why not the packaged one: tests/small_runs.py
+            # Flat, with declarations from the start: SO_REUSEPORT spreads connections, not
+            # requests, and the packaged curve's first one or two users before the kill could all
+            # land on one of the target's replicas (they did, in a clean-clone CI check).
+            profile = base / "profile.yaml"
+            profile.write_text("name: flat\nduration_s: 18\npeak_users: 5\ncurve: [1.0]\n"
+                               "pacing_s: {esia_login: 1.5, declaration: 1.0}\n"
+                               "mix: {esia_login: 1, declaration: 1}\n")
             schedule = base / "failover.yaml"
             schedule.write_text(f'actions:\n  - {{at: {KILL_AT}, service: fts, action: exec, '
                                 f'command: "kill -9 -{group}"}}\n')
             completed = subprocess.run(
                 [sys.executable, "-m", "gosstand", "peak", "--manifest", str(manifest),
-                 "--target", f"fts={yours.urls['fts']}", "--failover", str(schedule),
-                 "--duration", "18", "--peak-users", "5", "--users", "10", "--slo", str(slo),
+                 "--target", f"fts={yours.urls['fts']}", "--failover", str(schedule), "--profile", str(profile),
+                 "--users", "10", "--slo", str(slo),
                  "--output", str(base / "runs")],
                 capture_output=True, text=True, timeout=300,
             )
