@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from account_browser_steps import register_first_login
 from account_people import api_token, seed_organisation, seed_person, submit_declaration
 from gosstand.scenarios.control import StackControl
 from gosstand.stand.ports import free_port
@@ -72,16 +73,7 @@ def test_a_person_signs_in_to_fts_and_utko_chooses_their_organisation_and_regist
 
         browser.open(f"{utko}/login")  # ESIA's session is open: no password this time
         _consent_if_asked(browser, back_to=utko)
-        browser.click(f'button[data-choice="org:{firm["oid"]}"]')
-        browser.wait_for(lambda b: b.url == f"{utko}/account/registration", "UTKO's registration")
-        browser.fill("#identifier", firm["inn"])
-        browser.click("form.main button[type=submit]")
-        browser.wait_for(lambda b: b.url == f"{utko}/account/registration/consent", "the consent page")
-        assert "152-ФЗ" in browser.text("#consent-text")
-        browser.click("button[value=agree]")
-        browser.wait_for(lambda b: b.url == f"{utko}/account", "UTKO's list")
-        assert f"OID {person.oid}" in browser.text("#consent")
-        assert browser.text("#role") == "Администратор"
+        register_first_login(browser, utko, org_oid=firm["oid"], identifier=firm["inn"], person_oid=person.oid)
 
         browser.click("#logout")
         browser.wait_for(lambda b: b.url == f"{utko}/logged-out", "the logged-out page")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from account_browser_steps import register_first_login
 from account_people import Employee, api_token, seed_organisation, seed_person, submit_declaration
 from gosstand.scenarios import utko
 from gosstand.scenarios.control import StackControl
@@ -123,16 +124,7 @@ def test_chromium_signs_in_to_utko_with_an_employees_certificate_and_registers_t
 
     browser.open(f"{utko_url}/login")
     _sign_at_esia(browser, sign, back_to=utko_url)
-    browser.click(f'button[data-choice="org:{firm["oid"]}"]')
-    browser.wait_for(lambda b: b.url == f"{utko_url}/account/registration", "UTKO's first-login registration")
-    browser.fill("#identifier", firm["ogrn"])
-    browser.click("form.main button[type=submit]")
-    browser.wait_for(lambda b: b.url == f"{utko_url}/account/registration/consent", "the consent page")
-    assert "152-ФЗ" in browser.text("#consent-text")
-    browser.click("button[value=agree]")
-    browser.wait_for(lambda b: b.url == f"{utko_url}/account", "UTKO's list")
-    assert f"OID {person.oid}" in browser.text("#consent")
-    assert browser.text("#role") == "Администратор"
+    register_first_login(browser, utko_url, org_oid=firm["oid"], identifier=firm["ogrn"], person_oid=person.oid)
     assert len(browser.text("#list").splitlines()) == 2  # the heading and the firm's one object
 
     # The organisation lets the person go: the same certificate no longer signs them in.
