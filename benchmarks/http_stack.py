@@ -18,6 +18,18 @@ Prints ratios measured in one run on one machine, never absolute targets:
   flow is then split into what the protocol's three RSA-2048 signatures cost by themselves
   and everything else (HTTP server, handlers, shared store).
 
+The login figures are judged against the issue's target in this run's own terms: 2 ms of server
+CPU a strict login on a machine whose bare app answered 47.5k requests/s and whose three RS256
+signatures cost 0.86 ms leaves 1.14 ms for everything but the signatures — 54 of that machine's
+bare requests (21 µs of CPU each). Here the flow's CPU without its signatures is divided by the
+bare app's CPU per request under wrk, measured in the same run, and compared with those 54
+(signatures are left out because RSA's speed and Python's move apart from one machine to
+another: on these shared machines one RS256 signature took 0.21–0.73 ms on different days).
+``--baseline PYTHON [--pairs N]`` (with ``--only login``) runs the login measurement by turns
+with another checkout's interpreter (a worktree of ``main`` with its own virtualenv; this same
+script measures that checkout's mocks) and this one, strict mode only, and prints each pair's
+ratio this/baseline and their median.
+
 ``--only metrics`` measures what ``/metrics`` costs the hot reads: the ESIA person read and the FTS
 status read with the replicas' metrics on and off (``GOSSTAND_METRICS``), alternating on, off, on,
 off so a machine that gets busier or quieter during the run does not pass for the metrics' cost,
@@ -33,6 +45,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +53,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -303,7 +317,7 @@ def _bare_flow_cpu(url: str, pgid: int, flows: int) -> float:
 
 
 def _print_login(login_cpu: dict[str, float], busy: dict[str, float], *, bare_us: float, bare_flow: float,
-                 flows: int) -> None:
+                 flows: int) -> dict[str, float]:
     floor = signing_floor(Path(tempfile.mkdtemp(prefix="gosstand-bench-")))
     rsa = floor["RS256 tokens"]
     print(f"\nServer CPU per ESIA login flow ({flows} flows per mode from {CLIENTS} concurrent clients, "
@@ -320,6 +334,12 @@ def _print_login(login_cpu: dict[str, float], busy: dict[str, float], *, bare_us
     print("  the flow's signatures alone (code, access token, id token; measured in this process):")
     for name, seconds in floor.items():
         print(f"    {name:18} {seconds * 1000:6.2f} ms")
+    if "strict" in login_cpu:
+        rest = rest_in_bare_requests(login_cpu["strict"], rsa, bare_us / 1e6)
+        print(f"  the strict flow without its signatures: {rest:.0f} bare requests' CPU ({bare_us:.0f} µs each under "
+              f"wrk); the issue's 2 ms on its machine allows {TARGET_REST_BARE_REQUESTS:.0f}: "
+              + ("met" if rest <= TARGET_REST_BARE_REQUESTS else "not met"))
+    return floor
 
 
 def _metrics_overhead(args: argparse.Namespace) -> int:
@@ -367,8 +387,18 @@ def main() -> int:
                         help="measure only the cheap reads, only the login, or what /metrics costs the reads")
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian",
                         help="the server carrying both the bare app and the mocks (GOSSTAND_SERVER)")
+    parser.add_argument("--modes", type=lambda text: tuple(text.split(",")), default=("strict", "structural", "off"),
+                        help="signature modes of the login measurement, comma-separated")
+    parser.add_argument("--baseline", metavar="PYTHON",
+                        help="with --only login: alternate with the checkout this interpreter imports")
+    parser.add_argument("--pairs", type=int, default=3, help="baseline/this runs alternated (with --baseline)")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one run's figures, for --baseline
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.baseline:
+        if args.only != "login":
+            parser.error("--baseline compares the login measurement: add --only login")
+        return compare(args)
     if args.serve_bare:
         _serve_bare(args.serve_bare, args.server)
         return 0
@@ -387,10 +417,10 @@ def main() -> int:
     try:
         _wait(f"http://127.0.0.1:{port}/")
         _pin(bare.pid, SERVER_CPU)
+        cpu_before_wrk = _cpu_seconds(bare.pid)
         bare_before = _wrk(f"http://127.0.0.1:{port}/", duration=args.duration,
                            connections=args.connections, headers={})
-        bare_cpu = _cpu_seconds(bare.pid)
-        rates_cpu_per_request = bare_cpu / max(1.0, bare_before * args.duration)
+        rates_cpu_per_request = (_cpu_seconds(bare.pid) - cpu_before_wrk) / max(1.0, bare_before * args.duration)
         os.sched_setaffinity(0, {CLIENT_CPU})  # the login clients, like wrk, stay off the server's CPU
         bare_flow = 0.0 if args.only == "reads" else _bare_flow_cpu(f"http://127.0.0.1:{port}/", bare.pid, args.logins)
     except BaseException:
@@ -399,7 +429,7 @@ def main() -> int:
 
     login_cpu: dict[str, float] = {}
     busy: dict[str, float] = {}
-    for mode in ("strict",) if args.only == "reads" else ("strict", "structural", "off"):
+    for mode in ("strict",) if args.only == "reads" else args.modes:
         with EmbeddedStack(replicas=1, services=("esia", "fts"), signature_mode=mode) as stack:
             esia_pgid = stack.replica("esia", 1).process.pid  # type: ignore[union-attr]
             fts_pgid = stack.replica("fts", 1).process.pid  # type: ignore[union-attr]
@@ -476,7 +506,56 @@ def main() -> int:
         for name, rate in rates.items():
             print(f"  {name:45} {rate:9.0f} {rate / baseline:8.2f}")
     if args.only != "reads":
-        _print_login(login_cpu, busy, bare_us=rates_cpu_per_request * 1e6, bare_flow=bare_flow, flows=args.logins)
+        floor = _print_login(login_cpu, busy, bare_us=rates_cpu_per_request * 1e6, bare_flow=bare_flow,
+                             flows=args.logins)
+        if args.json:
+            print(json.dumps({"flow": login_cpu, "rsa": floor["RS256 tokens"], "bare": rates_cpu_per_request,
+                              "bare_flow": bare_flow}))
+    return 0
+
+
+#: The issue's target, on the machine it was set on: 2 ms a strict login, where the bare app
+#: answered 47.5k requests/s (about 21 µs of CPU each) and the three signatures took 0.86 ms.
+TARGET_REST_BARE_REQUESTS = (2.0e-3 - 0.86e-3) / (1 / 47_500)
+
+
+def rest_in_bare_requests(flow: float, rsa: float, bare: float) -> float:
+    """The flow's CPU without its three signatures, in bare requests' CPU measured in the same run."""
+    return (flow - rsa) / bare
+
+
+def compare(args: argparse.Namespace) -> int:
+    """The strict login's CPU by this checkout and by ``--baseline``'s, alternately (docstring)."""
+    def run(python: str) -> dict[str, Any]:
+        command = [python, __file__, "--only", "login", "--logins", str(args.logins), "--modes", "strict",
+                   "--duration", str(args.duration), "--connections", str(args.connections),
+                   "--server", args.server, "--json"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0:
+            raise RuntimeError(f"{python} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    print(f"Strict ESIA login flow over HTTP, server CPU, {args.logins} flows a run; baseline {args.baseline}, "
+          f"this {sys.executable}")
+    print(f"  {'pair':>4} {'baseline ms':>12} {'this ms':>8} {'ratio':>6}   without signatures, in bare requests: "
+          f"{'baseline':>8} {'this':>6}")
+    ratios, rests = [], []
+    try:
+        for pair in range(1, args.pairs + 1):
+            base, this = run(args.baseline), run(sys.executable)
+            ratios.append(this["flow"]["strict"] / base["flow"]["strict"])
+            base_rest, this_rest = (rest_in_bare_requests(r["flow"]["strict"], r["rsa"], r["bare"])
+                                    for r in (base, this))
+            rests.append(this_rest)
+            print(f"  {pair:>4} {base['flow']['strict'] * 1e3:12.2f} {this['flow']['strict'] * 1e3:8.2f} "
+                  f"{ratios[-1]:6.2f}   {'':38}{base_rest:8.0f} {this_rest:6.0f}")
+    except (OSError, RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+        print(f"a run failed: {exc}", file=sys.stderr)
+        return 1
+    rest = statistics.median(rests)
+    print(f"  median ratio this/baseline {statistics.median(ratios):.2f}; this without signatures "
+          f"{rest:.0f} bare requests against the target's {TARGET_REST_BARE_REQUESTS:.0f}: "
+          + ("met" if rest <= TARGET_REST_BARE_REQUESTS else "not met"))
     return 0
 
 
