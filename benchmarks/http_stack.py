@@ -250,7 +250,8 @@ class PresignedParty(RelyingParty):
         return dict(self._ready.popleft())
 
 
-def _seed_login(stack: EmbeddedStack, seed: int = 7) -> tuple[RelyingParty, list[dict], StackControl]:
+def _seed_login(stack: EmbeddedStack, seed: int = 7, people: int = CLIENTS) -> tuple[RelyingParty, list[dict],
+                                                                                    StackControl]:
     control = StackControl(stack.urls, stack.control_token)
     certificate, key = make_test_identity("bench client")
     rp = PresignedParty(client_id="BENCH", redirect_uri="http://127.0.0.1/cb", certificate=certificate,
@@ -259,13 +260,13 @@ def _seed_login(stack: EmbeddedStack, seed: int = 7) -> tuple[RelyingParty, list
                             certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
                             scopes=["openid", "fullname", "snils", "inn", "usr_org"])
     fake = russian_faker(seed=seed)
-    people = [fake.person_record() for _ in range(CLIENTS)]
-    for record in people:
+    records = [fake.person_record() for _ in range(people)]
+    for record in records:
         record["oid"] = control.seed_user(
             phone=record["phone"], password=record["password"], email=record["email"],
             person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate", "gender", "snils",
                                            "inn")})
-    return rp, people, control
+    return rp, records, control
 
 
 def _declaration_by_employer(control: StackControl, record: dict) -> dict:
