@@ -2,7 +2,7 @@
 ASGI directly, in this process, and only the app's own calls are timed and profiled.
 
     python benchmarks/login_profile.py [--logins 300] [--mode strict] [--top 30] [--no-profile]
-                                       [--way password|signature] [--time-sms-read]
+                                       [--way password|signature] [--time-sms-read] [--statements]
 
 The flow is the one ``http_stack.py --only login`` measures (ac, login page, password, SMS
 code, te; the client's ``client_secret`` signatures made before the clock starts, consent
@@ -12,6 +12,10 @@ that read is left out, as the person's phone is not ESIA. ``--way signature`` si
 electronic signature instead of the password and code (the signature page, then the signed
 challenge, which ESIA parses and checks against the stand's CA); the person's signing is the
 client's and is not timed.
+
+``--statements`` counts the SQL statements the app runs per flow and per request (SQLite's
+trace callback on every connection the app opens, statements run by triggers included; what the
+store's remembered reads answer runs none) and lists each distinct statement per request.
 
 It prints the app's CPU per flow and per request, split into the three RS256 signatures ESIA
 must make and the rest, then (unless ``--no-profile``) cProfile's top functions by own time and
@@ -34,12 +38,13 @@ import cProfile
 import io
 import json
 import pstats
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -75,6 +80,11 @@ class AsgiClient:
         self.timing = False
         self.cpu: dict[str, float] = defaultdict(float)
         self.count: dict[str, int] = defaultdict(int)
+        #: SQL statements run per request name, when counted (``--statements``).
+        self.statements: dict[str, Counter[tuple[str, str]]] | None = None
+        self._current = ""
+        #: The store's shared-memory file, when statements are counted (for the pages written).
+        self.shm: Path | None = None
 
     def send(self, method: str, url: str, *, name: str, params: Mapping[str, str] | None = None,
              data: Mapping[str, str] | None = None, json: Any = None, files: Any = None,
@@ -116,6 +126,8 @@ class AsgiClient:
             elif message["type"] == "http.response.body":
                 answer["body"] += message.get("body", b"")
 
+        self._current = name
+        frames = self.wal_frames()
         started = time.process_time()
         if self.profile is not None:
             self.profile.enable()
@@ -125,6 +137,10 @@ class AsgiClient:
         if self.timing:
             self.cpu[name] += time.process_time() - started
             self.count[name] += 1
+        self._current = ""
+        if self.statements is not None and self.timing:
+            written = self.wal_frames() - frames
+            self.statements[name][("frames", "")] += written if written >= 0 else self.wal_frames()
         response_headers: dict[str, str] = {}
         for key, value in answer["headers"]:
             key_text, value_text = key.decode().lower(), value.decode()
@@ -138,6 +154,45 @@ class AsgiClient:
                         self.cookies[morsel.key] = morsel.value
             response_headers[key_text] = value_text
         return HttpResponse(status=answer["status"], headers=response_headers, body=answer["body"], url=url)
+
+    def wal_frames(self) -> int:
+        """How many frames (pages) the store's write-ahead log holds now: ``mxFrame`` of the
+        WAL-index header every connection maps (it starts again from 0 when the log restarts
+        after a checkpoint)."""
+        if self.shm is None:
+            return 0
+        with open(self.shm, "rb") as file:
+            return int.from_bytes(file.read(20)[16:20], sys.byteorder)
+
+    def counted(self, kind: str, statement: str) -> None:
+        """Count ``statement`` (``kind``: ``run`` for the app's calls, ``traced`` for everything
+        SQLite reports running, trigger programs included) under the timed request running it."""
+        if self.statements is not None and self.timing and self._current:
+            self.statements[self._current][(kind, " ".join(statement.split())[:150])] += 1
+
+
+def count_statements(http: AsgiClient) -> None:
+    """Make every SQLite connection opened from now on report its statements to ``http``: each
+    ``execute`` the app calls, and what SQLite's trace reports besides (it reports a statement
+    again at the start of each trigger program it runs)."""
+    connect = sqlite3.connect
+
+    class Counted(sqlite3.Connection):
+        def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+            http.counted("run", sql)
+            return super().execute(sql, parameters)
+
+        def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+            http.counted("run", sql)
+            return super().executemany(sql, parameters)
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = connect(*args, factory=Counted, **kwargs)
+        db.set_trace_callback(lambda statement: http.counted("traced", ""))
+        return db
+
+    http.statements = defaultdict(Counter)
+    sqlite3.connect = traced  # type: ignore[assignment]  # the stores call sqlite3.connect at open
 
 
 class PresignedParty(RelyingParty):
@@ -170,6 +225,8 @@ def main() -> int:
                         help="how the person signs in (signature: a certificate of the stand's CA)")
     parser.add_argument("--time-sms-read", action="store_true",
                         help="time the control API's SMS outbox read with the login (a load run sends one per login)")
+    parser.add_argument("--statements", action="store_true",
+                        help="count the SQL statements per flow and per request (and list them)")
     parser.add_argument("--dump", type=Path, help="also write the cProfile statistics to this file (for pstats)")
     parser.add_argument("--baseline", metavar="PYTHON", help="compare with the code this interpreter imports")
     parser.add_argument("--pairs", type=int, default=5, help="baseline/this runs alternated (with --baseline)")
@@ -183,7 +240,11 @@ def main() -> int:
                         control_token=CONTROL_TOKEN, public_url=ESIA, esia_issuer="http://esia.test/",
                         esia_keys_dir=state / "keys", signature_mode=args.mode, hot_path=args.hot_path == "on")
     ensure_signing_keys(state / "keys")
-    http = AsgiClient(create_app(settings))
+    http = AsgiClient(None)  # the app comes after: its store's connection is traced from its opening
+    if args.statements:
+        count_statements(http)
+        http.shm = state / "esia.sqlite3-shm"
+    http.app = create_app(settings)
     control = StackControl({"esia": ESIA}, CONTROL_TOKEN, http=http)
     certificate, key = make_test_identity("bench client")
     rp = PresignedParty(client_id="BENCH", redirect_uri="http://127.0.0.1/cb", certificate=certificate,
@@ -231,6 +292,8 @@ def main() -> int:
           f"the rest {(total - rsa) * 1000:.2f} ms")
     for name in http.cpu:
         print(f"  {name:18} {http.cpu[name] / http.count[name] * 1e6:7.0f} µs")
+    if http.statements is not None:
+        print_statements(http, args.logins)
     if args.json:
         print(json.dumps({"total": total, "rsa": rsa,
                           "steps": {name: http.cpu[name] / http.count[name] for name in http.cpu}}))
@@ -247,6 +310,28 @@ def main() -> int:
         stats.sort_stats("cumulative").print_stats(args.top)
         print(out.getvalue())
     return 0
+
+
+def print_statements(http: AsgiClient, logins: int) -> None:
+    """The SQL statements per flow and per request, each distinct one with its count per request."""
+    assert http.statements is not None
+
+    def runs(counts: Counter[tuple[str, str]], kind: str) -> int:
+        return sum(count for (what, _), count in counts.items() if what == kind)
+
+    run = sum(runs(counts, "run") for counts in http.statements.values())
+    traced = sum(runs(counts, "traced") for counts in http.statements.values())
+    frames = sum(runs(counts, "frames") for counts in http.statements.values())
+    print(f"SQL statements per flow: {run / logins:.1f} run by the app, {(traced - run) / logins:.1f} trigger "
+          f"programs besides; {frames / logins:.1f} pages written to the store's log")
+    for name, counts in http.statements.items():
+        done = http.count[name]
+        print(f"  {name:18} {runs(counts, 'run') / done:5.1f} statements, "
+              f"{(runs(counts, 'traced') - runs(counts, 'run')) / done:4.1f} trigger programs, "
+              f"{runs(counts, 'frames') / done:4.1f} pages written")
+        for (kind, statement), count in sorted(counts.items(), key=lambda item: -item[1]):
+            if kind == "run":
+                print(f"      {count / done:4.1f}  {statement}")
 
 
 def _run(python: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from gosstand.mocks.core import sqlite_commits, store_sqlite
 from gosstand.mocks.core.sqlite_commits import CommitWatch
+from gosstand.mocks.core.store import DeleteKey, Writes
 from gosstand.mocks.core.store_sqlite import SQLiteStore
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -84,6 +85,23 @@ class ReplicasSharingOneFile(RuleBasedStateMachine):
             values = {**{f"bulk:{n}": "x" for n in range(1_100)}, **values}
         run(self.stores[who].set_many(values))
         self.model.update(values)
+
+    @rule(who=stores_index, key=KEYS, other=KEYS, value=VALUES, delete=st.booleans(),
+          wanted=st.one_of(st.none(), VALUES), first=st.booleans())
+    def commit(self, who: int, key: str, other: str, value: str, delete: bool, wanted: str | None,
+               first: bool) -> None:
+        """Compare-and-set of ``key`` with another write before or after it: the expectation is
+        checked by ``key``'s own write (or read, for a delete expecting absence)."""
+        own = Writes().delete(key) if delete else Writes().set(key, value)
+        writes = own.extend(Writes().set(other, value)) if first else Writes().set(other, value).extend(own)
+        landed = run(self.stores[who].commit(writes, expect={key: wanted}))
+        assert landed == (self.model.get(key) == wanted)
+        if landed:
+            for operation in writes:
+                if isinstance(operation, DeleteKey):
+                    self.model.pop(operation.key, None)
+                else:
+                    self.model[operation.key] = value
 
     @precondition(lambda self: self.model)
     @rule(who=stores_index, prefix=st.sampled_from(["person:", "status:", "failures:", "bulk:"]))
@@ -158,6 +176,35 @@ def test_a_reader_that_fell_out_of_the_logs_window_forgets_everything(tmp_path: 
     assert run(reader.get("person:1")) == "second"
     run(writer.close())
     run(reader.close())
+
+
+def test_the_log_is_pruned_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Old entries go a 64th of the window at a time (not one per write, which made SQLite write
+    the log's first page again in every commit), and a reader behind the window still reads right."""
+    monkeypatch.setattr(sqlite_commits, "LOG_WINDOW", 640)
+    path = str(tmp_path / "shared.sqlite3")
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    run(writer.set("person:1", "first"))
+    assert run(reader.get("person:1")) == "first"
+    run(writer.set("person:1", "second"))
+    for n in range(703):  # entries 1..705: the last batch pruned at entry 700, everything up to 60
+        run(writer.set(f"other:{n}", "x"))
+    assert writer._db.execute("SELECT MIN(seq), MAX(seq), COUNT(*) FROM kv_changes").fetchone() == (61, 705, 645)
+    assert run(reader.get("person:1")) == "second"
+    run(writer.close())
+    run(reader.close())
+
+
+def test_a_commit_expecting_a_key_it_writes_reads_nothing_first(pair) -> None:  # type: ignore[no-untyped-def]
+    """The expectation rides on the key's own write: no SELECT before it (a login's last step
+    and its code's redemption each expect one key they write)."""
+    writer, reader = pair
+    run(writer.set("login:1", "in progress"))
+    statements = _statements(writer)
+    assert run(writer.commit(Writes().set("login:1", "ended").set("session:1", "open"),
+                             expect={"login:1": "in progress"}))
+    assert not any(statement.startswith("SELECT") for statement in statements), statements
+    assert run(reader.get_many(["login:1", "session:1"])) == ["ended", "open"]
 
 
 def test_a_bulk_load_logs_one_entry_and_is_seen_by_every_reader(pair) -> None:  # type: ignore[no-untyped-def]

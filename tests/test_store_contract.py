@@ -236,6 +236,40 @@ async def test_commit_treats_an_expired_key_as_absent_and_keeps_ttls(store):
     assert await store.get("claim:old") is None
 
 
+async def test_a_stale_expectation_on_a_later_write_undoes_the_writes_before_it(connect):
+    """The expectation may be checked where its key is written (SQLite: in that one statement),
+    after other writes of the commit: those are undone with it, and a fresh expectation lands."""
+    writer, reader = connect(), connect()
+    await writer.set("object:1", "v1")
+    for stale in ({"object:1": "v0"}, {"object:1": None}):
+        writes = (Writes().set("claim:other", "x").index_add("objects", "1", 1.0).append("log", "x")
+                  .set("object:1", "v2"))
+        assert await writer.commit(writes, expect=stale) is False
+        assert await writer.commit(Writes().set("claim:other", "x").delete("object:1"), expect=stale) is False
+    assert await reader.get_many(["object:1", "claim:other"]) == ["v1", None]
+    assert await reader.index_count("objects") == 0 and await reader.items("log") == []
+    assert await writer.commit(Writes().set("claim:other", "y").delete("object:1"), expect={"object:1": "v1"})
+    assert await reader.get_many(["object:1", "claim:other"]) == [None, "y"]
+
+
+async def test_a_single_write_with_its_expectation_is_compare_and_set(connect):
+    """A commit of one write expecting its own key: one winner, an expired key counts as absent,
+    and a counter's value is expected as its text."""
+    first, second = connect(), connect()
+    assert await first.commit(Writes().set("claim:1", "first"), expect={"claim:1": None}) is True
+    assert await second.commit(Writes().set("claim:1", "second"), expect={"claim:1": None}) is False
+    assert await second.commit(Writes().set("claim:1", "second"), expect={"claim:1": "first"}) is True
+    assert await first.commit(Writes().delete("claim:1"), expect={"claim:1": "first"}) is False
+    assert await first.commit(Writes().delete("claim:1"), expect={"claim:1": "second"}) is True
+    assert await second.get("claim:1") is None
+    await first.set("claim:2", "old", ttl=-1)
+    assert await second.commit(Writes().set("claim:2", "new"), expect={"claim:2": "old"}) is False
+    assert await second.commit(Writes().delete("claim:2"), expect={"claim:2": "old"}) is False
+    await first.incr("counter:1", 3)
+    assert await second.commit(Writes().set("counter:1", "reset"), expect={"counter:1": "3"}) is True
+    assert await first.get("counter:1") == "reset"
+
+
 async def test_concurrent_commits_on_one_expectation_have_one_winner(connect):
     """Compare-and-set across replicas: eight racing from the same version, exactly one wins."""
     await connect().set("object:race", "v1")

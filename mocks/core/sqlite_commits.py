@@ -18,8 +18,8 @@ read, and needs two facts to reuse a read safely, both cheap:
   keys; every other remembered read stays good. Under load, when commits land every few
   milliseconds, a replica thus pays one query per commit rather than one per read.
 
-The log keeps the last :data:`LOG_WINDOW` entries; a replica that fell further behind forgets
-everything. Bulk loads log one "everything" entry instead of a row per key.
+The log keeps the last :data:`LOG_WINDOW` entries (and up to a 64th more, pruned in batches); a
+replica that fell further behind forgets everything. Bulk loads log one "everything" entry instead of a row per key.
 
 This holds while every writer goes through :class:`.store_sqlite.SQLiteStore` (whose
 connections carry the triggers) and uses the shared-memory file; a ``sqlite3`` shell writing to
@@ -51,7 +51,10 @@ _TRIGGERS = {
     "kv_logged_delete": "AFTER DELETE ON main.kv BEGIN {log}(OLD.key); {prune} END",
 }
 _LOG = "INSERT INTO kv_changes (key) VALUES "
-_PRUNE = "DELETE FROM kv_changes WHERE seq <= last_insert_rowid() - {window};"
+#: Old entries go in batches of a 64th of the window, when an entry's number is a multiple of
+#: that: deleting the oldest entry at every write changed the log's first page in every commit
+#: (one more page for SQLite to write), a batch changes it once per batch.
+_PRUNE = "DELETE FROM kv_changes WHERE last_insert_rowid() % {batch} = 0 AND seq <= last_insert_rowid() - {window};"
 
 
 class CommitWatch:
@@ -126,7 +129,7 @@ class RememberedReads:
         for name, body in _TRIGGERS.items():
             self._db.execute(f"DROP TRIGGER IF EXISTS temp.{name}")
             if on:
-                prune = _PRUNE.format(window=LOG_WINDOW)
+                prune = _PRUNE.format(window=LOG_WINDOW, batch=max(1, LOG_WINDOW // 64))
                 self._db.execute(f"CREATE TEMP TRIGGER {name} {body.format(log=_LOG, prune=prune)}")
 
     def changed_everything(self) -> None:

@@ -1,9 +1,10 @@
 """The zero-install shared store: one SQLite file in WAL mode that every replica opens.
 
 WAL lets readers proceed while one process writes; every write is its own transaction (a
-``commit`` of several writes is one ``BEGIN IMMEDIATE`` transaction, its expectations read under
-the write lock) and is on disk when the call returns (``synchronous=NORMAL`` survives a killed process, which is
-the failure replicas are tested against). Calls block for microseconds, which is cheaper than
+``commit`` of several writes is one ``BEGIN IMMEDIATE`` transaction, its expectations checked
+under the write lock — by the write of the expected key itself where there is one) and is on
+disk when the call returns (``synchronous=NORMAL`` survives a killed process, which is the failure
+replicas are tested against). Calls block for microseconds, which is cheaper than
 handing them to a thread.
 
 ``get`` answers a key it read before without SQLite for as long as nobody has written that key
@@ -39,6 +40,11 @@ _UPSERT_KV = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT
 _APPEND = "INSERT INTO list (name, pos, value) SELECT ?, COALESCE(MAX(pos), -1) + 1, ? FROM list WHERE name = ?"
 _UPSERT_ZSET = ("INSERT INTO zset (name, member, score) VALUES (?, ?, ?) "
                 "ON CONFLICT (name, member) DO UPDATE SET score = excluded.score")
+_INSERT_IF_ABSENT = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                     "value = excluded.value, expires = excluded.expires "
+                     "WHERE kv.expires IS NOT NULL AND kv.expires <= ?")
+#: A live key holding the text given (a counter's value is an integer: compared as its text).
+_HOLDS = "CAST(value AS TEXT) = ? AND (expires IS NULL OR expires > ?)"
 #: Page cache (KiB) while a bulk write runs; the connection's usual one returns afterwards.
 _BULK_CACHE_KIB = 512 * 1024
 #: How many keys' reads a replica remembers, their size in all, and the longest value it keeps.
@@ -73,6 +79,34 @@ def _use_wal(db: sqlite3.Connection, *, patience: float = 10.0) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+class _Stale(Exception):
+    """A commit's expectation did not hold at its write: the transaction is rolled back."""
+
+
+def _carried_expectations(operations: list[Write], expect: Mapping[str, str | None]
+                          ) -> tuple[dict[int, str | None], dict[str, str | None]]:
+    """Which expectations ride on a write of their own key (the write's number → the text it
+    expects), and which must be read first.
+
+    An expectation rides on the first write of its key when that write can say whether the key
+    held what was expected — an ``UPDATE``/``DELETE`` of the expected text, an insert only if
+    absent — which saves the ``SELECT`` a commit used to run per expectation: a login's last step
+    and its code's redemption each expect one key they also write."""
+    first: dict[str, int] = {}
+    for number, operation in enumerate(operations):
+        if isinstance(operation, SetKey | DeleteKey):
+            first.setdefault(operation.key, number)
+    carried: dict[int, str | None] = {}
+    read: dict[str, str | None] = {}
+    for key, wanted in expect.items():
+        written = first.get(key)
+        if written is not None and (wanted is not None or isinstance(operations[written], SetKey)):
+            carried[written] = wanted
+        else:
+            read[key] = wanted
+    return carried, read
 
 
 class SQLiteStore:
@@ -176,12 +210,7 @@ class SQLiteStore:
     async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
         expires = self._expiry(ttl)
         if only_if_absent:
-            cursor = self._db.execute(
-                "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-                "value = excluded.value, expires = excluded.expires "
-                "WHERE kv.expires IS NOT NULL AND kv.expires <= ?",
-                (key, value, expires, time.time()),
-            )
+            cursor = self._db.execute(_INSERT_IF_ABSENT, (key, value, expires, time.time()))
             return cursor.rowcount == 1
         self._db.execute(_UPSERT_KV, (key, value, expires))
         return True
@@ -217,18 +246,44 @@ class SQLiteStore:
                 self._db.execute(f"PRAGMA cache_size = {self._cache_size}")
 
     async def commit(self, writes: Writes, *, expect: Mapping[str, str | None] | None = None) -> bool:
-        with self._transaction():
-            now = time.time()
-            for key, wanted in (expect or {}).items():
-                row = self._db.execute("SELECT value, expires FROM kv WHERE key = ?", (key,)).fetchone()
-                held = None if row is None or (row[1] is not None and row[1] <= now) else str(row[0])
-                if held != wanted:
-                    return False
-            for operation in writes:
-                self._apply(operation)
+        operations = writes.operations
+        carried, read = _carried_expectations(operations, expect or {})
+        if len(operations) == 1 and not read:  # one statement is atomic by itself: no BEGIN and COMMIT
+            return self._apply_if(operations[0], carried[0], time.time()) if carried else self._apply(operations[0])
+        try:
+            with self._transaction():
+                now = time.time()
+                for key, wanted in read.items():
+                    row = self._db.execute("SELECT value, expires FROM kv WHERE key = ?", (key,)).fetchone()
+                    held = None if row is None or (row[1] is not None and row[1] <= now) else str(row[0])
+                    if held != wanted:
+                        return False
+                for number, operation in enumerate(operations):
+                    if number not in carried:
+                        self._apply(operation)
+                    elif not self._apply_if(operation, carried[number], now):
+                        raise _Stale
+        except _Stale:  # rolled back: the writes before the stale one are undone
+            return False
         return True
 
-    def _apply(self, operation: Write) -> None:
+    def _apply_if(self, operation: Write, wanted: str | None, now: float) -> bool:
+        """Apply a ``SetKey`` or ``DeleteKey`` only while its key holds ``wanted`` (``None``:
+        absent or expired) — the expectation and the write in one statement; whether it did."""
+        match operation:
+            case SetKey(key, value, ttl) if wanted is None:
+                cursor = self._db.execute(_INSERT_IF_ABSENT, (key, value, self._expiry(ttl), now))
+            case SetKey(key, value, ttl):
+                cursor = self._db.execute(f"UPDATE kv SET value = ?, expires = ? WHERE key = ? AND {_HOLDS}",
+                                          (value, self._expiry(ttl), key, wanted, now))
+            case DeleteKey(key):
+                cursor = self._db.execute(f"DELETE FROM kv WHERE key = ? AND {_HOLDS}", (key, wanted, now))
+            case _:
+                raise AssertionError(f"no expectation rides on {operation!r}")
+        return cursor.rowcount == 1
+
+    def _apply(self, operation: Write) -> bool:
+        """Apply one write (``True``: for :meth:`commit`'s answer)."""
         match operation:
             case SetKey(key, value, ttl):
                 self._db.execute(_UPSERT_KV, (key, value, self._expiry(ttl)))
@@ -240,6 +295,7 @@ class SQLiteStore:
                 self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
             case Append(key, value):
                 self._db.execute(_APPEND, (key, value, key))
+        return True
 
     async def delete(self, *keys: str) -> int:
         if not keys:
