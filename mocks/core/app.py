@@ -1,14 +1,16 @@
 """The app factory: one Starlette app per replica, the same for every service.
 
-Request path: ``Metrics`` (``GET /metrics``, and each request's route, status class and time,
-see :mod:`.metrics`) → ``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) →
-``RequestHead`` (414/431 for an oversized request head, see :mod:`.limits`) →
-``Recorder`` (the request journal, when it is on, see :mod:`.journal`) → ``BodyLimits`` (each body
-read against its route's limit as it streams, see :mod:`.limits`) → ``Faults`` (the control
-API's fault rules, see :mod:`.faults`) → ``HotPath`` (the plain successful form of the hottest
-reads, see :mod:`.hot_path`)
-→ ``ReplicaHeader`` → router → the service's handler → :class:`ServiceContext`
-(store, clock). Errors are rendered by the handlers in :mod:`.problems` (or the service's own).
+Request path: ``HotFront`` (a request a hot route takes, when no layer after it would change
+it, is answered at once, see :mod:`.hot_front`; any other goes on) → ``Metrics`` (``GET
+/metrics``, and each request's route, status class and time, see :mod:`.metrics`) →
+``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) → ``RequestHead``
+(414/431 for an oversized request head, see :mod:`.limits`) → ``Recorder`` (the request
+journal, when it is on, see :mod:`.journal`) → ``BodyLimits`` (each body read against its
+route's limit as it streams, see :mod:`.limits`) → ``Faults`` (the control API's fault rules,
+see :mod:`.faults`) → ``HotPath`` (the plain successful form of the hottest reads and the
+login's steps, see :mod:`.hot_path`) → ``ReplicaHeader`` → router → the service's handler →
+:class:`ServiceContext` (store, clock). Errors are rendered by the handlers in :mod:`.problems`
+(or the service's own).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .context import ServiceContext, context
 from .contract import FORMATS, ServedContract
 from .crash_points import CrashingStore, CrashPoint
 from .faults import FaultBook, Faults
+from .hot_front import HotFront
 from .hot_path import HotPath, HotRoute
 from .journal import Journal, Recorder
 from .limits import BodyLimits, RequestHead
@@ -49,8 +52,8 @@ async def health(request: Request) -> Response:
 
 
 class MockApp(Starlette):
-    """A Starlette app with the hot path (:mod:`.hot_path`) outermost, in front of even the
-    500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers."""
+    """A Starlette app with the hot path (:mod:`.hot_path`, :mod:`.hot_front`) in front of even
+    the 500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers."""
 
     def __init__(self, *, hot_routes: list[HotRoute], replica: str, faults: FaultBook, journal: Journal,
                  api_routes: list[BaseRoute], metrics: ReplicaMetrics | None, scrape: ScrapeReading,
@@ -66,8 +69,9 @@ class MockApp(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
-        if self.hot_routes:
-            stack = HotPath(stack, routes=self.hot_routes, replica=self.replica)
+        hot = HotPath(stack, routes=self.hot_routes, replica=self.replica) if self.hot_routes else None
+        if hot is not None:
+            stack = hot
         metrics = self.metrics
         if metrics is None:
             stack = Faults(stack, book=self.faults, replica=self.replica)
@@ -76,7 +80,12 @@ class MockApp(Starlette):
                            on_hit=lambda rule: metrics.fault_hit(rule.id, rule.kind))
         stack = WholeBody(RequestHead(Recorder(BodyLimits(stack), journal=self.journal, replica=self.replica,
                                                routes=self.api_routes)))
-        return stack if metrics is None else Metrics(stack, recorded=metrics, read=self.scrape, routes=self.routes)
+        measured = None if metrics is None else Metrics(stack, recorded=metrics, read=self.scrape, routes=self.routes)
+        stack = stack if measured is None else measured
+        if hot is None:
+            return stack
+        return HotFront(stack, hot=hot, metrics=measured, faults=self.faults, journal=self.journal,
+                        replica=self.replica)
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:

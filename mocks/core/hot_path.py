@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,8 +36,11 @@ from .middleware import REPLICA_HEADER
 
 #: Where a hot answer leaves its route's template for the metrics (:mod:`.metrics` reads it).
 ROUTE_KEY = "gosstand.route"
+#: Set on a request a hot route declined already (in :class:`~.hot_front.HotFront`): the
+#: :class:`HotPath` behind it hands it straight to the full app.
+DECLINED_KEY = "gosstand.hot_declined"
 
-__all__ = ["HOT_BODY_LIMIT", "HotAnswer", "HotPath", "HotRequest", "HotRoute", "bearer_token", "caller",
+__all__ = ["DECLINED_KEY", "HOT_BODY_LIMIT", "HotAnswer", "HotPath", "HotRequest", "HotRoute", "bearer_token", "caller",
            "compact_json"]
 
 #: The largest body a hot ``POST`` route is handed (a login form, a token request: under 8 KiB);
@@ -44,6 +49,8 @@ HOT_BODY_LIMIT = 16 * 1024
 assert HOT_BODY_LIMIT < DEFAULT_BODY_LIMIT
 #: A body in more pieces than this is left to the full app.
 _MAX_CHUNKS = 64
+#: What Starlette's ``RedirectResponse`` leaves unquoted in a location.
+_LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,64 @@ class HotAnswer:
         """A Starlette response as it would go out (status, headers in order, body): a hot route
         that renders with the full route's own response classes agrees with it by construction."""
         return cls(bytes(response.body), status=response.status_code, headers=tuple(response.raw_headers))
+
+    # The answers below are rendered as Starlette's response classes render theirs (the same
+    # headers in the same order), without making a response object per request.
+
+    @classmethod
+    def rendered(cls, body: bytes, *, media_type: str, status: int = 200,
+                 headers: Mapping[str, str] | None = None) -> HotAnswer:
+        """What ``Response(body, status, headers, media_type)`` sends: the given headers (names in
+        lower case), then Content-Length and Content-Type unless given (a ``text/`` type with
+        its charset)."""
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in (headers or {}).items()]
+        names = {name for name, _ in raw}
+        if b"content-length" not in names and not (status < 200 or status in (204, 304)):
+            raw.append((b"content-length", str(len(body)).encode()))
+        if b"content-type" not in names:
+            if media_type.startswith("text/") and "charset=" not in media_type.lower():
+                media_type += "; charset=utf-8"
+            raw.append((b"content-type", media_type.encode("latin-1")))
+        return cls(body, status=status, headers=tuple(raw))
+
+    @classmethod
+    def json(cls, content: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> HotAnswer:
+        """What Starlette's ``JSONResponse(content, status, headers)`` sends."""
+        return cls.rendered(compact_json(content), media_type="application/json", status=status, headers=headers)
+
+    @classmethod
+    def html(cls, page: str, *, status: int = 200, headers: Mapping[str, str] | None = None) -> HotAnswer:
+        """What Starlette's ``HTMLResponse(page, status, headers)`` sends."""
+        return cls.rendered(page.encode(), media_type="text/html", status=status, headers=headers)
+
+    @classmethod
+    def redirect(cls, url: str, *, status: int) -> HotAnswer:
+        """What Starlette's ``RedirectResponse(url, status)`` sends: an empty body, then the
+        location, quoted as Starlette quotes it."""
+        return cls(b"", status=status, headers=((b"content-length", b"0"),
+                                                (b"location", quote(url, safe=_LOCATION_SAFE).encode("latin-1"))))
+
+    def with_cookie(self, key: str, value: str = "", *, max_age: int | None = None, expires: int | None = None,
+                    path: str = "/", httponly: bool = False, samesite: str = "lax") -> HotAnswer:
+        """This answer with a ``Set-Cookie`` after its headers, as Starlette's
+        ``Response.set_cookie`` (and, with ``max_age=0, expires=0``, ``delete_cookie``) writes it:
+        through the standard library's cookie rendering."""
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            morsel["expires"] = expires
+        morsel["path"] = path
+        if httponly:
+            morsel["httponly"] = True
+        morsel["samesite"] = samesite
+        rendered = (b"set-cookie", cookie.output(header="").strip().encode("latin-1"))
+        headers = self.headers
+        if headers is None:
+            headers = ((b"content-length", str(len(self.body)).encode()), (b"content-type", self.content_type))
+        return HotAnswer(self.body, self.content_type, self.status, (*headers, rendered))
 
 
 HotHandler = Callable[[HotRequest], Awaitable[HotAnswer | None]]
@@ -150,22 +215,25 @@ class HotPath:
         self.replica = (REPLICA_HEADER.encode(), replica.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in self.methods:
-            found = self._route(scope["method"], scope["path"])
+        if scope["type"] == "http" and scope["method"] in self.methods and DECLINED_KEY not in scope:
+            found = self.route(scope["method"], scope["path"])
             if found is not None:
                 answer, receive = await self._try(scope, receive, *found)
                 if answer is not None:
-                    headers = answer.headers
-                    if headers is None:
-                        headers = ((b"content-length", str(len(answer.body)).encode()),
-                                   (b"content-type", answer.content_type))
-                    await send({"type": "http.response.start", "status": answer.status,
-                                "headers": [*headers, self.replica]})
-                    await send({"type": "http.response.body", "body": answer.body})
+                    await self.send_answer(answer, send)
                     return
         await self.app(scope, receive, send)
 
-    def _route(self, method: str, path: str) -> tuple[HotHandler, str, tuple[str, ...]] | None:
+    async def send_answer(self, answer: HotAnswer, send: Send) -> None:
+        """``answer`` as one response start and one body, with the replica's header."""
+        headers = answer.headers
+        if headers is None:
+            headers = ((b"content-length", str(len(answer.body)).encode()), (b"content-type", answer.content_type))
+        await send({"type": "http.response.start", "status": answer.status, "headers": [*headers, self.replica]})
+        await send({"type": "http.response.body", "body": answer.body})
+
+    def route(self, method: str, path: str) -> tuple[HotHandler, str, tuple[str, ...]] | None:
+        """The hot route of a request (its handler, template and the path's captured groups)."""
         known = self.exact.get((method, path))
         if known is not None:
             return *known, ()
@@ -185,25 +253,36 @@ class HotPath:
             length = declared_length(scope)
             if length is None or length > HOT_BODY_LIMIT:
                 return None, receive
-            body, read, ended = await _read_body(receive, length)
+            body, read, ended = await read_body(receive, length)
+            receive = replaying(read, receive)
             if not ended:
-                return None, _replaying(read, receive)
-            receive = _replaying(read, receive)
+                return None, receive
+        return await self.attempt(scope, handler, template, groups, body), receive
+
+    @staticmethod
+    async def attempt(scope: Scope, handler: HotHandler, template: str, groups: tuple[str, ...],
+                      body: bytes) -> HotAnswer | None:
+        """The hot route's answer to a request whose body (if any) was read whole, or ``None``:
+        it declined."""
         request = HotRequest(groups, scope["query_string"], scope["headers"], body, scope)
         try:
             answer = await handler(request)
         except Exception:  # noqa: BLE001 — declining: the full app answers, and reports, instead
-            return None, receive
+            return None
         if answer is not None:
             scope[ROUTE_KEY] = template
-        return answer, receive
+        return answer
 
 
-async def _read_body(receive: Receive, length: int) -> tuple[bytes, list[Message], bool]:
-    """The body (at most ``length`` bytes are expected), the messages it came in, and whether it
-    ended whole; a disconnect, more than ``length`` bytes or more than :data:`_MAX_CHUNKS`
-    messages end the reading unfinished."""
+async def read_body(receive: Receive, length: int) -> tuple[bytes, list[Message], bool]:
+    """The body (``length`` bytes are expected), the messages it came in, and whether it ended
+    whole. It ends once ``length`` bytes have come, without waiting for the server's empty last
+    message (granian sends one: another hop from its threads to the event loop, see
+    :class:`~.middleware.WholeBody`). A disconnect, more than ``length`` bytes or more than
+    :data:`_MAX_CHUNKS` messages end the reading unfinished."""
     messages: list[Message] = []
+    if length == 0:
+        return b"", messages, True
     chunks: list[bytes] = []
     received = 0
     for _ in range(_MAX_CHUNKS):
@@ -214,15 +293,15 @@ async def _read_body(receive: Receive, length: int) -> tuple[bytes, list[Message
         chunk = message.get("body", b"")
         chunks.append(chunk)
         received += len(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks), messages, received <= length
-        if received > length:
-            break
+        if received >= length or not message.get("more_body"):
+            return b"".join(chunks), messages, received == length
     return b"", messages, False
 
 
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
+def replaying(messages: list[Message], receive: Receive) -> Receive:
     """``receive`` with ``messages`` (read already) handed out first."""
+    if not messages:
+        return receive
     pending = list(messages)
 
     async def replay() -> Message:

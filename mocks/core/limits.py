@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .problems import Problem, problem_response
 
 __all__ = ["DEFAULT_BODY_LIMIT", "MAX_HEADER_BYTES", "MAX_TARGET_BYTES", "BodyLimits", "BodyTooLarge",
-           "LimitedRoute", "RequestHead", "SEEN_BYTES", "body_limit_of", "body_seen", "declared_length"]
+           "LimitedRoute", "RequestHead", "SEEN_BYTES", "body_limit_of", "body_seen", "declared_length", "head_refusal"]
 
 #: Any route that declares no limit of its own: forms, control calls, small JSON documents.
 DEFAULT_BODY_LIMIT = 64 * 1024
@@ -128,14 +128,15 @@ class RequestHead:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            problem = _refusal(scope)
+            problem = head_refusal(scope)
             if problem is not None:
                 await problem_response(problem, scope["path"][:256])(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def _refusal(scope: Scope) -> Problem | None:
+def head_refusal(scope: Scope) -> Problem | None:
+    """The 414 or 431 a request head over the stand's limits gets, or ``None``."""
     target = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
     if target > MAX_TARGET_BYTES:
         return Problem(414, f"the request target (path and query) is {target} bytes; at most {MAX_TARGET_BYTES} "

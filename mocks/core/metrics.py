@@ -199,10 +199,7 @@ class Metrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._flusher is None and self.recorded.directory is not None:
-            # Other replicas answer the scrapes too: flush on the server's loop, which the first
-            # request runs on. A replica serving only its own series flushes when scraped.
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_every_second())
+        self.starting()
         if scope["path"] == METRICS_PATH and scope["method"] in ("GET", "HEAD"):
             await self._scrape(send)
             return
@@ -218,8 +215,20 @@ class Metrics:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            method = scope["method"] if scope["method"] in METHODS else "other"
-            self.recorded.observe(method, self._route(scope), status, time.perf_counter() - started)
+            self.observe(scope, status, started)
+
+    def starting(self) -> None:
+        """Called as each request starts: the first one starts the flushing."""
+        if self._flusher is None and self.recorded.directory is not None:
+            # Other replicas answer the scrapes too: flush on the server's loop, which the first
+            # request runs on. A replica serving only its own series flushes when scraped.
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_every_second())
+
+    def observe(self, scope: Scope, status: str, started: float) -> None:
+        """Record a request that started at ``started`` (``time.perf_counter``) and ended now with
+        ``status`` (its class: ``2xx``…, or ``none``)."""
+        method = scope["method"] if scope["method"] in METHODS else "other"
+        self.recorded.observe(method, self._route(scope), status, time.perf_counter() - started)
 
     def _route(self, scope: Scope) -> str:
         template = scope.get(ROUTE_KEY)

@@ -36,9 +36,9 @@ from ...core.context import ServiceContext, context
 from ...core.forms import URLENCODED, NotAForm, form_fields, media_type_of, urlencoded_fields
 from ...core.hot_path import HotAnswer, HotRequest, HotRoute
 from ..browser import Answer
-from ..error_answers import esia_error_response, wants_html
+from ..error_answers import esia_error_answer, wants_html
 from ..errors import BAD_PARAMETER, EsiaError
-from ..web import browser_in, browser_of, read_form, respond, respond_to
+from ..web import browser_in, browser_of, hot_answer_to, read_form, respond
 from . import consent, login, signature_login
 from .authorize import AC_MANDATORY, authorize
 from .grants import TE_MANDATORY, exchange
@@ -191,9 +191,9 @@ def _hot_page(flow: Flow) -> Callable[[HotRequest], Awaitable[HotAnswer]]:
     async def answer(request: HotRequest) -> HotAnswer:
         assert request.scope is not None
         try:
-            return HotAnswer.of(respond_to(request.scope, await flow(request)))
+            return hot_answer_to(request.scope, await flow(request))
         except EsiaError as error:
-            return HotAnswer.of(esia_error_response(error, html_page=wants_html(_header(request, b"accept"))))
+            return esia_error_answer(error, html_page=wants_html(_header(request, b"accept")))
 
     return answer
 
@@ -241,8 +241,8 @@ def hot_routes(ctx: ServiceContext) -> list[HotRoute]:
                     raise _not_a_form() from None
                 body = await exchange(ctx, Params(fields), mandatory=mandatory, check_secret=check_secret)
             except EsiaError as error:
-                return HotAnswer.of(esia_error_response(error, html_page=wants_html(_header(request, b"accept"))))
-            return HotAnswer.of(JSONResponse(body, headers=_NO_STORE))
+                return esia_error_answer(error, html_page=wants_html(_header(request, b"accept")))
+            return HotAnswer.json(body, headers=_NO_STORE)
 
         return answer
 
