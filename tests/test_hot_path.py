@@ -154,3 +154,55 @@ def test_fts_status_declines_to_the_full_handler(fts_pair, control_headers, esia
     if variant != "upper-case id":
         assert _hot_answer(hot, path, auth) is None
     _same(hot.get(path, headers=auth), full.get(path, headers=auth))
+
+
+# -- hot answers rendered without Starlette's response objects, as Starlette renders them -----------
+
+def _starlette(response: Any) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    return response.status_code, list(response.raw_headers), bytes(response.body)
+
+
+def _hot(answer: HotAnswer) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    assert answer.headers is not None
+    return answer.status, list(answer.headers), answer.body
+
+
+@pytest.mark.parametrize("location", [
+    "http://127.0.0.1:8000/aas/oauth2/login?rid=h0001", "https://rp.example/cb?code=a.b-c_d&state=x y",
+    "https://rp.example/колбэк?error=invalid_request&error_description=Нет параметра", "/relative?a=%20&b=<>\"'",
+])
+def test_redirects_render_as_starlette_renders_them(location: str):
+    from starlette.responses import RedirectResponse
+
+    assert _hot(HotAnswer.redirect(location, status=302)) == _starlette(RedirectResponse(location, status_code=302))
+
+
+@pytest.mark.parametrize(("status", "headers"), [(200, None), (400, {"Cache-Control": "no-store"}),
+                                                 (204, None), (201, {"Content-Type": "text/plain"})])
+def test_pages_and_json_render_as_starlette_renders_them(status: int, headers: dict[str, str] | None):
+    from starlette.responses import HTMLResponse, JSONResponse
+
+    page = "<!doctype html><p>Ошибка</p>"
+    assert _hot(HotAnswer.html(page, status=status, headers=headers)) == _starlette(
+        HTMLResponse(page, status_code=status, headers=headers))
+    content = {"error": "invalid_grant", "error_description": "Код не найден", "n": [1, 2.5, None]}
+    assert _hot(HotAnswer.json(content, status=status, headers=headers)) == _starlette(
+        JSONResponse(content, status_code=status, headers=headers))
+
+
+@pytest.mark.parametrize("value", ["h0000000000000000000000001", "AbC-_.~9", "with space", 'quote"d;semi', "café"])
+def test_cookies_render_as_starlette_sets_and_deletes_them(value: str, monkeypatch: pytest.MonkeyPatch):
+    import http.cookies
+    import time
+
+    from starlette.responses import RedirectResponse
+
+    monkeypatch.setattr(http.cookies, "_getdate", lambda future=0: time.strftime(  # one second for both sides
+        "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(1_765_000_000 + future)))
+    hot = HotAnswer.redirect("/x", status=302)
+    full = RedirectResponse("/x", status_code=302)
+    full.set_cookie("esia_sso", value, max_age=28800, httponly=True, samesite="lax", path="/")
+    assert _hot(hot.with_cookie("esia_sso", value, max_age=28800, httponly=True)) == _starlette(full)
+    full = RedirectResponse("/x", status_code=302)
+    full.delete_cookie("esia_sso", path="/")
+    assert _hot(hot.with_cookie("esia_sso", max_age=0, expires=0)) == _starlette(full)
