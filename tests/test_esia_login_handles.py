@@ -17,8 +17,11 @@ from gosstand.mocks.esia.crypto import keys as esia_keys
 from gosstand.mocks.esia.oauth import login_handles as handle_module
 from gosstand.mocks.esia.oauth.login_handles import HandleFields, login_handles
 from gosstand.mocks.esia.oauth.login_repository import LOGIN_REQUEST_LIFETIME
+from gosstand.scenarios.http import HttpxClient
 
 SCOPE = "openid fullname"
+#: No data asked: no consent page, the right SMS code is answered with the authorization code.
+OPENID = "openid"
 
 
 @pytest.fixture
@@ -31,8 +34,8 @@ def _rows(settings_path: Path) -> list[str]:
         return [key for (key,) in db.execute("SELECT key FROM kv ORDER BY key")]
 
 
-def _rid(stand: Stand) -> str:
-    answer = stand.ac(stand.rp.authorization_params(SCOPE))
+def _rid(stand: Stand, scope: str = SCOPE) -> str:
+    answer = stand.ac(stand.rp.authorization_params(scope))
     assert answer.status == 302, answer.text
     return parse_qs(urlsplit(answer.location).query)["rid"][0]
 
@@ -122,3 +125,77 @@ def test_another_process_on_the_same_keys_opens_the_handle(make_settings):
     for cache in (handle_module._handles, esia_keys._derived, esia_keys._keys):
         cache.cache_clear()
     assert login_handles(make_settings("esia", replica="esia-2")).open(sealed) == fields
+
+
+def _replica(service_client) -> HttpxClient:  # type: ignore[no-untyped-def]
+    """Another replica of the stand's ESIA on the same store (as a load balancer would pick)."""
+    client = service_client("esia", replica="esia-2")
+    client.follow_redirects = False
+    return HttpxClient(client=client)
+
+
+def _code(stand: Stand, rid: str, oid: int, http: HttpxClient | None = None) -> str:
+    """The right SMS code sent on ``http`` (the stand's replica unless given): the code ESIA answers with."""
+    sms = stand.control.read_sms(stand.phones[oid])
+    done = (http or stand.http).send("POST", f"{ESIA}/aas/oauth2/otp", name="otp", data={"rid": rid, "code": sms})
+    assert done.status == 302 and "code=" in done.location, done.text
+    return parse_qs(urlsplit(done.location).query)["code"][0]
+
+
+def _refused(answer) -> bool:  # type: ignore[no-untyped-def]
+    return answer.status == 400 and answer.json()["error_description"].startswith("ESIA-007011")
+
+
+def test_each_step_of_a_login_may_land_on_another_replica(stand, service_client):
+    """The login's one record is in the shared store: ac on one replica, the password on the
+    other, the code page on the first, the code on the other, te on the first."""
+    oid = stand.seed()
+    other = _replica(service_client)
+    rid = _rid(stand, OPENID)  # on the stand's replica
+    assert other.send("POST", f"{ESIA}/aas/oauth2/login", name="login",
+                      data={"rid": rid, "login": stand.phones[oid], "password": PASSWORD}).status == 302
+    assert stand.http.send("GET", f"{ESIA}/aas/oauth2/otp", name="otp page", params={"rid": rid}).status == 200
+    code = _code(stand, rid, oid, other)
+    assert stand.te(stand.rp.token_form(code, OPENID)).status == 200
+    assert _refused(other.send("POST", f"{ESIA}/aas/oauth2/te", name="te", data=stand.rp.token_form(code, OPENID)))
+    for replica in (stand.http, other):
+        assert _expired(replica.send("GET", f"{ESIA}/aas/oauth2/login", name="login page", params={"rid": rid}))
+
+
+def test_a_redeemed_or_refused_code_leaves_its_login_ended(stand):
+    """The code is kept as its login's record: spending it — with tokens, or refused — leaves the
+    record ended, never gone (a gone record would let the handle start the login again)."""
+    oid = stand.seed()
+    for spend in ("redeemed", "refused"):
+        stand.http._client.cookies.clear()  # type: ignore[attr-defined]
+        rid = _rid(stand, OPENID)
+        assert _password(stand, rid, oid).status == 302
+        code = _code(stand, rid, oid)
+        form = stand.rp.token_form(code, OPENID)
+        if spend == "refused":
+            form["redirect_uri"] = "https://rp.example/other"
+        assert (stand.te(form).status == 200) is (spend == "redeemed")
+        assert _refused(stand.te(stand.rp.token_form(code, OPENID))), spend
+        assert _expired(_password_page(stand, rid)), spend
+        assert _expired(_password(stand, rid, oid)), spend
+
+
+def test_a_code_naming_another_login_opens_nothing_and_spends_nothing(stand):
+    """``te`` finds a code's record by the code's ``jti``; the record must hold that very code.
+    A code altered (its jti kept), or one naming a login still in progress, is refused and
+    spends neither that login nor the real code."""
+    oid = stand.seed()
+    rid = _rid(stand, OPENID)
+    assert _password(stand, rid, oid).status == 302
+    code = _code(stand, rid, oid)
+    header, payload, signature = code.split(".")
+    assert _refused(stand.te(stand.rp.token_form(f"{header}.{payload}.{signature[:-4]}AAAA", OPENID)))
+    stand.http._client.cookies.clear()  # type: ignore[attr-defined]
+    in_progress = _rid(stand, OPENID)
+    assert _password(stand, in_progress, oid).status == 302
+    login_id = json.loads(base64.urlsafe_b64decode(in_progress.split(".")[0] + "=="))[0]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    named = base64.urlsafe_b64encode(json.dumps({**claims, "jti": login_id}).encode()).rstrip(b"=").decode()
+    assert _refused(stand.te(stand.rp.token_form(f"{header}.{named}.{signature}", OPENID)))
+    assert stand.te(stand.rp.token_form(code, OPENID)).status == 200  # the real code was not spent
+    assert _code(stand, in_progress, oid)  # nor the login in progress

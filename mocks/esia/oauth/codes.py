@@ -1,8 +1,9 @@
 """Authorization codes: issued after a login, redeemed once at ``te``.
 
 The code is a JWT signed by ESIA (``sbt: authorization_code``, valid
-:data:`~.tokens.AUTH_CODE_LIFETIME` seconds). What it grants is kept in the shared store under
-a digest of the code text (:mod:`.grant_repository`). Redeeming reads it (:func:`redeem_code`), and the code is spent —
+:data:`~.tokens.AUTH_CODE_LIFETIME` seconds). What it grants is kept in the shared store as the
+record of the login it ends, found by the code's ``jti`` (the login's id) and holding a digest
+of the code text (:mod:`.grant_repository`). Redeeming reads it (:func:`redeem_code`), and the code is spent —
 deleted, only if it still holds what was read — in the same store commit that keeps the tokens
 it bought (:func:`~.grants.issue_tokens`): of two replicas redeeming one code only one commit
 lands, and the other answers :data:`~..errors.GRANT_INVALID`, as do a forged code and an expired one.
@@ -58,8 +59,9 @@ async def issue_code(
     along: Ending | None = None,
 ) -> str:
     """A signed code for ``grant``, kept in the store — with ``along`` (the end of the login
-    request it finishes) in the same commit."""
+    request it finishes) in the same commit, as that login's record: its ``jti`` is the login's id."""
     keys = signing_keys(ctx.settings)
+    code_id = str(uuid.uuid4()) if along is None else along.login_id
     claims = tokens.auth_code_claims(
         oid=grant.oid,
         client_id=grant.client_id,
@@ -67,14 +69,14 @@ async def issue_code(
         issuer=ctx.settings.esia_issuer,
         now=now,
         session_id=grant.session_id,
-        code_id=str(uuid.uuid4()),
+        code_id=code_id,
         trusted=grant.trusted,
         method=grant.method,
         remote_ip=remote_ip,
         user_agent=user_agent,
     )
     code = sign(claims, kind="authorization_code", key=keys.private_key, key_id=keys.key_id)
-    await GrantRepository(ctx.store).keep_code(code, grant, state=state, now=now, along=along)
+    await GrantRepository(ctx.store).keep_code(code, code_id, grant, state=state, now=now, along=along)
     return code
 
 

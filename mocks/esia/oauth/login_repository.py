@@ -2,16 +2,23 @@
 
 - A *login request* (:class:`LoginRequest`) is what ``ac`` validated: client, redirect URI,
   scopes, state. ``ac`` stores nothing: the browser carries the request in its signed handle,
-  the ``rid`` (:mod:`.login_handles`). From the password step on, what must be kept once for all
-  replicas — the person's OID and the one-time code sent to them (or, for an authenticator app,
-  only the time the code was asked for), the wrong attempts — is stored under the handle's random
-  id (``esia:rid:<id>``), in the same commit as the SMS (:meth:`LoginRepository.save_request`'s
-  ``along``). A right code ends it: an :class:`Ending` marks it ended only while it still holds
-  what was read (one winner across replicas; a login never stored expects nothing there) and
-  opens the SSO session, in the one commit that also keeps what the login hands back (a code, or
-  a login parked for consent) — so a login's last step is one store commit, and a replica killed
-  before it leaves the person free to send the code again. The ended mark outlives the handle,
-  so a finished login's ``rid`` opens nothing.
+  the ``rid`` (:mod:`.login_handles`). Everything else a login session keeps lives in one
+  record under the handle's random id (``esia:rid:<id>``, :func:`record_key`), which moves
+  through three states:
+
+  1. *in progress* — from the password step on: the person's OID and the one-time code sent to
+     them (or, for an authenticator app, only the time the code was asked for) and the wrong
+     attempts, stored in the same commit as the SMS (:meth:`LoginRepository.save_request`'s
+     ``along``);
+  2. *ended with its code* — a right code ends it: an :class:`Ending` replaces the record by
+     what the login hands back (the authorization code's grant, :mod:`.grant_repository`: the
+     code names the login by its ``jti``) only while it still holds what was read (one winner
+     across replicas; a login never stored expects nothing there), and opens the SSO session, in
+     one commit — so a login's last step is one store commit of two keys, and a replica killed
+     before it leaves the person free to send the code again;
+  3. *ended* (:data:`ENDED`) — the code redeemed (in the commit that keeps the tokens), or the
+     login refused, or parked for consent. The record outlives the handle, so a finished
+     login's ``rid`` opens nothing.
 - An *SSO session* (``esia:sso:<sid>``, :class:`SsoSession`) lets the next ``ac`` of the same
   browser skip the login pages until logout, :data:`SSO_LIFETIME`, or :data:`SSO_IDLE`
   seconds without use, whichever comes first.
@@ -20,6 +27,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +36,9 @@ from ...core.store import Store, Writes
 from ..accounts.one_time_codes import new_handle
 from .login_handles import HandleFields, LoginHandles, login_handles
 
-__all__ = ["LOGIN_REQUEST_LIFETIME", "SSO_IDLE", "SSO_LIFETIME", "Ending", "LoginFinished", "LoginRepository",
-           "LoginRequest", "SsoSession", "commit_ending"]
+__all__ = ["ENDED", "LOGIN_RECORD_LIFETIME", "LOGIN_REQUEST_LIFETIME", "SSO_IDLE", "SSO_LIFETIME", "Ending",
+           "LoginFinished", "LoginRepository", "LoginRequest", "SsoSession", "commit_ending", "login_record",
+           "record_key"]
 
 LOGIN_REQUEST_LIFETIME = 1800
 #: How long an SSO session lasts at most (assumed).
@@ -38,8 +47,10 @@ SSO_LIFETIME = 8 * 3600
 SSO_IDLE = 30 * 60
 
 
+#: How long a login's record is kept (garbage collection): as long as its handle could be shown.
+LOGIN_RECORD_LIFETIME = LOGIN_REQUEST_LIFETIME * 2
 #: What a finished login's record holds: its handle opens nothing any more.
-_ENDED = "ended"
+ENDED = "ended"
 
 
 @dataclass(kw_only=True)
@@ -92,35 +103,49 @@ class SsoSession:
 @dataclass(frozen=True, slots=True)
 class Ending:
     """The store changes that end a login request at its right code, to be committed together
-    with what the login hands back: the request marked ended — only while it still holds ``expect``'s
-    text, so of two right codes sent at once only one ends it — and the SSO session opened."""
+    with what the login hands back: the login's record replaced — only while it still holds
+    ``expect``'s text, so of two right codes sent at once only one ends it — and the SSO
+    session opened."""
 
-    writes: Writes
+    #: The login's record (:func:`record_key` of ``login_id``).
+    key: str
+    login_id: str
     expect: dict[str, str | None]
     session: SsoSession
+    #: The SSO session's write.
+    opened: Writes
+
+    def writes(self, record: str = ENDED) -> Writes:
+        """The login's record set to ``record`` (what it hands back, or just :data:`ENDED`), and
+        the SSO session."""
+        return login_record(self.key, record).extend(self.opened)
 
 
 class LoginFinished(Exception):
     """Another request ended (or changed) the login request first: its :class:`Ending` did not land."""
 
 
-async def commit_ending(store: Store, writes: Writes, ending: Ending | None) -> None:
-    """Commit ``writes`` — with ``ending``'s, in one commit, when there is one — or raise
-    :class:`LoginFinished` when the ending's expectation no longer holds (nothing written)."""
+async def commit_ending(store: Store, writes: Writes, ending: Ending | None, *, record: str = ENDED) -> None:
+    """Commit ``writes`` — with ``ending``'s, the login's record set to ``record``, in one
+    commit, when there is one — or raise :class:`LoginFinished` when the ending's expectation no
+    longer holds (nothing written)."""
     if ending is None:
         await store.commit(writes)
         return
-    if not await store.commit(Writes().extend(ending.writes).extend(writes), expect=ending.expect):
+    if not await store.commit(ending.writes(record).extend(writes), expect=ending.expect):
         raise LoginFinished(ending.session.sid)
 
 
-def _request_key(rid: str) -> str:
-    return f"esia:rid:{rid}"
+def record_key(login_id: str) -> str:
+    """Where the login session of id ``login_id`` keeps its record (its handle's id, or the
+    ``jti`` of a code issued without login pages)."""
+    return f"esia:rid:{login_id}"
 
 
-def _ended(request: LoginRequest) -> Writes:
-    """The write that marks ``request`` ended, for as long as its handle could be shown."""
-    return Writes().set(_request_key(request.id), _ENDED, ttl=LOGIN_REQUEST_LIFETIME * 2)
+def login_record(key: str, record: str = ENDED) -> Writes:
+    """The write that sets the login record ``key`` to ``record`` (:data:`ENDED` unless given),
+    kept for as long as its handle could be shown."""
+    return Writes().set(key, record, ttl=LOGIN_RECORD_LIFETIME)
 
 
 def _session_key(sid: str) -> str:
@@ -138,34 +163,38 @@ class LoginRepository:
 
     def start(self, *, client_id: str, redirect_uri: str, scopes: list[str], state: str, access_type: str,
               now: float) -> LoginRequest:
-        """A new login request, carried by its handle: nothing is written."""
-        fields = HandleFields(new_handle(), client_id, redirect_uri, tuple(scopes), state, access_type, now)
+        """A new login request, carried by its handle: nothing is written. Its id is a UUID: the
+        code the login ends with carries it as its ``jti``."""
+        fields = HandleFields(str(uuid.uuid4()), client_id, redirect_uri, tuple(scopes), state, access_type, now)
         return LoginRequest.of(self._handles.seal(fields), fields)
 
     async def save_request(self, request: LoginRequest, *, along: Writes | None = None) -> None:
         """Store the request's progress, and ``along`` (the SMS that carries its code) in the same commit."""
         text = json.dumps(request.progress_json())
         if along is None:
-            await self._store.set(_request_key(request.id), text, ttl=LOGIN_REQUEST_LIFETIME * 2)
+            await self._store.set(record_key(request.id), text, ttl=LOGIN_RECORD_LIFETIME)
             return
-        await self._store.commit(Writes().set(_request_key(request.id), text, ttl=LOGIN_REQUEST_LIFETIME * 2)
-                                 .extend(along))
+        await self._store.commit(login_record(record_key(request.id), text).extend(along))
 
     async def find_request(self, rid: str, *, now: float) -> LoginRequest | None:
         """The live login request ``rid`` names, or ``None`` (forged, finished or expired)."""
         fields = self._handles.open(rid)
         if fields is None or now - fields.created > LOGIN_REQUEST_LIFETIME:
             return None
-        raw = await self._store.get(_request_key(fields.id))
+        raw = await self._store.get(record_key(fields.id))
         if raw is None:
             return LoginRequest.of(rid, fields)
-        if raw == _ENDED:
+        if raw == ENDED:
             return None
-        return LoginRequest.of(rid, fields, json.loads(raw), stored=raw)
+        progress = json.loads(raw)
+        if "code" in progress:  # ended with its code, not redeemed yet
+            return None
+        return LoginRequest.of(rid, fields, progress, stored=raw)
 
     async def finish_request(self, request: LoginRequest) -> bool:
         """End the request as it was read; only one caller (on any replica) wins."""
-        return await self._store.commit(_ended(request), expect={_request_key(request.id): request.stored})
+        key = record_key(request.id)
+        return await self._store.commit(login_record(key), expect={key: request.stored})
 
     @staticmethod
     def ending(request: LoginRequest, *, oid: int, now: float, method: str = "PWD") -> Ending:
@@ -175,8 +204,9 @@ class LoginRepository:
         which every code the session yields carries."""
         session = SsoSession(sid=new_handle(), oid=oid, auth_time=now, method=method)
         body = {**vars(session), "expires": now + SSO_LIFETIME, "last_seen": now}
-        writes = _ended(request).set(_session_key(session.sid), json.dumps(body), ttl=SSO_LIFETIME * 2)
-        return Ending(writes, {_request_key(request.id): request.stored}, session)
+        opened = Writes().set(_session_key(session.sid), json.dumps(body), ttl=SSO_LIFETIME * 2)
+        key = record_key(request.id)
+        return Ending(key, request.id, {key: request.stored}, session, opened)
 
     async def end(self, ending: Ending) -> None:
         """Commit ``ending`` by itself (a login refused after its right code); :class:`LoginFinished`
