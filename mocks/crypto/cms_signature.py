@@ -29,13 +29,16 @@ from .cms_der import CmsView, NotSignedData, SignerView, Unusual, read_signed_da
 
 __all__ = ["NotCmsSignature", "parse_signed_data", "verify_signer"]
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
+#: The digest algorithms RSA signers may name, and the one padding: stateless descriptions,
+#: made once per process rather than per verification.
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha1": hashes.SHA1(),
+    "sha224": hashes.SHA224(),
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
 }
+_PKCS1 = padding.PKCS1v15()
 _SET_TAG = b"\x31"
 
 
@@ -119,7 +122,7 @@ def verify_signer(signer: SignerView, message: bytes, key: RSAPublicKey | gost.G
             return False
         signed_bytes = signer.signed_attributes
     try:
-        key.verify(signer.signature, signed_bytes, padding.PKCS1v15(), algorithm())
+        key.verify(signer.signature, signed_bytes, _PKCS1, algorithm)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -34,6 +34,9 @@ from .tokens import TokenKind, header
 
 __all__ = ["sign", "sign_access_token", "sign_gost"]
 
+#: RS256's padding and digest: stateless, made once per process rather than per token.
+_PKCS1, _SHA256 = padding.PKCS1v15(), hashes.SHA256()
+
 
 @lru_cache(maxsize=16)
 def _rs256_header(kind: TokenKind, key_id: str | None) -> str:
@@ -47,7 +50,7 @@ def _rs256_header(kind: TokenKind, key_id: str | None) -> str:
 def sign(claims: dict[str, Any], *, kind: TokenKind, key: RSAPrivateKey, key_id: str | None = None) -> str:
     """An RS256 JWT with ESIA's header for ``kind``."""
     signing_input = f"{_rs256_header(kind, key_id)}.{b64url(json.dumps(claims, separators=(',', ':')).encode())}"
-    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    signature = key.sign(signing_input.encode(), _PKCS1, _SHA256)
     return f"{signing_input}.{b64url(signature)}"
 
 
