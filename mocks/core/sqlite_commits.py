@@ -38,6 +38,11 @@ __all__ = ["CommitWatch", "LOG_WINDOW", "RememberedReads", "create_change_log"]
 _HEADER = 48
 _WAL_INDEX_VERSION = 3007000
 _IS_INIT = 12
+#: Where the header keeps the number of pages in the log (``mxFrame``), and where the checkpoint
+#: information after the two header copies keeps how many of them were copied back (``nBackfill``).
+_LOG_PAGES = slice(16, 20)
+_COPIED_BACK = slice(2 * _HEADER, 2 * _HEADER + 4)
+_MAPPED = 2 * _HEADER + 40
 
 #: How many changed keys the shared log keeps.
 LOG_WINDOW = 65536
@@ -69,7 +74,7 @@ class CommitWatch:
         (not in WAL mode, no shared-memory file yet, an unknown format)."""
         try:
             with open(f"{database}-shm", "rb") as file:
-                mapped = mmap.mmap(file.fileno(), 2 * _HEADER, access=mmap.ACCESS_READ)
+                mapped = mmap.mmap(file.fileno(), _MAPPED, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             return None
         if int.from_bytes(mapped[0:4], sys.byteorder) != _WAL_INDEX_VERSION:
@@ -84,6 +89,12 @@ class CommitWatch:
         if first[_IS_INIT] != 1 or first != self._mapped[_HEADER : 2 * _HEADER]:
             return None
         return first
+
+    def unsaved_pages(self) -> int:
+        """Pages in the log not yet copied back into the database file (read unlocked: an
+        estimate good enough to decide when to checkpoint)."""
+        logged = int.from_bytes(self._mapped[_LOG_PAGES], sys.byteorder)
+        return max(0, logged - int.from_bytes(self._mapped[_COPIED_BACK], sys.byteorder))
 
     def close(self) -> None:
         self._mapped.close()
@@ -122,6 +133,11 @@ class RememberedReads:
         if watch is None:
             return None
         return cls(db, watch, max_keys=max_keys, max_chars=max_chars, max_value_chars=max_value_chars)
+
+    @property
+    def watch(self) -> CommitWatch:
+        """The watch on the file's commits (shared with the checkpoints: :mod:`.sqlite_checkpoints`)."""
+        return self._watch
 
     def log_writes(self, on: bool) -> None:
         """Whether this connection's writes log their keys (off for the duration of a bulk load,

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from .sqlite_checkpoints import SELF_CHECKPOINT_PAGES, Checkpointer
 from .sqlite_commits import RememberedReads, create_change_log
 from .store import Append, DeleteKey, IndexAdd, IndexRemove, SetKey, Write, Writes
 
@@ -120,11 +121,20 @@ class SQLiteStore:
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
         self._reads: RememberedReads | None = None
+        self._checkpoints: Checkpointer | None = None
         self._count_members()
         self._cache_size = self._db.execute("PRAGMA cache_size").fetchone()[0]
         if path != ":memory:":
             self._reads = RememberedReads.attach(self._db, path, max_keys=_REMEMBERED_KEYS,
                                                  max_chars=_REMEMBERED_CHARS, max_value_chars=_REMEMBERED_VALUE_CHARS)
+        if self._reads is not None:  # the log's pages can be watched: checkpoints go to a thread
+            self._checkpoints = Checkpointer(path, self._reads.watch)
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {SELF_CHECKPOINT_PAGES}")
+
+    def _written(self) -> None:
+        """After a write: the checkpoint thread may have work (:mod:`.sqlite_checkpoints`)."""
+        if self._checkpoints is not None:
+            self._checkpoints.written()
 
     def _count_members(self) -> None:
         """Keep each sorted index's size in ``zcard``, by triggers in the same transaction as the
@@ -156,6 +166,7 @@ class SQLiteStore:
             if quiet is not None:
                 quiet.changed_everything()
             self._db.execute("COMMIT")
+            self._written()
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -211,8 +222,10 @@ class SQLiteStore:
         expires = self._expiry(ttl)
         if only_if_absent:
             cursor = self._db.execute(_INSERT_IF_ABSENT, (key, value, expires, time.time()))
+            self._written()
             return cursor.rowcount == 1
         self._db.execute(_UPSERT_KV, (key, value, expires))
+        self._written()
         return True
 
     async def set_many(self, values: Mapping[str, str]) -> None:
@@ -249,7 +262,9 @@ class SQLiteStore:
         operations = writes.operations
         carried, read = _carried_expectations(operations, expect or {})
         if len(operations) == 1 and not read:  # one statement is atomic by itself: no BEGIN and COMMIT
-            return self._apply_if(operations[0], carried[0], time.time()) if carried else self._apply(operations[0])
+            done = self._apply_if(operations[0], carried[0], time.time()) if carried else self._apply(operations[0])
+            self._written()
+            return done
         try:
             with self._transaction():
                 now = time.time()
@@ -301,12 +316,15 @@ class SQLiteStore:
         if not keys:
             return 0
         marks = ",".join("?" * len(keys))
-        return self._db.execute(f"DELETE FROM kv WHERE key IN ({marks})", keys).rowcount
+        deleted = self._db.execute(f"DELETE FROM kv WHERE key IN ({marks})", keys).rowcount
+        self._written()
+        return deleted
 
     async def take(self, key: str) -> str | None:
         row = self._db.execute(
             f"DELETE FROM kv WHERE key = ? AND {_LIVE} RETURNING value", (key, time.time())
         ).fetchone()
+        self._written()
         return None if row is None else str(row[0])
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
@@ -319,13 +337,16 @@ class SQLiteStore:
             "RETURNING value",
             (key, amount, self._expiry(ttl), now),
         ).fetchone()
+        self._written()
         return int(row[0])
 
     async def index_add(self, index: str, member: str, score: float) -> None:
         self._db.execute(_UPSERT_ZSET, (index, member, score))
+        self._written()
 
     async def index_remove(self, index: str, member: str) -> None:
         self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
+        self._written()
 
     async def index_range(
         self,
@@ -357,6 +378,7 @@ class SQLiteStore:
 
     async def append(self, key: str, value: str) -> int:
         row = self._db.execute(_APPEND + " RETURNING pos", (key, value, key)).fetchone()
+        self._written()
         return int(row[0]) + 1
 
     async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:
@@ -380,6 +402,8 @@ class SQLiteStore:
         return self._db.execute("SELECT 1").fetchone() == (1,)
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         if self._reads is not None:
             self._reads.close()
         self._db.close()
