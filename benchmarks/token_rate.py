@@ -14,8 +14,13 @@ Each server is pinned to CPU 0 and loaded by ``wrk`` on CPU 1; the two are measu
 alternating rounds of ``--duration`` seconds, and the best round of each is compared, the
 baseline being oauth2-mock-server's rate in the same run. Also printed: each server's share of
 its core while loaded (a share well under 100 % means wrk, not the server, set the rate) and
-its CPU per token. Exits 1 when a server answered anything but 200, 2 when wrk, Node or npm is
-missing or the mock server cannot be installed.
+its CPU per token; the ratio of each round pair (ESIA's round against the mock's round right
+after it, so both met the same neighbours on this shared machine) and their median; and what
+one RSA-2048 signature costs on the servers' CPU (``cryptography``, timed between rounds), with
+each server's CPU per token beyond that one signature — both servers sign every token with
+RSA-2048 through OpenSSL, so the rest is each server's own work. Exits 1 when a server
+answered anything but 200, 2 when wrk, Node or npm is missing or the mock server cannot be
+installed.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.stand.ports import free_port
@@ -96,6 +103,24 @@ def _load(url: str, script: Path, *, pgid: int, duration: float, connections: in
     return rate, spent / elapsed, spent / max(1.0, rate * elapsed)
 
 
+def _signature_seconds(batches: int = 8, size: int = 40) -> float:
+    """CPU seconds of one RSA-2048 PKCS#1 v1.5 SHA-256 signature of a token-sized input on the
+    servers' CPU (while they idle between rounds): the quickest of a few short batches, as the
+    other helpers' work on this machine only ever adds."""
+    key, message = rsa.generate_private_key(public_exponent=65537, key_size=2048), b"x" * 700
+    os.sched_setaffinity(0, {SERVER_CPU})
+    try:
+        quickest = float("inf")
+        for _ in range(batches):
+            started = time.process_time()
+            for _ in range(size):
+                key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+            quickest = min(quickest, (time.process_time() - started) / size)
+    finally:
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    return quickest
+
+
 def _esia_bodies(stack: EmbeddedStack, count: int) -> list[str]:
     """``count`` client_credentials forms, each with its own signed client_secret."""
     from urllib.parse import urlencode
@@ -133,6 +158,7 @@ def main() -> int:
     mock = subprocess.Popen(["taskset", "-c", str(SERVER_CPU), "node", str(serve_mock), str(port)],
                             start_new_session=True, stdout=subprocess.DEVNULL)
     rates: dict[str, list[tuple[float, float, float]]] = {"ESIA te (strict)": [], "oauth2-mock-server": []}
+    signatures: list[float] = []
     try:
         _wait(f"http://127.0.0.1:{port}/.well-known/openid-configuration")
         mock_script = _lua("/token", ["grant_type=client_credentials&scope=read&aud=bench"])
@@ -141,6 +167,7 @@ def main() -> int:
             _pin(pgid, SERVER_CPU)
             esia_script = _lua("/aas/oauth2/te", _esia_bodies(stack, args.secrets))
             for _ in range(args.rounds):
+                signatures.append(_signature_seconds())
                 rates["ESIA te (strict)"].append(_load(f"{stack.urls['esia']}/aas/oauth2/te", esia_script,
                                                        pgid=pgid, duration=args.duration,
                                                        connections=args.connections))
@@ -150,12 +177,21 @@ def main() -> int:
         os.killpg(mock.pid, signal.SIGKILL)
     best = {name: max(runs) for name, runs in rates.items()}
     baseline = best["oauth2-mock-server"][0]
+    signature = min(signatures)
+    pairs = [esia[0] / mock[0] for esia, mock in zip(rates["ESIA te (strict)"], rates["oauth2-mock-server"],
+                                                     strict=True)]
     print(f"\nToken endpoint, client_credentials, one server process on CPU {SERVER_CPU}, wrk -c{args.connections} "
           f"on CPU {CLIENT_CPU}, best of {args.rounds} rounds of {args.duration:.0f} s")
-    print(f"  {'server':22} {'tokens/s':>9} {'vs mock':>8} {'core busy':>10} {'CPU/token':>10}   rounds (tokens/s)")
+    print(f"  {'server':22} {'tokens/s':>9} {'vs mock':>8} {'core busy':>10} {'CPU/token':>10} {'beyond sig.':>12}"
+          "   rounds (tokens/s)")
     for name, (rate, busy, per_token) in best.items():
         each = ", ".join(f"{run[0]:.0f}" for run in rates[name])
-        print(f"  {name:22} {rate:9.0f} {rate / baseline:8.2f} {busy:10.0%} {per_token * 1e6:7.0f} µs   {each}")
+        print(f"  {name:22} {rate:9.0f} {rate / baseline:8.2f} {busy:10.0%} {per_token * 1e6:7.0f} µs "
+              f"{(per_token - signature) * 1e6:9.0f} µs   {each}")
+    print(f"  each round pair ESIA/mock: {', '.join(f'{ratio:.2f}' for ratio in pairs)}; "
+          f"median {statistics.median(pairs):.2f}")
+    print(f"  one RSA-2048 signature on CPU {SERVER_CPU}: {signature * 1e6:.0f} µs (the quickest of short batches "
+          "timed between rounds); both servers make one per token")
     print("  baseline: oauth2-mock-server (Node, no client signature checked) in the same run")
     return 0
 
