@@ -2,7 +2,7 @@
 ASGI directly, in this process, and only the app's own calls are timed and profiled.
 
     python benchmarks/login_profile.py [--logins 300] [--mode strict] [--top 30] [--no-profile]
-                                       [--way password|signature] [--time-sms-read] [--statements]
+                                       [--way password|signature|token] [--time-sms-read] [--statements]
 
 The flow is the one ``http_stack.py --only login`` measures (ac, login page, password, SMS
 code, te; the client's ``client_secret`` signatures made before the clock starts, consent
@@ -11,7 +11,9 @@ code (``GET /_gosstand/control/outbox``), which a load run sends once per login;
 that read is left out, as the person's phone is not ESIA. ``--way signature`` signs in with an
 electronic signature instead of the password and code (the signature page, then the signed
 challenge, which ESIA parses and checks against the stand's CA); the person's signing is the
-client's and is not timed.
+client's and is not timed. ``--way token`` is no login: each flow is one ``POST /aas/oauth2/te``
+with ``grant_type=client_credentials`` for an organisation, the request ``token_rate.py`` loads
+(one signature, the access token's).
 
 ``--statements`` counts the SQL statements the app runs per flow and per request (SQLite's
 trace callback on every connection the app opens, statements run by triggers included; what the
@@ -206,12 +208,12 @@ class PresignedParty(RelyingParty):
         return dict(self._ready.pop())
 
 
-def rsa_floor(keys_dir: Path, rounds: int = 200) -> float:
+def rsa_floor(keys_dir: Path, signatures: int, rounds: int = 200) -> float:
     key = ensure_signing_keys(keys_dir).private_key
     started = time.process_time()
     for _ in range(rounds):
         key.sign(b"x" * 700, padding.PKCS1v15(), hashes.SHA256())
-    return 3 * (time.process_time() - started) / rounds
+    return signatures * (time.process_time() - started) / rounds
 
 
 def main() -> int:
@@ -221,8 +223,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--hot-path", choices=["on", "off"], default="on")
     parser.add_argument("--no-profile", action="store_true")
-    parser.add_argument("--way", choices=["password", "signature"], default="password",
-                        help="how the person signs in (signature: a certificate of the stand's CA)")
+    parser.add_argument("--way", choices=["password", "signature", "token"], default="password",
+                        help="how the person signs in (signature: a certificate of the stand's CA); token: no "
+                             "login, one client_credentials te a flow")
     parser.add_argument("--time-sms-read", action="store_true",
                         help="time the control API's SMS outbox read with the login (a load run sends one per login)")
     parser.add_argument("--statements", action="store_true",
@@ -251,7 +254,8 @@ def main() -> int:
                         private_key=key)
     control.register_client("BENCH", redirect_uris=[rp.redirect_uri],
                             certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-                            scopes=["openid", "fullname", "snils", "inn", "usr_org"])
+                            scopes=["openid", "org_fullname"] if args.way == "token"
+                            else ["openid", "fullname", "snils", "inn", "usr_org"])
     record = russian_faker(seed=7).person_record()
     oid = control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
                             person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
@@ -259,9 +263,19 @@ def main() -> int:
     issued = control.issue_certificate(oid) if args.way == "signature" else None
     sign = cms_signer(issued["certificate"], issued["private_key"]) if issued is not None else None
     passes = 1 if args.no_profile else 2
-    rp.presign(2 * (passes * args.logins + 4), SCOPE)
+    scope = SCOPE
+    if args.way == "token":
+        org = control.create_organisation(fullName="ООО «Ромашка»", shortName="Ромашка", ogrn="1027700132195",
+                                          inn="7707083893", kpp="770701001", type="LEGAL")
+        scope = f"http://esia.gosuslugi.ru/org_fullname?org_oid={org['oid']}"
+    rp.presign(2 * (passes * args.logins + 4), scope)
 
     def flow() -> None:
+        if args.way == "token":
+            answer = http.send("POST", f"{ESIA}/aas/oauth2/te", name="esia: te", data=rp.client_credentials_form(scope))
+            if answer.status != 200:
+                raise RuntimeError(f"te answered {answer.status}: {answer.body[:300]!r}")
+            return
         if sign is not None:  # the person's signing runs between the app's requests: not timed
             esia_login.login_with_signature(http, esia_url=ESIA, rp=rp, scope=SCOPE, sign=sign)
         else:
@@ -286,9 +300,10 @@ def main() -> int:
         http.timing = True
         flow()
     total = sum(http.cpu.values()) / args.logins
-    rsa = rsa_floor(state / "keys")
+    signatures = 1 if args.way == "token" else 3
+    rsa = rsa_floor(state / "keys", signatures)
     print(f"ESIA login flow in-process by {args.way} ({args.logins} flows, {args.mode}, hot path {args.hot_path}): "
-          f"{total * 1000:.2f} ms of app CPU, of which the three RS256 signatures {rsa * 1000:.2f} ms, "
+          f"{total * 1000:.2f} ms of app CPU, of which the {signatures} RS256 signature(s) {rsa * 1000:.2f} ms, "
           f"the rest {(total - rsa) * 1000:.2f} ms")
     for name in http.cpu:
         print(f"  {name:18} {http.cpu[name] / http.count[name] * 1e6:7.0f} µs")
