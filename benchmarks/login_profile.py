@@ -15,9 +15,11 @@ client's and is not timed. ``--way token`` is no login: each flow is one ``POST 
 with ``grant_type=client_credentials`` for an organisation, the request ``token_rate.py`` loads
 (one signature, the access token's).
 
-``--statements`` counts the SQL statements the app runs per flow and per request (SQLite's
-trace callback on every connection the app opens, statements run by triggers included; what the
-store's remembered reads answer runs none) and lists each distinct statement per request.
+``--statements`` counts the SQL statements the app runs per flow and per request (each
+``execute`` on every connection the app opens; what the store's remembered reads answer runs
+none), the steps SQLite's trace reports besides (three per write the change log's trigger
+records: the trigger and its two statements), and the pages each request adds to the store's
+write-ahead log; and lists each distinct statement per request.
 
 It prints the app's CPU per flow and per request, split into the three RS256 signatures ESIA
 must make and the rest, then (unless ``--no-profile``) cProfile's top functions by own time and
@@ -338,11 +340,11 @@ def print_statements(http: AsgiClient, logins: int) -> None:
     traced = sum(runs(counts, "traced") for counts in http.statements.values())
     frames = sum(runs(counts, "frames") for counts in http.statements.values())
     print(f"SQL statements per flow: {run / logins:.1f} run by the app, {(traced - run) / logins:.1f} trigger "
-          f"programs besides; {frames / logins:.1f} pages written to the store's log")
+          f"steps besides; {frames / logins:.1f} pages written to the store's log")
     for name, counts in http.statements.items():
         done = http.count[name]
         print(f"  {name:18} {runs(counts, 'run') / done:5.1f} statements, "
-              f"{(runs(counts, 'traced') - runs(counts, 'run')) / done:4.1f} trigger programs, "
+              f"{(runs(counts, 'traced') - runs(counts, 'run')) / done:4.1f} trigger steps, "
               f"{runs(counts, 'frames') / done:4.1f} pages written")
         for (kind, statement), count in sorted(counts.items(), key=lambda item: -item[1]):
             if kind == "run":

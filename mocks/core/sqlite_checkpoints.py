@@ -4,8 +4,9 @@ A commit in WAL mode appends pages to the log; SQLite copies them back into the 
 (a *checkpoint*) when a commit finds the log past 1,000 pages — inside that commit, so the
 request that happened to pass the mark waits while the pages are read back, written to the
 database file and, with ``synchronous=NORMAL``, both files are synced. Measured on this
-project's shared machines: a checkpoint every 80–100 logins, each holding its replica's event
-loop 10–30 ms, which is the whole p99 budget of a load run's request.
+project's shared machines: an ESIA login writes about 13 pages, so a checkpoint came every 75–80
+logins and took 17–20 ms (2.5–4 ms of it CPU, the rest waiting on the disk) inside one request,
+holding its replica's event loop for nearly the whole p99 budget of a load run's request.
 
 So each store connection hands checkpoints to a thread with a connection of its own, woken when
 a write sees the log past :data:`CHECKPOINT_PAGES` pages not yet copied back (read from the
