@@ -199,3 +199,11 @@ def test_a_code_naming_another_login_opens_nothing_and_spends_nothing(stand):
     assert _refused(stand.te(stand.rp.token_form(f"{header}.{named}.{signature}", OPENID)))
     assert stand.te(stand.rp.token_form(code, OPENID)).status == 200  # the real code was not spent
     assert _code(stand, in_progress, oid)  # nor the login in progress
+
+
+@pytest.mark.parametrize("payload", [b"[" * 5000, b"\xff\xfe", b'{"jti": 7}', b'"jti"', b"{}"])
+def test_a_code_whose_claims_name_no_login_is_refused_as_invalid(stand, payload):
+    """The ``jti`` is read before anything is verified: whatever the claims are — nested past the
+    JSON parser's depth, not UTF-8, no string ``jti`` — the answer is ESIA-007011, never a 5xx."""
+    forged = f"eyJhbGciOiJSUzI1NiJ9.{base64.urlsafe_b64encode(payload).rstrip(b'=').decode()}.c2ln"
+    assert _refused(stand.te(stand.rp.token_form(forged, OPENID)))

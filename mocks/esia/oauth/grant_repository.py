@@ -107,7 +107,7 @@ def _code_id(code: str) -> str | None:
         return None
     try:
         claims = json.loads(unb64url(parts[1]))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # not base64, not JSON, or nested past the parser's depth
         return None
     code_id = claims.get("jti") if isinstance(claims, dict) else None
     return code_id if isinstance(code_id, str) and 0 < len(code_id) <= 64 else None
