@@ -29,7 +29,9 @@ without cProfile's overhead: a first pass runs unprofiled.
 ``--baseline PYTHON`` compares this code with another checkout's: PYTHON is the interpreter of
 that checkout's virtualenv (``git worktree add /tmp/base <rev>`` and ``pip install -e .`` there),
 which runs this same script against its own code. The two run alternately, ``--pairs`` times
-(a shared machine's load moves between minutes, so only a pair run back to back is compared),
+(a shared machine's load moves between minutes, so only a pair run back to back is compared;
+the baseline runs first in odd pairs and second in even ones, since the second of two runs
+back to back measured 7–9 % slower when both were the same code),
 each flow count unprofiled in a process of its own; each pair's ratio this/baseline is printed,
 then their median. Exits 1 when a run fails.
 """
@@ -370,7 +372,10 @@ def compare(args: argparse.Namespace) -> int:
           f"{'ratio':>6}")
     try:
         for pair in range(1, args.pairs + 1):
-            base, this = _run(args.baseline, args), _run(sys.executable, args)
+            if pair % 2:  # the baseline first in odd pairs, second in even ones (see the docstring)
+                base, this = _run(args.baseline, args), _run(sys.executable, args)
+            else:
+                this, base = _run(sys.executable, args), _run(args.baseline, args)
             rest_base, rest_this = base["total"] - base["rsa"], this["total"] - this["rsa"]
             ratios["total"].append(this["total"] / base["total"])
             ratios["rest"].append(rest_this / rest_base)
