@@ -236,3 +236,10 @@ def _count(exposition: str, **labels: str) -> float:
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
+
+
+def test_a_body_the_hot_route_declines_reaches_the_full_app_whole(esia: Replica):
+    declined = esia.call("POST", PAGE, body=json.dumps({"rid": "unknown"}).encode(), content_type=b"application/json")
+    assert declined.routed and declined.status == 400  # the full route's answer to a body that is not a form
+    assert declined.receives == 1  # the body read in front is handed on; granian's empty last chunk is not awaited
+    assert esia.call("POST", PAGE, body=b"", content_type=URLENCODED).receives == 0
