@@ -2,13 +2,15 @@
 ASGI directly, in this process, and only the app's own calls are timed and profiled.
 
     python benchmarks/login_profile.py [--logins 300] [--mode strict] [--top 30] [--no-profile]
-                                       [--way password|signature|token] [--time-sms-read] [--statements]
+                                       [--way password|signature|token] [--time-sms-read] [--time-logout]
+                                       [--statements]
 
 The flow is the one ``http_stack.py --only login`` measures (ac, login page, password, SMS
 code, te; the client's ``client_secret`` signatures made before the clock starts, consent
 given in a first login). ``--time-sms-read`` also times the control API's read of the SMS
 code (``GET /_gosstand/control/outbox``), which a load run sends once per login; without it
-that read is left out, as the person's phone is not ESIA. ``--way signature`` signs in with an
+that read is left out, as the person's phone is not ESIA. ``--time-logout`` times the logout
+(``GET /idp/ext/Logout``) that ends each flow as well, as a load run's journey ends. ``--way signature`` signs in with an
 electronic signature instead of the password and code (the signature page, then the signed
 challenge, which ESIA parses and checks against the stand's CA); the person's signing is the
 client's and is not timed. ``--way token`` is no login: each flow is one ``POST /aas/oauth2/te``
@@ -232,6 +234,8 @@ def main() -> int:
                              "login, one client_credentials te a flow")
     parser.add_argument("--time-sms-read", action="store_true",
                         help="time the control API's SMS outbox read with the login (a load run sends one per login)")
+    parser.add_argument("--time-logout", action="store_true",
+                        help="time the logout after each login too (a load run's journey ends with one)")
     parser.add_argument("--statements", action="store_true",
                         help="count the SQL statements per flow and per request (and list them)")
     parser.add_argument("--dump", type=Path, help="also write the cProfile statistics to this file (for pstats)")
@@ -285,7 +289,7 @@ def main() -> int:
         else:
             esia_login.login(http, esia_url=ESIA, rp=rp, login=record["phone"], password=record["password"],
                              read_sms=control.read_sms, scope=SCOPE)
-        http.timing = False
+        http.timing = bool(http.timing and args.time_logout)
         esia_login.logout(http, esia_url=ESIA, rp=rp)
 
     for _ in range(3):  # consent once, warm caches
@@ -356,7 +360,8 @@ def print_statements(http: AsgiClient, logins: int) -> None:
 def _run(python: str, args: argparse.Namespace) -> dict[str, Any]:
     """One unprofiled run of this script by ``python``: its figures."""
     command = [python, __file__, "--no-profile", "--json", "--logins", str(args.logins), "--mode", args.mode,
-               "--way", args.way, "--hot-path", args.hot_path, *(["--time-sms-read"] if args.time_sms_read else [])]
+               "--way", args.way, "--hot-path", args.hot_path, *(["--time-sms-read"] if args.time_sms_read else []),
+               *(["--time-logout"] if args.time_logout else [])]
     done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         raise RuntimeError(f"{python} failed ({done.returncode}):\n{done.stderr[-3000:]}")

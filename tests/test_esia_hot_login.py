@@ -26,7 +26,10 @@ import pytest
 from esia_stand import identity, person
 from gosstand.mocks.core.app import create_app
 from gosstand.mocks.core.settings import Settings
+from gosstand.mocks.esia import pages
 from gosstand.mocks.esia.accounts import one_time_codes
+from gosstand.mocks.esia.browser import Page, Redirect
+from gosstand.mocks.esia.web import hot_answer_to, respond_to
 from gosstand.scenarios.esia_client import RelyingParty
 from gosstand.scenarios.gost import gost_ready, make_gost_identity
 from hypothesis import HealthCheck, given, settings
@@ -354,13 +357,46 @@ def test_the_sms_outbox_read_is_answered_in_front_of_starlette_as_the_full_app_a
     twin.send("POST", "/aas/oauth2/login", data={"rid": rid, "login": twin.phone, "password": person()["password"]})
     outbox, auth = "/_gosstand/control/outbox", {"Authorization": f"Bearer {TOKEN}"}
     for params in ({"phone": twin.phone, "last": "1"}, {"phone": twin.phone}, {"phone": "8" + twin.phone[2:]},
+                   [("phone", "12"), ("phone", twin.phone), ("last", "1000"), ("last", "2")],
                    {"phone": "+79990009999"}):
         answer = twin.send("GET", outbox, params=params, headers=auth)
         assert answer.status_code == 200
     assert answer.json()["messages"] == []
-    for params in ({"phone": "12"}, {"phone": twin.phone, "last": "0"}, {}):
+    for params in ({"phone": "12"}, {"phone": twin.phone, "last": "0"}, {},
+                   [("phone", twin.phone), ("phone", "12")], [("phone", twin.phone), ("last", "1"), ("last", "x")]):
         assert twin.send("GET", outbox, params=params, headers=auth, expect_hot=False).status_code == 422
     for headers in ({}, {"Authorization": "Bearer wrong"},
                     [("Authorization", f"Bearer {TOKEN}"), ("Authorization", "Bearer wrong")]):
         answer = twin.send("GET", outbox, params={"phone": twin.phone}, headers=headers, expect_hot=False)
         assert answer.status_code == 401
+
+
+_SCOPE = {"type": "http", "scheme": "http", "server": ("testserver", 80), "root_path": "", "path": "/",
+          "headers": [(b"host", b"testserver")]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(sid=st.text(st.characters(min_codepoint=32, max_codepoint=255), min_size=1, max_size=30),
+       page=st.booleans(), status=st.sampled_from([200, 400, 403]))
+def test_the_hot_answers_sso_cookies_are_starlettes_for_any_session_name(sid: str, page: bool, status: int):
+    """The hot routes write the SSO cookie from a template made once; any session name — one
+    the stand draws or one the cookie rendering must quote — gives Starlette's bytes."""
+    answer: Page | Redirect = Page(html="<p>é</p>", status=status) if page else Redirect(location="/aas/oauth2/otp")
+    for sent in (replace(answer, open_sso=sid), replace(answer, end_sso=True), answer):
+        hot = hot_answer_to(_SCOPE, sent)
+        full = respond_to(_SCOPE, sent)
+        assert (hot.status, [(n, _cut_date(v)) for n, v in hot.headers or ()], hot.body) == (
+            full.status_code, [(n, _cut_date(v)) for n, v in full.raw_headers], bytes(full.body))
+
+
+def _cut_date(value: bytes) -> bytes:
+    return re.sub(rb"(expires=[^;]*?) \d\d:\d\d:\d\d GMT", rb"\1", value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rid=st.text(max_size=40), phone=st.text(max_size=20), totp=st.booleans())
+def test_the_prepared_login_pages_are_the_pages_the_renderer_makes(rid: str, phone: str, totp: bool):
+    """The plain password and code pages come from templates made once per process: for any
+    values, markup characters and NULs included, the same text as the pages rendered whole."""
+    assert pages.password_form(rid) == pages._password_page(rid)
+    assert pages.otp_form(rid, masked_phone=phone, totp=totp) == pages._otp_page(rid, masked_phone=phone, totp=totp)

@@ -127,6 +127,22 @@ def test_another_process_on_the_same_keys_opens_the_handle(make_settings):
     assert login_handles(make_settings("esia", replica="esia-2")).open(sealed) == fields
 
 
+def test_the_replica_that_seals_a_handle_opens_it_without_checking_it_again(make_settings, monkeypatch):
+    """The login page follows ``ac`` on the same replica most often: that replica knows the
+    handle it made, and spends no MAC on it; a changed handle is still checked, and refused."""
+    handles = login_handles(make_settings("esia"))
+    fields = HandleFields("id-sealed-here", "TESTSYS", "https://rp.example/cb", ("openid",), "s", "online", 2.5)
+    sealed = handles.seal(fields)
+    macs: list[bytes] = []
+    mac = handles._mac
+    monkeypatch.setattr(handles, "_mac", lambda payload: macs.append(payload) or mac(payload))
+    assert handles.open(sealed) == fields
+    assert macs == []
+    body, _, tag = sealed.partition(".")
+    assert handles.open(f"{body}.{tag[::-1]}") is None
+    assert len(macs) == 1
+
+
 def _replica(service_client) -> HttpxClient:  # type: ignore[no-untyped-def]
     """Another replica of the stand's ESIA on the same store (as a load balancer would pick)."""
     client = service_client("esia", replica="esia-2")

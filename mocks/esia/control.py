@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -145,8 +145,8 @@ async def withdraw_consent(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def _outbox(store: Store, query: Mapping[str, str]) -> JSONResponse:
-    """The answer to an outbox read of ``query`` (``phone``, ``last``), or its 422 problem."""
+def _outbox_query(query: Mapping[str, str]) -> tuple[str, int | None]:
+    """The phone and ``last`` of an outbox read, or its 422 problem."""
     phone = normalize_mobile(query.get("phone", ""))
     if phone is None:
         raise Problem(
@@ -158,25 +158,35 @@ async def _outbox(store: Store, query: Mapping[str, str]) -> JSONResponse:
     if last is not None and not (last.isdigit() and 1 <= int(last) <= 1000):
         raise Problem(422, "?last= is how many of the latest messages to show, 1 to 1000",
                       errors=[{"pointer": "/last", "detail": "an integer from 1 to 1000"}])
-    messages = await MessageRepository(store).outbox(phone, last=int(last) if last else None)
-    return JSONResponse({"phone": phone, "messages": messages})
+    return phone, int(last) if last else None
+
+
+async def _outbox(store: Store, phone: str, last: int | None) -> dict[str, object]:
+    return {"phone": phone, "messages": await MessageRepository(store).outbox(phone, last=last)}
 
 
 async def read_outbox(request: Request) -> Response:
-    return await _outbox(context(request).store, request.query_params)
+    return JSONResponse(await _outbox(context(request).store, *_outbox_query(request.query_params)))
 
 
 def hot_outbox(ctx: ServiceContext) -> HotRoute:
     """``GET /_gosstand/control/outbox`` in front of Starlette: the same answer as
     :func:`read_outbox` behind :class:`~..core.middleware.ControlToken`, which reads the
-    ``Authorization`` header the same way (the last one sent); anything else declines."""
+    ``Authorization`` header the same way (the last one sent), and the query as Starlette's
+    ``query_params`` does (the last of a repeated name); anything else declines. The answer is
+    rendered as ``JSONResponse`` renders it, without making one."""
     expected = f"Bearer {ctx.settings.control_token}".encode()
 
     async def answer(request: HotRequest) -> HotAnswer | None:
-        if not hmac.compare_digest(dict(request.headers).get(b"authorization", b""), expected):
+        sent = b""
+        for name, value in request.headers:
+            if name == b"authorization":
+                sent = value
+        if not hmac.compare_digest(sent, expected):
             return None
-        query = QueryParams(request.query.decode("latin-1"))
-        return HotAnswer.of(await _outbox(ctx.store, query))  # a Problem declines: the full route answers it
+        query = dict(parse_qsl(request.query.decode("latin-1"), keep_blank_values=True))
+        # a Problem declines: the full route answers it
+        return HotAnswer.json(await _outbox(ctx.store, *_outbox_query(query)))
 
     return HotRoute(f"{RESERVED_PREFIX}/control/outbox", answer, template=f"{RESERVED_PREFIX}/control/outbox")
 

@@ -14,6 +14,9 @@ Form contract (reported to the journeys in ``scenarios/esia_login.py``):
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import cache
 from html import escape
 
 from .browser import Page
@@ -43,6 +46,17 @@ def _error(message: str | None) -> str:
 
 
 def password_form(rid: str, *, error: str | None = None, login: str = "", status: int = 200) -> Page:
+    """The password page; the plain one (no error, no login typed) from its prepared template."""
+    if error is None and not login and status == 200:
+        return Page(html=_prepared(_plain_password_page).fill(rid=rid), status=200)
+    return _password_page(rid, error=error, login=login, status=status)
+
+
+def _plain_password_page(slot: Callable[[str], str]) -> str:
+    return _password_page(slot("rid")).html
+
+
+def _password_page(rid: str, *, error: str | None = None, login: str = "", status: int = 200) -> Page:
     body = (
         f"{_error(error)}"
         f'{_ways(rid, current="password")}'
@@ -90,7 +104,25 @@ def signature_form(rid: str, challenge: str, *, lifetime: int, error: str | None
 def otp_form(
     rid: str, *, masked_phone: str, error: str | None = None, status: int = 200, totp: bool = False
 ) -> Page:
-    """The second factor: the SMS code, or (``totp``) the code of the authenticator app."""
+    """The second factor: the SMS code, or (``totp``) the code of the authenticator app; without
+    an error, from its prepared template."""
+    if error is None and status == 200:
+        template = _prepared(_plain_totp_page if totp else _plain_sms_page)
+        return Page(html=template.fill(rid=rid, phone=masked_phone), status=200)
+    return _otp_page(rid, masked_phone=masked_phone, error=error, status=status, totp=totp)
+
+
+def _plain_sms_page(slot: Callable[[str], str]) -> str:
+    return _otp_page(slot("rid"), masked_phone=slot("phone")).html
+
+
+def _plain_totp_page(slot: Callable[[str], str]) -> str:
+    return _otp_page(slot("rid"), masked_phone="", totp=True).html
+
+
+def _otp_page(
+    rid: str, *, masked_phone: str, error: str | None = None, status: int = 200, totp: bool = False
+) -> Page:
     if totp:
         hint, label = "Введите код из приложения-аутентификатора.", "Код из приложения"
     else:
@@ -117,3 +149,31 @@ def mask_phone(phone: str | None) -> str:
     if not phone or len(phone) != 12:
         return "***"
     return f"+7({phone[2:5]})***-**-{phone[-2:]}"
+
+
+#: Where a template's value goes: a name between two NUL characters, which no escaped value holds.
+_SLOT = re.compile("\x00([a-z]+)\x00")
+
+
+class _Template:
+    """A page rendered once with named slots for its values: filling it in is one join of the
+    page's fixed text with the values escaped as the renderer escapes them (every value the
+    login pages show goes through :func:`html.escape`), so the page is the same text."""
+
+    def __init__(self, render: Callable[[Callable[[str], str]], str]) -> None:
+        pieces = _SLOT.split(render(lambda name: f"\x00{name}\x00"))
+        self._texts, self._slots = pieces[0::2], pieces[1::2]
+
+    def fill(self, **values: str) -> str:
+        escaped = [escape(values[name]) for name in self._slots]
+        parts = [self._texts[0]]
+        for value, text in zip(escaped, self._texts[1:], strict=True):
+            parts.append(value)
+            parts.append(text)
+        return "".join(parts)
+
+
+@cache
+def _prepared(render: Callable[[Callable[[str], str]], str]) -> _Template:
+    """``render``'s template, made once per process."""
+    return _Template(render)

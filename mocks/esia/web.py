@@ -8,6 +8,8 @@ Starlette sees the request, read and answer exactly as the full routes do."""
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import Scope
@@ -93,17 +95,63 @@ def respond_to(scope: Scope, answer: Answer) -> Response:
 
 def hot_answer_to(scope: Scope, answer: Answer) -> HotAnswer:
     """What :func:`respond_to` sends for ``answer``, rendered without Starlette's response
-    objects (for the login's hot routes; the parity tests hold the two to the same bytes)."""
-    hot = (HotAnswer.html(answer.html, status=answer.status, headers=_PAGE_HEADERS) if isinstance(answer, Page)
+    objects (for the login's hot routes; the parity tests hold the two to the same bytes).
+
+    A login sends two pages, two redirects and a cookie each way per person, so the parts that
+    never change are made once per process: a page's headers but its length, and the SSO
+    cookie's attributes (the standard library's cookie rendering runs only for a session name
+    outside the URL-safe alphabet the stand draws them from, and for a deleted cookie's date
+    once a second)."""
+    hot = (_page_answer(answer) if isinstance(answer, Page)
            else HotAnswer.redirect(_absolute(scope, answer.location), status=302))
     if answer.open_sso is not None:
-        return hot.with_cookie(SSO_COOKIE, answer.open_sso, max_age=SSO_LIFETIME, httponly=True)
+        return _with_header(hot, _opened_cookie(hot, answer.open_sso))
     if answer.end_sso:
-        return hot.with_cookie(SSO_COOKIE, max_age=0, expires=0)
+        return _with_header(hot, _ended_cookie(hot))
     return hot
 
 
 _PAGE_HEADERS = {"Cache-Control": "no-store"}
+_PAGE_TYPE = b"text/html; charset=utf-8"
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+#: The deleted SSO cookie as last rendered, and the wall clock's second it names.
+_ended: tuple[int, bytes] = (-1, b"")
+
+
+def _page_answer(page: Page) -> HotAnswer:
+    """``HTMLResponse(page.html, page.status, _PAGE_HEADERS)``'s status, headers and body."""
+    body = page.html.encode()
+    return HotAnswer(body, _PAGE_TYPE, page.status,
+                     ((b"cache-control", b"no-store"), (b"content-length", str(len(body)).encode()),
+                      (b"content-type", _PAGE_TYPE)))
+
+
+def _with_header(answer: HotAnswer, header: tuple[bytes, bytes]) -> HotAnswer:
+    return HotAnswer(answer.body, answer.content_type, answer.status, (*(answer.headers or ()), header))
+
+
+def _opened_cookie(answer: HotAnswer, sid: str) -> tuple[bytes, bytes]:
+    """The ``Set-Cookie`` that opens SSO session ``sid``, as ``Response.set_cookie`` writes it."""
+    if sid and all(character in _URL_SAFE for character in sid):  # nothing to quote
+        return b"set-cookie", f"{SSO_COOKIE}={sid}; HttpOnly; Max-Age={SSO_LIFETIME}; Path=/; SameSite=lax".encode()
+    rendered = answer.with_cookie(SSO_COOKIE, sid, max_age=SSO_LIFETIME, httponly=True).headers
+    assert rendered is not None
+    return rendered[-1]
+
+
+def _ended_cookie(answer: HotAnswer) -> tuple[bytes, bytes]:
+    """The ``Set-Cookie`` that ends the SSO session, as ``Response.delete_cookie`` writes it:
+    its ``expires`` is the wall clock's second, so it is rendered again when that changes."""
+    global _ended
+    second, header = _ended
+    if second != int(time.time()):
+        before = int(time.time())
+        rendered = answer.with_cookie(SSO_COOKIE, max_age=0, expires=0).headers
+        assert rendered is not None
+        header = rendered[-1][1]
+        if int(time.time()) == before:  # not across a second's boundary: the date is that second's
+            _ended = (before, header)
+    return b"set-cookie", header
 
 
 def _absolute(scope: Scope, location: str) -> str:

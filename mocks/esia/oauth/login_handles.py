@@ -69,23 +69,29 @@ class LoginHandles:
         payload = json.dumps([fields.id, fields.client_id, fields.redirect_uri, list(fields.scopes), fields.state,
                               fields.access_type, fields.created], ensure_ascii=False,
                              separators=(",", ":")).encode()
-        return f"{b64url(payload)}.{b64url(self._mac(payload))}"
+        handle = f"{b64url(payload)}.{b64url(self._mac(payload))}"
+        self._remember(handle, fields)  # its login page comes next, most often to this replica
+        return handle
 
     def open(self, handle: str) -> HandleFields | None:
         """The fields of a handle sealed here (by any replica), or ``None`` for anything else —
         a forged, altered, cut or foreign text. Expiry is the caller's (it has the clock).
 
-        A login opens its handle four times (both pages and both posts); the handles opened
-        lately are remembered by their text, so each is checked and decoded once per replica."""
+        A login opens its handle four times (both pages and both posts); the handles sealed or
+        opened lately are remembered by their text, so each is checked and decoded at most once
+        per replica (never on the replica that sealed it)."""
         known = self._opened.get(handle)
         if known is not None:
             return known
         fields = self._read(handle)
         if fields is not None:
-            if len(self._opened) >= _REMEMBERED:
-                del self._opened[next(iter(self._opened))]
-            self._opened[handle] = fields
+            self._remember(handle, fields)
         return fields
+
+    def _remember(self, handle: str, fields: HandleFields) -> None:
+        if len(self._opened) >= _REMEMBERED:
+            del self._opened[next(iter(self._opened))]
+        self._opened[handle] = fields
 
     def _read(self, handle: str) -> HandleFields | None:
         if not handle or len(handle) > MAX_HANDLE:
