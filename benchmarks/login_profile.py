@@ -5,17 +5,17 @@ ASGI directly, in this process, and only the app's own calls are timed and profi
                                        [--way password|signature|token] [--time-sms-read] [--time-logout]
                                        [--statements]
 
-The flow is the one ``http_stack.py --only login`` measures (ac, login page, password, SMS
-code, te; the client's ``client_secret`` signatures made before the clock starts, consent
-given in a first login). ``--time-sms-read`` also times the control API's read of the SMS
-code (``GET /_gosstand/control/outbox``), which a load run sends once per login; without it
-that read is left out, as the person's phone is not ESIA. ``--time-logout`` times the logout
-(``GET /idp/ext/Logout``) that ends each flow as well, as a load run's journey ends. ``--way signature`` signs in with an
-electronic signature instead of the password and code (the signature page, then the signed
-challenge, which ESIA parses and checks against the stand's CA); the person's signing is the
-client's and is not timed. ``--way token`` is no login: each flow is one ``POST /aas/oauth2/te``
-with ``grant_type=client_credentials`` for an organisation, the request ``token_rate.py`` loads
-(one signature, the access token's).
+The flow is the one ``http_stack.py --only login`` measures (ac, login page, password, SMS code,
+te; the client's ``client_secret`` signatures made before the clock starts, consent given in a
+first login). ``--time-sms-read`` also times the control API's read of the SMS code (``GET
+/_gosstand/control/outbox``), which a load run sends once per login; without it that read is left
+out, as the person's phone is not ESIA. ``--time-logout`` times the logout (``GET
+/idp/ext/Logout``) that ends each flow as well, as a load run's journey ends. ``--way signature``
+signs in with an electronic signature instead of the password and code (the signature page, then
+the signed challenge, which ESIA parses and checks against the stand's CA); the person's signing is
+the client's and is not timed. ``--way token`` is no login: each flow is one ``POST
+/aas/oauth2/te`` with ``grant_type=client_credentials`` for an organisation, the request
+``token_rate.py`` loads (one signature, the access token's).
 
 ``--statements`` counts the SQL statements the app runs per flow and per request (each
 ``execute`` on every connection the app opens; what the store's remembered reads answer runs
