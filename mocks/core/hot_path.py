@@ -14,6 +14,12 @@ A hot route declines only before it has changed anything, so declining is always
 most :data:`HOT_BODY_LIMIT` (else the request is declined unread); a declined request's body is
 handed to the full app as it came. ``GOSSTAND_HOT_PATH=0`` turns the hot path off (to measure
 it, or to rule it out).
+
+:class:`HotPath` sits behind the stand's own layers (metrics, limits, journal, fault rules);
+:class:`~.hot_front.HotFront`, in front of them, asks the same routes first whenever none of
+those layers would change the request. Answers are rendered here as Starlette's response
+classes render theirs (:meth:`HotAnswer.json`, :meth:`HotAnswer.html`,
+:meth:`HotAnswer.redirect`, :meth:`HotAnswer.with_cookie`) without a response object per request.
 """
 
 from __future__ import annotations
