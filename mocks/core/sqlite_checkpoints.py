@@ -63,12 +63,15 @@ class Checkpointer:
                 self._wake.wait()
                 if self._closed:
                     break
+                # Cleared before the checkpoint, not after: a write committed while it runs is not in
+                # it, and that write's wake must bring the thread round again (cleared afterwards, the
+                # wake was lost and the last commits' pages stayed in the log until some later write).
+                self._wake.clear()
                 try:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.OperationalError:
                     pass  # busy (another replica's checkpoint): the next wake tries again
                 self.runs += 1
-                self._wake.clear()
         finally:
             db.close()
 
