@@ -223,3 +223,25 @@ def test_a_code_whose_claims_name_no_login_is_refused_as_invalid(stand, payload)
     JSON parser's depth, not UTF-8, no string ``jti`` — the answer is ESIA-007011, never a 5xx."""
     forged = f"eyJhbGciOiJSUzI1NiJ9.{base64.urlsafe_b64encode(payload).rstrip(b'=').decode()}.c2ln"
     assert _refused(stand.te(stand.rp.token_form(forged, OPENID)))
+
+
+def test_the_login_page_after_ac_looks_nothing_up_yet_sees_what_another_replica_wrote(stand, service_client):
+    """``ac`` knows its login's record is absent (its id is new), so the login page on the same
+    replica asks the store nothing about it; once another replica has ended that login, this
+    replica's page is the expired one all the same."""
+    oid = stand.seed()
+    store = stand.http._client.app.state.ctx.store  # type: ignore[attr-defined]
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    rid = _rid(stand, OPENID)
+    record = [statement for statement in statements if "INSERT" in statement and "esia:rid:" in statement]
+    assert record == []  # ac writes nothing
+    statements.clear()
+    assert _password_page(stand, rid).status == 200
+    assert [statement for statement in statements if "esia:rid:" in statement] == []
+    other = _replica(service_client)
+    assert other.send("POST", f"{ESIA}/aas/oauth2/login", name="login",
+                      data={"rid": rid, "login": stand.phones[oid], "password": PASSWORD}).status == 302
+    _code(stand, rid, oid, other)  # the login ends on the other replica
+    assert _expired(_password_page(stand, rid))
+    assert _expired(stand.http.send("GET", f"{ESIA}/aas/oauth2/otp", name="otp page", params={"rid": rid}))

@@ -162,6 +162,20 @@ def test_a_remembered_read_needs_no_sqlite_statement_until_its_key_is_written(pa
     assert run(reader.get("person:1")) == "second"
 
 
+def test_a_key_known_absent_is_read_from_memory_until_anyone_writes_it(pair) -> None:  # type: ignore[no-untyped-def]
+    """A name just drawn (a login's record) needs no lookup on its first read; a write to it,
+    by another store or the same one, is read as any write is — before or after a catch-up."""
+    writer, reader = pair
+    run(writer.set("other", "a write the reader has not caught up with"))
+    for key, who in (("login:1", writer), ("login:2", reader)):
+        reader.known_absent(key)
+        statements = _statements(reader)
+        assert run(reader.get(key)) is None
+        assert not [statement for statement in statements if "FROM kv " in statement]
+        run(who.set(key, "progress"))
+        assert run(reader.get(key)) == "progress"
+
+
 def test_a_reader_that_fell_out_of_the_logs_window_forgets_everything(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite_commits, "LOG_WINDOW", 8)

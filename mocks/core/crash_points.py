@@ -139,6 +139,9 @@ class CrashingStore:
     async def get_many(self, keys: list[str]) -> list[str | None]:
         return await self._inner.get_many(keys)
 
+    def known_absent(self, key: str) -> None:
+        self._inner.known_absent(key)
+
     async def index_range(self, index: str, *, min_score: float = -math.inf, max_score: float = math.inf,
                           offset: int = 0, limit: int | None = None, reverse: bool = False) -> list[str]:
         return await self._inner.index_range(index, min_score=min_score, max_score=max_score, offset=offset,

@@ -109,6 +109,12 @@ class Store(Protocol):
     async def get(self, key: str) -> str | None:
         """The value of ``key``, or ``None`` when absent or expired."""
 
+    def known_absent(self, key: str) -> None:
+        """Note that ``key`` holds nothing: a name just drawn at random, which no one can have
+        written yet. A store that remembers its reads answers the next read of it without a
+        lookup (a login's record is read on its first page, before anything is written); a
+        write to it, by this replica or any other, is seen as any write is."""
+
     async def get_many(self, keys: list[str]) -> list[str | None]:
         """Values of several keys in one round trip, in the order asked."""
 

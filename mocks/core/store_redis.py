@@ -104,6 +104,9 @@ class RedisStore:
     async def get(self, key: str) -> str | None:
         return cast(str | None, await self._redis.get(key))
 
+    def known_absent(self, key: str) -> None:
+        """Nothing to note: Redis remembers no reads (every read is one round trip)."""
+
     async def get_many(self, keys: list[str]) -> list[str | None]:
         if not keys:
             return []

@@ -195,6 +195,12 @@ class SQLiteStore:
             reads.remember(key, value, expires)
         return _alive(value, expires)
 
+    def known_absent(self, key: str) -> None:
+        # Remembered without catching up first: a key no one has written cannot be among the
+        # changes a catch-up forgets, so it stays right whenever the catch-up comes.
+        if self._reads is not None:
+            self._reads.remember(key, None, None)
+
     async def get_many(self, keys: list[str]) -> list[str | None]:
         if not keys:
             return []

@@ -164,8 +164,10 @@ class LoginRepository:
     def start(self, *, client_id: str, redirect_uri: str, scopes: list[str], state: str, access_type: str,
               now: float) -> LoginRequest:
         """A new login request, carried by its handle: nothing is written. Its id is a UUID: the
-        code the login ends with carries it as its ``jti``."""
+        code the login ends with carries it as its ``jti``. Its record is known to be absent
+        (the id is new), so its login page, most often on this replica, reads it from memory."""
         fields = HandleFields(str(uuid.uuid4()), client_id, redirect_uri, tuple(scopes), state, access_type, now)
+        self._store.known_absent(record_key(fields.id))
         return LoginRequest.of(self._handles.seal(fields), fields)
 
     async def save_request(self, request: LoginRequest, *, along: Writes | None = None) -> None:
