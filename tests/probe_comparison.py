@@ -242,12 +242,25 @@ def check_canary_agrees_with_the_probe(observed: Observed, *, balancer_retries_h
     at most the one request it had in flight: the balancer sends every later one to the survivor.
     Which observer, if either, is caught mid-flight is chance (seen: the probe one 1-s timeout at
     +1.3 s, the canary none; the next run neither), so there each must see at most one affected
-    request, and the figures are compared only when both saw one."""
+    request, and the figures are compared only when both saw one.
+
+    After a pause behind such a balancer, the requests the paused replica held are ended and
+    retried on the survivor once its checks take it out (0.5–1 s); a request whose client timeout
+    (1 s) runs out first is affected, as a timeout. Which observer sends one in that moment is
+    chance too (seen: the canary two 1-s timeouts, one on a new and one on a kept-alive connection,
+    the probe none; other runs neither), so each may see at most the requests it can have in flight
+    at once — one for the probe, two for the canary (which sends on new and kept-alive connections
+    side by side) — every one a timeout, and the figures are compared only when both saw some."""
     canary, probe = observed.failover["canary"], observed.probe_figures()
     assert canary is not None, "the run kept no canary of the faulted service"
     killed = observed.failover["failover"]["action"] == "kill"
     if killed and balancer_retries_held_gets:
         assert canary["affected"] <= 1 and probe["affected"] <= 1, (canary, probe)
+        if not (canary["affected"] and probe["affected"]):
+            return
+    if not killed and balancer_retries_held_gets:
+        assert canary["affected"] <= 2 and probe["affected"] <= 1, (canary, probe)
+        assert canary["by_class"]["timeout"] == canary["affected"], canary
         if not (canary["affected"] and probe["affected"]):
             return
     pooled = observed.canary_reuse_s if killed and canary["by_connection"]["reused"] else 0.0
