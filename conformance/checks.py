@@ -271,10 +271,13 @@ def _sent_json(response: schemathesis.Response) -> Any:
     """The JSON body of the request that was answered, or ``_NOT_JSON`` (no body, a form, a file)."""
     request = response.request
     media_type = str(request.headers.get("content-type", "")).split(";")[0].strip().lower()
-    if not (media_type == "application/json" or media_type.endswith("+json")) or request.body is None:
+    body = request.body
+    if not (media_type == "application/json" or media_type.endswith("+json")):
+        return _NOT_JSON
+    if not isinstance(body, (str, bytes, bytearray)):  # none, or a stream (whose type the stubs installed decide)
         return _NOT_JSON
     try:
-        return json.loads(request.body)
+        return json.loads(body)
     except ValueError:
         return _NOT_JSON  # malformed JSON: a 400, no pointer can reach into it
 
