@@ -75,29 +75,46 @@ OPERATION_OVERRIDES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def contract_config_toml(service: str) -> str:
-    """The same overrides as a ``schemathesis.toml``, for the schemathesis command line."""
-    lines: list[str] = []
-    for operation in OPERATION_OVERRIDES.get(service, []):
-        statuses = operation["checks"]["positive_data_acceptance"]["expected-statuses"]
-        lines += [
-            "[[operations]]",
-            f"include-path = {json.dumps(operation['include-path'])}",
-            f"include-method = {json.dumps(operation['include-method'])}",
-            f"checks.positive_data_acceptance.expected-statuses = {json.dumps(statuses)}",
-            "",
-        ]
-    return "\n".join(lines)
-
-
 #: What counts as refusing schema-violating data: schemathesis's own list, and 413 — an invalid
 #: body over a route's body limit is refused before it is read (problem+json), which is a refusal
 #: too (a clean-clone CI run drew one over 1 MiB and the check called the 413 an acceptance).
 REJECTIONS = [*NegativeDataRejectionConfig._DEFAULT_EXPECTED_STATUSES, "413"]
 
+#: The settings of every operation of every service: the in-process tests and the command line
+#: read this one table, so the two runs judge answers alike.
+CHECKS: dict[str, dict[str, Any]] = {"negative_data_rejection": {"expected-statuses": REJECTIONS}}
+
+
+def contract_settings(service: str) -> dict[str, Any]:
+    """``service``'s schemathesis settings as a config mapping: :data:`CHECKS` for every
+    operation, the per-operation overrides for theirs."""
+    return {"checks": CHECKS, "operations": OPERATION_OVERRIDES.get(service, [])}
+
 
 def contract_config(service: str) -> schemathesis.Config:
     """An explicit config (a stray schemathesis.toml in a parent directory must not steer the
-    run) carrying only ``service``'s per-operation overrides."""
-    return schemathesis.Config.from_dict({"operations": OPERATION_OVERRIDES.get(service, []),
-                                          "checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}}})
+    run) carrying ``service``'s settings."""
+    return schemathesis.Config.from_dict(contract_settings(service))
+
+
+def contract_config_toml(service: str) -> str:
+    """The same settings as a ``schemathesis.toml``, for the schemathesis command line.
+
+    Written as dotted keys whose values are JSON strings and lists of strings, which TOML reads
+    alike; the top-level checks come before the first ``[[operations]]`` table, as TOML wants."""
+    settings = contract_settings(service)
+    lines = _dotted_lines({"checks": settings["checks"]}) + [""]
+    for operation in settings["operations"]:
+        lines += ["[[operations]]", *_dotted_lines(operation), ""]
+    return "\n".join(lines)
+
+
+def _dotted_lines(table: dict[str, Any], prefix: str = "") -> list[str]:
+    """``a.b.c = value`` for each leaf of a nested mapping (keys are bare TOML keys)."""
+    lines: list[str] = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            lines += _dotted_lines(value, f"{prefix}{key}.")
+        else:
+            lines.append(f"{prefix}{key} = {json.dumps(value)}")
+    return lines
