@@ -1,4 +1,8 @@
-"""Per-operation schemathesis settings, scoped by path: nothing else is relaxed.
+"""Per-operation schemathesis settings, each scoped to one operation: nothing else is relaxed.
+
+Each names its operation by ``include-name`` (method and path in one filter): schemathesis
+matches an operation that meets *any* of an entry's include filters, so an ``include-path``
+beside an ``include-method`` would relax every operation of that method as well.
 
 ESIA's v2 token exchange (``POST /aas/oauth2/v3/te``) answers an unknown client, a wrong
 certificate hash or a wrong raw signature with 400 ``invalid_client`` (ESIA-007002 /
@@ -21,8 +25,9 @@ UTKO's object list (``GET /v1/objects``) without ``operatorInn`` lists the objec
 organisation the caller acts for; a caller acting for several (the suite's person works for two)
 must name one, and a schema-valid request that names none gets the declared 400 saying so.
 
-Every other check, and every other operation, is as schemathesis ships it. Shared by
-the conformance suite and the in-process contract tests.
+For every operation, a 413 counts as refusing schema-violating data (:data:`REJECTIONS`). Every
+other check, and every other operation, is as schemathesis ships it. Shared by the conformance
+suite (in-process and on the schemathesis command line) and the in-process contract tests.
 """
 
 from __future__ import annotations
@@ -48,27 +53,23 @@ _UTKO_OPERATOR_NAMED_ACCEPTED = ["2XX", "3XX", "400", "401", "403", "404", "409"
 OPERATION_OVERRIDES: dict[str, list[dict[str, Any]]] = {
     "utko": [
         {
-            "include-path": "/v1/objects",
-            "include-method": "GET",
+            "include-name": "GET /v1/objects",
             "checks": {"positive_data_acceptance": {"expected-statuses": _UTKO_OPERATOR_NAMED_ACCEPTED}},
         },
         *[{
-            "include-path": "/v1/objects/{id}",
-            "include-method": method,
+            "include-name": f"{method} /v1/objects/{{id}}",
             "checks": {"positive_data_acceptance": {"expected-statuses": _UTKO_VERSION_CHECKED_ACCEPTED}},
         } for method in ("PUT", "DELETE")],
     ],
     "fts": [
         {
-            "include-path": "/api/v1/declarations/{id}/documents",
-            "include-method": "POST",
+            "include-name": "POST /api/v1/declarations/{id}/documents",
             "checks": {"positive_data_acceptance": {"expected-statuses": _FTS_DOCUMENT_JUDGED_ACCEPTED}},
         }
     ],
     "esia": [
         {
-            "include-path": "/aas/oauth2/v3/te",
-            "include-method": "POST",
+            "include-name": "POST /aas/oauth2/v3/te",
             "checks": {"positive_data_acceptance": {"expected-statuses": _ESIA_CLIENT_ERROR_ACCEPTED}},
         }
     ],

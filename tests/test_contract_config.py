@@ -94,3 +94,17 @@ def test_the_command_line_config_judges_as_the_in_process_one(service: str) -> N
     in_process = judgements(schemathesis.openapi.from_path(contract, config=contract_config(service)))
     assert written == in_process
     assert all("413" in judged["refusals"] for judged in written.values())
+
+
+@pytest.mark.parametrize(("service", "overridden"), [
+    ("esia", {"POST /aas/oauth2/v3/te"}),
+    ("fts", {"POST /api/v1/declarations/{id}/documents"}),
+    ("utko", {"GET /v1/objects", "PUT /v1/objects/{id}", "DELETE /v1/objects/{id}"}),
+])
+def test_each_override_relaxes_its_own_operation_only(service: str, overridden: set[str]) -> None:
+    """Filing a declaration is not judged like uploading a document to it: every other
+    operation accepts only what schemathesis accepts by default for valid data."""
+    contract = str(CONTRACTS / service / "openapi.yaml")
+    judged = judgements(schemathesis.openapi.from_path(contract, config=contract_config(service)))
+    defaults = schemathesis.Config().projects.default.checks.positive_data_acceptance.expected_statuses
+    assert {label for label, statuses in judged.items() if statuses["acceptances"] != defaults} == overridden
