@@ -292,3 +292,100 @@ def test_remembered_reads_stay_within_their_memory_budget(tmp_path: Path, monkey
             assert "declaration:long" not in remembered
     run(writer.close())
     run(reader.close())
+
+
+def test_a_store_reads_back_its_own_writes_without_sqlite(pair) -> None:  # type: ignore[no-untyped-def]
+    """A login's next step reads what its last step wrote: when no other commit came between,
+    the writer knows what its keys hold and needs neither the log nor a SELECT."""
+    writer, reader = pair
+    assert run(writer.get("login:1")) is None  # the writer has looked at the file once
+    statements = _statements(writer)
+    run(writer.commit(Writes().set("login:1", "password checked", ttl=600).append("outbox:1", "code 1234")))
+    run(writer.commit(Writes().set("login:1", "code checked").set("code:1", "login:1"),
+                      expect={"login:1": "password checked"}))
+    run(writer.set("session:1", "open"))
+    run(writer.delete("code:1"))
+    written = len(statements)
+    assert run(writer.get_many(["login:1", "code:1", "session:1"])) == ["code checked", None, "open"]
+    assert statements[written:] == []
+    assert run(reader.get_many(["login:1", "code:1", "session:1"])) == ["code checked", None, "open"]
+
+
+def _at_once(coroutine) -> None:  # type: ignore[no-untyped-def]
+    """Run a store call from inside another one (it never waits: one step finishes it)."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    raise AssertionError("the store call waited")
+
+
+def _between(store: SQLiteStore, step: str, other: SQLiteStore, key: str, value: str,
+             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``other`` commit ``key`` = ``value`` within ``store``'s next write: just before it
+    (``step="before_write"``, once the header is read) or just after it (``"after_write"``)."""
+    reads = store._reads
+    assert reads is not None
+    original = getattr(reads, step)
+
+    def with_another_commit(*args):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(reads, step, original)
+        if step == "after_write":
+            _at_once(other.set(key, value))
+            return original(*args)
+        header = original(*args)
+        _at_once(other.set(key, value))
+        return header
+
+    monkeypatch.setattr(reads, step, with_another_commit)
+
+
+@pytest.mark.parametrize("step", ["before_write", "after_write"])
+@pytest.mark.parametrize("own_write", ["set", "commit", "delete"])
+def test_another_replicas_commit_beside_an_own_write_is_read(pair, step: str, own_write: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A store takes no commit for its own unless it was the only one: another replica's write
+    landing just before or just after it is read, not the value remembered earlier."""
+    writer, other = pair
+    run(other.set("person:1", "first"))
+    run(writer.set("login:1", "started"))
+    assert run(writer.get("person:1")) == "first"
+    _between(writer, step, other, "person:1", "changed by another replica", monkeypatch)
+    if own_write == "set":
+        run(writer.set("login:1", "next step"))
+    elif own_write == "commit":
+        assert run(writer.commit(Writes().set("login:1", "next step").set("code:1", "x"),
+                                 expect={"login:1": "started"}))
+    else:
+        assert run(writer.delete("login:1")) == 1
+    assert run(writer.get("person:1")) == "changed by another replica"
+
+
+def test_a_write_that_changed_nothing_takes_no_commit_for_its_own(pair, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A delete of an absent key, or a compare-and-set that found another value, commits
+    nothing: the one commit since the header read is another replica's, and is read."""
+    writer, other = pair
+    run(other.set("person:1", "first"))
+    run(writer.set("login:1", "started"))
+    assert run(writer.get("person:1")) == "first"
+    _between(writer, "before_write", other, "person:1", "second", monkeypatch)
+    assert run(writer.delete("absent")) == 0
+    assert run(writer.get("person:1")) == "second"
+    _between(writer, "before_write", other, "person:1", "third", monkeypatch)
+    assert not run(writer.commit(Writes().set("login:1", "x"), expect={"login:1": "not what it holds"}))
+    assert run(writer.get("person:1")) == "third"
+
+
+def test_own_commits_are_taken_unread_only_so_many_in_a_row(pair, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The log's entries of a store's own writes do not pile up unread: after a few own commits
+    in a row the next read reads the log (and the count starts again)."""
+    monkeypatch.setattr(sqlite_commits, "OWN_COMMITS_UNREAD", 3)
+    writer, _ = pair
+    assert run(writer.get("login:1")) is None
+    statements = _statements(writer)
+    for n in range(4):
+        run(writer.set(f"login:{n}", "x"))
+        written = len(statements)
+        assert run(writer.get(f"login:{n}")) == "x"
+        read_the_log = any("kv_changes" in statement for statement in statements[written:] if "SELECT" in statement)
+        assert read_the_log == (n == 3)

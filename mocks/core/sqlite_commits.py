@@ -18,6 +18,17 @@ read, and needs two facts to reuse a read safely, both cheap:
   keys; every other remembered read stays good. Under load, when commits land every few
   milliseconds, a replica thus pays one query per commit rather than one per read.
 
+A connection's **own** commit needs no look at the log: it knows the keys it wrote and what
+they now hold. The header's transaction counter tells whether the commit was the only one: when
+the header was the one last seen before the write (every remembered read up to date with it) and
+the counter has moved by exactly one after a write that changed rows, no other connection
+committed in between, and the connection takes the new header as seen and remembers what it
+wrote. Any other count — another replica's commit before or after its own, a write that changed
+nothing, a header caught mid-update — leaves the header unseen, and the next read reads the log
+as before. After :data:`OWN_COMMITS_UNREAD` such commits in a row the log is read anyway, so
+its own entries never pile up unread. (The counter starts again from 0 when a crashed writer's
+log is recovered; a header whose counter is 0 is never the one before a write taken as its own.)
+
 The log keeps the last :data:`LOG_WINDOW` entries (and up to a 64th more, pruned in batches); a
 replica that fell further behind forgets everything. Bulk loads log one "everything" entry instead of a row per key.
 
@@ -33,9 +44,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
-__all__ = ["CommitWatch", "LOG_WINDOW", "RememberedReads", "create_change_log"]
+__all__ = ["OWN_COMMITS_UNREAD", "CommitWatch", "LOG_WINDOW", "RememberedReads", "Written", "create_change_log"]
 
 _HEADER = 48
+#: Where the header keeps its transaction counter (``iChange``: one more with every commit).
+_COMMITS = slice(8, 12)
 _WAL_INDEX_VERSION = 3007000
 _IS_INIT = 12
 #: Where the header keeps the number of pages in the log (``mxFrame``), and where the checkpoint
@@ -43,6 +56,11 @@ _IS_INIT = 12
 _LOG_PAGES = slice(16, 20)
 _COPIED_BACK = slice(2 * _HEADER, 2 * _HEADER + 4)
 _MAPPED = 2 * _HEADER + 40
+
+#: How many of its own commits in a row a connection takes without reading the log (see above).
+OWN_COMMITS_UNREAD = 64
+#: What a write left in each key it wrote: ``(value, expires)``, or ``None`` when not known.
+Written = dict[str, tuple[str | None, float | None] | None]
 
 #: How many changed keys the shared log keeps.
 LOG_WINDOW = 65536
@@ -105,11 +123,19 @@ def create_change_log(db: sqlite3.Connection) -> None:
     db.execute(_LOG_TABLE)
 
 
+def _one_commit_between(before: bytes, after: bytes) -> bool:
+    """Whether exactly one transaction was committed between two headers (by their counters;
+    none taken from a header whose counter is 0, where a recovered log starts counting again)."""
+    counted = int.from_bytes(before[_COMMITS], sys.byteorder)
+    return counted != 0 and int.from_bytes(after[_COMMITS], sys.byteorder) == (counted + 1) % 2**32 != 0
+
+
 class RememberedReads:
     """One connection's remembered ``kv`` reads, each good until its key appears in the log.
 
     Use: :meth:`current` before reading (it brings the remembered reads up to date and says
-    whether they may be used); :meth:`recall` and :meth:`remember` around the ``SELECT``.
+    whether they may be used); :meth:`recall` and :meth:`remember` around the ``SELECT``;
+    :meth:`before_write` and :meth:`after_write` around each write of the connection's own.
     """
 
     def __init__(self, db: sqlite3.Connection, watch: CommitWatch, *, max_keys: int, max_chars: int,
@@ -121,6 +147,8 @@ class RememberedReads:
         self._chars = 0
         self._seen_header: bytes | None = None
         self._seen_seq = self._last_seq()
+        #: This connection's commits taken as its own since the log was last read.
+        self._own_unread = 0
         self.log_writes(True)
 
     @classmethod
@@ -152,6 +180,34 @@ class RememberedReads:
         """Log that any key may have changed (inside the bulk load's transaction)."""
         self._db.execute(f"{_LOG}(?)", (_EVERYTHING,))
 
+    def before_write(self) -> bytes | None:
+        """The header before this connection writes, when every remembered read is up to date
+        with it (what :meth:`after_write` needs to take the write's commit as its own), else ``None``."""
+        header = self._watch.token()
+        if header is None or header != self._seen_header or self._own_unread >= OWN_COMMITS_UNREAD:
+            return None
+        return header
+
+    def after_write(self, before: bytes | None, changed: bool, written: Written) -> None:
+        """After this connection's write (committed, or changing nothing): ``before`` from
+        :meth:`before_write`, ``changed`` whether it changed any row, ``written`` what it left in
+        the keys it wrote. When its commit was the only one since ``before``, the new header is
+        seen and the written values are remembered (the log need not be read for them);
+        otherwise the written keys are forgotten and the next read reads the log."""
+        if before is not None and changed:
+            after = self._watch.token()
+            if after is not None and _one_commit_between(before, after):
+                self._seen_header = after
+                self._own_unread += 1
+                for key, value in written.items():
+                    if value is None:
+                        self._forget(key)
+                    else:
+                        self.remember(key, *value)
+                return
+        for key in written:
+            self._forget(key)
+
     def current(self) -> bool:
         """Bring the remembered reads up to date with what was committed; ``False`` while that
         cannot be known (a writer is updating the header): read from SQLite, remember nothing."""
@@ -161,6 +217,7 @@ class RememberedReads:
         if header != self._seen_header:
             self._catch_up()
             self._seen_header = header
+            self._own_unread = 0
         return True
 
     def _catch_up(self) -> None:

@@ -9,7 +9,9 @@ handing them to a thread.
 
 ``get`` answers a key it read before without SQLite for as long as nobody has written that key
 (:mod:`.sqlite_commits` tells which keys were written, at one query per commit instead of one
-per read): on a busy server the SQLite call is most of a hot read's time.
+per read): on a busy server the SQLite call is most of a hot read's time. A key the store wrote
+itself is answered the same way, without that query, when its commit was the only one since
+the store last looked (a login's next step reads what its last step wrote).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .sqlite_checkpoints import SELF_CHECKPOINT_PAGES, Checkpointer
-from .sqlite_commits import RememberedReads, create_change_log
+from .sqlite_commits import RememberedReads, Written, create_change_log
 from .store import Append, DeleteKey, IndexAdd, IndexRemove, SetKey, Write, Writes
 
 _SCHEMA = """
@@ -136,6 +138,17 @@ class SQLiteStore:
         if self._checkpoints is not None:
             self._checkpoints.written()
 
+    def _before_write(self) -> bytes | None:
+        """The commit header before one of this store's own writes (see :meth:`_after_write`)."""
+        return None if self._reads is None else self._reads.before_write()
+
+    def _after_write(self, before: bytes | None, changed: bool, written: Written) -> None:
+        """After a write of its own that ``changed`` rows, leaving ``written`` in its keys: the
+        remembered reads keep them when no other commit came between (:mod:`.sqlite_commits`)."""
+        if self._reads is not None:
+            self._reads.after_write(before, changed, written)
+        self._written()
+
     def _count_members(self) -> None:
         """Keep each sorted index's size in ``zcard``, by triggers in the same transaction as the
         change (as Redis keeps ZCARD): counting a hundred thousand members would cost every list
@@ -226,13 +239,13 @@ class SQLiteStore:
 
     async def set(self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False) -> bool:
         expires = self._expiry(ttl)
+        before = self._before_write()
         if only_if_absent:
-            cursor = self._db.execute(_INSERT_IF_ABSENT, (key, value, expires, time.time()))
-            self._written()
-            return cursor.rowcount == 1
-        self._db.execute(_UPSERT_KV, (key, value, expires))
-        self._written()
-        return True
+            done = self._db.execute(_INSERT_IF_ABSENT, (key, value, expires, time.time())).rowcount == 1
+        else:
+            done = self._db.execute(_UPSERT_KV, (key, value, expires)).rowcount == 1
+        self._after_write(before, done, {key: (value, expires)} if done else {})
+        return done
 
     async def set_many(self, values: Mapping[str, str]) -> None:
         self._in_transaction(
@@ -267,10 +280,16 @@ class SQLiteStore:
     async def commit(self, writes: Writes, *, expect: Mapping[str, str | None] | None = None) -> bool:
         operations = writes.operations
         carried, read = _carried_expectations(operations, expect or {})
+        written: Written = {}
+        before = self._before_write()
         if len(operations) == 1 and not read:  # one statement is atomic by itself: no BEGIN and COMMIT
-            done = self._apply_if(operations[0], carried[0], time.time()) if carried else self._apply(operations[0])
-            self._written()
+            if carried:
+                done = changed = self._apply_if(operations[0], carried[0], time.time(), written)
+            else:
+                done, changed = True, self._apply(operations[0], written)
+            self._after_write(before, changed, written)
             return done
+        changed = False
         try:
             with self._transaction():
                 now = time.time()
@@ -281,60 +300,80 @@ class SQLiteStore:
                         return False
                 for number, operation in enumerate(operations):
                     if number not in carried:
-                        self._apply(operation)
-                    elif not self._apply_if(operation, carried[number], now):
+                        changed = self._apply(operation, written) or changed
+                    elif self._apply_if(operation, carried[number], now, written):
+                        changed = True
+                    else:
                         raise _Stale
         except _Stale:  # rolled back: the writes before the stale one are undone
             return False
+        if self._reads is not None:
+            self._reads.after_write(before, changed, written)
         return True
 
-    def _apply_if(self, operation: Write, wanted: str | None, now: float) -> bool:
+    def _apply_if(self, operation: Write, wanted: str | None, now: float, written: Written) -> bool:
         """Apply a ``SetKey`` or ``DeleteKey`` only while its key holds ``wanted`` (``None``:
-        absent or expired) — the expectation and the write in one statement; whether it did."""
+        absent or expired) — the expectation and the write in one statement; whether it did
+        (and, when it did, what the key holds now in ``written``)."""
         match operation:
             case SetKey(key, value, ttl) if wanted is None:
-                cursor = self._db.execute(_INSERT_IF_ABSENT, (key, value, self._expiry(ttl), now))
+                expires = self._expiry(ttl)
+                cursor = self._db.execute(_INSERT_IF_ABSENT, (key, value, expires, now))
+                left: tuple[str | None, float | None] = (value, expires)
             case SetKey(key, value, ttl):
+                expires = self._expiry(ttl)
                 cursor = self._db.execute(f"UPDATE kv SET value = ?, expires = ? WHERE key = ? AND {_HOLDS}",
-                                          (value, self._expiry(ttl), key, wanted, now))
+                                          (value, expires, key, wanted, now))
+                left = (value, expires)
             case DeleteKey(key):
                 cursor = self._db.execute(f"DELETE FROM kv WHERE key = ? AND {_HOLDS}", (key, wanted, now))
+                left = (None, None)
             case _:
                 raise AssertionError(f"no expectation rides on {operation!r}")
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        written[key] = left
+        return True
 
-    def _apply(self, operation: Write) -> bool:
-        """Apply one write (``True``: for :meth:`commit`'s answer)."""
+    def _apply(self, operation: Write, written: Written) -> bool:
+        """Apply one write, noting in ``written`` what a key it wrote holds now; whether it
+        changed a row."""
         match operation:
             case SetKey(key, value, ttl):
-                self._db.execute(_UPSERT_KV, (key, value, self._expiry(ttl)))
+                expires = self._expiry(ttl)
+                cursor = self._db.execute(_UPSERT_KV, (key, value, expires))
+                written[key] = (value, expires)
             case DeleteKey(key):
-                self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
+                cursor = self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
+                written[key] = (None, None)
             case IndexAdd(index, member, score):
-                self._db.execute(_UPSERT_ZSET, (index, member, score))
+                cursor = self._db.execute(_UPSERT_ZSET, (index, member, score))
             case IndexRemove(index, member):
-                self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
+                cursor = self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
             case Append(key, value):
-                self._db.execute(_APPEND, (key, value, key))
-        return True
+                cursor = self._db.execute(_APPEND, (key, value, key))
+        return cursor.rowcount > 0
 
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
         marks = ",".join("?" * len(keys))
+        before = self._before_write()
         deleted = self._db.execute(f"DELETE FROM kv WHERE key IN ({marks})", keys).rowcount
-        self._written()
+        self._after_write(before, deleted > 0, dict.fromkeys(keys, (None, None)))
         return deleted
 
     async def take(self, key: str) -> str | None:
+        before = self._before_write()
         row = self._db.execute(
             f"DELETE FROM kv WHERE key = ? AND {_LIVE} RETURNING value", (key, time.time())
         ).fetchone()
-        self._written()
+        self._after_write(before, row is not None, {key: (None, None)} if row is not None else {})
         return None if row is None else str(row[0])
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         now = time.time()
+        before = self._before_write()
         row = self._db.execute(
             "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
             "value = CASE WHEN kv.expires IS NOT NULL AND kv.expires <= ? THEN excluded.value "
@@ -343,16 +382,18 @@ class SQLiteStore:
             "RETURNING value",
             (key, amount, self._expiry(ttl), now),
         ).fetchone()
-        self._written()
+        self._after_write(before, True, {key: None})  # its expiry may be the earlier one: read again
         return int(row[0])
 
     async def index_add(self, index: str, member: str, score: float) -> None:
+        before = self._before_write()
         self._db.execute(_UPSERT_ZSET, (index, member, score))
-        self._written()
+        self._after_write(before, True, {})
 
     async def index_remove(self, index: str, member: str) -> None:
-        self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member))
-        self._written()
+        before = self._before_write()
+        removed = self._db.execute("DELETE FROM zset WHERE name = ? AND member = ?", (index, member)).rowcount
+        self._after_write(before, removed > 0, {})
 
     async def index_range(
         self,
@@ -383,8 +424,9 @@ class SQLiteStore:
         return int(row[0])
 
     async def append(self, key: str, value: str) -> int:
+        before = self._before_write()
         row = self._db.execute(_APPEND + " RETURNING pos", (key, value, key)).fetchone()
-        self._written()
+        self._after_write(before, True, {})
         return int(row[0]) + 1
 
     async def items(self, key: str, start: int = 0, stop: int = -1) -> list[str]:
