@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -53,6 +52,7 @@ from ..core.json_body import read_json
 from ..core.middleware import RESERVED_PREFIX
 from ..core.problems import Problem, json_object
 from ..core.store import Store
+from ..core.urlencoded import urlencoded_pairs
 from .accounts.account_changes import apply_changes
 from .accounts.message_repository import MessageRepository
 from .accounts.organisation_repository import OrganisationRepository
@@ -184,7 +184,7 @@ def hot_outbox(ctx: ServiceContext) -> HotRoute:
                 sent = value
         if not hmac.compare_digest(sent, expected):
             return None
-        query = dict(parse_qsl(request.query.decode("latin-1"), keep_blank_values=True))
+        query = dict(urlencoded_pairs(request.query.decode("latin-1")))
         # a Problem declines: the full route answers it
         return HotAnswer.json(await _outbox(ctx.store, *_outbox_query(query)))
 

@@ -26,7 +26,6 @@ limit, an exception that is not an ESIA error — goes to the routes above.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from ...core.context import ServiceContext, context
 from ...core.forms import URLENCODED, NotAForm, form_fields, media_type_of, urlencoded_fields
 from ...core.hot_path import HotAnswer, HotRequest, HotRoute
+from ...core.urlencoded import urlencoded_pairs
 from ..browser import Answer
 from ..error_answers import esia_error_answer, wants_html
 from ..errors import BAD_PARAMETER, EsiaError
@@ -170,7 +170,7 @@ def _header(request: HotRequest, name: bytes) -> str:
 
 def _query(request: HotRequest) -> list[tuple[str, str]]:
     """The query's pairs, as Starlette's ``query_params`` parses them."""
-    return parse_qsl(request.query.decode("latin-1"), keep_blank_values=True)
+    return urlencoded_pairs(request.query.decode("latin-1"))
 
 
 def _form(request: HotRequest) -> list[tuple[str, str]]:
