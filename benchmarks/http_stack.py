@@ -62,6 +62,7 @@ from gosstand.scenarios.control import StackControl
 from gosstand.scenarios.esia_client import RelyingParty, make_test_identity
 from gosstand.scenarios.http import HttpxClient
 from gosstand.scenarios.identities import russian_faker
+from gosstand.stand.manifest import StackManifest
 from gosstand.stand.ports import free_port
 from gosstand.stand.stack import EmbeddedStack
 
@@ -245,13 +246,22 @@ class PresignedParty(RelyingParty):
     def presign(self, count: int, scope: str) -> None:
         self._ready = deque(super(PresignedParty, self)._signed(scope, None) for _ in range(count))
 
+    def top_up(self, count: int, scope: str) -> None:
+        """Sign until ``count`` are ready, keeping those already made (they are used first): a run
+        that signs for each of its windows just before it keeps every ``client_secret``'s timestamp
+        well inside ESIA's five minutes, however many windows it has."""
+        if not hasattr(self, "_ready"):
+            self._ready = deque()
+        while len(self._ready) < count:
+            self._ready.append(super()._signed(scope, None))
+
     def _signed(self, scope: str, state: str | None, *, code: str | None = None,
                 grant: str | None = None) -> dict[str, str]:
         return dict(self._ready.popleft())
 
 
-def _seed_login(stack: EmbeddedStack, seed: int = 7, people: int = CLIENTS) -> tuple[RelyingParty, list[dict],
-                                                                                    StackControl]:
+def _seed_login(stack: EmbeddedStack | StackManifest, seed: int = 7,
+                people: int = CLIENTS) -> tuple[RelyingParty, list[dict], StackControl]:
     control = StackControl(stack.urls, stack.control_token)
     certificate, key = make_test_identity("bench client")
     rp = PresignedParty(client_id="BENCH", redirect_uri="http://127.0.0.1/cb", certificate=certificate,
