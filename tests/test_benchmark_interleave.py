@@ -5,27 +5,18 @@ windows. The measurement itself runs in the benchmark, not here."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-MODULE = Path(__file__).resolve().parent.parent / "benchmarks" / "interleave.py"
+from benchmark_modules import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def interleave() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("interleave", MODULE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["interleave"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("interleave", None)
+    with benchmark_module("interleave") as module:
+        yield module
 
 
 def test_each_round_loads_every_stack_once_in_alternating_order(interleave: ModuleType) -> None:

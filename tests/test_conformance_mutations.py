@@ -6,30 +6,21 @@ and is not run here."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from benchmark_modules import benchmark_module
 from gosstand.conformance.oracle import inn_is_valid
 from gosstand.mocks.core import identifiers
 from gosstand.mocks.fts import lifecycle
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "conformance_mutations.py"
-
 
 @pytest.fixture(scope="module")
 def mutations() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("conformance_mutations", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["conformance_mutations"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("conformance_mutations", None)
+    with benchmark_module("conformance_mutations") as module:
+        yield module
 
 
 def test_the_catalogue_covers_every_rule_the_suite_claims(mutations: ModuleType) -> None:
