@@ -13,9 +13,19 @@ this process while it is pinned to CPU 0, so its processes and their threads inh
 a step whose pins did not hold stops the benchmark. Each step says which side had its core
 full. A step's rate is the baseline's multiple (the first step, two users). The benchmark
 passes when, at the step where Locust's core was fullest,
-Locust had at least 85 % of it (saturated) while the replica had less and p99 stayed under
-``--p99-ms``; it exits 1 otherwise — and says which: a failed login, a Locust that never filled
-its core (a busy machine: inconclusive), or a replica that set the pace.
+Locust had at least 85 % of it (saturated) while the replica had less and the replica's p99
+stayed under ``--p99-ms``; it exits 1 otherwise — and says which: a failed login, a Locust that
+never filled its core (a busy machine: inconclusive), or a replica that set the pace.
+
+Two p99s are printed. Locust's is what the load test saw; it also holds Locust's own delays: a
+greenlet whose response has arrived waits while another signs a ``client_secret`` or parses a
+page, and a sampler greenlet that asks to sleep 2 ms measures that wait (``Locust lag p99``). The
+replica's is read on the wire (:mod:`wire_latency`: a packet socket on ``lo`` with the kernel's
+timestamps, from each request's first segment to its response's last), an observer that shares no
+code with Locust or the replica; it holds the replica's receive queue, HTTP layer, app and send,
+and nothing of Locust's. The gate is the replica's p99, since the question is whether the replica
+keeps up; the capture needs root (``CAP_NET_RAW``), and a step whose capture saw no exchange
+stops the benchmark.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from gosstand.scenarios.control import StackControl
@@ -37,6 +48,7 @@ from gosstand.scenarios.esia_client import make_test_identity
 from gosstand.scenarios.identities import russian_faker
 from gosstand.stand.stack import EmbeddedStack
 from http_stack import CLIENT_CPU, SERVER_CPU, _cpu_seconds, _pin, allowed_cpus
+from wire_latency import WireWatch, percentile, response_times
 
 SCOPE = "openid fullname snils"
 PEOPLE = 64
@@ -44,10 +56,11 @@ PEOPLE = 64
 SATURATED = 0.85
 _LOCUSTFILE = '''
 """One ESIA login after another per virtual user (written by benchmarks/locust_replica.py)."""
-import json, os, itertools
+import json, os, itertools, time
+import gevent
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, constant, events, task
 from gosstand.loadtests.http_adapter import LocustHttp
 from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
@@ -57,6 +70,32 @@ CONFIG = json.loads(open(os.environ["BENCH_CONFIG"]).read())
 CERTIFICATE = x509.load_pem_x509_certificate(CONFIG["certificate"].encode())
 KEY = serialization.load_pem_private_key(CONFIG["key"].encode(), password=None)
 NEXT = itertools.count()
+LAG_TICK_S = 0.002
+LAGS = []
+RUNNING = [False]
+
+
+def _sample_lag():
+    """How late a greenlet that asked to sleep 2 ms runs again: the time Locust's own loop was busy."""
+    while RUNNING[0]:
+        asked = time.perf_counter()
+        gevent.sleep(LAG_TICK_S)
+        LAGS.append(time.perf_counter() - asked - LAG_TICK_S)
+
+
+@events.test_start.add_listener
+def _start_lag(environment, **kwargs):
+    RUNNING[0] = True
+    gevent.spawn(_sample_lag)
+
+
+@events.test_stop.add_listener
+def _write_lag(environment, **kwargs):
+    RUNNING[0] = False
+    lags = sorted(LAGS)
+    if lags:
+        with open(os.environ["BENCH_LAG"], "w") as out:
+            json.dump({"samples": len(lags), "p50": lags[len(lags) // 2], "p99": lags[int(len(lags) * 0.99)]}, out)
 
 
 class Login(FastHttpUser):
@@ -85,6 +124,9 @@ class Step:
     logins_per_s: float
     failures: int
     p99_ms: float
+    wire_p99_ms: float
+    wire_exchanges: int
+    locust_lag_p99_ms: float
     locust_cpu: float
     replica_cpu: float
 
@@ -128,24 +170,30 @@ def _seed(stack: EmbeddedStack, directory: Path) -> Path:
     return config
 
 
-def _step(users: int, *, seconds: float, config: Path, directory: Path, replica_pgid: int) -> Step:
+def _step(users: int, *, seconds: float, config: Path, directory: Path, replica_pgid: int, replica_port: int) -> Step:
     locustfile = directory / "locustfile.py"
     locustfile.write_text(_LOCUSTFILE)
     prefix = directory / f"users-{users}"
     command = ["taskset", "-c", str(CLIENT_CPU), sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
                "-u", str(users), "-r", str(users), "--run-time", f"{int(seconds)}s", "--only-summary",
                "--loglevel", "WARNING", "--csv", str(prefix), "--stop-timeout", "5"]
-    locust = subprocess.Popen(command, env={**os.environ, "BENCH_CONFIG": str(config)}, stdout=subprocess.DEVNULL,
+    environment = {**os.environ, "BENCH_CONFIG": str(config), "BENCH_LAG": f"{prefix}_lag.json"}
+    locust = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     time.sleep(min(3.0, seconds / 4))  # users start and warm up; measured from here
     if allowed_cpus(locust.pid) != {CLIENT_CPU} or allowed_cpus(replica_pgid) != {SERVER_CPU}:
         os.killpg(locust.pid, 9)
         raise SystemExit(f"the pins did not hold: Locust's threads may run on {sorted(allowed_cpus(locust.pid))}, "
                          f"the replica's on {sorted(allowed_cpus(replica_pgid))}")
+    watch = WireWatch(replica_port).start()
     replica_before, locust_before, started = _cpu_seconds(replica_pgid), _cpu_seconds(locust.pid), time.monotonic()
     time.sleep(max(1.0, seconds - 2 * min(3.0, seconds / 4)))
     replica_cpu, locust_cpu = _cpu_seconds(replica_pgid) - replica_before, _cpu_seconds(locust.pid) - locust_before
     elapsed = time.monotonic() - started
+    on_the_wire = response_times(watch.stop())
+    if not on_the_wire:
+        os.killpg(locust.pid, 9)
+        raise SystemExit(f"the capture on lo saw no exchange with the replica's port {replica_port}")
     try:
         locust.wait(timeout=seconds + 60)
     except subprocess.TimeoutExpired:
@@ -156,6 +204,8 @@ def _step(users: int, *, seconds: float, config: Path, directory: Path, replica_
     te = rows.get("esia: te", {})
     return Step(users=users, requests_per_s=float(total["Requests/s"]), logins_per_s=float(te.get("Requests/s", 0)),
                 failures=int(total["Failure Count"]), p99_ms=float(total["99%"]),
+                wire_p99_ms=percentile(on_the_wire, 0.99) * 1000, wire_exchanges=len(on_the_wire),
+                locust_lag_p99_ms=json.loads(Path(f"{prefix}_lag.json").read_text())["p99"] * 1000,
                 locust_cpu=locust_cpu / elapsed, replica_cpu=replica_cpu / elapsed)
 
 
@@ -176,20 +226,24 @@ def main() -> int:
         config = _seed(stack, Path(tmp))
         print(f"One Locust process on CPU {CLIENT_CPU}, one ESIA replica on CPU {SERVER_CPU}, "
               f"{args.seconds:g} s a step (every thread of each checked to be on its CPU at every step)")
-        print(f"  {'users':>5} {'req/s':>8} {'logins/s':>9} {'× base':>7} {'failed':>7} {'p99':>8} "
-              f"{'Locust CPU':>11} {'replica CPU':>12}  core full")
+        print(f"  {'users':>5} {'req/s':>8} {'logins/s':>9} {'× base':>7} {'failed':>7} {'p99':>8} {'wire p99':>9} "
+              f"{'Locust lag p99':>15} {'Locust CPU':>11} {'replica CPU':>12}  core full")
         for users in (int(n) for n in args.users.split(",")):
-            step = _step(users, seconds=args.seconds, config=config, directory=Path(tmp), replica_pgid=replica)
+            step = _step(users, seconds=args.seconds, config=config, directory=Path(tmp), replica_pgid=replica,
+                         replica_port=int(urlsplit(stack.urls["esia"]).port or 80))
             steps.append(step)
             print(f"  {step.users:5d} {step.requests_per_s:8.1f} {step.logins_per_s:9.1f} "
                   f"{step.logins_per_s / max(steps[0].logins_per_s, 1e-9):7.2f} {step.failures:7d} "
-                  f"{step.p99_ms:6.0f} ms {step.locust_cpu:11.0%} {step.replica_cpu:12.0%}  {step.saturated}",
+                  f"{step.p99_ms:6.0f} ms {step.wire_p99_ms:6.1f} ms {step.locust_lag_p99_ms:12.1f} ms "
+                  f"{step.locust_cpu:11.0%} {step.replica_cpu:12.0%}  {step.saturated}",
                   flush=True)
     fullest = max(steps, key=lambda step: step.locust_cpu)
     failed = sum(step.failures for step in steps)
     print(f"\nLocust at its fullest ({fullest.users} users): {fullest.locust_cpu:.0%} of its core, "
           f"{fullest.logins_per_s:.1f} logins/s ({fullest.requests_per_s:.0f} requests/s); the replica "
-          f"{fullest.replica_cpu:.0%} of its core, p99 {fullest.p99_ms:.0f} ms (limit {args.p99_ms:g} ms); "
+          f"{fullest.replica_cpu:.0%} of its core, p99 {fullest.wire_p99_ms:.1f} ms on the wire over "
+          f"{fullest.wire_exchanges} exchanges (limit {args.p99_ms:g} ms; Locust saw {fullest.p99_ms:.0f} ms, "
+          f"its own lag p99 {fullest.locust_lag_p99_ms:.1f} ms); "
           f"{failed} failed requests; CPU per login: Locust {fullest.locust_cpu / fullest.logins_per_s * 1000:.1f} ms, "
           f"the replica {fullest.replica_cpu / fullest.logins_per_s * 1000:.1f} ms")
     print(f"Saturated at Locust's fullest step: {fullest.saturated} (a core counts as full at {SATURATED:.0%})")
@@ -204,8 +258,8 @@ def main() -> int:
         print(f"INCONCLUSIVE: neither Locust nor the replica had {SATURATED:.0%} of a core (the machine was busy "
               "with other work); rerun on a quieter machine")
         return 1
-    if fullest.p99_ms >= args.p99_ms:
-        print(f"FAIL: p99 {fullest.p99_ms:.0f} ms while Locust saturated")
+    if fullest.wire_p99_ms >= args.p99_ms:
+        print(f"FAIL: the replica's p99 on the wire was {fullest.wire_p99_ms:.1f} ms while Locust saturated")
         return 1
     print("PASS: Locust saturated its core, and the replica kept up within the p99")
     return 0
