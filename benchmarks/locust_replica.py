@@ -126,6 +126,7 @@ class Step:
     p99_ms: float
     wire_p99_ms: float
     wire_exchanges: int
+    capture_cpu: float
     locust_lag_p99_ms: float
     locust_cpu: float
     replica_cpu: float
@@ -191,6 +192,7 @@ def _step(users: int, *, seconds: float, config: Path, directory: Path, replica_
     replica_cpu, locust_cpu = _cpu_seconds(replica_pgid) - replica_before, _cpu_seconds(locust.pid) - locust_before
     elapsed = time.monotonic() - started
     on_the_wire = response_times(watch.stop())
+    capture_cpu = watch.cpu_s / elapsed
     if not on_the_wire:
         os.killpg(locust.pid, 9)
         raise SystemExit(f"the capture on lo saw no exchange with the replica's port {replica_port}")
@@ -205,6 +207,7 @@ def _step(users: int, *, seconds: float, config: Path, directory: Path, replica_
     return Step(users=users, requests_per_s=float(total["Requests/s"]), logins_per_s=float(te.get("Requests/s", 0)),
                 failures=int(total["Failure Count"]), p99_ms=float(total["99%"]),
                 wire_p99_ms=percentile(on_the_wire, 0.99) * 1000, wire_exchanges=len(on_the_wire),
+                capture_cpu=capture_cpu,
                 locust_lag_p99_ms=json.loads(Path(f"{prefix}_lag.json").read_text())["p99"] * 1000,
                 locust_cpu=locust_cpu / elapsed, replica_cpu=replica_cpu / elapsed)
 
@@ -244,7 +247,8 @@ def main() -> int:
           f"{fullest.replica_cpu:.0%} of its core, p99 {fullest.wire_p99_ms:.1f} ms on the wire over "
           f"{fullest.wire_exchanges} exchanges (limit {args.p99_ms:g} ms; Locust saw {fullest.p99_ms:.0f} ms, "
           f"its own lag p99 {fullest.locust_lag_p99_ms:.1f} ms); "
-          f"{failed} failed requests; CPU per login: Locust {fullest.locust_cpu / fullest.logins_per_s * 1000:.1f} ms, "
+          f"{failed} failed requests; the capture took {fullest.capture_cpu:.0%} of CPU {CLIENT_CPU}; "
+          f"CPU per login: Locust {fullest.locust_cpu / fullest.logins_per_s * 1000:.1f} ms, "
           f"the replica {fullest.replica_cpu / fullest.logins_per_s * 1000:.1f} ms")
     print(f"Saturated at Locust's fullest step: {fullest.saturated} (a core counts as full at {SATURATED:.0%})")
     if failed:

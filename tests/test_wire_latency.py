@@ -116,10 +116,12 @@ def test_a_live_capture_sees_every_whole_exchange_within_what_the_client_saw(wir
             assert connection.getresponse().read() == b"x" * (n * 1000)
             client_seconds.append(time.perf_counter() - sent)
         connection.close()
-        times = wire.response_times(watch.stop())
+        segments = watch.stop()
+        times = wire.response_times(segments)
     finally:
         server.shutdown()
         server.server_close()
     assert len(times) == 10  # the first and the last exchange of the one connection are left out
+    assert watch.frames == len(segments)  # the kernel's filter let through only the server's data segments
     assert all(0 < seen <= max(client_seconds) for seen in times)
     assert sum(times) <= sum(client_seconds)
