@@ -2,7 +2,7 @@
 which extra to install instead of meeting a bare ``No module named 'locust'``.
 
 The base install serves the mocks; the extras of ``pyproject.toml`` add the load runs, the reports,
-the conformance suite and the container stack. :data:`EXTRAS` lists each extra's packages by the
+the conformance suite, the container stack and the second HTTP server. :data:`EXTRAS` lists each extra's packages by the
 names they are imported as (``tests/test_extras.py`` holds it to ``pyproject.toml``). Code that
 needs an extra calls :func:`require` before importing from it: a package's ``__init__`` for a whole
 layer (the load runs, the reports), a module or a function for one library.
@@ -20,6 +20,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "load": ("locust", "gevent", "faker", "urllib3", "ijson", "wcmatch"),
     "conformance": ("pytest", "hypothesis", "schemathesis", "respx", "faker", "jinja2", "werkzeug"),
     "containers": ("testcontainers", "docker"),
+    "uvicorn": ("uvicorn", "uvloop", "httptools"),
 }
 #: extras that bring others with them
 INCLUDES: dict[str, tuple[str, ...]] = {"load": ("report",)}

@@ -99,13 +99,17 @@ for module in ("gosstand.loadtests.users", "gosstand.reports.build", "gosstand.s
         told[module] = str(error)
 from gosstand.stand.containers import docker_unavailable_reason
 told["docker_unavailable_reason"] = docker_unavailable_reason()
+from gosstand.mocks.core.serve import server_refusal
+told["GOSSTAND_SERVER=uvicorn"] = server_refusal("uvicorn")
+told["granian"] = server_refusal("granian")
 print(json.dumps(told))
 ''')
     expected = {"peak": "load", "worker": "load", "report": "report", "replay": "load", "conformance": "conformance",
                 "containers": "containers", "up containers": "containers", "seed": "load",
                 "gosstand.loadtests.users": "load", "gosstand.reports.build": "report",
                 "gosstand.scenarios.identities": "load", "gosstand.stand.inprocess": "conformance",
-                "docker_unavailable_reason": "containers"}
+                "docker_unavailable_reason": "containers", "GOSSTAND_SERVER=uvicorn": "uvicorn"}
+    assert said.pop("granian") is None  # the default server is the base install's
     for what, extra in expected.items():
         told = said[what]
         if isinstance(told, list):

@@ -4,7 +4,7 @@ Two servers can carry the app, chosen with ``GOSSTAND_SERVER`` (measured with
 ``benchmarks/http_stack.py``; figures in the README's Performance section):
 
 - ``granian`` (default): one worker process whose I/O runs in Rust threads;
-- ``uvicorn`` with uvloop and httptools: one process, one thread.
+- ``uvicorn`` with uvloop and httptools: one process, one thread (the ``[uvicorn]`` extra).
 
 Either way the listening socket has SO_REUSEPORT, so N replica processes of a service bind the
 same loopback port and the kernel spreads connections between them: when one is killed, new
@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterable
 
+from ...extras import MissingExtra, require
 from .settings import Settings
 
 
@@ -117,13 +118,26 @@ def port_taken(host: str, port: int) -> str | None:
 STARTING = "gosstand replica"
 
 
+def server_refusal(server: str) -> str | None:
+    """Why a replica cannot run on ``server`` (``GOSSTAND_SERVER``) here, if it cannot: not a
+    server of the stand, or one whose extra is not installed."""
+    if server not in SERVERS:
+        return f"GOSSTAND_SERVER must be one of {sorted(SERVERS)}, not {server!r}"
+    if server == "uvicorn":
+        try:
+            require("GOSSTAND_SERVER=uvicorn", "uvicorn")
+        except MissingExtra as absent:
+            return str(absent)
+    return None
+
+
 def main() -> None:
     settings = Settings.from_env()  # fail here, before the server starts, on bad settings
     if parent := os.environ.get("GOSSTAND_PARENT_PID"):
         exit_with_parent(int(parent))
     server = os.environ.get("GOSSTAND_SERVER", "granian")
-    if server not in SERVERS:
-        raise SystemExit(f"{REFUSAL} GOSSTAND_SERVER must be one of {sorted(SERVERS)}, not {server!r}")
+    if refused := server_refusal(server):
+        raise SystemExit(f"{REFUSAL} {refused}")
     host, port = os.environ.get("GOSSTAND_HOST", "127.0.0.1"), int(os.environ.get("GOSSTAND_PORT", "8000"))
     taken = port_taken(host, port)
     if taken:
