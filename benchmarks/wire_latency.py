@@ -5,18 +5,18 @@ A load generator's own response times include its own delays: Locust's are taken
 and while another greenlet signs a ``client_secret`` or parses a page no greenlet runs, so a
 response that arrived waits on the client before its time is read. ``locust_replica.py`` asks
 whether the *replica* keeps its p99, so it also measures on the wire: a packet socket on ``lo``
-receives every TCP segment with the kernel's timestamp (``SO_TIMESTAMPNS``, taken as the segment
-is sent, however late this process reads it), and HTTP/1.1 on a kept-alive connection without
+receives every TCP segment with the kernel's timestamp (taken as the segment passes, however late
+this process reads it), and HTTP/1.1 on a kept-alive connection without
 pipelining alternates: the client's data, then the server's. A response time is from the first
 client segment carrying data after the server last spoke on that connection to the last server
 segment carrying data before the client speaks again (or the connection's end). What lies between
 is the server's: its receive queue, its HTTP layer, its app and its send, and nothing of the
 client.
 
-Parsing is by hand (``struct`` on the fixed IPv4 and TCP header fields) rather than with dpkt: the
-capture runs beside the load for the whole step at ~10,000 segments a second, so it must cost a
-few microseconds a segment; a dpkt ``Ethernet`` object per frame costs several times the three
-``unpack_from`` calls here, and only the ports, the length and the data offset are read.
+Parsing is by hand (``struct`` on the fixed IPv4 and TCP header fields) rather than with dpkt:
+only the ports, the lengths and the data offset are read, and :func:`segment_of` took 1.3 µs a
+frame where dpkt's ``Ethernet`` object with its IP and TCP took 10.2 µs (``timeit``, one
+request's frame) — a step's ~70,000 frames are read between the steps, on the Locust core.
 Needs root (``CAP_NET_RAW``); Linux only.
 """
 
@@ -34,7 +34,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ETH_P_ALL = 0x0003
-SO_TIMESTAMPNS = 35
 ETHERNET_HEADER = 14
 IPPROTO_TCP = 6
 #: Bytes of each frame read: Ethernet, the longest IPv4 header (60) and the TCP ports, length and offset.
