@@ -82,6 +82,28 @@ def test_replicas_are_forked_processes_each_leading_its_own_group(stack: Embedde
         assert replica.log is not None and f"{STARTING} {replica.name} (fts)" in replica.log.read_text()
 
 
+def test_a_replica_on_granian_asks_for_asyncios_loop_whatever_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # granian's "auto" loop takes uvloop wherever it is installed (the [uvicorn] extra brings it),
+    # and granian imports uvloop either way, so only what the replica asks granian for tells
+    import granian
+    from gosstand.mocks.core import serve
+    from granian.constants import Loops
+
+    asked: dict[str, object] = {}
+
+    class Recorder:
+        def __init__(self, target: str, **options: object) -> None:
+            asked.update(options, target=target)
+
+        def serve(self) -> None:
+            pass
+
+    monkeypatch.setattr(granian, "Granian", Recorder)
+    serve.serve_granian("127.0.0.1", 1, "warning")
+    assert asked["loop"] == Loops.asyncio and asked["workers"] == 1
+    assert asked["target"] == "gosstand.mocks.core.app:app_from_env"
+
+
 @pytest.mark.stack
 def test_the_stack_sees_a_killed_replica_end_by_its_signal_and_starts_it_again(stack: EmbeddedStack) -> None:
     replica = stack.replica("fts", 2)

@@ -47,12 +47,15 @@ def serve_uvicorn(host: str, port: int, log_level: str) -> None:
 
 def serve_granian(host: str, port: int, log_level: str) -> None:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
+    # asyncio named, not granian's "auto", which takes uvloop wherever it is installed (the
+    # [uvicorn] extra brings it): a replica on granian runs the same loop on every install. uvloop
+    # under granian cost a login the same CPU (README "Performance").
     Granian(
         "gosstand.mocks.core.app:app_from_env", factory=True, address=host, port=port,
-        interface=Interfaces.ASGI, workers=1, log_level=LogLevels(log_level),
+        interface=Interfaces.ASGI, workers=1, log_level=LogLevels(log_level), loop=Loops.asyncio,
     ).serve()
 
 
