@@ -24,8 +24,8 @@ replica's is read on the wire (:mod:`wire_latency`: a packet socket on ``lo`` wi
 timestamps, from each request's first segment to its response's last), an observer that shares no
 code with Locust or the replica; it holds the replica's receive queue, HTTP layer, app and send,
 and nothing of Locust's. The gate is the replica's p99, since the question is whether the replica
-keeps up; the capture needs root (``CAP_NET_RAW``), and a step whose capture saw no exchange
-stops the benchmark.
+keeps up; the capture needs root (``CAP_NET_RAW``), and a step whose capture saw no exchange, or
+lost frames to a full ring, stops the benchmark.
 """
 
 from __future__ import annotations
@@ -192,6 +192,10 @@ def _step(users: int, *, seconds: float, config: Path, directory: Path, replica_
     replica_cpu, locust_cpu = _cpu_seconds(replica_pgid) - replica_before, _cpu_seconds(locust.pid) - locust_before
     elapsed = time.monotonic() - started
     on_the_wire = response_times(watch.stop())
+    if watch.dropped:
+        os.killpg(locust.pid, 9)
+        raise SystemExit(f"the capture on lo lost {watch.dropped} frames (its ring was full): the replica's "
+                         "response times would be wrong")
     capture_cpu = watch.cpu_s / elapsed
     if not on_the_wire:
         os.killpg(locust.pid, 9)

@@ -159,6 +159,7 @@ def percentile(values: list[float], share: float) -> float:
 
 SOL_PACKET = 263
 PACKET_RX_RING = 5
+PACKET_STATISTICS = 6
 PACKET_VERSION = 10
 TPACKET_V3 = 2
 TP_STATUS_USER = 1
@@ -210,6 +211,9 @@ class WireWatch:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._capture, name="wire-watch", daemon=True)
         self.frames = 0
+        #: Frames the kernel dropped because the ring was full: any means exchanges are missing or
+        #: merged, and the response times cannot be trusted (read at :meth:`stop`).
+        self.dropped = 0
         self.cpu_s = 0.0
 
     def start(self) -> WireWatch:
@@ -220,6 +224,8 @@ class WireWatch:
         """Ends the capture and reads what it kept (after the measuring, not during it)."""
         self._stopping.set()
         self._thread.join()
+        # struct tpacket_stats_v3: frames passed to the ring, frames dropped, freezes (then reset)
+        _, self.dropped, _ = struct.unpack("III", self._socket.getsockopt(SOL_PACKET, PACKET_STATISTICS, 12))
         self._ring.close()
         self._socket.close()
         segments = []
