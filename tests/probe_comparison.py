@@ -3,9 +3,10 @@ comparing what each saw. Used by the embedded-stack test (``test_failover_probe.
 container one (``test_containers.py``); the reasoning behind each tolerance is in
 ``test_failover_probe.py``'s docstring.
 
-:func:`observe` runs ``gosstand peak`` against a running stack (its manifest) with a one-fault
-schedule while ``failover_probe.py`` probes the faulted service in a process of its own; the
-``check_*`` functions are the comparisons.
+:func:`observe` runs ``gosstand peak`` against a running stack (its manifest) with a schedule of
+faults on one service (both tests: a pause, then a kill) while ``failover_probe.py`` probes that
+service in a process of its own, and gives each fault's observations; the ``check_*`` functions
+are the comparisons, one fault at a time.
 """
 
 from __future__ import annotations
@@ -44,17 +45,6 @@ BALANCER_DETECTION_S = 0.95 + 0.5
 CANARY_RATE = 50
 
 
-@dataclass(frozen=True)
-class Fault:
-    action: str
-    service: str = "fts"
-
-    def schedule(self) -> str:
-        extra = ", duration: 2" if self.action == "pause" else ""
-        entry = f"{{at: {FAULT_AT_S}, service: {self.service}, replica: 1, action: {self.action}{extra}}}"
-        return f"actions:\n  - {entry}\n"
-
-
 #: The load: declarations arriving on an evenly spaced timetable (the open model), so a journey
 #: hanging on the paused replica does not delay the next one and the load's requests are spread
 #: evenly in time; after each virtual user's one login a journey is two cheap FTS requests. Few
@@ -66,11 +56,15 @@ RATE = 10
 #: declarations (each after its user's login) came 10 s after the load began.
 DURATION_S = 22
 FAULT_AT_S = 12
-#: Three times the rate for the first seconds, falling to it by 4.4 s: the open model makes a
-#: virtual user when an arrival finds none free, and a new user's first declaration signs in to
-#: ESIA first. Growing the pool before the fault keeps a journey arriving during it two FTS
-#: requests, not a login that sends FTS nothing for a while.
-CURVE = "[1.0, 0.33, 0.33, 0.33, 0.33, 0.33]"
+#: A second fault in the same run comes this long after the first — the first one's episode ends
+#: there (the next fault on a service ends the previous one's), as at the end of a run of its own —
+#: and the run lasts as long again after it.
+NEXT_FAULT_AFTER_S = DURATION_S - FAULT_AT_S
+#: Three times the rate for the first seconds, falling to it by 4.4 s (:func:`curve`): the open
+#: model makes a virtual user when an arrival finds none free, and a new user's first declaration
+#: signs in to ESIA first. Growing the pool before the fault keeps a journey arriving during it two
+#: FTS requests, not a login that sends FTS nothing for a while.
+RAMP_S = 4.4
 #: Virtual users (and people seeded for them): a journey may hang through four one-second
 #: attempts on the paused replica, so 10 a second need up to 40 at once; three times that.
 USERS = 120
@@ -79,8 +73,30 @@ USERS = 120
 #: being tested here.
 LATE_START_MS = 1000
 
-KILL = Fault(action="kill")
-PAUSE = Fault(action="pause")
+
+
+def curve(duration_s: float) -> str:
+    """The profile's curve: its points ``duration_s / (n - 1)`` apart, as near ``RAMP_S`` as whole
+    points allow (22 s: six points, 4.4 s apart), so the first one-to-second falls over the ramp."""
+    gaps = max(1, round(duration_s / RAMP_S))
+    return "[" + ", ".join(["1.0"] + ["0.33"] * gaps) + "]"
+
+
+@dataclass(frozen=True)
+class Fault:
+    action: str
+    service: str = "fts"
+    #: Seconds after the load starts.
+    at: float = FAULT_AT_S
+
+    def entry(self) -> str:
+        extra = ", duration: 2" if self.action == "pause" else ""
+        return f"{{at: {self.at:g}, service: {self.service}, replica: 1, action: {self.action}{extra}}}"
+
+
+#: Both faults of one replica in one run, the pause first (a killed replica cannot be paused): each
+#: comes after as many seconds of load as a run of its own gave it, and each episode gets as long.
+PAUSE_THEN_KILL = (Fault(action="pause"), Fault(action="kill", at=FAULT_AT_S + NEXT_FAULT_AFTER_S))
 
 
 @dataclass(frozen=True)
@@ -139,13 +155,15 @@ class Observed:
         return max(hit, default=self.t_f)
 
 
-def _write_inputs(base: Path, fault: Fault) -> dict[str, Path]:
+def _write_inputs(base: Path, faults: tuple[Fault, ...]) -> dict[str, Path]:
+    duration = max(fault.at for fault in faults) + NEXT_FAULT_AFTER_S
     profile = base / "profile.yaml"
     profile.write_text(
-        f"name: probe-{fault.action}\nduration_s: {DURATION_S}\npeak_rate: {RATE * 3}\nmax_users: {USERS}\n"
-        f"curve: {CURVE}\nmix: {{declaration: 1}}\ntimeouts_s: {{declaration: {TIMEOUT_S}}}\n")
+        f"name: probe-{'-'.join(fault.action for fault in faults)}\nduration_s: {duration:g}\n"
+        f"peak_rate: {RATE * 3}\nmax_users: {USERS}\n"
+        f"curve: {curve(duration)}\nmix: {{declaration: 1}}\ntimeouts_s: {{declaration: {TIMEOUT_S}}}\n")
     schedule = base / "failover.yaml"
-    schedule.write_text(fault.schedule())
+    schedule.write_text("actions:\n" + "".join(f"  - {fault.entry()}\n" for fault in faults))
     slo = base / "slo.yaml"
     slo.write_text(f"healthy: {{window: 5s, success_ratio: 0.99}}\nslow_ms: {SLOW_AFTER_S * 1000:g}\n"
                    "objectives:\n  - {metric: ttr_s, max: 60}\n")
@@ -164,13 +182,16 @@ class RunningStack(Protocol):
     def write_manifest(self) -> Path: ...
 
 
-def observe(stack: RunningStack, fault: Fault, base: Path) -> Observed:
-    """Run ``gosstand peak`` with ``fault`` against ``stack`` while the probe watches its service."""
-    inputs = _write_inputs(base, fault)
+def observe(stack: RunningStack, faults: tuple[Fault, ...], base: Path) -> tuple[Observed, ...]:
+    """Run ``gosstand peak`` with ``faults`` (in the order they come, all on one service) against
+    ``stack`` while the probe watches that service; one :class:`Observed` per fault, each with its
+    own episode of the report, and the probe's, the load's and the canary's records of the run."""
+    (service,) = {fault.service for fault in faults}
+    inputs = _write_inputs(base, faults)
     probe_file = base / "probe.jsonl"
     manifest = stack.write_manifest()
     probe = subprocess.Popen(
-        [sys.executable, str(PROBE), "--url", f"{stack.urls[fault.service]}/_gosstand/health",
+        [sys.executable, str(PROBE), "--url", f"{stack.urls[service]}/_gosstand/health",
          "--rate", str(PROBE_RATE), "--timeout", str(TIMEOUT_S), "--seconds", str(PROBE_BOUND_S),
          "--out", str(probe_file)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -192,13 +213,16 @@ def observe(stack: RunningStack, fault: Fault, base: Path) -> Observed:
     saturated = [reason for reason in broken if reason.startswith("the generator saturated")]
     # BROKEN for any other reason, or a breach of this SLO, is a failure of the run itself
     assert (completed.returncode == 0) == (not broken) and broken == saturated, completed.stdout + completed.stderr
-    (failover,) = summary["failovers"]
-    assert failover["failover"]["took_effect"], failover["failover"]
-    load = [r for r in _jsonl(run.glob("requests*.jsonl")) if r.get("service") == fault.service]
-    pool = json.loads((run / "run.json").read_text())["canary"][fault.service]
-    return Observed(failover=failover, origin=summary["run"]["origin"], probe=_jsonl(iter([probe_file])), load=load,
-                    canary=_jsonl(iter([run / f"canary-{fault.service}.jsonl"])), saturated=saturated,
-                    canary_reuse_s=pool["kept_alive"] / (pool["rate"] / 2))
+    failovers = summary["failovers"]
+    assert [f["failover"]["action"] for f in failovers] == [fault.action for fault in faults], failovers
+    assert all(f["failover"]["took_effect"] for f in failovers), failovers
+    load = [r for r in _jsonl(run.glob("requests*.jsonl")) if r.get("service") == service]
+    pool = json.loads((run / "run.json").read_text())["canary"][service]
+    probed = _jsonl(iter([probe_file]))
+    canary = _jsonl(iter([run / f"canary-{service}.jsonl"]))
+    return tuple(Observed(failover=failover, origin=summary["run"]["origin"], probe=probed, load=load, canary=canary,
+                          saturated=saturated, canary_reuse_s=pool["kept_alive"] / (pool["rate"] / 2))
+                 for failover in failovers)
 
 
 def check_both_observers_were_watching(observed: Observed, *, balancer_retries_held_gets: bool = False) -> None:

@@ -1,7 +1,9 @@
 """The report's physical failover figures against an independent observer, on a real stack.
 
-A replica of the embedded stack is killed (SIGKILL) in one run and paused (SIGSTOP, then SIGCONT)
-in another, by ``gosstand peak``'s own schedule, while a probe of this test's
+A replica of the embedded stack is paused (SIGSTOP, then SIGCONT) and, ten seconds after the pause
+began, killed (SIGKILL), in one run, by ``gosstand peak``'s own schedule — the kill ends the pause's
+episode as the end of a run of its own would, and each fault gets as much load before and after
+it — while a probe of this test's
 (``failover_probe.py``: a separate process, the standard library only, sharing no code with
 gosstand's recorder or reports) sends requests on new connections at a fixed rate to the same
 service URL (100 a second: at 200 on a starved two-core machine the probe alone could push the
@@ -32,8 +34,6 @@ slowly a loaded machine answered the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import probe_comparison as compare
 import pytest
 from gosstand.stand.stack import EmbeddedStack
@@ -41,12 +41,19 @@ from gosstand.stand.stack import EmbeddedStack
 pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.load]
 
 
-@pytest.fixture(scope="module", params=[compare.KILL, compare.PAUSE], ids=["kill", "pause"])
-def observed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[compare.Observed]:
-    fault: compare.Fault = request.param
-    base = tmp_path_factory.mktemp(fault.action)
+@pytest.fixture(scope="module")
+def run_of_both_faults(tmp_path_factory: pytest.TempPathFactory) -> dict[str, compare.Observed]:
+    """One run, the pause and then the kill of the same replica (each after as much load, each
+    episode as long, as a run of its own gave it): one stack and one run's start and end fewer."""
+    base = tmp_path_factory.mktemp("probe")
     with EmbeddedStack(replicas=compare.REPLICAS, services=("esia", "fts"), state_dir=base / "stack") as stack:
-        yield compare.observe(stack, fault, base)
+        observed = compare.observe(stack, compare.PAUSE_THEN_KILL, base)
+    return {one.failover["failover"]["action"]: one for one in observed}
+
+
+@pytest.fixture(params=["kill", "pause"])
+def observed(request: pytest.FixtureRequest, run_of_both_faults: dict[str, compare.Observed]) -> compare.Observed:
+    return run_of_both_faults[request.param]
 
 
 def test_both_observers_were_watching_when_the_fault_struck(observed: compare.Observed) -> None:
