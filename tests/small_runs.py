@@ -43,3 +43,24 @@ def write_small_run_slo(directory: Path, journeys: tuple[str, ...] = ("esia_logi
     path = directory / "small-run-slo.yaml"
     path.write_text(small_run_slo(journeys))
     return path
+
+
+#: For a run whose verdict turns on its fault's evidence, not on how many requests the fault
+#: happened to fail: nothing acknowledged lost or filed twice, and a 5-s healthy window (a fault
+#: need only be followed by 5 s of the run to be seen to recover).
+WRITES_ONLY_SLO = """\
+title: Writes only
+window: 5s
+baseline: 5s
+healthy: {window: 5s, success_ratio: 0.5, p99_ms: 5000}
+error_budget: {objective: 0.999, period: 30d, rate: null}
+objectives:
+  - {name: No lost writes, metric: lost_writes, max: 0}
+  - {name: No duplicate writes, metric: duplicate_writes, max: 0}
+"""
+
+
+def write_writes_only_slo(directory: Path) -> Path:
+    path = directory / "writes-only-slo.yaml"
+    path.write_text(WRITES_ONLY_SLO)
+    return path

@@ -15,7 +15,7 @@ from gosstand.reports.cli import main as report_main
 from gosstand.reports.synthetic import START, steady_requests, write_run
 from gosstand.stand.actions import ReplicaAction, perform
 from gosstand.stand.stack import EmbeddedStack
-from small_runs import write_small_run_slo
+from small_runs import write_writes_only_slo
 
 GOSSTAND = [sys.executable, "-m", "gosstand"]
 
@@ -104,15 +104,17 @@ def test_replica_actions_leave_evidence_and_a_dead_replica_cannot_be_killed_agai
 @pytest.mark.load
 def test_a_run_whose_scheduled_fault_met_no_request_is_broken_not_pass(tmp_path: Path) -> None:
     """A fault rule on a path no journey sends (a typo a schedule can hold) injects nothing: the
-    run used to end 'Verdict: PASS'."""
+    run used to end 'Verdict: PASS'. The verdict turns on the fault's evidence, so the SLO is the
+    writes-only one (tests/small_runs.py): its 5-s healthy window lets the run end 5 s after the
+    fault, where the 10-s one of a small run needed 10."""
     profile = tmp_path / "profile.yaml"
-    profile.write_text("name: flat\nduration_s: 16\npeak_users: 4\ncurve: [1.0]\n"
+    profile.write_text("name: flat\nduration_s: 10\npeak_users: 4\ncurve: [1.0]\n"
                        "pacing_s: {esia_login: 1.5, declaration: 1.0}\nmix: {esia_login: 1, declaration: 1}\n")
     schedule = tmp_path / "failover.yaml"
     schedule.write_text("actions:\n  - {at: 2, service: fts, action: fault, duration: 2,"
                         " fault: {kind: error, status: 503, path: /api/v1/declaratoins}}\n")
     completed = _gosstand("peak", "--profile", str(profile), "--users", "8", "--failover", str(schedule),
-                          "--slo", str(write_small_run_slo(tmp_path)), "--output", str(tmp_path / "runs"),
+                          "--slo", str(write_writes_only_slo(tmp_path)), "--output", str(tmp_path / "runs"),
                           timeout=300)
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert "Verdict: BROKEN" in completed.stdout and "Verdict: PASS" not in completed.stdout
