@@ -14,6 +14,7 @@ import pytest
 from gosstand.reports.cli import main as report_main
 from gosstand.reports.synthetic import START, steady_requests, write_run
 from gosstand.stand.actions import ReplicaAction, perform
+from gosstand.stand.ports import free_port
 from gosstand.stand.stack import EmbeddedStack
 from small_runs import write_writes_only_slo
 
@@ -120,6 +121,25 @@ def test_a_run_whose_scheduled_fault_met_no_request_is_broken_not_pass(tmp_path:
     assert "Verdict: BROKEN" in completed.stdout and "Verdict: PASS" not in completed.stdout
     assert "failover entry 1 (fault fts at 2 s) did not take effect: no request met the fault rule" \
         in completed.stderr
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_a_master_whose_workers_never_join_gives_the_run_up_before_the_load(tmp_path: Path) -> None:
+    """Nobody joins: the run is broken (exit 2), said, and sent nothing. (Not a load test: no
+    worker, no canary, no request — the spread phase can run it; tests/test_peak_distributed.py
+    has the runs whose workers do join.)"""
+    with EmbeddedStack(replicas=1) as stack:
+        completed = subprocess.run(
+            [*GOSSTAND, "peak", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+             "--master-bind-port", str(free_port()), "--workers-wait", "2",
+             "--manifest", str(stack.write_manifest()), "--failover", "none", "--canary-rate", "0",
+             "--duration", "10", "--output", str(tmp_path / "runs")],
+            capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "0 of the 1 expected worker(s) joined the run" in completed.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert not list(run_dir.glob("requests*.jsonl"))
 
 
 def test_a_port_in_use_is_said_in_one_line_not_a_backtrace() -> None:

@@ -199,21 +199,6 @@ def test_the_failover_ran_on_the_master_and_was_measured(run) -> None:
     assert figures["canary"] is not None, "the canary ran beside the master and saw the failover"
 
 
-def test_a_master_whose_workers_never_join_gives_the_run_up_before_the_load(tmp_path) -> None:
-    """No namespace needed: nobody joins. The run is broken (exit 2), said, and sent nothing."""
-    with EmbeddedStack(replicas=1) as stack:
-        completed = subprocess.run(
-            [*GOSSTAND, "peak", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
-             "--master-bind-port", str(_free_port("127.0.0.1")), "--workers-wait", "2",
-             "--manifest", str(stack.write_manifest()), "--failover", "none", "--canary-rate", "0",
-             "--duration", "10", "--output", str(tmp_path / "runs")],
-            capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
-    assert completed.returncode == 2, completed.stdout + completed.stderr
-    assert "0 of the 1 expected worker(s) joined the run" in completed.stderr
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    assert not list(run_dir.glob("requests*.jsonl"))
-
-
 def test_a_worker_that_disappears_mid_run_makes_the_run_broken(tmp_path) -> None:
     """A worker killed while it sends load: the master's report would lack what it had not yet
     streamed, so the run is broken (exit 2) and the worker is named — never a verdict on part of
