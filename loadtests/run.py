@@ -49,7 +49,9 @@ PACKAGED_FAILOVER = "failover.yaml"
 #: How long Locust may run past the load's duration before the run stops it.
 LOAD_GRACE_S = 120
 #: Seconds Locust's workers get to end after their master has exited, with the web UI (see :func:`_follow`).
-WORKERS_GRACE_S = 5.0
+#: They never end by themselves then (each waits for its master's heartbeat), so the grace is only
+#: for a worker already on its way out; SIGTERM closes a worker's records as any quit does.
+WORKERS_GRACE_S = 1.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
