@@ -362,7 +362,6 @@ def _follow(command: list[str], env: dict[str, str], log: Any, *, timeout: float
 def run_peak(args: argparse.Namespace) -> int:
     """The whole job; returns the exit code: 0 PASS, 1 an SLO breached, 2 the run is broken
     (said on stderr in one line per reason)."""
-    from ..reports.build import build_report, verdict_exit_code
     from ..reports.generator import GeneratorFigures
     from ..reports.io import load_generator_samples
     from ..reports.slo import load_slo
@@ -505,6 +504,10 @@ def run_peak(args: argparse.Namespace) -> int:
         print(f"Generator saturated: {'; '.join(generator.reasons)} — its latency figures measure the "
               "generator, not the target", flush=True)
     _write_description(run_dir, description)
+    # Imported here, not above: it brings matplotlib and numpy (0.7 s), which a run refused
+    # before its load (a mistyped schedule, an impossible rate) never needs.
+    from ..reports.build import build_report, verdict_exit_code
+
     result = build_report(run_dir, slo_path=Path(args.slo) if args.slo else None)
     detail = {"BROKEN": " — the run did not do what it was asked",
               "FAIL": f" — {len(result.breaches)} SLO breach(es)", "PASS": ""}[result.verdict]
