@@ -8,6 +8,12 @@ the command that fails your system (here ``kill -9`` of its first replica's proc
 
 What a user relies on: the traffic really goes to the target, the command runs on schedule and
 is logged, the survivors take over, and the reconciliation reads back from the target.
+
+The run is on two Locust processes — a master runs the shape and the failover, workers share the
+users — which a user relies on too: both workers send traffic, no seeded person is signed in by
+two workers at once (their SMS codes would cross), the failover command runs once, not once per
+worker, and the report reads every worker's timeline. (One run carries both: the same kind of
+peak with one failover, its stacks and its start and end once.)
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ KILL_AT = 6
 
 def _lines(pattern: str, run_dir: Path) -> list[dict]:
     return [json.loads(line) for path in run_dir.glob(pattern) for line in path.read_text().splitlines()]
+
+
+def _file_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +64,7 @@ def external_run(tmp_path_factory: pytest.TempPathFactory):
             completed = subprocess.run(
                 [sys.executable, "-m", "gosstand", "peak", "--manifest", str(manifest),
                  "--target", f"fts={yours.urls['fts']}", "--failover", str(schedule), "--profile", str(profile),
-                 "--users", "10", "--slo", str(slo),
+                 "--users", "10", "--processes", "2", "--slo", str(slo),
                  "--output", str(base / "runs")],
                 capture_output=True, text=True, timeout=300,
             )
@@ -102,6 +112,30 @@ def test_the_targets_canary_asks_the_target_with_a_head_of_its_base_url(external
     samples = _lines("canary-fts.jsonl", run)
     # The stand runs one FTS replica, the target two: fts-2 can only be the target's.
     assert "fts-2" in {s.get("replica") for s in samples} and canary["fts"]["sent"] == len(samples)
+
+
+@pytest.mark.load
+def test_both_workers_send_traffic_and_the_failover_runs_once(external_run) -> None:
+    run = external_run["run"]
+    files = {path: _file_lines(path) for path in run.glob("requests-*.jsonl")}
+    assert len(files) == 2 and all(files.values()), f"expected two workers' timelines, got {files.keys()}"
+    assert len(_file_lines(run / "failovers.jsonl")) == 1  # the master's, not one per worker
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["totals"]["all"]["requests"] == sum(len(rows) for rows in files.values())
+    assert json.loads((run / "run.json").read_text())["processes"] == 2
+
+
+@pytest.mark.load
+def test_no_person_is_signed_in_by_two_workers(external_run) -> None:
+    """Every login reads its SMS code from the person's outbox; a code read by the wrong worker
+    fails the login. With the people shared out, every login of the run succeeds."""
+    run = external_run["run"]
+    logins = [r for path in run.glob("requests-*.jsonl") for r in _file_lines(path)
+              if r["journey"] == "esia_login" and r["name"].startswith("esia: otp")]
+    assert logins and all(r["ok"] for r in logins)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["reconciliation"]["lost_writes"] == summary["reconciliation"]["duplicate_writes"] == 0
+    assert "Verdict: PASS" in external_run["stdout"]
 
 
 #: Schedules with the mistakes a user makes: each used to run the whole load and pass having
