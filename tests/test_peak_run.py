@@ -28,14 +28,15 @@ from small_runs import write_small_run_slo
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.load]
 
-KILL_ESIA_AT, KILL_UTKO_AT, KILL_FTS_AT = 5, 7, 8
 UTKO_JOURNEYS = ("utko_objects", "weight_controls")
 JOURNEYS = ("esia_login", "declaration", *UTKO_JOURNEYS)
-#: A fault rule set from the schedule: FTS answers 300 ms late for 2 s. It comes more than the
-#: SLO's 10-s healthy window after the FTS kill: the next fault on a service ends the previous
-#: one's episode, and a kill must be seen healthy for 10 s to count as recovered.
-SLOW_FTS_AT, SLOW_FTS_FOR, SLOW_MS = 21, 2, 300
-DURATION = 34  # the latency fault ends at 23 s: one 10-s healthy window must fit after it
+#: A fault rule set from the schedule: FTS answers 300 ms late for 2 s, once declarations flow.
+SLOW_FTS_AT, SLOW_FTS_FOR, SLOW_MS = 3, 2, 300
+#: The FTS kill comes more than the SLO's 10-s healthy window after the latency fault ends: the
+#: next fault on a service ends the previous one's episode, and a fault must be seen healthy for
+#: 10 s to count as recovered.
+KILL_ESIA_AT, KILL_UTKO_AT, KILL_FTS_AT = 5, 7, 16
+DURATION = 27  # the FTS kill is the last fault: one 10-s healthy window must fit after it
 #: A light canary: 200/s per service (the default) costs as much as these few users.
 CANARY_RATE = 50
 
@@ -58,11 +59,11 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     schedule = base / "failover.yaml"
     schedule.write_text(
         "actions:\n"
+        f"  - {{at: {SLOW_FTS_AT}, service: fts, action: fault, duration: {SLOW_FTS_FOR},"
+        f" fault: {{kind: latency, delay_ms: {SLOW_MS}}}}}\n"
         f"  - {{at: {KILL_ESIA_AT}, service: esia, replica: 1, action: kill}}\n"
         f"  - {{at: {KILL_UTKO_AT}, service: utko, replica: 1, action: kill}}\n"
         f"  - {{at: {KILL_FTS_AT}, service: fts, replica: 1, action: kill}}\n"
-        f"  - {{at: {SLOW_FTS_AT}, service: fts, action: fault, duration: {SLOW_FTS_FOR},"
-        f" fault: {{kind: latency, delay_ms: {SLOW_MS}}}}}\n"
     )
     completed = subprocess.run(
         [sys.executable, "-m", "gosstand", "peak", "--profile", str(profile), "--users", "24",
