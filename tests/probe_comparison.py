@@ -74,7 +74,6 @@ USERS = 120
 LATE_START_MS = 1000
 
 
-
 def curve(duration_s: float) -> str:
     """The profile's curve: its points ``duration_s / (n - 1)`` apart, as near ``RAMP_S`` as whole
     points allow (22 s: six points, 4.4 s apart), so the first one-to-second falls over the ramp."""
