@@ -37,7 +37,8 @@ windows, so none is near ESIA's five-minute timestamp tolerance. Printed: each r
 (logins a second, the replica's share of its core, its CPU a login), the ratios this/baseline of
 CPU a login and of logins a second round by round, and their medians. A first round is run and
 not counted (the first window after seeding ran ~8 % dearer than the rest). Exits 1 when a login
-fails or a replica was under 90 % busy in its median window.
+fails or a replica was under 90 % busy in its median window; 2 when ``wrk`` (for the bare rate of a
+single run) is missing.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -446,6 +448,9 @@ def main() -> int:
         parser.error("--windows, --window-s and --clients must be positive")
     if args.baseline:
         return compare(args)
+    if shutil.which("wrk") is None:  # the bare app's rate, which the logins are scaled by, is wrk's
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
     figures = measure(args)
     print(f"ESIA, one replica on CPU {SERVER_CPU}, {args.clients} raw clients on CPU {CLIENT_CPU}, {args.mode}, "
           f"{args.seconds:g} s: {figures['flows']} logins")
