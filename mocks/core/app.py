@@ -1,16 +1,17 @@
 """The app factory: one Starlette app per replica, the same for every service.
 
-Request path: ``HotFront`` (a request a hot route takes, when no layer after it would change
-it, is answered at once, see :mod:`.hot_front`; any other goes on) → ``Metrics`` (``GET
-/metrics``, and each request's route, status class and time, see :mod:`.metrics`) →
-``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) → ``RequestHead``
-(414/431 for an oversized request head, see :mod:`.limits`) → ``Recorder`` (the request
-journal, when it is on, see :mod:`.journal`) → ``BodyLimits`` (each body read against its
-route's limit as it streams, see :mod:`.limits`) → ``Faults`` (the control API's fault rules,
-see :mod:`.faults`) → ``HotPath`` (the plain successful form of the hottest reads and the
-login's steps, see :mod:`.hot_path`) → ``ReplicaHeader`` → router → the service's handler →
-:class:`ServiceContext` (store, clock). Errors are rendered by the handlers in :mod:`.problems`
-(or the service's own).
+Request path: ``Unexpected`` (an exception no layer answered, or no answer at all: logged, and a
+500 naming the replica, see :mod:`.middleware`) → ``HotFront`` (a request a hot route takes,
+when no layer after it would change it, is answered at once, see :mod:`.hot_front`; any other
+goes on) → ``Metrics`` (``GET /metrics``, and each request's route, status class and time, see
+:mod:`.metrics`) → ``WholeBody`` (a body ends at its Content-Length, see :mod:`.middleware`) →
+``RequestHead`` (414/431 for an oversized request head, see :mod:`.limits`) → ``Recorder`` (the
+request journal, when it is on, see :mod:`.journal`) → ``BodyLimits`` (each body read against
+its route's limit as it streams, see :mod:`.limits`) → ``Faults`` (the control API's fault
+rules, see :mod:`.faults`) → ``HotPath`` (the plain successful form of the hottest reads and the
+login's steps, see :mod:`.hot_path`) → ``ReplicaHeader`` → Starlette's stack (its 500 handler,
+the exception handlers, the router) → the service's handler → :class:`ServiceContext` (store,
+clock). Errors are rendered by the handlers in :mod:`.problems` (or the service's own).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .hot_path import HotPath, HotRoute
 from .journal import Journal, Recorder
 from .limits import BodyLimits, RequestHead
 from .metrics import Metrics, ReplicaMetrics, ScrapeReading, metrics_directory
-from .middleware import RESERVED_PREFIX, ControlToken, ReplicaHeader, WholeBody
+from .middleware import RESERVED_PREFIX, ControlToken, ReplicaHeader, Unexpected, WholeBody
 from .service import load_definition
 from .settings import Settings
 from .store import Store
@@ -53,14 +54,19 @@ async def health(request: Request) -> Response:
 
 class MockApp(Starlette):
     """A Starlette app with the hot path (:mod:`.hot_path`, :mod:`.hot_front`) in front of even
-    the 500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers."""
+    the 500 handler: a hot route never raises (it declines), so it needs none of Starlette's layers.
 
-    def __init__(self, *, hot_routes: list[HotRoute], replica: str, faults: FaultBook, journal: Journal,
-                 api_routes: list[BaseRoute], metrics: ReplicaMetrics | None, scrape: ScrapeReading,
-                 **options: Any) -> None:
+    The replica's header wraps Starlette's whole stack, its 500 handler included, so an
+    unexpected error's 500 names the replica as every other answer does; the stand's layers in
+    front are guarded by :class:`~.middleware.Unexpected`, outermost."""
+
+    def __init__(self, *, hot_routes: list[HotRoute], service: str, replica: str, faults: FaultBook,
+                 journal: Journal, api_routes: list[BaseRoute], metrics: ReplicaMetrics | None,
+                 scrape: ScrapeReading, **options: Any) -> None:
         self.api_routes = api_routes
         super().__init__(**options)
         self.hot_routes = hot_routes
+        self.service = service
         self.replica = replica
         self.faults = faults
         self.journal = journal
@@ -68,7 +74,7 @@ class MockApp(Starlette):
         self.scrape = scrape
 
     def build_middleware_stack(self) -> ASGIApp:
-        stack = super().build_middleware_stack()
+        stack: ASGIApp = ReplicaHeader(super().build_middleware_stack(), replica=self.replica)
         hot = HotPath(stack, routes=self.hot_routes, replica=self.replica) if self.hot_routes else None
         if hot is not None:
             stack = hot
@@ -82,10 +88,10 @@ class MockApp(Starlette):
                                                routes=self.api_routes)))
         measured = None if metrics is None else Metrics(stack, recorded=metrics, read=self.scrape, routes=self.routes)
         stack = stack if measured is None else measured
-        if hot is None:
-            return stack
-        return HotFront(stack, hot=hot, metrics=measured, faults=self.faults, journal=self.journal,
-                        replica=self.replica)
+        if hot is not None:
+            stack = HotFront(stack, hot=hot, metrics=measured, faults=self.faults, journal=self.journal,
+                             replica=self.replica)
+        return Unexpected(stack, service=self.service, replica=self.replica)
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
@@ -134,9 +140,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
 
     app = MockApp(
         routes=[*definition.routes, reserved],  # the real API first: it takes the traffic
-        middleware=[Middleware(ReplicaHeader, replica=settings.replica)],
         exception_handlers=handlers,
         hot_routes=definition.hot_routes if settings.hot_path else [],
+        service=settings.service,
         replica=settings.replica,
         faults=ctx.faults,
         journal=ctx.journal,

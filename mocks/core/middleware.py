@@ -4,14 +4,19 @@ every request, and the cheap read endpoints must stay within half of a bare ASGI
 from __future__ import annotations
 
 import hmac
+import logging
+from collections.abc import Awaitable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .limits import declared_length
+from .problems import problem_response, unexpected
 
 REPLICA_HEADER = "x-gosstand-replica"
 #: The stand's own paths (health, contract, control API): never faulted, never journaled.
 RESERVED_PREFIX = "/_gosstand"
+
+logger = logging.getLogger(__name__)
 
 
 class ReplicaHeader:
@@ -32,6 +37,63 @@ class ReplicaHeader:
             await send(message)
 
         await self.app(scope, receive, send_with_header)
+
+
+class Unexpected:
+    """Outermost: a request that ends in an exception no layer answered, or with no answer at
+    all, is logged once — traceback, service, replica, method, path — and gets a 500 in
+    problem+json that names the replica (:func:`.problems.unexpected`).
+
+    Without it the server answers such a request itself: granian sends a bare 500 that names no
+    replica, and for an app that returns without answering it logs nothing. Exceptions raised
+    inside Starlette's own stack were already answered there (its ``ServerErrorMiddleware``
+    renders them through :func:`.problems.handle_unexpected`, with the replica's header) and
+    re-raised: here they are only logged. Nothing is re-raised from here, or the server would log
+    the same traceback a second time. An answer that had started when the error came cannot be
+    replaced: the log says so, and the server ends the connection."""
+
+    def __init__(self, app: ASGIApp, *, service: str, replica: str) -> None:
+        self.app = app
+        self.service = service
+        self.replica = replica
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status: int | None = None  # of the answer, once it has started
+
+        def send_noting_status(message: Message) -> Awaitable[None]:
+            # a plain function handing on send's awaitable: no coroutine of its own per message
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            return send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        except Exception as exc:  # noqa: BLE001 — the one place an unexpected error is logged
+            self._log(scope, status, exc)
+            if status is None:
+                await self._answer(scope, receive, send, exc)
+            return
+        if status is None:
+            self._log(scope, status, None)
+            await self._answer(scope, receive, send, None)
+
+    def _log(self, scope: Scope, status: int | None, exc: Exception | None) -> None:
+        what = f"unexpected {type(exc).__name__}" if exc is not None else "no answer from the app"
+        if status is None or status == 500:  # answered here, or by Starlette's 500 handler
+            outcome = "answered 500"
+        else:
+            outcome = f"its answer ({status}) had started and is cut short"
+        logger.error("%s: %s %s on %s (%s); %s", what, scope["method"], scope["path"][:256], self.replica,
+                     self.service, outcome, exc_info=exc)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, exc: Exception | None) -> None:
+        problem = unexpected(exc)
+        problem.headers[REPLICA_HEADER] = self.replica
+        await problem_response(problem, scope["path"][:256])(scope, receive, send)
 
 
 class ControlToken:

@@ -117,8 +117,19 @@ async def handle_client_disconnect(request: Request, exc: Exception) -> Response
     return problem_response(body_cut_short(), request.url.path)
 
 
+def unexpected(exc: Exception | None) -> Problem:
+    """The 500 of an error the mock did not expect (``exc``), or of a request it ended without
+    answering (``None``). The traceback is not in the answer but in the log of the replica the
+    answer names (:class:`~.middleware.Unexpected` writes it there)."""
+    what = f"unexpected {type(exc).__name__}" if exc is not None else "the mock ended the request without answering"
+    return Problem(500, f"{what}; the replica's log has the details")
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    return problem_response(Problem(500, f"unexpected {type(exc).__name__}"), request.url.path)
+    """Starlette's 500 handler: an exception raised behind its router, rendered as
+    :func:`unexpected`. Starlette re-raises it after this answer; :class:`~.middleware.Unexpected`
+    logs it."""
+    return problem_response(unexpected(exc), request.url.path)
 
 
 def json_object(value: Any, pointer: str = "") -> dict[str, Any]:

@@ -13,6 +13,7 @@ connections go to the survivors.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -145,6 +146,9 @@ def main() -> None:
     taken = port_taken(host, port)
     if taken:
         raise SystemExit(f"{REFUSAL} {taken}")
+    # The mock's own log lines (an unexpected error's traceback, middleware.Unexpected) go to the
+    # replica's log in the server's form: granian's and uvicorn's loggers leave the root alone.
+    logging.basicConfig(level=logging.WARNING, format="[%(levelname)s] %(message)s", stream=sys.stderr)
     print(f"{STARTING} {settings.replica} ({settings.service}) starting on {host}:{port}; public URL "
           f"{settings.public_url}; ESIA issuer {settings.esia_issuer}", file=sys.stderr, flush=True)
     SERVERS[server](host, port, os.environ.get("GOSSTAND_LOG_LEVEL", "warning"))
