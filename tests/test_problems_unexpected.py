@@ -102,7 +102,8 @@ def test_the_same_replica_answers_normally_once_the_collaborator_is_back(
 # -- the guard on its own: what a server would otherwise answer without a word -------------------
 
 def run(app: Any) -> list[dict[str, Any]]:
-    """``app`` called over ASGI as a server calls it; the messages it sent back."""
+    """``app`` called over ASGI as a server calls it; the messages the server took. Like granian,
+    the server refuses a response start whose header value holds a control character."""
     guarded = Unexpected(app, service="fts", replica="fts-2")
     scope = {"type": "http", "method": "GET", "path": "/declarations", "headers": [], "query_string": b""}
     sent: list[dict[str, Any]] = []
@@ -111,6 +112,8 @@ def run(app: Any) -> list[dict[str, Any]]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
+        if any(byte < 0x20 for _, value in message.get("headers", ()) for byte in value):
+            raise RuntimeError("Unsupported ASGI message")  # granian 2.8's words
         sent.append(message)
 
     asyncio.run(guarded(scope, receive, send))
@@ -141,3 +144,13 @@ def test_an_error_after_the_answer_started_is_logged_and_no_second_answer_is_sen
     assert record.getMessage() == ("unexpected StoreGone: GET /declarations on fts-2 (fts); its answer (200) had "
                                    "started and is cut short")
     assert record.exc_info is not None and isinstance(record.exc_info[1], StoreGone)
+
+
+def test_a_start_the_server_refuses_is_followed_by_the_problem(caplog: pytest.LogCaptureFixture):
+    async def bad_header(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 302, "headers": [(b"location", b"/a\r\nb")]})
+
+    sent = run(bad_header)
+    assert sent[0]["status"] == 500 and (REPLICA_HEADER.encode(), b"fts-2") in sent[0]["headers"]
+    [record] = logged(caplog)
+    assert record.getMessage() == "unexpected RuntimeError: GET /declarations on fts-2 (fts); answered 500"

@@ -61,14 +61,16 @@ class Unexpected:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status: int | None = None  # of the answer, once it has started
+        status: int | None = None  # of the answer, once the server took its start
+
+        async def start(message: Message) -> None:
+            nonlocal status
+            await send(message)  # a start the server refuses (a malformed header) raises: not started
+            status = message["status"]
 
         def send_noting_status(message: Message) -> Awaitable[None]:
-            # a plain function handing on send's awaitable: no coroutine of its own per message
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            return send(message)
+            # a plain function handing on send's own awaitable: no coroutine per body message
+            return start(message) if message["type"] == "http.response.start" else send(message)
 
         try:
             await self.app(scope, receive, send_noting_status)
