@@ -1,7 +1,7 @@
 """Run one replica: ``python -m gosstand.mocks.core.serve`` with ``GOSSTAND_*`` settings.
 
 Two servers can carry the app, chosen with ``GOSSTAND_SERVER`` (measured with
-``benchmarks/http_stack.py``; figures in the README's Performance section):
+``benchmarks/http_stack.py``; figures in ``docs/performance.md``):
 
 - ``granian`` (default): one worker process whose I/O runs in Rust threads;
 - ``uvicorn`` with uvloop and httptools: one process, one thread (the ``[uvicorn]`` extra).
@@ -53,7 +53,7 @@ def serve_granian(host: str, port: int, log_level: str) -> None:
 
     # asyncio named, not granian's "auto", which takes uvloop wherever it is installed (the
     # [uvicorn] extra brings it): a replica on granian runs the same loop on every install. uvloop
-    # under granian cost a login the same CPU (README "Performance").
+    # under granian cost a login the same CPU (``docs/performance.md``).
     Granian(
         "gosstand.mocks.core.app:app_from_env", factory=True, address=host, port=port,
         interface=Interfaces.ASGI, workers=1, log_level=LogLevels(log_level), loop=Loops.asyncio,
