@@ -14,8 +14,11 @@ from collections.abc import Callable
 import pytest
 from gosstand.mocks.core.clock import Clock
 from gosstand.mocks.core.store import Store, Writes
+from gosstand.mocks.core.store_redis import WaitingPool
 from gosstand.mocks.core.store_url import open_store
 from gosstand.stand.ports import free_port
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 pytestmark = pytest.mark.anyio
@@ -49,6 +52,17 @@ async def test_concurrent_takers_get_the_value_once(connect):
     takers = [connect() for _ in range(8)]
     results = await asyncio.gather(*(taker.take("code:race") for taker in takers))
     assert results.count("v") == 1 and results.count(None) == 7
+
+
+async def test_a_burst_of_reads_on_a_fresh_connection_is_served_not_refused(connect):
+    """A replica's first moments under load: hundreds of requests read the store at once while
+    it has no connection open yet. Each waits its turn; none is refused. (redis-py's default
+    pool refused the 101st concurrent command with MaxConnectionsError: a fresh container
+    stack's first seconds answered ESIA's ``ac`` and login steps with 500s.)"""
+    await connect().set("journal:recording", "1")
+    replica = connect()
+    results = await asyncio.gather(*(replica.get("journal:recording") for _ in range(300)))
+    assert results == ["1"] * 300
 
 
 async def test_expired_key_counts_as_absent(store):
@@ -296,3 +310,37 @@ async def test_a_redis_commit_that_cannot_apply_a_write_applies_none(redis_serve
         assert await store.get("record") is None and await store.get("taken") == "a string"
     finally:
         await store.close()
+
+
+async def test_a_redis_command_finding_every_connection_busy_takes_the_first_given_back(redis_server):
+    """The replicas' pool (:class:`WaitingPool`) with room for one connection: while it is held,
+    a command waits rather than failing, and runs as soon as the connection comes back."""
+    pool = WaitingPool.from_url(f"{redis_server}/4", decode_responses=True, max_connections=1, wait_seconds=60)
+    client = Redis.from_pool(pool)
+    try:
+        await client.set("k", "v")
+        held = await pool.get_connection()
+        waiting = asyncio.ensure_future(client.get("k"))
+        for _ in range(5):  # let it run up to its wait (no time passes: the loop only turns)
+            await asyncio.sleep(0)
+        assert not waiting.done()
+        await pool.release(held)
+        assert await waiting == "v"
+    finally:
+        await client.aclose()
+
+
+async def test_a_redis_command_gives_up_once_the_wait_is_over(redis_server):
+    """A connection that never comes back: after ``wait_seconds`` (none here) the command fails
+    with a ConnectionError, which the health check reports as a degraded store."""
+    pool = WaitingPool.from_url(f"{redis_server}/5", max_connections=1, wait_seconds=0)
+    client = Redis.from_pool(pool)
+    try:
+        await client.flushdb()
+        held = await pool.get_connection()
+        with pytest.raises(RedisConnectionError, match="all 1 connections to Redis stayed busy for 0 s"):
+            await client.get("k")
+        await pool.release(held)
+        assert await client.get("k") is None  # and the pool serves again once one is back
+    finally:
+        await client.aclose()
