@@ -24,6 +24,7 @@ from gosstand.mocks.core.app import create_app
 from gosstand.mocks.core.middleware import REPLICA_HEADER, Unexpected
 from gosstand.mocks.core.problems import PROBLEM_JSON
 from gosstand.mocks.core.settings import Settings
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 LOGGER = "gosstand.mocks.core.middleware"
@@ -88,6 +89,28 @@ def test_an_error_in_a_layer_in_front_of_starlette_is_a_problem_naming_the_repli
     answer = esia.post("/aas/oauth2/consent", data={"rid": "unknown"})
     assert_unexpected_500(answer, "StoreGone")
     assert_logged_once(caplog, "POST /aas/oauth2/consent")
+
+
+def counted(client: TestClient, route: str) -> dict[str, float]:
+    """The replica's request count for ``route`` by status class, as ``/metrics`` serves it."""
+    scraped = client.get("/metrics").text
+    return {sample.labels["status"]: sample.value
+            for family in text_string_to_metric_families(scraped) for sample in family.samples
+            if sample.name == "gosstand_http_request_duration_seconds_count" and sample.labels["route"] == route}
+
+
+@pytest.mark.parametrize(("collaborator", "method", "path", "route"), [
+    ("journal.recording", "GET", "/aas/oauth2/login?rid=unknown", "/aas/oauth2/login"),  # read first by the hot front
+    ("faults.rules", "POST", "/aas/oauth2/consent", "/aas/oauth2/consent"),  # read by the fault rules' layer
+])
+def test_an_unexpected_500_is_counted_as_a_5xx_by_the_route_it_was_sent_to(
+        esia: TestClient, monkeypatch: pytest.MonkeyPatch, collaborator: str, method: str, path: str, route: str):
+    # an SRE's dashboard sums the 5xx: a 500 the replica answered must not hide under another status
+    owner, name = collaborator.split(".")
+    monkeypatch.setattr(getattr(esia.app.state.ctx, owner), name, gone)  # type: ignore[attr-defined]
+    assert esia.request(method, path).status_code == 500
+    monkeypatch.undo()
+    assert counted(esia, route) == {"5xx": 1.0}
 
 
 def test_the_same_replica_answers_normally_once_the_collaborator_is_back(

@@ -54,10 +54,19 @@ class HotFront:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in self.hot.methods:
             found = self.hot.route(scope["method"], scope["path"])
-            if found is not None and await self._untouched(scope):
+            if found is not None and await self._untouched_or_declined(scope):
                 await self._answer(scope, receive, send, *found)
                 return
         await self.app(scope, receive, send)
+
+    async def _untouched_or_declined(self, scope: Scope) -> bool:
+        """:meth:`_untouched`; ``False`` when the switches cannot be read (the store failing): the
+        full chain then reads them too, and its error is timed, counted and answered as every
+        other request's is, instead of here, past the metrics."""
+        try:
+            return await self._untouched(scope)
+        except Exception:  # noqa: BLE001 — declining, as a hot route that raises does
+            return False
 
     async def _untouched(self, scope: Scope) -> bool:
         """Whether the head limits, the journal and the fault rules would all let this request

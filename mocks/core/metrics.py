@@ -3,8 +3,9 @@
 The series an SRE's dashboards need of a stand they load:
 
 - ``gosstand_http_request_duration_seconds`` — a histogram of every request outside ``/metrics``
-  by ``service``, ``replica``, ``method``, ``route`` and ``status`` (class: ``2xx``…, ``none`` for
-  a connection closed without an answer). Its ``_count`` is the request count. ``route`` is the
+  by ``service``, ``replica``, ``method``, ``route`` and ``status`` (class: ``2xx``…; a request
+  that ends in an error no layer answered, or with no answer, counts as the ``5xx`` it gets from
+  :class:`~.middleware.Unexpected` in front). Its ``_count`` is the request count. ``route`` is the
   template a route was declared with (``/rs/prns/{oid}``), never the path that was sent, and
   ``method`` one of the HTTP methods or ``other``: a client choosing paths or methods cannot grow
   the number of series.
@@ -204,7 +205,7 @@ class Metrics:
             await self._scrape(send)
             return
         started = time.perf_counter()
-        status = "none"
+        status = "5xx"  # unless an answer starts: Unexpected, in front, answers any other request 500
 
         async def send_noting_status(message: Message) -> None:
             nonlocal status
@@ -226,7 +227,7 @@ class Metrics:
 
     def observe(self, scope: Scope, status: str, started: float) -> None:
         """Record a request that started at ``started`` (``time.perf_counter``) and ended now with
-        ``status`` (its class: ``2xx``…, or ``none``)."""
+        ``status`` (its class: ``2xx``…)."""
         method = scope["method"] if scope["method"] in METHODS else "other"
         self.recorded.observe(method, self._route(scope), status, time.perf_counter() - started)
 
