@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..scenarios import declarations, esia_login, utko
-from ..scenarios.control import StackControl
+from ..scenarios.control import ControlError, StackControl
 from ..scenarios.esia_client import RelyingParty, make_test_identity
 from ..scenarios.http import HttpxClient
 from ..scenarios.identities import russian_faker
@@ -74,6 +74,24 @@ def _register_objects(manifest: StackManifest, fixtures: Mapping[str, Any], seed
     return objects
 
 
+class StandAlreadySeeded(ValueError):
+    """The stand already holds this seed's people: a run before this one against the same stand
+    seeded them (the same seed makes the same phones, which ESIA keeps unique)."""
+
+
+def _seed_person(control: StackControl, record: Mapping[str, Any], seed: int) -> int:
+    try:
+        return control.seed_user(**_esia_account(record))
+    except ControlError as exc:
+        if exc.status != 409:
+            raise
+        raise StandAlreadySeeded(
+            f"the stand already holds the people of seed {seed} (an earlier run against it seeded them; "
+            f"ESIA: {exc.body[:200]}): give this run another seed (gosstand peak --seed N, plain Locust "
+            "--gosstand-seed N) or reset the stand (POST /_gosstand/control/reset on each service)"
+        ) from None
+
+
 def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int, seed: int,
          utko_objects: bool = False, certificates: bool = False) -> Path:
     control = StackControl(manifest.urls, manifest.control_token)
@@ -85,13 +103,13 @@ def seed(manifest: StackManifest, run_dir: Path, *, users: int, declarants: int,
     people = []
     for _ in range(users):
         record = fake.person_record()
-        record["oid"] = control.seed_user(**_esia_account(record))
+        record["oid"] = _seed_person(control, record, seed)
         if certificates:  # a certificate of the stand's CA: the account journey signs in with it every other time
             issued = control.issue_certificate(record["oid"])
             record["signature"] = {"certificate": issued["certificate"], "private_key": issued["private_key"]}
         people.append(record)
     auditor = fake.person_record()
-    auditor["oid"] = control.seed_user(**_esia_account(auditor))
+    auditor["oid"] = _seed_person(control, auditor, seed)
     organisations = []
     for index in range(declarants):
         entity = fake.legal_entity()
