@@ -63,7 +63,8 @@ def load_contract(
     target: Target, service: str, options: TargetOptions, *, session: EsiaSession | None
 ) -> schemathesis.BaseSchema:
     """The service's contract, aimed at the target, with the suite's limits and credentials."""
-    try:
+    try:  # a target given without this service's URL (only --fts-url, say) does not test it
+        base_url = target.url(service)
         location = target.contract_location(service)
     except TargetUnavailable as exc:
         pytest.skip(str(exc))
@@ -73,7 +74,7 @@ def load_contract(
         schema = schemathesis.openapi.from_url(location, config=config, timeout=10)
     else:
         schema = schemathesis.openapi.from_path(location, config=config)
-    schema.config.update(base_url=target.url(service), request_timeout=10)
+    schema.config.update(base_url=base_url, request_timeout=10)
     schema.config.generation.update(max_examples=options.contract_examples)
     if session is not None:
         # ``schema.auth()`` returns the registering decorator; ``schema.auth(cls)`` would only

@@ -152,3 +152,19 @@ def test_a_port_in_use_is_said_in_one_line_not_a_backtrace() -> None:
     assert f"port {port} on 127.0.0.1 is in use by another process" in completed.stderr
     assert "panicked" not in completed.stderr and "Traceback" not in completed.stderr
     assert _gosstand("up", "--port", "fts=http").returncode == 2
+
+
+@pytest.mark.stack
+def test_conformance_of_a_target_without_an_esia_url_tests_what_it_was_given() -> None:
+    """README's run against a deployment of one's own FTS with a ready token: ESIA's contract
+    test has no URL to go to and skips, saying which option it needs — not an error that fails
+    the run as if the target broke a rule (exit 1)."""
+    from gosstand.conformance.targets import Target, log_in
+
+    with EmbeddedStack(replicas=1) as stack:
+        token = log_in(Target(kind="urls", urls=dict(stack.urls), control_token=stack.control_token)).access_token
+        completed = _gosstand("conformance", "--fts-url", stack.urls["fts"], "--access-token", token,
+                              "--contract-examples", "1", "-k", "test_esia_contract or test_fts_contract",
+                              "-rs", timeout=300)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert "no esia URL for this target: pass --esia-url" in completed.stdout
