@@ -213,7 +213,7 @@ class _Entry:
             self.fail("action", f"{action} needs the TCP fault layer, and the running stack has none: start it "
                                 f"with `gosstand up --tcp-faults`, or let gosstand peak start its own stack")
         if at is not None and not self.problems:
-            self._room(at, duration)
+            self._room(at, duration, _share(raw.get("at")))
         if self.problems or at is None or service is None:
             return None
         return ScheduledAction(entry=self.number, at=at, action=action, service=service, replica=replica,
@@ -306,14 +306,22 @@ class _Entry:
                 self.fail(f"fault{error['pointer'].replace('/', '.')}", str(error["detail"]))
         return dict(value)
 
-    def _room(self, at: float, duration: float | None) -> None:
-        """One healthy window must fit after the fault ends, or its recovery cannot be seen."""
+    def _room(self, at: float, duration: float | None, share: float | None) -> None:
+        """One healthy window must fit after the fault ends, or its recovery cannot be seen. An
+        ``at`` given as a share of the run moves with ``--duration``, so the shortest run that
+        fits is where ``share × D + duration + window`` reaches ``D``, not ``ends + window``."""
         ends = at + (duration or 0.0)
         needed = ends + self.shape.healthy_window_s
         if needed > self.shape.duration_s:
+            if share is None:
+                remedy = f"lengthen --duration to at least {needed:g} s or move it earlier"
+            elif share < 1:
+                shortest = ((duration or 0.0) + self.shape.healthy_window_s) / (1 - share)
+                remedy = f"lengthen --duration to at least {math.ceil(shortest * 10) / 10:g} s or move it earlier"
+            else:
+                remedy = "move it earlier"
             self.fail("at", f"the fault ends at {ends:g} s and a {self.shape.duration_s:g}-s run leaves no "
-                            f"{self.shape.healthy_window_s:g}-s healthy window after it to see it recover; "
-                            f"lengthen --duration to at least {needed:g} s or move it earlier")
+                            f"{self.shape.healthy_window_s:g}-s healthy window after it to see it recover; {remedy}")
 
 
 def _overlapping_network_faults(actions: Sequence[ScheduledAction]) -> list[str]:
@@ -344,6 +352,12 @@ def scoped_rule(fault: Mapping[str, Any], service: str, replica: int | None,
     if duration is not None:
         rule.setdefault("ttl", duration + FAULT_TTL_MARGIN)
     return rule
+
+
+def _share(value: Any) -> float | None:
+    """The fraction of the run an ``at`` such as ``"67%"`` names; ``None`` for seconds."""
+    match = _SHARE.match(value) if isinstance(value, str) else None
+    return float(match.group(1)) / 100 if match else None
 
 
 def _did_you_mean(value: Any, known: Sequence[str]) -> str:

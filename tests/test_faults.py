@@ -278,6 +278,22 @@ def test_a_bad_fault_in_a_schedule_fails_before_the_load(fields, said):
         scheduled(**fields)
 
 
+def test_a_fault_too_late_for_its_recovery_names_a_duration_that_fits():
+    """A share of the run moves with --duration: the duration named must be one the same
+    schedule passes at (the weighing morning's latency at 67 % for 5 s: 45.5 s, not 45.15)."""
+    fault = {"at": "67%", "service": "utko", "action": "fault", "duration": 5,
+             "fault": {"kind": "latency", "delay_ms": 300}}
+    shape = RunShape(duration_s=45, replicas={"utko": 2}, healthy_window_s=10)
+    with pytest.raises(ScheduleError, match=r"lengthen --duration to at least 45\.5 s") as refused:
+        parse_schedule({"actions": [fault]}, shape)
+    assert "the fault ends at 35.15 s" in str(refused.value)
+    (fits,) = parse_schedule({"actions": [fault]}, RunShape(duration_s=45.5, replicas={"utko": 2}, healthy_window_s=10))
+    assert fits.at == pytest.approx(30.485)
+    with pytest.raises(ScheduleError, match=r"lengthen --duration to at least 18 s"):  # seconds stay where they are
+        parse_schedule({"actions": [{**fault, "at": 3}]},
+                       RunShape(duration_s=17, replicas={"utko": 2}, healthy_window_s=10))
+
+
 @pytest.mark.stack
 def test_a_scheduled_fault_is_set_on_one_replica_and_removed_after_it(stack, tmp_path):
     manifest = StackManifest(backend="embedded", urls=stack.urls, control_token=stack.control_token)
