@@ -55,7 +55,7 @@ from .actions import Evidence, ReplicaAction, perform
 from .images import ImageBuildError, ImageSet, build_images, docker_client, project_dir
 from .lifecycle import StackLifecycle
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
-from .ports import free_port
+from .ports import claimed_port, free_port
 from .protocol import StackError
 from .tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 
@@ -200,7 +200,7 @@ class ContainerStack(StackLifecycle):
         try:
             self._start_redis()
             for service in self.services:  # every URL first: FTS and UTKO are told ESIA's
-                port = self.ports.get(service) or free_port(self.host)
+                port = claimed_port(self.host, self.ports[service]) if self.ports.get(service) else free_port(self.host)
                 self.urls[service] = f"http://{self.host}:{port}"
             for service in self.services:
                 count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(service, 1)

@@ -42,7 +42,7 @@ from .actions import Evidence, ReplicaAction, perform
 from .launcher import ForkedReplica, Launcher, LauncherError
 from .lifecycle import StackLifecycle
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
-from .ports import free_port
+from .ports import claimed_port, free_port
 from .protocol import StackError
 from .tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 
@@ -105,7 +105,7 @@ class EmbeddedStack(StackLifecycle):
             ensure_signing_keys(self.state_dir / "esia-keys")
             prepare_account_keys(self.state_dir / "esia-keys", tuple(self.services))
             for service in self.services:  # every URL first: FTS and UTKO are told ESIA's
-                port = self.ports.get(service) or free_port(self.host)
+                port = claimed_port(self.host, self.ports[service]) if self.ports.get(service) else free_port(self.host)
                 self._ports[service] = port
                 self.urls[service] = f"http://{self.host}:{port}"
             for service in self.services:

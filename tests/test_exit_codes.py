@@ -154,6 +154,20 @@ def test_a_port_in_use_is_said_in_one_line_not_a_backtrace() -> None:
     assert _gosstand("up", "--port", "fts=http").returncode == 2
 
 
+def test_a_port_another_stack_serves_is_in_use_too() -> None:
+    """Another stack's replicas listen with SO_REUSEPORT, as this one's would: their binds both
+    succeed, and clients of the port would be spread over two stacks sharing no state."""
+    with socket.socket() as other_stack:
+        other_stack.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other_stack.bind(("127.0.0.1", 0))
+        other_stack.listen()
+        port = other_stack.getsockname()[1]
+        completed = _gosstand("up", "--replicas", "1", "--port", f"fts={port}", timeout=120)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert f"port {port} on 127.0.0.1 is in use by another process" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
 @pytest.mark.stack
 def test_conformance_of_a_target_without_an_esia_url_tests_what_it_was_given() -> None:
     """README's run against a deployment of one's own FTS with a ready token: ESIA's contract
