@@ -18,8 +18,11 @@ How it runs (the testcontainers traps behind these choices: docs/pitfalls.md):
   side by side. Readiness is polled on 127.0.0.1 (port lookups do not work with host networking).
 - The three services share one Redis server and keep apart by database number (ESIA 0, UTKO 1,
   FTS 2), as the embedded stack gives each service its own SQLite file.
-- HAProxy health-checks ``/_gosstand/health`` every 500 ms and retries a request whose
+- HAProxy health-checks ``/_gosstand/health`` every 250 ms and retries a request whose
   connection failed on another replica; ``docker/haproxy.cfg.template`` is its configuration.
+- When the stack is given a ``state_dir`` (a load run's ``stack/``), each container's output —
+  replicas, HAProxy, Redis — is kept there as ``logs/<name>.log`` when the stack closes, as the
+  embedded stack's replicas write theirs: the containers, and with them their logs, are removed.
 - With ``tcp_faults=True`` (``gosstand up --backend containers --tcp-faults``) the TCP fault layer
   (:mod:`gosstand.stand.tcpfaults`, a process on the host) sits between HAProxy and each replica:
   HAProxy's server line for a replica is the layer's port for it, so HAProxy's own health checks
@@ -372,11 +375,37 @@ class ContainerStack(StackLifecycle):
         except Exception as error:  # noqa: BLE001 - diagnostics only
             return f"(no logs: {error})"
 
+    def _named_containers(self) -> dict[str, DockerContainer | None]:
+        """Every container of this stack by the name its log is kept under."""
+        named: dict[str, DockerContainer | None] = {r.name: r.container for rs in self.members.values() for r in rs}
+        named.update({f"haproxy-{service}": proxy for service, proxy in self.proxies.items()})
+        named["redis"] = self.redis
+        return named
+
+    def _keep_logs(self, containers: Mapping[str, DockerContainer | None]) -> None:
+        """Each container's whole output into ``logs/<name>.log`` of a state directory the caller
+        keeps (a temporary one is removed at close anyway), streamed: a long run's log is never
+        held in memory."""
+        if self._own_state_dir or self.state_dir is None:
+            return
+        folder = self.state_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, container in containers.items():
+            if container is None or container._container is None:
+                continue
+            with (folder / f"{name}.log").open("wb") as log:
+                try:
+                    for chunk in container.get_wrapped_container().logs(stream=True, follow=False):
+                        log.write(chunk)
+                except Exception as error:  # noqa: BLE001 - diagnostics only: the close goes on
+                    log.write(f"\n(the rest of this log could not be read: {error})\n".encode())
+
     def close(self) -> None:
-        """Remove every container of this stack, also ones a failed start left half made."""
-        containers = [r.container for rs in self.members.values() for r in rs]
-        containers += [*self.proxies.values(), self.redis]
-        for container in containers:
+        """Remove every container of this stack, also ones a failed start left half made, after
+        keeping their logs (:meth:`_keep_logs`)."""
+        containers = self._named_containers()
+        self._keep_logs(containers)
+        for container in containers.values():
             if container is not None and container._container is not None:
                 try:
                     container.stop()

@@ -24,6 +24,7 @@ from gosstand.scenarios.esia_login import EsiaJourneyError
 from gosstand.scenarios.http import HttpResponse, HttpxClient, TransportFailure
 from gosstand.stand.actions import ReplicaAction, perform
 from gosstand.stand.containers import ContainerStack, clean
+from gosstand.stand.images import docker_client
 from gosstand.stand.manifest import StackManifest
 
 pytestmark = [pytest.mark.containers, pytest.mark.slow]
@@ -254,6 +255,29 @@ def test_clean_removes_containers_by_label(stack):
 def images() -> object:
     """The images the fixtures' stacks run (built once, reused while unchanged)."""
     return images_or_skip()
+
+
+def test_a_stack_given_a_state_directory_keeps_each_containers_log_there_when_it_closes(images, tmp_path):
+    """A load run's directory keeps what each replica, the balancer and Redis said, after the
+    containers (and Docker's copy of their output) are removed: here HAProxy's own account of a
+    kill, which an SRE reads beside the report's figures."""
+    state = tmp_path / "stack"
+    with ContainerStack(replicas=2, services=("esia",), images=images, state_dir=state,
+                        log=lambda message: None) as running:
+        running.kill("esia", 1)
+        deadline = time.monotonic() + 30
+        while not _haproxy_says(running, "esia", "esia_replicas/esia-1 is DOWN"):  # checks every 250 ms
+            assert time.monotonic() < deadline, "HAProxy never took the killed esia-1 out"
+            time.sleep(0.1)
+        names = [container.get_wrapped_container().name for container in running._named_containers().values()
+                 if container is not None]
+    logs = state / "logs"
+    assert sorted(path.name for path in logs.iterdir()) == ["esia-1.log", "esia-2.log", "haproxy-esia.log",
+                                                             "redis.log"]
+    assert "esia_replicas/esia-1 is DOWN" in (logs / "haproxy-esia.log").read_text()
+    assert "Ready to accept connections" in (logs / "redis.log").read_text()
+    client = docker_client()
+    assert not [name for name in names if client.containers.list(all=True, filters={"name": name})]
 
 
 @pytest.fixture(scope="module")
