@@ -132,9 +132,15 @@ def seed(stack: EmbeddedStack, people: int) -> Stand:
     fake = russian_faker(seed=11)
     records = [fake.person_record() for _ in range(people)]
     for record in records:
-        control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
-                          person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
-                                                         "gender", "snils", "inn")})
+        oid = control.seed_user(phone=record["phone"], password=record["password"], email=record["email"],
+                                person={k: record[k] for k in ("firstName", "lastName", "middleName", "birthDate",
+                                                               "gender", "snils", "inn")})
+        # FTS and UTKO take a filing or an object only for an organisation the token acts for: each
+        # person works for the one its client files declarations for and registers objects of.
+        entity = fake.legal_entity()
+        record["organisation"] = {"inn": entity.inn, "kpp": entity.kpp, "ogrn": entity.ogrn, "name": entity.name}
+        control.create_organisation(fullName=entity.name, ogrn=entity.ogrn, inn=entity.inn, kpp=entity.kpp,
+                                    employees=[{"oid": oid}])
     return Stand(stack=stack, control=control, rp=rp, people=records)
 
 
@@ -146,7 +152,7 @@ class Client:
         self.person = stand.people[number]
         self.http = TimedClient(stand.stack.urls, latencies)
         self.faker = russian_faker(seed=1000 + number)
-        self.operator = self.faker.legal_entity()
+        self.organisation: dict[str, str] = self.person["organisation"]
         self.token = ""
         self.journeys = itertools.count()
 
@@ -174,8 +180,8 @@ class Client:
 
     def declaration(self, n: int) -> None:
         fts = self.stand.stack.urls["fts"]
-        filed = declarations.submit(self.http, fts_url=fts, token=self.token,
-                                    declaration=declarations.sample_declaration(self.faker),
+        declaration = {**declarations.sample_declaration(self.faker), "declarant": dict(self.organisation)}
+        filed = declarations.submit(self.http, fts_url=fts, token=self.token, declaration=declaration,
                                     idempotency_key=str(uuid.uuid4()))
         declarations.status(self.http, fts_url=fts, token=self.token, declaration_id=filed.id)
         declarations.card(self.http, fts_url=fts, token=self.token, declaration_id=filed.id)
@@ -189,7 +195,7 @@ class Client:
 
     def object(self, n: int) -> None:
         base = self.stand.stack.urls["utko"]
-        operator = {"inn": self.operator.inn, "kpp": self.operator.kpp}
+        operator = {"inn": self.organisation["inn"], "kpp": self.organisation["kpp"]}
         registered = utko.register_object(self.http, utko_url=base, token=self.token,
                                           obj=utko.sample_object(self.faker, operator=operator))
         utko.update_object(self.http, utko_url=base, token=self.token, object_id=registered.id,
