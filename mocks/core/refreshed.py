@@ -4,10 +4,17 @@ The clock's state, the fault rules and the journal's switch are consulted on eve
 reading the store each time would cost the cheap endpoints a fifth of their rate. So a replica
 keeps what it read for :data:`CACHE_SECONDS`, and the control API answers a change only after that
 long: once a test has its answer, every replica sees the change.
+
+One read at a time: the requests that find the value stale together (a cold replica's first burst,
+or the moment it ages, under load) wait for the one read the first of them started, instead of
+each reading the store — on Redis, where a read really waits, a burst of N requests asked it 3N
+times, and a cold stack's bursts filled its connection pool. A value this replica wrote
+(:meth:`Refreshed.remember`, :meth:`Refreshed.forget`) always wins over a read that began before it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -30,19 +37,40 @@ class Refreshed(Generic[T]):
         self._monotonic = monotonic
         self._value: T | None = None
         self._read_at = -math.inf
+        #: The read under way, which callers finding the value stale share.
+        self._reading: asyncio.Future[T] | None = None
+        #: Moved on by each value this replica sets: a read begun before it is not remembered.
+        self._generation = 0
 
     async def get(self) -> T:
         """The value, read again when what this replica holds is :attr:`seconds` old."""
         value = self._value
-        if value is None or self._monotonic() - self._read_at >= self.seconds:
+        if value is not None and self._monotonic() - self._read_at < self.seconds:
+            return value
+        reading = self._reading
+        if reading is None or reading.get_loop() is not asyncio.get_running_loop():
+            reading = self._reading = asyncio.ensure_future(self._read_once(self._generation))
+        # shielded: a caller that is cancelled (its client went away) does not end the others' read
+        return await asyncio.shield(reading)
+
+    async def _read_once(self, generation: int) -> T:
+        try:
             value = await self._read()
-            self.remember(value)
+        finally:
+            if self._generation == generation:
+                self._reading = None
+        if self._generation == generation:
+            self._value, self._read_at = value, self._monotonic()
         return value
 
     def remember(self, value: T) -> None:
         """Hold ``value`` as just read (after this replica wrote it)."""
+        self._generation += 1
+        self._reading = None
         self._value, self._read_at = value, self._monotonic()
 
     def forget(self) -> None:
         """Read the store on the next :meth:`get` (after a change this replica made)."""
+        self._generation += 1
+        self._reading = None
         self._read_at = -math.inf
