@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -64,6 +63,7 @@ from gosstand.scenarios import esia_login
 from gosstand.scenarios.control import StackControl
 from gosstand.stand.manifest import MANIFEST_NAME, StackManifest
 from gosstand.stand.ports import free_port
+from gosstand.stand.protocol import new_control_token
 from gosstand.stand.stack import EmbeddedStack
 from http_stack import (
     CLIENT_CPU,
@@ -278,7 +278,7 @@ def checkout_stack(python: str, mode: str, state_dir: Path) -> Iterator[tuple[St
     with (state_dir / "up.log").open("wb") as log:
         up = subprocess.Popen(
             [python, "-m", "gosstand", "up", "--replicas", "1", "--state-dir", str(state_dir / "stack"),
-             "--control-token", secrets.token_urlsafe(24), "--signature-mode", mode],
+             "--control-token", new_control_token(), "--signature-mode", mode],
             stdout=log, stderr=subprocess.STDOUT, cwd=state_dir, start_new_session=True,
             preexec_fn=lambda: os.sched_setaffinity(0, {SERVER_CPU}))
     groups: list[int] = []

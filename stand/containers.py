@@ -59,7 +59,7 @@ from .images import ImageBuildError, ImageSet, build_images, docker_client, proj
 from .lifecycle import StackLifecycle
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .ports import claimed_port, free_port
-from .protocol import StackError
+from .protocol import StackError, new_control_token
 from .tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class ContainerStack(StackLifecycle):
     state_dir: Path | None = None
     host: str = "127.0.0.1"
     ports: Mapping[str, int] = field(default_factory=dict)
-    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    control_token: str = field(default_factory=new_control_token)
     signature_mode: SignatureMode = "strict"
     #: Written into ESIA's tokens; ``GOSSTAND_ESIA_ISSUER`` when set, else the test stand's.
     esia_issuer: str = field(default_factory=configured_issuer)

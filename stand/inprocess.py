@@ -15,7 +15,6 @@ kill replicas (there is one, and it is this process).
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +30,7 @@ from ..mocks.core.app import create_app
 from ..mocks.core.keys import ensure_signing_keys
 from ..mocks.core.settings import Settings, SignatureMode, configured_issuer
 from .accounts import prepare_account_keys, register_accounts
+from .protocol import new_control_token
 
 try:
     import respx
@@ -55,7 +55,7 @@ DEFAULT_URLS = {
 class InProcessStack:
     services: Iterable[str] = tuple(DEFAULT_URLS)
     urls: Mapping[str, str] = field(default_factory=dict)
-    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    control_token: str = field(default_factory=new_control_token)
     signature_mode: SignatureMode = "strict"
     #: Written into ESIA's tokens; ``GOSSTAND_ESIA_ISSUER`` when set, else the test stand's.
     esia_issuer: str = field(default_factory=configured_issuer)

@@ -18,6 +18,7 @@ end of :mod:`.inprocess`.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, Self
@@ -26,7 +27,15 @@ from ..mocks.core.settings import SignatureMode
 from .actions import Evidence, ReplicaAction
 from .manifest import StackManifest
 
-__all__ = ["ReplicatedStack", "Stack", "StackError", "StackFactory"]
+__all__ = ["ReplicatedStack", "Stack", "StackError", "StackFactory", "new_control_token"]
+
+
+def new_control_token() -> str:
+    """A stack's control token when none is given: 192 random bits in hex. Not
+    ``token_urlsafe``, whose text starts with ``-`` one time in 64 — and ``--control-token
+    -x…`` on a command line is read as a missing value and a second option (``gosstand up``
+    refused such a token with exit 2, and a benchmark that passed one died)."""
+    return secrets.token_hex(24)
 
 
 class StackError(RuntimeError):

@@ -20,7 +20,6 @@ reset or partitioned; the manifest then names the layer's control socket (``tcp_
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import tempfile
@@ -43,7 +42,7 @@ from .launcher import ForkedReplica, Launcher, LauncherError
 from .lifecycle import StackLifecycle
 from .manifest import MANIFEST_NAME, ReplicaEntry, StackManifest
 from .ports import claimed_port, free_port
-from .protocol import StackError
+from .protocol import StackError, new_control_token
 from .tcpfaults_control import FrontConfig, LayerError, LayerProcess, UpstreamConfig
 
 #: The pause between rounds of health polls while replicas start.
@@ -76,7 +75,7 @@ class EmbeddedStack(StackLifecycle):
     state_dir: Path | None = None
     host: str = "127.0.0.1"
     ports: Mapping[str, int] = field(default_factory=dict)
-    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    control_token: str = field(default_factory=new_control_token)
     signature_mode: SignatureMode = "strict"
     #: Written into ESIA's tokens; ``GOSSTAND_ESIA_ISSUER`` when set, else the test stand's.
     esia_issuer: str = field(default_factory=configured_issuer)
