@@ -165,15 +165,19 @@ def _accounts(args: argparse.Namespace) -> int:
 def _containers(args: argparse.Namespace) -> int:
     from gosstand.stand import containers, images
 
-    if args.action == "build":
-        mode = "offline" if args.offline else "registry" if args.registry else None
-        print(images.describe(images.build_images(mode=mode, force=args.force, load=args.load)))
-    else:
-        for name in containers.clean():
-            print(f"removed container {name}")
-        if args.images:
-            for tag in images.remove_images(images.docker_client()):
-                print(f"removed image {tag}")
+    try:
+        if args.action == "build":
+            mode = "offline" if args.offline else "registry" if args.registry else None
+            print(images.describe(images.build_images(mode=mode, force=args.force, load=args.load)))
+        else:
+            for name in containers.clean():
+                print(f"removed container {name}")
+            if args.images:
+                for tag in images.remove_images(images.docker_client()):
+                    print(f"removed image {tag}")
+    except images.ImageBuildError as exc:  # no daemon, no registry, no debootstrap: said, not a traceback
+        print(f"gosstand containers {args.action}: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extras import require
 from ..mocks.core.filelock import exclusive
+from .protocol import StackError
 
 if TYPE_CHECKING:
     import docker
@@ -81,8 +82,9 @@ SOURCE_ROOTS = ("pyproject.toml", "README.md", "gosstand", "mocks", "scenarios",
 Log = Callable[[str], None]
 
 
-class ImageBuildError(RuntimeError):
-    """An image could not be built (no debootstrap, no Docker daemon, a failed step)."""
+class ImageBuildError(StackError):
+    """An image could not be built (no debootstrap, no Docker daemon, a failed step) — so a container
+    stack cannot start either: ``gosstand up`` and ``peak`` say so in one line, exit 2."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ on stderr saying why. A run whose scheduled fault never happened is never a PASS
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -182,3 +183,17 @@ def test_conformance_of_a_target_without_an_esia_url_tests_what_it_was_given() -
                               "-rs", timeout=300)
     assert completed.returncode == 0, completed.stdout[-3000:]
     assert "no esia URL for this target: pass --esia-url" in completed.stdout
+
+
+@pytest.mark.parametrize("command", [["containers", "build", "--offline"], ["up", "--backend", "containers"],
+                                     ["peak", "--backend", "containers", "--failover", "none"]])
+def test_no_docker_daemon_is_said_in_one_line_not_a_traceback(command: list[str], tmp_path: Path) -> None:
+    """The images cannot be built (here: no daemon at DOCKER_HOST; elsewhere no registry, no
+    debootstrap): the container commands say why and exit 2."""
+    environment = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
+    output = ["--output", str(tmp_path / "runs")] if command[0] == "peak" else []
+    completed = subprocess.run([*GOSSTAND, *command, *output], capture_output=True, text=True, timeout=120,
+                               stdin=subprocess.DEVNULL, env=environment)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "no Docker daemon answers" in completed.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in completed.stderr
