@@ -115,3 +115,21 @@ def test_the_stack_sees_a_killed_replica_end_by_its_signal_and_starts_it_again(s
     stack.restart("fts", 2)
     assert replica.alive and replica.process is not None and replica.process.pid != killed.pid
     assert killed.poll() == -signal.SIGKILL  # the earlier process's end stays its own
+
+
+@pytest.mark.parametrize(("environment", "said"), [
+    ({}, "GOSSTAND_SERVICE and GOSSTAND_CONTROL_TOKEN must be set"),
+    ({"GOSSTAND_SERVICE": "fts"}, "GOSSTAND_CONTROL_TOKEN must be set"),
+    ({"GOSSTAND_SERVICE": "customs", "GOSSTAND_CONTROL_TOKEN": "t"}, "unknown service 'customs'"),
+    ({"GOSSTAND_SERVICE": "fts", "GOSSTAND_CONTROL_TOKEN": "t", "GOSSTAND_SIGNATURE_MODE": "lax"},
+     "signature mode must be one of"),
+])
+def test_a_replica_with_bad_settings_says_which_in_one_line(environment: dict[str, str], said: str) -> None:
+    """The image's replica (``python -m gosstand.mocks.core.serve``) run without the variables
+    README's table calls required, or with a wrong one: a line naming it, not a KeyError's traceback."""
+    base = {key: value for key, value in os.environ.items() if not key.startswith("GOSSTAND_")}
+    completed = subprocess.run([sys.executable, "-m", "gosstand.mocks.core.serve"], capture_output=True, text=True,
+                               env={**base, **environment}, timeout=60, stdin=subprocess.DEVNULL)
+    assert completed.returncode == 1
+    (line,) = completed.stderr.strip().splitlines()
+    assert line.startswith("gosstand replica: ") and said in line

@@ -136,7 +136,10 @@ def server_refusal(server: str) -> str | None:
 
 
 def main() -> None:
-    settings = Settings.from_env()  # fail here, before the server starts, on bad settings
+    try:  # fail here, before the server starts, on bad settings: one line, not a traceback
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise SystemExit(f"{REFUSAL} {exc}") from None
     if parent := os.environ.get("GOSSTAND_PARENT_PID"):
         exit_with_parent(int(parent))
     server = os.environ.get("GOSSTAND_SERVER", "granian")

@@ -112,6 +112,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The replica's settings; a :class:`ValueError` naming the variable when one is missing or wrong."""
+        missing = [name for name in ("GOSSTAND_SERVICE", "GOSSTAND_CONTROL_TOKEN") if not environ.get(name)]
+        if missing:
+            raise ValueError(f"{' and '.join(missing)} must be set")
         service = environ["GOSSTAND_SERVICE"]
         state_dir = Path(environ.get("GOSSTAND_STATE_DIR", ".gosstand"))
         return cls(
