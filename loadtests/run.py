@@ -152,6 +152,19 @@ def _processes(text: str) -> int:
     return value
 
 
+def check_gost(profile: Profile) -> None:
+    """The account journey signs in with an electronic signature every other time — a GOST CMS
+    made here, through the system OpenSSL's gost engine — and its people's certificates come from
+    the stand's GOST CA: without the engine the run stopped at seeding on ESIA's 503, its reason
+    buried in a JSON body. Said before anything starts instead."""
+    if signs_in_to_accounts(profile):
+        from ..scenarios.gost import gost_ready
+
+        if (reason := gost_ready()) is not None:
+            raise UsageError(f"the profile {profile.name!r} has account_login, which signs in with a GOST "
+                             f"electronic signature, and {reason}; or run a profile without account_login")
+
+
 def check_traffic(profile: Profile, targets: dict[str, str]) -> None:
     """A target the profile sends nothing to would make a run that tests nothing of it."""
     if "utko" in targets and not sends_utko_traffic(profile):
@@ -379,6 +392,7 @@ def run_peak(args: argparse.Namespace) -> int:
         failover = _failover_path(args.failover, profile)
         targets = parse_targets(getattr(args, "target", []))
         check_traffic(profile, targets)
+        check_gost(profile)
         workers = remote_workers(args)
         check_processes(profile, workers or args.processes)
         check_canary(args.canary_rate, args.canary_timeout)

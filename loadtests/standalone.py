@@ -139,10 +139,22 @@ def prepare(options: Any, profile: Profile, *, remote_workers: int = 0) -> Stand
     workers that learn it from this master, when there are). :class:`StandaloneError` when the
     stand is not given, does not answer or cannot be seeded."""
     from .fixtures import seed
-    from .run import HARNESS_ERRORS, seeded_people, sends_utko_traffic, signs_in_to_accounts, unanswered
+    from .run import (
+        HARNESS_ERRORS,
+        UsageError,
+        check_gost,
+        seeded_people,
+        sends_utko_traffic,
+        signs_in_to_accounts,
+        unanswered,
+    )
 
     # Locust logs at INFO; httpx would log every seeding call of the control API there
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        check_gost(profile)
+    except UsageError as exc:
+        raise StandaloneError(str(exc)) from None
     manifest = _manifest(options)
     silent = unanswered(dict(manifest.urls))
     if silent:

@@ -197,3 +197,14 @@ def test_no_docker_daemon_is_said_in_one_line_not_a_traceback(command: list[str]
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert "no Docker daemon answers" in completed.stderr.strip().splitlines()[-1]
     assert "Traceback" not in completed.stderr
+
+
+def test_the_account_journey_without_a_gost_engine_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    """A fresh Debian machine without libengine-gost-openssl (here: the engines' directory moved
+    away): the peak hour's account_login signs with GOST, so the run says what to install, exit 2."""
+    environment = {**os.environ, "OPENSSL_ENGINES": str(tmp_path / "no-engines")}
+    completed = subprocess.run([*GOSSTAND, "peak", "--failover", "none", "--output", str(tmp_path / "runs")],
+                               capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=environment)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "apt-get install -y libengine-gost-openssl" in completed.stderr.strip().splitlines()[-1]
+    assert "Starting the" not in completed.stdout and not (tmp_path / "runs").exists()
