@@ -385,7 +385,9 @@ class ContainerStack(StackLifecycle):
     def _keep_logs(self, containers: Mapping[str, DockerContainer | None]) -> None:
         """Each container's whole output into ``logs/<name>.log`` of a state directory the caller
         keeps (a temporary one is removed at close anyway), streamed: a long run's log is never
-        held in memory."""
+        held in memory. Each line starts with Docker's timestamp of it (RFC 3339, UTC): HAProxy's
+        lines and the replicas' carry none of their own, and a mark-down is read against the
+        run's records by its time."""
         if self._own_state_dir or self.state_dir is None:
             return
         folder = self.state_dir / "logs"
@@ -395,7 +397,7 @@ class ContainerStack(StackLifecycle):
                 continue
             with (folder / f"{name}.log").open("wb") as log:
                 try:
-                    for chunk in container.get_wrapped_container().logs(stream=True, follow=False):
+                    for chunk in container.get_wrapped_container().logs(stream=True, follow=False, timestamps=True):
                         log.write(chunk)
                 except Exception as error:  # noqa: BLE001 - diagnostics only: the close goes on
                     log.write(f"\n(the rest of this log could not be read: {error})\n".encode())

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import httpx
 import probe_comparison as compare
@@ -265,6 +266,7 @@ def test_a_stack_given_a_state_directory_keeps_each_containers_log_there_when_it
     with ContainerStack(replicas=2, services=("esia",), images=images, state_dir=state,
                         log=lambda message: None) as running:
         running.kill("esia", 1)
+        killed_at = time.time()
         deadline = time.monotonic() + 30
         while not _haproxy_says(running, "esia", "esia_replicas/esia-1 is DOWN"):  # checks every 250 ms
             assert time.monotonic() < deadline, "HAProxy never took the killed esia-1 out"
@@ -274,7 +276,10 @@ def test_a_stack_given_a_state_directory_keeps_each_containers_log_there_when_it
     logs = state / "logs"
     assert sorted(path.name for path in logs.iterdir()) == ["esia-1.log", "esia-2.log", "haproxy-esia.log",
                                                              "redis.log"]
-    assert "esia_replicas/esia-1 is DOWN" in (logs / "haproxy-esia.log").read_text()
+    [down] = [line for line in (logs / "haproxy-esia.log").read_text().splitlines()
+              if "esia_replicas/esia-1 is DOWN" in line and "[WARNING]" not in line]
+    stamp = datetime.fromisoformat(down.split(" ", 1)[0][:26] + "+00:00")  # Docker's RFC 3339, ns cut to µs
+    assert killed_at - 1 <= stamp.timestamp() <= killed_at + 30  # when HAProxy said it, on the run's clock
     assert "Ready to accept connections" in (logs / "redis.log").read_text()
     client = docker_client()
     assert not [name for name in names if client.containers.list(all=True, filters={"name": name})]
