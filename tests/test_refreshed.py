@@ -43,14 +43,19 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+def kept_copy(value: str) -> tuple[Store, Clock, Refreshed[str]]:
+    """A store holding ``value``, the test's clock, and a replica's copy of the value kept 20 ms."""
+    store, clock = Store(value), Clock()
+    return store, clock, Refreshed(store.read, seconds=0.02, monotonic=clock)
+
+
 def run(test):  # one event loop per test, as a replica's
     return asyncio.run(test())
 
 
 def test_requests_that_find_the_value_stale_together_share_one_read():
     async def test():
-        store, clock = Store("off"), Clock()
-        kept = Refreshed(store.read, seconds=0.02, monotonic=clock)
+        store, clock, kept = kept_copy("off")
         waiting = [asyncio.ensure_future(kept.get()) for _ in range(50)]  # a cold replica's first burst
         await settle()
         store.gate.set()
@@ -65,8 +70,7 @@ def test_requests_that_find_the_value_stale_together_share_one_read():
 
 def test_a_value_the_replica_set_during_a_read_wins_over_that_read():
     async def test():
-        store, clock = Store("old"), Clock()
-        kept = Refreshed(store.read, seconds=0.02, monotonic=clock)
+        store, clock, kept = kept_copy("old")
         reading = asyncio.ensure_future(kept.get())
         await settle()
         kept.remember("new")  # this replica wrote it while the read was on its way
@@ -78,8 +82,7 @@ def test_a_value_the_replica_set_during_a_read_wins_over_that_read():
 
 def test_after_forget_the_next_caller_does_not_join_a_read_begun_before_the_change():
     async def test():
-        store, clock = Store("rules v1"), Clock()
-        kept = Refreshed(store.read, seconds=0.02, monotonic=clock)
+        store, clock, kept = kept_copy("rules v1")
         early = asyncio.ensure_future(kept.get())
         await settle()
         store.value = "rules v2"
@@ -95,8 +98,7 @@ def test_after_forget_the_next_caller_does_not_join_a_read_begun_before_the_chan
 
 def test_a_caller_that_goes_away_does_not_end_the_read_the_others_wait_for():
     async def test():
-        store, clock = Store("off"), Clock()
-        kept = Refreshed(store.read, seconds=0.02, monotonic=clock)
+        store, clock, kept = kept_copy("off")
         gone, staying = asyncio.ensure_future(kept.get()), asyncio.ensure_future(kept.get())
         await settle()
         gone.cancel()  # its client disconnected
@@ -110,9 +112,8 @@ def test_a_caller_that_goes_away_does_not_end_the_read_the_others_wait_for():
 
 def test_a_failed_read_fails_every_caller_that_shared_it_and_the_next_one_reads_again():
     async def test():
-        store, clock = Store("off"), Clock()
+        store, clock, kept = kept_copy("off")
         store.fails = ConnectionError("the store went away")
-        kept = Refreshed(store.read, seconds=0.02, monotonic=clock)
         waiting = [asyncio.ensure_future(kept.get()) for _ in range(3)]
         await settle()
         store.gate.set()
