@@ -4,9 +4,10 @@ Every request normally passes six ASGI layers before its hot route (:mod:`.app`:
 body, head limits, journal, body limits, fault rules), each wrapping ``receive`` and ``send`` in
 closures of its own; a login flow crosses them six times. For the usual request none of them
 changes anything: the head is within its limits, the journal is off, no fault rule matches, the
-body is a small form with a ``Content-Length``. :class:`HotFront` sits outermost and checks
-exactly those conditions, reading the same cached switches the layers read
-(:meth:`.journal.Journal.recording`, :meth:`.faults.FaultBook.rules`). When they hold it reads
+body is a small form with a ``Content-Length``. :class:`HotFront` sits in front of them all
+(behind only :class:`~.middleware.Unexpected`) and checks exactly those conditions, reading the
+same cached switches the layers read (:meth:`.journal.Journal.recording`,
+:meth:`.faults.FaultBook.rules`). When they hold it reads
 the body itself — one ``receive()`` for a body that comes in one piece, ending at its
 ``Content-Length`` as :class:`~.middleware.WholeBody` does — asks the hot route, sends its
 answer as one response start and one body, and records the request in the metrics as
@@ -38,9 +39,10 @@ __all__ = ["HotFront"]
 
 
 class HotFront:
-    """ASGI middleware, outermost: answers through ``hot`` the requests the layers of ``app``
-    (the full chain, ``metrics`` its outermost layer when the replica keeps metrics) would pass
-    through untouched; hands every other request to ``app``."""
+    """ASGI middleware in front of the layers (behind only ``Unexpected``): answers through
+    ``hot`` the requests the layers of ``app`` (the full chain, ``metrics`` its outermost layer
+    when the replica keeps metrics) would pass through untouched; hands every other request to
+    ``app``."""
 
     def __init__(self, app: ASGIApp, *, hot: HotPath, metrics: Metrics | None, faults: FaultBook, journal: Journal,
                  replica: str) -> None:

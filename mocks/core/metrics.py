@@ -178,8 +178,9 @@ class _StoreGauges(Collector):
 
 
 class Metrics:
-    """ASGI middleware, outermost: times every request, and answers ``GET /metrics`` itself (so
-    no fault rule, body limit or journal touches a scrape, and a scrape is not counted)."""
+    """ASGI middleware, the outermost of the full chain (behind the hot front and ``Unexpected``):
+    times every request, and answers ``GET /metrics`` itself (so no fault rule, body limit or
+    journal touches a scrape, and a scrape is not counted)."""
 
     def __init__(self, app: ASGIApp, *, recorded: ReplicaMetrics, read: ScrapeReading,
                  routes: Sequence[BaseRoute]) -> None:
